@@ -1,0 +1,30 @@
+//! zoomwatch's pure core, shared by the receiver (`zoomwatch-ingest`) and the console
+//! (`zoomwatch`). Nothing in here does I/O, reads a clock or starts a runtime: time is
+//! always passed in, so every function is deterministic and testable on fixtures.
+//!
+//! # Layout
+//!
+//! - [`signature`] — Zoom's `x-zm-signature` scheme on raw bytes, secret rotation,
+//!   replay window, and the `endpoint.url_validation` answer.
+//! - [`envelope`] — the outer `{event, event_ts, payload}` of a webhook body.
+//! - [`record`] — **Record v1**, the one documented shape every event is stored as.
+//! - [`normalize`] — envelope → Record v1 (identity, times, meeting/participant/actor
+//!   blocks, `changes` from `old_object`, dedupe id).
+//! - [`redact`] — removal of passcodes, tokens and stream keys before anything is stored.
+//! - [`diff`] — `old_object` → `object` change lists with nested paths.
+//! - [`timefmt`] — RFC 3339 parsing/formatting in milliseconds.
+//! - [`text`] — making untrusted text from Zoom safe to show on a terminal.
+
+pub mod diff;
+pub mod envelope;
+pub mod normalize;
+pub mod record;
+pub mod redact;
+pub mod signature;
+pub mod text;
+pub mod timefmt;
+
+pub use envelope::Envelope;
+pub use normalize::{Received, normalize};
+pub use record::{Category, RecordV1, SCHEMA, Severity};
+pub use signature::{SecretSet, VerifyError};

@@ -1,0 +1,328 @@
+//! **Record v1** — the one shape every stored event has, documented field by field in
+//! `docs/record-v1.md`. One JSON object per log event / JSONL line.
+//!
+//! Compatibility promise: within `zoomwatch.v1`, fields are only ever added. Absent
+//! optional fields are omitted rather than written as `null`; readers must treat a
+//! missing field as unknown.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Value of the `schema` field.
+pub const SCHEMA: &str = "zoomwatch.v1";
+/// Event name of the records the receiver writes about requests it refused.
+pub const REJECTED_EVENT: &str = "zoomwatch.rejected";
+/// Event name Zoom uses to validate an endpoint.
+pub const URL_VALIDATION_EVENT: &str = "endpoint.url_validation";
+
+/// One normalized event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordV1 {
+    /// Always [`SCHEMA`].
+    pub schema: String,
+    /// Dedupe key: the same Zoom event delivered twice (Zoom retries) has the same id.
+    pub id: String,
+    /// Zoom event type, e.g. `meeting.participant_joined`, or `zoomwatch.rejected`.
+    pub event: String,
+    /// Coarse grouping for dashboards and filters.
+    pub category: Category,
+    /// What happened, e.g. `joined`, `left`, `created`, `settings_updated`.
+    pub action: String,
+    /// When it happened according to the payload (join/leave time, `date_time`,
+    /// `time_stamp`), else `event_ts`, else `received_at`. RFC 3339 UTC, ms precision.
+    pub occurred_at: String,
+    /// Zoom's `event_ts` (Unix ms), when the body had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_ts: Option<i64>,
+    /// When the receiver accepted the request. RFC 3339 UTC, ms precision.
+    pub received_at: String,
+    /// `payload.account_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    /// Who did it: the operator of admin actions, the user of sign-in events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<Actor>,
+    /// The meeting or webinar concerned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meeting: Option<MeetingRef>,
+    /// The participant concerned (participant events, chat sender).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub participant: Option<Participant>,
+    /// The user acted upon (user lifecycle/settings, group admin changes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_user: Option<TargetUser>,
+    /// Field-level changes from `old_object` to `object` (`*.updated` events), and
+    /// role changes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<Change>,
+    /// Findings of the stateless detection rules.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flags: Vec<Flag>,
+    /// The HTTP request that delivered the event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<RequestInfo>,
+    /// Only on `zoomwatch.rejected` records: why the request was refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rejection: Option<Rejection>,
+    /// The event's `payload` as received, with secrets redacted.
+    #[serde(default)]
+    pub raw: Value,
+}
+
+/// Coarse event grouping.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    /// Meeting lifecycle and settings (`meeting.created`, `meeting.started`…).
+    Meeting,
+    /// Someone joining, leaving, waiting, being admitted (meetings and webinars).
+    Participant,
+    /// Webinar lifecycle and settings.
+    Webinar,
+    /// Account, group, user and role administration.
+    Admin,
+    /// Sign-in and sign-out.
+    Auth,
+    /// Cloud recordings.
+    Recording,
+    /// In-meeting chat.
+    Chat,
+    /// The webhook endpoint itself: URL validation, rejected requests.
+    Endpoint,
+    /// Anything zoomwatch has no mapping for yet. Stored all the same.
+    #[serde(other)]
+    Other,
+}
+
+impl Category {
+    /// The serialized name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Meeting => "meeting",
+            Self::Participant => "participant",
+            Self::Webinar => "webinar",
+            Self::Admin => "admin",
+            Self::Auth => "auth",
+            Self::Recording => "recording",
+            Self::Chat => "chat",
+            Self::Endpoint => "endpoint",
+            Self::Other => "other",
+        }
+    }
+}
+
+/// How much attention a finding deserves.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// Context, no action expected.
+    #[default]
+    Info,
+    /// Worth a look when time allows.
+    Low,
+    /// Look today.
+    Medium,
+    /// Look now.
+    High,
+}
+
+impl Severity {
+    /// The serialized name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Info => "info",
+            Self::Low => "low",
+            Self::Medium => "medium",
+            Self::High => "high",
+        }
+    }
+
+    /// Parses `info|low|medium|high` (case-insensitive).
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "info" => Some(Self::Info),
+            "low" => Some(Self::Low),
+            "medium" | "med" => Some(Self::Medium),
+            "high" => Some(Self::High),
+            _ => None,
+        }
+    }
+}
+
+/// Who performed an action.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Actor {
+    /// Zoom user id (`operator_id`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Email (`operator`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+/// The meeting or webinar an event is about.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct MeetingRef {
+    /// Meeting number, always a string (Zoom sends it as number or string).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Meeting instance UUID (may contain `/ + =`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uuid: Option<String>,
+    /// Topic.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic: Option<String>,
+    /// Host's Zoom user id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_id: Option<String>,
+    /// Host's email, when the event carries it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_email: Option<String>,
+    /// Zoom meeting type (1 instant, 2 scheduled, 3/8 recurring, 4 PMI, 5/6/9 webinar).
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub meeting_type: Option<i64>,
+    /// `meeting` or `webinar`, from the event name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+}
+
+/// A participant as Zoom describes them, with Zoom's inconsistencies resolved.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Participant {
+    /// Display name (`user_name`): chosen by the participant, never proof of identity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Email, when signed in or given at registration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Per-session participant id (`user_id`; numeric for guests).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// Zoom account user id (`participant_user_id`, else `id`); absent for guests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zoom_user_id: Option<String>,
+    /// `participant_uuid`, stable across rejoins of one device.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub participant_uuid: Option<String>,
+    /// Registrant id for registered meetings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registrant_id: Option<String>,
+    /// Public IP (`public_ip`, undocumented and optional).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip: Option<String>,
+    /// Private IP (`private_ip`, undocumented and optional).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private_ip: Option<String>,
+    /// Why they left, HTML removed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leave_reason: Option<String>,
+    /// True when the participant has no Zoom identity (not signed in to a Zoom account).
+    #[serde(default)]
+    pub guest: bool,
+}
+
+impl Participant {
+    /// A stable key for "the same person in this meeting instance": Zoom identity, then
+    /// email, then `participant_uuid`, then per-session id, then display name.
+    pub fn identity_key(&self) -> String {
+        if let Some(id) = &self.zoom_user_id {
+            return format!("zoom:{id}");
+        }
+        if let Some(email) = &self.email {
+            return format!("email:{}", email.to_ascii_lowercase());
+        }
+        if let Some(uuid) = &self.participant_uuid {
+            return format!("puuid:{uuid}");
+        }
+        if let Some(uid) = &self.user_id {
+            return format!("uid:{uid}");
+        }
+        format!("name:{}", self.name.as_deref().unwrap_or(""))
+    }
+}
+
+/// The user an admin action was applied to.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct TargetUser {
+    /// Zoom user id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Email.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Display or full name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Role name or id, when the event carries it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// Zoom user type (1 basic, 2 licensed, 3 on-prem…), as a string.
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub user_type: Option<String>,
+}
+
+/// One changed field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    /// Dotted path below `object`, e.g. `settings.waiting_room`.
+    pub path: String,
+    /// Value before (`null` when it was not set).
+    pub old: Value,
+    /// Value after (`null` when it was removed).
+    pub new: Value,
+}
+
+/// One finding of a detection rule attached to a record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Flag {
+    /// Rule id, kebab-case (`guest-join`).
+    pub rule: String,
+    /// Severity after configuration.
+    pub severity: Severity,
+    /// One line for the analyst, naming who and what.
+    pub reason: String,
+}
+
+/// The HTTP request that delivered an event.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct RequestInfo {
+    /// API Gateway request id, or one the local server made up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// Client address as seen by the receiver (API Gateway's `sourceIp`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_ip: Option<String>,
+    /// `User-Agent` header, truncated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+}
+
+/// Why the receiver refused a request (`zoomwatch.rejected` records).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rejection {
+    /// Stable code: `bad_signature`, `stale_timestamp`, `missing_signature`,
+    /// `malformed_body`, `body_too_large`, …
+    pub reason: String,
+    /// Human-readable detail (never contains the body or a secret).
+    pub detail: String,
+    /// HTTP status returned.
+    pub status: u16,
+    /// Rejections not written as records since the previous rejected record, because of
+    /// the rate limit.
+    #[serde(default)]
+    pub suppressed: u64,
+}
+
+impl RecordV1 {
+    /// The record's `occurred_at` in Unix ms (0 if unparseable — never for our records).
+    pub fn occurred_ms(&self) -> i64 {
+        crate::timefmt::parse_rfc3339_ms(&self.occurred_at).unwrap_or(0)
+    }
+
+    /// The highest flag severity, if any flag is present.
+    pub fn worst_severity(&self) -> Option<Severity> {
+        self.flags.iter().map(|f| f.severity).max()
+    }
+}
