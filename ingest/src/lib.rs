@@ -1,1 +1,27 @@
-//! placeholder
+//! zoomwatch's receiver: takes Zoom webhook requests, verifies them on their raw bytes,
+//! answers URL validation, normalizes each event into a Record v1 and writes it to a
+//! [`Sink`]. The same [`router`] runs behind API Gateway under Lambda and as a local
+//! server (`zoomwatch-ingest serve`).
+//!
+//! # Layout
+//!
+//! - [`router`] — the HTTP surface: status codes, error bodies, the request flow.
+//! - [`sink`] — where records go: [`sink::FileSink`] (JSONL, group-committed and
+//!   fsynced), [`sink::StdoutSink`]; each implements [`Sink`].
+//! - [`rejected`] — rate limiting of `zoomwatch.rejected` records.
+//! - [`server`] — running the router on a TCP listener with graceful shutdown.
+//! - [`send`] — signing and posting bodies to any endpoint (`zoomwatch-ingest send`).
+//! - [`config`] — receiver settings and where secrets come from.
+//!
+//! `src/main.rs` only parses arguments and wires these together.
+
+pub mod config;
+pub mod rejected;
+pub mod router;
+pub mod send;
+pub mod server;
+pub mod sink;
+
+pub use config::ReceiverConfig;
+pub use router::router;
+pub use sink::{AnySink, Sink, SinkError};

@@ -1,6 +1,8 @@
 //! Verify + parse + normalize of one `meeting.participant_joined` (DESIGN §7 budget:
 //! ≤ 20 µs). Run: `cargo bench -p zoomwatch-shared --bench pipeline`.
 
+#![allow(missing_docs)]
+
 use criterion::{Criterion, black_box, criterion_group, criterion_main};
 use zoomwatch_shared::signature::{self, Secret};
 use zoomwatch_shared::{Envelope, Received, SecretSet, normalize};

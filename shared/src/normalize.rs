@@ -333,6 +333,42 @@ fn record_id(
     hex::encode(&h.finalize()[..16])
 }
 
+/// A `zoomwatch.rejected` record: the receiver refused a request. Carries the reason,
+/// the request's source and user agent, and nothing of the body or headers' secrets.
+/// `seq` makes ids unique within one receiver process.
+pub fn rejected_record(rejection: crate::record::Rejection, rx: &Received, seq: u64) -> RecordV1 {
+    let mut h = Sha256::new();
+    h.update(crate::record::REJECTED_EVENT.as_bytes());
+    h.update(rx.received_at_ms.to_le_bytes());
+    h.update(seq.to_le_bytes());
+    if let Some(req) = &rx.request {
+        h.update(req.request_id.as_deref().unwrap_or("").as_bytes());
+        h.update(req.source_ip.as_deref().unwrap_or("").as_bytes());
+    }
+    h.update(rejection.reason.as_bytes());
+    let at = format_ms(rx.received_at_ms);
+    RecordV1 {
+        schema: SCHEMA.to_owned(),
+        id: hex::encode(&h.finalize()[..16]),
+        event: crate::record::REJECTED_EVENT.to_owned(),
+        category: Category::Endpoint,
+        action: "rejected".to_owned(),
+        occurred_at: at.clone(),
+        event_ts: None,
+        received_at: at,
+        account_id: None,
+        actor: None,
+        meeting: None,
+        participant: None,
+        target_user: None,
+        changes: Vec::new(),
+        flags: Vec::new(),
+        request: rx.request.clone(),
+        rejection: Some(rejection),
+        raw: Value::Object(Map::new()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

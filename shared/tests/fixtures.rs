@@ -1,6 +1,8 @@
 //! Every real-shaped Zoom body in `testdata/zoom` (see its SOURCES.md) must parse and
 //! normalize, with Zoom's quirks absorbed and no secret left in the record.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::PathBuf;
 
 use serde_json::Value;

@@ -1,5 +1,7 @@
 //! Arbitrary bytes and headers never make verification or normalization panic.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use zoomwatch_shared::signature::{self, Secret};

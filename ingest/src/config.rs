@@ -1,0 +1,103 @@
+//! Receiver settings and secret loading. The webhook secret token comes from
+//! `ZOOM_WEBHOOK_SECRET_TOKEN` (comma-separated during a rotation) or a file; it is never
+//! logged or echoed.
+
+use std::path::Path;
+use std::time::Duration;
+
+use zoomwatch_shared::SecretSet;
+use zoomwatch_shared::signature::DEFAULT_REPLAY_WINDOW_SECS;
+
+/// Environment variable holding the Zoom app's secret token(s).
+pub const SECRET_ENV: &str = "ZOOM_WEBHOOK_SECRET_TOKEN";
+/// Default largest accepted body: 256 KiB (Zoom's bodies are a few KiB).
+pub const DEFAULT_MAX_BODY: usize = 256 * 1024;
+
+/// How the receiver behaves.
+#[derive(Clone, Debug)]
+pub struct ReceiverConfig {
+    /// Accepted secrets.
+    pub secrets: SecretSet,
+    /// Allowed distance between `x-zm-request-timestamp` and now.
+    pub replay_window: Duration,
+    /// Largest accepted body in bytes; larger ones get 413.
+    pub max_body: usize,
+    /// Rejected-request records written per second at most (burst: 5× this).
+    pub rejected_per_sec: u32,
+}
+
+impl ReceiverConfig {
+    /// Defaults around the given secrets.
+    pub fn new(secrets: SecretSet) -> Self {
+        Self {
+            secrets,
+            replay_window: Duration::from_secs(DEFAULT_REPLAY_WINDOW_SECS),
+            max_body: DEFAULT_MAX_BODY,
+            rejected_per_sec: 5,
+        }
+    }
+}
+
+/// Why no secret could be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretSourceError {
+    /// Neither the environment nor a file gave a secret.
+    #[error(
+        "no webhook secret configured: set {SECRET_ENV} to the Secret Token shown in your Zoom app's \
+         Feature → Event Subscriptions page (comma-separate two tokens during a rotation), or pass --secret-file PATH"
+    )]
+    Missing,
+    /// The secret file could not be read.
+    #[error("cannot read secret file {path}: {source}")]
+    File {
+        /// The file given.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file or variable held only white space and commas.
+    #[error("the secret in {0} is empty")]
+    Empty(String),
+}
+
+/// Loads secrets from `file` if given, else from the environment variable.
+pub fn load_secrets(file: Option<&Path>) -> Result<SecretSet, SecretSourceError> {
+    if let Some(path) = file {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| SecretSourceError::File { path: path.display().to_string(), source })?;
+        return SecretSet::parse(&text).map_err(|_| SecretSourceError::Empty(path.display().to_string()));
+    }
+    match std::env::var(SECRET_ENV) {
+        Ok(v) => SecretSet::parse(&v).map_err(|_| SecretSourceError::Empty(SECRET_ENV.to_owned())),
+        Err(_) => Err(SecretSourceError::Missing),
+    }
+}
+
+/// Parses a size such as `262144`, `256KiB`, `256k`, `1MiB`, `1m`.
+pub fn parse_size(s: &str) -> Result<usize, String> {
+    let t = s.trim().to_ascii_lowercase();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: usize = num.parse().map_err(|_| format!("not a size: {s:?} (try 262144, 256KiB or 1MiB)"))?;
+    let mult = match unit.trim() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1024,
+        "m" | "mb" | "mib" => 1024 * 1024,
+        other => return Err(format!("unknown size unit {other:?} in {s:?} (use KiB or MiB)")),
+    };
+    n.checked_mul(mult).ok_or_else(|| format!("size too large: {s:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("262144"), Ok(262_144));
+        assert_eq!(parse_size("256KiB"), Ok(262_144));
+        assert_eq!(parse_size("1m"), Ok(1_048_576));
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("5 parsecs").is_err());
+    }
+}

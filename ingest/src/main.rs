@@ -1,0 +1,179 @@
+//! `zoomwatch-ingest` — the receiver binary. Parses arguments and wires the library:
+//! `serve` (local HTTP server), `send` (sign and post bodies). See `--help`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use zoomwatch_ingest::config::{ReceiverConfig, load_secrets, parse_size};
+use zoomwatch_ingest::send::Sender;
+use zoomwatch_ingest::sink::{AnySink, Durability, FileSink, StdoutSink};
+use zoomwatch_ingest::{router, server};
+
+/// Receives Zoom webhooks, verifies their signatures, and stores each event as one
+/// Record v1 JSON line (zoomwatch.v1).
+#[derive(Parser, Debug)]
+#[command(name = "zoomwatch-ingest", version, about, long_about = None,
+    after_help = "The webhook secret token is read from ZOOM_WEBHOOK_SECRET_TOKEN (comma-separated \
+for a rotation: new,old) or from --secret-file. It is never printed or logged.\n\n\
+Examples:\n  \
+ZOOM_WEBHOOK_SECRET_TOKEN=... zoomwatch-ingest serve --sink file:events.jsonl\n  \
+ZOOM_WEBHOOK_SECRET_TOKEN=... zoomwatch-ingest send --url http://127.0.0.1:8787/zoom/webhook testdata/zoom/*.json")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the receiver as a local HTTP server.
+    Serve(ServeArgs),
+    /// Sign webhook body files with the configured secret and POST them to a URL.
+    Send(SendArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct ServeArgs {
+    /// Address to listen on. Use 0.0.0.0:8787 to accept connections from other hosts
+    /// (put TLS in front: Zoom only delivers to https URLs).
+    #[arg(long, default_value = "127.0.0.1:8787")]
+    listen: SocketAddr,
+    /// Where records go: `file:PATH` (JSON Lines, appended) or `stdout`.
+    #[arg(long, default_value = "file:zoomwatch-events.jsonl")]
+    sink: String,
+    /// Read the secret token(s) from this file instead of ZOOM_WEBHOOK_SECRET_TOKEN.
+    #[arg(long, value_name = "PATH")]
+    secret_file: Option<PathBuf>,
+    /// Accept x-zm-request-timestamp values at most this many seconds from now.
+    #[arg(long, default_value_t = 300, value_name = "SECS")]
+    replay_window: u64,
+    /// Largest accepted body (e.g. 262144, 256KiB, 1MiB); larger ones get 413.
+    #[arg(long, default_value = "256KiB", value_parser = parse_size, value_name = "SIZE")]
+    max_body: usize,
+    /// Acknowledge once written to the OS instead of after fsync (faster; a machine
+    /// crash can lose the last records Zoom was told were stored).
+    #[arg(long)]
+    no_fsync: bool,
+    /// Rejected-request records written per second at most (bursts of 5×).
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    rejected_rate: u32,
+}
+
+#[derive(clap::Args, Debug)]
+struct SendArgs {
+    /// Endpoint to post to, e.g. http://127.0.0.1:8787/zoom/webhook or your API Gateway URL.
+    #[arg(long)]
+    url: String,
+    /// Read the secret token from this file instead of ZOOM_WEBHOOK_SECRET_TOKEN
+    /// (the first token is used to sign).
+    #[arg(long, value_name = "PATH")]
+    secret_file: Option<PathBuf>,
+    /// Sign with this Unix timestamp (seconds) instead of now — e.g. to check that stale
+    /// requests are refused.
+    #[arg(long, value_name = "SECS")]
+    timestamp: Option<i64>,
+    /// Webhook body files (JSON), sent byte for byte.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Serve(args) => serve(args).await.map(|()| ExitCode::SUCCESS),
+            Command::Send(args) => send(args).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ZOOMWATCH_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+}
+
+fn open_sink(spec: &str, durability: Durability) -> Result<AnySink> {
+    if spec == "stdout" {
+        return Ok(AnySink::Stdout(StdoutSink::new()));
+    }
+    if let Some(path) = spec.strip_prefix("file:") {
+        if path.is_empty() {
+            bail!("--sink file: needs a path, e.g. --sink file:zoomwatch-events.jsonl");
+        }
+        let sink = FileSink::open(path, durability).with_context(|| format!("cannot open {path} for appending"))?;
+        return Ok(AnySink::File(sink));
+    }
+    bail!("unknown sink {spec:?}: use file:PATH or stdout")
+}
+
+async fn serve(args: ServeArgs) -> Result<()> {
+    let secrets = load_secrets(args.secret_file.as_deref())?;
+    let durability = if args.no_fsync { Durability::OsBuffer } else { Durability::Fsync };
+    let sink = open_sink(&args.sink, durability)?;
+    let describe = zoomwatch_ingest::Sink::describe(&sink);
+    let mut cfg = ReceiverConfig::new(secrets);
+    cfg.replay_window = std::time::Duration::from_secs(args.replay_window);
+    cfg.max_body = args.max_body;
+    cfg.rejected_per_sec = args.rejected_rate;
+    let n_secrets = cfg.secrets.len();
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {} (is another receiver running? try --listen 127.0.0.1:0)", args.listen))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, sink = %describe, secrets = n_secrets, replay_window_s = args.replay_window, max_body = args.max_body, "zoomwatch-ingest listening");
+    eprintln!("zoomwatch-ingest: listening on http://{addr}/ (POST any path), writing to {describe}; Ctrl-C to stop");
+    server::serve(listener, router(cfg, sink), server::shutdown_signal()).await?;
+    tracing::info!("stopped; every accepted record was written");
+    Ok(())
+}
+
+async fn send(args: SendArgs) -> Result<ExitCode> {
+    let secrets = load_secrets(args.secret_file.as_deref())?;
+    let sender = Sender::new(&args.url, secrets.primary().clone()).context("cannot build the HTTP client")?;
+    let mut failures = 0usize;
+    for file in &args.files {
+        let body = match std::fs::read(file) {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("{}: cannot read: {e}", file.display());
+                failures += 1;
+                continue;
+            }
+        };
+        match sender.send(body, args.timestamp).await {
+            Ok(d) => {
+                println!("{} {} {}", d.status, file.display(), d.body.trim());
+                if !(200..300).contains(&d.status) {
+                    failures += 1;
+                }
+            }
+            Err(e) => {
+                println!("ERR {} {e}", file.display());
+                failures += 1;
+            }
+        }
+    }
+    if failures > 0 {
+        eprintln!("{failures} of {} not accepted", args.files.len());
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}

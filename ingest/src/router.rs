@@ -1,0 +1,202 @@
+//! The receiver's HTTP surface. Every POST, on any path, is a webhook delivery:
+//!
+//! | answer | when |
+//! |---|---|
+//! | 200 `{"status":"stored","id":…}` | verified, normalized, durably written |
+//! | 200 `{"plainToken":…,"encryptedToken":…}` | verified `endpoint.url_validation` |
+//! | 400 | verified but not a Zoom envelope (Zoom does not retry 4xx) |
+//! | 401 | missing/bad signature or timestamp outside the replay window |
+//! | 413 | body larger than the limit |
+//! | 503 | the sink did not confirm the write: Zoom retries (+5, +20, +60 min) |
+//!
+//! `GET /healthz` answers 200 for load balancers. Error bodies are `{"error": "..."}` and
+//! never echo the body or a secret. Refused POSTs are written as `zoomwatch.rejected`
+//! records (rate-limited).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use serde_json::json;
+use zoomwatch_shared::record::{Rejection, RequestInfo, URL_VALIDATION_EVENT};
+use zoomwatch_shared::signature::{self, SIGNATURE_HEADER, TIMESTAMP_HEADER};
+use zoomwatch_shared::{Envelope, Received, normalize};
+
+use crate::config::ReceiverConfig;
+use crate::rejected::RejectLimiter;
+use crate::sink::Sink;
+
+/// Who sent a request, as the serving layer knows it (socket peer locally, API
+/// Gateway's request context under Lambda). Inserted as a request extension.
+#[derive(Clone, Debug, Default)]
+pub struct ClientInfo {
+    /// Client IP address.
+    pub source_ip: Option<String>,
+    /// Request id (API Gateway's, or one made locally).
+    pub request_id: Option<String>,
+}
+
+/// Longest `User-Agent` kept in records.
+const MAX_USER_AGENT: usize = 256;
+
+struct App<S> {
+    config: ReceiverConfig,
+    sink: S,
+    limiter: RejectLimiter,
+    rejected_seq: AtomicU64,
+}
+
+/// Builds the router over `sink`. The sink lives as long as the router (and its clones).
+pub fn router<S: Sink>(config: ReceiverConfig, sink: S) -> Router {
+    let app = Arc::new(App {
+        limiter: RejectLimiter::new(config.rejected_per_sec),
+        config,
+        sink,
+        rejected_seq: AtomicU64::new(0),
+    });
+    Router::new().route("/healthz", get(health)).fallback(webhook::<S>).with_state(app)
+}
+
+async fn health() -> Response {
+    json_response(StatusCode::OK, &json!({"status": "ok"}))
+}
+
+fn json_response(status: StatusCode, body: &serde_json::Value) -> Response {
+    (status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+}
+
+fn error(status: StatusCode, message: &str) -> Response {
+    json_response(status, &json!({ "error": message }))
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+fn request_info(headers: &HeaderMap, client: Option<&ClientInfo>) -> RequestInfo {
+    let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|ua| {
+        let clean = zoomwatch_shared::text::sanitize(ua, MAX_USER_AGENT);
+        clean.into_owned()
+    });
+    RequestInfo {
+        request_id: client.and_then(|c| c.request_id.clone()),
+        source_ip: client.and_then(|c| c.source_ip.clone()),
+        user_agent,
+    }
+}
+
+async fn webhook<S: Sink>(State(app): State<Arc<App<S>>>, req: Request) -> Response {
+    let received_at_ms = now_ms();
+    let (parts, body) = req.into_parts();
+    if parts.method != Method::POST {
+        return error(StatusCode::METHOD_NOT_ALLOWED, "webhooks are delivered with POST");
+    }
+    let rx = Received {
+        received_at_ms,
+        request: Some(request_info(&parts.headers, parts.extensions.get::<ClientInfo>())),
+    };
+
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > app.config.max_body as u64) {
+        return app.reject(&rx, StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", &format!("body over {} bytes", app.config.max_body)).await;
+    }
+    let bytes = match read_body(body, app.config.max_body).await {
+        Ok(b) => b,
+        Err(BodyError::TooLarge) => {
+            return app.reject(&rx, StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", &format!("body over {} bytes", app.config.max_body)).await;
+        }
+        Err(BodyError::Read) => {
+            return app.reject(&rx, StatusCode::BAD_REQUEST, "unreadable_body", "request body could not be read").await;
+        }
+    };
+
+    let verified = signature::verify(
+        &app.config.secrets,
+        parts.headers.get(TIMESTAMP_HEADER).map(|v| v.as_bytes()),
+        parts.headers.get(SIGNATURE_HEADER).map(|v| v.as_bytes()),
+        &bytes,
+        received_at_ms.div_euclid(1000),
+        app.config.replay_window.as_secs(),
+    );
+    let secret_index = match verified {
+        Ok(i) => i,
+        Err(e) => return app.reject(&rx, StatusCode::UNAUTHORIZED, e.code(), &e.to_string()).await,
+    };
+
+    let envelope = match Envelope::parse(&bytes) {
+        Ok(env) => env,
+        Err(e) => return app.reject(&rx, StatusCode::BAD_REQUEST, "malformed_body", &e.to_string()).await,
+    };
+
+    if envelope.event == URL_VALIDATION_EVENT {
+        return app.url_validation(envelope, secret_index, &rx).await;
+    }
+
+    let record = normalize(envelope, &rx);
+    let id = record.id.clone();
+    match app.sink.write(vec![record]).await {
+        Ok(()) => json_response(StatusCode::OK, &json!({"status": "stored", "id": id})),
+        Err(e) => {
+            tracing::error!(error = %e, record_id = %id, sink = %app.sink.describe(), "sink write failed; answering 503 so Zoom retries");
+            error(StatusCode::SERVICE_UNAVAILABLE, "the event could not be stored; retry later")
+        }
+    }
+}
+
+enum BodyError {
+    TooLarge,
+    Read,
+}
+
+async fn read_body(body: Body, limit: usize) -> Result<bytes::Bytes, BodyError> {
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(BodyError::TooLarge),
+        Err(_) => Err(BodyError::Read),
+    }
+}
+
+impl<S: Sink> App<S> {
+    async fn url_validation(&self, envelope: Envelope, secret_index: usize, rx: &Received) -> Response {
+        let Some(plain) = envelope.payload.get("plainToken").and_then(|v| v.as_str()).map(str::to_owned) else {
+            return self.reject(rx, StatusCode::BAD_REQUEST, "malformed_body", "endpoint.url_validation without payload.plainToken").await;
+        };
+        let Some(secret) = self.config.secrets.get(secret_index) else {
+            return error(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
+        };
+        let encrypted = signature::url_validation_token(secret, &plain);
+        // The validation itself is recorded (the console shows "last validated"), but the
+        // answer does not depend on it: failing the challenge would make Zoom disable the
+        // subscription, which loses far more than this one record.
+        let record = normalize(envelope, rx);
+        if let Err(e) = self.sink.write(vec![record]).await {
+            tracing::warn!(error = %e, "could not record the URL validation; answering it anyway");
+        }
+        json_response(StatusCode::OK, &json!({"plainToken": plain, "encryptedToken": encrypted}))
+    }
+
+    async fn reject(&self, rx: &Received, status: StatusCode, reason: &str, detail: &str) -> Response {
+        let source = rx.request.as_ref().and_then(|r| r.source_ip.as_deref()).unwrap_or("-");
+        tracing::warn!(status = status.as_u16(), reason, source_ip = source, "request rejected");
+        if let Some(suppressed) = self.limiter.admit(Instant::now()) {
+            let seq = self.rejected_seq.fetch_add(1, Ordering::Relaxed);
+            let rejection = Rejection { reason: reason.to_owned(), detail: detail.to_owned(), status: status.as_u16(), suppressed };
+            let record = zoomwatch_shared::normalize::rejected_record(rejection, rx, seq);
+            if let Err(e) = self.sink.write(vec![record]).await {
+                tracing::warn!(error = %e, "could not record a rejected request");
+            }
+        }
+        error(status, detail)
+    }
+}
