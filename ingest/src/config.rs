@@ -63,9 +63,12 @@ pub enum SecretSourceError {
 /// Loads secrets from `file` if given, else from the environment variable.
 pub fn load_secrets(file: Option<&Path>) -> Result<SecretSet, SecretSourceError> {
     if let Some(path) = file {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| SecretSourceError::File { path: path.display().to_string(), source })?;
-        return SecretSet::parse(&text).map_err(|_| SecretSourceError::Empty(path.display().to_string()));
+        let text = std::fs::read_to_string(path).map_err(|source| SecretSourceError::File {
+            path: path.display().to_string(),
+            source,
+        })?;
+        return SecretSet::parse(&text)
+            .map_err(|_| SecretSourceError::Empty(path.display().to_string()));
     }
     match std::env::var(SECRET_ENV) {
         Ok(v) => SecretSet::parse(&v).map_err(|_| SecretSourceError::Empty(SECRET_ENV.to_owned())),
@@ -78,14 +81,21 @@ pub fn parse_size(s: &str) -> Result<usize, String> {
     let t = s.trim().to_ascii_lowercase();
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
-    let n: usize = num.parse().map_err(|_| format!("not a size: {s:?} (try 262144, 256KiB or 1MiB)"))?;
+    let n: usize = num
+        .parse()
+        .map_err(|_| format!("not a size: {s:?} (try 262144, 256KiB or 1MiB)"))?;
     let mult = match unit.trim() {
         "" | "b" => 1,
         "k" | "kb" | "kib" => 1024,
         "m" | "mb" | "mib" => 1024 * 1024,
-        other => return Err(format!("unknown size unit {other:?} in {s:?} (use KiB or MiB)")),
+        other => {
+            return Err(format!(
+                "unknown size unit {other:?} in {s:?} (use KiB or MiB)"
+            ));
+        }
     };
-    n.checked_mul(mult).ok_or_else(|| format!("size too large: {s:?}"))
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("size too large: {s:?}"))
 }
 
 #[cfg(test)]

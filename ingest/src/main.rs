@@ -82,7 +82,10 @@ struct SendArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -107,7 +110,11 @@ fn main() -> ExitCode {
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("ZOOMWATCH_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
 }
 
 fn open_sink(spec: &str, durability: Durability) -> Result<AnySink> {
@@ -118,7 +125,8 @@ fn open_sink(spec: &str, durability: Durability) -> Result<AnySink> {
         if path.is_empty() {
             bail!("--sink file: needs a path, e.g. --sink file:zoomwatch-events.jsonl");
         }
-        let sink = FileSink::open(path, durability).with_context(|| format!("cannot open {path} for appending"))?;
+        let sink = FileSink::open(path, durability)
+            .with_context(|| format!("cannot open {path} for appending"))?;
         return Ok(AnySink::File(sink));
     }
     bail!("unknown sink {spec:?}: use file:PATH or stdout")
@@ -126,7 +134,11 @@ fn open_sink(spec: &str, durability: Durability) -> Result<AnySink> {
 
 async fn serve(args: ServeArgs) -> Result<()> {
     let secrets = load_secrets(args.secret_file.as_deref())?;
-    let durability = if args.no_fsync { Durability::OsBuffer } else { Durability::Fsync };
+    let durability = if args.no_fsync {
+        Durability::OsBuffer
+    } else {
+        Durability::Fsync
+    };
     let sink = open_sink(&args.sink, durability)?;
     let describe = zoomwatch_ingest::Sink::describe(&sink);
     let mut cfg = ReceiverConfig::new(secrets);
@@ -136,10 +148,17 @@ async fn serve(args: ServeArgs) -> Result<()> {
     let n_secrets = cfg.secrets.len();
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
-        .with_context(|| format!("cannot listen on {} (is another receiver running? try --listen 127.0.0.1:0)", args.listen))?;
+        .with_context(|| {
+            format!(
+                "cannot listen on {} (is another receiver running? try --listen 127.0.0.1:0)",
+                args.listen
+            )
+        })?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, sink = %describe, secrets = n_secrets, replay_window_s = args.replay_window, max_body = args.max_body, "zoomwatch-ingest listening");
-    eprintln!("zoomwatch-ingest: listening on http://{addr}/ (POST any path), writing to {describe}; Ctrl-C to stop");
+    eprintln!(
+        "zoomwatch-ingest: listening on http://{addr}/ (POST any path), writing to {describe}; Ctrl-C to stop"
+    );
     server::serve(listener, router(cfg, sink), server::shutdown_signal()).await?;
     tracing::info!("stopped; every accepted record was written");
     Ok(())
@@ -147,7 +166,8 @@ async fn serve(args: ServeArgs) -> Result<()> {
 
 async fn send(args: SendArgs) -> Result<ExitCode> {
     let secrets = load_secrets(args.secret_file.as_deref())?;
-    let sender = Sender::new(&args.url, secrets.primary().clone()).context("cannot build the HTTP client")?;
+    let sender = Sender::new(&args.url, secrets.primary().clone())
+        .context("cannot build the HTTP client")?;
     let mut failures = 0usize;
     for file in &args.files {
         let body = match std::fs::read(file) {

@@ -37,7 +37,10 @@ pub struct Sender {
 
 /// Current Unix time in seconds.
 pub fn unix_now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 impl Sender {
@@ -47,7 +50,11 @@ impl Sender {
             .timeout(Duration::from_secs(10))
             .user_agent(concat!("zoomwatch-ingest-send/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        Ok(Self { client, url: url.into(), secret })
+        Ok(Self {
+            client,
+            url: url.into(),
+            secret,
+        })
     }
 
     /// Signs `body` at `timestamp` (Unix seconds; `None` = now) and posts it.
@@ -63,7 +70,10 @@ impl Sender {
             .body(body)
             .send()
             .await
-            .map_err(|source| SendError::Http { url: self.url.clone(), source })?;
+            .map_err(|source| SendError::Http {
+                url: self.url.clone(),
+                source,
+            })?;
         let status = resp.status().as_u16();
         let mut text = resp.text().await.unwrap_or_default();
         if text.len() > 2048 {

@@ -13,13 +13,22 @@
 //! - [`redact`] — removal of passcodes, tokens and stream keys before anything is stored.
 //! - [`diff`] — `old_object` → `object` change lists with nested paths.
 //! - [`timefmt`] — RFC 3339 parsing/formatting in milliseconds.
+//! - [`config`] — `zoomwatch.toml`: internal domains, patterns, watchlists, per-rule settings.
+//! - [`rules`] — the detection catalog: stateless rules (flags on records) and the
+//!   stateful [`rules::Detector`] (alerts over the stream).
+//! - [`scenario`] — a scripted account day (demo and tests).
+//! - [`roster`] — live meeting state (who is in which meeting now), order-robust.
 //! - [`text`] — making untrusted text from Zoom safe to show on a terminal.
 
+pub mod config;
 pub mod diff;
 pub mod envelope;
 pub mod normalize;
 pub mod record;
 pub mod redact;
+pub mod roster;
+pub mod rules;
+pub mod scenario;
 pub mod signature;
 pub mod text;
 pub mod timefmt;

@@ -1,0 +1,571 @@
+//! `zoomwatch.toml`: who is internal, what is sensitive, what to watch for, and per-rule
+//! switches. Everything is optional; an empty file means built-in defaults.
+//! `zoomwatch.example.toml` at the repository root documents every key.
+//!
+//! Parsing is strict — an unknown key, a bad regex, a bad CIDR or an unknown rule id is an
+//! error naming the field and its line, because a silently ignored typo in a detection
+//! config is a blind spot.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use ipnet::IpNet;
+use regex::{Regex, RegexBuilder};
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::record::Severity;
+use crate::rules::catalog::{self, RuleInfo};
+
+/// The file as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConfigFile {
+    /// Who belongs to the organization.
+    pub organization: Organization,
+    /// Regular expressions for topics and names.
+    pub patterns: Patterns,
+    /// Specific people, addresses and networks to alert on.
+    pub watchlist: Watchlist,
+    /// Per-rule settings, keyed by rule id.
+    pub rules: BTreeMap<String, RuleSettings>,
+}
+
+/// `[organization]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Organization {
+    /// Email domains of the organization (`acme.example`); subdomains count too.
+    pub internal_domains: Vec<Spanned<String>>,
+    /// Emails allowed to perform admin actions; empty = rule `unlisted-admin` is off.
+    pub admin_operators: Vec<Spanned<String>>,
+    /// Display names of people worth protecting from impersonation (executives, IT).
+    pub known_people: Vec<Spanned<String>>,
+}
+
+/// `[patterns]` — regular expressions, case-insensitive.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Patterns {
+    /// Topics of sensitive meetings (board, M&A, legal…).
+    pub sensitive_topics: Vec<Spanned<String>>,
+    /// Display names that look hostile or spammy.
+    pub suspicious_names: Vec<Spanned<String>>,
+    /// Sensitive information that should never be in a topic (passcodes, card numbers).
+    pub sensitive_info: Vec<Spanned<String>>,
+    /// Leave reasons meaning "removed by the host".
+    pub removal_reasons: Vec<Spanned<String>>,
+}
+
+impl Default for Patterns {
+    fn default() -> Self {
+        let s = |v: &[&str]| {
+            v.iter()
+                .map(|p| Spanned::new(0..0, (*p).to_owned()))
+                .collect()
+        };
+        Self {
+            sensitive_topics: s(DEFAULT_SENSITIVE_TOPICS),
+            suspicious_names: s(DEFAULT_SUSPICIOUS_NAMES),
+            sensitive_info: s(DEFAULT_SENSITIVE_INFO),
+            removal_reasons: s(DEFAULT_REMOVAL_REASONS),
+        }
+    }
+}
+
+/// Built-in sensitive-topic patterns.
+pub const DEFAULT_SENSITIVE_TOPICS: &[&str] = &[
+    r"\b(board|confidential|restricted|privileged|attorney|legal hold|m&a|merger|acquisition|layoffs?|reorg|earnings|incident response)\b",
+];
+/// Built-in suspicious display-name patterns.
+pub const DEFAULT_SUSPICIOUS_NAMES: &[&str] = &[
+    r"(https?://|www\.|\.(com|net|org|io|xyz|ru|tk)\b)",
+    r"\b(free|crypto|bitcoin|btc|giveaway|casino|porn|xxx|onlyfans|telegram)\b",
+    r"(bomb|raid|troll|hacked|pwned)",
+];
+/// Built-in patterns for sensitive information in topics.
+pub const DEFAULT_SENSITIVE_INFO: &[&str] = &[
+    r"\b(password|passcode|pwd|pin)\s*[:=]\s*\S+",
+    r"\b(?:\d[ -]?){13,16}\b",
+    r"\b\d{3}-\d{2}-\d{4}\b",
+];
+/// Built-in patterns for removal by the host in `leave_reason`.
+pub const DEFAULT_REMOVAL_REASONS: &[&str] = &[r"(removed|expelled|kicked)\b"];
+
+/// `[watchlist]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Watchlist {
+    /// Display names (case-insensitive, exact after normalization).
+    pub names: Vec<Spanned<String>>,
+    /// Emails (case-insensitive).
+    pub emails: Vec<Spanned<String>>,
+    /// Email domains (subdomains match).
+    pub domains: Vec<Spanned<String>>,
+    /// IP addresses or CIDR networks.
+    pub ips: Vec<Spanned<String>>,
+}
+
+/// `[rules.<id>]`
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(deny_unknown_fields, default)]
+pub struct RuleSettings {
+    /// Turn the rule off with `false`.
+    pub enabled: Option<bool>,
+    /// Re-weight: `info`, `low`, `medium`, `high`.
+    pub severity: Option<String>,
+    /// Count threshold for rules that count (`join-burst`, `mass-deletion`…).
+    pub threshold: Option<u32>,
+    /// Time window in seconds for rules that count or wait.
+    pub window_secs: Option<u64>,
+}
+
+/// A configuration problem, located in the file.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{origin}:{line}: {message}")]
+pub struct ConfigError {
+    /// File name (or `<built-in>`).
+    pub origin: String,
+    /// 1-based line (0 when unknown).
+    pub line: usize,
+    /// What is wrong and what to do.
+    pub message: String,
+}
+
+/// Effective settings of one rule.
+#[derive(Debug, Clone)]
+pub struct EffectiveRule {
+    /// The catalog entry.
+    pub info: &'static RuleInfo,
+    /// On or off.
+    pub enabled: bool,
+    /// Severity after re-weighting.
+    pub severity: Severity,
+    /// Threshold (rules that count), else 0.
+    pub threshold: u32,
+    /// Window in seconds (rules that count or wait), else 0.
+    pub window_secs: u64,
+}
+
+/// The compiled configuration the rules run with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Lower-cased internal domains.
+    pub internal_domains: Vec<String>,
+    /// Lower-cased admin operator emails.
+    pub admin_operators: Vec<String>,
+    /// Known people: (normalized name, name as written).
+    pub known_people: Vec<(String, String)>,
+    /// Compiled sensitive-topic patterns.
+    pub sensitive_topics: Vec<Regex>,
+    /// Compiled suspicious-name patterns.
+    pub suspicious_names: Vec<Regex>,
+    /// Compiled sensitive-information patterns.
+    pub sensitive_info: Vec<Regex>,
+    /// Compiled removal-reason patterns.
+    pub removal_reasons: Vec<Regex>,
+    /// Watchlist names, normalized.
+    pub watch_names: Vec<String>,
+    /// Watchlist emails, lower-cased.
+    pub watch_emails: Vec<String>,
+    /// Watchlist domains, lower-cased.
+    pub watch_domains: Vec<String>,
+    /// Watchlist networks.
+    pub watch_ips: Vec<IpNet>,
+    /// Every rule in the catalog with its effective settings, in catalog order.
+    pub rules: Vec<EffectiveRule>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        // The built-in patterns are tested to compile (see tests), so this cannot fail.
+        Self::parse("", "<built-in>").unwrap_or_else(|e| unreachable!("built-in config: {e}"))
+    }
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text.get(..offset.min(text.len()))
+        .map_or(0, |t| t.matches('\n').count() + 1)
+}
+
+impl Config {
+    /// Parses and validates TOML text. `origin` names the file in errors.
+    pub fn parse(text: &str, origin: &str) -> Result<Self, ConfigError> {
+        let err = |line: usize, message: String| ConfigError {
+            origin: origin.to_owned(),
+            line,
+            message,
+        };
+        let file: ConfigFile = toml::from_str(text).map_err(|e| {
+            let line = e.span().map_or(0, |s| line_of(text, s.start));
+            err(line, e.message().trim().to_owned())
+        })?;
+        let at = |s: &Spanned<String>| {
+            if s.span().end == 0 {
+                0
+            } else {
+                line_of(text, s.span().start)
+            }
+        };
+
+        let regexes = |field: &str, list: &[Spanned<String>]| -> Result<Vec<Regex>, ConfigError> {
+            list.iter()
+                .map(|p| {
+                    RegexBuilder::new(p.get_ref())
+                        .case_insensitive(true)
+                        .size_limit(1 << 20)
+                        .build()
+                        .map_err(|e| {
+                            err(
+                                at(p),
+                                format!(
+                                    "patterns.{field}: invalid regular expression {:?}: {e}",
+                                    p.get_ref()
+                                ),
+                            )
+                        })
+                })
+                .collect()
+        };
+        let lower = |list: &[Spanned<String>]| {
+            list.iter()
+                .map(|s| s.get_ref().trim().to_ascii_lowercase())
+                .collect::<Vec<_>>()
+        };
+
+        let mut watch_ips = Vec::new();
+        for ip in &file.watchlist.ips {
+            let t = ip.get_ref().trim();
+            let net = t
+                .parse::<IpNet>()
+                .or_else(|_| t.parse::<std::net::IpAddr>().map(IpNet::from))
+                .map_err(|_| err(at(ip), format!("watchlist.ips: {t:?} is not an IP address or CIDR network (e.g. 203.0.113.0/24)")))?;
+            watch_ips.push(net);
+        }
+        for d in file
+            .organization
+            .internal_domains
+            .iter()
+            .chain(&file.watchlist.domains)
+        {
+            let v = d.get_ref().trim();
+            if v.is_empty() || v.contains('@') || v.contains(char::is_whitespace) {
+                return Err(err(
+                    at(d),
+                    format!("{v:?} is not a domain: write it as acme.example (no @)"),
+                ));
+            }
+        }
+
+        let mut rules: Vec<EffectiveRule> = catalog::RULES
+            .iter()
+            .map(|info| EffectiveRule {
+                info,
+                enabled: true,
+                severity: info.severity,
+                threshold: info.threshold,
+                window_secs: info.window_secs,
+            })
+            .collect();
+        for (id, settings) in &file.rules {
+            let line = text
+                .find(&format!("[rules.{id}]"))
+                .or_else(|| text.find(&format!("[rules.\"{id}\"]")))
+                .map_or(0, |o| line_of(text, o));
+            let Some(rule) = rules.iter_mut().find(|r| r.info.id == id) else {
+                let known: Vec<&str> = catalog::RULES.iter().map(|r| r.id).collect();
+                return Err(err(
+                    line,
+                    format!("unknown rule {id:?}; known rules: {}", known.join(", ")),
+                ));
+            };
+            if let Some(e) = settings.enabled {
+                rule.enabled = e;
+            }
+            if let Some(s) = &settings.severity {
+                rule.severity = Severity::parse(s).ok_or_else(|| {
+                    err(
+                        line,
+                        format!("rules.{id}.severity: {s:?} is not one of info, low, medium, high"),
+                    )
+                })?;
+            }
+            if let Some(t) = settings.threshold {
+                if rule.info.threshold == 0 {
+                    return Err(err(
+                        line,
+                        format!("rules.{id}.threshold: this rule does not count anything"),
+                    ));
+                }
+                if t < 2 {
+                    return Err(err(
+                        line,
+                        format!("rules.{id}.threshold: must be at least 2"),
+                    ));
+                }
+                rule.threshold = t;
+            }
+            if let Some(w) = settings.window_secs {
+                if rule.info.window_secs == 0 {
+                    return Err(err(
+                        line,
+                        format!("rules.{id}.window_secs: this rule has no time window"),
+                    ));
+                }
+                if w == 0 {
+                    return Err(err(
+                        line,
+                        format!("rules.{id}.window_secs: must be at least 1"),
+                    ));
+                }
+                rule.window_secs = w;
+            }
+        }
+
+        Ok(Self {
+            internal_domains: lower(&file.organization.internal_domains),
+            admin_operators: lower(&file.organization.admin_operators),
+            known_people: file
+                .organization
+                .known_people
+                .iter()
+                .map(|n| (normalize_name(n.get_ref()), n.get_ref().clone()))
+                .collect(),
+            sensitive_topics: regexes("sensitive_topics", &file.patterns.sensitive_topics)?,
+            suspicious_names: regexes("suspicious_names", &file.patterns.suspicious_names)?,
+            sensitive_info: regexes("sensitive_info", &file.patterns.sensitive_info)?,
+            removal_reasons: regexes("removal_reasons", &file.patterns.removal_reasons)?,
+            watch_names: file
+                .watchlist
+                .names
+                .iter()
+                .map(|n| normalize_name(n.get_ref()))
+                .collect(),
+            watch_emails: lower(&file.watchlist.emails),
+            watch_domains: lower(&file.watchlist.domains),
+            watch_ips,
+            rules,
+        })
+    }
+
+    /// The effective settings of rule `id`, if it exists and is enabled.
+    pub fn rule(&self, id: &str) -> Option<&EffectiveRule> {
+        self.rules.iter().find(|r| r.info.id == id && r.enabled)
+    }
+
+    /// True when `email`'s domain is internal (or a subdomain of one).
+    pub fn is_internal_email(&self, email: &str) -> bool {
+        email_domain(email).is_some_and(|d| domain_in(&d, &self.internal_domains))
+    }
+
+    /// The effective configuration as commented TOML (`zoomwatch check-config`).
+    pub fn describe(&self) -> String {
+        let mut out = String::new();
+        let list = |v: &[String]| {
+            v.iter()
+                .map(|s| format!("{s:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let pats = |v: &[Regex]| {
+            v.iter()
+                .map(|r| format!("{:?}", r.as_str()))
+                .collect::<Vec<_>>()
+                .join(",\n    ")
+        };
+        let _ = writeln!(
+            out,
+            "[organization]\ninternal_domains = [{}]\nadmin_operators = [{}]",
+            list(&self.internal_domains),
+            list(&self.admin_operators)
+        );
+        let known: Vec<String> = self.known_people.iter().map(|(_, n)| n.clone()).collect();
+        let _ = writeln!(out, "known_people = [{}]\n", list(&known));
+        let _ = writeln!(
+            out,
+            "[patterns]\nsensitive_topics = [\n    {}\n]\nsuspicious_names = [\n    {}\n]",
+            pats(&self.sensitive_topics),
+            pats(&self.suspicious_names)
+        );
+        let _ = writeln!(
+            out,
+            "sensitive_info = [\n    {}\n]\nremoval_reasons = [\n    {}\n]\n",
+            pats(&self.sensitive_info),
+            pats(&self.removal_reasons)
+        );
+        let ips: Vec<String> = self.watch_ips.iter().map(ToString::to_string).collect();
+        let _ = writeln!(
+            out,
+            "[watchlist]\nnames = [{}]\nemails = [{}]\ndomains = [{}]\nips = [{}]\n",
+            list(&self.watch_names),
+            list(&self.watch_emails),
+            list(&self.watch_domains),
+            list(&ips)
+        );
+        for r in &self.rules {
+            let _ = writeln!(
+                out,
+                "[rules.{}]  # {} — {}",
+                r.info.id,
+                r.info.scope.as_str(),
+                r.info.summary
+            );
+            let _ = write!(
+                out,
+                "enabled = {}\nseverity = {:?}\n",
+                r.enabled,
+                r.severity.as_str()
+            );
+            if r.info.threshold > 0 {
+                let _ = writeln!(out, "threshold = {}", r.threshold);
+            }
+            if r.info.window_secs > 0 {
+                let _ = writeln!(out, "window_secs = {}", r.window_secs);
+            }
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// The lower-cased domain of an email address.
+pub fn email_domain(email: &str) -> Option<String> {
+    let (_, d) = email.trim().rsplit_once('@')?;
+    (!d.is_empty()).then(|| d.to_ascii_lowercase())
+}
+
+/// True when `domain` equals or is a subdomain of one of `list` (lower-case).
+pub fn domain_in(domain: &str, list: &[String]) -> bool {
+    list.iter().any(|d| {
+        domain == d
+            || domain
+                .strip_suffix(d.as_str())
+                .is_some_and(|p| p.ends_with('.'))
+    })
+}
+
+/// A display name reduced for comparison: hidden characters removed, letters and digits
+/// only, lower-case. `"Morgan  R\u{200B}eyes"` and `"morgan.reyes"` compare equal.
+pub fn normalize_name(name: &str) -> String {
+    name.chars()
+        .filter(|c| !crate::text::is_invisible_format(*c))
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Where the config is looked up when `--config` is not given:
+/// `$XDG_CONFIG_HOME/zoomwatch/zoomwatch.toml`, else `$HOME/.config/zoomwatch/zoomwatch.toml`.
+pub fn default_path(
+    xdg_config_home: Option<&str>,
+    home: Option<&str>,
+) -> Option<std::path::PathBuf> {
+    let base = match (
+        xdg_config_home.filter(|s| !s.is_empty()),
+        home.filter(|s| !s.is_empty()),
+    ) {
+        (Some(x), _) => std::path::PathBuf::from(x),
+        (None, Some(h)) => std::path::Path::new(h).join(".config"),
+        (None, None) => return None,
+    };
+    Some(base.join("zoomwatch").join("zoomwatch.toml"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_in_defaults_compile() {
+        let c = Config::default();
+        assert_eq!(c.rules.len(), catalog::RULES.len());
+        assert!(c.sensitive_topics[0].is_match("Q3 Board Review"));
+        assert!(
+            c.suspicious_names
+                .iter()
+                .any(|r| r.is_match("FREE CRYPTO giveaway"))
+        );
+        assert!(
+            c.sensitive_info
+                .iter()
+                .any(|r| r.is_match("Standup (passcode: 1234)"))
+        );
+    }
+
+    #[test]
+    fn settings_apply() {
+        let c = Config::parse(
+            "[organization]\ninternal_domains = [\"Acme.example\"]\n[rules.guest-join]\nenabled = false\n[rules.join-burst]\nthreshold = 4\nwindow_secs = 30\nseverity = \"medium\"\n",
+            "t.toml",
+        )
+        .unwrap();
+        assert!(c.rule("guest-join").is_none());
+        let b = c.rule("join-burst").unwrap();
+        assert_eq!(
+            (b.threshold, b.window_secs, b.severity),
+            (4, 30, Severity::Medium)
+        );
+        assert!(c.is_internal_email("morgan@acme.example"));
+        assert!(c.is_internal_email("x@eu.acme.example"));
+        assert!(!c.is_internal_email("x@notacme.example"));
+    }
+
+    #[test]
+    fn errors_name_the_field_and_line() {
+        let e = Config::parse(
+            "[organization]\ninternal_domain = [\"a.example\"]\n",
+            "z.toml",
+        )
+        .unwrap_err();
+        assert_eq!((e.origin.as_str(), e.line), ("z.toml", 2));
+        assert!(e.message.contains("internal_domain"), "{e}");
+
+        let e = Config::parse(
+            "\n[patterns]\nsuspicious_names = [\n  \"ok\",\n  \"(unclosed\",\n]\n",
+            "z.toml",
+        )
+        .unwrap_err();
+        assert_eq!(e.line, 5, "{e}");
+        assert!(e.message.contains("patterns.suspicious_names"));
+
+        let e = Config::parse("[watchlist]\nips = [\"10.0.0.0/33\"]\n", "z.toml").unwrap_err();
+        assert_eq!(e.line, 2);
+
+        let e = Config::parse(
+            "# comment\n[rules.guest-joins]\nenabled = false\n",
+            "z.toml",
+        )
+        .unwrap_err();
+        assert_eq!(e.line, 2);
+        assert!(
+            e.message.contains("unknown rule \"guest-joins\"") && e.message.contains("guest-join,"),
+            "{e}"
+        );
+
+        let e =
+            Config::parse("[rules.guest-join]\nseverity = \"critical\"\n", "z.toml").unwrap_err();
+        assert!(e.message.contains("critical"));
+        let e = Config::parse("[rules.guest-join]\nthreshold = 3\n", "z.toml").unwrap_err();
+        assert!(e.message.contains("does not count"));
+        let e = Config::parse(
+            "[organization]\ninternal_domains = [\"@acme.example\"]\n",
+            "z.toml",
+        )
+        .unwrap_err();
+        assert_eq!(e.line, 2);
+    }
+
+    #[test]
+    fn names_normalize() {
+        assert_eq!(normalize_name("Morgan  R\u{200B}eyes"), "morganreyes");
+        assert_eq!(normalize_name("morgan.reyes"), "morganreyes");
+        assert_eq!(
+            default_path(Some("/x"), Some("/h")).unwrap(),
+            std::path::PathBuf::from("/x/zoomwatch/zoomwatch.toml")
+        );
+        assert_eq!(
+            default_path(None, Some("/h")).unwrap(),
+            std::path::PathBuf::from("/h/.config/zoomwatch/zoomwatch.toml")
+        );
+    }
+}

@@ -1,0 +1,305 @@
+//! Live meeting state rebuilt from records: which meetings run, who is in each right now,
+//! who is waiting. Used by the stateful detector and the console's Meetings view, so
+//! both agree. Robust to Zoom's delivery: each participant's presence follows the event
+//! with the latest *payload* time, so a leave delivered after a later rejoin does not
+//! remove them, and duplicates change nothing.
+
+use std::collections::HashMap;
+
+use crate::record::{Category, Participant, RecordV1, Severity};
+
+/// Meeting lifecycle as far as the records tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum MeetingPhase {
+    /// Only scheduling events seen.
+    Scheduled,
+    /// Started (or someone is in it).
+    Running,
+    /// Ended.
+    Ended,
+}
+
+/// Where a participant is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Presence {
+    /// In the meeting.
+    In,
+    /// In the waiting room (or waiting for the host).
+    Waiting,
+    /// Gone.
+    Left,
+}
+
+/// One person's line in a roster.
+#[derive(Debug, Clone)]
+pub struct Attendee {
+    /// Identity key ([`Participant::identity_key`]).
+    pub key: String,
+    /// Latest known details.
+    pub participant: Participant,
+    /// Where they are.
+    pub presence: Presence,
+    /// Payload time of the event that set `presence` (ms).
+    pub since_ms: i64,
+    /// First join time seen (ms).
+    pub first_join_ms: Option<i64>,
+    /// Last leave time seen (ms).
+    pub left_ms: Option<i64>,
+    /// How many joins seen.
+    pub joins: u32,
+    /// True when this is the meeting's host.
+    pub is_host: bool,
+    /// Worst flag seen on this person's records in this meeting.
+    pub worst: Option<Severity>,
+}
+
+/// One meeting instance (keyed by uuid).
+#[derive(Debug, Clone)]
+pub struct Meeting {
+    /// Instance uuid (or `id:<number>` when Zoom sent no uuid).
+    pub key: String,
+    /// Meeting number.
+    pub id: Option<String>,
+    /// Topic.
+    pub topic: Option<String>,
+    /// Host's Zoom user id.
+    pub host_id: Option<String>,
+    /// `meeting` or `webinar`.
+    pub kind: Option<String>,
+    /// Lifecycle.
+    pub phase: MeetingPhase,
+    /// When it started (ms), if seen.
+    pub started_ms: Option<i64>,
+    /// When it ended (ms), if seen.
+    pub ended_ms: Option<i64>,
+    /// Latest payload time of any record about it.
+    pub last_ms: i64,
+    /// Everyone seen, by identity key.
+    pub attendees: HashMap<String, Attendee>,
+    /// Worst flag seen on any record about it.
+    pub worst: Option<Severity>,
+    /// Whether `meeting.started` was seen (the roster is then complete).
+    pub start_seen: bool,
+}
+
+impl Meeting {
+    fn new(key: String) -> Self {
+        Self {
+            key,
+            id: None,
+            topic: None,
+            host_id: None,
+            kind: None,
+            phase: MeetingPhase::Scheduled,
+            started_ms: None,
+            ended_ms: None,
+            last_ms: i64::MIN,
+            attendees: HashMap::new(),
+            worst: None,
+            start_seen: false,
+        }
+    }
+
+    /// How many are in the meeting now.
+    pub fn present(&self) -> usize {
+        self.attendees
+            .values()
+            .filter(|a| a.presence == Presence::In)
+            .count()
+    }
+
+    /// How many are waiting now.
+    pub fn waiting(&self) -> usize {
+        self.attendees
+            .values()
+            .filter(|a| a.presence == Presence::Waiting)
+            .count()
+    }
+
+    /// Whether the host is in the meeting now.
+    pub fn host_present(&self) -> bool {
+        self.attendees
+            .values()
+            .any(|a| a.is_host && a.presence == Presence::In)
+    }
+
+    /// Attendees sorted for display: present first, then waiting, then left; by join time.
+    pub fn roster(&self) -> Vec<&Attendee> {
+        let mut v: Vec<&Attendee> = self.attendees.values().collect();
+        let rank = |p: Presence| match p {
+            Presence::In => 0,
+            Presence::Waiting => 1,
+            Presence::Left => 2,
+        };
+        v.sort_by(|a, b| {
+            rank(a.presence)
+                .cmp(&rank(b.presence))
+                .then(a.first_join_ms.cmp(&b.first_join_ms))
+                .then(a.key.cmp(&b.key))
+        });
+        v
+    }
+}
+
+/// The key a record's meeting is tracked under, if it concerns a meeting.
+pub fn meeting_key(r: &RecordV1) -> Option<String> {
+    let m = r.meeting.as_ref()?;
+    m.uuid
+        .clone()
+        .or_else(|| m.id.as_ref().map(|id| format!("id:{id}")))
+}
+
+/// What applying a record changed for one participant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transition {
+    /// Meeting key.
+    pub meeting: String,
+    /// Participant identity key.
+    pub key: String,
+    /// Presence before.
+    pub before: Option<Presence>,
+    /// Presence after.
+    pub after: Presence,
+}
+
+/// All meetings seen.
+#[derive(Debug, Default, Clone)]
+pub struct MeetingBook {
+    /// By meeting key.
+    pub meetings: HashMap<String, Meeting>,
+}
+
+impl MeetingBook {
+    /// Applies one record (in any order). Returns the presence change it caused, if any.
+    pub fn apply(&mut self, r: &RecordV1) -> Option<Transition> {
+        if !matches!(
+            r.category,
+            Category::Meeting | Category::Webinar | Category::Participant
+        ) {
+            return None;
+        }
+        let key = meeting_key(r)?;
+        let t = r.occurred_ms();
+        let m = self
+            .meetings
+            .entry(key.clone())
+            .or_insert_with(|| Meeting::new(key.clone()));
+        if let Some(info) = &r.meeting {
+            // Later records win for descriptive fields, but never erase them.
+            if t >= m.last_ms || m.topic.is_none() {
+                m.id = info.id.clone().or(m.id.take());
+                m.topic = info.topic.clone().or(m.topic.take());
+                m.host_id = info.host_id.clone().or(m.host_id.take());
+                m.kind = info.kind.clone().or(m.kind.take());
+            }
+        }
+        m.last_ms = m.last_ms.max(t);
+        if let Some(w) = r.worst_severity() {
+            m.worst = m.worst.max(Some(w));
+        }
+        match (r.category, r.action.as_str()) {
+            (Category::Meeting | Category::Webinar, "started") => {
+                m.start_seen = true;
+                m.started_ms = Some(m.started_ms.map_or(t, |s| s.min(t)));
+                if m.ended_ms.is_none_or(|e| e < t) {
+                    m.phase = MeetingPhase::Running;
+                    m.ended_ms = None;
+                }
+                None
+            }
+            (Category::Meeting | Category::Webinar, "ended") => {
+                if m.started_ms.is_none_or(|s| s <= t) {
+                    m.phase = MeetingPhase::Ended;
+                    m.ended_ms = Some(t);
+                    for a in m.attendees.values_mut() {
+                        if a.presence != Presence::Left && a.since_ms <= t {
+                            a.presence = Presence::Left;
+                            a.since_ms = t;
+                            a.left_ms = Some(t);
+                        }
+                    }
+                }
+                None
+            }
+            (Category::Participant, action) => {
+                let p = r.participant.as_ref()?;
+                let after = match action {
+                    "joined" | "jbh_joined" | "admitted" => Presence::In,
+                    "joined_waiting_room" | "put_in_waiting_room" | "jbh_waiting" => {
+                        Presence::Waiting
+                    }
+                    "left" | "left_waiting_room" | "jbh_waiting_left" => Presence::Left,
+                    _ => return None, // role changes, sharing, breakout rooms: no presence change
+                };
+                let pkey = p.identity_key();
+                let is_host = m.host_id.is_some() && p.zoom_user_id == m.host_id;
+                let a = m.attendees.entry(pkey.clone()).or_insert_with(|| Attendee {
+                    key: pkey.clone(),
+                    participant: p.clone(),
+                    presence: Presence::Left,
+                    since_ms: i64::MIN,
+                    first_join_ms: None,
+                    left_ms: None,
+                    joins: 0,
+                    is_host,
+                    worst: None,
+                });
+                if let Some(w) = r.worst_severity() {
+                    a.worst = a.worst.max(Some(w));
+                }
+                if after == Presence::In {
+                    a.joins += 1;
+                    a.first_join_ms = Some(a.first_join_ms.map_or(t, |f| f.min(t)));
+                }
+                if after == Presence::Left && action == "left" {
+                    a.left_ms = Some(a.left_ms.map_or(t, |l| l.max(t)));
+                }
+                // Leaving the waiting room to be admitted must not undo an earlier "in".
+                let stale =
+                    t < a.since_ms || (action == "left_waiting_room" && a.presence == Presence::In);
+                if stale {
+                    return None;
+                }
+                let before = (a.since_ms != i64::MIN).then_some(a.presence);
+                a.presence = after;
+                a.since_ms = t;
+                a.is_host |= is_host;
+                merge_participant(&mut a.participant, p);
+                if after == Presence::In && m.phase == MeetingPhase::Scheduled {
+                    m.phase = MeetingPhase::Running;
+                }
+                Some(Transition {
+                    meeting: key,
+                    key: pkey,
+                    before,
+                    after,
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// Drops ended meetings whose last record is older than `older_than_ms` (memory bound).
+    pub fn prune_ended(&mut self, older_than_ms: i64) {
+        self.meetings
+            .retain(|_, m| !(m.phase == MeetingPhase::Ended && m.last_ms < older_than_ms));
+    }
+}
+
+fn merge_participant(into: &mut Participant, from: &Participant) {
+    macro_rules! keep {
+        ($($f:ident),*) => { $( if from.$f.is_some() { into.$f = from.$f.clone(); } )* };
+    }
+    keep!(
+        name,
+        email,
+        user_id,
+        zoom_user_id,
+        participant_uuid,
+        registrant_id,
+        ip,
+        private_ip,
+        leave_reason
+    );
+    into.guest = into.zoom_user_id.is_none();
+}

@@ -1,0 +1,765 @@
+//! The stateful detector: feed it records in any order (it orders by payload time where
+//! it matters and ignores duplicate record ids), and call [`Detector::tick`] with the
+//! current time for rules about silence. It reports [`AlertEvent`]s: a new alert, or a
+//! new finding added to an open alert of the same rule and subject (one raid = one
+//! alert that grows, not fifty).
+
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::config::{Config, normalize_name};
+use crate::record::{Actor, Category, Flag, Participant, RecordV1, Severity};
+use crate::roster::{MeetingBook, Presence, meeting_key};
+use crate::rules::catalog::{self, Grouping};
+use crate::rules::stateless::{self, is_join, is_outsider, meeting_label, quote, who};
+use crate::timefmt::format_ms;
+
+/// How long an alert stays open for more findings of the same rule and subject.
+const GROUP_WINDOW_MS: i64 = 30 * 60 * 1000;
+/// Record ids remembered for duplicate suppression.
+const SEEN_CAPACITY: usize = 2_000_000;
+/// Record ids kept on one alert (the count keeps going).
+const MAX_RECORD_IDS: usize = 200;
+
+/// The meeting an alert is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MeetingBrief {
+    /// Meeting number.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Instance uuid.
+    #[serde(default)]
+    pub uuid: Option<String>,
+    /// Topic.
+    #[serde(default)]
+    pub topic: Option<String>,
+}
+
+/// One incident for the analyst.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Alert {
+    /// Stable id (rule, subject and first record).
+    pub id: String,
+    /// Rule id.
+    pub rule: String,
+    /// Severity.
+    pub severity: Severity,
+    /// One line naming who and what (of the first finding).
+    pub reason: String,
+    /// Meeting concerned.
+    pub meeting: Option<MeetingBrief>,
+    /// Participant concerned.
+    pub participant: Option<Participant>,
+    /// Operator concerned.
+    pub actor: Option<Actor>,
+    /// Records that triggered it (first 200).
+    pub record_ids: Vec<String>,
+    /// Payload time of the first finding.
+    pub occurred_at: String,
+    /// Findings grouped into this alert.
+    pub count: u32,
+}
+
+/// What the detector reports.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AlertEvent {
+    /// A new alert.
+    Raised(Box<Alert>),
+    /// Another finding for an open alert.
+    Grew {
+        /// The alert.
+        alert_id: String,
+        /// The record that added to it.
+        record_id: String,
+        /// Findings so far.
+        count: u32,
+    },
+}
+
+struct Finding {
+    rule: &'static str,
+    severity: Severity,
+    reason: String,
+    /// Record ids of the finding (usually the one record).
+    records: Vec<String>,
+}
+
+struct OpenAlert {
+    id: String,
+    last_ms: i64,
+    count: u32,
+}
+
+#[derive(Default)]
+struct Seen {
+    set: HashSet<String>,
+    order: VecDeque<String>,
+}
+
+impl Seen {
+    /// True if new.
+    fn insert(&mut self, id: &str) -> bool {
+        if self.set.contains(id) {
+            return false;
+        }
+        if self.order.len() >= SEEN_CAPACITY {
+            if let Some(old) = self.order.pop_front() {
+                self.set.remove(&old);
+            }
+        }
+        self.set.insert(id.to_owned());
+        self.order.push_back(id.to_owned());
+        true
+    }
+}
+
+#[derive(Clone)]
+struct Person {
+    display: String,
+    zoom_user_id: Option<String>,
+    email: Option<String>,
+    host_of: Option<String>,
+}
+
+struct RemovalMark {
+    keys: Vec<String>,
+    at_ms: i64,
+}
+
+/// Watches a stream of records.
+pub struct Detector {
+    cfg: Config,
+    seen: Seen,
+    book: MeetingBook,
+    outsider_joins: HashMap<String, Vec<(i64, String)>>,
+    removals: HashMap<String, Vec<RemovalMark>>,
+    protected: HashMap<String, Person>,
+    active: HashMap<String, Vec<(String, Option<String>)>>,
+    deletions: HashMap<String, Vec<(i64, String)>>,
+    rejected: Vec<(i64, u64, String)>,
+    open: HashMap<(&'static str, String), OpenAlert>,
+    last_received_ms: Option<i64>,
+    last_validation_ms: Option<i64>,
+    silent_alerted: bool,
+    validation_alerted: bool,
+    applied: u64,
+}
+
+fn hash_id(parts: &[&str]) -> String {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p.as_bytes());
+        h.update([0]);
+    }
+    hex::encode(&h.finalize()[..8])
+}
+
+/// Sorted insert into a time series, then the largest count in a window of `w` ms that
+/// contains `t`.
+fn insert_and_count(
+    series: &mut Vec<(i64, String)>,
+    t: i64,
+    id: &str,
+    w: i64,
+) -> (usize, Vec<String>) {
+    let pos = series.partition_point(|(x, _)| *x <= t);
+    series.insert(pos, (t, id.to_owned()));
+    let before: Vec<&(i64, String)> = series
+        .iter()
+        .filter(|(x, _)| *x >= t - w && *x <= t)
+        .collect();
+    let after: Vec<&(i64, String)> = series
+        .iter()
+        .filter(|(x, _)| *x >= t && *x <= t + w)
+        .collect();
+    let best = if before.len() >= after.len() {
+        before
+    } else {
+        after
+    };
+    (best.len(), best.iter().map(|(_, id)| id.clone()).collect())
+}
+
+/// Drops entries older than `keep_from`.
+fn trim(series: &mut Vec<(i64, String)>, keep_from: i64) {
+    let cut = series.partition_point(|(x, _)| *x < keep_from);
+    if cut > 0 {
+        series.drain(..cut);
+    }
+}
+
+impl Detector {
+    /// A detector running with `cfg`.
+    pub fn new(cfg: Config) -> Self {
+        let mut protected = HashMap::new();
+        for (norm, display) in &cfg.known_people {
+            if !norm.is_empty() {
+                protected.insert(
+                    norm.clone(),
+                    Person {
+                        display: display.clone(),
+                        zoom_user_id: None,
+                        email: None,
+                        host_of: None,
+                    },
+                );
+            }
+        }
+        Self {
+            cfg,
+            seen: Seen::default(),
+            book: MeetingBook::default(),
+            outsider_joins: HashMap::new(),
+            removals: HashMap::new(),
+            protected,
+            active: HashMap::new(),
+            deletions: HashMap::new(),
+            rejected: Vec::new(),
+            open: HashMap::new(),
+            last_received_ms: None,
+            last_validation_ms: None,
+            silent_alerted: false,
+            validation_alerted: false,
+            applied: 0,
+        }
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    /// The live meetings as the detector sees them.
+    pub fn meetings(&self) -> &MeetingBook {
+        &self.book
+    }
+
+    /// The flags the console shows for `r`: the stateless rules re-run with this
+    /// configuration, plus flags stored by the receiver for rules this build does not
+    /// know (a newer receiver). Disabled rules are dropped; severities follow the config.
+    pub fn flags_for(&self, r: &RecordV1) -> Vec<Flag> {
+        let mut flags = stateless::evaluate(r, &self.cfg);
+        for f in &r.flags {
+            if catalog::info(&f.rule).is_none() && !flags.iter().any(|x| x.rule == f.rule) {
+                flags.push(f.clone());
+            }
+        }
+        flags
+    }
+
+    /// Feeds one record. Returns the alerts it raised or grew. A record id seen before
+    /// changes nothing.
+    pub fn observe(&mut self, r: &RecordV1) -> Vec<AlertEvent> {
+        if !self.seen.insert(&r.id) {
+            return Vec::new();
+        }
+        let t = r.occurred_ms();
+        let received = crate::timefmt::parse_rfc3339_ms(&r.received_at).unwrap_or(t);
+        if r.event != crate::record::REJECTED_EVENT {
+            self.last_received_ms =
+                Some(self.last_received_ms.map_or(received, |l| l.max(received)));
+            self.silent_alerted = false;
+        }
+        if r.event == crate::record::URL_VALIDATION_EVENT {
+            // Endpoint health is about when *we* got it, not the payload's clock.
+            self.last_validation_ms = Some(
+                self.last_validation_ms
+                    .map_or(received, |l| l.max(received)),
+            );
+            self.validation_alerted = false;
+        }
+
+        let mut findings: Vec<Finding> = self
+            .flags_for(r)
+            .into_iter()
+            .filter_map(|f| {
+                let rule = catalog::info(&f.rule)?.id;
+                Some(Finding {
+                    rule,
+                    severity: f.severity,
+                    reason: f.reason,
+                    records: vec![r.id.clone()],
+                })
+            })
+            .collect();
+
+        let transition = self.book.apply(r);
+        self.learn_people(r);
+        if let Some(tr) = &transition {
+            self.track_active(r, tr.after, &tr.meeting);
+        }
+        self.join_rules(r, t, &mut findings);
+        self.removal_rules(r, t, &mut findings);
+        self.deletion_rule(r, t, &mut findings);
+        self.rejected_rule(r, t, &mut findings);
+
+        self.applied += 1;
+        if self.applied % 10_000 == 0 {
+            self.book.prune_ended(t - 24 * 3600 * 1000);
+            self.open.retain(|_, o| o.last_ms >= t - GROUP_WINDOW_MS);
+        }
+        findings
+            .into_iter()
+            .filter_map(|f| self.group(r, t, f))
+            .collect()
+    }
+
+    /// Rules about time passing (silence, overdue validation). `now_ms` is the wall clock.
+    pub fn tick(&mut self, now_ms: i64) -> Vec<AlertEvent> {
+        let mut out = Vec::new();
+        if let (Some(rule), Some(last)) = (self.cfg.rule("endpoint-silent"), self.last_received_ms)
+        {
+            let w = i64::try_from(rule.window_secs)
+                .unwrap_or(i64::MAX)
+                .saturating_mul(1000);
+            if !self.silent_alerted && now_ms - last > w {
+                self.silent_alerted = true;
+                let hours = (now_ms - last) / 3_600_000;
+                out.push(self.raise_global("endpoint-silent", rule.severity, format!("no Zoom event for {hours} h (since {}): is the subscription disabled or the receiver down?", format_ms(last)), now_ms));
+            }
+        }
+        if let (Some(rule), Some(last)) =
+            (self.cfg.rule("validation-overdue"), self.last_validation_ms)
+        {
+            let w = i64::try_from(rule.window_secs)
+                .unwrap_or(i64::MAX)
+                .saturating_mul(1000);
+            if !self.validation_alerted && now_ms - last > w {
+                self.validation_alerted = true;
+                let hours = (now_ms - last) / 3_600_000;
+                out.push(self.raise_global("validation-overdue", rule.severity, format!("last URL validation {hours} h ago ({}); Zoom revalidates every 72 h and disables the subscription after 6 failures", format_ms(last)), now_ms));
+            }
+        }
+        out
+    }
+
+    fn raise_global(
+        &mut self,
+        rule: &'static str,
+        severity: Severity,
+        reason: String,
+        now_ms: i64,
+    ) -> AlertEvent {
+        let id = hash_id(&[rule, &now_ms.to_string()]);
+        AlertEvent::Raised(Box::new(Alert {
+            id,
+            rule: rule.to_owned(),
+            severity,
+            reason,
+            meeting: None,
+            participant: None,
+            actor: None,
+            record_ids: Vec::new(),
+            occurred_at: format_ms(now_ms),
+            count: 1,
+        }))
+    }
+
+    fn learn_people(&mut self, r: &RecordV1) {
+        if !is_join(r) {
+            return;
+        }
+        let Some(p) = &r.participant else { return };
+        let Some(name) = &p.name else { return };
+        let norm = normalize_name(name);
+        if norm.chars().count() < 3 {
+            return;
+        }
+        let host_id = r.meeting.as_ref().and_then(|m| m.host_id.clone());
+        let is_host = host_id.is_some() && p.zoom_user_id == host_id;
+        let internal = !self.cfg.internal_domains.is_empty()
+            && p.email
+                .as_deref()
+                .is_some_and(|e| self.cfg.is_internal_email(e));
+        if (is_host || internal) && !p.guest {
+            let entry = self.protected.entry(norm).or_insert_with(|| Person {
+                display: name.clone(),
+                zoom_user_id: None,
+                email: None,
+                host_of: None,
+            });
+            entry.zoom_user_id = p.zoom_user_id.clone().or(entry.zoom_user_id.take());
+            entry.email = p.email.clone().or(entry.email.take());
+            if is_host {
+                entry.host_of = meeting_key(r);
+            }
+        }
+    }
+
+    fn track_active(&mut self, r: &RecordV1, after: Presence, meeting: &str) {
+        let Some(p) = &r.participant else { return };
+        if p.guest {
+            return;
+        }
+        let ident = p
+            .zoom_user_id
+            .clone()
+            .or_else(|| p.email.as_ref().map(|e| e.to_ascii_lowercase()));
+        let Some(ident) = ident else { return };
+        let sessions = self.active.entry(ident.clone()).or_default();
+        sessions.retain(|(m, _)| m != meeting);
+        if after == Presence::In {
+            sessions.push((meeting.to_owned(), p.ip.clone()));
+        }
+        if sessions.is_empty() {
+            self.active.remove(&ident);
+        }
+    }
+
+    fn join_rules(&mut self, r: &RecordV1, t: i64, out: &mut Vec<Finding>) {
+        if !is_join(r) {
+            return;
+        }
+        let (Some(p), Some(mkey)) = (&r.participant, meeting_key(r)) else {
+            return;
+        };
+        let topic = meeting_label(r);
+        let outsider = is_outsider(p, &self.cfg);
+
+        if let Some(rule) = self.cfg.rule("join-burst").filter(|_| outsider) {
+            let w = i64::try_from(rule.window_secs)
+                .unwrap_or(i64::MAX / 2)
+                .saturating_mul(1000);
+            let series = self.outsider_joins.entry(mkey.clone()).or_default();
+            let (n, ids) = insert_and_count(series, t, &r.id, w);
+            trim(series, t - 4 * w);
+            if n >= rule.threshold as usize {
+                out.push(Finding {
+                    rule: "join-burst",
+                    severity: rule.severity,
+                    reason: format!(
+                        "{n} guests/external participants joined {topic} within {} s (raid?)",
+                        rule.window_secs
+                    ),
+                    records: ids,
+                });
+            }
+        }
+
+        if let Some(rule) = self.cfg.rule("host-absent-join") {
+            let m = self.book.meetings.get(&mkey);
+            let is_host = m
+                .and_then(|m| m.host_id.as_ref())
+                .is_some_and(|h| p.zoom_user_id.as_ref() == Some(h));
+            let host_away = m.is_some_and(|m| m.start_seen && !m.host_present());
+            if outsider && !is_host && (host_away || r.action == "jbh_joined") {
+                out.push(Finding {
+                    rule: "host-absent-join",
+                    severity: rule.severity,
+                    reason: format!(
+                        "{} joined {topic} while the host was not in the meeting",
+                        who(p)
+                    ),
+                    records: vec![r.id.clone()],
+                });
+            }
+        }
+
+        if let Some(rule) = self.cfg.rule("display-name-impersonation") {
+            if let Some(name) = &p.name {
+                let norm = normalize_name(name);
+                if let Some(person) = self.protected.get(&norm) {
+                    let same_id =
+                        person.zoom_user_id.is_some() && person.zoom_user_id == p.zoom_user_id;
+                    let same_email = person
+                        .email
+                        .as_deref()
+                        .zip(p.email.as_deref())
+                        .is_some_and(|(a, b)| a.eq_ignore_ascii_case(b));
+                    let unverifiable_but_internal = person.zoom_user_id.is_none()
+                        && person.email.is_none()
+                        && !is_outsider(p, &self.cfg)
+                        && !p.guest;
+                    if !same_id && !same_email && !unverifiable_but_internal {
+                        let whose = if person.host_of.as_deref() == Some(mkey.as_str()) {
+                            "the host's name".to_owned()
+                        } else {
+                            match &person.email {
+                                Some(e) => format!("the name of {e}"),
+                                None => "a protected name".to_owned(),
+                            }
+                        };
+                        let as_who = if p.guest {
+                            "as a guest".to_owned()
+                        } else {
+                            format!("as {}", who(p))
+                        };
+                        out.push(Finding {
+                            rule: "display-name-impersonation",
+                            severity: rule.severity,
+                            reason: format!(
+                                "{} joined {topic} {as_who}, using {whose} ({})",
+                                quote(name),
+                                quote(&person.display)
+                            ),
+                            records: vec![r.id.clone()],
+                        });
+                    }
+                }
+            }
+        }
+
+        if let Some(rule) = self.cfg.rule("concurrent-sessions") {
+            let ident = p
+                .zoom_user_id
+                .clone()
+                .or_else(|| p.email.as_ref().map(|e| e.to_ascii_lowercase()));
+            if let (Some(ident), Some(ip)) = (ident.filter(|_| !p.guest), &p.ip) {
+                if let Some(sessions) = self.active.get(&ident) {
+                    if let Some((other, other_ip)) = sessions
+                        .iter()
+                        .find(|(_, i)| i.as_ref().is_some_and(|i| i != ip))
+                    {
+                        let other_topic = self
+                            .book
+                            .meetings
+                            .get(other)
+                            .and_then(|m| m.topic.clone())
+                            .map_or_else(|| "another meeting".to_owned(), |t| quote(&t));
+                        out.push(Finding {
+                            rule: "concurrent-sessions",
+                            severity: rule.severity,
+                            reason: format!(
+                                "{} joined {topic} from {ip} while also in {other_topic} from {}",
+                                who(p),
+                                other_ip.as_deref().unwrap_or("?")
+                            ),
+                            records: vec![r.id.clone()],
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    fn identity_marks(p: &Participant) -> Vec<String> {
+        let mut keys = Vec::new();
+        if let Some(u) = &p.participant_uuid {
+            keys.push(format!("puuid:{u}"));
+        }
+        if let Some(z) = &p.zoom_user_id {
+            keys.push(format!("zoom:{z}"));
+        }
+        if let Some(e) = &p.email {
+            keys.push(format!("email:{}", e.to_ascii_lowercase()));
+        }
+        if let (true, Some(ip)) = (p.guest, &p.ip) {
+            keys.push(format!("ip:{ip}"));
+        }
+        if let Some(n) = &p.name {
+            let norm = normalize_name(n);
+            if norm.chars().count() >= 4 {
+                keys.push(format!("name:{norm}"));
+            }
+        }
+        keys
+    }
+
+    fn removal_rules(&mut self, r: &RecordV1, t: i64, out: &mut Vec<Finding>) {
+        let Some(rule) = self.cfg.rule("rejoin-after-removal") else {
+            return;
+        };
+        let severity = rule.severity;
+        let (Some(p), Some(m)) = (&r.participant, &r.meeting) else {
+            return;
+        };
+        // Rejoins may land in a new instance of the same meeting number.
+        let Some(mid) = m.id.clone().or_else(|| m.uuid.clone()) else {
+            return;
+        };
+        if r.category == Category::Participant && r.action == "left" {
+            let removed = p.leave_reason.as_deref().is_some_and(|reason| {
+                self.cfg
+                    .removal_reasons
+                    .iter()
+                    .any(|re| re.is_match(reason))
+            });
+            if removed {
+                let marks = self.removals.entry(mid).or_default();
+                if marks.len() < 1000 {
+                    marks.push(RemovalMark {
+                        keys: Self::identity_marks(p),
+                        at_ms: t,
+                    });
+                }
+            }
+            return;
+        }
+        if !is_join(r) {
+            return;
+        }
+        let Some(marks) = self.removals.get(&mid) else {
+            return;
+        };
+        let keys = Self::identity_marks(p);
+        if let Some(mark) = marks
+            .iter()
+            .find(|mk| mk.at_ms <= t && mk.keys.iter().any(|k| keys.contains(k)))
+        {
+            let mins = (t - mark.at_ms) / 60_000;
+            out.push(Finding {
+                rule: "rejoin-after-removal",
+                severity,
+                reason: format!(
+                    "{} rejoined {} {mins} min after being removed by the host",
+                    who(p),
+                    meeting_label(r)
+                ),
+                records: vec![r.id.clone()],
+            });
+        }
+    }
+
+    fn deletion_rule(&mut self, r: &RecordV1, t: i64, out: &mut Vec<Finding>) {
+        if !matches!(
+            r.event.as_str(),
+            "meeting.deleted"
+                | "webinar.deleted"
+                | "recording.deleted"
+                | "recording.trashed"
+                | "user.deleted"
+        ) {
+            return;
+        }
+        let Some(rule) = self.cfg.rule("mass-deletion") else {
+            return;
+        };
+        let (threshold, severity, window) = (rule.threshold, rule.severity, rule.window_secs);
+        let Some(actor) = r
+            .actor
+            .as_ref()
+            .and_then(|a| a.email.clone().or_else(|| a.id.clone()))
+        else {
+            return;
+        };
+        let w = i64::try_from(window)
+            .unwrap_or(i64::MAX / 2)
+            .saturating_mul(1000);
+        let series = self.deletions.entry(actor.clone()).or_default();
+        let (n, ids) = insert_and_count(series, t, &r.id, w);
+        trim(series, t - 4 * w);
+        if n >= threshold as usize {
+            out.push(Finding {
+                rule: "mass-deletion",
+                severity,
+                reason: format!(
+                    "{actor} deleted {n} meetings/recordings/users within {} min",
+                    window / 60
+                ),
+                records: ids,
+            });
+        }
+    }
+
+    fn rejected_rule(&mut self, r: &RecordV1, t: i64, out: &mut Vec<Finding>) {
+        let Some(rej) = r
+            .rejection
+            .as_ref()
+            .filter(|_| r.event == crate::record::REJECTED_EVENT)
+        else {
+            return;
+        };
+        let Some(rule) = self.cfg.rule("rejected-burst") else {
+            return;
+        };
+        let (threshold, severity, window) = (rule.threshold, rule.severity, rule.window_secs);
+        let w = i64::try_from(window)
+            .unwrap_or(i64::MAX / 2)
+            .saturating_mul(1000);
+        let pos = self.rejected.partition_point(|(x, _, _)| *x <= t);
+        self.rejected
+            .insert(pos, (t, 1 + rej.suppressed, r.id.clone()));
+        let cut = self.rejected.partition_point(|(x, _, _)| *x < t - 4 * w);
+        self.rejected.drain(..cut);
+        let in_window: Vec<&(i64, u64, String)> = self
+            .rejected
+            .iter()
+            .filter(|(x, _, _)| *x >= t - w && *x <= t)
+            .collect();
+        let n: u64 = in_window.iter().map(|(_, c, _)| *c).sum();
+        if n >= u64::from(threshold) {
+            let src = r
+                .request
+                .as_ref()
+                .and_then(|q| q.source_ip.clone())
+                .unwrap_or_else(|| "?".into());
+            out.push(Finding {
+                rule: "rejected-burst",
+                severity,
+                reason: format!("{n} requests refused within {window} s (latest: {} from {src}): someone is probing the endpoint, or the secret is wrong", rej.reason),
+                records: in_window.iter().map(|(_, _, id)| id.clone()).collect(),
+            });
+        }
+    }
+
+    fn scope(grouping: Grouping, r: &RecordV1) -> String {
+        let mkey = meeting_key(r).unwrap_or_default();
+        let actor = r
+            .actor
+            .as_ref()
+            .and_then(|a| a.email.clone().or_else(|| a.id.clone()));
+        match grouping {
+            Grouping::PerRecord => r.id.clone(),
+            Grouping::PerMeeting => {
+                if mkey.is_empty() {
+                    r.id.clone()
+                } else {
+                    mkey
+                }
+            }
+            Grouping::PerParticipant => match &r.participant {
+                Some(p) => format!("{mkey}|{}", p.identity_key()),
+                None => actor.unwrap_or_else(|| r.id.clone()),
+            },
+            Grouping::PerActor => actor.unwrap_or_else(|| r.id.clone()),
+            Grouping::Global => String::new(),
+        }
+    }
+
+    fn group(&mut self, r: &RecordV1, t: i64, f: Finding) -> Option<AlertEvent> {
+        let info = catalog::info(f.rule)?;
+        let scope = Self::scope(info.grouping, r);
+        let key = (f.rule, scope);
+        if let Some(open) = self.open.get_mut(&key) {
+            if (t - open.last_ms).abs() <= GROUP_WINDOW_MS {
+                open.last_ms = open.last_ms.max(t);
+                open.count += 1;
+                return Some(AlertEvent::Grew {
+                    alert_id: open.id.clone(),
+                    record_id: r.id.clone(),
+                    count: open.count,
+                });
+            }
+        }
+        let id = hash_id(&[f.rule, &key.1, &r.id]);
+        self.open.insert(
+            key,
+            OpenAlert {
+                id: id.clone(),
+                last_ms: t,
+                count: 1,
+            },
+        );
+        let meeting = r.meeting.as_ref().map(|m| MeetingBrief {
+            id: m.id.clone(),
+            uuid: m.uuid.clone(),
+            topic: m.topic.clone(),
+        });
+        let mut records = f.records;
+        records.truncate(MAX_RECORD_IDS);
+        Some(AlertEvent::Raised(Box::new(Alert {
+            id,
+            rule: f.rule.to_owned(),
+            severity: f.severity,
+            reason: f.reason,
+            meeting,
+            participant: r.participant.clone(),
+            actor: r.actor.clone(),
+            record_ids: records,
+            occurred_at: r.occurred_at.clone(),
+            count: 1,
+        })))
+    }
+}

@@ -1,0 +1,11 @@
+//! Detections (DESIGN §5). [`stateless::evaluate`] judges one record (the receiver uses it
+//! to fill `flags`); [`Detector`] watches the stream — rosters, bursts, silence — and
+//! turns every finding into an [`Alert`], grouped so that one incident is one alert.
+
+pub mod catalog;
+mod detector;
+pub mod stateless;
+
+pub use catalog::{Grouping, RULES, RuleInfo, RuleScope};
+pub use detector::{Alert, AlertEvent, Detector, MeetingBrief};
+pub use stateless::evaluate;

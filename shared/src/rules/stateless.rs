@@ -1,0 +1,532 @@
+//! Rules that judge one record alone. The receiver runs them before writing (so the SIEM
+//! gets `flags`), and the console runs them again with the analyst's configuration.
+
+use serde_json::Value;
+
+use crate::config::{Config, domain_in, email_domain, normalize_name};
+use crate::record::{Category, Flag, Participant, RecordV1};
+use crate::text::{has_hidden_chars, sanitize};
+
+/// Longest name or topic quoted in a reason.
+const QUOTE: usize = 48;
+
+/// Quotes untrusted text for a reason line: sanitized, shortened, in double quotes.
+pub fn quote(s: &str) -> String {
+    format!("\"{}\"", sanitize(s, QUOTE))
+}
+
+/// `"Topic"` or `meeting 123` or `a meeting`.
+pub fn meeting_label(r: &RecordV1) -> String {
+    match &r.meeting {
+        Some(m) => match (&m.topic, &m.id) {
+            (Some(t), _) => quote(t),
+            (None, Some(id)) => format!("meeting {}", sanitize(id, QUOTE)),
+            _ => "a meeting".to_owned(),
+        },
+        None => "a meeting".to_owned(),
+    }
+}
+
+/// How a participant is named in reasons: email if any, else quoted display name, plus
+/// "(guest)" when they have no Zoom identity.
+pub fn who(p: &Participant) -> String {
+    let base = match (&p.email, &p.name) {
+        (Some(e), _) => sanitize(e, QUOTE).into_owned(),
+        (None, Some(n)) => quote(n),
+        (None, None) => "someone".to_owned(),
+    };
+    if p.guest && p.email.is_none() {
+        format!("guest {base}")
+    } else {
+        base
+    }
+}
+
+fn operator(r: &RecordV1) -> String {
+    r.actor
+        .as_ref()
+        .and_then(|a| a.email.clone().or_else(|| a.id.clone()))
+        .map_or_else(
+            || "an admin".to_owned(),
+            |s| sanitize(&s, QUOTE).into_owned(),
+        )
+}
+
+/// True for events that put someone *in* a meeting.
+pub fn is_join(r: &RecordV1) -> bool {
+    r.category == Category::Participant && matches!(r.action.as_str(), "joined" | "jbh_joined")
+}
+
+/// True when the participant is external: has an email outside the internal domains
+/// (only when internal domains are configured).
+pub fn is_external(p: &Participant, cfg: &Config) -> bool {
+    !cfg.internal_domains.is_empty()
+        && p.email
+            .as_deref()
+            .is_some_and(|e| !cfg.is_internal_email(e))
+}
+
+/// Guest or external: not verifiably one of ours.
+pub fn is_outsider(p: &Participant, cfg: &Config) -> bool {
+    p.guest || is_external(p, cfg)
+}
+
+fn topic_matches(r: &RecordV1, patterns: &[regex::Regex]) -> bool {
+    r.meeting
+        .as_ref()
+        .and_then(|m| m.topic.as_deref())
+        .is_some_and(|t| patterns.iter().any(|p| p.is_match(t)))
+}
+
+/// Runs every enabled stateless rule on `r` and returns its flags.
+pub fn evaluate(r: &RecordV1, cfg: &Config) -> Vec<Flag> {
+    let mut flags = Vec::new();
+    let mut external_user_created = false;
+    let mut push = |id: &str, reason: String| {
+        if let Some(rule) = cfg.rule(id) {
+            flags.push(Flag {
+                rule: id.to_owned(),
+                severity: rule.severity,
+                reason,
+            });
+        }
+    };
+    let topic = meeting_label(r);
+
+    if let Some(p) = &r.participant {
+        let from =
+            p.ip.as_deref()
+                .map(|ip| format!(" from {}", sanitize(ip, QUOTE)))
+                .unwrap_or_default();
+        if is_join(r) {
+            if p.guest {
+                push(
+                    "guest-join",
+                    format!(
+                        "guest {} (no Zoom identity) joined {topic}{from}",
+                        quote(p.name.as_deref().unwrap_or("?"))
+                    ),
+                );
+            }
+            if is_external(p, cfg) {
+                push(
+                    "external-join",
+                    format!("external participant {} joined {topic}", who(p)),
+                );
+            }
+            if is_outsider(p, cfg) && topic_matches(r, &cfg.sensitive_topics) {
+                let kind = if p.guest {
+                    "guest"
+                } else {
+                    "external participant"
+                };
+                let name = if p.guest {
+                    quote(p.name.as_deref().unwrap_or("?"))
+                } else {
+                    who(p)
+                };
+                push(
+                    "sensitive-meeting-outsider",
+                    format!("{kind} {name} joined {topic} (sensitive topic){from}"),
+                );
+            }
+        }
+        let arriving =
+            is_join(r) || matches!(r.action.as_str(), "joined_waiting_room" | "jbh_waiting");
+        if arriving {
+            if let Some(name) = &p.name {
+                let pattern = cfg.suspicious_names.iter().find(|re| re.is_match(name));
+                let why = if has_hidden_chars(name) {
+                    Some("control or invisible characters".to_owned())
+                } else {
+                    pattern.map(|re| format!("matches /{}/", sanitize(re.as_str(), 40)))
+                };
+                if let Some(why) = why {
+                    push(
+                        "suspicious-display-name",
+                        format!(
+                            "suspicious display name {} ({why}) joined {topic}{from}",
+                            quote(name)
+                        ),
+                    );
+                }
+            }
+            if let Some(hit) = watchlist_participant(p, cfg) {
+                push(
+                    "watchlist-hit",
+                    format!("watchlist {hit}: {} joined {topic}{from}", who(p)),
+                );
+            }
+        }
+    }
+
+    match r.event.as_str() {
+        "meeting.created" | "webinar.created" => {
+            let pw = r.raw.get("object").and_then(|o| o.get("password"));
+            if pw.is_none_or(|v| v.as_str() == Some("") || v.is_null()) {
+                push(
+                    "meeting-no-passcode",
+                    format!("{topic} was created by {} without a passcode", operator(r)),
+                );
+            }
+            if topic_matches(r, &cfg.sensitive_info) {
+                push(
+                    "sensitive-topic-info",
+                    format!(
+                        "topic of meeting {} contains what looks like a passcode, card or ID number",
+                        meeting_id(r)
+                    ),
+                );
+            }
+        }
+        "meeting.updated" | "webinar.updated" => {
+            let weakened = meeting_weakenings(r);
+            if !weakened.is_empty() {
+                push(
+                    "meeting-security-weakened",
+                    format!("{} weakened {topic}: {}", operator(r), weakened.join(", ")),
+                );
+            }
+            let new_topic = r
+                .changes
+                .iter()
+                .find(|c| c.path == "topic")
+                .and_then(|c| c.new.as_str());
+            if new_topic.is_some_and(|t| cfg.sensitive_info.iter().any(|p| p.is_match(t))) {
+                push(
+                    "sensitive-topic-info",
+                    format!(
+                        "topic of meeting {} contains what looks like a passcode, card or ID number",
+                        meeting_id(r)
+                    ),
+                );
+            }
+        }
+        "meeting.risk_alert" => {
+            let d = r.raw.get("object").and_then(|o| o.get("armn_details"));
+            let platform = d
+                .and_then(|d| d.get("post_platform"))
+                .and_then(Value::as_str)
+                .unwrap_or("a public site");
+            let link = d
+                .and_then(|d| d.get("social_link"))
+                .and_then(Value::as_str)
+                .map(|l| format!(" ({})", sanitize(l, 80)))
+                .unwrap_or_default();
+            push(
+                "meeting-risk-alert",
+                format!(
+                    "link to {topic} was posted publicly on {}{link}",
+                    sanitize(platform, 32)
+                ),
+            );
+        }
+        "meeting.live_streaming_started" | "webinar.live_streaming_started" => {
+            let ls = r.raw.get("object").and_then(|o| o.get("live_streaming"));
+            let service = ls
+                .and_then(|l| l.get("service"))
+                .and_then(Value::as_str)
+                .unwrap_or("an outside service");
+            push(
+                "live-stream-started",
+                format!(
+                    "{topic} started streaming to {} (by {})",
+                    sanitize(service, 48),
+                    operator(r)
+                ),
+            );
+        }
+        "group.admin_added" => {
+            let t = r
+                .target_user
+                .as_ref()
+                .and_then(|t| t.email.clone().or_else(|| t.id.clone()))
+                .unwrap_or_else(|| "a user".into());
+            push(
+                "privilege-granted",
+                format!("{} made {} a group admin", operator(r), sanitize(&t, QUOTE)),
+            );
+        }
+        "user.created" | "user.deleted" | "user.deactivated" | "user.disassociated" => {
+            let email = r.target_user.as_ref().and_then(|t| t.email.clone());
+            let external = !cfg.internal_domains.is_empty()
+                && email.as_deref().is_some_and(|e| !cfg.is_internal_email(e));
+            let verb = r.action.as_str();
+            let target = email
+                .as_deref()
+                .map_or_else(|| "a user".to_owned(), |e| sanitize(e, QUOTE).into_owned());
+            let reason = format!(
+                "{} {verb} user {target}{}",
+                operator(r),
+                if external { " (external domain)" } else { "" }
+            );
+            push("user-lifecycle", reason);
+            external_user_created = external && verb == "created";
+        }
+        "recording.deleted" | "recording.trashed" => {
+            push(
+                "recording-deleted",
+                format!(
+                    "{} {} the recording of {topic}",
+                    operator(r),
+                    if r.action == "trashed" {
+                        "trashed"
+                    } else {
+                        "deleted"
+                    }
+                ),
+            );
+        }
+        e if e == "app_deauthorized"
+            || e.ends_with(".deauthorized")
+            || e.ends_with("app_deauthorized") =>
+        {
+            push(
+                "app-deauthorized",
+                "a Marketplace app was deauthorized for this account".to_owned(),
+            );
+        }
+        _ => {}
+    }
+
+    if r.category == Category::Admin {
+        let weakened = settings_weakenings(r);
+        if !weakened.is_empty() {
+            let whose = match r.event.split('.').next() {
+                Some("account") => "account settings".to_owned(),
+                Some("group") => "group settings".to_owned(),
+                _ => format!(
+                    "settings of {}",
+                    r.target_user
+                        .as_ref()
+                        .and_then(|t| t.email.clone().or_else(|| t.id.clone()))
+                        .unwrap_or_else(|| "a user".into())
+                ),
+            };
+            push(
+                "account-security-weakened",
+                format!("{} weakened {whose}: {}", operator(r), weakened.join(", ")),
+            );
+        }
+        if r.event != "group.admin_added" {
+            if let Some(role) = granted_role(r) {
+                let t = r
+                    .target_user
+                    .as_ref()
+                    .and_then(|t| t.email.clone().or_else(|| t.id.clone()))
+                    .unwrap_or_else(|| "a user".into());
+                push(
+                    "privilege-granted",
+                    format!(
+                        "{} gave {} the role {}",
+                        operator(r),
+                        sanitize(&t, QUOTE),
+                        quote(&role)
+                    ),
+                );
+            }
+        }
+        if let Some(email) = r.actor.as_ref().and_then(|a| a.email.as_deref()) {
+            if !cfg.admin_operators.is_empty()
+                && !cfg
+                    .admin_operators
+                    .iter()
+                    .any(|a| a.eq_ignore_ascii_case(email))
+            {
+                push(
+                    "unlisted-admin",
+                    format!(
+                        "{} performed {} but is not in the admin list",
+                        sanitize(email, QUOTE),
+                        r.event
+                    ),
+                );
+            }
+            if let Some(hit) = watchlist_email(email, cfg) {
+                push(
+                    "watchlist-hit",
+                    format!(
+                        "watchlist {hit}: admin action {} by {}",
+                        r.event,
+                        sanitize(email, QUOTE)
+                    ),
+                );
+            }
+        }
+    }
+    if r.category == Category::Auth {
+        if let Some(email) = r.actor.as_ref().and_then(|a| a.email.as_deref()) {
+            if let Some(hit) = watchlist_email(email, cfg) {
+                push(
+                    "watchlist-hit",
+                    format!(
+                        "watchlist {hit}: {} {}",
+                        sanitize(email, QUOTE),
+                        r.action.replace('_', " ")
+                    ),
+                );
+            }
+        }
+    }
+    if external_user_created {
+        // Creating an account for an outside address is worth a closer look.
+        for f in flags.iter_mut().filter(|f| f.rule == "user-lifecycle") {
+            f.severity = f.severity.max(crate::record::Severity::Medium);
+        }
+    }
+    flags
+}
+
+fn meeting_id(r: &RecordV1) -> String {
+    r.meeting
+        .as_ref()
+        .and_then(|m| m.id.clone())
+        .map_or_else(|| "?".into(), |id| sanitize(&id, 24).into_owned())
+}
+
+fn is_true(v: &Value) -> bool {
+    v.as_bool() == Some(true)
+}
+fn is_false(v: &Value) -> bool {
+    v.as_bool() == Some(false)
+}
+
+/// What a meeting update weakened, in words.
+fn meeting_weakenings(r: &RecordV1) -> Vec<String> {
+    let mut out = Vec::new();
+    for c in &r.changes {
+        let leaf = c.path.rsplit('.').next().unwrap_or("");
+        let removed_secret = (leaf == "password" || leaf == "passcode")
+            && c.old.as_str().is_some_and(|s| !s.is_empty())
+            && c.new.as_str().is_none_or(str::is_empty);
+        let what = match leaf {
+            _ if removed_secret => Some("passcode removed"),
+            "waiting_room" if is_true(&c.old) && is_false(&c.new) => Some("waiting room off"),
+            "join_before_host" if is_false(&c.old) && is_true(&c.new) => {
+                Some("join before host on")
+            }
+            "meeting_authentication" if is_true(&c.old) && is_false(&c.new) => {
+                Some("authentication off")
+            }
+            "enforce_login" if is_true(&c.old) && is_false(&c.new) => {
+                Some("sign-in requirement off")
+            }
+            "approval_type"
+                if c.new.as_i64() == Some(2) && c.old.as_i64().is_some_and(|o| o != 2) =>
+            {
+                Some("registration approval off")
+            }
+            _ => None,
+        };
+        if let Some(w) = what {
+            out.push(w.to_owned());
+        }
+    }
+    out
+}
+
+/// Settings that protect when `true`.
+const PROTECTIVE_WHEN_TRUE: &[&str] = &[
+    "e2e_encryption",
+    "waiting_room",
+    "meeting_authentication",
+    "enforce_login",
+    "enforce_login_with_domains",
+    "alert_guest_join",
+    "require_password_for_scheduling_new_meetings",
+    "require_password_for_scheduled_meetings",
+    "require_password_for_instant_meetings",
+    "require_password_for_all_meetings",
+    "require_password_for_scheduled_webinar",
+    "password_for_pmi",
+    "only_authenticated_can_join_from_webclient",
+    "sign_in_with_two_factor_auth",
+    "encryption",
+];
+/// Settings that weaken when `true`.
+const RISKY_WHEN_TRUE: &[&str] = &[
+    "join_before_host",
+    "embed_password_in_join_link",
+    "allow_users_to_delete_messages_in_meeting_chat",
+];
+
+fn settings_weakenings(r: &RecordV1) -> Vec<String> {
+    let mut out = Vec::new();
+    for c in &r.changes {
+        let leaf = c.path.rsplit('.').next().unwrap_or("");
+        let path = c.path.strip_prefix("settings.").unwrap_or(&c.path);
+        let weakened =
+            (PROTECTIVE_WHEN_TRUE.contains(&leaf) && is_true(&c.old) && is_false(&c.new))
+                || (RISKY_WHEN_TRUE.contains(&leaf) && is_false(&c.old) && is_true(&c.new))
+                || (leaf == "require_password_for_pmi_meetings"
+                    && c.new.as_str() == Some("none")
+                    && c.old.as_str().is_some_and(|o| o != "none"));
+        if weakened {
+            out.push(format!("{path} {} → {}", c.old, c.new));
+        }
+    }
+    out
+}
+
+fn granted_role(r: &RecordV1) -> Option<String> {
+    let privileged = |s: &str| {
+        let l = s.to_ascii_lowercase();
+        l.contains("admin") || l.contains("owner")
+    };
+    for c in &r.changes {
+        let leaf = c.path.rsplit('.').next().unwrap_or("");
+        if matches!(leaf, "role_name" | "role") {
+            if let Some(n) = c.new.as_str().filter(|n| privileged(n)) {
+                return Some(n.to_owned());
+            }
+        }
+        // Zoom role ids: 0 owner, 1 admin, 2 member.
+        if leaf == "role_id" {
+            let id = c
+                .new
+                .as_str()
+                .map(str::to_owned)
+                .or_else(|| c.new.as_i64().map(|i| i.to_string()));
+            match id.as_deref() {
+                Some("0") => return Some("owner".into()),
+                Some("1") => return Some("admin".into()),
+                _ => {}
+            }
+        }
+    }
+    if r.event == "role.members_assigned" {
+        let name = r
+            .raw
+            .get("object")
+            .and_then(|o| o.get("name").or_else(|| o.get("role_name")))
+            .and_then(Value::as_str)?;
+        return privileged(name).then(|| name.to_owned());
+    }
+    None
+}
+
+fn watchlist_email(email: &str, cfg: &Config) -> Option<String> {
+    let e = email.to_ascii_lowercase();
+    if cfg.watch_emails.contains(&e) {
+        return Some(format!("email {}", sanitize(email, QUOTE)));
+    }
+    let d = email_domain(email)?;
+    domain_in(&d, &cfg.watch_domains).then(|| format!("domain {d}"))
+}
+
+fn watchlist_participant(p: &Participant, cfg: &Config) -> Option<String> {
+    if let Some(hit) = p.email.as_deref().and_then(|e| watchlist_email(e, cfg)) {
+        return Some(hit);
+    }
+    if let Some(name) = &p.name {
+        let n = normalize_name(name);
+        if !n.is_empty() && cfg.watch_names.contains(&n) {
+            return Some(format!("name {}", quote(name)));
+        }
+    }
+    let ip: std::net::IpAddr = p.ip.as_deref()?.trim().parse().ok()?;
+    cfg.watch_ips
+        .iter()
+        .find(|net| net.contains(&ip))
+        .map(|net| format!("network {net}"))
+}
