@@ -3,9 +3,11 @@
 //! logged or echoed.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use zoomwatch_shared::SecretSet;
+use zoomwatch_shared::config::Config;
 use zoomwatch_shared::signature::DEFAULT_REPLAY_WINDOW_SECS;
 
 /// Environment variable holding the Zoom app's secret token(s).
@@ -24,6 +26,8 @@ pub struct ReceiverConfig {
     pub max_body: usize,
     /// Rejected-request records written per second at most (burst: 5× this).
     pub rejected_per_sec: u32,
+    /// Detection settings for the stateless rules that fill each record's `flags`.
+    pub rules: Arc<Config>,
 }
 
 impl ReceiverConfig {
@@ -34,6 +38,7 @@ impl ReceiverConfig {
             replay_window: Duration::from_secs(DEFAULT_REPLAY_WINDOW_SECS),
             max_body: DEFAULT_MAX_BODY,
             rejected_per_sec: 5,
+            rules: Arc::new(Config::default()),
         }
     }
 }
@@ -74,6 +79,20 @@ pub fn load_secrets(file: Option<&Path>) -> Result<SecretSet, SecretSourceError>
         Ok(v) => SecretSet::parse(&v).map_err(|_| SecretSourceError::Empty(SECRET_ENV.to_owned())),
         Err(_) => Err(SecretSourceError::Missing),
     }
+}
+
+/// Environment variable naming a `zoomwatch.toml` for the receiver.
+pub const CONFIG_ENV: &str = "ZOOMWATCH_CONFIG";
+
+/// Loads the detection config from `path` (else `ZOOMWATCH_CONFIG`, else built-in defaults).
+pub fn load_rules(path: Option<&Path>) -> Result<Config, String> {
+    let from_env = std::env::var_os(CONFIG_ENV).map(std::path::PathBuf::from);
+    let Some(path) = path.map(Path::to_path_buf).or(from_env) else {
+        return Ok(Config::default());
+    };
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read config {}: {e}", path.display()))?;
+    Config::parse(&text, &path.display().to_string()).map_err(|e| e.to_string())
 }
 
 /// Parses a size such as `262144`, `256KiB`, `256k`, `1MiB`, `1m`.

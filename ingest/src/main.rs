@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
-use zoomwatch_ingest::config::{ReceiverConfig, load_secrets, parse_size};
+use zoomwatch_ingest::config::{ReceiverConfig, load_rules, load_secrets, parse_size};
 use zoomwatch_ingest::send::Sender;
 use zoomwatch_ingest::sink::{AnySink, Durability, FileSink, StdoutSink};
 use zoomwatch_ingest::{router, server};
@@ -59,6 +59,10 @@ struct ServeArgs {
     /// Rejected-request records written per second at most (bursts of 5×).
     #[arg(long, default_value_t = 5, value_name = "N")]
     rejected_rate: u32,
+    /// Detection config (zoomwatch.toml) for the flags written on each record; also
+    /// read from ZOOMWATCH_CONFIG. Without one, built-in defaults apply.
+    #[arg(long, value_name = "PATH")]
+    config: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -134,6 +138,7 @@ fn open_sink(spec: &str, durability: Durability) -> Result<AnySink> {
 
 async fn serve(args: ServeArgs) -> Result<()> {
     let secrets = load_secrets(args.secret_file.as_deref())?;
+    let rules = load_rules(args.config.as_deref()).map_err(anyhow::Error::msg)?;
     let durability = if args.no_fsync {
         Durability::OsBuffer
     } else {
@@ -145,6 +150,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
     cfg.replay_window = std::time::Duration::from_secs(args.replay_window);
     cfg.max_body = args.max_body;
     cfg.rejected_per_sec = args.rejected_rate;
+    cfg.rules = std::sync::Arc::new(rules);
     let n_secrets = cfg.secrets.len();
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await

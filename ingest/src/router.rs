@@ -197,7 +197,8 @@ async fn webhook<S: Sink>(State(app): State<Arc<App<S>>>, req: Request) -> Respo
         return app.url_validation(envelope, secret_index, &rx).await;
     }
 
-    let record = normalize(envelope, &rx);
+    let mut record = normalize(envelope, &rx);
+    record.flags = zoomwatch_shared::rules::evaluate(&record, &app.config.rules);
     let id = record.id.clone();
     match app.sink.write(vec![record]).await {
         Ok(()) => json_response(StatusCode::OK, &json!({"status": "stored", "id": id})),

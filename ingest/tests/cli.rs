@@ -19,8 +19,16 @@ struct Server {
     url: String,
 }
 
+impl Drop for Server {
+    fn drop(&mut self) {
+        // Never leave a receiver running when a test fails half-way.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 fn start_serve(sink: &str) -> Server {
-    let mut child = Command::new(BIN)
+    let child = Command::new(BIN)
         .args(["serve", "--listen", "127.0.0.1:0", "--sink", sink])
         .env("ZOOM_WEBHOOK_SECRET_TOKEN", SECRET)
         .env("ZOOMWATCH_LOG", "warn")
@@ -28,7 +36,12 @@ fn start_serve(sink: &str) -> Server {
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    let stderr = child.stderr.take().unwrap();
+    // Owned by the guard from here on, so a failed assertion still stops it.
+    let mut server = Server {
+        child,
+        url: String::new(),
+    };
+    let stderr = server.child.stderr.take().unwrap();
     let mut lines = BufReader::new(stderr).lines();
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
@@ -51,10 +64,8 @@ fn start_serve(sink: &str) -> Server {
                     assert!(!l.contains(SECRET));
                 }
             });
-            return Server {
-                child,
-                url: format!("{url}/zoom/webhook"),
-            };
+            server.url = format!("{url}/zoom/webhook");
+            return server;
         }
     }
 }

@@ -1,0 +1,21 @@
+//! The analyst's side of zoomwatch: reading Record v1 streams (a JSONL file, a
+//! CloudWatch Logs group), running the stateful detector over them, and showing the
+//! result — as lines (`zoomwatch tail`) or as the live console.
+//!
+//! # Layout
+//!
+//! - [`lines`] — one stored line → a record, or a counted skip (platform lines, garbage).
+//! - [`source`] — where records come from: [`source::file`] tails a JSONL file
+//!   (truncation and rotation safe). Sources send [`source::SourceEvent`]s on a channel.
+//! - [`filter`] — the filter language (`meeting:`, `user:`, `type:`, `sev:>=`, text),
+//!   shared by `tail` and the console.
+//! - [`settings`] — finding and loading `zoomwatch.toml`.
+//! - [`tail`] — `zoomwatch tail`: records and alerts as text or JSON lines.
+//!
+//! `src/main.rs` parses arguments and calls into these.
+
+pub mod filter;
+pub mod lines;
+pub mod settings;
+pub mod source;
+pub mod tail;

@@ -1,0 +1,32 @@
+//! Record sources. Each runs as a task and sends [`SourceEvent`]s on a channel; the
+//! consumer (`tail`, the console) owns all state. Batches keep high-rate tails cheap.
+
+pub mod file;
+
+use zoomwatch_shared::record::RecordV1;
+
+/// Connection state of a source, for the console header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    /// Reading history.
+    Backfilling,
+    /// Following new records as they arrive.
+    Live,
+    /// Waiting for the file / log group to exist or the service to answer.
+    Waiting(String),
+    /// Lost the source; retrying.
+    Reconnecting(String),
+    /// Reached the end and not following.
+    Done,
+}
+
+/// What a source reports.
+#[derive(Debug, Clone)]
+pub enum SourceEvent {
+    /// Records in arrival order.
+    Records(Vec<RecordV1>),
+    /// Lines that were not records (platform lines, garbage), counted.
+    Skipped(u64),
+    /// A change of connection state.
+    Status(Status),
+}

@@ -1,0 +1,241 @@
+//! The scripted account day, sent as signed webhooks over loopback HTTP through the real
+//! receiver into a JSONL file, then read back by the `zoomwatch tail` binary: one alert
+//! per planted incident, nothing above `low` from the noise, filters and text safety.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+
+use serde_json::Value;
+use tokio::net::TcpListener;
+use zoomwatch_ingest::config::ReceiverConfig;
+use zoomwatch_ingest::send::{Sender, unix_now};
+use zoomwatch_ingest::sink::{Durability, FileSink};
+use zoomwatch_ingest::{router, server};
+use zoomwatch_shared::SecretSet;
+use zoomwatch_shared::config::Config;
+use zoomwatch_shared::scenario;
+use zoomwatch_shared::signature::Secret;
+
+const BIN: &str = env!("CARGO_BIN_EXE_zoomwatch");
+const SECRET: &str = "tail-scenario-secret";
+
+async fn play_scenario(dir: &Path) -> std::path::PathBuf {
+    let events = dir.join("events.jsonl");
+    let cfg_path = dir.join("zoomwatch.toml");
+    std::fs::write(&cfg_path, scenario::CONFIG).unwrap();
+    let mut cfg = ReceiverConfig::new(SecretSet::parse(SECRET).unwrap());
+    cfg.rules = Arc::new(Config::parse(scenario::CONFIG, "scenario").unwrap());
+    let sink = FileSink::open(&events, Durability::Fsync).unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/zoom/webhook", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(server::serve(listener, router(cfg, sink), async {
+        let _ = stopped.await;
+    }));
+    let sender = Sender::new(url, Secret::new(SECRET)).unwrap();
+    let t0 = (unix_now() - 3600) * 1000;
+    for step in scenario::account_day(t0) {
+        let d = sender.send(step.body, None).await.unwrap();
+        assert_eq!(d.status, 200, "{}", d.body);
+    }
+    let _ = stop.send(());
+    task.await.unwrap().unwrap();
+    cfg_path
+}
+
+fn tail(args: &[&str]) -> (String, String) {
+    let out = Command::new(BIN).arg("tail").args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "tail {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn scenario_through_receiver_and_tail() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = play_scenario(dir.path()).await;
+    let file = dir.path().join("events.jsonl");
+    let (f, c) = (file.to_str().unwrap(), cfg.to_str().unwrap());
+
+    // Garbage lines in the file are skipped and counted, never fatal.
+    let mut text = std::fs::read_to_string(&file).unwrap();
+    text.push_str("START RequestId: 1b2c Version: $LATEST\nnot json at all\n");
+    std::fs::write(&file, text).unwrap();
+
+    let (out, err) = tail(&["--file", f, "--json", "--alerts-only", "--config", c]);
+    let alerts: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(alerts.iter().all(|a| a["kind"] == "alert"));
+    let mut above_low: Vec<&str> = alerts
+        .iter()
+        .filter(|a| a["severity"] != "low" && a["severity"] != "info")
+        .map(|a| a["rule"].as_str().unwrap())
+        .collect();
+    above_low.sort_unstable();
+    let mut expected = scenario::planted_incidents();
+    expected.push("suspicious-display-name"); // the raid's hostile names: one grouped alert
+    expected.sort_unstable();
+    assert_eq!(above_low, expected, "{out}");
+    assert!(err.contains("2 lines skipped"), "{err}");
+
+    let burst = alerts.iter().find(|a| a["rule"] == "join-burst").unwrap();
+    assert_eq!(burst["meeting"]["topic"], "Company all-hands");
+    assert_eq!(burst["severity"], "high");
+    assert!(burst["record_ids"].as_array().unwrap().len() >= 8);
+    assert!(burst["occurred_at"].as_str().unwrap().ends_with('Z'));
+    let outsider = alerts
+        .iter()
+        .find(|a| a["rule"] == "sensitive-meeting-outsider")
+        .unwrap();
+    assert_eq!(outsider["participant"]["email"], "jdoe@freemail.example");
+    let admin = alerts
+        .iter()
+        .find(|a| a["rule"] == "privilege-granted")
+        .unwrap();
+    assert_eq!(admin["actor"]["email"], "it-admin@acme.example");
+    assert!(admin["meeting"].is_null());
+
+    // Records: one per delivery, with flags; the retried delivery keeps its id.
+    let (out, _) = tail(&["--file", f, "--json", "--config", c]);
+    let records: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|v| v["kind"] == "record")
+        .collect();
+    assert_eq!(records.len(), scenario::account_day(0).len());
+    let ids: std::collections::HashSet<&str> =
+        records.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(
+        ids.len(),
+        records.len() - 1,
+        "exactly one duplicate (the Zoom retry)"
+    );
+
+    // Filters.
+    let (out, _) = tail(&[
+        "--file",
+        f,
+        "--json",
+        "--alerts-only",
+        "--config",
+        c,
+        "--user",
+        "jdoe@",
+    ]);
+    let rules: Vec<String> = out
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["rule"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(rules, ["external-join", "sensitive-meeting-outsider"]);
+    let (out, _) = tail(&[
+        "--file",
+        f,
+        "--alerts-only",
+        "--config",
+        c,
+        "--meeting",
+        "Q3 board",
+    ]);
+    assert_eq!(out.lines().count(), 2, "{out}");
+    let (out, _) = tail(&[
+        "--file",
+        f,
+        "--config",
+        c,
+        "--filter",
+        "type:participant_joined sev:>=high",
+    ]);
+    assert_eq!(
+        out.lines().count(),
+        1,
+        "only the outsider's join carries a high flag: {out}"
+    );
+    assert!(
+        out.contains("jdoe@freemail.example") && out.contains("[high sensitive-meeting-outsider]")
+    );
+    let (out, _) = tail(&[
+        "--file",
+        f,
+        "--config",
+        c,
+        "--filter",
+        "type:participant_joined sev:>=medium",
+    ]);
+    assert!(
+        out.lines().count() >= 6
+            && out.lines().all(|l| l.contains("participant_joined")
+                && (l.contains("[medium") || l.contains("[high"))),
+        "{out}"
+    );
+
+    // Text output carries no escape sequences or bidi overrides from hostile names.
+    let (out, _) = tail(&["--file", f, "--config", c]);
+    assert!(out.contains("hacked"), "the name is shown, cleaned");
+    assert!(!out.contains('\u{1b}') && !out.contains('\u{202E}') && !out.contains('\u{7}'));
+}
+
+#[test]
+fn clear_errors() {
+    let out = Command::new(BIN)
+        .args(["tail", "--file", "/nonexistent/events.jsonl"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot open /nonexistent/events.jsonl"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[watchlist]\nips = [\n  \"10.0.0.0/8\",\n  \"nonsense\",\n]\n",
+    )
+    .unwrap();
+    let out = Command::new(BIN)
+        .args(["check-config", "--config", bad.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad.toml:4") && err.contains("watchlist.ips"),
+        "{err}"
+    );
+
+    let good = dir.path().join("good.toml");
+    std::fs::write(&good, scenario::CONFIG).unwrap();
+    let out = Command::new(BIN)
+        .args(["check-config", "--config", good.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("internal_domains = [\"acme.example\"]")
+            && text.contains("[rules.join-burst]")
+            && text.contains("threshold = 8"),
+        "{text}"
+    );
+
+    let out = Command::new(BIN)
+        .args(["tail", "--file", "x", "--filter", "sev:urgent"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown severity"));
+}
