@@ -1,1 +1,60 @@
-//! Helpers for the end-to-end tests in `tests/tests/`.
+//! Helpers for the workspace-level end-to-end tests in `tests/tests/`: a real receiver on
+//! a loopback port with a real sink, and signed deliveries, as Zoom would make them.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use zoomwatch_ingest::config::ReceiverConfig;
+use zoomwatch_ingest::sink::{Durability, FileSink};
+use zoomwatch_ingest::{router, server};
+use zoomwatch_shared::SecretSet;
+
+/// The secret the helpers sign with.
+pub const SECRET: &str = "e2e-secret-token";
+
+/// A receiver running in this process.
+pub struct Receiver {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Receiver {
+    /// Starts a receiver writing to the JSONL file `path`.
+    pub async fn start_file(path: &Path) -> std::io::Result<Self> {
+        let sink = FileSink::open(path, Durability::Fsync)?;
+        let cfg = ReceiverConfig::new(SecretSet::parse(SECRET).map_err(std::io::Error::other)?);
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(server::serve(listener, router(cfg, sink), async {
+            let _ = rx.await;
+        }));
+        Ok(Self {
+            addr,
+            stop: Some(tx),
+            task,
+        })
+    }
+
+    /// The webhook URL.
+    pub fn url(&self) -> String {
+        format!("http://{}/zoom/webhook", self.addr)
+    }
+
+    /// Stops it and waits for in-flight requests.
+    pub async fn stop(mut self) -> std::io::Result<()> {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        self.task.await.map_err(std::io::Error::other)?
+    }
+}
+
+/// The repository's fixture directory.
+pub fn fixtures() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/zoom")
+}

@@ -1,0 +1,118 @@
+//! Signed webhook → receiver (real HTTP on loopback) → JSONL file → console file source
+//! (following live) → detector and rosters: the embedded default, end to end.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use zoomwatch_console::source::SourceEvent;
+use zoomwatch_console::source::file::{self, FileSource};
+use zoomwatch_e2e::{Receiver, SECRET, fixtures};
+use zoomwatch_ingest::send::{Sender, unix_now};
+use zoomwatch_shared::config::Config;
+use zoomwatch_shared::roster::Presence;
+use zoomwatch_shared::rules::{AlertEvent, Detector};
+use zoomwatch_shared::scenario;
+use zoomwatch_shared::signature::Secret;
+
+#[tokio::test]
+async fn webhooks_reach_the_console_state_while_it_follows() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.jsonl");
+    let rx_server = Receiver::start_file(&path).await.unwrap();
+
+    // The console is already following when the first webhook arrives.
+    let (tx, mut events) = mpsc::channel(64);
+    tokio::spawn(file::run(FileSource::new(&path), tx));
+    let mut detector = Detector::new(Config::parse(scenario::CONFIG, "scenario").unwrap());
+
+    let sender = Sender::new(rx_server.url(), Secret::new(SECRET)).unwrap();
+    let steps = scenario::account_day((unix_now() - 1800) * 1000);
+    let n = steps.len();
+    let feeder = tokio::spawn(async move {
+        for s in steps {
+            assert_eq!(sender.send(s.body, None).await.unwrap().status, 200);
+        }
+    });
+
+    let mut seen = 0usize;
+    let mut raised = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while seen < n {
+        let ev = tokio::time::timeout_at(deadline, events.recv())
+            .await
+            .expect("records did not arrive")
+            .unwrap();
+        if let SourceEvent::Records(batch) = ev {
+            for r in batch {
+                seen += 1;
+                raised.extend(detector.observe(&r).into_iter().filter_map(|e| {
+                    if let AlertEvent::Raised(a) = e {
+                        Some(a.rule)
+                    } else {
+                        None
+                    }
+                }));
+            }
+        }
+    }
+    feeder.await.unwrap();
+    rx_server.stop().await.unwrap();
+
+    assert_eq!(seen, n, "every delivery became exactly one record");
+    for rule in scenario::planted_incidents() {
+        assert!(
+            raised.iter().any(|r| r == rule),
+            "{rule} not raised: {raised:?}"
+        );
+    }
+    let all_hands = detector
+        .meetings()
+        .meetings
+        .get("aLlH4nds/Q3+2026xYz0w==")
+        .unwrap();
+    assert!(all_hands.host_present());
+    // The removed raider came back from the same device under a new name: one roster
+    // line (same participant_uuid), present again, two joins.
+    let bomber = all_hands
+        .attendees
+        .values()
+        .find(|a| a.participant.name.as_deref() == Some("bomber_is_back"))
+        .unwrap();
+    assert_eq!((bomber.presence, bomber.joins), (Presence::In, 2));
+    assert!(bomber.left_ms.is_some(), "the removal is remembered");
+}
+
+#[tokio::test]
+async fn a_rejected_request_is_visible_to_the_console() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.jsonl");
+    let server = Receiver::start_file(&path).await.unwrap();
+    let forged = Sender::new(server.url(), Secret::new("not-the-secret")).unwrap();
+    let body = std::fs::read(fixtures().join("meeting.participant_joined.json")).unwrap();
+    assert_eq!(forged.send(body, None).await.unwrap().status, 401);
+    server.stop().await.unwrap();
+
+    let (tx, mut events) = mpsc::channel(8);
+    let mut src = FileSource::new(&path);
+    src.follow = false;
+    tokio::spawn(file::run(src, tx));
+    let mut records = Vec::new();
+    while let Some(ev) = events.recv().await {
+        if let SourceEvent::Records(b) = ev {
+            records.extend(b);
+        }
+    }
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].event, "zoomwatch.rejected");
+    assert_eq!(
+        records[0].rejection.as_ref().unwrap().reason,
+        "bad_signature"
+    );
+    assert!(
+        records[0]
+            .received_at
+            .starts_with(&zoomwatch_shared::timefmt::format_ms(unix_now() * 1000)[..10])
+    );
+}
