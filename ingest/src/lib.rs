@@ -6,16 +6,20 @@
 //! # Layout
 //!
 //! - [`router`] — the HTTP surface: status codes, error bodies, the request flow.
-//! - [`sink`] — where records go: [`sink::FileSink`] (JSONL, group-committed and
-//!   fsynced), [`sink::StdoutSink`]; each implements [`Sink`].
+//! - [`sink`] — where records go: [`sink::CloudWatchSink`] (PutLogEvents, limits and
+//!   retries), [`sink::FileSink`] (JSONL, group-committed and fsynced),
+//!   [`sink::StdoutSink`]; each implements [`Sink`].
 //! - [`rejected`] — rate limiting of `zoomwatch.rejected` records.
 //! - [`server`] — running the router on a TCP listener with graceful shutdown.
 //! - [`send`] — signing and posting bodies to any endpoint (`zoomwatch-ingest send`).
 //! - [`config`] — receiver settings and where secrets come from.
+//! - [`lambda`] — running the router under AWS Lambda (`lambda_http`), settings from the
+//!   environment, SDK clients built once at init.
 //!
 //! `src/main.rs` only parses arguments and wires these together.
 
 pub mod config;
+pub mod lambda;
 pub mod rejected;
 pub mod router;
 pub mod send;

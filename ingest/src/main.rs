@@ -40,7 +40,8 @@ struct ServeArgs {
     /// (put TLS in front: Zoom only delivers to https URLs).
     #[arg(long, default_value = "127.0.0.1:8787")]
     listen: SocketAddr,
-    /// Where records go: `file:PATH` (JSON Lines, appended) or `stdout`.
+    /// Where records go: `file:PATH` (JSON Lines, appended), `stdout`, or
+    /// `cloudwatch:LOG_GROUP` (standard AWS settings: AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL).
     #[arg(long, default_value = "file:zoomwatch-events.jsonl")]
     sink: String,
     /// Read the secret token(s) from this file instead of ZOOM_WEBHOOK_SECRET_TOKEN.
@@ -84,6 +85,9 @@ struct SendArgs {
 }
 
 fn main() -> ExitCode {
+    if zoomwatch_ingest::lambda::in_lambda() {
+        return lambda_main();
+    }
     let cli = Cli::parse();
     init_tracing();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -111,6 +115,40 @@ fn main() -> ExitCode {
     }
 }
 
+/// Under Lambda: JSON diagnostics (one object per line, never a secret), then the
+/// runtime loop. Arguments are ignored; settings come from the environment.
+fn lambda_main() -> ExitCode {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ZOOMWATCH_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .json()
+        .flatten_event(true)
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!(
+                "{{\"level\":\"ERROR\",\"message\":\"cannot start the async runtime: {e}\"}}"
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(zoomwatch_ingest::lambda::run()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %format!("{e:#}"), "zoomwatch-ingest cannot start");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("ZOOMWATCH_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
@@ -121,7 +159,19 @@ fn init_tracing() {
         .init();
 }
 
-fn open_sink(spec: &str, durability: Durability) -> Result<AnySink> {
+async fn open_sink(spec: &str, durability: Durability) -> Result<AnySink> {
+    if let Some(group) = spec.strip_prefix("cloudwatch:") {
+        if group.is_empty() {
+            bail!("--sink cloudwatch: needs a log group, e.g. --sink cloudwatch:/zoomwatch/events");
+        }
+        // Standard AWS settings: AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL, …
+        let sdk = aws_config::load_from_env().await;
+        let budget = std::time::Duration::from_secs(2);
+        let client = zoomwatch_ingest::lambda::cloudwatch_client(&sdk, budget);
+        return Ok(AnySink::CloudWatch(
+            zoomwatch_ingest::sink::CloudWatchSink::new(client, group, budget),
+        ));
+    }
     if spec == "stdout" {
         return Ok(AnySink::Stdout(StdoutSink::new()));
     }
@@ -133,7 +183,7 @@ fn open_sink(spec: &str, durability: Durability) -> Result<AnySink> {
             .with_context(|| format!("cannot open {path} for appending"))?;
         return Ok(AnySink::File(sink));
     }
-    bail!("unknown sink {spec:?}: use file:PATH or stdout")
+    bail!("unknown sink {spec:?}: use file:PATH, stdout or cloudwatch:LOG_GROUP")
 }
 
 async fn serve(args: ServeArgs) -> Result<()> {
@@ -144,7 +194,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
     } else {
         Durability::Fsync
     };
-    let sink = open_sink(&args.sink, durability)?;
+    let sink = open_sink(&args.sink, durability).await?;
     let describe = zoomwatch_ingest::Sink::describe(&sink);
     let mut cfg = ReceiverConfig::new(secrets);
     cfg.replay_window = std::time::Duration::from_secs(args.replay_window);

@@ -44,10 +44,19 @@ pub fn unix_now() -> i64 {
 }
 
 impl Sender {
-    /// A sender for `url` signing with `secret`.
+    /// A sender for `url` signing with `secret` (10 s timeout per request).
     pub fn new(url: impl Into<String>, secret: Secret) -> Result<Self, reqwest::Error> {
+        Self::with_timeout(url, secret, Duration::from_secs(10))
+    }
+
+    /// A sender with a custom per-request timeout.
+    pub fn with_timeout(
+        url: impl Into<String>,
+        secret: Secret,
+        timeout: Duration,
+    ) -> Result<Self, reqwest::Error> {
         let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
+            .timeout(timeout)
             .user_agent(concat!("zoomwatch-ingest-send/", env!("CARGO_PKG_VERSION")))
             .build()?;
         Ok(Self {

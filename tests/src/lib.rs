@@ -58,3 +58,6 @@ impl Receiver {
 pub fn fixtures() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/zoom")
 }
+
+pub mod moto;
+pub mod tools;

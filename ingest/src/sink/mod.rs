@@ -6,9 +6,11 @@ use std::future::Future;
 
 use zoomwatch_shared::RecordV1;
 
+pub mod cloudwatch;
 mod file;
 mod stdout;
 
+pub use cloudwatch::CloudWatchSink;
 pub use file::{Durability, FileSink};
 pub use stdout::StdoutSink;
 
@@ -57,6 +59,8 @@ pub enum AnySink {
     File(FileSink),
     /// Standard output.
     Stdout(StdoutSink),
+    /// CloudWatch Logs.
+    CloudWatch(CloudWatchSink),
 }
 
 impl Sink for AnySink {
@@ -64,6 +68,7 @@ impl Sink for AnySink {
         match self {
             Self::File(s) => s.write(records).await,
             Self::Stdout(s) => s.write(records).await,
+            Self::CloudWatch(s) => s.write(records).await,
         }
     }
 
@@ -71,6 +76,7 @@ impl Sink for AnySink {
         match self {
             Self::File(s) => s.describe(),
             Self::Stdout(s) => s.describe(),
+            Self::CloudWatch(s) => s.describe(),
         }
     }
 }

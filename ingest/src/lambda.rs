@@ -1,0 +1,164 @@
+//! Running the receiver under AWS Lambda behind API Gateway (HTTP API, payload v2; REST
+//! API v1 and function URLs work too). `lambda_http` turns each invocation into an HTTP
+//! request — base64 bodies already decoded to their raw bytes, which is what the
+//! signature covers — and the same [`crate::router`] handles it.
+//!
+//! Settings come from the environment (the SAM template sets them):
+//!
+//! | variable | meaning | default |
+//! |---|---|---|
+//! | `ZOOM_WEBHOOK_SECRET_ARN` | Secrets Manager secret holding the token(s), read once at init | — |
+//! | `ZOOM_WEBHOOK_SECRET_TOKEN` | the token(s) directly (local testing; avoid in production) | — |
+//! | `ZOOMWATCH_SINK` | `cloudwatch` or `stdout` (one JSON line per record in the function's own log) | `cloudwatch` |
+//! | `ZOOMWATCH_LOG_GROUP` | log group for the CloudWatch sink | `/zoomwatch/events` |
+//! | `ZOOMWATCH_WRITE_BUDGET_MS` | time allowed for one write, retries included | `2000` |
+//! | `ZOOMWATCH_CONFIG` | path of a `zoomwatch.toml` bundled with the function | built-in rules |
+
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use axum::Router;
+use axum::extract::Request;
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use lambda_http::request::RequestContext;
+
+use crate::config::{ReceiverConfig, SECRET_ENV, load_rules};
+use crate::router::ClientInfo;
+use crate::sink::{AnySink, CloudWatchSink, StdoutSink};
+use zoomwatch_shared::SecretSet;
+
+/// Environment variable naming the Secrets Manager secret.
+pub const SECRET_ARN_ENV: &str = "ZOOM_WEBHOOK_SECRET_ARN";
+/// Default log group.
+pub const DEFAULT_LOG_GROUP: &str = "/zoomwatch/events";
+
+/// True when this process was started by the Lambda runtime (or an emulator of it).
+pub fn in_lambda() -> bool {
+    std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some()
+}
+
+async fn client_info(mut req: Request, next: Next) -> Response {
+    let info = match req.extensions().get::<RequestContext>() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ClientInfo {
+            source_ip: ctx.http.source_ip.clone(),
+            request_id: ctx.request_id.clone(),
+        },
+        Some(RequestContext::ApiGatewayV1(ctx)) => ClientInfo {
+            source_ip: ctx.identity.source_ip.clone(),
+            request_id: ctx.request_id.clone(),
+        },
+        _ => ClientInfo::default(),
+    };
+    req.extensions_mut().insert(info);
+    next.run(req).await
+}
+
+/// The router as Lambda runs it: request context → [`ClientInfo`].
+pub fn lambda_router(router: Router) -> Router {
+    router.layer(middleware::from_fn(client_info))
+}
+
+/// Secret token(s) from Secrets Manager. The secret string is either the token(s)
+/// themselves (`new,old`) or JSON with a `token` (or `ZOOM_WEBHOOK_SECRET_TOKEN`) field.
+async fn secret_from_arn(sdk: &aws_config::SdkConfig, arn: &str) -> Result<SecretSet> {
+    let client = aws_sdk_secretsmanager::Client::new(sdk);
+    let out = client
+        .get_secret_value()
+        .secret_id(arn)
+        .send()
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", aws_sdk_secretsmanager::error::DisplayErrorContext(&e)))
+        .with_context(|| format!("cannot read secret {arn} (does the function's role allow secretsmanager:GetSecretValue on it?)"))?;
+    let Some(text) = out.secret_string() else {
+        bail!("secret {arn} has no SecretString")
+    };
+    let tokens = match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(serde_json::Value::Object(m)) => m
+            .get("token")
+            .or_else(|| m.get(SECRET_ENV))
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+            .with_context(|| format!("secret {arn} is JSON without a \"token\" field"))?,
+        _ => text.to_owned(),
+    };
+    SecretSet::parse(&tokens).with_context(|| format!("secret {arn} is empty"))
+}
+
+/// Builds the receiver configuration and sink from the environment. SDK clients are
+/// created here, once per execution environment.
+pub async fn from_env() -> Result<(ReceiverConfig, AnySink)> {
+    // The SDK configuration is only loaded when something needs AWS.
+    let mut sdk: Option<aws_config::SdkConfig> = None;
+    let secrets = match (std::env::var(SECRET_ARN_ENV), std::env::var(SECRET_ENV)) {
+        (Ok(arn), _) if !arn.is_empty() => {
+            let conf = sdk.insert(aws_config::load_from_env().await);
+            secret_from_arn(conf, &arn).await?
+        }
+        (_, Ok(tokens)) => {
+            SecretSet::parse(&tokens).with_context(|| format!("{SECRET_ENV} is empty"))?
+        }
+        _ => bail!("no webhook secret: set {SECRET_ARN_ENV} (Secrets Manager) or {SECRET_ENV}"),
+    };
+    let mut cfg = ReceiverConfig::new(secrets);
+    cfg.rules = std::sync::Arc::new(load_rules(None).map_err(anyhow::Error::msg)?);
+    let sink = match std::env::var("ZOOMWATCH_SINK")
+        .unwrap_or_else(|_| "cloudwatch".to_owned())
+        .as_str()
+    {
+        "stdout" => AnySink::Stdout(StdoutSink::new()),
+        "cloudwatch" => {
+            let group = std::env::var("ZOOMWATCH_LOG_GROUP")
+                .unwrap_or_else(|_| DEFAULT_LOG_GROUP.to_owned());
+            let budget_ms: u64 = std::env::var("ZOOMWATCH_WRITE_BUDGET_MS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(2000);
+            let conf = match sdk.take() {
+                Some(c) => c,
+                None => aws_config::load_from_env().await,
+            };
+            AnySink::CloudWatch(CloudWatchSink::new(
+                cloudwatch_client(&conf, Duration::from_millis(budget_ms)),
+                group,
+                Duration::from_millis(budget_ms),
+            ))
+        }
+        other => bail!("ZOOMWATCH_SINK={other:?}: use cloudwatch or stdout"),
+    };
+    Ok((cfg, sink))
+}
+
+/// A CloudWatch Logs client whose retries (standard mode: exponential backoff with
+/// jitter on throttling, 5xx and connection errors) fit in `budget`.
+pub fn cloudwatch_client(
+    sdk: &aws_config::SdkConfig,
+    budget: Duration,
+) -> aws_sdk_cloudwatchlogs::Client {
+    let conf = aws_sdk_cloudwatchlogs::config::Builder::from(sdk)
+        .retry_config(
+            aws_config::retry::RetryConfig::standard()
+                .with_max_attempts(4)
+                .with_initial_backoff(Duration::from_millis(50))
+                .with_max_backoff(Duration::from_millis(500)),
+        )
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .operation_timeout(budget)
+                .operation_attempt_timeout(budget / 2)
+                .connect_timeout(Duration::from_millis(500))
+                .build(),
+        )
+        .build();
+    aws_sdk_cloudwatchlogs::Client::from_conf(conf)
+}
+
+/// Runs the Lambda event loop until the runtime stops it.
+pub async fn run() -> Result<()> {
+    let (cfg, sink) = from_env().await?;
+    tracing::info!(sink = %crate::Sink::describe(&sink), secrets = cfg.secrets.len(), "zoomwatch-ingest ready (lambda)");
+    let app = lambda_router(crate::router(cfg, sink));
+    lambda_http::run(app)
+        .await
+        .map_err(|e| anyhow::anyhow!("lambda runtime: {e}"))
+}

@@ -1,0 +1,360 @@
+//! CloudWatch Logs sink: `PutLogEvents` into one log group.
+//!
+//! - **Streams**: one per UTC day and receiver instance, `YYYY/MM/DD/zoomwatch-ingest/<id>`
+//!   (the id is random per process / Lambda execution environment), created on first use
+//!   or when missing. The log group itself is created by the deployment template (the
+//!   function has no permission to create groups).
+//! - **Limits** enforced here (and unit-tested) because local CloudWatch emulators do not:
+//!   ≤ 10,000 events and ≤ 1,048,576 bytes per call counting 26 bytes per event, ≤ 256 KiB
+//!   per event, events in chronological order. An oversized record keeps its identity and
+//!   summary fields and drops `raw` (marked `"raw": {"truncated": true, "bytes": N}`).
+//! - **Timestamps** are the receiver's `received_at`, never the payload time: Zoom replays
+//!   and old events would fall outside CloudWatch's 14-day window and be refused.
+//! - **Failures**: the SDK retries throttling, 5xx and connection errors with exponential
+//!   backoff and jitter, all within an operation budget (default 2 s, keeping Zoom's 3 s
+//!   deadline). A write that is refused, times out or is only partly accepted
+//!   (`rejectedLogEventsInfo`) is an error, so the router answers 503 and Zoom retries;
+//!   the record id makes the retry harmless.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use aws_sdk_cloudwatchlogs::Client;
+use aws_sdk_cloudwatchlogs::error::ProvideErrorMetadata;
+use aws_sdk_cloudwatchlogs::types::InputLogEvent;
+use zoomwatch_shared::RecordV1;
+use zoomwatch_shared::timefmt::{format_ms, parse_rfc3339_ms};
+
+use super::{Sink, SinkError};
+
+/// Most events in one `PutLogEvents` call.
+pub const MAX_BATCH_EVENTS: usize = 10_000;
+/// Most bytes in one call: messages in UTF-8 plus [`EVENT_OVERHEAD`] per event.
+pub const MAX_BATCH_BYTES: usize = 1_048_576;
+/// Bytes CloudWatch adds to each event when counting a batch.
+pub const EVENT_OVERHEAD: usize = 26;
+/// Largest event message (256 KiB including the overhead).
+pub const MAX_EVENT_BYTES: usize = 262_144 - EVENT_OVERHEAD;
+
+/// One log event ready to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    /// Unix ms.
+    pub timestamp: i64,
+    /// The JSON line (no newline).
+    pub message: String,
+}
+
+/// Serializes a record to one event message within [`MAX_EVENT_BYTES`].
+pub fn to_event(record: &RecordV1) -> Event {
+    let timestamp = parse_rfc3339_ms(&record.received_at).unwrap_or(0);
+    let message = serde_json::to_string(record).unwrap_or_default();
+    if message.len() <= MAX_EVENT_BYTES {
+        return Event { timestamp, message };
+    }
+    let mut slim = record.clone();
+    slim.raw = serde_json::json!({"truncated": true, "bytes": message.len()});
+    let mut message = serde_json::to_string(&slim).unwrap_or_default();
+    if message.len() > MAX_EVENT_BYTES {
+        // Even without `raw` (pathological change lists): keep identity fields only.
+        slim.changes.clear();
+        slim.flags.truncate(16);
+        message = serde_json::to_string(&slim).unwrap_or_default();
+    }
+    Event { timestamp, message }
+}
+
+/// Sorts events chronologically and splits them into batches CloudWatch accepts.
+pub fn plan_batches(mut events: Vec<Event>) -> Vec<Vec<Event>> {
+    events.sort_by_key(|e| e.timestamp); // stable: same-ms events keep their order
+    let mut batches = Vec::new();
+    let mut current: Vec<Event> = Vec::new();
+    let mut bytes = 0usize;
+    for e in events {
+        let size = e.message.len() + EVENT_OVERHEAD;
+        // A batch may not span more than 24 h either.
+        let span_too_long = current
+            .first()
+            .is_some_and(|f| e.timestamp - f.timestamp > 24 * 3600 * 1000);
+        if !current.is_empty()
+            && (current.len() == MAX_BATCH_EVENTS
+                || bytes + size > MAX_BATCH_BYTES
+                || span_too_long)
+        {
+            batches.push(std::mem::take(&mut current));
+            bytes = 0;
+        }
+        bytes += size;
+        current.push(e);
+    }
+    if !current.is_empty() {
+        batches.push(current);
+    }
+    batches
+}
+
+/// Name of the stream for `day_ms` (any time that day) and instance `id`.
+pub fn stream_name(day_ms: i64, instance: &str) -> String {
+    let day = format_ms(day_ms);
+    format!(
+        "{}/{}/{}/zoomwatch-ingest/{instance}",
+        &day[0..4],
+        &day[5..7],
+        &day[8..10]
+    )
+}
+
+/// Writes records to a CloudWatch Logs group.
+pub struct CloudWatchSink {
+    client: Client,
+    group: String,
+    instance: String,
+    budget: Duration,
+    /// Streams known to exist.
+    created: Mutex<Vec<String>>,
+}
+
+impl CloudWatchSink {
+    /// A sink for `group`. `budget` bounds one write, retries included.
+    pub fn new(client: Client, group: impl Into<String>, budget: Duration) -> Self {
+        let instance = format!("{:016x}", rand::random::<u64>());
+        Self {
+            client,
+            group: group.into(),
+            instance,
+            budget,
+            created: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The log group written to.
+    pub fn group(&self) -> &str {
+        &self.group
+    }
+
+    async fn ensure_stream(&self, stream: &str) -> Result<(), SinkError> {
+        let known = self
+            .created
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .any(|s| s == stream);
+        if known {
+            return Ok(());
+        }
+        match self
+            .client
+            .create_log_stream()
+            .log_group_name(&self.group)
+            .log_stream_name(stream)
+            .send()
+            .await
+        {
+            Ok(_) => {}
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_already_exists_exception()) => {}
+            Err(e) => {
+                let detail = match e.code() {
+                    Some("ResourceNotFoundException") => format!(
+                        "log group {} does not exist (deploy template.yaml, or create it)",
+                        self.group
+                    ),
+                    _ => format!("CreateLogStream {stream}: {}", describe(&e)),
+                };
+                return Err(SinkError::Remote(detail));
+            }
+        }
+        let mut created = self.created.lock().unwrap_or_else(|e| e.into_inner());
+        if !created.iter().any(|s| s == stream) {
+            created.push(stream.to_owned());
+            // Keep only recent days.
+            let excess = created.len().saturating_sub(4);
+            created.drain(..excess);
+        }
+        Ok(())
+    }
+
+    async fn put(&self, stream: &str, batch: &[Event]) -> Result<(), SinkError> {
+        let events: Vec<InputLogEvent> = batch
+            .iter()
+            .map(|e| {
+                InputLogEvent::builder()
+                    .timestamp(e.timestamp)
+                    .message(&e.message)
+                    .build()
+            })
+            .collect::<Result<_, _>>()
+            .map_err(|e| SinkError::Remote(format!("building log events: {e}")))?;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result = self
+                .client
+                .put_log_events()
+                .log_group_name(&self.group)
+                .log_stream_name(stream)
+                .set_log_events(Some(events.clone()))
+                .send()
+                .await;
+            match result {
+                Ok(out) => {
+                    if let Some(rejected) = out.rejected_log_events_info() {
+                        return Err(SinkError::Remote(format!(
+                            "CloudWatch refused part of the batch (too new up to {:?}, too old up to {:?}, expired up to {:?}); check the clock",
+                            rejected.too_new_log_event_start_index(),
+                            rejected.too_old_log_event_end_index(),
+                            rejected.expired_log_event_end_index()
+                        )));
+                    }
+                    return Ok(());
+                }
+                // The stream vanished (deleted, or a new day raced us): recreate once.
+                Err(e)
+                    if attempt == 1
+                        && e.as_service_error()
+                            .is_some_and(|s| s.is_resource_not_found_exception()) =>
+                {
+                    self.created
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .retain(|s| s != stream);
+                    self.ensure_stream(stream).await?;
+                }
+                Err(e) => return Err(SinkError::Remote(format!("PutLogEvents: {}", describe(&e)))),
+            }
+        }
+    }
+}
+
+fn describe<E: ProvideErrorMetadata + std::error::Error>(e: &E) -> String {
+    match (e.code(), e.message()) {
+        (Some(c), Some(m)) => format!("{c}: {m}"),
+        (Some(c), None) => c.to_owned(),
+        // Connection refused, timeouts…: the details are in the source chain.
+        _ => aws_sdk_cloudwatchlogs::error::DisplayErrorContext(e).to_string(),
+    }
+}
+
+impl Sink for CloudWatchSink {
+    async fn write(&self, records: Vec<RecordV1>) -> Result<(), SinkError> {
+        let work = async {
+            let events: Vec<Event> = records.iter().map(to_event).collect();
+            for batch in plan_batches(events) {
+                let stream = stream_name(batch[0].timestamp, &self.instance);
+                self.ensure_stream(&stream).await?;
+                // A batch never crosses midnight into the next day's stream.
+                let (today, tomorrow): (Vec<Event>, Vec<Event>) = batch
+                    .into_iter()
+                    .partition(|e| stream_name(e.timestamp, &self.instance) == stream);
+                self.put(&stream, &today).await?;
+                if !tomorrow.is_empty() {
+                    let next = stream_name(tomorrow[0].timestamp, &self.instance);
+                    self.ensure_stream(&next).await?;
+                    self.put(&next, &tomorrow).await?;
+                }
+            }
+            Ok(())
+        };
+        match tokio::time::timeout(self.budget, work).await {
+            Ok(r) => r,
+            Err(_) => Err(SinkError::Remote(format!(
+                "no confirmation from CloudWatch within {} ms",
+                self.budget.as_millis()
+            ))),
+        }
+    }
+
+    fn describe(&self) -> String {
+        format!("cloudwatch:{}", self.group)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(ts: i64, len: usize) -> Event {
+        Event {
+            timestamp: ts,
+            message: "x".repeat(len),
+        }
+    }
+
+    #[test]
+    fn batches_respect_the_event_count() {
+        let events: Vec<Event> = (0..25_001).map(|i| ev(i, 10)).collect();
+        let b = plan_batches(events);
+        assert_eq!(
+            b.iter().map(Vec::len).collect::<Vec<_>>(),
+            [10_000, 10_000, 5_001]
+        );
+    }
+
+    #[test]
+    fn batches_respect_the_byte_limit_with_overhead() {
+        // 1,048,576 / (1000 + 26) = 1021.99: 1021 events fit, the 1022nd does not.
+        let events: Vec<Event> = (0..2_100).map(|i| ev(i, 1000)).collect();
+        let b = plan_batches(events);
+        assert_eq!(b[0].len(), 1021);
+        for batch in &b {
+            let bytes: usize = batch.iter().map(|e| e.message.len() + EVENT_OVERHEAD).sum();
+            assert!(bytes <= MAX_BATCH_BYTES);
+        }
+        assert_eq!(b.iter().map(Vec::len).sum::<usize>(), 2_100);
+    }
+
+    #[test]
+    fn batches_are_chronological_and_stable() {
+        let events = vec![
+            ev(30, 1),
+            Event {
+                timestamp: 10,
+                message: "a".into(),
+            },
+            Event {
+                timestamp: 10,
+                message: "b".into(),
+            },
+            ev(20, 1),
+        ];
+        let b = plan_batches(events);
+        let order: Vec<(i64, &str)> = b[0]
+            .iter()
+            .map(|e| (e.timestamp, e.message.as_str()))
+            .collect();
+        assert_eq!(order, [(10, "a"), (10, "b"), (20, "x"), (30, "x")]);
+        let far = plan_batches(vec![ev(0, 1), ev(25 * 3600 * 1000, 1)]);
+        assert_eq!(far.len(), 2, "a batch may not span more than 24 h");
+    }
+
+    #[test]
+    fn oversized_records_are_slimmed_not_lost() {
+        let body = format!(
+            r#"{{"event":"meeting.updated","event_ts":1,"payload":{{"object":{{"id":1,"agenda":"{}"}}}}}}"#,
+            "a".repeat(300_000)
+        );
+        let env = zoomwatch_shared::Envelope::parse(body.as_bytes()).unwrap();
+        let r = zoomwatch_shared::normalize(
+            env,
+            &zoomwatch_shared::Received {
+                received_at_ms: 1_700_000_000_000,
+                request: None,
+            },
+        );
+        let e = to_event(&r);
+        assert!(e.message.len() <= MAX_EVENT_BYTES);
+        let back: RecordV1 = serde_json::from_str(&e.message).unwrap();
+        assert_eq!(back.id, r.id);
+        assert_eq!(back.raw["truncated"], true);
+        assert_eq!(e.timestamp, 1_700_000_000_000);
+    }
+
+    #[test]
+    fn streams_are_per_day() {
+        assert_eq!(
+            stream_name(1_764_288_000_000, "abc"),
+            "2025/11/28/zoomwatch-ingest/abc"
+        );
+    }
+}
