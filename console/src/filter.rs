@@ -79,11 +79,8 @@ impl Filter {
                     Some(n) => (true, n),
                     None => (false, v),
                 };
-                let sev = Severity::parse(name).ok_or_else(|| {
-                    FilterError(format!(
-                        "unknown severity {name:?}: use info, low, medium or high (sev:>=medium)"
-                    ))
-                })?;
+                let sev = Severity::parse(name)
+                    .ok_or_else(|| FilterError(format!("unknown severity {name:?}: use info, low, medium or high (sev:>=medium)")))?;
                 Term::Severity(sev, at_least)
             } else {
                 Term::Text(lower)
@@ -117,9 +114,7 @@ impl Filter {
             }),
             Term::User(v) => user_fields(r).any(|f| contains(f, v)),
             Term::Type(v) => contains(&r.event, v) || r.category.as_str() == v,
-            Term::Severity(s, at_least) => {
-                worst.is_some_and(|w| if *at_least { w >= *s } else { w == *s })
-            }
+            Term::Severity(s, at_least) => worst.is_some_and(|w| if *at_least { w >= *s } else { w == *s }),
             Term::Text(v) => text_fields(r).any(|f| contains(f, v)),
         })
     }
@@ -133,10 +128,7 @@ impl Filter {
                     || m.topic.as_deref().is_some_and(|tp| contains(tp, v))
             }),
             Term::User(v) => {
-                let p = a
-                    .participant
-                    .iter()
-                    .flat_map(|p| [&p.email, &p.name, &p.zoom_user_id, &p.user_id]);
+                let p = a.participant.iter().flat_map(|p| [&p.email, &p.name, &p.zoom_user_id, &p.user_id]);
                 let ac = a.actor.iter().flat_map(|x| [&x.email, &x.id]);
                 p.chain(ac).flatten().any(|f| contains(f, v))
             }
@@ -156,59 +148,26 @@ impl Filter {
 /// Case-insensitive containment; `needle` is already lower-case.
 fn contains(hay: &str, needle: &str) -> bool {
     if hay.is_ascii() && needle.is_ascii() {
-        hay.as_bytes()
-            .windows(needle.len().max(1))
-            .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
-            || needle.is_empty()
+        hay.as_bytes().windows(needle.len().max(1)).any(|w| w.eq_ignore_ascii_case(needle.as_bytes())) || needle.is_empty()
     } else {
         hay.to_lowercase().contains(needle)
     }
 }
 
 fn user_fields(r: &RecordV1) -> impl Iterator<Item = &str> {
-    let p = r.participant.iter().flat_map(|p| {
-        [
-            &p.email,
-            &p.name,
-            &p.zoom_user_id,
-            &p.user_id,
-            &p.participant_uuid,
-        ]
-    });
+    let p = r.participant.iter().flat_map(|p| [&p.email, &p.name, &p.zoom_user_id, &p.user_id, &p.participant_uuid]);
     let a = r.actor.iter().flat_map(|a| [&a.email, &a.id]);
-    let t = r
-        .target_user
-        .iter()
-        .flat_map(|t| [&t.email, &t.id, &t.name]);
+    let t = r.target_user.iter().flat_map(|t| [&t.email, &t.id, &t.name]);
     p.chain(a).chain(t).flatten().map(String::as_str)
 }
 
 fn text_fields(r: &RecordV1) -> impl Iterator<Item = &str> {
     let base = [Some(&r.event)].into_iter().flatten().map(String::as_str);
-    let m = r
-        .meeting
-        .iter()
-        .flat_map(|m| [&m.topic, &m.id, &m.uuid])
-        .flatten()
-        .map(String::as_str);
-    let ips = r
-        .participant
-        .iter()
-        .flat_map(|p| [&p.ip, &p.private_ip])
-        .flatten()
-        .map(String::as_str);
-    let req = r
-        .request
-        .iter()
-        .flat_map(|q| [&q.source_ip])
-        .flatten()
-        .map(String::as_str);
+    let m = r.meeting.iter().flat_map(|m| [&m.topic, &m.id, &m.uuid]).flatten().map(String::as_str);
+    let ips = r.participant.iter().flat_map(|p| [&p.ip, &p.private_ip]).flatten().map(String::as_str);
+    let req = r.request.iter().flat_map(|q| [&q.source_ip]).flatten().map(String::as_str);
     let flags = r.flags.iter().map(|f| f.reason.as_str());
-    base.chain(m)
-        .chain(user_fields(r))
-        .chain(ips)
-        .chain(req)
-        .chain(flags)
+    base.chain(m).chain(user_fields(r)).chain(ips).chain(req).chain(flags)
 }
 
 #[cfg(test)]
@@ -217,8 +176,7 @@ mod tests {
 
     #[test]
     fn parses_terms() {
-        let f = Filter::parse("meeting:8451 user:\"Morgan Reyes\" type:joined sev:>=medium raid")
-            .unwrap();
+        let f = Filter::parse("meeting:8451 user:\"Morgan Reyes\" type:joined sev:>=medium raid").unwrap();
         assert_eq!(
             f.terms,
             vec![
@@ -229,12 +187,7 @@ mod tests {
                 Term::Text("raid".into())
             ]
         );
-        assert!(
-            Filter::parse("sev:critical")
-                .unwrap_err()
-                .0
-                .contains("unknown severity")
-        );
+        assert!(Filter::parse("sev:critical").unwrap_err().0.contains("unknown severity"));
         assert!(Filter::parse("user:").is_err());
         assert!(Filter::parse("").unwrap().is_empty());
     }

@@ -11,11 +11,25 @@
 //!   shared by `tail` and the console.
 //! - [`settings`] — finding and loading `zoomwatch.toml`.
 //! - [`tail`] — `zoomwatch tail`: records and alerts as text or JSON lines.
+//! - [`state`] — the console's state machine: pure `State` + `update(Msg) -> Effects`.
+//! - [`keymap`] — the one key table (keys, footer hints, help overlay).
+//! - [`ui`] — rendering from `&State`, one module per screen region.
+//! - [`triage`] — acknowledged/dismissed/noted alerts, persisted across restarts.
+//! - [`export`] — the current view as JSONL or CSV.
+//! - [`app`] — the async shell: terminal, source task, one `select!` loop.
+//! - [`demo`] — `zoomwatch demo`: receiver + signed-webhook simulator + console.
 //!
 //! `src/main.rs` parses arguments and calls into these.
 
+pub mod app;
+pub mod demo;
+pub mod export;
 pub mod filter;
+pub mod keymap;
 pub mod lines;
 pub mod settings;
 pub mod source;
+pub mod state;
 pub mod tail;
+pub mod triage;
+pub mod ui;

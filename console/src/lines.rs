@@ -41,18 +41,9 @@ mod tests {
     #[test]
     fn skips_what_is_not_a_record() {
         assert_eq!(parse(b"").unwrap_err(), Skip::Blank);
-        assert_eq!(
-            parse(b"START RequestId: 8f50 Version: $LATEST").unwrap_err(),
-            Skip::NotARecord
-        );
-        assert_eq!(
-            parse(b"{\"schema\":\"zoomwatch.v1\",\"id\":\"tor").unwrap_err(),
-            Skip::NotARecord
-        );
-        assert_eq!(
-            parse(b"{\"level\":\"info\"}").unwrap_err(),
-            Skip::NotARecord
-        );
+        assert_eq!(parse(b"START RequestId: 8f50 Version: $LATEST").unwrap_err(), Skip::NotARecord);
+        assert_eq!(parse(b"{\"schema\":\"zoomwatch.v1\",\"id\":\"tor").unwrap_err(), Skip::NotARecord);
+        assert_eq!(parse(b"{\"level\":\"info\"}").unwrap_err(), Skip::NotARecord);
         assert_eq!(parse(b"\xff\xfe garbage").unwrap_err(), Skip::NotARecord);
         let v2 = br#"{"schema":"zoomwatch.v2","id":"x","event":"e","category":"other","action":"a","occurred_at":"2026-01-01T00:00:00.000Z","received_at":"2026-01-01T00:00:00.000Z","raw":{}}"#;
         assert_eq!(parse(v2).unwrap_err(), Skip::OtherSchema);

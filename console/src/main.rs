@@ -1,5 +1,5 @@
-//! `zoomwatch` — the analyst's binary: `tail` (lines for pipes and scripts) and
-//! `check-config`. Parses arguments and calls the library.
+//! `zoomwatch` — the analyst's binary: the live console (default), `demo`, `tail` (lines
+//! for pipes and scripts) and `check-config`. Parses arguments and calls the library.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -8,33 +8,76 @@ use std::time::Duration;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
+use zoomwatch_console::demo::Demo;
 use zoomwatch_console::filter::{Filter, Term};
 use zoomwatch_console::settings;
 use zoomwatch_console::source::file::{self, FileSource, Start};
 use zoomwatch_console::source::{SourceEvent, Status};
+use zoomwatch_console::state::{Msg, State, update};
 use zoomwatch_console::tail::{Format, Printer, TailOptions};
+use zoomwatch_console::triage::{self, Triage};
 use zoomwatch_shared::rules::Detector;
 
 /// Live eyes on a Zoom account: reads zoomwatch.v1 records (from the JSONL file written
 /// by `zoomwatch-ingest serve`), runs the detections, and shows records and alerts.
 #[derive(Parser, Debug)]
-#[command(name = "zoomwatch", version, about, long_about = None,
+#[command(name = "zoomwatch", version, about, long_about = None, args_conflicts_with_subcommands = true,
     after_help = "Examples:\n  \
+zoomwatch demo                                   # everything local, a scripted day\n  \
+zoomwatch --file zoomwatch-events.jsonl          # the console on the local receiver's file\n  \
 zoomwatch tail --file zoomwatch-events.jsonl --follow\n  \
 zoomwatch tail --file zoomwatch-events.jsonl --json --alerts-only | jq .reason\n  \
 zoomwatch tail --file events.jsonl --meeting \"all-hands\" --user jdoe@\n  \
 zoomwatch check-config --config zoomwatch.toml")]
 struct Cli {
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
+    #[command(flatten)]
+    console: ConsoleArgs,
+}
+
+/// The live console.
+#[derive(clap::Args, Debug)]
+struct ConsoleArgs {
+    /// JSONL file of records to follow (as written by `zoomwatch-ingest serve`).
+    #[arg(long, value_name = "PATH")]
+    file: Option<PathBuf>,
+    /// Start with this meeting only: number, uuid, or part of the topic.
+    #[arg(long, value_name = "X")]
+    meeting: Option<String>,
+    /// Start with this user only: part of an email, name or id.
+    #[arg(long, value_name = "Y")]
+    user: Option<String>,
+    /// Records kept in memory (older ones scroll out; alerts and rosters stay).
+    #[arg(long, value_name = "N", default_value_t = zoomwatch_console::state::DEFAULT_RETENTION)]
+    retention: usize,
+    /// Where acknowledged/dismissed/noted alerts are kept
+    /// (default: $XDG_STATE_HOME/zoomwatch/triage.json).
+    #[arg(long, value_name = "PATH")]
+    triage_file: Option<PathBuf>,
+    #[command(flatten)]
+    config: ConfigArg,
 }
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Run everything locally: receiver, a simulator sending signed webhooks of a
+    /// scripted account day over HTTP, and the console on the result.
+    Demo(DemoArgs),
     /// Print records and alerts as lines (text or JSON).
     Tail(TailArgs),
     /// Validate a zoomwatch.toml and print the effective configuration.
     CheckConfig(ConfigArg),
+}
+
+#[derive(clap::Args, Debug)]
+struct DemoArgs {
+    /// Playback speed of the scripted day (1 = real time, about 15 minutes).
+    #[arg(long, default_value_t = 10.0, value_name = "N")]
+    speed: f64,
+    /// Print records and alerts as lines instead of the console (no terminal needed).
+    #[arg(long)]
+    tail: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -77,15 +120,18 @@ struct TailArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::CheckConfig(args) => check_config(&args),
-        Command::Tail(args) => match tokio::runtime::Builder::new_current_thread()
+    let runtime = || {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
             .enable_all()
             .build()
-        {
-            Ok(rt) => rt.block_on(tail(args)),
-            Err(e) => Err(anyhow::anyhow!("cannot start the async runtime: {e}")),
-        },
+            .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))
+    };
+    let result = match cli.command {
+        Some(Command::CheckConfig(args)) => check_config(&args),
+        Some(Command::Tail(args)) => runtime().and_then(|rt| rt.block_on(tail(args))),
+        Some(Command::Demo(args)) => runtime().and_then(|rt| rt.block_on(demo(args))),
+        None => runtime().and_then(|rt| rt.block_on(console(cli.console))),
     };
     match result {
         Ok(code) => code,
@@ -103,42 +149,130 @@ fn check_config(args: &ConfigArg) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+use zoomwatch_console::app::now_ms;
+
+fn initial_filter(meeting: Option<&String>, user: Option<&String>) -> String {
+    let quote = |v: &String| if v.contains(char::is_whitespace) { format!("\"{v}\"") } else { v.clone() };
+    let mut terms = Vec::new();
+    if let Some(m) = meeting {
+        terms.push(format!("meeting:{}", quote(m)));
+    }
+    if let Some(u) = user {
+        terms.push(format!("user:{}", quote(u)));
+    }
+    terms.join(" ")
+}
+
+fn load_triage(path: Option<PathBuf>) -> (Triage, Option<PathBuf>) {
+    let path = path.or_else(triage::default_path);
+    let t = match path.as_deref().map(Triage::load) {
+        Some(Ok(t)) => t,
+        Some(Err(e)) => {
+            eprintln!("zoomwatch: {e}; starting with an empty triage");
+            Triage::default()
+        }
+        None => Triage::default(),
+    };
+    (t, path)
+}
+
+async fn console(args: ConsoleArgs) -> Result<ExitCode> {
+    let Some(file_path) = args.file.clone() else {
+        anyhow::bail!("nothing to watch: give --file PATH (the JSONL file of `zoomwatch-ingest serve`), or try `zoomwatch demo`");
+    };
+    zoomwatch_console::app::require_terminal()?;
+    let (cfg, _) = settings::load(args.config.config.as_deref()).map_err(anyhow::Error::msg)?;
+    let (triage, triage_path) = load_triage(args.triage_file.clone());
+    let mut state = State::new(format!("file:{}", file_path.display()), cfg, triage, args.retention, now_ms());
+    apply_filter(&mut state, &initial_filter(args.meeting.as_ref(), args.user.as_ref()))?;
+    let (tx, rx) = tokio::sync::mpsc::channel(256);
+    tokio::spawn(file::run(FileSource::new(&file_path), tx));
+    zoomwatch_console::app::run(state, rx, triage_path).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn apply_filter(state: &mut State, text: &str) -> Result<()> {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    if text.is_empty() {
+        return Ok(());
+    }
+    Filter::parse(text).map_err(anyhow::Error::msg)?;
+    // Through the same path as typing it: `/`, the text, Enter.
+    update(state, Msg::Key(KeyEvent::new(KeyCode::Char('/'), KeyModifiers::NONE)));
+    for c in text.chars() {
+        update(state, Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)));
+    }
+    update(state, Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+    Ok(())
+}
+
+async fn demo(args: DemoArgs) -> Result<ExitCode> {
+    if !args.tail {
+        zoomwatch_console::app::require_terminal().map_err(|e| anyhow::anyhow!("{e}; or run `zoomwatch demo --tail`"))?;
+    }
+    let demo = Demo::start(args.speed).await?;
+    let mut rx = demo.source();
+    if args.tail {
+        eprintln!("zoomwatch demo: receiver {} → {} (Ctrl-C stops)", demo.url, demo.path.display());
+        let opts = TailOptions { format: Format::Text, alerts_only: false, filter: Filter::default() };
+        let mut printer = Printer::new(Detector::new(demo.config.clone()), opts);
+        let stdout = std::io::stdout();
+        loop {
+            tokio::select! {
+                ev = rx.recv() => match ev {
+                    Some(SourceEvent::Records(b)) => {
+                        let mut out = stdout.lock();
+                        printer.records(b, &mut out)?;
+                        out.flush()?;
+                    }
+                    Some(_) => {}
+                    None => break,
+                },
+                () = tokio::time::sleep(Duration::from_millis(500)) => {
+                    if demo.finished() {
+                        // Let the last records reach the file and the tailer.
+                        tokio::time::sleep(Duration::from_millis(300)).await;
+                        while let Ok(ev) = rx.try_recv() {
+                            if let SourceEvent::Records(b) = ev {
+                                printer.records(b, &mut stdout.lock())?;
+                            }
+                        }
+                        break;
+                    }
+                }
+                _ = tokio::signal::ctrl_c() => break,
+            }
+        }
+        let (sent, ok) = demo.stop().await;
+        eprintln!("zoomwatch demo: {ok} of {sent} webhooks accepted; {} records, {} alerts", printer.stats.records, printer.stats.alerts);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let (triage, _) = load_triage(None);
+    let label = format!("demo {}", demo.url.trim_end_matches("/zoom/webhook"));
+    let state = State::new(label, demo.config.clone(), triage, zoomwatch_console::state::DEFAULT_RETENTION, now_ms());
+    // Demo verdicts are not written into the analyst's real triage file.
+    let result = zoomwatch_console::app::run(state, rx, None).await;
+    demo.stop().await;
+    result?;
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn tail(args: TailArgs) -> Result<ExitCode> {
     let (cfg, _) = settings::load(args.config.config.as_deref()).map_err(anyhow::Error::msg)?;
-    let mut filter =
-        Filter::parse(args.filter.as_deref().unwrap_or("")).map_err(anyhow::Error::msg)?;
+    let mut filter = Filter::parse(args.filter.as_deref().unwrap_or("")).map_err(anyhow::Error::msg)?;
     if let Some(m) = &args.meeting {
         filter = filter.with(Term::Meeting(m.to_lowercase()));
     }
     if let Some(u) = &args.user {
         filter = filter.with(Term::User(u.to_lowercase()));
     }
-    let opts = TailOptions {
-        format: if args.json {
-            Format::Json
-        } else {
-            Format::Text
-        },
-        alerts_only: args.alerts_only,
-        filter,
-    };
+    let opts = TailOptions { format: if args.json { Format::Json } else { Format::Text }, alerts_only: args.alerts_only, filter };
     let mut printer = Printer::new(Detector::new(cfg), opts);
 
     let (tx, mut rx) = tokio::sync::mpsc::channel(64);
     let mut src = FileSource::new(&args.file);
     src.follow = args.follow;
-    src.start = if args.from_end {
-        Start::End
-    } else {
-        Start::Beginning
-    };
+    src.start = if args.from_end { Start::End } else { Start::Beginning };
     tokio::spawn(file::run(src, tx));
 
     let stdout = std::io::stdout();
@@ -177,10 +311,7 @@ async fn tail(args: TailArgs) -> Result<ExitCode> {
     }
     let s = printer.stats;
     if s.skipped > 0 {
-        eprintln!(
-            "zoomwatch: {} records, {} alerts; {} lines skipped (not zoomwatch.v1 records)",
-            s.records, s.alerts, s.skipped
-        );
+        eprintln!("zoomwatch: {} records, {} alerts; {} lines skipped (not zoomwatch.v1 records)", s.records, s.alerts, s.skipped);
     }
     Ok(ExitCode::SUCCESS)
 }

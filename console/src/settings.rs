@@ -28,17 +28,13 @@ impl std::fmt::Display for Origin {
 pub fn load(explicit: Option<&Path>) -> Result<(Config, Origin), String> {
     let path = match explicit {
         Some(p) => Some(p.to_path_buf()),
-        None => config::default_path(
-            std::env::var("XDG_CONFIG_HOME").ok().as_deref(),
-            std::env::var("HOME").ok().as_deref(),
-        )
-        .filter(|p| p.exists()),
+        None => config::default_path(std::env::var("XDG_CONFIG_HOME").ok().as_deref(), std::env::var("HOME").ok().as_deref())
+            .filter(|p| p.exists()),
     };
     let Some(path) = path else {
         return Ok((Config::default(), Origin::BuiltIn));
     };
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| format!("cannot read config {}: {e}", path.display()))?;
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read config {}: {e}", path.display()))?;
     let cfg = Config::parse(&text, &path.display().to_string()).map_err(|e| e.to_string())?;
     Ok((cfg, Origin::File(path)))
 }

@@ -59,29 +59,14 @@ fn short_time(ts: &str) -> &str {
 
 /// One record as a text line.
 pub fn record_line(r: &RecordV1, flags: &[zoomwatch_shared::record::Flag]) -> String {
-    let mut s = format!(
-        "{}  {:<36}",
-        short_time(&r.occurred_at).replace('T', " "),
-        sanitize(&r.event, 36)
-    );
+    let mut s = format!("{}  {:<36}", short_time(&r.occurred_at).replace('T', " "), sanitize(&r.event, 36));
     if let Some(m) = &r.meeting {
         let label = m.topic.as_deref().or(m.id.as_deref()).unwrap_or("?");
         s.push_str(&format!("  \"{}\"", sanitize(label, 40)));
     }
     if let Some(p) = &r.participant {
-        let name = p
-            .name
-            .as_deref()
-            .map(|n| sanitize(n, 32).into_owned())
-            .unwrap_or_default();
-        s.push_str(&format!(
-            "  {}",
-            if name.is_empty() {
-                "?".to_owned()
-            } else {
-                format!("\"{name}\"")
-            }
-        ));
+        let name = p.name.as_deref().map(|n| sanitize(n, 32).into_owned()).unwrap_or_default();
+        s.push_str(&format!("  {}", if name.is_empty() { "?".to_owned() } else { format!("\"{name}\"") }));
         if let Some(e) = &p.email {
             s.push_str(&format!(" <{}>", sanitize(e, 48)));
         }
@@ -92,34 +77,20 @@ pub fn record_line(r: &RecordV1, flags: &[zoomwatch_shared::record::Flag]) -> St
             s.push_str(&format!(" {}", sanitize(ip, 40)));
         }
     }
-    if let Some(a) = &r.actor {
-        if let Some(e) = a.email.as_deref().or(a.id.as_deref()) {
-            s.push_str(&format!("  by {}", sanitize(e, 48)));
-        }
+    if let Some(a) = &r.actor
+        && let Some(e) = a.email.as_deref().or(a.id.as_deref())
+    {
+        s.push_str(&format!("  by {}", sanitize(e, 48)));
     }
     for c in r.changes.iter().take(3) {
-        s.push_str(&format!(
-            "  {}: {} → {}",
-            sanitize(&c.path, 48),
-            sanitize(&c.old.to_string(), 24),
-            sanitize(&c.new.to_string(), 24)
-        ));
+        s.push_str(&format!("  {}: {} → {}", sanitize(&c.path, 48), sanitize(&c.old.to_string(), 24), sanitize(&c.new.to_string(), 24)));
     }
     if r.changes.len() > 3 {
         s.push_str(&format!("  (+{} changes)", r.changes.len() - 3));
     }
     if let Some(rej) = &r.rejection {
-        let src = r
-            .request
-            .as_ref()
-            .and_then(|q| q.source_ip.as_deref())
-            .unwrap_or("?");
-        s.push_str(&format!(
-            "  {} {} from {}",
-            rej.status,
-            sanitize(&rej.reason, 32),
-            sanitize(src, 40)
-        ));
+        let src = r.request.as_ref().and_then(|q| q.source_ip.as_deref()).unwrap_or("?");
+        s.push_str(&format!("  {} {} from {}", rej.status, sanitize(&rej.reason, 32), sanitize(src, 40)));
         if rej.suppressed > 0 {
             s.push_str(&format!(" (+{} suppressed)", rej.suppressed));
         }
@@ -156,11 +127,7 @@ pub fn record_json(r: &RecordV1) -> String {
 impl Printer {
     /// A printer with its own detector.
     pub fn new(detector: Detector, opts: TailOptions) -> Self {
-        Self {
-            detector,
-            opts,
-            stats: TailStats::default(),
-        }
+        Self { detector, opts, stats: TailStats::default() }
     }
 
     /// Handles a batch; writes lines to `out`.

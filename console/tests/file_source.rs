@@ -15,13 +15,7 @@ fn line(n: i64) -> String {
     let body = format!(
         r#"{{"event":"meeting.participant_joined","event_ts":{n},"payload":{{"object":{{"uuid":"u","id":1,"participant":{{"user_name":"p{n}","user_id":"{n}"}}}}}}}}"#
     );
-    let r = normalize(
-        Envelope::parse(body.as_bytes()).unwrap(),
-        &Received {
-            received_at_ms: n,
-            request: None,
-        },
-    );
+    let r = normalize(Envelope::parse(body.as_bytes()).unwrap(), &Received { received_at_ms: n, request: None });
     serde_json::to_string(&r).unwrap() + "\n"
 }
 
@@ -29,10 +23,7 @@ async fn next_records(rx: &mut mpsc::Receiver<SourceEvent>, want: usize) -> Vec<
     let mut names = Vec::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while names.len() < want {
-        let ev = tokio::time::timeout_at(deadline, rx.recv())
-            .await
-            .expect("timed out waiting for records")
-            .expect("source ended");
+        let ev = tokio::time::timeout_at(deadline, rx.recv()).await.expect("timed out waiting for records").expect("source ended");
         if let SourceEvent::Records(rs) = ev {
             names.extend(rs.into_iter().map(|r| r.participant.unwrap().name.unwrap()));
         }
@@ -41,11 +32,7 @@ async fn next_records(rx: &mut mpsc::Receiver<SourceEvent>, want: usize) -> Vec<
 }
 
 fn append(path: &std::path::Path, s: &str) {
-    let mut f = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .unwrap();
+    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path).unwrap();
     f.write_all(s.as_bytes()).unwrap();
 }
 
@@ -82,11 +69,7 @@ async fn follows_appends_partial_lines_truncation_and_rotation() {
 async fn reads_to_the_end_and_stops_without_follow() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("events.jsonl");
-    std::fs::write(
-        &path,
-        line(1) + "garbage\n\n" + &line(2) + "{\"schema\":\"zoomwatch.v1\",\"id\":\"torn",
-    )
-    .unwrap();
+    std::fs::write(&path, line(1) + "garbage\n\n" + &line(2) + "{\"schema\":\"zoomwatch.v1\",\"id\":\"torn").unwrap();
     let (tx, mut rx) = mpsc::channel(16);
     let mut src = FileSource::new(&path);
     src.follow = false;
@@ -100,9 +83,5 @@ async fn reads_to_the_end_and_stops_without_follow() {
             SourceEvent::Status(_) => {}
         }
     }
-    assert_eq!(
-        (records, skipped, done),
-        (2, 2, true),
-        "garbage and the torn last line are counted"
-    );
+    assert_eq!((records, skipped, done), (2, 2, true), "garbage and the torn last line are counted");
 }

@@ -48,15 +48,8 @@ async fn play_scenario(dir: &Path) -> std::path::PathBuf {
 
 fn tail(args: &[&str]) -> (String, String) {
     let out = Command::new(BIN).arg("tail").args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "tail {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
+    assert!(out.status.success(), "tail {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    (String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
 }
 
 #[tokio::test]
@@ -72,16 +65,10 @@ async fn scenario_through_receiver_and_tail() {
     std::fs::write(&file, text).unwrap();
 
     let (out, err) = tail(&["--file", f, "--json", "--alerts-only", "--config", c]);
-    let alerts: Vec<Value> = out
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let alerts: Vec<Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert!(alerts.iter().all(|a| a["kind"] == "alert"));
-    let mut above_low: Vec<&str> = alerts
-        .iter()
-        .filter(|a| a["severity"] != "low" && a["severity"] != "info")
-        .map(|a| a["rule"].as_str().unwrap())
-        .collect();
+    let mut above_low: Vec<&str> =
+        alerts.iter().filter(|a| a["severity"] != "low" && a["severity"] != "info").map(|a| a["rule"].as_str().unwrap()).collect();
     above_low.sort_unstable();
     let mut expected = scenario::planted_incidents();
     expected.push("suspicious-display-name"); // the raid's hostile names: one grouped alert
@@ -94,93 +81,31 @@ async fn scenario_through_receiver_and_tail() {
     assert_eq!(burst["severity"], "high");
     assert!(burst["record_ids"].as_array().unwrap().len() >= 8);
     assert!(burst["occurred_at"].as_str().unwrap().ends_with('Z'));
-    let outsider = alerts
-        .iter()
-        .find(|a| a["rule"] == "sensitive-meeting-outsider")
-        .unwrap();
+    let outsider = alerts.iter().find(|a| a["rule"] == "sensitive-meeting-outsider").unwrap();
     assert_eq!(outsider["participant"]["email"], "jdoe@freemail.example");
-    let admin = alerts
-        .iter()
-        .find(|a| a["rule"] == "privilege-granted")
-        .unwrap();
+    let admin = alerts.iter().find(|a| a["rule"] == "privilege-granted").unwrap();
     assert_eq!(admin["actor"]["email"], "it-admin@acme.example");
     assert!(admin["meeting"].is_null());
 
     // Records: one per delivery, with flags; the retried delivery keeps its id.
     let (out, _) = tail(&["--file", f, "--json", "--config", c]);
-    let records: Vec<Value> = out
-        .lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap())
-        .filter(|v| v["kind"] == "record")
-        .collect();
+    let records: Vec<Value> = out.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()).filter(|v| v["kind"] == "record").collect();
     assert_eq!(records.len(), scenario::account_day(0).len());
-    let ids: std::collections::HashSet<&str> =
-        records.iter().map(|r| r["id"].as_str().unwrap()).collect();
-    assert_eq!(
-        ids.len(),
-        records.len() - 1,
-        "exactly one duplicate (the Zoom retry)"
-    );
+    let ids: std::collections::HashSet<&str> = records.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), records.len() - 1, "exactly one duplicate (the Zoom retry)");
 
     // Filters.
-    let (out, _) = tail(&[
-        "--file",
-        f,
-        "--json",
-        "--alerts-only",
-        "--config",
-        c,
-        "--user",
-        "jdoe@",
-    ]);
-    let rules: Vec<String> = out
-        .lines()
-        .map(|l| {
-            serde_json::from_str::<Value>(l).unwrap()["rule"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect();
+    let (out, _) = tail(&["--file", f, "--json", "--alerts-only", "--config", c, "--user", "jdoe@"]);
+    let rules: Vec<String> = out.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()["rule"].as_str().unwrap().to_owned()).collect();
     assert_eq!(rules, ["external-join", "sensitive-meeting-outsider"]);
-    let (out, _) = tail(&[
-        "--file",
-        f,
-        "--alerts-only",
-        "--config",
-        c,
-        "--meeting",
-        "Q3 board",
-    ]);
+    let (out, _) = tail(&["--file", f, "--alerts-only", "--config", c, "--meeting", "Q3 board"]);
     assert_eq!(out.lines().count(), 2, "{out}");
-    let (out, _) = tail(&[
-        "--file",
-        f,
-        "--config",
-        c,
-        "--filter",
-        "type:participant_joined sev:>=high",
-    ]);
-    assert_eq!(
-        out.lines().count(),
-        1,
-        "only the outsider's join carries a high flag: {out}"
-    );
+    let (out, _) = tail(&["--file", f, "--config", c, "--filter", "type:participant_joined sev:>=high"]);
+    assert_eq!(out.lines().count(), 1, "only the outsider's join carries a high flag: {out}");
+    assert!(out.contains("jdoe@freemail.example") && out.contains("[high sensitive-meeting-outsider]"));
+    let (out, _) = tail(&["--file", f, "--config", c, "--filter", "type:participant_joined sev:>=medium"]);
     assert!(
-        out.contains("jdoe@freemail.example") && out.contains("[high sensitive-meeting-outsider]")
-    );
-    let (out, _) = tail(&[
-        "--file",
-        f,
-        "--config",
-        c,
-        "--filter",
-        "type:participant_joined sev:>=medium",
-    ]);
-    assert!(
-        out.lines().count() >= 6
-            && out.lines().all(|l| l.contains("participant_joined")
-                && (l.contains("[medium") || l.contains("[high"))),
+        out.lines().count() >= 6 && out.lines().all(|l| l.contains("participant_joined") && (l.contains("[medium") || l.contains("[high"))),
         "{out}"
     );
 
@@ -192,50 +117,29 @@ async fn scenario_through_receiver_and_tail() {
 
 #[test]
 fn clear_errors() {
-    let out = Command::new(BIN)
-        .args(["tail", "--file", "/nonexistent/events.jsonl"])
-        .output()
-        .unwrap();
+    let out = Command::new(BIN).args(["tail", "--file", "/nonexistent/events.jsonl"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot open /nonexistent/events.jsonl"));
 
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.toml");
-    std::fs::write(
-        &bad,
-        "[watchlist]\nips = [\n  \"10.0.0.0/8\",\n  \"nonsense\",\n]\n",
-    )
-    .unwrap();
-    let out = Command::new(BIN)
-        .args(["check-config", "--config", bad.to_str().unwrap()])
-        .output()
-        .unwrap();
+    std::fs::write(&bad, "[watchlist]\nips = [\n  \"10.0.0.0/8\",\n  \"nonsense\",\n]\n").unwrap();
+    let out = Command::new(BIN).args(["check-config", "--config", bad.to_str().unwrap()]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("bad.toml:4") && err.contains("watchlist.ips"),
-        "{err}"
-    );
+    assert!(err.contains("bad.toml:4") && err.contains("watchlist.ips"), "{err}");
 
     let good = dir.path().join("good.toml");
     std::fs::write(&good, scenario::CONFIG).unwrap();
-    let out = Command::new(BIN)
-        .args(["check-config", "--config", good.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let out = Command::new(BIN).args(["check-config", "--config", good.to_str().unwrap()]).output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains("internal_domains = [\"acme.example\"]")
-            && text.contains("[rules.join-burst]")
-            && text.contains("threshold = 8"),
+        text.contains("internal_domains = [\"acme.example\"]") && text.contains("[rules.join-burst]") && text.contains("threshold = 8"),
         "{text}"
     );
 
-    let out = Command::new(BIN)
-        .args(["tail", "--file", "x", "--filter", "sev:urgent"])
-        .output()
-        .unwrap();
+    let out = Command::new(BIN).args(["tail", "--file", "x", "--filter", "sev:urgent"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown severity"));
 }

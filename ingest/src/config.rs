@@ -68,12 +68,8 @@ pub enum SecretSourceError {
 /// Loads secrets from `file` if given, else from the environment variable.
 pub fn load_secrets(file: Option<&Path>) -> Result<SecretSet, SecretSourceError> {
     if let Some(path) = file {
-        let text = std::fs::read_to_string(path).map_err(|source| SecretSourceError::File {
-            path: path.display().to_string(),
-            source,
-        })?;
-        return SecretSet::parse(&text)
-            .map_err(|_| SecretSourceError::Empty(path.display().to_string()));
+        let text = std::fs::read_to_string(path).map_err(|source| SecretSourceError::File { path: path.display().to_string(), source })?;
+        return SecretSet::parse(&text).map_err(|_| SecretSourceError::Empty(path.display().to_string()));
     }
     match std::env::var(SECRET_ENV) {
         Ok(v) => SecretSet::parse(&v).map_err(|_| SecretSourceError::Empty(SECRET_ENV.to_owned())),
@@ -90,8 +86,7 @@ pub fn load_rules(path: Option<&Path>) -> Result<Config, String> {
     let Some(path) = path.map(Path::to_path_buf).or(from_env) else {
         return Ok(Config::default());
     };
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| format!("cannot read config {}: {e}", path.display()))?;
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read config {}: {e}", path.display()))?;
     Config::parse(&text, &path.display().to_string()).map_err(|e| e.to_string())
 }
 
@@ -100,21 +95,16 @@ pub fn parse_size(s: &str) -> Result<usize, String> {
     let t = s.trim().to_ascii_lowercase();
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
-    let n: usize = num
-        .parse()
-        .map_err(|_| format!("not a size: {s:?} (try 262144, 256KiB or 1MiB)"))?;
+    let n: usize = num.parse().map_err(|_| format!("not a size: {s:?} (try 262144, 256KiB or 1MiB)"))?;
     let mult = match unit.trim() {
         "" | "b" => 1,
         "k" | "kb" | "kib" => 1024,
         "m" | "mb" | "mib" => 1024 * 1024,
         other => {
-            return Err(format!(
-                "unknown size unit {other:?} in {s:?} (use KiB or MiB)"
-            ));
+            return Err(format!("unknown size unit {other:?} in {s:?} (use KiB or MiB)"));
         }
     };
-    n.checked_mul(mult)
-        .ok_or_else(|| format!("size too large: {s:?}"))
+    n.checked_mul(mult).ok_or_else(|| format!("size too large: {s:?}"))
 }
 
 #[cfg(test)]

@@ -40,14 +40,10 @@ pub fn in_lambda() -> bool {
 
 async fn client_info(mut req: Request, next: Next) -> Response {
     let info = match req.extensions().get::<RequestContext>() {
-        Some(RequestContext::ApiGatewayV2(ctx)) => ClientInfo {
-            source_ip: ctx.http.source_ip.clone(),
-            request_id: ctx.request_id.clone(),
-        },
-        Some(RequestContext::ApiGatewayV1(ctx)) => ClientInfo {
-            source_ip: ctx.identity.source_ip.clone(),
-            request_id: ctx.request_id.clone(),
-        },
+        Some(RequestContext::ApiGatewayV2(ctx)) => ClientInfo { source_ip: ctx.http.source_ip.clone(), request_id: ctx.request_id.clone() },
+        Some(RequestContext::ApiGatewayV1(ctx)) => {
+            ClientInfo { source_ip: ctx.identity.source_ip.clone(), request_id: ctx.request_id.clone() }
+        }
         _ => ClientInfo::default(),
     };
     req.extensions_mut().insert(info);
@@ -70,9 +66,7 @@ async fn secret_from_arn(sdk: &aws_config::SdkConfig, arn: &str) -> Result<Secre
         .await
         .map_err(|e| anyhow::anyhow!("{}", aws_sdk_secretsmanager::error::DisplayErrorContext(&e)))
         .with_context(|| format!("cannot read secret {arn} (does the function's role allow secretsmanager:GetSecretValue on it?)"))?;
-    let Some(text) = out.secret_string() else {
-        bail!("secret {arn} has no SecretString")
-    };
+    let Some(text) = out.secret_string() else { bail!("secret {arn} has no SecretString") };
     let tokens = match serde_json::from_str::<serde_json::Value>(text) {
         Ok(serde_json::Value::Object(m)) => m
             .get("token")
@@ -95,25 +89,16 @@ pub async fn from_env() -> Result<(ReceiverConfig, AnySink)> {
             let conf = sdk.insert(aws_config::load_from_env().await);
             secret_from_arn(conf, &arn).await?
         }
-        (_, Ok(tokens)) => {
-            SecretSet::parse(&tokens).with_context(|| format!("{SECRET_ENV} is empty"))?
-        }
+        (_, Ok(tokens)) => SecretSet::parse(&tokens).with_context(|| format!("{SECRET_ENV} is empty"))?,
         _ => bail!("no webhook secret: set {SECRET_ARN_ENV} (Secrets Manager) or {SECRET_ENV}"),
     };
     let mut cfg = ReceiverConfig::new(secrets);
     cfg.rules = std::sync::Arc::new(load_rules(None).map_err(anyhow::Error::msg)?);
-    let sink = match std::env::var("ZOOMWATCH_SINK")
-        .unwrap_or_else(|_| "cloudwatch".to_owned())
-        .as_str()
-    {
+    let sink = match std::env::var("ZOOMWATCH_SINK").unwrap_or_else(|_| "cloudwatch".to_owned()).as_str() {
         "stdout" => AnySink::Stdout(StdoutSink::new()),
         "cloudwatch" => {
-            let group = std::env::var("ZOOMWATCH_LOG_GROUP")
-                .unwrap_or_else(|_| DEFAULT_LOG_GROUP.to_owned());
-            let budget_ms: u64 = std::env::var("ZOOMWATCH_WRITE_BUDGET_MS")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(2000);
+            let group = std::env::var("ZOOMWATCH_LOG_GROUP").unwrap_or_else(|_| DEFAULT_LOG_GROUP.to_owned());
+            let budget_ms: u64 = std::env::var("ZOOMWATCH_WRITE_BUDGET_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
             let conf = match sdk.take() {
                 Some(c) => c,
                 None => aws_config::load_from_env().await,
@@ -131,10 +116,7 @@ pub async fn from_env() -> Result<(ReceiverConfig, AnySink)> {
 
 /// A CloudWatch Logs client whose retries (standard mode: exponential backoff with
 /// jitter on throttling, 5xx and connection errors) fit in `budget`.
-pub fn cloudwatch_client(
-    sdk: &aws_config::SdkConfig,
-    budget: Duration,
-) -> aws_sdk_cloudwatchlogs::Client {
+pub fn cloudwatch_client(sdk: &aws_config::SdkConfig, budget: Duration) -> aws_sdk_cloudwatchlogs::Client {
     let conf = aws_sdk_cloudwatchlogs::config::Builder::from(sdk)
         .retry_config(
             aws_config::retry::RetryConfig::standard()
@@ -158,7 +140,5 @@ pub async fn run() -> Result<()> {
     let (cfg, sink) = from_env().await?;
     tracing::info!(sink = %crate::Sink::describe(&sink), secrets = cfg.secrets.len(), "zoomwatch-ingest ready (lambda)");
     let app = lambda_router(crate::router(cfg, sink));
-    lambda_http::run(app)
-        .await
-        .map_err(|e| anyhow::anyhow!("lambda runtime: {e}"))
+    lambda_http::run(app).await.map_err(|e| anyhow::anyhow!("lambda runtime: {e}"))
 }

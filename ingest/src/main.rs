@@ -90,10 +90,7 @@ fn main() -> ExitCode {
     }
     let cli = Cli::parse();
     init_tracing();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -118,8 +115,8 @@ fn main() -> ExitCode {
 /// Under Lambda: JSON diagnostics (one object per line, never a secret), then the
 /// runtime loop. Arguments are ignored; settings come from the environment.
 fn lambda_main() -> ExitCode {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("ZOOMWATCH_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_env("ZOOMWATCH_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt()
         .json()
         .flatten_event(true)
@@ -128,15 +125,10 @@ fn lambda_main() -> ExitCode {
         .with_target(false)
         .without_time()
         .init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!(
-                "{{\"level\":\"ERROR\",\"message\":\"cannot start the async runtime: {e}\"}}"
-            );
+            eprintln!("{{\"level\":\"ERROR\",\"message\":\"cannot start the async runtime: {e}\"}}");
             return ExitCode::FAILURE;
         }
     };
@@ -150,13 +142,9 @@ fn lambda_main() -> ExitCode {
 }
 
 fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("ZOOMWATCH_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .init();
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_env("ZOOMWATCH_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
 }
 
 async fn open_sink(spec: &str, durability: Durability) -> Result<AnySink> {
@@ -168,9 +156,7 @@ async fn open_sink(spec: &str, durability: Durability) -> Result<AnySink> {
         let sdk = aws_config::load_from_env().await;
         let budget = std::time::Duration::from_secs(2);
         let client = zoomwatch_ingest::lambda::cloudwatch_client(&sdk, budget);
-        return Ok(AnySink::CloudWatch(
-            zoomwatch_ingest::sink::CloudWatchSink::new(client, group, budget),
-        ));
+        return Ok(AnySink::CloudWatch(zoomwatch_ingest::sink::CloudWatchSink::new(client, group, budget)));
     }
     if spec == "stdout" {
         return Ok(AnySink::Stdout(StdoutSink::new()));
@@ -179,8 +165,7 @@ async fn open_sink(spec: &str, durability: Durability) -> Result<AnySink> {
         if path.is_empty() {
             bail!("--sink file: needs a path, e.g. --sink file:zoomwatch-events.jsonl");
         }
-        let sink = FileSink::open(path, durability)
-            .with_context(|| format!("cannot open {path} for appending"))?;
+        let sink = FileSink::open(path, durability).with_context(|| format!("cannot open {path} for appending"))?;
         return Ok(AnySink::File(sink));
     }
     bail!("unknown sink {spec:?}: use file:PATH, stdout or cloudwatch:LOG_GROUP")
@@ -189,11 +174,7 @@ async fn open_sink(spec: &str, durability: Durability) -> Result<AnySink> {
 async fn serve(args: ServeArgs) -> Result<()> {
     let secrets = load_secrets(args.secret_file.as_deref())?;
     let rules = load_rules(args.config.as_deref()).map_err(anyhow::Error::msg)?;
-    let durability = if args.no_fsync {
-        Durability::OsBuffer
-    } else {
-        Durability::Fsync
-    };
+    let durability = if args.no_fsync { Durability::OsBuffer } else { Durability::Fsync };
     let sink = open_sink(&args.sink, durability).await?;
     let describe = zoomwatch_ingest::Sink::describe(&sink);
     let mut cfg = ReceiverConfig::new(secrets);
@@ -204,17 +185,10 @@ async fn serve(args: ServeArgs) -> Result<()> {
     let n_secrets = cfg.secrets.len();
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
-        .with_context(|| {
-            format!(
-                "cannot listen on {} (is another receiver running? try --listen 127.0.0.1:0)",
-                args.listen
-            )
-        })?;
+        .with_context(|| format!("cannot listen on {} (is another receiver running? try --listen 127.0.0.1:0)", args.listen))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, sink = %describe, secrets = n_secrets, replay_window_s = args.replay_window, max_body = args.max_body, "zoomwatch-ingest listening");
-    eprintln!(
-        "zoomwatch-ingest: listening on http://{addr}/ (POST any path), writing to {describe}; Ctrl-C to stop"
-    );
+    eprintln!("zoomwatch-ingest: listening on http://{addr}/ (POST any path), writing to {describe}; Ctrl-C to stop");
     server::serve(listener, router(cfg, sink), server::shutdown_signal()).await?;
     tracing::info!("stopped; every accepted record was written");
     Ok(())
@@ -222,8 +196,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
 
 async fn send(args: SendArgs) -> Result<ExitCode> {
     let secrets = load_secrets(args.secret_file.as_deref())?;
-    let sender = Sender::new(&args.url, secrets.primary().clone())
-        .context("cannot build the HTTP client")?;
+    let sender = Sender::new(&args.url, secrets.primary().clone()).context("cannot build the HTTP client")?;
     let mut failures = 0usize;
     for file in &args.files {
         let body = match std::fs::read(file) {

@@ -24,15 +24,7 @@ impl RejectLimiter {
     /// `per_sec` records a second, bursts of `5 * per_sec` (at least 1).
     pub fn new(per_sec: u32) -> Self {
         let rate = f64::from(per_sec.max(1));
-        Self {
-            rate,
-            burst: rate * 5.0,
-            state: Mutex::new(State {
-                tokens: rate * 5.0,
-                last: Instant::now(),
-                suppressed: 0,
-            }),
-        }
+        Self { rate, burst: rate * 5.0, state: Mutex::new(State { tokens: rate * 5.0, last: Instant::now(), suppressed: 0 }) }
     }
 
     /// `Some(suppressed_before)` if a record may be written now, `None` if this one is

@@ -55,16 +55,8 @@ struct App<S> {
 
 /// Builds the router over `sink`. The sink lives as long as the router (and its clones).
 pub fn router<S: Sink>(config: ReceiverConfig, sink: S) -> Router {
-    let app = Arc::new(App {
-        limiter: RejectLimiter::new(config.rejected_per_sec),
-        config,
-        sink,
-        rejected_seq: AtomicU64::new(0),
-    });
-    Router::new()
-        .route("/healthz", get(health))
-        .fallback(webhook::<S>)
-        .with_state(app)
+    let app = Arc::new(App { limiter: RejectLimiter::new(config.rejected_per_sec), config, sink, rejected_seq: AtomicU64::new(0) });
+    Router::new().route("/healthz", get(health)).fallback(webhook::<S>).with_state(app)
 }
 
 async fn health() -> Response {
@@ -72,12 +64,7 @@ async fn health() -> Response {
 }
 
 fn json_response(status: StatusCode, body: &serde_json::Value) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, "application/json")],
-        body.to_string(),
-    )
-        .into_response()
+    (status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
 }
 
 fn error(status: StatusCode, message: &str) -> Response {
@@ -85,80 +72,38 @@ fn error(status: StatusCode, message: &str) -> Response {
 }
 
 fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 fn request_info(headers: &HeaderMap, client: Option<&ClientInfo>) -> RequestInfo {
-    let user_agent = headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .map(|ua| {
-            let clean = zoomwatch_shared::text::sanitize(ua, MAX_USER_AGENT);
-            clean.into_owned()
-        });
-    RequestInfo {
-        request_id: client.and_then(|c| c.request_id.clone()),
-        source_ip: client.and_then(|c| c.source_ip.clone()),
-        user_agent,
-    }
+    let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|ua| {
+        let clean = zoomwatch_shared::text::sanitize(ua, MAX_USER_AGENT);
+        clean.into_owned()
+    });
+    RequestInfo { request_id: client.and_then(|c| c.request_id.clone()), source_ip: client.and_then(|c| c.source_ip.clone()), user_agent }
 }
 
 async fn webhook<S: Sink>(State(app): State<Arc<App<S>>>, req: Request) -> Response {
     let received_at_ms = now_ms();
     let (parts, body) = req.into_parts();
     if parts.method != Method::POST {
-        return error(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "webhooks are delivered with POST",
-        );
+        return error(StatusCode::METHOD_NOT_ALLOWED, "webhooks are delivered with POST");
     }
-    let rx = Received {
-        received_at_ms,
-        request: Some(request_info(
-            &parts.headers,
-            parts.extensions.get::<ClientInfo>(),
-        )),
-    };
+    let rx = Received { received_at_ms, request: Some(request_info(&parts.headers, parts.extensions.get::<ClientInfo>())) };
 
-    let declared = parts
-        .headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
+    let declared = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > app.config.max_body as u64) {
-        return app
-            .reject(
-                &rx,
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "body_too_large",
-                &format!("body over {} bytes", app.config.max_body),
-            )
-            .await;
+        return app.reject(&rx, StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", &format!("body over {} bytes", app.config.max_body)).await;
     }
     let bytes = match read_body(body, app.config.max_body).await {
         Ok(b) => b,
         Err(BodyError::TooLarge) => {
             return app
-                .reject(
-                    &rx,
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "body_too_large",
-                    &format!("body over {} bytes", app.config.max_body),
-                )
+                .reject(&rx, StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", &format!("body over {} bytes", app.config.max_body))
                 .await;
         }
         Err(BodyError::Read) => {
-            return app
-                .reject(
-                    &rx,
-                    StatusCode::BAD_REQUEST,
-                    "unreadable_body",
-                    "request body could not be read",
-                )
-                .await;
+            return app.reject(&rx, StatusCode::BAD_REQUEST, "unreadable_body", "request body could not be read").await;
         }
     };
 
@@ -173,23 +118,14 @@ async fn webhook<S: Sink>(State(app): State<Arc<App<S>>>, req: Request) -> Respo
     let secret_index = match verified {
         Ok(i) => i,
         Err(e) => {
-            return app
-                .reject(&rx, StatusCode::UNAUTHORIZED, e.code(), &e.to_string())
-                .await;
+            return app.reject(&rx, StatusCode::UNAUTHORIZED, e.code(), &e.to_string()).await;
         }
     };
 
     let envelope = match Envelope::parse(&bytes) {
         Ok(env) => env,
         Err(e) => {
-            return app
-                .reject(
-                    &rx,
-                    StatusCode::BAD_REQUEST,
-                    "malformed_body",
-                    &e.to_string(),
-                )
-                .await;
+            return app.reject(&rx, StatusCode::BAD_REQUEST, "malformed_body", &e.to_string()).await;
         }
     };
 
@@ -204,10 +140,7 @@ async fn webhook<S: Sink>(State(app): State<Arc<App<S>>>, req: Request) -> Respo
         Ok(()) => json_response(StatusCode::OK, &json!({"status": "stored", "id": id})),
         Err(e) => {
             tracing::error!(error = %e, record_id = %id, sink = %app.sink.describe(), "sink write failed; answering 503 so Zoom retries");
-            error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "the event could not be stored; retry later",
-            )
+            error(StatusCode::SERVICE_UNAVAILABLE, "the event could not be stored; retry later")
         }
     }
 }
@@ -226,26 +159,9 @@ async fn read_body(body: Body, limit: usize) -> Result<bytes::Bytes, BodyError> 
 }
 
 impl<S: Sink> App<S> {
-    async fn url_validation(
-        &self,
-        envelope: Envelope,
-        secret_index: usize,
-        rx: &Received,
-    ) -> Response {
-        let Some(plain) = envelope
-            .payload
-            .get("plainToken")
-            .and_then(|v| v.as_str())
-            .map(str::to_owned)
-        else {
-            return self
-                .reject(
-                    rx,
-                    StatusCode::BAD_REQUEST,
-                    "malformed_body",
-                    "endpoint.url_validation without payload.plainToken",
-                )
-                .await;
+    async fn url_validation(&self, envelope: Envelope, secret_index: usize, rx: &Received) -> Response {
+        let Some(plain) = envelope.payload.get("plainToken").and_then(|v| v.as_str()).map(str::to_owned) else {
+            return self.reject(rx, StatusCode::BAD_REQUEST, "malformed_body", "endpoint.url_validation without payload.plainToken").await;
         };
         let Some(secret) = self.config.secrets.get(secret_index) else {
             return error(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
@@ -258,38 +174,15 @@ impl<S: Sink> App<S> {
         if let Err(e) = self.sink.write(vec![record]).await {
             tracing::warn!(error = %e, "could not record the URL validation; answering it anyway");
         }
-        json_response(
-            StatusCode::OK,
-            &json!({"plainToken": plain, "encryptedToken": encrypted}),
-        )
+        json_response(StatusCode::OK, &json!({"plainToken": plain, "encryptedToken": encrypted}))
     }
 
-    async fn reject(
-        &self,
-        rx: &Received,
-        status: StatusCode,
-        reason: &str,
-        detail: &str,
-    ) -> Response {
-        let source = rx
-            .request
-            .as_ref()
-            .and_then(|r| r.source_ip.as_deref())
-            .unwrap_or("-");
-        tracing::warn!(
-            status = status.as_u16(),
-            reason,
-            source_ip = source,
-            "request rejected"
-        );
+    async fn reject(&self, rx: &Received, status: StatusCode, reason: &str, detail: &str) -> Response {
+        let source = rx.request.as_ref().and_then(|r| r.source_ip.as_deref()).unwrap_or("-");
+        tracing::warn!(status = status.as_u16(), reason, source_ip = source, "request rejected");
         if let Some(suppressed) = self.limiter.admit(Instant::now()) {
             let seq = self.rejected_seq.fetch_add(1, Ordering::Relaxed);
-            let rejection = Rejection {
-                reason: reason.to_owned(),
-                detail: detail.to_owned(),
-                status: status.as_u16(),
-                suppressed,
-            };
+            let rejection = Rejection { reason: reason.to_owned(), detail: detail.to_owned(), status: status.as_u16(), suppressed };
             let record = zoomwatch_shared::normalize::rejected_record(rejection, rx, seq);
             if let Err(e) = self.sink.write(vec![record]).await {
                 tracing::warn!(error = %e, "could not record a rejected request");

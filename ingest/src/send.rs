@@ -37,10 +37,7 @@ pub struct Sender {
 
 /// Current Unix time in seconds.
 pub fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
 impl Sender {
@@ -50,20 +47,10 @@ impl Sender {
     }
 
     /// A sender with a custom per-request timeout.
-    pub fn with_timeout(
-        url: impl Into<String>,
-        secret: Secret,
-        timeout: Duration,
-    ) -> Result<Self, reqwest::Error> {
-        let client = reqwest::Client::builder()
-            .timeout(timeout)
-            .user_agent(concat!("zoomwatch-ingest-send/", env!("CARGO_PKG_VERSION")))
-            .build()?;
-        Ok(Self {
-            client,
-            url: url.into(),
-            secret,
-        })
+    pub fn with_timeout(url: impl Into<String>, secret: Secret, timeout: Duration) -> Result<Self, reqwest::Error> {
+        let client =
+            reqwest::Client::builder().timeout(timeout).user_agent(concat!("zoomwatch-ingest-send/", env!("CARGO_PKG_VERSION"))).build()?;
+        Ok(Self { client, url: url.into(), secret })
     }
 
     /// Signs `body` at `timestamp` (Unix seconds; `None` = now) and posts it.
@@ -79,10 +66,7 @@ impl Sender {
             .body(body)
             .send()
             .await
-            .map_err(|source| SendError::Http {
-                url: self.url.clone(),
-                source,
-            })?;
+            .map_err(|source| SendError::Http { url: self.url.clone(), source })?;
         let status = resp.status().as_u16();
         let mut text = resp.text().await.unwrap_or_default();
         if text.len() > 2048 {

@@ -16,33 +16,18 @@ use crate::router::ClientInfo;
 static REQUEST_SEQ: AtomicU64 = AtomicU64::new(0);
 
 async fn client_info(mut req: Request, next: Next) -> Response {
-    let peer = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string());
+    let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
     let seq = REQUEST_SEQ.fetch_add(1, Ordering::Relaxed);
-    req.extensions_mut().insert(ClientInfo {
-        source_ip: peer,
-        request_id: Some(format!("local-{}-{seq}", std::process::id())),
-    });
+    req.extensions_mut().insert(ClientInfo { source_ip: peer, request_id: Some(format!("local-{}-{seq}", std::process::id())) });
     next.run(req).await
 }
 
 /// Serves `router` on `listener` until `shutdown` resolves, then stops accepting and
 /// waits for in-flight requests — each of which waits for its sink write — so no
 /// accepted record is lost.
-pub async fn serve(
-    listener: TcpListener,
-    router: Router,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
+pub async fn serve(listener: TcpListener, router: Router, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
     let app = router.layer(middleware::from_fn(client_info));
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown).await
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -37,27 +37,16 @@ fn start_serve(sink: &str) -> Server {
         .spawn()
         .unwrap();
     // Owned by the guard from here on, so a failed assertion still stops it.
-    let mut server = Server {
-        child,
-        url: String::new(),
-    };
+    let mut server = Server { child, url: String::new() };
     let stderr = server.child.stderr.take().unwrap();
     let mut lines = BufReader::new(stderr).lines();
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        assert!(
-            Instant::now() < deadline,
-            "serve did not announce its address"
-        );
+        assert!(Instant::now() < deadline, "serve did not announce its address");
         let line = lines.next().expect("serve exited early").unwrap();
         assert!(!line.contains(SECRET), "secret printed: {line}");
         if let Some(rest) = line.split("listening on ").nth(1) {
-            let url = rest
-                .split_whitespace()
-                .next()
-                .unwrap()
-                .trim_end_matches('/')
-                .to_owned();
+            let url = rest.split_whitespace().next().unwrap().trim_end_matches('/').to_owned();
             // Keep draining stderr so the child never blocks on a full pipe.
             std::thread::spawn(move || {
                 for l in lines.map_while(Result::ok) {
@@ -72,13 +61,7 @@ fn start_serve(sink: &str) -> Server {
 
 fn sigterm(child: &mut Child) -> std::process::ExitStatus {
     let pid = child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -91,33 +74,16 @@ fn sigterm(child: &mut Child) -> std::process::ExitStatus {
 
 #[test]
 fn refuses_to_start_without_a_secret() {
-    let out = Command::new(BIN)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env_remove("ZOOM_WEBHOOK_SECRET_TOKEN")
-        .output()
-        .unwrap();
+    let out = Command::new(BIN).args(["serve", "--listen", "127.0.0.1:0"]).env_remove("ZOOM_WEBHOOK_SECRET_TOKEN").output().unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("ZOOM_WEBHOOK_SECRET_TOKEN") && err.contains("--secret-file"),
-        "{err}"
-    );
+    assert!(err.contains("ZOOM_WEBHOOK_SECRET_TOKEN") && err.contains("--secret-file"), "{err}");
 
-    let out = Command::new(BIN)
-        .args(["serve", "--secret-file", "/nonexistent/secret"])
-        .output()
-        .unwrap();
+    let out = Command::new(BIN).args(["serve", "--secret-file", "/nonexistent/secret"]).output().unwrap();
     assert!(!out.status.success());
-    assert!(
-        String::from_utf8_lossy(&out.stderr)
-            .contains("cannot read secret file /nonexistent/secret")
-    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read secret file /nonexistent/secret"));
 
-    let out = Command::new(BIN)
-        .args(["serve", "--sink", "s3:bucket"])
-        .env("ZOOM_WEBHOOK_SECRET_TOKEN", SECRET)
-        .output()
-        .unwrap();
+    let out = Command::new(BIN).args(["serve", "--sink", "s3:bucket"]).env("ZOOM_WEBHOOK_SECRET_TOKEN", SECRET).output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown sink"));
 }
@@ -142,20 +108,9 @@ fn serve_then_send_then_sigterm_keeps_every_record() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "send failed: {stdout} {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(
-        stdout.lines().filter(|l| l.starts_with("200 ")).count(),
-        4,
-        "{stdout}"
-    );
-    assert!(
-        stdout.contains("encryptedToken"),
-        "URL validation answered: {stdout}"
-    );
+    assert!(out.status.success(), "send failed: {stdout} {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(stdout.lines().filter(|l| l.starts_with("200 ")).count(), 4, "{stdout}");
+    assert!(stdout.contains("encryptedToken"), "URL validation answered: {stdout}");
 
     // A stale timestamp is refused and `send` says so with a non-zero exit.
     let out = Command::new(BIN)
@@ -170,23 +125,11 @@ fn serve_then_send_then_sigterm_keeps_every_record() {
     let status = sigterm(&mut server.child);
     assert!(status.success(), "serve exit: {status:?}");
     let text = std::fs::read_to_string(&file).unwrap();
-    let events: Vec<serde_json::Value> = text
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    let kinds: Vec<&str> = events
-        .iter()
-        .map(|e| e["event"].as_str().unwrap())
-        .collect();
+    let events: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let kinds: Vec<&str> = events.iter().map(|e| e["event"].as_str().unwrap()).collect();
     assert_eq!(
         kinds,
-        [
-            "meeting.started",
-            "meeting.participant_joined",
-            "meeting.participant_left",
-            "endpoint.url_validation",
-            "zoomwatch.rejected"
-        ]
+        ["meeting.started", "meeting.participant_joined", "meeting.participant_left", "endpoint.url_validation", "zoomwatch.rejected"]
     );
     assert!(!text.contains(SECRET));
 }
@@ -207,10 +150,5 @@ fn send_reports_unreachable_endpoints() {
 fn help_explains_the_secret() {
     let out = Command::new(BIN).arg("--help").output().unwrap();
     let help = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        help.contains("ZOOM_WEBHOOK_SECRET_TOKEN")
-            && help.contains("serve")
-            && help.contains("send"),
-        "{help}"
-    );
+    assert!(help.contains("ZOOM_WEBHOOK_SECRET_TOKEN") && help.contains("serve") && help.contains("send"), "{help}");
 }

@@ -20,11 +20,7 @@ use zoomwatch_shared::signature::{Secret, sign};
 const SECRET: &str = "lambda-events-secret";
 
 fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(format!(
-        "{}/../testdata/zoom/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap()
+    std::fs::read(format!("{}/../testdata/zoom/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
 }
 
 fn v2_event(body: &[u8], ts: &str, sig: &str) -> String {
@@ -54,10 +50,7 @@ fn v1_event(body: &[u8], ts: &str, sig: &str) -> String {
 
 async fn invoke(event: &str, file: &std::path::Path) -> (u16, Value) {
     let sink = FileSink::open(file, Durability::Fsync).unwrap();
-    let app = lambda_router(router(
-        ReceiverConfig::new(SecretSet::parse(SECRET).unwrap()),
-        sink,
-    ));
+    let app = lambda_router(router(ReceiverConfig::new(SecretSet::parse(SECRET).unwrap()), sink));
     let req = lambda_http::request::from_str(event).expect("lambda_http parses the event");
     let (parts, body) = req.into_parts();
     let req = axum::http::Request::from_parts(parts, axum::body::Body::from(body.to_vec()));
@@ -68,11 +61,7 @@ async fn invoke(event: &str, file: &std::path::Path) -> (u16, Value) {
 }
 
 fn stored(file: &std::path::Path) -> Vec<RecordV1> {
-    std::fs::read_to_string(file)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    std::fs::read_to_string(file).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
 }
 
 #[tokio::test]
@@ -102,20 +91,9 @@ async fn rest_api_v1_with_mixed_case_headers() {
     let (status, _) = invoke(&v1_event(&body, &ts, &sig), &file).await;
     assert_eq!(status, 200);
     let r = &stored(&file)[0];
-    assert_eq!(
-        r.request.as_ref().unwrap().source_ip.as_deref(),
-        Some("198.51.100.8")
-    );
+    assert_eq!(r.request.as_ref().unwrap().source_ip.as_deref(), Some("198.51.100.8"));
 
-    let (status, resp) = invoke(
-        &v1_event(
-            &body,
-            &ts,
-            "v0=0000000000000000000000000000000000000000000000000000000000000000",
-        ),
-        &file,
-    )
-    .await;
+    let (status, resp) = invoke(&v1_event(&body, &ts, "v0=0000000000000000000000000000000000000000000000000000000000000000"), &file).await;
     assert_eq!(status, 401);
     assert_eq!(resp["error"], "signature mismatch");
 }
@@ -129,9 +107,6 @@ async fn url_validation_through_api_gateway() {
     let (status, resp) = invoke(&v2_event(&body, &ts, &sig), &dir.path().join("e.jsonl")).await;
     assert_eq!(status, 200);
     assert_eq!(resp["plainToken"], "qgg8vlvZRS6UYooatFL8Aw");
-    let expected = zoomwatch_shared::signature::url_validation_token(
-        &Secret::new(SECRET),
-        "qgg8vlvZRS6UYooatFL8Aw",
-    );
+    let expected = zoomwatch_shared::signature::url_validation_token(&Secret::new(SECRET), "qgg8vlvZRS6UYooatFL8Aw");
     assert_eq!(resp["encryptedToken"], expected);
 }

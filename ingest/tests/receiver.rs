@@ -51,59 +51,37 @@ async fn start_with(cfg: ReceiverConfig, sink: FileSink) -> Running {
     let task = tokio::spawn(server::serve(listener, router(cfg, sink), async {
         let _ = rx.await;
     }));
-    Running {
-        addr,
-        stop: Some(tx),
-        task,
-    }
+    Running { addr, stop: Some(tx), task }
 }
 
 async fn start(dir: &Path, secrets: &str) -> Running {
     let sink = FileSink::open(dir.join("events.jsonl"), Durability::Fsync).unwrap();
-    start_with(
-        ReceiverConfig::new(SecretSet::parse(secrets).unwrap()),
-        sink,
-    )
-    .await
+    start_with(ReceiverConfig::new(SecretSet::parse(secrets).unwrap()), sink).await
 }
 
 fn records(dir: &Path) -> Vec<RecordV1> {
     let text = std::fs::read_to_string(dir.join("events.jsonl")).unwrap_or_default();
-    text.lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad line {l:?}: {e}")))
-        .collect()
+    text.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad line {l:?}: {e}"))).collect()
 }
 
 fn events(dir: &Path) -> Vec<RecordV1> {
-    records(dir)
-        .into_iter()
-        .filter(|r| r.event != "zoomwatch.rejected")
-        .collect()
+    records(dir).into_iter().filter(|r| r.event != "zoomwatch.rejected").collect()
 }
 
 fn rejections(dir: &Path) -> Vec<RecordV1> {
-    records(dir)
-        .into_iter()
-        .filter(|r| r.event == "zoomwatch.rejected")
-        .collect()
+    records(dir).into_iter().filter(|r| r.event == "zoomwatch.rejected").collect()
 }
 
 async fn post(url: &str, ts: &str, sig: Option<&str>, body: Vec<u8>) -> (u16, Value) {
     let client = reqwest::Client::new();
-    let mut req = client
-        .post(url)
-        .header("x-zm-request-timestamp", ts)
-        .header("user-agent", "Zoom Marketplace/1.0a");
+    let mut req = client.post(url).header("x-zm-request-timestamp", ts).header("user-agent", "Zoom Marketplace/1.0a");
     if let Some(sig) = sig {
         req = req.header("x-zm-signature", sig);
     }
     let resp = req.body(body).send().await.unwrap();
     let status = resp.status().as_u16();
     let text = resp.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
 }
 
 #[tokio::test]
@@ -130,18 +108,10 @@ async fn every_fixture_is_stored_exactly_once() {
     assert_eq!(stored.len(), names.len());
     for ((name, id), r) in names.iter().zip(&ids).zip(&stored) {
         assert_eq!(&r.id, id, "{name}");
-        assert_eq!(
-            r.event,
-            name.split("__").next().unwrap().trim_end_matches(".json")
-        );
+        assert_eq!(r.event, name.split("__").next().unwrap().trim_end_matches(".json"));
         let req = r.request.as_ref().unwrap();
         assert_eq!(req.source_ip.as_deref(), Some("127.0.0.1"));
-        assert!(
-            req.user_agent
-                .as_deref()
-                .unwrap()
-                .starts_with("zoomwatch-ingest-send/")
-        );
+        assert!(req.user_agent.as_deref().unwrap().starts_with("zoomwatch-ingest-send/"));
         assert!(req.request_id.is_some());
     }
     assert!(rejections(dir.path()).is_empty());
@@ -152,8 +122,7 @@ async fn url_validation_vectors_byte_exact() {
     let dir = tempfile::tempdir().unwrap();
     // The vectors were signed in 2022-2024: widen the replay window to accept them.
     let sink = FileSink::open(dir.path().join("events.jsonl"), Durability::Fsync).unwrap();
-    let mut cfg =
-        ReceiverConfig::new(SecretSet::parse(&format!("{SECRET},4fv1RkqGQUq5sWbEz6hA5A")).unwrap());
+    let mut cfg = ReceiverConfig::new(SecretSet::parse(&format!("{SECRET},4fv1RkqGQUq5sWbEz6hA5A")).unwrap());
     cfg.replay_window = Duration::from_secs(100 * 365 * 86_400);
     let rx = start_with(cfg, sink).await;
 
@@ -167,10 +136,7 @@ async fn url_validation_vectors_byte_exact() {
     .await;
     assert_eq!(status, 200);
     assert_eq!(body["plainToken"], "xys8n8PGS7mAU0m5-YJjRA");
-    assert_eq!(
-        body["encryptedToken"],
-        "2fffc6a967dde4f68024025a5bd991c5ae1e5313b4e6365be4883e3e81d479b3"
-    );
+    assert_eq!(body["encryptedToken"], "2fffc6a967dde4f68024025a5bd991c5ae1e5313b4e6365be4883e3e81d479b3");
     assert_eq!(body.as_object().unwrap().len(), 2);
 
     // B4: the docs example.
@@ -183,10 +149,7 @@ async fn url_validation_vectors_byte_exact() {
     .await;
     assert_eq!(status, 200);
     assert_eq!(body["plainToken"], "qgg8vlvZRS6UYooatFL8Aw");
-    assert_eq!(
-        body["encryptedToken"],
-        "5d8ee2ec08987384c55188fdf3d4a9372f70a9969bab0f8a444bc14e52a5f649"
-    );
+    assert_eq!(body["encryptedToken"], "5d8ee2ec08987384c55188fdf3d4a9372f70a9969bab0f8a444bc14e52a5f649");
 
     // A2: mixed \u escapes and raw UTF-8, verified on the raw bytes.
     let (status, body) = post(
@@ -230,16 +193,7 @@ async fn url_validation_vectors_byte_exact() {
         ]
     );
     assert_eq!(stored[0].category, Category::Endpoint);
-    assert!(
-        stored[2]
-            .meeting
-            .as_ref()
-            .unwrap()
-            .topic
-            .as_ref()
-            .unwrap()
-            .contains('🚒')
-    );
+    assert!(stored[2].meeting.as_ref().unwrap().topic.as_ref().unwrap().contains('🚒'));
 }
 
 #[tokio::test]
@@ -249,16 +203,7 @@ async fn forged_stale_and_unsigned_requests_get_401_and_a_rejected_record() {
     let body = fixture("meeting.participant_joined.json");
     let now = unix_now().to_string();
     let good = signature::sign(&Secret::new(SECRET), &now, &body);
-    let signed_at = |ts: i64| {
-        (
-            ts.to_string(),
-            Some(signature::sign(
-                &Secret::new(SECRET),
-                &ts.to_string(),
-                &body,
-            )),
-        )
-    };
+    let signed_at = |ts: i64| (ts.to_string(), Some(signature::sign(&Secret::new(SECRET), &ts.to_string(), &body)));
 
     let mut tampered = body.clone();
     let pos = tampered.iter().position(|&b| b == b'J').unwrap();
@@ -267,27 +212,12 @@ async fn forged_stale_and_unsigned_requests_get_401_and_a_rejected_record() {
     let (future_ts, future_sig) = signed_at(unix_now() + 3600);
     let cases: Vec<(&str, String, Option<String>, Vec<u8>)> = vec![
         ("bad_signature", now.clone(), Some(good.clone()), tampered),
-        (
-            "bad_signature",
-            now.clone(),
-            Some(signature::sign(&Secret::new("wrong-secret"), &now, &body)),
-            body.clone(),
-        ),
+        ("bad_signature", now.clone(), Some(signature::sign(&Secret::new("wrong-secret"), &now, &body)), body.clone()),
         ("stale_timestamp", old_ts, old_sig, body.clone()),
         ("stale_timestamp", future_ts, future_sig, body.clone()),
         ("missing_signature", now.clone(), None, body.clone()),
-        (
-            "malformed_signature",
-            now.clone(),
-            Some("sha256=deadbeef".into()),
-            body.clone(),
-        ),
-        (
-            "malformed_timestamp",
-            "yesterday".into(),
-            Some(good.clone()),
-            body.clone(),
-        ),
+        ("malformed_signature", now.clone(), Some("sha256=deadbeef".into()), body.clone()),
+        ("malformed_timestamp", "yesterday".into(), Some(good.clone()), body.clone()),
     ];
     for (reason, ts, sig, b) in &cases {
         let (status, resp) = post(&rx.url(), ts, sig.as_deref(), b.clone()).await;
@@ -296,44 +226,23 @@ async fn forged_stale_and_unsigned_requests_get_401_and_a_rejected_record() {
         assert!(!resp.to_string().contains(SECRET));
     }
     // No timestamp header at all.
-    let resp = reqwest::Client::new()
-        .post(rx.url())
-        .header("x-zm-signature", &good)
-        .body(body.clone())
-        .send()
-        .await
-        .unwrap();
+    let resp = reqwest::Client::new().post(rx.url()).header("x-zm-signature", &good).body(body.clone()).send().await.unwrap();
     assert_eq!(resp.status().as_u16(), 401);
     rx.stop().await;
 
-    assert!(
-        events(dir.path()).is_empty(),
-        "no event record for a refused request"
-    );
+    assert!(events(dir.path()).is_empty(), "no event record for a refused request");
     let rejected = rejections(dir.path());
-    let reasons: Vec<&str> = rejected
-        .iter()
-        .map(|r| r.rejection.as_ref().unwrap().reason.as_str())
-        .collect();
+    let reasons: Vec<&str> = rejected.iter().map(|r| r.rejection.as_ref().unwrap().reason.as_str()).collect();
     let mut expected: Vec<&str> = cases.iter().map(|c| c.0).collect();
     expected.push("missing_timestamp");
     assert_eq!(reasons, expected);
     let text = std::fs::read_to_string(dir.path().join("events.jsonl")).unwrap();
-    assert!(
-        !text.contains("Jill Chill"),
-        "rejected records never carry the body"
-    );
+    assert!(!text.contains("Jill Chill"), "rejected records never carry the body");
     assert!(!text.contains(SECRET));
     let r = &rejected[0];
     assert_eq!(r.category, Category::Endpoint);
-    assert_eq!(
-        r.request.as_ref().unwrap().source_ip.as_deref(),
-        Some("127.0.0.1")
-    );
-    assert_eq!(
-        r.request.as_ref().unwrap().user_agent.as_deref(),
-        Some("Zoom Marketplace/1.0a")
-    );
+    assert_eq!(r.request.as_ref().unwrap().source_ip.as_deref(), Some("127.0.0.1"));
+    assert_eq!(r.request.as_ref().unwrap().user_agent.as_deref(), Some("Zoom Marketplace/1.0a"));
     assert_eq!(r.rejection.as_ref().unwrap().status, 401);
 }
 
@@ -343,41 +252,22 @@ async fn malformed_oversized_and_unknown_bodies() {
     let rx = start(dir.path(), SECRET).await;
     let sender = Sender::new(rx.url(), Secret::new(SECRET)).unwrap();
 
-    let d = sender
-        .send(
-            b"{\"event\": \"meeting.started\", \"payload\": ".to_vec(),
-            None,
-        )
-        .await
-        .unwrap();
+    let d = sender.send(b"{\"event\": \"meeting.started\", \"payload\": ".to_vec(), None).await.unwrap();
     assert_eq!(d.status, 400, "{}", d.body);
     let d = sender.send(b"[1,2,3]".to_vec(), None).await.unwrap();
     assert_eq!(d.status, 400);
-    let d = sender
-        .send(
-            br#"{"event":"endpoint.url_validation","payload":{}}"#.to_vec(),
-            None,
-        )
-        .await
-        .unwrap();
+    let d = sender.send(br#"{"event":"endpoint.url_validation","payload":{}}"#.to_vec(), None).await.unwrap();
     assert_eq!(d.status, 400, "validation without plainToken");
 
     // 2 MiB, declared with Content-Length.
-    let d = sender
-        .send(vec![b' '; 2 * 1024 * 1024], None)
-        .await
-        .unwrap();
+    let d = sender.send(vec![b' '; 2 * 1024 * 1024], None).await.unwrap();
     assert_eq!(d.status, 413, "{}", d.body);
     // 2 MiB streamed without Content-Length (chunked).
-    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
-        (0..32).map(|_| Ok(vec![b' '; 64 * 1024])).collect();
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = (0..32).map(|_| Ok(vec![b' '; 64 * 1024])).collect();
     let resp = reqwest::Client::new()
         .post(rx.url())
         .header("x-zm-request-timestamp", unix_now().to_string())
-        .header(
-            "x-zm-signature",
-            "v0=0000000000000000000000000000000000000000000000000000000000000000",
-        )
+        .header("x-zm-signature", "v0=0000000000000000000000000000000000000000000000000000000000000000")
         .body(reqwest::Body::wrap_stream(tokio_stream::iter(chunks)))
         .send()
         .await
@@ -393,20 +283,8 @@ async fn malformed_oversized_and_unknown_bodies() {
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0].category, Category::Other);
     assert_eq!(stored[0].raw["object"]["id"], "c1");
-    let reasons: Vec<String> = rejections(dir.path())
-        .iter()
-        .map(|r| r.rejection.as_ref().unwrap().reason.clone())
-        .collect();
-    assert_eq!(
-        reasons,
-        [
-            "malformed_body",
-            "malformed_body",
-            "malformed_body",
-            "body_too_large",
-            "body_too_large"
-        ]
-    );
+    let reasons: Vec<String> = rejections(dir.path()).iter().map(|r| r.rejection.as_ref().unwrap().reason.clone()).collect();
+    assert_eq!(reasons, ["malformed_body", "malformed_body", "malformed_body", "body_too_large", "body_too_large"]);
 }
 
 #[tokio::test]
@@ -415,17 +293,11 @@ async fn sink_failure_answers_503_so_zoom_retries() {
     let sink = FileSink::open("/dev/full", Durability::Fsync).unwrap();
     let rx = start_with(ReceiverConfig::new(SecretSet::parse(SECRET).unwrap()), sink).await;
     let sender = Sender::new(rx.url(), Secret::new(SECRET)).unwrap();
-    let d = sender
-        .send(fixture("meeting.participant_joined.json"), None)
-        .await
-        .unwrap();
+    let d = sender.send(fixture("meeting.participant_joined.json"), None).await.unwrap();
     assert_eq!(d.status, 503, "{}", d.body);
     assert!(d.body.contains("retry"));
     // The URL validation is still answered: failing it would get the subscription disabled.
-    let d = sender
-        .send(fixture("endpoint.url_validation.json"), None)
-        .await
-        .unwrap();
+    let d = sender.send(fixture("endpoint.url_validation.json"), None).await.unwrap();
     assert_eq!(d.status, 200);
     rx.stop().await;
 }
@@ -435,23 +307,14 @@ async fn concurrent_requests_write_whole_lines() {
     let dir = tempfile::tempdir().unwrap();
     let rx = start(dir.path(), SECRET).await;
     let sender = std::sync::Arc::new(Sender::new(rx.url(), Secret::new(SECRET)).unwrap());
-    let template =
-        String::from_utf8(fixture("meeting.participant_joined__guest_real.json")).unwrap();
+    let template = String::from_utf8(fixture("meeting.participant_joined__guest_real.json")).unwrap();
     let mut tasks = Vec::new();
     for i in 0..400i64 {
         let sender = sender.clone();
         let body = template
-            .replace(
-                "\"event_ts\":1749064313084",
-                &format!("\"event_ts\":{}", 1_749_064_313_084 + i),
-            )
-            .replace(
-                "Alice",
-                &format!("Alice {i} {}", "x".repeat(i as usize * 10)),
-            );
-        tasks.push(tokio::spawn(async move {
-            sender.send(body.into_bytes(), None).await.unwrap().status
-        }));
+            .replace("\"event_ts\":1749064313084", &format!("\"event_ts\":{}", 1_749_064_313_084 + i))
+            .replace("Alice", &format!("Alice {i} {}", "x".repeat(i as usize * 10)));
+        tasks.push(tokio::spawn(async move { sender.send(body.into_bytes(), None).await.unwrap().status }));
     }
     for t in tasks {
         assert_eq!(t.await.unwrap(), 200);
@@ -468,27 +331,14 @@ async fn rejected_records_are_rate_limited() {
     let dir = tempfile::tempdir().unwrap();
     let rx = start(dir.path(), SECRET).await;
     for _ in 0..200 {
-        let (status, _) = post(
-            &rx.url(),
-            &unix_now().to_string(),
-            Some("v0=00"),
-            b"{}".to_vec(),
-        )
-        .await;
+        let (status, _) = post(&rx.url(), &unix_now().to_string(), Some("v0=00"), b"{}".to_vec()).await;
         assert_eq!(status, 401);
     }
     rx.stop().await;
     let rejected = rejections(dir.path());
     // Default 5/s with bursts of 25: 200 requests in a few seconds cannot earn 175 tokens.
-    assert!(
-        (25..100).contains(&rejected.len()),
-        "{} rejected records for 200 rejected requests",
-        rejected.len()
-    );
-    let admitted_after_burst: u64 = rejected
-        .iter()
-        .map(|r| r.rejection.as_ref().unwrap().suppressed)
-        .sum();
+    assert!((25..100).contains(&rejected.len()), "{} rejected records for 200 rejected requests", rejected.len());
+    let admitted_after_burst: u64 = rejected.iter().map(|r| r.rejection.as_ref().unwrap().suppressed).sum();
     assert!(admitted_after_burst as usize + rejected.len() <= 200);
 }
 
@@ -496,9 +346,7 @@ async fn rejected_records_are_rate_limited() {
 async fn health_and_methods() {
     let dir = tempfile::tempdir().unwrap();
     let rx = start(dir.path(), SECRET).await;
-    let resp = reqwest::get(format!("http://{}/healthz", rx.addr))
-        .await
-        .unwrap();
+    let resp = reqwest::get(format!("http://{}/healthz", rx.addr)).await.unwrap();
     assert_eq!(resp.status().as_u16(), 200);
     let resp = reqwest::get(rx.url()).await.unwrap();
     assert_eq!(resp.status().as_u16(), 405);
@@ -508,21 +356,10 @@ async fn health_and_methods() {
 #[tokio::test]
 async fn a_torn_last_line_does_not_swallow_the_next_record() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("events.jsonl"),
-        b"{\"schema\":\"zoomwatch.v1\",\"id\":\"tor",
-    )
-    .unwrap();
+    std::fs::write(dir.path().join("events.jsonl"), b"{\"schema\":\"zoomwatch.v1\",\"id\":\"tor").unwrap();
     let rx = start(dir.path(), SECRET).await;
     let sender = Sender::new(rx.url(), Secret::new(SECRET)).unwrap();
-    assert_eq!(
-        sender
-            .send(fixture("meeting.ended.json"), None)
-            .await
-            .unwrap()
-            .status,
-        200
-    );
+    assert_eq!(sender.send(fixture("meeting.ended.json"), None).await.unwrap().status, 200);
     rx.stop().await;
     let text = std::fs::read_to_string(dir.path().join("events.jsonl")).unwrap();
     let lines: Vec<&str> = text.lines().collect();

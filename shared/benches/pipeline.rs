@@ -8,41 +8,18 @@ use zoomwatch_shared::signature::{self, Secret};
 use zoomwatch_shared::{Envelope, Received, SecretSet, normalize};
 
 fn pipeline(c: &mut Criterion) {
-    let body = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../testdata/zoom/meeting.participant_joined__guest_real.json"
-    ))
-    .expect("fixture");
+    let body = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/zoom/meeting.participant_joined__guest_real.json"))
+        .expect("fixture");
     let secrets = SecretSet::parse("aBcDeFgHiJkLmNoPqRsTuV").expect("secret");
     let sig = signature::sign(&Secret::new("aBcDeFgHiJkLmNoPqRsTuV"), "1749064313", &body);
-    let rx = Received {
-        received_at_ms: 1_749_064_313_500,
-        request: None,
-    };
+    let rx = Received { received_at_ms: 1_749_064_313_500, request: None };
 
     c.bench_function("verify", |b| {
-        b.iter(|| {
-            signature::verify(
-                &secrets,
-                Some(b"1749064313"),
-                Some(sig.as_bytes()),
-                black_box(&body),
-                1_749_064_313,
-                300,
-            )
-        })
+        b.iter(|| signature::verify(&secrets, Some(b"1749064313"), Some(sig.as_bytes()), black_box(&body), 1_749_064_313, 300))
     });
     c.bench_function("verify+parse+normalize participant_joined", |b| {
         b.iter(|| {
-            signature::verify(
-                &secrets,
-                Some(b"1749064313"),
-                Some(sig.as_bytes()),
-                black_box(&body),
-                1_749_064_313,
-                300,
-            )
-            .expect("valid");
+            signature::verify(&secrets, Some(b"1749064313"), Some(sig.as_bytes()), black_box(&body), 1_749_064_313, 300).expect("valid");
             let env = Envelope::parse(black_box(&body)).expect("parses");
             let record = normalize(env, &rx);
             black_box(serde_json::to_vec(&record).expect("serializes"))

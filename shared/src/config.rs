@@ -59,11 +59,7 @@ pub struct Patterns {
 
 impl Default for Patterns {
     fn default() -> Self {
-        let s = |v: &[&str]| {
-            v.iter()
-                .map(|p| Spanned::new(0..0, (*p).to_owned()))
-                .collect()
-        };
+        let s = |v: &[&str]| v.iter().map(|p| Spanned::new(0..0, (*p).to_owned())).collect();
         Self {
             sensitive_topics: s(DEFAULT_SENSITIVE_TOPICS),
             suspicious_names: s(DEFAULT_SUSPICIOUS_NAMES),
@@ -84,11 +80,8 @@ pub const DEFAULT_SUSPICIOUS_NAMES: &[&str] = &[
     r"(bomb|raid|troll|hacked|pwned)",
 ];
 /// Built-in patterns for sensitive information in topics.
-pub const DEFAULT_SENSITIVE_INFO: &[&str] = &[
-    r"\b(password|passcode|pwd|pin)\s*[:=]\s*\S+",
-    r"\b(?:\d[ -]?){13,16}\b",
-    r"\b\d{3}-\d{2}-\d{4}\b",
-];
+pub const DEFAULT_SENSITIVE_INFO: &[&str] =
+    &[r"\b(password|passcode|pwd|pin)\s*[:=]\s*\S+", r"\b(?:\d[ -]?){13,16}\b", r"\b\d{3}-\d{2}-\d{4}\b"];
 /// Built-in patterns for removal by the host in `leave_reason`.
 pub const DEFAULT_REMOVAL_REASONS: &[&str] = &[r"(removed|expelled|kicked)\b"];
 
@@ -184,28 +177,19 @@ impl Default for Config {
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
-    text.get(..offset.min(text.len()))
-        .map_or(0, |t| t.matches('\n').count() + 1)
+    text.get(..offset.min(text.len())).map_or(0, |t| t.matches('\n').count() + 1)
 }
 
 impl Config {
     /// Parses and validates TOML text. `origin` names the file in errors.
     pub fn parse(text: &str, origin: &str) -> Result<Self, ConfigError> {
-        let err = |line: usize, message: String| ConfigError {
-            origin: origin.to_owned(),
-            line,
-            message,
-        };
+        let err = |line: usize, message: String| ConfigError { origin: origin.to_owned(), line, message };
         let file: ConfigFile = toml::from_str(text).map_err(|e| {
             let line = e.span().map_or(0, |s| line_of(text, s.start));
             err(line, e.message().trim().to_owned())
         })?;
         let at = |s: &Spanned<String>| {
-            if s.span().end == 0 {
-                0
-            } else {
-                line_of(text, s.span().start)
-            }
+            if s.span().end == 0 { 0 } else { line_of(text, s.span().start) }
         };
 
         let regexes = |field: &str, list: &[Spanned<String>]| -> Result<Vec<Regex>, ConfigError> {
@@ -215,23 +199,11 @@ impl Config {
                         .case_insensitive(true)
                         .size_limit(1 << 20)
                         .build()
-                        .map_err(|e| {
-                            err(
-                                at(p),
-                                format!(
-                                    "patterns.{field}: invalid regular expression {:?}: {e}",
-                                    p.get_ref()
-                                ),
-                            )
-                        })
+                        .map_err(|e| err(at(p), format!("patterns.{field}: invalid regular expression {:?}: {e}", p.get_ref())))
                 })
                 .collect()
         };
-        let lower = |list: &[Spanned<String>]| {
-            list.iter()
-                .map(|s| s.get_ref().trim().to_ascii_lowercase())
-                .collect::<Vec<_>>()
-        };
+        let lower = |list: &[Spanned<String>]| list.iter().map(|s| s.get_ref().trim().to_ascii_lowercase()).collect::<Vec<_>>();
 
         let mut watch_ips = Vec::new();
         for ip in &file.watchlist.ips {
@@ -242,18 +214,10 @@ impl Config {
                 .map_err(|_| err(at(ip), format!("watchlist.ips: {t:?} is not an IP address or CIDR network (e.g. 203.0.113.0/24)")))?;
             watch_ips.push(net);
         }
-        for d in file
-            .organization
-            .internal_domains
-            .iter()
-            .chain(&file.watchlist.domains)
-        {
+        for d in file.organization.internal_domains.iter().chain(&file.watchlist.domains) {
             let v = d.get_ref().trim();
             if v.is_empty() || v.contains('@') || v.contains(char::is_whitespace) {
-                return Err(err(
-                    at(d),
-                    format!("{v:?} is not a domain: write it as acme.example (no @)"),
-                ));
+                return Err(err(at(d), format!("{v:?} is not a domain: write it as acme.example (no @)")));
             }
         }
 
@@ -268,55 +232,34 @@ impl Config {
             })
             .collect();
         for (id, settings) in &file.rules {
-            let line = text
-                .find(&format!("[rules.{id}]"))
-                .or_else(|| text.find(&format!("[rules.\"{id}\"]")))
-                .map_or(0, |o| line_of(text, o));
+            let line =
+                text.find(&format!("[rules.{id}]")).or_else(|| text.find(&format!("[rules.\"{id}\"]"))).map_or(0, |o| line_of(text, o));
             let Some(rule) = rules.iter_mut().find(|r| r.info.id == id) else {
                 let known: Vec<&str> = catalog::RULES.iter().map(|r| r.id).collect();
-                return Err(err(
-                    line,
-                    format!("unknown rule {id:?}; known rules: {}", known.join(", ")),
-                ));
+                return Err(err(line, format!("unknown rule {id:?}; known rules: {}", known.join(", "))));
             };
             if let Some(e) = settings.enabled {
                 rule.enabled = e;
             }
             if let Some(s) = &settings.severity {
-                rule.severity = Severity::parse(s).ok_or_else(|| {
-                    err(
-                        line,
-                        format!("rules.{id}.severity: {s:?} is not one of info, low, medium, high"),
-                    )
-                })?;
+                rule.severity = Severity::parse(s)
+                    .ok_or_else(|| err(line, format!("rules.{id}.severity: {s:?} is not one of info, low, medium, high")))?;
             }
             if let Some(t) = settings.threshold {
                 if rule.info.threshold == 0 {
-                    return Err(err(
-                        line,
-                        format!("rules.{id}.threshold: this rule does not count anything"),
-                    ));
+                    return Err(err(line, format!("rules.{id}.threshold: this rule does not count anything")));
                 }
                 if t < 2 {
-                    return Err(err(
-                        line,
-                        format!("rules.{id}.threshold: must be at least 2"),
-                    ));
+                    return Err(err(line, format!("rules.{id}.threshold: must be at least 2")));
                 }
                 rule.threshold = t;
             }
             if let Some(w) = settings.window_secs {
                 if rule.info.window_secs == 0 {
-                    return Err(err(
-                        line,
-                        format!("rules.{id}.window_secs: this rule has no time window"),
-                    ));
+                    return Err(err(line, format!("rules.{id}.window_secs: this rule has no time window")));
                 }
                 if w == 0 {
-                    return Err(err(
-                        line,
-                        format!("rules.{id}.window_secs: must be at least 1"),
-                    ));
+                    return Err(err(line, format!("rules.{id}.window_secs: must be at least 1")));
                 }
                 rule.window_secs = w;
             }
@@ -325,22 +268,12 @@ impl Config {
         Ok(Self {
             internal_domains: lower(&file.organization.internal_domains),
             admin_operators: lower(&file.organization.admin_operators),
-            known_people: file
-                .organization
-                .known_people
-                .iter()
-                .map(|n| (normalize_name(n.get_ref()), n.get_ref().clone()))
-                .collect(),
+            known_people: file.organization.known_people.iter().map(|n| (normalize_name(n.get_ref()), n.get_ref().clone())).collect(),
             sensitive_topics: regexes("sensitive_topics", &file.patterns.sensitive_topics)?,
             suspicious_names: regexes("suspicious_names", &file.patterns.suspicious_names)?,
             sensitive_info: regexes("sensitive_info", &file.patterns.sensitive_info)?,
             removal_reasons: regexes("removal_reasons", &file.patterns.removal_reasons)?,
-            watch_names: file
-                .watchlist
-                .names
-                .iter()
-                .map(|n| normalize_name(n.get_ref()))
-                .collect(),
+            watch_names: file.watchlist.names.iter().map(|n| normalize_name(n.get_ref())).collect(),
             watch_emails: lower(&file.watchlist.emails),
             watch_domains: lower(&file.watchlist.domains),
             watch_ips,
@@ -361,18 +294,8 @@ impl Config {
     /// The effective configuration as commented TOML (`zoomwatch check-config`).
     pub fn describe(&self) -> String {
         let mut out = String::new();
-        let list = |v: &[String]| {
-            v.iter()
-                .map(|s| format!("{s:?}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        let pats = |v: &[Regex]| {
-            v.iter()
-                .map(|r| format!("{:?}", r.as_str()))
-                .collect::<Vec<_>>()
-                .join(",\n    ")
-        };
+        let list = |v: &[String]| v.iter().map(|s| format!("{s:?}")).collect::<Vec<_>>().join(", ");
+        let pats = |v: &[Regex]| v.iter().map(|r| format!("{:?}", r.as_str())).collect::<Vec<_>>().join(",\n    ");
         let _ = writeln!(
             out,
             "[organization]\ninternal_domains = [{}]\nadmin_operators = [{}]",
@@ -403,19 +326,8 @@ impl Config {
             list(&ips)
         );
         for r in &self.rules {
-            let _ = writeln!(
-                out,
-                "[rules.{}]  # {} — {}",
-                r.info.id,
-                r.info.scope.as_str(),
-                r.info.summary
-            );
-            let _ = write!(
-                out,
-                "enabled = {}\nseverity = {:?}\n",
-                r.enabled,
-                r.severity.as_str()
-            );
+            let _ = writeln!(out, "[rules.{}]  # {} — {}", r.info.id, r.info.scope.as_str(), r.info.summary);
+            let _ = write!(out, "enabled = {}\nseverity = {:?}\n", r.enabled, r.severity.as_str());
             if r.info.threshold > 0 {
                 let _ = writeln!(out, "threshold = {}", r.threshold);
             }
@@ -436,34 +348,19 @@ pub fn email_domain(email: &str) -> Option<String> {
 
 /// True when `domain` equals or is a subdomain of one of `list` (lower-case).
 pub fn domain_in(domain: &str, list: &[String]) -> bool {
-    list.iter().any(|d| {
-        domain == d
-            || domain
-                .strip_suffix(d.as_str())
-                .is_some_and(|p| p.ends_with('.'))
-    })
+    list.iter().any(|d| domain == d || domain.strip_suffix(d.as_str()).is_some_and(|p| p.ends_with('.')))
 }
 
 /// A display name reduced for comparison: hidden characters removed, letters and digits
 /// only, lower-case. `"Morgan  R\u{200B}eyes"` and `"morgan.reyes"` compare equal.
 pub fn normalize_name(name: &str) -> String {
-    name.chars()
-        .filter(|c| !crate::text::is_invisible_format(*c))
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
-        .collect()
+    name.chars().filter(|c| !crate::text::is_invisible_format(*c)).filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
 }
 
 /// Where the config is looked up when `--config` is not given:
 /// `$XDG_CONFIG_HOME/zoomwatch/zoomwatch.toml`, else `$HOME/.config/zoomwatch/zoomwatch.toml`.
-pub fn default_path(
-    xdg_config_home: Option<&str>,
-    home: Option<&str>,
-) -> Option<std::path::PathBuf> {
-    let base = match (
-        xdg_config_home.filter(|s| !s.is_empty()),
-        home.filter(|s| !s.is_empty()),
-    ) {
+pub fn default_path(xdg_config_home: Option<&str>, home: Option<&str>) -> Option<std::path::PathBuf> {
+    let base = match (xdg_config_home.filter(|s| !s.is_empty()), home.filter(|s| !s.is_empty())) {
         (Some(x), _) => std::path::PathBuf::from(x),
         (None, Some(h)) => std::path::Path::new(h).join(".config"),
         (None, None) => return None,
@@ -480,16 +377,8 @@ mod tests {
         let c = Config::default();
         assert_eq!(c.rules.len(), catalog::RULES.len());
         assert!(c.sensitive_topics[0].is_match("Q3 Board Review"));
-        assert!(
-            c.suspicious_names
-                .iter()
-                .any(|r| r.is_match("FREE CRYPTO giveaway"))
-        );
-        assert!(
-            c.sensitive_info
-                .iter()
-                .any(|r| r.is_match("Standup (passcode: 1234)"))
-        );
+        assert!(c.suspicious_names.iter().any(|r| r.is_match("FREE CRYPTO giveaway")));
+        assert!(c.sensitive_info.iter().any(|r| r.is_match("Standup (passcode: 1234)")));
     }
 
     #[test]
@@ -501,10 +390,7 @@ mod tests {
         .unwrap();
         assert!(c.rule("guest-join").is_none());
         let b = c.rule("join-burst").unwrap();
-        assert_eq!(
-            (b.threshold, b.window_secs, b.severity),
-            (4, 30, Severity::Medium)
-        );
+        assert_eq!((b.threshold, b.window_secs, b.severity), (4, 30, Severity::Medium));
         assert!(c.is_internal_email("morgan@acme.example"));
         assert!(c.is_internal_email("x@eu.acme.example"));
         assert!(!c.is_internal_email("x@notacme.example"));
@@ -512,46 +398,26 @@ mod tests {
 
     #[test]
     fn errors_name_the_field_and_line() {
-        let e = Config::parse(
-            "[organization]\ninternal_domain = [\"a.example\"]\n",
-            "z.toml",
-        )
-        .unwrap_err();
+        let e = Config::parse("[organization]\ninternal_domain = [\"a.example\"]\n", "z.toml").unwrap_err();
         assert_eq!((e.origin.as_str(), e.line), ("z.toml", 2));
         assert!(e.message.contains("internal_domain"), "{e}");
 
-        let e = Config::parse(
-            "\n[patterns]\nsuspicious_names = [\n  \"ok\",\n  \"(unclosed\",\n]\n",
-            "z.toml",
-        )
-        .unwrap_err();
+        let e = Config::parse("\n[patterns]\nsuspicious_names = [\n  \"ok\",\n  \"(unclosed\",\n]\n", "z.toml").unwrap_err();
         assert_eq!(e.line, 5, "{e}");
         assert!(e.message.contains("patterns.suspicious_names"));
 
         let e = Config::parse("[watchlist]\nips = [\"10.0.0.0/33\"]\n", "z.toml").unwrap_err();
         assert_eq!(e.line, 2);
 
-        let e = Config::parse(
-            "# comment\n[rules.guest-joins]\nenabled = false\n",
-            "z.toml",
-        )
-        .unwrap_err();
+        let e = Config::parse("# comment\n[rules.guest-joins]\nenabled = false\n", "z.toml").unwrap_err();
         assert_eq!(e.line, 2);
-        assert!(
-            e.message.contains("unknown rule \"guest-joins\"") && e.message.contains("guest-join,"),
-            "{e}"
-        );
+        assert!(e.message.contains("unknown rule \"guest-joins\"") && e.message.contains("guest-join,"), "{e}");
 
-        let e =
-            Config::parse("[rules.guest-join]\nseverity = \"critical\"\n", "z.toml").unwrap_err();
+        let e = Config::parse("[rules.guest-join]\nseverity = \"critical\"\n", "z.toml").unwrap_err();
         assert!(e.message.contains("critical"));
         let e = Config::parse("[rules.guest-join]\nthreshold = 3\n", "z.toml").unwrap_err();
         assert!(e.message.contains("does not count"));
-        let e = Config::parse(
-            "[organization]\ninternal_domains = [\"@acme.example\"]\n",
-            "z.toml",
-        )
-        .unwrap_err();
+        let e = Config::parse("[organization]\ninternal_domains = [\"@acme.example\"]\n", "z.toml").unwrap_err();
         assert_eq!(e.line, 2);
     }
 
@@ -559,13 +425,7 @@ mod tests {
     fn names_normalize() {
         assert_eq!(normalize_name("Morgan  R\u{200B}eyes"), "morganreyes");
         assert_eq!(normalize_name("morgan.reyes"), "morganreyes");
-        assert_eq!(
-            default_path(Some("/x"), Some("/h")).unwrap(),
-            std::path::PathBuf::from("/x/zoomwatch/zoomwatch.toml")
-        );
-        assert_eq!(
-            default_path(None, Some("/h")).unwrap(),
-            std::path::PathBuf::from("/h/.config/zoomwatch/zoomwatch.toml")
-        );
+        assert_eq!(default_path(Some("/x"), Some("/h")).unwrap(), std::path::PathBuf::from("/x/zoomwatch/zoomwatch.toml"));
+        assert_eq!(default_path(None, Some("/h")).unwrap(), std::path::PathBuf::from("/h/.config/zoomwatch/zoomwatch.toml"));
     }
 }

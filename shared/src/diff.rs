@@ -21,60 +21,32 @@ pub fn changes(old: &Map<String, Value>, new: &Map<String, Value>) -> Vec<Change
     let mut omitted = 0usize;
     walk("", old, new, 0, &mut out, &mut omitted);
     if omitted > 0 {
-        out.push(Change {
-            path: "…".to_owned(),
-            old: Value::Null,
-            new: Value::from(omitted),
-        });
+        out.push(Change { path: "…".to_owned(), old: Value::Null, new: Value::from(omitted) });
     }
     out
 }
 
-fn walk(
-    prefix: &str,
-    old: &Map<String, Value>,
-    new: &Map<String, Value>,
-    depth: usize,
-    out: &mut Vec<Change>,
-    omitted: &mut usize,
-) {
+fn walk(prefix: &str, old: &Map<String, Value>, new: &Map<String, Value>, depth: usize, out: &mut Vec<Change>, omitted: &mut usize) {
     let empty = Map::new();
-    let mut keys: Vec<&String> = new
-        .keys()
-        .chain(old.keys().filter(|k| !new.contains_key(*k)))
-        .collect();
+    let mut keys: Vec<&String> = new.keys().chain(old.keys().filter(|k| !new.contains_key(*k))).collect();
     keys.sort();
     for key in keys {
         if depth == 0 && (key == "id" || key == "uuid") {
             continue;
         }
-        let path = if prefix.is_empty() {
-            key.clone()
-        } else {
-            format!("{prefix}.{key}")
-        };
+        let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
         let o = old.get(key).unwrap_or(&Value::Null);
         let n = new.get(key).unwrap_or(&Value::Null);
         if o == n {
             continue;
         }
         match (o, n) {
-            (Value::Object(om), Value::Object(nm)) if depth < MAX_DEPTH => {
-                walk(&path, om, nm, depth + 1, out, omitted)
-            }
-            (Value::Null, Value::Object(nm)) if depth < MAX_DEPTH => {
-                walk(&path, &empty, nm, depth + 1, out, omitted)
-            }
-            (Value::Object(om), Value::Null) if depth < MAX_DEPTH => {
-                walk(&path, om, &empty, depth + 1, out, omitted)
-            }
+            (Value::Object(om), Value::Object(nm)) if depth < MAX_DEPTH => walk(&path, om, nm, depth + 1, out, omitted),
+            (Value::Null, Value::Object(nm)) if depth < MAX_DEPTH => walk(&path, &empty, nm, depth + 1, out, omitted),
+            (Value::Object(om), Value::Null) if depth < MAX_DEPTH => walk(&path, om, &empty, depth + 1, out, omitted),
             _ => {
                 if out.len() < MAX_CHANGES {
-                    out.push(Change {
-                        path,
-                        old: o.clone(),
-                        new: n.clone(),
-                    });
+                    out.push(Change { path, old: o.clone(), new: n.clone() });
                 } else {
                     *omitted += 1;
                 }
@@ -94,19 +66,12 @@ mod tests {
 
     #[test]
     fn nested_settings_become_dotted_paths() {
-        let old = obj(
-            json!({"id": 1, "settings": {"in_meeting": {"e2e_encryption": false}, "same": 1}, "type": 8}),
-        );
-        let new = obj(
-            json!({"id": 1, "settings": {"in_meeting": {"e2e_encryption": true}, "same": 1}, "type": 2}),
-        );
+        let old = obj(json!({"id": 1, "settings": {"in_meeting": {"e2e_encryption": false}, "same": 1}, "type": 8}));
+        let new = obj(json!({"id": 1, "settings": {"in_meeting": {"e2e_encryption": true}, "same": 1}, "type": 2}));
         let c = changes(&old, &new);
         assert_eq!(c.len(), 2);
         assert_eq!(c[0].path, "settings.in_meeting.e2e_encryption");
-        assert_eq!(
-            (c[0].old.clone(), c[0].new.clone()),
-            (json!(false), json!(true))
-        );
+        assert_eq!((c[0].old.clone(), c[0].new.clone()), (json!(false), json!(true)));
         assert_eq!(c[1].path, "type");
     }
 

@@ -53,13 +53,8 @@ impl Envelope {
     /// `download_token` that `recording.completed` carries) are dropped here, so they can
     /// never reach storage.
     pub fn parse(body: &[u8]) -> Result<Self, EnvelopeError> {
-        let raw: RawEnvelope = serde_json::from_slice(body).map_err(|e| {
-            if e.is_data() {
-                EnvelopeError::MissingEvent
-            } else {
-                EnvelopeError::Json(e.to_string())
-            }
-        })?;
+        let raw: RawEnvelope = serde_json::from_slice(body)
+            .map_err(|e| if e.is_data() { EnvelopeError::MissingEvent } else { EnvelopeError::Json(e.to_string()) })?;
         let event = match raw.event {
             Some(Value::String(s)) => s,
             _ => return Err(EnvelopeError::MissingEvent),
@@ -73,11 +68,7 @@ impl Envelope {
             Some(_) => return Err(EnvelopeError::BadPayload),
         };
         let event_ts = raw.event_ts.as_ref().and_then(as_i64);
-        Ok(Self {
-            event,
-            event_ts,
-            payload,
-        })
+        Ok(Self { event, event_ts, payload })
     }
 
     /// `payload.object`, if it is an object.
@@ -87,11 +78,7 @@ impl Envelope {
 }
 
 fn valid_event_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= MAX_EVENT_NAME
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+    !name.is_empty() && name.len() <= MAX_EVENT_NAME && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
 /// Reads an integer that Zoom may send as a number or as a numeric string.
@@ -120,31 +107,13 @@ mod tests {
 
     #[test]
     fn rejects_what_is_not_an_envelope() {
-        assert!(matches!(
-            Envelope::parse(b"{not json"),
-            Err(EnvelopeError::Json(_))
-        ));
+        assert!(matches!(Envelope::parse(b"{not json"), Err(EnvelopeError::Json(_))));
         assert!(matches!(Envelope::parse(b""), Err(EnvelopeError::Json(_))));
         assert_eq!(Envelope::parse(b"[1,2]"), Err(EnvelopeError::MissingEvent));
-        assert_eq!(
-            Envelope::parse(br#"{"event":5}"#),
-            Err(EnvelopeError::MissingEvent)
-        );
-        assert_eq!(
-            Envelope::parse(br#"{"payload":{}}"#),
-            Err(EnvelopeError::MissingEvent)
-        );
-        assert_eq!(
-            Envelope::parse(br#"{"event":""}"#),
-            Err(EnvelopeError::BadEventName)
-        );
-        assert_eq!(
-            Envelope::parse(br#"{"event":"a\u001b[2J"}"#),
-            Err(EnvelopeError::BadEventName)
-        );
-        assert_eq!(
-            Envelope::parse(br#"{"event":"a.b","payload":[]}"#),
-            Err(EnvelopeError::BadPayload)
-        );
+        assert_eq!(Envelope::parse(br#"{"event":5}"#), Err(EnvelopeError::MissingEvent));
+        assert_eq!(Envelope::parse(br#"{"payload":{}}"#), Err(EnvelopeError::MissingEvent));
+        assert_eq!(Envelope::parse(br#"{"event":""}"#), Err(EnvelopeError::BadEventName));
+        assert_eq!(Envelope::parse(br#"{"event":"a\u001b[2J"}"#), Err(EnvelopeError::BadEventName));
+        assert_eq!(Envelope::parse(br#"{"event":"a.b","payload":[]}"#), Err(EnvelopeError::BadPayload));
     }
 }

@@ -8,9 +8,7 @@ use sha2::{Digest, Sha256};
 
 use crate::diff;
 use crate::envelope::{Envelope, as_i64};
-use crate::record::{
-    Actor, Category, Change, MeetingRef, Participant, RecordV1, RequestInfo, SCHEMA, TargetUser,
-};
+use crate::record::{Actor, Category, Change, MeetingRef, Participant, RecordV1, RequestInfo, SCHEMA, TargetUser};
 use crate::redact::redact;
 use crate::text::strip_html;
 use crate::timefmt::{format_ms, parse_rfc3339_ms};
@@ -62,22 +60,14 @@ pub fn normalize(env: Envelope, rx: &Received) -> RecordV1 {
     let old_object = p.get("old_object").and_then(Value::as_object);
 
     let meeting = match category {
-        Category::Meeting
-        | Category::Participant
-        | Category::Webinar
-        | Category::Recording
-        | Category::Chat => object.map(|o| meeting_ref(o, kind)),
+        Category::Meeting | Category::Participant | Category::Webinar | Category::Recording | Category::Chat => {
+            object.map(|o| meeting_ref(o, kind))
+        }
         _ => None,
     };
     let participant = match category {
-        Category::Participant => object
-            .and_then(|o| o.get("participant"))
-            .and_then(Value::as_object)
-            .map(participant_of),
-        Category::Chat => object
-            .and_then(|o| o.get("chat_message"))
-            .and_then(Value::as_object)
-            .map(chat_sender),
+        Category::Participant => object.and_then(|o| o.get("participant")).and_then(Value::as_object).map(participant_of),
+        Category::Chat => object.and_then(|o| o.get("chat_message")).and_then(Value::as_object).map(chat_sender),
         _ => None,
     };
     let actor = actor_of(p, object, category);
@@ -87,30 +77,14 @@ pub fn normalize(env: Envelope, rx: &Received) -> RecordV1 {
         (Some(old), Some(new)) => diff::changes(old, new),
         _ => Vec::new(),
     };
-    if let Some(part) = object
-        .and_then(|o| o.get("participant"))
-        .and_then(Value::as_object)
+    if let Some(part) = object.and_then(|o| o.get("participant")).and_then(Value::as_object)
+        && let (Some(old), Some(new)) = (part.get("old_role"), part.get("new_role"))
     {
-        if let (Some(old), Some(new)) = (part.get("old_role"), part.get("new_role")) {
-            changes.push(Change {
-                path: "participant.role".to_owned(),
-                old: old.clone(),
-                new: new.clone(),
-            });
-        }
+        changes.push(Change { path: "participant.role".to_owned(), old: old.clone(), new: new.clone() });
     }
 
-    let occurred_ms = occurred_ms(&action, p, object)
-        .or(env.event_ts)
-        .unwrap_or(rx.received_at_ms);
-    let id = record_id(
-        &env.event,
-        env.event_ts,
-        object,
-        participant.as_ref(),
-        occurred_ms,
-        &payload,
-    );
+    let occurred_ms = occurred_ms(&action, p, object).or(env.event_ts).unwrap_or(rx.received_at_ms);
+    let id = record_id(&env.event, env.event_ts, object, participant.as_ref(), occurred_ms, &payload);
 
     RecordV1 {
         schema: SCHEMA.to_owned(),
@@ -185,24 +159,14 @@ fn chat_sender(o: &Map<String, Value>) -> Participant {
     }
 }
 
-fn actor_of(
-    p: &Map<String, Value>,
-    object: Option<&Map<String, Value>>,
-    category: Category,
-) -> Option<Actor> {
-    let actor = Actor {
-        id: field(p, "operator_id"),
-        email: field(p, "operator"),
-    };
+fn actor_of(p: &Map<String, Value>, object: Option<&Map<String, Value>>, category: Category) -> Option<Actor> {
+    let actor = Actor { id: field(p, "operator_id"), email: field(p, "operator") };
     if actor.id.is_some() || actor.email.is_some() {
         return Some(actor);
     }
     if category == Category::Auth {
         let o = object?;
-        return Some(Actor {
-            id: field(o, "id"),
-            email: field(o, "email"),
-        });
+        return Some(Actor { id: field(o, "id"), email: field(o, "email") });
     }
     None
 }
@@ -225,11 +189,7 @@ fn target_user_of(event: &str, object: Option<&Map<String, Value>>) -> Option<Ta
         return None;
     }
     let name = field(o, "display_name").or_else(|| {
-        let full = [field(o, "first_name"), field(o, "last_name")]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" ");
+        let full = [field(o, "first_name"), field(o, "last_name")].into_iter().flatten().collect::<Vec<_>>().join(" ");
         (!full.is_empty()).then_some(full)
     });
     Some(TargetUser {
@@ -242,56 +202,39 @@ fn target_user_of(event: &str, object: Option<&Map<String, Value>>) -> Option<Ta
 }
 
 fn time_at(o: &Map<String, Value>, key: &str) -> Option<i64> {
-    o.get(key)
-        .and_then(Value::as_str)
-        .and_then(parse_rfc3339_ms)
+    o.get(key).and_then(Value::as_str).and_then(parse_rfc3339_ms)
 }
 
 /// The event's own time: what the analyst means by "when did it happen".
-fn occurred_ms(
-    action: &str,
-    p: &Map<String, Value>,
-    object: Option<&Map<String, Value>>,
-) -> Option<i64> {
+fn occurred_ms(action: &str, p: &Map<String, Value>, object: Option<&Map<String, Value>>) -> Option<i64> {
     if let Some(o) = object {
         if let Some(part) = o.get("participant").and_then(Value::as_object) {
-            let order: &[&str] = if action.contains("left") {
-                &["leave_time", "date_time", "join_time"]
-            } else {
-                &["join_time", "date_time", "leave_time"]
-            };
+            let order: &[&str] =
+                if action.contains("left") { &["leave_time", "date_time", "join_time"] } else { &["join_time", "date_time", "leave_time"] };
             if let Some(t) = order.iter().find_map(|k| time_at(part, k)) {
                 return Some(t);
             }
-            if let Some(t) = part
-                .get("sharing_details")
-                .and_then(Value::as_object)
-                .and_then(|s| time_at(s, "date_time"))
-            {
+            if let Some(t) = part.get("sharing_details").and_then(Value::as_object).and_then(|s| time_at(s, "date_time")) {
                 return Some(t);
             }
         }
         for nested in ["chat_message", "live_streaming"] {
-            if let Some(t) = o
-                .get(nested)
-                .and_then(Value::as_object)
-                .and_then(|n| time_at(n, "date_time"))
-            {
+            if let Some(t) = o.get(nested).and_then(Value::as_object).and_then(|n| time_at(n, "date_time")) {
                 return Some(t);
             }
         }
         if let Some(t) = time_at(o, "date_time") {
             return Some(t);
         }
-        if action == "started" {
-            if let Some(t) = time_at(o, "start_time") {
-                return Some(t);
-            }
+        if action == "started"
+            && let Some(t) = time_at(o, "start_time")
+        {
+            return Some(t);
         }
-        if action == "ended" {
-            if let Some(t) = time_at(o, "end_time") {
-                return Some(t);
-            }
+        if action == "ended"
+            && let Some(t) = time_at(o, "end_time")
+        {
+            return Some(t);
         }
     }
     p.get("time_stamp").and_then(as_i64)
@@ -317,9 +260,7 @@ fn record_id(
     }
     h.update([0]);
     if let Some(o) = object {
-        let key = field(o, "uuid")
-            .or_else(|| field(o, "id"))
-            .unwrap_or_default();
+        let key = field(o, "uuid").or_else(|| field(o, "id")).unwrap_or_default();
         h.update(key.as_bytes());
     }
     h.update([0]);
@@ -376,42 +317,18 @@ mod tests {
     #[test]
     fn classifies_events() {
         let c = |e: &str| classify(e);
-        assert_eq!(
-            c("meeting.participant_joined"),
-            (Category::Participant, "joined".into())
-        );
-        assert_eq!(
-            c("webinar.participant_left"),
-            (Category::Participant, "left".into())
-        );
-        assert_eq!(
-            c("meeting.participant_jbh_waiting"),
-            (Category::Participant, "jbh_waiting".into())
-        );
+        assert_eq!(c("meeting.participant_joined"), (Category::Participant, "joined".into()));
+        assert_eq!(c("webinar.participant_left"), (Category::Participant, "left".into()));
+        assert_eq!(c("meeting.participant_jbh_waiting"), (Category::Participant, "jbh_waiting".into()));
         assert_eq!(c("meeting.created"), (Category::Meeting, "created".into()));
         assert_eq!(c("webinar.updated"), (Category::Webinar, "updated".into()));
-        assert_eq!(
-            c("meeting.chat_message_sent"),
-            (Category::Chat, "chat_message_sent".into())
-        );
+        assert_eq!(c("meeting.chat_message_sent"), (Category::Chat, "chat_message_sent".into()));
         assert_eq!(c("user.signed_in"), (Category::Auth, "signed_in".into()));
         assert_eq!(c("user.created"), (Category::Admin, "created".into()));
-        assert_eq!(
-            c("group.admin_added"),
-            (Category::Admin, "admin_added".into())
-        );
-        assert_eq!(
-            c("recording.trashed"),
-            (Category::Recording, "trashed".into())
-        );
-        assert_eq!(
-            c("endpoint.url_validation"),
-            (Category::Endpoint, "url_validation".into())
-        );
-        assert_eq!(
-            c("phone.callee_ringing"),
-            (Category::Other, "callee_ringing".into())
-        );
+        assert_eq!(c("group.admin_added"), (Category::Admin, "admin_added".into()));
+        assert_eq!(c("recording.trashed"), (Category::Recording, "trashed".into()));
+        assert_eq!(c("endpoint.url_validation"), (Category::Endpoint, "url_validation".into()));
+        assert_eq!(c("phone.callee_ringing"), (Category::Other, "callee_ringing".into()));
         assert_eq!(c("nodots"), (Category::Other, "nodots".into()));
     }
 }

@@ -92,9 +92,7 @@ pub fn redact_url(s: &str) -> Option<String> {
         .split('&')
         .map(|pair| {
             let name = pair.split('=').next().unwrap_or("");
-            if SECRET_PARAMS.iter().any(|p| p.eq_ignore_ascii_case(name))
-                && pair.len() > name.len() + 1
-            {
+            if SECRET_PARAMS.iter().any(|p| p.eq_ignore_ascii_case(name)) && pair.len() > name.len() + 1 {
                 changed = true;
                 format!("{name}={REDACTED}")
             } else {
@@ -124,29 +122,14 @@ mod tests {
         redact(&mut v);
         assert_eq!(v["password"], REDACTED);
         assert_eq!(v["settings"]["h323_password"], REDACTED);
-        assert_eq!(
-            v["settings"]["pstn_password"], "",
-            "empty stays empty: 'no passcode' is visible"
-        );
+        assert_eq!(v["settings"]["pstn_password"], "", "empty stays empty: 'no passcode' is visible");
         assert_eq!(v["settings"]["waiting_room"], true);
         assert_eq!(v["recording_play_passcode"], REDACTED);
-        assert_eq!(
-            v["live_streaming"]["custom_live_streaming_settings"]["stream_key"],
-            REDACTED
-        );
-        assert_eq!(
-            v["live_streaming"]["custom_live_streaming_settings"]["stream_url"],
-            "https://x.example/live"
-        );
-        assert_eq!(
-            v["recording_files"][0]["download_url"],
-            "https://x.example/rec/download/abc?access_token=[REDACTED]&other=1"
-        );
+        assert_eq!(v["live_streaming"]["custom_live_streaming_settings"]["stream_key"], REDACTED);
+        assert_eq!(v["live_streaming"]["custom_live_streaming_settings"]["stream_url"], "https://x.example/live");
+        assert_eq!(v["recording_files"][0]["download_url"], "https://x.example/rec/download/abc?access_token=[REDACTED]&other=1");
         assert_eq!(v["download_token"], REDACTED);
-        assert_eq!(
-            v["topic"], "password reset drill",
-            "values are not judged by content"
-        );
+        assert_eq!(v["topic"], "password reset drill", "values are not judged by content");
     }
 
     #[test]

@@ -102,25 +102,17 @@ impl Meeting {
 
     /// How many are in the meeting now.
     pub fn present(&self) -> usize {
-        self.attendees
-            .values()
-            .filter(|a| a.presence == Presence::In)
-            .count()
+        self.attendees.values().filter(|a| a.presence == Presence::In).count()
     }
 
     /// How many are waiting now.
     pub fn waiting(&self) -> usize {
-        self.attendees
-            .values()
-            .filter(|a| a.presence == Presence::Waiting)
-            .count()
+        self.attendees.values().filter(|a| a.presence == Presence::Waiting).count()
     }
 
     /// Whether the host is in the meeting now.
     pub fn host_present(&self) -> bool {
-        self.attendees
-            .values()
-            .any(|a| a.is_host && a.presence == Presence::In)
+        self.attendees.values().any(|a| a.is_host && a.presence == Presence::In)
     }
 
     /// Attendees sorted for display: present first, then waiting, then left; by join time.
@@ -131,12 +123,7 @@ impl Meeting {
             Presence::Waiting => 1,
             Presence::Left => 2,
         };
-        v.sort_by(|a, b| {
-            rank(a.presence)
-                .cmp(&rank(b.presence))
-                .then(a.first_join_ms.cmp(&b.first_join_ms))
-                .then(a.key.cmp(&b.key))
-        });
+        v.sort_by(|a, b| rank(a.presence).cmp(&rank(b.presence)).then(a.first_join_ms.cmp(&b.first_join_ms)).then(a.key.cmp(&b.key)));
         v
     }
 }
@@ -144,9 +131,7 @@ impl Meeting {
 /// The key a record's meeting is tracked under, if it concerns a meeting.
 pub fn meeting_key(r: &RecordV1) -> Option<String> {
     let m = r.meeting.as_ref()?;
-    m.uuid
-        .clone()
-        .or_else(|| m.id.as_ref().map(|id| format!("id:{id}")))
+    m.uuid.clone().or_else(|| m.id.as_ref().map(|id| format!("id:{id}")))
 }
 
 /// What applying a record changed for one participant.
@@ -167,23 +152,36 @@ pub struct Transition {
 pub struct MeetingBook {
     /// By meeting key.
     pub meetings: HashMap<String, Meeting>,
+    /// Latest instance key per meeting number, for events that carry only the number
+    /// (`meeting.updated`, some deletes).
+    latest_by_id: HashMap<String, String>,
 }
 
 impl MeetingBook {
     /// Applies one record (in any order). Returns the presence change it caused, if any.
     pub fn apply(&mut self, r: &RecordV1) -> Option<Transition> {
-        if !matches!(
-            r.category,
-            Category::Meeting | Category::Webinar | Category::Participant
-        ) {
+        if !matches!(r.category, Category::Meeting | Category::Webinar | Category::Participant) {
             return None;
         }
-        let key = meeting_key(r)?;
+        let info = r.meeting.as_ref()?;
+        let key = match (&info.uuid, &info.id) {
+            (Some(uuid), id) => {
+                if let Some(id) = id {
+                    self.latest_by_id.insert(id.clone(), uuid.clone());
+                }
+                uuid.clone()
+            }
+            // Only the number: the instance we know, else a per-number entry for presence
+            // events; a settings change alone does not make a meeting appear.
+            (None, Some(id)) => match self.latest_by_id.get(id) {
+                Some(k) => k.clone(),
+                None if r.category == Category::Participant => format!("id:{id}"),
+                None => return None,
+            },
+            (None, None) => return None,
+        };
         let t = r.occurred_ms();
-        let m = self
-            .meetings
-            .entry(key.clone())
-            .or_insert_with(|| Meeting::new(key.clone()));
+        let m = self.meetings.entry(key.clone()).or_insert_with(|| Meeting::new(key.clone()));
         if let Some(info) = &r.meeting {
             // Later records win for descriptive fields, but never erase them.
             if t >= m.last_ms || m.topic.is_none() {
@@ -225,9 +223,7 @@ impl MeetingBook {
                 let p = r.participant.as_ref()?;
                 let after = match action {
                     "joined" | "jbh_joined" | "admitted" => Presence::In,
-                    "joined_waiting_room" | "put_in_waiting_room" | "jbh_waiting" => {
-                        Presence::Waiting
-                    }
+                    "joined_waiting_room" | "put_in_waiting_room" | "jbh_waiting" => Presence::Waiting,
                     "left" | "left_waiting_room" | "jbh_waiting_left" => Presence::Left,
                     _ => return None, // role changes, sharing, breakout rooms: no presence change
                 };
@@ -255,8 +251,7 @@ impl MeetingBook {
                     a.left_ms = Some(a.left_ms.map_or(t, |l| l.max(t)));
                 }
                 // Leaving the waiting room to be admitted must not undo an earlier "in".
-                let stale =
-                    t < a.since_ms || (action == "left_waiting_room" && a.presence == Presence::In);
+                let stale = t < a.since_ms || (action == "left_waiting_room" && a.presence == Presence::In);
                 if stale {
                     return None;
                 }
@@ -268,12 +263,7 @@ impl MeetingBook {
                 if after == Presence::In && m.phase == MeetingPhase::Scheduled {
                     m.phase = MeetingPhase::Running;
                 }
-                Some(Transition {
-                    meeting: key,
-                    key: pkey,
-                    before,
-                    after,
-                })
+                Some(Transition { meeting: key, key: pkey, before, after })
             }
             _ => None,
         }
@@ -281,8 +271,7 @@ impl MeetingBook {
 
     /// Drops ended meetings whose last record is older than `older_than_ms` (memory bound).
     pub fn prune_ended(&mut self, older_than_ms: i64) {
-        self.meetings
-            .retain(|_, m| !(m.phase == MeetingPhase::Ended && m.last_ms < older_than_ms));
+        self.meetings.retain(|_, m| !(m.phase == MeetingPhase::Ended && m.last_ms < older_than_ms));
     }
 }
 
@@ -290,16 +279,6 @@ fn merge_participant(into: &mut Participant, from: &Participant) {
     macro_rules! keep {
         ($($f:ident),*) => { $( if from.$f.is_some() { into.$f = from.$f.clone(); } )* };
     }
-    keep!(
-        name,
-        email,
-        user_id,
-        zoom_user_id,
-        participant_uuid,
-        registrant_id,
-        ip,
-        private_ip,
-        leave_reason
-    );
+    keep!(name, email, user_id, zoom_user_id, participant_uuid, registrant_id, ip, private_ip, leave_reason);
     into.guest = into.zoom_user_id.is_none();
 }

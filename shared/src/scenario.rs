@@ -46,62 +46,18 @@ struct Person {
     id: &'static str,
 }
 
-const MORGAN: Person = Person {
-    name: "Morgan Reyes",
-    email: "morgan.reyes@acme.example",
-    id: "mRy7-Host-0001AbCdEfGh",
-};
-const HELEN: Person = Person {
-    name: "Helen Park",
-    email: "helen.park@acme.example",
-    id: "hPk8-Usr-0017AbCdEfGh",
-};
-const DANA: Person = Person {
-    name: "Dana Whitfield",
-    email: "dana.whitfield@acme.example",
-    id: "dWf3-Host-0002AbCdEfGh",
-};
-const LENA: Person = Person {
-    name: "Lena Ortiz",
-    email: "lena.ortiz@acme.example",
-    id: "lOz5-Host-0003AbCdEfGh",
-};
+const MORGAN: Person = Person { name: "Morgan Reyes", email: "morgan.reyes@acme.example", id: "mRy7-Host-0001AbCdEfGh" };
+const HELEN: Person = Person { name: "Helen Park", email: "helen.park@acme.example", id: "hPk8-Usr-0017AbCdEfGh" };
+const DANA: Person = Person { name: "Dana Whitfield", email: "dana.whitfield@acme.example", id: "dWf3-Host-0002AbCdEfGh" };
+const LENA: Person = Person { name: "Lena Ortiz", email: "lena.ortiz@acme.example", id: "lOz5-Host-0003AbCdEfGh" };
 const STAFF: &[Person] = &[
-    Person {
-        name: "Priya Natarajan",
-        email: "priya.n@acme.example",
-        id: "pNt1-Usr-0010AbCdEfGh",
-    },
-    Person {
-        name: "Tom Becker",
-        email: "tom.becker@acme.example",
-        id: "tBk2-Usr-0011AbCdEfGh",
-    },
-    Person {
-        name: "Aiko Tanaka",
-        email: "aiko.tanaka@acme.example",
-        id: "aTk3-Usr-0012AbCdEfGh",
-    },
-    Person {
-        name: "Samuel Okafor",
-        email: "samuel.okafor@acme.example",
-        id: "sOk4-Usr-0013AbCdEfGh",
-    },
-    Person {
-        name: "Łukasz Wójcik",
-        email: "lukasz.wojcik@acme.example",
-        id: "lWj5-Usr-0014AbCdEfGh",
-    },
-    Person {
-        name: "김민준",
-        email: "minjun.kim@acme.example",
-        id: "mjK6-Usr-0015AbCdEfGh",
-    },
-    Person {
-        name: "Grace Liu",
-        email: "grace.liu@acme.example",
-        id: "gLu7-Usr-0016AbCdEfGh",
-    },
+    Person { name: "Priya Natarajan", email: "priya.n@acme.example", id: "pNt1-Usr-0010AbCdEfGh" },
+    Person { name: "Tom Becker", email: "tom.becker@acme.example", id: "tBk2-Usr-0011AbCdEfGh" },
+    Person { name: "Aiko Tanaka", email: "aiko.tanaka@acme.example", id: "aTk3-Usr-0012AbCdEfGh" },
+    Person { name: "Samuel Okafor", email: "samuel.okafor@acme.example", id: "sOk4-Usr-0013AbCdEfGh" },
+    Person { name: "Łukasz Wójcik", email: "lukasz.wojcik@acme.example", id: "lWj5-Usr-0014AbCdEfGh" },
+    Person { name: "김민준", email: "minjun.kim@acme.example", id: "mjK6-Usr-0015AbCdEfGh" },
+    Person { name: "Grace Liu", email: "grace.liu@acme.example", id: "gLu7-Usr-0016AbCdEfGh" },
 ];
 
 struct Mtg {
@@ -111,27 +67,14 @@ struct Mtg {
     host: &'static Person,
 }
 
-const ALL_HANDS: Mtg = Mtg {
-    id: "84512345678",
-    uuid: "aLlH4nds/Q3+2026xYz0w==",
-    topic: "Company all-hands",
-    host: &MORGAN,
-};
-const BOARD: Mtg = Mtg {
-    id: "86623456789",
-    uuid: "b0ArD+rEvIeW/Q3abcDEfg==",
-    topic: "Q3 Board Review (confidential)",
-    host: &DANA,
-};
-const STANDUP: Mtg = Mtg {
-    id: "87734567890",
-    uuid: "eNgStAnDuP9x8y7z6w5v4A==",
-    topic: "Eng stand-up",
-    host: &LENA,
-};
+const ALL_HANDS: Mtg = Mtg { id: "84512345678", uuid: "aLlH4nds/Q3+2026xYz0w==", topic: "Company all-hands", host: &MORGAN };
+const BOARD: Mtg = Mtg { id: "86623456789", uuid: "b0ArD+rEvIeW/Q3abcDEfg==", topic: "Q3 Board Review (confidential)", host: &DANA };
+const STANDUP: Mtg = Mtg { id: "87734567890", uuid: "eNgStAnDuP9x8y7z6w5v4A==", topic: "Eng stand-up", host: &LENA };
 
 struct Script {
     t0: i64,
+    /// Playback speed: script seconds are divided by it.
+    speed: f64,
     steps: Vec<Step>,
 }
 
@@ -147,10 +90,7 @@ fn meeting_object(m: &Mtg, t0: i64) -> serde_json::Map<String, Value> {
     o.insert("host_id".into(), json!(m.host.id));
     o.insert("topic".into(), json!(m.topic));
     o.insert("type".into(), json!(2));
-    o.insert(
-        "start_time".into(),
-        json!(format_ms(t0).replace(".000", "")),
-    );
+    o.insert("start_time".into(), json!(format_ms(t0).replace(".000", "")));
     o.insert("timezone".into(), json!("America/New_York"));
     o.insert("duration".into(), json!(60));
     o
@@ -163,24 +103,26 @@ fn zoom_time(ms: i64) -> String {
 }
 
 impl Script {
+    /// Milliseconds after the start for script second `secs`.
+    fn ms(&self, secs: f64) -> i64 {
+        (secs * 1000.0 / self.speed) as i64
+    }
+
+    /// Unix ms of script second `secs`.
+    fn t(&self, secs: f64) -> i64 {
+        self.t0 + self.ms(secs)
+    }
+
     fn at(&mut self, secs: f64, purpose: Purpose, event: &str, payload: Value) {
-        let offset_ms = (secs * 1000.0) as i64;
+        let offset_ms = self.ms(secs);
         let ts = self.t0 + offset_ms;
-        self.steps.push(Step {
-            offset_ms,
-            body: body(event, ts + 137, payload),
-            purpose,
-        });
+        self.steps.push(Step { offset_ms, body: body(event, ts + 137, payload), purpose });
     }
 
     /// Re-sends the previous body (a Zoom retry): same bytes, same record id.
     fn retry_last(&mut self, after_secs: f64) {
         if let Some(last) = self.steps.last().cloned() {
-            self.steps.push(Step {
-                offset_ms: last.offset_ms + (after_secs * 1000.0) as i64,
-                body: last.body,
-                purpose: Purpose::Benign,
-            });
+            self.steps.push(Step { offset_ms: last.offset_ms + self.ms(after_secs), body: last.body, purpose: Purpose::Benign });
         }
     }
 
@@ -193,17 +135,10 @@ impl Script {
         self.at(secs, purpose, event, payload);
     }
 
-    fn admin(
-        &mut self,
-        secs: f64,
-        purpose: Purpose,
-        event: &str,
-        operator: &Person,
-        object: Value,
-        old: Option<Value>,
-    ) {
-        let ts = self.t0 + (secs * 1000.0) as i64;
-        let mut p = json!({"account_id": ACCOUNT, "operator": operator.email, "operator_id": operator.id, "object": object, "time_stamp": ts});
+    fn admin(&mut self, secs: f64, purpose: Purpose, event: &str, operator: &Person, object: Value, old: Option<Value>) {
+        let ts = self.t(secs);
+        let mut p =
+            json!({"account_id": ACCOUNT, "operator": operator.email, "operator_id": operator.id, "object": object, "time_stamp": ts});
         if let (Some(old), Value::Object(map)) = (old, &mut p) {
             map.insert("old_object".into(), old);
         }
@@ -211,32 +146,15 @@ impl Script {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn participant(
-        &mut self,
-        secs: f64,
-        purpose: Purpose,
-        action: &str,
-        m: &Mtg,
-        part: Value,
-        time_key: &str,
-        time_secs: f64,
-    ) {
+    fn participant(&mut self, secs: f64, purpose: Purpose, action: &str, m: &Mtg, part: Value, time_key: &str, time_secs: f64) {
         let mut part = part;
         if let Value::Object(p) = &mut part {
-            p.insert(
-                time_key.into(),
-                json!(zoom_time(self.t0 + (time_secs * 1000.0) as i64)),
-            );
+            p.insert(time_key.into(), json!(zoom_time(self.t(time_secs))));
         }
         let mut o = meeting_object(m, self.t0);
         o.insert("participant".into(), part);
         let payload = json!({"account_id": ACCOUNT, "object": o});
-        self.at(
-            secs,
-            purpose,
-            &format!("meeting.participant_{action}"),
-            payload,
-        );
+        self.at(secs, purpose, &format!("meeting.participant_{action}"), payload);
     }
 
     fn member_join(&mut self, secs: f64, m: &Mtg, p: &Person, session: u32, ip: &str) {
@@ -244,34 +162,12 @@ impl Script {
         self.participant(secs, Purpose::Benign, "joined", m, part, "join_time", secs);
     }
 
-    fn member_leave(
-        &mut self,
-        secs: f64,
-        m: &Mtg,
-        p: &Person,
-        session: u32,
-        ip: &str,
-        at_secs: f64,
-    ) {
+    fn member_leave(&mut self, secs: f64, m: &Mtg, p: &Person, session: u32, ip: &str, at_secs: f64) {
         let mut part = member(p, session, ip);
         if let Value::Object(o) = &mut part {
-            o.insert(
-                "leave_reason".into(),
-                json!(format!(
-                    "{} left the meeting.<br>Reason: left the meeting",
-                    p.name
-                )),
-            );
+            o.insert("leave_reason".into(), json!(format!("{} left the meeting.<br>Reason: left the meeting", p.name)));
         }
-        self.participant(
-            secs,
-            Purpose::Benign,
-            "left",
-            m,
-            part,
-            "leave_time",
-            at_secs,
-        );
+        self.participant(secs, Purpose::Benign, "left", m, part, "leave_time", at_secs);
     }
 }
 
@@ -323,42 +219,42 @@ pub const RAID_NAMES: &[&str] = &[
 
 /// The script, starting at `t0_ms` (Unix ms). About 15 minutes long.
 pub fn account_day(t0_ms: i64) -> Vec<Step> {
-    use Purpose::{Benign, Incident};
-    let mut s = Script {
-        t0: t0_ms,
-        steps: Vec::new(),
-    };
+    account_day_at_speed(t0_ms, 1.0)
+}
 
-    s.at(
-        0.0,
-        Benign,
-        "endpoint.url_validation",
-        json!({"plainToken": "dEmO-pLaInToKeN-0001"}),
-    );
+/// The script compressed `speed` times: offsets and payload times both shrink, so the
+/// records look like a real day played fast (the demo's `--speed`).
+pub fn account_day_at_speed(t0_ms: i64, speed: f64) -> Vec<Step> {
+    use Purpose::{Benign, Incident};
+    let speed = if speed.is_finite() && speed > 0.0 { speed } else { 1.0 };
+    let mut s = Script { t0: t0_ms, speed, steps: Vec::new() };
+
+    s.at(0.0, Benign, "endpoint.url_validation", json!({"plainToken": "dEmO-pLaInToKeN-0001"}));
     for (i, p) in [&MORGAN, &DANA, &LENA].into_iter().enumerate() {
-        s.at(2.0 + i as f64, Benign, "user.signed_in", json!({"account_id": ACCOUNT, "object": {"id": p.id, "client_type": "mac", "date_time": zoom_time(t0_ms + 2000 + i as i64 * 1000), "email": p.email, "version": "6.4.2.1234", "login_type": 100}}));
+        s.at(2.0 + i as f64, Benign, "user.signed_in", json!({"account_id": ACCOUNT, "object": {"id": p.id, "client_type": "mac", "date_time": zoom_time(s.t(2.0 + i as f64)), "email": p.email, "version": "6.4.2.1234", "login_type": 100}}));
     }
     for m in [&ALL_HANDS, &BOARD, &STANDUP] {
-        s.admin(6.0, Benign, "meeting.created", m.host, {
-            let mut o = meeting_object(m, t0_ms);
-            o.insert("password".into(), json!("Xy12Ab"));
-            o.insert("join_url".into(), json!(format!("https://acme.zoom.us/j/{}?pwd=aBcDeFgHiJkLmNoP.1", m.id)));
-            o.insert("settings".into(), json!({"waiting_room": false, "join_before_host": false, "meeting_authentication": false}));
-            Value::Object(o)
-        }, None);
+        s.admin(
+            6.0,
+            Benign,
+            "meeting.created",
+            m.host,
+            {
+                let mut o = meeting_object(m, t0_ms);
+                o.insert("password".into(), json!("Xy12Ab"));
+                o.insert("join_url".into(), json!(format!("https://acme.zoom.us/j/{}?pwd=aBcDeFgHiJkLmNoP.1", m.id)));
+                o.insert("settings".into(), json!({"waiting_room": false, "join_before_host": false, "meeting_authentication": false}));
+                Value::Object(o)
+            },
+            None,
+        );
     }
 
     // Eng stand-up: a normal meeting with a retry, a rejoin and a late leave.
     s.meeting_event(20.0, Benign, "meeting.started", &STANDUP, json!({}));
     s.member_join(21.0, &STANDUP, &LENA, 1, "198.51.100.10");
     for (i, p) in STAFF.iter().take(3).enumerate() {
-        s.member_join(
-            24.0 + i as f64 * 2.0,
-            &STANDUP,
-            p,
-            10 + i as u32,
-            &format!("198.51.100.{}", 20 + i),
-        );
+        s.member_join(24.0 + i as f64 * 2.0, &STANDUP, p, 10 + i as u32, &format!("198.51.100.{}", 20 + i));
     }
     s.retry_last(5.0); // Zoom retried a delivery: same body, same id.
     s.member_join(60.0, &STANDUP, &STAFF[0], 13, "198.51.100.20"); // Priya rejoins after a network drop…
@@ -368,13 +264,7 @@ pub fn account_day(t0_ms: i64) -> Vec<Step> {
     s.meeting_event(90.0, Benign, "meeting.started", &ALL_HANDS, json!({}));
     s.member_join(91.0, &ALL_HANDS, &MORGAN, 30, "198.51.100.40");
     for (i, p) in STAFF.iter().enumerate().skip(3) {
-        s.member_join(
-            93.0 + i as f64,
-            &ALL_HANDS,
-            p,
-            30 + i as u32,
-            &format!("198.51.100.{}", 41 + i),
-        );
+        s.member_join(93.0 + i as f64, &ALL_HANDS, p, 30 + i as u32, &format!("198.51.100.{}", 41 + i));
     }
 
     // Board review: an external address joins a confidential meeting.
@@ -414,15 +304,7 @@ pub fn account_day(t0_ms: i64) -> Vec<Step> {
     if let Value::Object(o) = &mut removed {
         o.insert("leave_reason".into(), json!("xXbomberXx left the meeting.<br>Reason: Host removed the participant from the meeting."));
     }
-    s.participant(
-        300.0,
-        Benign,
-        "left",
-        &ALL_HANDS,
-        removed,
-        "leave_time",
-        300.0,
-    );
+    s.participant(300.0, Benign, "left", &ALL_HANDS, removed, "leave_time", 300.0);
     s.participant(
         330.0,
         Incident("rejoin-after-removal"),
@@ -433,21 +315,23 @@ pub fn account_day(t0_ms: i64) -> Vec<Step> {
         330.0,
     );
     s.meeting_event(360.0, Incident("meeting-risk-alert"), "meeting.risk_alert", &ALL_HANDS, json!({"host_email": MORGAN.email, "armn_details": {
-        "post_platform": "reddit", "social_link": "https://social.example/r/zoomraids/comments/abc123", "post_time": zoom_time(t0_ms + 200_000),
+        "post_platform": "reddit", "social_link": "https://social.example/r/zoomraids/comments/abc123", "post_time": zoom_time(s.t(200.0)),
         "post_user": "raid_organizer", "meeting_url": "https://acme.zoom.us/j/84512345678",
         "recommended_enable_settings": ["enablePassword", "enableWaitingRoom"], "recommended_disable_settings": ["enableScreenShareHostOnly"]}}));
 
     // Admin changes: one weakening, one privilege grant, one strengthening (benign).
-    let it_admin = Person {
-        name: "IT Admin",
-        email: "it-admin@acme.example",
-        id: "iTa9-Adm-0100AbCdEfGh",
-    };
+    let it_admin = Person { name: "IT Admin", email: "it-admin@acme.example", id: "iTa9-Adm-0100AbCdEfGh" };
     s.admin(420.0, Incident("account-security-weakened"), "account.settings_updated", &it_admin,
         json!({"id": ACCOUNT, "settings": {"in_meeting": {"waiting_room": false}, "schedule_meeting": {"require_password_for_scheduled_meetings": false}}}),
         Some(json!({"id": ACCOUNT, "settings": {"in_meeting": {"waiting_room": true}, "schedule_meeting": {"require_password_for_scheduled_meetings": true}}})));
-    s.admin(440.0, Incident("privilege-granted"), "group.admin_added", &it_admin,
-        json!({"id": "grp-Finance-01", "admins": [{"id": "cTr8-Usr-0200AbCdEfGh", "email": "contractor.ops@acme.example"}]}), None);
+    s.admin(
+        440.0,
+        Incident("privilege-granted"),
+        "group.admin_added",
+        &it_admin,
+        json!({"id": "grp-Finance-01", "admins": [{"id": "cTr8-Usr-0200AbCdEfGh", "email": "contractor.ops@acme.example"}]}),
+        None,
+    );
     s.admin(
         460.0,
         Benign,
@@ -477,22 +361,15 @@ pub fn account_day(t0_ms: i64) -> Vec<Step> {
             600.0 + i as f64,
         );
     }
-    s.meeting_event(
-        610.0,
+    s.meeting_event(610.0, Benign, "meeting.ended", &STANDUP, json!({"end_time": zoom_time(s.t(610.0))}));
+    s.at(
+        640.0,
         Benign,
-        "meeting.ended",
-        &STANDUP,
-        json!({"end_time": zoom_time(t0_ms + 610_000)}),
+        "phone.callee_ringing",
+        json!({"account_id": ACCOUNT, "object": {"id": "call-1", "callee": {"extension_number": 1042}}}),
     );
-    s.at(640.0, Benign, "phone.callee_ringing", json!({"account_id": ACCOUNT, "object": {"id": "call-1", "callee": {"extension_number": 1042}}}));
-    s.at(700.0, Benign, "user.signed_out", json!({"account_id": ACCOUNT, "object": {"id": LENA.id, "client_type": "mac", "date_time": zoom_time(t0_ms + 700_000), "email": LENA.email, "version": "6.4.2.1234", "login_type": "100"}}));
-    s.meeting_event(
-        900.0,
-        Benign,
-        "meeting.ended",
-        &BOARD,
-        json!({"end_time": zoom_time(t0_ms + 900_000)}),
-    );
+    s.at(700.0, Benign, "user.signed_out", json!({"account_id": ACCOUNT, "object": {"id": LENA.id, "client_type": "mac", "date_time": zoom_time(s.t(700.0)), "email": LENA.email, "version": "6.4.2.1234", "login_type": "100"}}));
+    s.meeting_event(900.0, Benign, "meeting.ended", &BOARD, json!({"end_time": zoom_time(s.t(900.0))}));
 
     s.steps.sort_by_key(|st| st.offset_ms);
     s.steps

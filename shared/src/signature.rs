@@ -52,9 +52,7 @@ pub struct SecretSet(Vec<Secret>);
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SecretError {
     /// Nothing but separators and white space was given.
-    #[error(
-        "no webhook secret token given (set ZOOM_WEBHOOK_SECRET_TOKEN, comma-separated for rotation)"
-    )]
+    #[error("no webhook secret token given (set ZOOM_WEBHOOK_SECRET_TOKEN, comma-separated for rotation)")]
     Empty,
 }
 
@@ -62,12 +60,7 @@ impl SecretSet {
     /// Parses a comma-separated list (`new,old` during a rotation). White space around
     /// each token is ignored; empty entries are skipped.
     pub fn parse(list: &str) -> Result<Self, SecretError> {
-        let secrets: Vec<Secret> = list
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(Secret::new)
-            .collect();
+        let secrets: Vec<Secret> = list.split(',').map(str::trim).filter(|s| !s.is_empty()).map(Secret::new).collect();
         if secrets.is_empty() {
             return Err(SecretError::Empty);
         }
@@ -231,15 +224,9 @@ mod tests {
         let body = fixture("endpoint.url_validation__signed.json");
         assert_eq!(body.len(), 110);
         let sig = sign(&Secret::new(ZOOMNET_SECRET), "1720705455", &body);
-        assert_eq!(
-            sig,
-            "v0=93a1a675965ceb9c5a50c5dfb31f20e50f763be37a54ef74cd2d16a1a8e5c0d6"
-        );
+        assert_eq!(sig, "v0=93a1a675965ceb9c5a50c5dfb31f20e50f763be37a54ef74cd2d16a1a8e5c0d6");
         let token = url_validation_token(&Secret::new(ZOOMNET_SECRET), "xys8n8PGS7mAU0m5-YJjRA");
-        assert_eq!(
-            token,
-            "2fffc6a967dde4f68024025a5bd991c5ae1e5313b4e6365be4883e3e81d479b3"
-        );
+        assert_eq!(token, "2fffc6a967dde4f68024025a5bd991c5ae1e5313b4e6365be4883e3e81d479b3");
     }
 
     #[test]
@@ -247,38 +234,19 @@ mod tests {
         let body = fixture("meeting.started__unicode_escapes_signed.json");
         assert_eq!(body.len(), 362);
         let header = b"v0=1a14e79349318fa1bead50ebbd3c185ae078e182d3bbd30ab8010fcb7f4357c7";
-        let ok = verify(
-            &set(ZOOMNET_SECRET),
-            Some(b"1720707175"),
-            Some(header),
-            &body,
-            1_720_707_175,
-            300,
-        );
+        let ok = verify(&set(ZOOMNET_SECRET), Some(b"1720707175"), Some(header), &body, 1_720_707_175, 300);
         assert_eq!(ok, Ok(0));
         // Re-serialising the JSON changes the bytes and must not verify.
-        let reserialized =
-            serde_json::to_vec(&serde_json::from_slice::<serde_json::Value>(&body).unwrap())
-                .unwrap();
+        let reserialized = serde_json::to_vec(&serde_json::from_slice::<serde_json::Value>(&body).unwrap()).unwrap();
         assert_ne!(reserialized, body);
-        let bad = verify(
-            &set(ZOOMNET_SECRET),
-            Some(b"1720707175"),
-            Some(header),
-            &reserialized,
-            1_720_707_175,
-            300,
-        );
+        let bad = verify(&set(ZOOMNET_SECRET), Some(b"1720707175"), Some(header), &reserialized, 1_720_707_175, 300);
         assert_eq!(bad, Err(VerifyError::BadSignature));
     }
 
     #[test]
     fn a3_and_b4_crc_tokens() {
         assert_eq!(
-            url_validation_token(
-                &Secret::new("UB_rdTwhTruoYCMr6x6-MQ"),
-                "qgg8vlvZRS6UYooatFL8Aw"
-            ),
+            url_validation_token(&Secret::new("UB_rdTwhTruoYCMr6x6-MQ"), "qgg8vlvZRS6UYooatFL8Aw"),
             "439d1ed256e8d5513d2acd195e0adc64bbbfeb6b795b9d1880534610b58c674c"
         );
         assert_eq!(
@@ -297,20 +265,11 @@ mod tests {
         let body = fixture("meeting.participant_joined__guest_real.json");
         assert_eq!(body.len(), 548);
         let secret = Secret::new(PROJECT_SECRET);
-        assert_eq!(
-            sign(&secret, "1749064313", &body),
-            "v0=cf3adc8d15d502c6f4673a1b8f02f5b868bebe879add6eaf8de07030ea6c7c30"
-        );
+        assert_eq!(sign(&secret, "1749064313", &body), "v0=cf3adc8d15d502c6f4673a1b8f02f5b868bebe879add6eaf8de07030ea6c7c30");
         let mut with_newline = body.clone();
         with_newline.push(b'\n');
-        assert_eq!(
-            sign(&secret, "1749064313", &with_newline),
-            "v0=8570bbf7da50a655abca6f74312072f736ca1160383a801b1a6719de2d08aebb"
-        );
-        assert_eq!(
-            sign(&secret, "1749064314", &body),
-            "v0=0ca9d217ffc3702c5d2bd8881e4b41b5aacceb8772373718cd03340acf4e760b"
-        );
+        assert_eq!(sign(&secret, "1749064313", &with_newline), "v0=8570bbf7da50a655abca6f74312072f736ca1160383a801b1a6719de2d08aebb");
+        assert_eq!(sign(&secret, "1749064314", &body), "v0=0ca9d217ffc3702c5d2bd8881e4b41b5aacceb8772373718cd03340acf4e760b");
     }
 
     #[test]
@@ -333,17 +292,7 @@ mod tests {
         let secrets = set(" new-secret , old-secret ,,");
         assert_eq!(secrets.len(), 2);
         let sig = sign(&Secret::new("old-secret"), "100", b"{}");
-        assert_eq!(
-            verify(
-                &secrets,
-                Some(b"100"),
-                Some(sig.as_bytes()),
-                b"{}",
-                100,
-                300
-            ),
-            Ok(1)
-        );
+        assert_eq!(verify(&secrets, Some(b"100"), Some(sig.as_bytes()), b"{}", 100, 300), Ok(1));
         assert_eq!(SecretSet::parse(" , ").unwrap_err(), SecretError::Empty);
     }
 
@@ -353,45 +302,17 @@ mod tests {
         let good = sign(&Secret::new("k"), "1000", b"x");
         let v = |ts: Option<&[u8]>, sig: Option<&[u8]>| verify(&s, ts, sig, b"x", 1000, 300);
         assert_eq!(v(Some(b"1000"), None), Err(VerifyError::MissingSignature));
-        assert_eq!(
-            v(None, Some(good.as_bytes())),
-            Err(VerifyError::MissingTimestamp)
-        );
-        assert_eq!(
-            v(Some(b"-5"), Some(good.as_bytes())),
-            Err(VerifyError::MalformedTimestamp)
-        );
-        assert_eq!(
-            v(Some(b"1000"), Some(b"v1=abc")),
-            Err(VerifyError::MalformedSignature)
-        );
-        assert_eq!(
-            v(Some(b"1000"), Some(&good.as_bytes()[..60])),
-            Err(VerifyError::MalformedSignature)
-        );
+        assert_eq!(v(None, Some(good.as_bytes())), Err(VerifyError::MissingTimestamp));
+        assert_eq!(v(Some(b"-5"), Some(good.as_bytes())), Err(VerifyError::MalformedTimestamp));
+        assert_eq!(v(Some(b"1000"), Some(b"v1=abc")), Err(VerifyError::MalformedSignature));
+        assert_eq!(v(Some(b"1000"), Some(&good.as_bytes()[..60])), Err(VerifyError::MalformedSignature));
         let upper = good.to_uppercase().replacen("V0=", "v0=", 1);
-        assert_eq!(
-            v(Some(b"1000"), Some(upper.as_bytes())),
-            Ok(0),
-            "hex digits are case-insensitive"
-        );
-        assert_eq!(
-            v(Some(b"1001"), Some(good.as_bytes())),
-            Err(VerifyError::BadSignature)
-        );
+        assert_eq!(v(Some(b"1000"), Some(upper.as_bytes())), Ok(0), "hex digits are case-insensitive");
+        assert_eq!(v(Some(b"1001"), Some(good.as_bytes())), Err(VerifyError::BadSignature));
         // Authentic but old / from the future.
-        assert_eq!(
-            verify(&s, Some(b"1000"), Some(good.as_bytes()), b"x", 1301, 300),
-            Err(VerifyError::StaleTimestamp { skew_secs: -301 })
-        );
-        assert_eq!(
-            verify(&s, Some(b"1000"), Some(good.as_bytes()), b"x", 1300, 300),
-            Ok(0)
-        );
-        assert_eq!(
-            verify(&s, Some(b"1000"), Some(good.as_bytes()), b"x", 699, 300),
-            Err(VerifyError::StaleTimestamp { skew_secs: 301 })
-        );
+        assert_eq!(verify(&s, Some(b"1000"), Some(good.as_bytes()), b"x", 1301, 300), Err(VerifyError::StaleTimestamp { skew_secs: -301 }));
+        assert_eq!(verify(&s, Some(b"1000"), Some(good.as_bytes()), b"x", 1300, 300), Ok(0));
+        assert_eq!(verify(&s, Some(b"1000"), Some(good.as_bytes()), b"x", 699, 300), Err(VerifyError::StaleTimestamp { skew_secs: 301 }));
     }
 
     #[test]

@@ -26,8 +26,7 @@ pub fn has_hidden_chars(s: &str) -> bool {
 /// controls and zero-width characters removed, line breaks and tabs turned into spaces,
 /// and at most `max_chars` characters (an ellipsis marks a cut).
 pub fn sanitize(s: &str, max_chars: usize) -> Cow<'_, str> {
-    let clean_already =
-        !has_hidden_chars(s) && (s.len() <= max_chars || s.chars().count() <= max_chars);
+    let clean_already = !has_hidden_chars(s) && (s.len() <= max_chars || s.chars().count() <= max_chars);
     if clean_already {
         return Cow::Borrowed(s);
     }
@@ -134,10 +133,7 @@ mod tests {
     fn removes_escape_sequences_and_controls() {
         assert_eq!(sanitize("a\u{1b}[2J\u{1b}[31mred\u{1b}[0m", 100), "ared");
         assert_eq!(sanitize("x\u{1b}]0;pwned title\u{7}y", 100), "xy");
-        assert_eq!(
-            sanitize("x\u{1b}]8;;http://evil\u{1b}\\link\u{1b}]8;;\u{1b}\\", 100),
-            "xlink"
-        );
+        assert_eq!(sanitize("x\u{1b}]8;;http://evil\u{1b}\\link\u{1b}]8;;\u{1b}\\", 100), "xlink");
         assert_eq!(sanitize("bell\u{7}\u{0}nul\u{9b}31mz", 100), "bellnulz");
         assert_eq!(sanitize("two\nlines\ttab", 100), "two lines tab");
         assert_eq!(sanitize("\u{1b}c", 100), "");

@@ -12,17 +12,10 @@ fn arb_json() -> impl Strategy<Value = Value> {
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
         any::<i64>().prop_map(Value::from),
-        any::<f64>()
-            .prop_filter("finite", |f| f.is_finite())
-            .prop_map(Value::from),
+        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::from),
         ".{0,40}".prop_map(Value::String),
-        prop_oneof![
-            Just("2021-07-13T21:44:51Z"),
-            Just("9999-99-99T99:99:99Z"),
-            Just(""),
-            Just("https://zoom.us/j/1?pwd=abc&pwd")
-        ]
-        .prop_map(|s| Value::String(s.into())),
+        prop_oneof![Just("2021-07-13T21:44:51Z"), Just("9999-99-99T99:99:99Z"), Just(""), Just("https://zoom.us/j/1?pwd=abc&pwd")]
+            .prop_map(|s| Value::String(s.into())),
     ];
     leaf.prop_recursive(5, 64, 8, |inner| {
         let keys = prop_oneof![
@@ -46,8 +39,7 @@ fn arb_json() -> impl Strategy<Value = Value> {
         ];
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-            prop::collection::btree_map(keys, inner, 0..6)
-                .prop_map(|m| Value::Object(m.into_iter().collect())),
+            prop::collection::btree_map(keys, inner, 0..6).prop_map(|m| Value::Object(m.into_iter().collect())),
         ]
     })
 }

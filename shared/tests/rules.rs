@@ -12,23 +12,11 @@ use zoomwatch_shared::scenario::{self, Purpose};
 use zoomwatch_shared::{Envelope, Received, normalize};
 
 fn rec_bytes(body: &[u8]) -> RecordV1 {
-    normalize(
-        Envelope::parse(body).unwrap(),
-        &Received {
-            received_at_ms: 1_800_000_000_000,
-            request: None,
-        },
-    )
+    normalize(Envelope::parse(body).unwrap(), &Received { received_at_ms: 1_800_000_000_000, request: None })
 }
 
 fn fixture(name: &str) -> RecordV1 {
-    rec_bytes(
-        &std::fs::read(format!(
-            "{}/../testdata/zoom/{name}",
-            env!("CARGO_MANIFEST_DIR")
-        ))
-        .unwrap(),
-    )
+    rec_bytes(&std::fs::read(format!("{}/../testdata/zoom/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap())
 }
 
 fn rec(v: Value) -> RecordV1 {
@@ -45,51 +33,21 @@ fn rules_fired(r: &RecordV1, c: &Config) -> Vec<String> {
     evaluate(r, c).into_iter().map(|f| f.rule).collect()
 }
 
-fn join(
-    topic: &str,
-    name: &str,
-    email: &str,
-    zoom_id: &str,
-    ip: &str,
-    t: &str,
-    uuid: &str,
-) -> RecordV1 {
+fn join(topic: &str, name: &str, email: &str, zoom_id: &str, ip: &str, t: &str, uuid: &str) -> RecordV1 {
     join_ts(topic, name, email, zoom_id, ip, t, uuid, 1)
 }
 
 #[allow(clippy::too_many_arguments)]
-fn join_ts(
-    topic: &str,
-    name: &str,
-    email: &str,
-    zoom_id: &str,
-    ip: &str,
-    t: &str,
-    uuid: &str,
-    ts: i64,
-) -> RecordV1 {
-    rec(
-        json!({"event": "meeting.participant_joined", "event_ts": ts, "payload": {"account_id": "A", "object": {
+fn join_ts(topic: &str, name: &str, email: &str, zoom_id: &str, ip: &str, t: &str, uuid: &str, ts: i64) -> RecordV1 {
+    rec(json!({"event": "meeting.participant_joined", "event_ts": ts, "payload": {"account_id": "A", "object": {
         "id": "111", "uuid": uuid, "topic": topic, "host_id": "HOST", "type": 2,
-        "participant": {"user_name": name, "email": email, "id": zoom_id, "participant_user_id": zoom_id, "user_id": format!("{ts}"), "public_ip": ip, "join_time": t}}}}),
-    )
+        "participant": {"user_name": name, "email": email, "id": zoom_id, "participant_user_id": zoom_id, "user_id": format!("{ts}"), "public_ip": ip, "join_time": t}}}}))
 }
 
-fn left(
-    topic: &str,
-    name: &str,
-    zoom_id: &str,
-    ip: &str,
-    t: &str,
-    uuid: &str,
-    reason: &str,
-    ts: i64,
-) -> RecordV1 {
-    rec(
-        json!({"event": "meeting.participant_left", "event_ts": ts, "payload": {"account_id": "A", "object": {
+fn left(topic: &str, name: &str, zoom_id: &str, ip: &str, t: &str, uuid: &str, reason: &str, ts: i64) -> RecordV1 {
+    rec(json!({"event": "meeting.participant_left", "event_ts": ts, "payload": {"account_id": "A", "object": {
         "id": "111", "uuid": uuid, "topic": topic, "host_id": "HOST", "type": 2,
-        "participant": {"user_name": name, "email": "", "id": zoom_id, "participant_user_id": zoom_id, "user_id": format!("{ts}"), "public_ip": ip, "leave_time": t, "leave_reason": reason}}}}),
-    )
+        "participant": {"user_name": name, "email": "", "id": zoom_id, "participant_user_id": zoom_id, "user_id": format!("{ts}"), "public_ip": ip, "leave_time": t, "leave_reason": reason}}}}))
 }
 
 // ---- stateless rules -------------------------------------------------------------
@@ -99,76 +57,24 @@ fn guest_external_and_sensitive_joins() {
     let c = cfg(ORG);
     let guest = fixture("meeting.participant_joined__guest_real.json");
     assert_eq!(rules_fired(&guest, &c), ["guest-join"]);
-    let member = join(
-        "Weekly sync",
-        "Ann",
-        "ann@acme.example",
-        "Z1",
-        "198.51.100.1",
-        "2026-01-01T10:00:00Z",
-        "u1",
-    );
-    assert!(
-        rules_fired(&member, &c).is_empty(),
-        "internal join raises nothing"
-    );
-    let ext = join(
-        "Weekly sync",
-        "Jo",
-        "jo@other.example",
-        "Z2",
-        "198.51.100.2",
-        "2026-01-01T10:00:00Z",
-        "u1",
-    );
+    let member = join("Weekly sync", "Ann", "ann@acme.example", "Z1", "198.51.100.1", "2026-01-01T10:00:00Z", "u1");
+    assert!(rules_fired(&member, &c).is_empty(), "internal join raises nothing");
+    let ext = join("Weekly sync", "Jo", "jo@other.example", "Z2", "198.51.100.2", "2026-01-01T10:00:00Z", "u1");
     assert_eq!(rules_fired(&ext, &c), ["external-join"]);
-    assert!(
-        rules_fired(&ext, &Config::default()).is_empty(),
-        "external-join is off without internal domains"
-    );
-    let board_ext = join(
-        "Q3 Board Review",
-        "Jo",
-        "jo@other.example",
-        "Z2",
-        "198.51.100.2",
-        "2026-01-01T10:00:00Z",
-        "u1",
-    );
+    assert!(rules_fired(&ext, &Config::default()).is_empty(), "external-join is off without internal domains");
+    let board_ext = join("Q3 Board Review", "Jo", "jo@other.example", "Z2", "198.51.100.2", "2026-01-01T10:00:00Z", "u1");
     let fired = evaluate(&board_ext, &c);
-    let f = fired
-        .iter()
-        .find(|f| f.rule == "sensitive-meeting-outsider")
-        .unwrap();
+    let f = fired.iter().find(|f| f.rule == "sensitive-meeting-outsider").unwrap();
     assert_eq!(f.severity, Severity::High);
-    assert_eq!(
-        f.reason,
-        "external participant jo@other.example joined \"Q3 Board Review\" (sensitive topic) from 198.51.100.2"
-    );
-    let board_int = join(
-        "Q3 Board Review",
-        "Ann",
-        "ann@acme.example",
-        "Z1",
-        "198.51.100.1",
-        "2026-01-01T10:00:00Z",
-        "u1",
-    );
+    assert_eq!(f.reason, "external participant jo@other.example joined \"Q3 Board Review\" (sensitive topic) from 198.51.100.2");
+    let board_int = join("Q3 Board Review", "Ann", "ann@acme.example", "Z1", "198.51.100.1", "2026-01-01T10:00:00Z", "u1");
     assert!(rules_fired(&board_int, &c).is_empty());
 }
 
 #[test]
 fn timezone_is_never_used_to_judge_a_participant() {
     let c = cfg(ORG);
-    let mut a = join(
-        "Weekly sync",
-        "Ann",
-        "ann@acme.example",
-        "Z1",
-        "198.51.100.1",
-        "2026-01-01T10:00:00Z",
-        "u1",
-    );
+    let mut a = join("Weekly sync", "Ann", "ann@acme.example", "Z1", "198.51.100.1", "2026-01-01T10:00:00Z", "u1");
     let base = rules_fired(&a, &c);
     a.raw["object"]["timezone"] = json!("Asia/Pyongyang");
     assert_eq!(rules_fired(&a, &c), base);
@@ -177,44 +83,13 @@ fn timezone_is_never_used_to_judge_a_participant() {
 #[test]
 fn suspicious_names_and_watchlist() {
     let c = cfg(ORG);
-    for name in [
-        "FREE CRYPTO http://x.example",
-        "a\u{1b}[2Jb",
-        "admin\u{202E}gpj.exe",
-        "xXbomberXx",
-    ] {
-        let r = join(
-            "Sync",
-            name,
-            "",
-            "",
-            "198.51.100.9",
-            "2026-01-01T10:00:00Z",
-            "u1",
-        );
-        assert!(
-            rules_fired(&r, &c).contains(&"suspicious-display-name".to_owned()),
-            "{name:?}"
-        );
-        let reason = evaluate(&r, &c)
-            .into_iter()
-            .find(|f| f.rule == "suspicious-display-name")
-            .unwrap()
-            .reason;
-        assert!(
-            !reason.contains('\u{1b}') && !reason.contains('\u{202E}'),
-            "reason is sanitized: {reason:?}"
-        );
+    for name in ["FREE CRYPTO http://x.example", "a\u{1b}[2Jb", "admin\u{202E}gpj.exe", "xXbomberXx"] {
+        let r = join("Sync", name, "", "", "198.51.100.9", "2026-01-01T10:00:00Z", "u1");
+        assert!(rules_fired(&r, &c).contains(&"suspicious-display-name".to_owned()), "{name:?}");
+        let reason = evaluate(&r, &c).into_iter().find(|f| f.rule == "suspicious-display-name").unwrap().reason;
+        assert!(!reason.contains('\u{1b}') && !reason.contains('\u{202E}'), "reason is sanitized: {reason:?}");
     }
-    let plain = join(
-        "Sync",
-        "Jill Chill",
-        "",
-        "",
-        "198.51.100.9",
-        "2026-01-01T10:00:00Z",
-        "u1",
-    );
+    let plain = join("Sync", "Jill Chill", "", "", "198.51.100.9", "2026-01-01T10:00:00Z", "u1");
     assert!(!rules_fired(&plain, &c).contains(&"suspicious-display-name".to_owned()));
     for (name, email, ip) in [
         ("Known  troll", "", "198.51.100.1"),
@@ -223,10 +98,7 @@ fn suspicious_names_and_watchlist() {
         ("X", "", "192.0.2.77"),
     ] {
         let r = join("Sync", name, email, "", ip, "2026-01-01T10:00:00Z", "u1");
-        assert!(
-            rules_fired(&r, &c).contains(&"watchlist-hit".to_owned()),
-            "{name} {email} {ip}"
-        );
+        assert!(rules_fired(&r, &c).contains(&"watchlist-hit".to_owned()), "{name} {email} {ip}");
     }
     let signin = fixture("user.signed_in.json");
     assert!(!rules_fired(&signin, &c).contains(&"watchlist-hit".to_owned()));
@@ -237,37 +109,20 @@ fn suspicious_names_and_watchlist() {
 #[test]
 fn meeting_rules() {
     let c = Config::default();
-    assert!(
-        rules_fired(&fixture("meeting.created.json"), &c).is_empty(),
-        "has a passcode"
-    );
-    let mut no_pw: Value = serde_json::from_slice(
-        &std::fs::read(format!(
-            "{}/../testdata/zoom/meeting.created.json",
-            env!("CARGO_MANIFEST_DIR")
-        ))
-        .unwrap(),
-    )
-    .unwrap();
+    assert!(rules_fired(&fixture("meeting.created.json"), &c).is_empty(), "has a passcode");
+    let mut no_pw: Value =
+        serde_json::from_slice(&std::fs::read(format!("{}/../testdata/zoom/meeting.created.json", env!("CARGO_MANIFEST_DIR"))).unwrap())
+            .unwrap();
     no_pw["payload"]["object"]["password"] = json!("");
-    assert_eq!(
-        rules_fired(&rec(no_pw.clone()), &c),
-        ["meeting-no-passcode"]
-    );
+    assert_eq!(rules_fired(&rec(no_pw.clone()), &c), ["meeting-no-passcode"]);
     no_pw["payload"]["object"]["topic"] = json!("Vendor call, passcode: 449911");
     no_pw["payload"]["object"]["password"] = json!("x");
     assert_eq!(rules_fired(&rec(no_pw), &c), ["sensitive-topic-info"]);
 
-    assert_eq!(
-        rules_fired(&fixture("meeting.risk_alert.json"), &c),
-        ["meeting-risk-alert"]
-    );
+    assert_eq!(rules_fired(&fixture("meeting.risk_alert.json"), &c), ["meeting-risk-alert"]);
     let live = evaluate(&fixture("meeting.live_streaming_started.json"), &c);
     assert_eq!(live[0].rule, "live-stream-started");
-    assert!(
-        !live[0].reason.contains("ABCDEFG12345"),
-        "no stream key in reasons"
-    );
+    assert!(!live[0].reason.contains("ABCDEFG12345"), "no stream key in reasons");
 
     // join_before_host true → false is a tightening: nothing.
     assert!(rules_fired(&fixture("meeting.updated__settings_old_object.json"), &c).is_empty());
@@ -278,33 +133,17 @@ fn meeting_rules() {
     );
     let f = evaluate(&weakened, &c);
     assert_eq!(f.len(), 1);
-    assert_eq!(
-        f[0].reason,
-        "ops@acme.example weakened meeting 5: passcode removed, join before host on, waiting room off"
-    );
+    assert_eq!(f[0].reason, "ops@acme.example weakened meeting 5: passcode removed, join before host on, waiting room off");
 }
 
 #[test]
 fn admin_rules() {
     let c = cfg(ORG);
-    let auth_off = evaluate(
-        &fixture("user.settings_updated__meeting_auth_disabled.json"),
-        &Config::default(),
-    );
+    let auth_off = evaluate(&fixture("user.settings_updated__meeting_auth_disabled.json"), &Config::default());
     assert_eq!(auth_off[0].rule, "account-security-weakened");
+    assert!(auth_off[0].reason.contains("meeting_authentication true → false"), "{}", auth_off[0].reason);
     assert!(
-        auth_off[0]
-            .reason
-            .contains("meeting_authentication true → false"),
-        "{}",
-        auth_off[0].reason
-    );
-    assert!(
-        rules_fired(
-            &fixture("account.settings_updated__e2e_encryption.json"),
-            &Config::default()
-        )
-        .is_empty(),
+        rules_fired(&fixture("account.settings_updated__e2e_encryption.json"), &Config::default()).is_empty(),
         "e2e turned ON is not a weakening"
     );
     let e2e_off = rec(
@@ -315,47 +154,22 @@ fn admin_rules() {
 
     let grant = evaluate(&fixture("group.admin_added.json"), &Config::default());
     assert_eq!(grant[0].rule, "privilege-granted");
-    assert_eq!(
-        grant[0].reason,
-        "admin@example.com made jchill@example.com a group admin"
-    );
-    let role = rec(
-        json!({"event": "user.updated", "event_ts": 3, "payload": {"account_id": "A", "operator": "it-admin@acme.example",
-        "object": {"id": "U", "role_name": "Admin"}, "old_object": {"id": "U", "role_name": "Member"}}}),
-    );
+    assert_eq!(grant[0].reason, "admin@example.com made jchill@example.com a group admin");
+    let role = rec(json!({"event": "user.updated", "event_ts": 3, "payload": {"account_id": "A", "operator": "it-admin@acme.example",
+        "object": {"id": "U", "role_name": "Admin"}, "old_object": {"id": "U", "role_name": "Member"}}}));
     assert_eq!(rules_fired(&role, &c), ["privilege-granted"]);
-    assert!(
-        rules_fired(&fixture("user.updated.json"), &Config::default()).is_empty(),
-        "email change is not a grant"
-    );
+    assert!(rules_fired(&fixture("user.updated.json"), &Config::default()).is_empty(), "email change is not a grant");
 
     let created = evaluate(&fixture("user.created.json"), &Config::default());
-    assert_eq!(
-        (created[0].rule.as_str(), created[0].severity),
-        ("user-lifecycle", Severity::Low)
-    );
+    assert_eq!((created[0].rule.as_str(), created[0].severity), ("user-lifecycle", Severity::Low));
     let created_ext = evaluate(&fixture("user.created.json"), &c);
-    let lc = created_ext
-        .iter()
-        .find(|f| f.rule == "user-lifecycle")
-        .unwrap();
+    let lc = created_ext.iter().find(|f| f.rule == "user-lifecycle").unwrap();
     assert_eq!(lc.severity, Severity::Medium, "external account created");
     assert!(lc.reason.contains("(external domain)"));
-    assert!(
-        created_ext.iter().any(|f| f.rule == "unlisted-admin"),
-        "admin@example.com is not a listed admin"
-    );
+    assert!(created_ext.iter().any(|f| f.rule == "unlisted-admin"), "admin@example.com is not a listed admin");
+    assert_eq!(rules_fired(&fixture("recording.trashed.json"), &Config::default()), ["recording-deleted"]);
     assert_eq!(
-        rules_fired(&fixture("recording.trashed.json"), &Config::default()),
-        ["recording-deleted"]
-    );
-    assert_eq!(
-        rules_fired(
-            &rec(
-                json!({"event": "app_deauthorized", "event_ts": 1, "payload": {"account_id": "A"}})
-            ),
-            &c
-        ),
+        rules_fired(&rec(json!({"event": "app_deauthorized", "event_ts": 1, "payload": {"account_id": "A"}})), &c),
         ["app-deauthorized"]
     );
     assert!(rules_fired(&fixture("group.member_added.json"), &Config::default()).is_empty());
@@ -363,22 +177,16 @@ fn admin_rules() {
 
 #[test]
 fn disabled_and_reweighted_rules() {
-    let c = cfg(
-        "[rules.guest-join]\nenabled = false\n[rules.meeting-risk-alert]\nseverity = \"low\"\n",
-    );
+    let c = cfg("[rules.guest-join]\nenabled = false\n[rules.meeting-risk-alert]\nseverity = \"low\"\n");
     assert!(rules_fired(&fixture("meeting.participant_joined__guest_real.json"), &c).is_empty());
-    assert_eq!(
-        evaluate(&fixture("meeting.risk_alert.json"), &c)[0].severity,
-        Severity::Low
-    );
+    assert_eq!(evaluate(&fixture("meeting.risk_alert.json"), &c)[0].severity, Severity::Low);
 }
 
 #[test]
 fn every_fixture_is_judged_without_panicking() {
     let c = cfg(ORG);
     let mut d = Detector::new(c.clone());
-    for e in std::fs::read_dir(format!("{}/../testdata/zoom", env!("CARGO_MANIFEST_DIR"))).unwrap()
-    {
+    for e in std::fs::read_dir(format!("{}/../testdata/zoom", env!("CARGO_MANIFEST_DIR"))).unwrap() {
         let p = e.unwrap().path();
         if p.extension().is_some_and(|x| x == "json") {
             let r = rec_bytes(&std::fs::read(&p).unwrap());
@@ -391,16 +199,7 @@ fn every_fixture_is_judged_without_panicking() {
 // ---- stateful rules --------------------------------------------------------------
 
 fn raised(events: Vec<AlertEvent>) -> Vec<String> {
-    events
-        .into_iter()
-        .filter_map(|e| {
-            if let AlertEvent::Raised(a) = e {
-                Some(a.rule)
-            } else {
-                None
-            }
-        })
-        .collect()
+    events.into_iter().filter_map(|e| if let AlertEvent::Raised(a) = e { Some(a.rule) } else { None }).collect()
 }
 
 fn feed(d: &mut Detector, records: &[RecordV1]) -> Vec<String> {
@@ -412,30 +211,13 @@ fn join_burst_counts_outsiders_by_payload_time_and_groups() {
     let mut d = Detector::new(cfg(ORG));
     let mut recs: Vec<RecordV1> = (0..10)
         .map(|i| {
-            join_ts(
-                "All hands",
-                &format!("guest{i}"),
-                "",
-                "",
-                "203.0.113.5",
-                &format!("2026-01-01T10:00:{:02}Z", i * 3),
-                "AH",
-                100 + i,
-            )
+            join_ts("All hands", &format!("guest{i}"), "", "", "203.0.113.5", &format!("2026-01-01T10:00:{:02}Z", i * 3), "AH", 100 + i)
         })
         .collect();
     recs.reverse(); // delivered out of order
     let fired = feed(&mut d, &recs);
-    assert_eq!(
-        fired.iter().filter(|r| *r == "join-burst").count(),
-        1,
-        "{fired:?}"
-    );
-    assert_eq!(
-        fired.iter().filter(|r| *r == "guest-join").count(),
-        1,
-        "guest joins group per meeting"
-    );
+    assert_eq!(fired.iter().filter(|r| *r == "join-burst").count(), 1, "{fired:?}");
+    assert_eq!(fired.iter().filter(|r| *r == "guest-join").count(), 1, "guest joins group per meeting");
 
     // Internal people joining fast is an all-hands, not a raid.
     let mut d = Detector::new(cfg(ORG));
@@ -457,18 +239,7 @@ fn join_burst_counts_outsiders_by_payload_time_and_groups() {
     // Slow trickle of guests: no burst.
     let mut d = Detector::new(cfg(ORG));
     let slow: Vec<RecordV1> = (0..10)
-        .map(|i| {
-            join_ts(
-                "Office hours",
-                &format!("g{i}"),
-                "",
-                "",
-                "203.0.113.5",
-                &format!("2026-01-01T1{}:00:00Z", i),
-                "OH",
-                i,
-            )
-        })
+        .map(|i| join_ts("Office hours", &format!("g{i}"), "", "", "203.0.113.5", &format!("2026-01-01T1{}:00:00Z", i), "OH", i))
         .collect();
     assert!(!feed(&mut d, &slow).contains(&"join-burst".to_owned()));
 }
@@ -484,85 +255,25 @@ fn duplicates_never_alert_twice() {
 #[test]
 fn impersonation_of_the_host() {
     let mut d = Detector::new(cfg(ORG));
-    let host = join_ts(
-        "Sync",
-        "Morgan Reyes",
-        "morgan@acme.example",
-        "HOST",
-        "198.51.100.1",
-        "2026-01-01T10:00:00Z",
-        "S1",
-        1,
-    );
-    let fake = join_ts(
-        "Sync",
-        "morgan  REYES",
-        "",
-        "",
-        "203.0.113.9",
-        "2026-01-01T10:01:00Z",
-        "S1",
-        2,
-    );
-    let same = join_ts(
-        "Sync",
-        "Morgan Reyes",
-        "morgan@acme.example",
-        "HOST",
-        "198.51.100.1",
-        "2026-01-01T10:02:00Z",
-        "S1",
-        3,
-    );
+    let host = join_ts("Sync", "Morgan Reyes", "morgan@acme.example", "HOST", "198.51.100.1", "2026-01-01T10:00:00Z", "S1", 1);
+    let fake = join_ts("Sync", "morgan  REYES", "", "", "203.0.113.9", "2026-01-01T10:01:00Z", "S1", 2);
+    let same = join_ts("Sync", "Morgan Reyes", "morgan@acme.example", "HOST", "198.51.100.1", "2026-01-01T10:02:00Z", "S1", 3);
     assert!(feed(&mut d, &[host]).is_empty());
-    assert!(
-        feed(&mut d, &[same]).is_empty(),
-        "the real host rejoining is fine"
-    );
+    assert!(feed(&mut d, &[same]).is_empty(), "the real host rejoining is fine");
     let fired = feed(&mut d, &[fake]);
-    assert!(
-        fired.contains(&"display-name-impersonation".to_owned()),
-        "{fired:?}"
-    );
+    assert!(fired.contains(&"display-name-impersonation".to_owned()), "{fired:?}");
     // Known people from the config, without a learned identity.
     let mut d = Detector::new(cfg(ORG));
-    let ceo_guest = join_ts(
-        "Sync",
-        "Chief Exec",
-        "",
-        "",
-        "203.0.113.9",
-        "2026-01-01T10:01:00Z",
-        "S1",
-        2,
-    );
+    let ceo_guest = join_ts("Sync", "Chief Exec", "", "", "203.0.113.9", "2026-01-01T10:01:00Z", "S1", 2);
     assert!(feed(&mut d, &[ceo_guest]).contains(&"display-name-impersonation".to_owned()));
-    let ceo_real = join_ts(
-        "Sync",
-        "Chief Exec",
-        "ceo@acme.example",
-        "CEO",
-        "198.51.100.3",
-        "2026-01-01T10:01:00Z",
-        "S2",
-        3,
-    );
+    let ceo_real = join_ts("Sync", "Chief Exec", "ceo@acme.example", "CEO", "198.51.100.3", "2026-01-01T10:01:00Z", "S2", 3);
     assert!(!feed(&mut d, &[ceo_real]).contains(&"display-name-impersonation".to_owned()));
 }
 
 #[test]
 fn rejoin_after_removal_and_plain_rejoin() {
     let mut d = Detector::new(cfg(ORG));
-    let j1 = join_ts(
-        "Sync",
-        "xXbomberXx",
-        "",
-        "",
-        "203.0.113.9",
-        "2026-01-01T10:00:00Z",
-        "S1",
-        1,
-    );
+    let j1 = join_ts("Sync", "xXbomberXx", "", "", "203.0.113.9", "2026-01-01T10:00:00Z", "S1", 1);
     let l = left(
         "Sync",
         "xXbomberXx",
@@ -573,50 +284,14 @@ fn rejoin_after_removal_and_plain_rejoin() {
         "xXbomberXx left the meeting.<br>Reason: Host removed the participant from the meeting.",
         2,
     );
-    let j2 = join_ts(
-        "Sync",
-        "totally new",
-        "",
-        "",
-        "203.0.113.9",
-        "2026-01-01T10:02:00Z",
-        "S1",
-        3,
-    );
+    let j2 = join_ts("Sync", "totally new", "", "", "203.0.113.9", "2026-01-01T10:02:00Z", "S1", 3);
     feed(&mut d, &[j1, l]);
     assert!(feed(&mut d, &[j2]).contains(&"rejoin-after-removal".to_owned()));
 
     let mut d = Detector::new(cfg(ORG));
-    let j1 = join_ts(
-        "Sync",
-        "Ann",
-        "ann@acme.example",
-        "Z1",
-        "198.51.100.1",
-        "2026-01-01T10:00:00Z",
-        "S1",
-        1,
-    );
-    let l = left(
-        "Sync",
-        "Ann",
-        "Z1",
-        "198.51.100.1",
-        "2026-01-01T10:01:00Z",
-        "S1",
-        "Ann left the meeting.<br>Reason: left the meeting",
-        2,
-    );
-    let j2 = join_ts(
-        "Sync",
-        "Ann",
-        "ann@acme.example",
-        "Z1",
-        "198.51.100.1",
-        "2026-01-01T10:02:00Z",
-        "S1",
-        3,
-    );
+    let j1 = join_ts("Sync", "Ann", "ann@acme.example", "Z1", "198.51.100.1", "2026-01-01T10:00:00Z", "S1", 1);
+    let l = left("Sync", "Ann", "Z1", "198.51.100.1", "2026-01-01T10:01:00Z", "S1", "Ann left the meeting.<br>Reason: left the meeting", 2);
+    let j2 = join_ts("Sync", "Ann", "ann@acme.example", "Z1", "198.51.100.1", "2026-01-01T10:02:00Z", "S1", 3);
     assert!(feed(&mut d, &[j1, l, j2]).is_empty());
 }
 
@@ -626,63 +301,18 @@ fn host_absent_and_concurrent_sessions() {
     let started = rec(
         json!({"event": "meeting.started", "event_ts": 1, "payload": {"account_id": "A", "object": {"id": "111", "uuid": "S1", "topic": "Sync", "host_id": "HOST", "type": 2, "start_time": "2026-01-01T10:00:00Z"}}}),
     );
-    let guest = join_ts(
-        "Sync",
-        "Visitor",
-        "",
-        "",
-        "203.0.113.9",
-        "2026-01-01T10:00:10Z",
-        "S1",
-        2,
-    );
+    let guest = join_ts("Sync", "Visitor", "", "", "203.0.113.9", "2026-01-01T10:00:10Z", "S1", 2);
     let fired = feed(&mut d, &[started, guest]);
     assert!(fired.contains(&"host-absent-join".to_owned()), "{fired:?}");
 
     let mut d = Detector::new(cfg(ORG));
-    let a = join_ts(
-        "Sync",
-        "Ann",
-        "ann@acme.example",
-        "Z1",
-        "198.51.100.1",
-        "2026-01-01T10:00:00Z",
-        "S1",
-        1,
-    );
-    let b = join_ts(
-        "Other",
-        "Ann",
-        "ann@acme.example",
-        "Z1",
-        "203.0.113.50",
-        "2026-01-01T10:05:00Z",
-        "S2",
-        2,
-    );
+    let a = join_ts("Sync", "Ann", "ann@acme.example", "Z1", "198.51.100.1", "2026-01-01T10:00:00Z", "S1", 1);
+    let b = join_ts("Other", "Ann", "ann@acme.example", "Z1", "203.0.113.50", "2026-01-01T10:05:00Z", "S2", 2);
     assert_eq!(feed(&mut d, &[a, b]), ["concurrent-sessions"]);
     // Same IP (two devices at the desk): fine.
     let mut d = Detector::new(cfg(ORG));
-    let a = join_ts(
-        "Sync",
-        "Ann",
-        "ann@acme.example",
-        "Z1",
-        "198.51.100.1",
-        "2026-01-01T10:00:00Z",
-        "S1",
-        1,
-    );
-    let b = join_ts(
-        "Other",
-        "Ann",
-        "ann@acme.example",
-        "Z1",
-        "198.51.100.1",
-        "2026-01-01T10:05:00Z",
-        "S2",
-        2,
-    );
+    let a = join_ts("Sync", "Ann", "ann@acme.example", "Z1", "198.51.100.1", "2026-01-01T10:00:00Z", "S1", 1);
+    let b = join_ts("Other", "Ann", "ann@acme.example", "Z1", "198.51.100.1", "2026-01-01T10:05:00Z", "S2", 2);
     assert!(feed(&mut d, &[a, b]).is_empty());
 }
 
@@ -702,21 +332,14 @@ fn mass_deletion_rejected_burst_and_silence() {
                     status: 401,
                     suppressed: if i == 2 { 30 } else { 0 },
                 },
-                &Received {
-                    received_at_ms: 1_700_000_000_000 + i * 1000,
-                    request: None,
-                },
+                &Received { received_at_ms: 1_700_000_000_000 + i * 1000, request: None },
                 i as u64,
             );
             r.received_at = r.occurred_at.clone();
             r
         })
         .collect();
-    assert_eq!(
-        feed(&mut d, &rejected),
-        ["rejected-burst"],
-        "suppressed rejections count too"
-    );
+    assert_eq!(feed(&mut d, &rejected), ["rejected-burst"], "suppressed rejections count too");
 
     let mut d = Detector::new(Config::default());
     let v = fixture("endpoint.url_validation.json");
@@ -725,11 +348,7 @@ fn mass_deletion_rejected_burst_and_silence() {
     assert!(d.tick(t + 3_600_000).is_empty());
     assert_eq!(raised(d.tick(t + 25 * 3_600_000)), ["endpoint-silent"]);
     assert!(d.tick(t + 26 * 3_600_000).is_empty(), "said once");
-    assert_eq!(
-        raised(d.tick(t + 81 * 3_600_000)),
-        ["validation-overdue"],
-        "Zoom revalidates every 72 h"
-    );
+    assert_eq!(raised(d.tick(t + 81 * 3_600_000)), ["validation-overdue"], "Zoom revalidates every 72 h");
 }
 
 // ---- the scripted day -------------------------------------------------------------
@@ -759,11 +378,7 @@ fn the_scripted_day_raises_each_planted_incident_once() {
             }
         }
     }
-    let mut above_low: Vec<&str> = alerts
-        .iter()
-        .filter(|a| a.severity > Severity::Low)
-        .map(|a| a.rule.as_str())
-        .collect();
+    let mut above_low: Vec<&str> = alerts.iter().filter(|a| a.severity > Severity::Low).map(|a| a.rule.as_str()).collect();
     above_low.sort_unstable();
     let mut expected = scenario::planted_incidents();
     // The raid is reported both as a burst and as hostile display names (one grouped alert).
@@ -772,43 +387,22 @@ fn the_scripted_day_raises_each_planted_incident_once() {
     assert_eq!(above_low, expected, "{alerts:#?}");
 
     let burst = alerts.iter().find(|a| a.rule == "join-burst").unwrap();
-    assert_eq!(
-        burst.meeting.as_ref().unwrap().topic.as_deref(),
-        Some("Company all-hands")
-    );
+    assert_eq!(burst.meeting.as_ref().unwrap().topic.as_deref(), Some("Company all-hands"));
     assert!(burst.record_ids.len() >= 8);
-    let outsider = alerts
-        .iter()
-        .find(|a| a.rule == "sensitive-meeting-outsider")
-        .unwrap();
+    let outsider = alerts.iter().find(|a| a.rule == "sensitive-meeting-outsider").unwrap();
     assert_eq!(
         outsider.reason,
         "external participant jdoe@freemail.example joined \"Q3 Board Review (confidential)\" (sensitive topic) from 203.0.113.77"
     );
-    let imp = alerts
-        .iter()
-        .find(|a| a.rule == "display-name-impersonation")
-        .unwrap();
+    let imp = alerts.iter().find(|a| a.rule == "display-name-impersonation").unwrap();
     assert!(imp.reason.contains("the host's name"), "{}", imp.reason);
 
     // The roster survived the late leave: Priya was in the stand-up until it ended.
-    let standup = d
-        .meetings()
-        .meetings
-        .get("eNgStAnDuP9x8y7z6w5v4A==")
-        .unwrap();
-    let priya = standup
-        .attendees
-        .values()
-        .find(|a| a.participant.name.as_deref() == Some("Priya Natarajan"))
-        .unwrap();
+    let standup = d.meetings().meetings.get("eNgStAnDuP9x8y7z6w5v4A==").unwrap();
+    let priya = standup.attendees.values().find(|a| a.participant.name.as_deref() == Some("Priya Natarajan")).unwrap();
     assert_eq!(priya.presence, Presence::Left);
     assert_eq!(priya.joins, 2);
-    let all_hands = d
-        .meetings()
-        .meetings
-        .get("aLlH4nds/Q3+2026xYz0w==")
-        .unwrap();
+    let all_hands = d.meetings().meetings.get("aLlH4nds/Q3+2026xYz0w==").unwrap();
     assert!(all_hands.present() >= 15, "{}", all_hands.present());
     assert!(all_hands.host_present());
 }
@@ -826,30 +420,19 @@ fn the_benign_part_raises_nothing_above_low_even_twice() {
             }
         }
     }
-    assert!(
-        alerts.iter().all(|a| a.severity <= Severity::Low),
-        "{alerts:#?}"
-    );
+    assert!(alerts.iter().all(|a| a.severity <= Severity::Low), "{alerts:#?}");
 }
 
 #[test]
 fn readme_rule_table_matches_the_catalog() {
-    let readme =
-        std::fs::read_to_string(format!("{}/../README.md", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let readme = std::fs::read_to_string(format!("{}/../README.md", env!("CARGO_MANIFEST_DIR"))).unwrap();
     let table = zoomwatch_shared::rules::catalog::markdown_table();
-    assert!(
-        readme.contains(&table),
-        "README's Detections table is out of date; paste:\n{table}"
-    );
+    assert!(readme.contains(&table), "README's Detections table is out of date; paste:\n{table}");
 }
 
 #[test]
 fn example_config_is_valid() {
-    let text = std::fs::read_to_string(format!(
-        "{}/../zoomwatch.example.toml",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap();
+    let text = std::fs::read_to_string(format!("{}/../zoomwatch.example.toml", env!("CARGO_MANIFEST_DIR"))).unwrap();
     let c = Config::parse(&text, "zoomwatch.example.toml").unwrap();
     assert_eq!(c.internal_domains, ["acme.example"]);
 }

@@ -33,11 +33,7 @@ impl Receiver {
         let task = tokio::spawn(server::serve(listener, router(cfg, sink), async {
             let _ = rx.await;
         }));
-        Ok(Self {
-            addr,
-            stop: Some(tx),
-            task,
-        })
+        Ok(Self { addr, stop: Some(tx), task })
     }
 
     /// The webhook URL.

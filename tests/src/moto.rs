@@ -24,32 +24,20 @@ impl Moto {
             .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
-        let moto = Self {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-        };
+        let moto = Self { child, url: format!("http://127.0.0.1:{port}") };
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
                 return moto;
             }
-            assert!(
-                Instant::now() < deadline,
-                "moto_server did not start on port {port}"
-            );
+            assert!(Instant::now() < deadline, "moto_server did not start on port {port}");
             std::thread::sleep(Duration::from_millis(100));
         }
     }
 
     /// An SDK configuration pointing at this server (region us-east-1, dummy keys).
     pub async fn sdk_config(&self) -> aws_config::SdkConfig {
-        let creds = aws_sdk_cloudwatchlogs::config::Credentials::new(
-            "test",
-            "test",
-            None,
-            None,
-            "zoomwatch-tests",
-        );
+        let creds = aws_sdk_cloudwatchlogs::config::Credentials::new("test", "test", None, None, "zoomwatch-tests");
         aws_config::defaults(aws_config::BehaviorVersion::latest())
             .region(aws_config::Region::new("us-east-1"))
             .endpoint_url(&self.url)

@@ -20,15 +20,12 @@ pub fn find(name: &str) -> PathBuf {
     if let Some(path) = std::env::var_os("PATH") {
         candidates.extend(std::env::split_paths(&path).map(|p| p.join(name)));
     }
-    candidates
-        .into_iter()
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| {
-            panic!(
-                "{name} not found. Run the suite with ./scripts/test, which installs it into .venv \
+    candidates.into_iter().find(|p| p.is_file()).unwrap_or_else(|| {
+        panic!(
+            "{name} not found. Run the suite with ./scripts/test, which installs it into .venv \
              (or: python3 -m venv .venv && .venv/bin/pip install -r scripts/requirements-test.txt)"
-            )
-        })
+        )
+    })
 }
 
 /// A free TCP port on 127.0.0.1 (bound and released; good enough for a test run).

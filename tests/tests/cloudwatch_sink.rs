@@ -23,13 +23,7 @@ async fn read_all(client: &aws_sdk_cloudwatchlogs::Client, group: &str) -> Vec<R
     let mut out = Vec::new();
     let mut token = None;
     loop {
-        let page = client
-            .filter_log_events()
-            .log_group_name(group)
-            .set_next_token(token)
-            .send()
-            .await
-            .unwrap();
+        let page = client.filter_log_events().log_group_name(group).set_next_token(token).send().await.unwrap();
         for e in page.events() {
             out.push(serde_json::from_str(e.message().unwrap()).unwrap());
         }
@@ -40,24 +34,14 @@ async fn read_all(client: &aws_sdk_cloudwatchlogs::Client, group: &str) -> Vec<R
     }
 }
 
-async fn serve_with(
-    sink: CloudWatchSink,
-) -> (
-    String,
-    tokio::sync::oneshot::Sender<()>,
-    tokio::task::JoinHandle<std::io::Result<()>>,
-) {
+async fn serve_with(sink: CloudWatchSink) -> (String, tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<std::io::Result<()>>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/zoom/webhook", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let cfg = ReceiverConfig::new(SecretSet::parse(SECRET).unwrap());
-    let task = tokio::spawn(server::serve(
-        listener,
-        router(cfg, AnySink::CloudWatch(sink)),
-        async {
-            let _ = rx.await;
-        },
-    ));
+    let task = tokio::spawn(server::serve(listener, router(cfg, AnySink::CloudWatch(sink)), async {
+        let _ = rx.await;
+    }));
     (url, tx, task)
 }
 
@@ -66,19 +50,9 @@ async fn signed_webhooks_land_in_the_log_group() {
     let moto = Moto::start();
     let sdk = moto.sdk_config().await;
     let client = cloudwatch_client(&sdk, Duration::from_secs(2));
-    client
-        .create_log_group()
-        .log_group_name(GROUP)
-        .send()
-        .await
-        .unwrap();
+    client.create_log_group().log_group_name(GROUP).send().await.unwrap();
 
-    let (url, stop, task) = serve_with(CloudWatchSink::new(
-        client.clone(),
-        GROUP,
-        Duration::from_secs(2),
-    ))
-    .await;
+    let (url, stop, task) = serve_with(CloudWatchSink::new(client.clone(), GROUP, Duration::from_secs(2))).await;
     let sender = Sender::new(url, Secret::new(SECRET)).unwrap();
     let names = [
         "meeting.started.json",
@@ -89,13 +63,9 @@ async fn signed_webhooks_land_in_the_log_group() {
     ];
     let mut ids = Vec::new();
     for n in names {
-        let d = sender
-            .send(std::fs::read(fixtures().join(n)).unwrap(), None)
-            .await
-            .unwrap();
+        let d = sender.send(std::fs::read(fixtures().join(n)).unwrap(), None).await.unwrap();
         assert_eq!(d.status, 200, "{n}: {}", d.body);
-        if let Some(id) = serde_json::from_str::<serde_json::Value>(&d.body).unwrap()["id"].as_str()
-        {
+        if let Some(id) = serde_json::from_str::<serde_json::Value>(&d.body).unwrap()["id"].as_str() {
             ids.push(id.to_owned());
         }
     }
@@ -103,48 +73,22 @@ async fn signed_webhooks_land_in_the_log_group() {
     task.await.unwrap().unwrap();
 
     let records = read_all(&client, GROUP).await;
-    assert_eq!(
-        records.len(),
-        names.len(),
-        "one event per webhook (the URL validation too)"
-    );
+    assert_eq!(records.len(), names.len(), "one event per webhook (the URL validation too)");
     for id in &ids {
-        assert!(
-            records.iter().any(|r| &r.id == id),
-            "{id} not in the log group"
-        );
+        assert!(records.iter().any(|r| &r.id == id), "{id} not in the log group");
     }
-    let streams = client
-        .describe_log_streams()
-        .log_group_name(GROUP)
-        .send()
-        .await
-        .unwrap();
-    let name = streams.log_streams()[0]
-        .log_stream_name()
-        .unwrap()
-        .to_owned();
+    let streams = client.describe_log_streams().log_group_name(GROUP).send().await.unwrap();
+    let name = streams.log_streams()[0].log_stream_name().unwrap().to_owned();
     assert!(name.contains("/zoomwatch-ingest/"), "{name}");
-    let recording = records
-        .iter()
-        .find(|r| r.event == "recording.completed")
-        .unwrap();
-    assert_eq!(
-        recording.raw["object"]["recording_play_passcode"],
-        "[REDACTED]"
-    );
+    let recording = records.iter().find(|r| r.event == "recording.completed").unwrap();
+    assert_eq!(recording.raw["object"]["recording_play_passcode"], "[REDACTED]");
 }
 
 #[tokio::test]
 async fn batches_over_the_service_limits_all_land() {
     let moto = Moto::start();
     let client = cloudwatch_client(&moto.sdk_config().await, Duration::from_secs(30));
-    client
-        .create_log_group()
-        .log_group_name(GROUP)
-        .send()
-        .await
-        .unwrap();
+    client.create_log_group().log_group_name(GROUP).send().await.unwrap();
     let sink = CloudWatchSink::new(client.clone(), GROUP, Duration::from_secs(60));
     let now = zoomwatch_ingest::send::unix_now() * 1000;
     // 12,000 records of ~1.1 KB: more than one call by count and by bytes.
@@ -170,13 +114,7 @@ async fn a_missing_log_group_or_unreachable_endpoint_answers_503() {
     assert!(err.is_ok(), "nothing to write is not an error");
     let (url, stop, task) = serve_with(sink).await;
     let sender = Sender::new(url, Secret::new(SECRET)).unwrap();
-    let d = sender
-        .send(
-            std::fs::read(fixtures().join("meeting.ended.json")).unwrap(),
-            None,
-        )
-        .await
-        .unwrap();
+    let d = sender.send(std::fs::read(fixtures().join("meeting.ended.json")).unwrap(), None).await.unwrap();
     assert_eq!(d.status, 503, "{}", d.body);
     let _ = stop.send(());
     task.await.unwrap().unwrap();
@@ -189,20 +127,10 @@ async fn a_missing_log_group_or_unreachable_endpoint_answers_503() {
         .credentials_provider(creds)
         .load()
         .await;
-    let sink = CloudWatchSink::new(
-        cloudwatch_client(&sdk, Duration::from_secs(2)),
-        GROUP,
-        Duration::from_secs(2),
-    );
+    let sink = CloudWatchSink::new(cloudwatch_client(&sdk, Duration::from_secs(2)), GROUP, Duration::from_secs(2));
     let (url, stop, task) = serve_with(sink).await;
     let sender = Sender::new(url, Secret::new(SECRET)).unwrap();
-    let d = sender
-        .send(
-            std::fs::read(fixtures().join("meeting.ended.json")).unwrap(),
-            None,
-        )
-        .await
-        .unwrap();
+    let d = sender.send(std::fs::read(fixtures().join("meeting.ended.json")).unwrap(), None).await.unwrap();
     assert_eq!(d.status, 503);
     assert!(d.body.contains("retry"), "{}", d.body);
     let _ = stop.send(());

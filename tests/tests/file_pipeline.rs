@@ -40,20 +40,15 @@ async fn webhooks_reach_the_console_state_while_it_follows() {
     let mut raised = Vec::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     while seen < n {
-        let ev = tokio::time::timeout_at(deadline, events.recv())
-            .await
-            .expect("records did not arrive")
-            .unwrap();
+        let ev = tokio::time::timeout_at(deadline, events.recv()).await.expect("records did not arrive").unwrap();
         if let SourceEvent::Records(batch) = ev {
             for r in batch {
                 seen += 1;
-                raised.extend(detector.observe(&r).into_iter().filter_map(|e| {
-                    if let AlertEvent::Raised(a) = e {
-                        Some(a.rule)
-                    } else {
-                        None
-                    }
-                }));
+                raised.extend(detector.observe(&r).into_iter().filter_map(
+                    |e| {
+                        if let AlertEvent::Raised(a) = e { Some(a.rule) } else { None }
+                    },
+                ));
             }
         }
     }
@@ -62,24 +57,13 @@ async fn webhooks_reach_the_console_state_while_it_follows() {
 
     assert_eq!(seen, n, "every delivery became exactly one record");
     for rule in scenario::planted_incidents() {
-        assert!(
-            raised.iter().any(|r| r == rule),
-            "{rule} not raised: {raised:?}"
-        );
+        assert!(raised.iter().any(|r| r == rule), "{rule} not raised: {raised:?}");
     }
-    let all_hands = detector
-        .meetings()
-        .meetings
-        .get("aLlH4nds/Q3+2026xYz0w==")
-        .unwrap();
+    let all_hands = detector.meetings().meetings.get("aLlH4nds/Q3+2026xYz0w==").unwrap();
     assert!(all_hands.host_present());
     // The removed raider came back from the same device under a new name: one roster
     // line (same participant_uuid), present again, two joins.
-    let bomber = all_hands
-        .attendees
-        .values()
-        .find(|a| a.participant.name.as_deref() == Some("bomber_is_back"))
-        .unwrap();
+    let bomber = all_hands.attendees.values().find(|a| a.participant.name.as_deref() == Some("bomber_is_back")).unwrap();
     assert_eq!((bomber.presence, bomber.joins), (Presence::In, 2));
     assert!(bomber.left_ms.is_some(), "the removal is remembered");
 }
@@ -106,13 +90,6 @@ async fn a_rejected_request_is_visible_to_the_console() {
     }
     assert_eq!(records.len(), 1);
     assert_eq!(records[0].event, "zoomwatch.rejected");
-    assert_eq!(
-        records[0].rejection.as_ref().unwrap().reason,
-        "bad_signature"
-    );
-    assert!(
-        records[0]
-            .received_at
-            .starts_with(&zoomwatch_shared::timefmt::format_ms(unix_now() * 1000)[..10])
-    );
+    assert_eq!(records[0].rejection.as_ref().unwrap().reason, "bad_signature");
+    assert!(records[0].received_at.starts_with(&zoomwatch_shared::timefmt::format_ms(unix_now() * 1000)[..10]));
 }

@@ -27,13 +27,9 @@ struct Emulator {
 impl Drop for Emulator {
     fn drop(&mut self) {
         let pgid = self.child.id().to_string();
-        let _ = Command::new("kill")
-            .args(["-TERM", "--", &format!("-{pgid}")])
-            .status();
+        let _ = Command::new("kill").args(["-TERM", "--", &format!("-{pgid}")]).status();
         std::thread::sleep(Duration::from_millis(300));
-        let _ = Command::new("kill")
-            .args(["-KILL", "--", &format!("-{pgid}")])
-            .status();
+        let _ = Command::new("kill").args(["-KILL", "--", &format!("-{pgid}")]).status();
         let _ = self.child.wait();
     }
 }
@@ -41,50 +37,27 @@ impl Drop for Emulator {
 fn start_emulator(moto: &Moto, port: u16, dir: &std::path::Path) -> Emulator {
     let cargo_lambda = tools::find("cargo-lambda");
     let venv_bin = cargo_lambda.parent().unwrap().to_path_buf();
-    let path = format!(
-        "{}:{}",
-        venv_bin.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
+    let path = format!("{}:{}", venv_bin.display(), std::env::var("PATH").unwrap_or_default());
     let log = dir.join("watch.log");
     let out = std::fs::File::create(&log).unwrap();
     let mut cmd = Command::new(&cargo_lambda);
-    cmd.args([
-        "lambda",
-        "watch",
-        "--ignore-changes",
-        "-A",
-        "127.0.0.1",
-        "-P",
-        &port.to_string(),
-    ])
-    .current_dir(tools::repo_root().join("ingest"))
-    .env("PATH", path)
-    .stdin(Stdio::null())
-    .stdout(out.try_clone().unwrap())
-    .stderr(out)
-    .process_group(0);
+    cmd.args(["lambda", "watch", "--ignore-changes", "-A", "127.0.0.1", "-P", &port.to_string()])
+        .current_dir(tools::repo_root().join("ingest"))
+        .env("PATH", path)
+        .stdin(Stdio::null())
+        .stdout(out.try_clone().unwrap())
+        .stderr(out)
+        .process_group(0);
     for (k, v) in moto.env() {
         cmd.args(["--env-var", &format!("{k}={v}")]);
     }
     cmd.args(["--env-var", &format!("ZOOM_WEBHOOK_SECRET_TOKEN={SECRET}")]);
-    cmd.args([
-        "--env-var",
-        "ZOOMWATCH_SINK=cloudwatch",
-        "--env-var",
-        &format!("ZOOMWATCH_LOG_GROUP={GROUP}"),
-    ]);
-    let child = cmd
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {}: {e}", cargo_lambda.display()));
+    cmd.args(["--env-var", "ZOOMWATCH_SINK=cloudwatch", "--env-var", &format!("ZOOMWATCH_LOG_GROUP={GROUP}")]);
+    let child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start {}: {e}", cargo_lambda.display()));
     let emu = Emulator { child, log };
     let deadline = Instant::now() + Duration::from_secs(60);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "cargo lambda watch did not listen: {}",
-            std::fs::read_to_string(&emu.log).unwrap_or_default()
-        );
+        assert!(Instant::now() < deadline, "cargo lambda watch did not listen: {}", std::fs::read_to_string(&emu.log).unwrap_or_default());
         std::thread::sleep(Duration::from_millis(200));
     }
     emu
@@ -94,12 +67,7 @@ fn start_emulator(moto: &Moto, port: u16, dir: &std::path::Path) -> Emulator {
 async fn webhooks_through_the_lambda_runtime_land_in_cloudwatch() {
     let moto = Moto::start();
     let client = cloudwatch_client(&moto.sdk_config().await, Duration::from_secs(5));
-    client
-        .create_log_group()
-        .log_group_name(GROUP)
-        .send()
-        .await
-        .unwrap();
+    client.create_log_group().log_group_name(GROUP).send().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let port = tools::free_port();
     let emu = start_emulator(&moto, port, dir.path());
@@ -108,82 +76,31 @@ async fn webhooks_through_the_lambda_runtime_land_in_cloudwatch() {
     let sender = Sender::with_timeout(&url, Secret::new(SECRET), Duration::from_secs(600)).unwrap();
     let log = || std::fs::read_to_string(&emu.log).unwrap_or_default();
 
-    let d = sender
-        .send(
-            std::fs::read(fixtures().join("endpoint.url_validation.json")).unwrap(),
-            None,
-        )
-        .await
-        .unwrap();
+    let d = sender.send(std::fs::read(fixtures().join("endpoint.url_validation.json")).unwrap(), None).await.unwrap();
     assert_eq!(d.status, 200, "{} / {}", d.body, log());
     let v: serde_json::Value = serde_json::from_str(&d.body).unwrap();
-    assert_eq!(
-        v["encryptedToken"],
-        zoomwatch_shared::signature::url_validation_token(
-            &Secret::new(SECRET),
-            "qgg8vlvZRS6UYooatFL8Aw"
-        )
-    );
+    assert_eq!(v["encryptedToken"], zoomwatch_shared::signature::url_validation_token(&Secret::new(SECRET), "qgg8vlvZRS6UYooatFL8Aw"));
 
-    for name in [
-        "meeting.started.json",
-        "meeting.participant_joined__guest_real.json",
-        "user.settings_updated__meeting_auth_disabled.json",
-    ] {
-        let d = sender
-            .send(std::fs::read(fixtures().join(name)).unwrap(), None)
-            .await
-            .unwrap();
+    for name in ["meeting.started.json", "meeting.participant_joined__guest_real.json", "user.settings_updated__meeting_auth_disabled.json"]
+    {
+        let d = sender.send(std::fs::read(fixtures().join(name)).unwrap(), None).await.unwrap();
         assert_eq!(d.status, 200, "{name}: {} / {}", d.body, log());
     }
     let forged = Sender::with_timeout(&url, Secret::new("wrong"), Duration::from_secs(60)).unwrap();
-    let d = forged
-        .send(
-            std::fs::read(fixtures().join("meeting.ended.json")).unwrap(),
-            None,
-        )
-        .await
-        .unwrap();
+    let d = forged.send(std::fs::read(fixtures().join("meeting.ended.json")).unwrap(), None).await.unwrap();
     assert_eq!(d.status, 401);
 
-    let page = client
-        .filter_log_events()
-        .log_group_name(GROUP)
-        .send()
-        .await
-        .unwrap();
-    let records: Vec<RecordV1> = page
-        .events()
-        .iter()
-        .map(|e| serde_json::from_str(e.message().unwrap()).unwrap())
-        .collect();
+    let page = client.filter_log_events().log_group_name(GROUP).send().await.unwrap();
+    let records: Vec<RecordV1> = page.events().iter().map(|e| serde_json::from_str(e.message().unwrap()).unwrap()).collect();
     let events: Vec<&str> = records.iter().map(|r| r.event.as_str()).collect();
     assert_eq!(
         events,
-        [
-            "endpoint.url_validation",
-            "meeting.started",
-            "meeting.participant_joined",
-            "user.settings_updated",
-            "zoomwatch.rejected"
-        ]
+        ["endpoint.url_validation", "meeting.started", "meeting.participant_joined", "user.settings_updated", "zoomwatch.rejected"]
     );
     let auth = &records[3];
-    assert_eq!(
-        auth.flags[0].rule, "account-security-weakened",
-        "stateless flags are written by the Lambda too"
-    );
+    assert_eq!(auth.flags[0].rule, "account-security-weakened", "stateless flags are written by the Lambda too");
     let req = records[1].request.as_ref().unwrap();
-    assert!(
-        req.request_id.as_deref().is_some_and(|id| !id.is_empty()),
-        "request id from the Lambda request context"
-    );
-    assert_eq!(
-        records[4].rejection.as_ref().unwrap().reason,
-        "bad_signature"
-    );
-    assert!(
-        !log().contains(SECRET),
-        "the secret never reaches the function's logs"
-    );
+    assert!(req.request_id.as_deref().is_some_and(|id| !id.is_empty()), "request id from the Lambda request context");
+    assert_eq!(records[4].rejection.as_ref().unwrap().reason, "bad_signature");
+    assert!(!log().contains(SECRET), "the secret never reaches the function's logs");
 }

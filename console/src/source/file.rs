@@ -39,12 +39,7 @@ pub struct FileSource {
 impl FileSource {
     /// Follows `path` from the beginning.
     pub fn new(path: impl Into<PathBuf>) -> Self {
-        Self {
-            path: path.into(),
-            start: Start::Beginning,
-            follow: true,
-            poll: Duration::from_millis(50),
-        }
+        Self { path: path.into(), start: Start::Beginning, follow: true, poll: Duration::from_millis(50) }
     }
 }
 
@@ -90,12 +85,7 @@ impl Reader {
     }
 
     async fn flush(&mut self, tx: &mpsc::Sender<SourceEvent>) -> bool {
-        if self.skipped > 0
-            && tx
-                .send(SourceEvent::Skipped(std::mem::take(&mut self.skipped)))
-                .await
-                .is_err()
-        {
+        if self.skipped > 0 && tx.send(SourceEvent::Skipped(std::mem::take(&mut self.skipped))).await.is_err() {
             return false;
         }
         while !self.batch.is_empty() {
@@ -112,11 +102,7 @@ impl Reader {
 
 /// Runs the source until the end (not following), or until the receiver goes away.
 pub async fn run(opts: FileSource, tx: mpsc::Sender<SourceEvent>) {
-    let mut reader = Reader {
-        pending: Vec::new(),
-        batch: Vec::new(),
-        skipped: 0,
-    };
+    let mut reader = Reader { pending: Vec::new(), batch: Vec::new(), skipped: 0 };
     let mut buf = vec![0u8; 256 * 1024];
     let mut first_open = true;
     'reopen: loop {
@@ -124,23 +110,11 @@ pub async fn run(opts: FileSource, tx: mpsc::Sender<SourceEvent>) {
             Ok(f) => f,
             Err(e) => {
                 if !opts.follow {
-                    let _ = tx
-                        .send(SourceEvent::Status(Status::Waiting(format!(
-                            "cannot open {}: {e}",
-                            opts.path.display()
-                        ))))
-                        .await;
+                    let _ = tx.send(SourceEvent::Status(Status::Waiting(format!("cannot open {}: {e}", opts.path.display())))).await;
                     let _ = tx.send(SourceEvent::Status(Status::Done)).await;
                     return;
                 }
-                if tx
-                    .send(SourceEvent::Status(Status::Waiting(format!(
-                        "waiting for {} ({e})",
-                        opts.path.display()
-                    ))))
-                    .await
-                    .is_err()
-                {
+                if tx.send(SourceEvent::Status(Status::Waiting(format!("waiting for {} ({e})", opts.path.display())))).await.is_err() {
                     return;
                 }
                 tokio::time::sleep(opts.poll.max(Duration::from_millis(200))).await;
@@ -213,12 +187,7 @@ pub async fn run(opts: FileSource, tx: mpsc::Sender<SourceEvent>) {
                     }
                 }
                 Err(e) => {
-                    let _ = tx
-                        .send(SourceEvent::Status(Status::Reconnecting(format!(
-                            "read error on {}: {e}",
-                            opts.path.display()
-                        ))))
-                        .await;
+                    let _ = tx.send(SourceEvent::Status(Status::Reconnecting(format!("read error on {}: {e}", opts.path.display())))).await;
                     tokio::time::sleep(Duration::from_millis(500)).await;
                     continue 'reopen;
                 }

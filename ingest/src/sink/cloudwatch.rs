@@ -73,14 +73,8 @@ pub fn plan_batches(mut events: Vec<Event>) -> Vec<Vec<Event>> {
     for e in events {
         let size = e.message.len() + EVENT_OVERHEAD;
         // A batch may not span more than 24 h either.
-        let span_too_long = current
-            .first()
-            .is_some_and(|f| e.timestamp - f.timestamp > 24 * 3600 * 1000);
-        if !current.is_empty()
-            && (current.len() == MAX_BATCH_EVENTS
-                || bytes + size > MAX_BATCH_BYTES
-                || span_too_long)
-        {
+        let span_too_long = current.first().is_some_and(|f| e.timestamp - f.timestamp > 24 * 3600 * 1000);
+        if !current.is_empty() && (current.len() == MAX_BATCH_EVENTS || bytes + size > MAX_BATCH_BYTES || span_too_long) {
             batches.push(std::mem::take(&mut current));
             bytes = 0;
         }
@@ -96,12 +90,7 @@ pub fn plan_batches(mut events: Vec<Event>) -> Vec<Vec<Event>> {
 /// Name of the stream for `day_ms` (any time that day) and instance `id`.
 pub fn stream_name(day_ms: i64, instance: &str) -> String {
     let day = format_ms(day_ms);
-    format!(
-        "{}/{}/{}/zoomwatch-ingest/{instance}",
-        &day[0..4],
-        &day[5..7],
-        &day[8..10]
-    )
+    format!("{}/{}/{}/zoomwatch-ingest/{instance}", &day[0..4], &day[5..7], &day[8..10])
 }
 
 /// Writes records to a CloudWatch Logs group.
@@ -118,13 +107,7 @@ impl CloudWatchSink {
     /// A sink for `group`. `budget` bounds one write, retries included.
     pub fn new(client: Client, group: impl Into<String>, budget: Duration) -> Self {
         let instance = format!("{:016x}", rand::random::<u64>());
-        Self {
-            client,
-            group: group.into(),
-            instance,
-            budget,
-            created: Mutex::new(Vec::new()),
-        }
+        Self { client, group: group.into(), instance, budget, created: Mutex::new(Vec::new()) }
     }
 
     /// The log group written to.
@@ -133,33 +116,18 @@ impl CloudWatchSink {
     }
 
     async fn ensure_stream(&self, stream: &str) -> Result<(), SinkError> {
-        let known = self
-            .created
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .any(|s| s == stream);
+        let known = self.created.lock().unwrap_or_else(|e| e.into_inner()).iter().any(|s| s == stream);
         if known {
             return Ok(());
         }
-        match self
-            .client
-            .create_log_stream()
-            .log_group_name(&self.group)
-            .log_stream_name(stream)
-            .send()
-            .await
-        {
+        match self.client.create_log_stream().log_group_name(&self.group).log_stream_name(stream).send().await {
             Ok(_) => {}
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_resource_already_exists_exception()) => {}
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_already_exists_exception()) => {}
             Err(e) => {
                 let detail = match e.code() {
-                    Some("ResourceNotFoundException") => format!(
-                        "log group {} does not exist (deploy template.yaml, or create it)",
-                        self.group
-                    ),
+                    Some("ResourceNotFoundException") => {
+                        format!("log group {} does not exist (deploy template.yaml, or create it)", self.group)
+                    }
                     _ => format!("CreateLogStream {stream}: {}", describe(&e)),
                 };
                 return Err(SinkError::Remote(detail));
@@ -178,12 +146,7 @@ impl CloudWatchSink {
     async fn put(&self, stream: &str, batch: &[Event]) -> Result<(), SinkError> {
         let events: Vec<InputLogEvent> = batch
             .iter()
-            .map(|e| {
-                InputLogEvent::builder()
-                    .timestamp(e.timestamp)
-                    .message(&e.message)
-                    .build()
-            })
+            .map(|e| InputLogEvent::builder().timestamp(e.timestamp).message(&e.message).build())
             .collect::<Result<_, _>>()
             .map_err(|e| SinkError::Remote(format!("building log events: {e}")))?;
         let mut attempt = 0;
@@ -210,15 +173,8 @@ impl CloudWatchSink {
                     return Ok(());
                 }
                 // The stream vanished (deleted, or a new day raced us): recreate once.
-                Err(e)
-                    if attempt == 1
-                        && e.as_service_error()
-                            .is_some_and(|s| s.is_resource_not_found_exception()) =>
-                {
-                    self.created
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .retain(|s| s != stream);
+                Err(e) if attempt == 1 && e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => {
+                    self.created.lock().unwrap_or_else(|e| e.into_inner()).retain(|s| s != stream);
                     self.ensure_stream(stream).await?;
                 }
                 Err(e) => return Err(SinkError::Remote(format!("PutLogEvents: {}", describe(&e)))),
@@ -244,9 +200,8 @@ impl Sink for CloudWatchSink {
                 let stream = stream_name(batch[0].timestamp, &self.instance);
                 self.ensure_stream(&stream).await?;
                 // A batch never crosses midnight into the next day's stream.
-                let (today, tomorrow): (Vec<Event>, Vec<Event>) = batch
-                    .into_iter()
-                    .partition(|e| stream_name(e.timestamp, &self.instance) == stream);
+                let (today, tomorrow): (Vec<Event>, Vec<Event>) =
+                    batch.into_iter().partition(|e| stream_name(e.timestamp, &self.instance) == stream);
                 self.put(&stream, &today).await?;
                 if !tomorrow.is_empty() {
                     let next = stream_name(tomorrow[0].timestamp, &self.instance);
@@ -258,10 +213,7 @@ impl Sink for CloudWatchSink {
         };
         match tokio::time::timeout(self.budget, work).await {
             Ok(r) => r,
-            Err(_) => Err(SinkError::Remote(format!(
-                "no confirmation from CloudWatch within {} ms",
-                self.budget.as_millis()
-            ))),
+            Err(_) => Err(SinkError::Remote(format!("no confirmation from CloudWatch within {} ms", self.budget.as_millis()))),
         }
     }
 
@@ -275,20 +227,14 @@ mod tests {
     use super::*;
 
     fn ev(ts: i64, len: usize) -> Event {
-        Event {
-            timestamp: ts,
-            message: "x".repeat(len),
-        }
+        Event { timestamp: ts, message: "x".repeat(len) }
     }
 
     #[test]
     fn batches_respect_the_event_count() {
         let events: Vec<Event> = (0..25_001).map(|i| ev(i, 10)).collect();
         let b = plan_batches(events);
-        assert_eq!(
-            b.iter().map(Vec::len).collect::<Vec<_>>(),
-            [10_000, 10_000, 5_001]
-        );
+        assert_eq!(b.iter().map(Vec::len).collect::<Vec<_>>(), [10_000, 10_000, 5_001]);
     }
 
     #[test]
@@ -306,23 +252,9 @@ mod tests {
 
     #[test]
     fn batches_are_chronological_and_stable() {
-        let events = vec![
-            ev(30, 1),
-            Event {
-                timestamp: 10,
-                message: "a".into(),
-            },
-            Event {
-                timestamp: 10,
-                message: "b".into(),
-            },
-            ev(20, 1),
-        ];
+        let events = vec![ev(30, 1), Event { timestamp: 10, message: "a".into() }, Event { timestamp: 10, message: "b".into() }, ev(20, 1)];
         let b = plan_batches(events);
-        let order: Vec<(i64, &str)> = b[0]
-            .iter()
-            .map(|e| (e.timestamp, e.message.as_str()))
-            .collect();
+        let order: Vec<(i64, &str)> = b[0].iter().map(|e| (e.timestamp, e.message.as_str())).collect();
         assert_eq!(order, [(10, "a"), (10, "b"), (20, "x"), (30, "x")]);
         let far = plan_batches(vec![ev(0, 1), ev(25 * 3600 * 1000, 1)]);
         assert_eq!(far.len(), 2, "a batch may not span more than 24 h");
@@ -330,18 +262,10 @@ mod tests {
 
     #[test]
     fn oversized_records_are_slimmed_not_lost() {
-        let body = format!(
-            r#"{{"event":"meeting.updated","event_ts":1,"payload":{{"object":{{"id":1,"agenda":"{}"}}}}}}"#,
-            "a".repeat(300_000)
-        );
+        let body =
+            format!(r#"{{"event":"meeting.updated","event_ts":1,"payload":{{"object":{{"id":1,"agenda":"{}"}}}}}}"#, "a".repeat(300_000));
         let env = zoomwatch_shared::Envelope::parse(body.as_bytes()).unwrap();
-        let r = zoomwatch_shared::normalize(
-            env,
-            &zoomwatch_shared::Received {
-                received_at_ms: 1_700_000_000_000,
-                request: None,
-            },
-        );
+        let r = zoomwatch_shared::normalize(env, &zoomwatch_shared::Received { received_at_ms: 1_700_000_000_000, request: None });
         let e = to_event(&r);
         assert!(e.message.len() <= MAX_EVENT_BYTES);
         let back: RecordV1 = serde_json::from_str(&e.message).unwrap();
@@ -352,9 +276,6 @@ mod tests {
 
     #[test]
     fn streams_are_per_day() {
-        assert_eq!(
-            stream_name(1_764_288_000_000, "abc"),
-            "2025/11/28/zoomwatch-ingest/abc"
-        );
+        assert_eq!(stream_name(1_764_288_000_000, "abc"), "2025/11/28/zoomwatch-ingest/abc");
     }
 }

@@ -49,21 +49,11 @@ impl FileSink {
     /// Opens (creating if needed) `path` for appending and starts the writer thread.
     pub fn open(path: impl AsRef<Path>, durability: Durability) -> std::io::Result<Self> {
         let path = path.as_ref().to_path_buf();
-        let mut file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .read(true)
-            .open(&path)?;
+        let mut file = OpenOptions::new().create(true).append(true).read(true).open(&path)?;
         terminate_partial_line(&mut file)?;
         let (tx, rx) = mpsc::unbounded_channel();
-        let worker = std::thread::Builder::new()
-            .name("zoomwatch-file-sink".to_owned())
-            .spawn(move || writer_loop(file, rx, durability))?;
-        Ok(Self {
-            path,
-            tx: Mutex::new(Some(tx)),
-            worker: Mutex::new(Some(worker)),
-        })
+        let worker = std::thread::Builder::new().name("zoomwatch-file-sink".to_owned()).spawn(move || writer_loop(file, rx, durability))?;
+        Ok(Self { path, tx: Mutex::new(Some(tx)), worker: Mutex::new(Some(worker)) })
     }
 
     /// The file written to.
@@ -142,14 +132,9 @@ impl Sink for FileSink {
         let (ack, done) = oneshot::channel();
         {
             let tx = self.tx.lock().unwrap_or_else(|e| e.into_inner());
-            tx.as_ref()
-                .ok_or(SinkError::Closed)?
-                .send(Job { bytes, ack })
-                .map_err(|_| SinkError::Closed)?;
+            tx.as_ref().ok_or(SinkError::Closed)?.send(Job { bytes, ack }).map_err(|_| SinkError::Closed)?;
         }
-        done.await
-            .map_err(|_| SinkError::Closed)?
-            .map_err(SinkError::Io)
+        done.await.map_err(|_| SinkError::Closed)?.map_err(SinkError::Io)
     }
 
     fn describe(&self) -> String {

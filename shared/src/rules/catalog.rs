@@ -69,17 +69,7 @@ const fn rule(
     events: &'static str,
     tuning: &'static str,
 ) -> RuleInfo {
-    RuleInfo {
-        id,
-        severity,
-        scope,
-        grouping,
-        summary,
-        events,
-        tuning,
-        threshold: 0,
-        window_secs: 0,
-    }
+    RuleInfo { id, severity, scope, grouping, summary, events, tuning, threshold: 0, window_secs: 0 }
 }
 
 const fn counting(mut r: RuleInfo, threshold: u32, window_secs: u64) -> RuleInfo {
@@ -357,9 +347,7 @@ pub fn info(id: &str) -> Option<&'static RuleInfo> {
 
 /// The README's rule table (Markdown), generated from the catalog so the two agree.
 pub fn markdown_table() -> String {
-    let mut out = String::from(
-        "| rule | severity | runs | what it means | Zoom events needed | tune with |\n|---|---|---|---|---|---|\n",
-    );
+    let mut out = String::from("| rule | severity | runs | what it means | Zoom events needed | tune with |\n|---|---|---|---|---|---|\n");
     for r in RULES {
         let mut tune = r.tuning.to_owned();
         if r.threshold > 0 {
@@ -369,11 +357,7 @@ pub fn markdown_table() -> String {
             "| `{}` | {} | {} | {} | {} | {} |\n",
             r.id,
             r.severity.as_str(),
-            if r.scope == RuleScope::Stateless {
-                "receiver + console"
-            } else {
-                "console, tail"
-            },
+            if r.scope == RuleScope::Stateless { "receiver + console" } else { "console, tail" },
             r.summary,
             r.events,
             tune
@@ -391,11 +375,7 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         for r in RULES {
             assert!(seen.insert(r.id), "duplicate {}", r.id);
-            assert!(
-                r.id.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'),
-                "{}",
-                r.id
-            );
+            assert!(r.id.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'), "{}", r.id);
         }
     }
 }

@@ -104,10 +104,10 @@ impl Seen {
         if self.set.contains(id) {
             return false;
         }
-        if self.order.len() >= SEEN_CAPACITY {
-            if let Some(old) = self.order.pop_front() {
-                self.set.remove(&old);
-            }
+        if self.order.len() >= SEEN_CAPACITY
+            && let Some(old) = self.order.pop_front()
+        {
+            self.set.remove(&old);
         }
         self.set.insert(id.to_owned());
         self.order.push_back(id.to_owned());
@@ -158,27 +158,12 @@ fn hash_id(parts: &[&str]) -> String {
 
 /// Sorted insert into a time series, then the largest count in a window of `w` ms that
 /// contains `t`.
-fn insert_and_count(
-    series: &mut Vec<(i64, String)>,
-    t: i64,
-    id: &str,
-    w: i64,
-) -> (usize, Vec<String>) {
+fn insert_and_count(series: &mut Vec<(i64, String)>, t: i64, id: &str, w: i64) -> (usize, Vec<String>) {
     let pos = series.partition_point(|(x, _)| *x <= t);
     series.insert(pos, (t, id.to_owned()));
-    let before: Vec<&(i64, String)> = series
-        .iter()
-        .filter(|(x, _)| *x >= t - w && *x <= t)
-        .collect();
-    let after: Vec<&(i64, String)> = series
-        .iter()
-        .filter(|(x, _)| *x >= t && *x <= t + w)
-        .collect();
-    let best = if before.len() >= after.len() {
-        before
-    } else {
-        after
-    };
+    let before: Vec<&(i64, String)> = series.iter().filter(|(x, _)| *x >= t - w && *x <= t).collect();
+    let after: Vec<&(i64, String)> = series.iter().filter(|(x, _)| *x >= t && *x <= t + w).collect();
+    let best = if before.len() >= after.len() { before } else { after };
     (best.len(), best.iter().map(|(_, id)| id.clone()).collect())
 }
 
@@ -196,15 +181,7 @@ impl Detector {
         let mut protected = HashMap::new();
         for (norm, display) in &cfg.known_people {
             if !norm.is_empty() {
-                protected.insert(
-                    norm.clone(),
-                    Person {
-                        display: display.clone(),
-                        zoom_user_id: None,
-                        email: None,
-                        host_of: None,
-                    },
-                );
+                protected.insert(norm.clone(), Person { display: display.clone(), zoom_user_id: None, email: None, host_of: None });
             }
         }
         Self {
@@ -252,36 +229,33 @@ impl Detector {
     /// Feeds one record. Returns the alerts it raised or grew. A record id seen before
     /// changes nothing.
     pub fn observe(&mut self, r: &RecordV1) -> Vec<AlertEvent> {
+        self.observe_full(r).map(|(_, events)| events).unwrap_or_default()
+    }
+
+    /// Like [`Detector::observe`], also returning the record's effective flags; `None`
+    /// when the record id was seen before (a duplicate delivery).
+    pub fn observe_full(&mut self, r: &RecordV1) -> Option<(Vec<Flag>, Vec<AlertEvent>)> {
         if !self.seen.insert(&r.id) {
-            return Vec::new();
+            return None;
         }
         let t = r.occurred_ms();
         let received = crate::timefmt::parse_rfc3339_ms(&r.received_at).unwrap_or(t);
         if r.event != crate::record::REJECTED_EVENT {
-            self.last_received_ms =
-                Some(self.last_received_ms.map_or(received, |l| l.max(received)));
+            self.last_received_ms = Some(self.last_received_ms.map_or(received, |l| l.max(received)));
             self.silent_alerted = false;
         }
         if r.event == crate::record::URL_VALIDATION_EVENT {
             // Endpoint health is about when *we* got it, not the payload's clock.
-            self.last_validation_ms = Some(
-                self.last_validation_ms
-                    .map_or(received, |l| l.max(received)),
-            );
+            self.last_validation_ms = Some(self.last_validation_ms.map_or(received, |l| l.max(received)));
             self.validation_alerted = false;
         }
 
-        let mut findings: Vec<Finding> = self
-            .flags_for(r)
-            .into_iter()
+        let flags = self.flags_for(r);
+        let mut findings: Vec<Finding> = flags
+            .iter()
             .filter_map(|f| {
                 let rule = catalog::info(&f.rule)?.id;
-                Some(Finding {
-                    rule,
-                    severity: f.severity,
-                    reason: f.reason,
-                    records: vec![r.id.clone()],
-                })
+                Some(Finding { rule, severity: f.severity, reason: f.reason.clone(), records: vec![r.id.clone()] })
             })
             .collect();
 
@@ -296,36 +270,32 @@ impl Detector {
         self.rejected_rule(r, t, &mut findings);
 
         self.applied += 1;
-        if self.applied % 10_000 == 0 {
+        if self.applied.is_multiple_of(10_000) {
             self.book.prune_ended(t - 24 * 3600 * 1000);
             self.open.retain(|_, o| o.last_ms >= t - GROUP_WINDOW_MS);
         }
-        findings
-            .into_iter()
-            .filter_map(|f| self.group(r, t, f))
-            .collect()
+        let events = findings.into_iter().filter_map(|f| self.group(r, t, f)).collect();
+        Some((flags, events))
     }
 
     /// Rules about time passing (silence, overdue validation). `now_ms` is the wall clock.
     pub fn tick(&mut self, now_ms: i64) -> Vec<AlertEvent> {
         let mut out = Vec::new();
-        if let (Some(rule), Some(last)) = (self.cfg.rule("endpoint-silent"), self.last_received_ms)
-        {
-            let w = i64::try_from(rule.window_secs)
-                .unwrap_or(i64::MAX)
-                .saturating_mul(1000);
+        if let (Some(rule), Some(last)) = (self.cfg.rule("endpoint-silent"), self.last_received_ms) {
+            let w = i64::try_from(rule.window_secs).unwrap_or(i64::MAX).saturating_mul(1000);
             if !self.silent_alerted && now_ms - last > w {
                 self.silent_alerted = true;
                 let hours = (now_ms - last) / 3_600_000;
-                out.push(self.raise_global("endpoint-silent", rule.severity, format!("no Zoom event for {hours} h (since {}): is the subscription disabled or the receiver down?", format_ms(last)), now_ms));
+                out.push(self.raise_global(
+                    "endpoint-silent",
+                    rule.severity,
+                    format!("no Zoom event for {hours} h (since {}): is the subscription disabled or the receiver down?", format_ms(last)),
+                    now_ms,
+                ));
             }
         }
-        if let (Some(rule), Some(last)) =
-            (self.cfg.rule("validation-overdue"), self.last_validation_ms)
-        {
-            let w = i64::try_from(rule.window_secs)
-                .unwrap_or(i64::MAX)
-                .saturating_mul(1000);
+        if let (Some(rule), Some(last)) = (self.cfg.rule("validation-overdue"), self.last_validation_ms) {
+            let w = i64::try_from(rule.window_secs).unwrap_or(i64::MAX).saturating_mul(1000);
             if !self.validation_alerted && now_ms - last > w {
                 self.validation_alerted = true;
                 let hours = (now_ms - last) / 3_600_000;
@@ -335,13 +305,7 @@ impl Detector {
         out
     }
 
-    fn raise_global(
-        &mut self,
-        rule: &'static str,
-        severity: Severity,
-        reason: String,
-        now_ms: i64,
-    ) -> AlertEvent {
+    fn raise_global(&mut self, rule: &'static str, severity: Severity, reason: String, now_ms: i64) -> AlertEvent {
         let id = hash_id(&[rule, &now_ms.to_string()]);
         AlertEvent::Raised(Box::new(Alert {
             id,
@@ -369,10 +333,7 @@ impl Detector {
         }
         let host_id = r.meeting.as_ref().and_then(|m| m.host_id.clone());
         let is_host = host_id.is_some() && p.zoom_user_id == host_id;
-        let internal = !self.cfg.internal_domains.is_empty()
-            && p.email
-                .as_deref()
-                .is_some_and(|e| self.cfg.is_internal_email(e));
+        let internal = !self.cfg.internal_domains.is_empty() && p.email.as_deref().is_some_and(|e| self.cfg.is_internal_email(e));
         if (is_host || internal) && !p.guest {
             let entry = self.protected.entry(norm).or_insert_with(|| Person {
                 display: name.clone(),
@@ -393,10 +354,7 @@ impl Detector {
         if p.guest {
             return;
         }
-        let ident = p
-            .zoom_user_id
-            .clone()
-            .or_else(|| p.email.as_ref().map(|e| e.to_ascii_lowercase()));
+        let ident = p.zoom_user_id.clone().or_else(|| p.email.as_ref().map(|e| e.to_ascii_lowercase()));
         let Some(ident) = ident else { return };
         let sessions = self.active.entry(ident.clone()).or_default();
         sessions.retain(|(m, _)| m != meeting);
@@ -419,9 +377,7 @@ impl Detector {
         let outsider = is_outsider(p, &self.cfg);
 
         if let Some(rule) = self.cfg.rule("join-burst").filter(|_| outsider) {
-            let w = i64::try_from(rule.window_secs)
-                .unwrap_or(i64::MAX / 2)
-                .saturating_mul(1000);
+            let w = i64::try_from(rule.window_secs).unwrap_or(i64::MAX / 2).saturating_mul(1000);
             let series = self.outsider_joins.entry(mkey.clone()).or_default();
             let (n, ids) = insert_and_count(series, t, &r.id, w);
             trim(series, t - 4 * w);
@@ -429,10 +385,7 @@ impl Detector {
                 out.push(Finding {
                     rule: "join-burst",
                     severity: rule.severity,
-                    reason: format!(
-                        "{n} guests/external participants joined {topic} within {} s (raid?)",
-                        rule.window_secs
-                    ),
+                    reason: format!("{n} guests/external participants joined {topic} within {} s (raid?)", rule.window_secs),
                     records: ids,
                 });
             }
@@ -440,96 +393,65 @@ impl Detector {
 
         if let Some(rule) = self.cfg.rule("host-absent-join") {
             let m = self.book.meetings.get(&mkey);
-            let is_host = m
-                .and_then(|m| m.host_id.as_ref())
-                .is_some_and(|h| p.zoom_user_id.as_ref() == Some(h));
+            let is_host = m.and_then(|m| m.host_id.as_ref()).is_some_and(|h| p.zoom_user_id.as_ref() == Some(h));
             let host_away = m.is_some_and(|m| m.start_seen && !m.host_present());
             if outsider && !is_host && (host_away || r.action == "jbh_joined") {
                 out.push(Finding {
                     rule: "host-absent-join",
                     severity: rule.severity,
-                    reason: format!(
-                        "{} joined {topic} while the host was not in the meeting",
-                        who(p)
-                    ),
+                    reason: format!("{} joined {topic} while the host was not in the meeting", who(p)),
                     records: vec![r.id.clone()],
                 });
             }
         }
 
-        if let Some(rule) = self.cfg.rule("display-name-impersonation") {
-            if let Some(name) = &p.name {
-                let norm = normalize_name(name);
-                if let Some(person) = self.protected.get(&norm) {
-                    let same_id =
-                        person.zoom_user_id.is_some() && person.zoom_user_id == p.zoom_user_id;
-                    let same_email = person
-                        .email
-                        .as_deref()
-                        .zip(p.email.as_deref())
-                        .is_some_and(|(a, b)| a.eq_ignore_ascii_case(b));
-                    let unverifiable_but_internal = person.zoom_user_id.is_none()
-                        && person.email.is_none()
-                        && !is_outsider(p, &self.cfg)
-                        && !p.guest;
-                    if !same_id && !same_email && !unverifiable_but_internal {
-                        let whose = if person.host_of.as_deref() == Some(mkey.as_str()) {
-                            "the host's name".to_owned()
-                        } else {
-                            match &person.email {
-                                Some(e) => format!("the name of {e}"),
-                                None => "a protected name".to_owned(),
-                            }
-                        };
-                        let as_who = if p.guest {
-                            "as a guest".to_owned()
-                        } else {
-                            format!("as {}", who(p))
-                        };
-                        out.push(Finding {
-                            rule: "display-name-impersonation",
-                            severity: rule.severity,
-                            reason: format!(
-                                "{} joined {topic} {as_who}, using {whose} ({})",
-                                quote(name),
-                                quote(&person.display)
-                            ),
-                            records: vec![r.id.clone()],
-                        });
-                    }
+        if let Some(rule) = self.cfg.rule("display-name-impersonation")
+            && let Some(name) = &p.name
+        {
+            let norm = normalize_name(name);
+            if let Some(person) = self.protected.get(&norm) {
+                let same_id = person.zoom_user_id.is_some() && person.zoom_user_id == p.zoom_user_id;
+                let same_email = person.email.as_deref().zip(p.email.as_deref()).is_some_and(|(a, b)| a.eq_ignore_ascii_case(b));
+                let unverifiable_but_internal =
+                    person.zoom_user_id.is_none() && person.email.is_none() && !is_outsider(p, &self.cfg) && !p.guest;
+                if !same_id && !same_email && !unverifiable_but_internal {
+                    let whose = if person.host_of.as_deref() == Some(mkey.as_str()) {
+                        "the host's name".to_owned()
+                    } else {
+                        match &person.email {
+                            Some(e) => format!("the name of {e}"),
+                            None => "a protected name".to_owned(),
+                        }
+                    };
+                    let as_who = if p.guest { "as a guest".to_owned() } else { format!("as {}", who(p)) };
+                    out.push(Finding {
+                        rule: "display-name-impersonation",
+                        severity: rule.severity,
+                        reason: format!("{} joined {topic} {as_who}, using {whose} ({})", quote(name), quote(&person.display)),
+                        records: vec![r.id.clone()],
+                    });
                 }
             }
         }
 
         if let Some(rule) = self.cfg.rule("concurrent-sessions") {
-            let ident = p
-                .zoom_user_id
-                .clone()
-                .or_else(|| p.email.as_ref().map(|e| e.to_ascii_lowercase()));
-            if let (Some(ident), Some(ip)) = (ident.filter(|_| !p.guest), &p.ip) {
-                if let Some(sessions) = self.active.get(&ident) {
-                    if let Some((other, other_ip)) = sessions
-                        .iter()
-                        .find(|(_, i)| i.as_ref().is_some_and(|i| i != ip))
-                    {
-                        let other_topic = self
-                            .book
-                            .meetings
-                            .get(other)
-                            .and_then(|m| m.topic.clone())
-                            .map_or_else(|| "another meeting".to_owned(), |t| quote(&t));
-                        out.push(Finding {
-                            rule: "concurrent-sessions",
-                            severity: rule.severity,
-                            reason: format!(
-                                "{} joined {topic} from {ip} while also in {other_topic} from {}",
-                                who(p),
-                                other_ip.as_deref().unwrap_or("?")
-                            ),
-                            records: vec![r.id.clone()],
-                        });
-                    }
-                }
+            let ident = p.zoom_user_id.clone().or_else(|| p.email.as_ref().map(|e| e.to_ascii_lowercase()));
+            if let (Some(ident), Some(ip)) = (ident.filter(|_| !p.guest), &p.ip)
+                && let Some(sessions) = self.active.get(&ident)
+                && let Some((other, other_ip)) = sessions.iter().find(|(_, i)| i.as_ref().is_some_and(|i| i != ip))
+            {
+                let other_topic =
+                    self.book.meetings.get(other).and_then(|m| m.topic.clone()).map_or_else(|| "another meeting".to_owned(), |t| quote(&t));
+                out.push(Finding {
+                    rule: "concurrent-sessions",
+                    severity: rule.severity,
+                    reason: format!(
+                        "{} joined {topic} from {ip} while also in {other_topic} from {}",
+                        who(p),
+                        other_ip.as_deref().unwrap_or("?")
+                    ),
+                    records: vec![r.id.clone()],
+                });
             }
         }
     }
@@ -570,19 +492,11 @@ impl Detector {
             return;
         };
         if r.category == Category::Participant && r.action == "left" {
-            let removed = p.leave_reason.as_deref().is_some_and(|reason| {
-                self.cfg
-                    .removal_reasons
-                    .iter()
-                    .any(|re| re.is_match(reason))
-            });
+            let removed = p.leave_reason.as_deref().is_some_and(|reason| self.cfg.removal_reasons.iter().any(|re| re.is_match(reason)));
             if removed {
                 let marks = self.removals.entry(mid).or_default();
                 if marks.len() < 1000 {
-                    marks.push(RemovalMark {
-                        keys: Self::identity_marks(p),
-                        at_ms: t,
-                    });
+                    marks.push(RemovalMark { keys: Self::identity_marks(p), at_ms: t });
                 }
             }
             return;
@@ -594,49 +508,30 @@ impl Detector {
             return;
         };
         let keys = Self::identity_marks(p);
-        if let Some(mark) = marks
-            .iter()
-            .find(|mk| mk.at_ms <= t && mk.keys.iter().any(|k| keys.contains(k)))
-        {
-            let mins = (t - mark.at_ms) / 60_000;
+        if let Some(mark) = marks.iter().find(|mk| mk.at_ms <= t && mk.keys.iter().any(|k| keys.contains(k))) {
+            let gap = (t - mark.at_ms) / 1000;
+            let after = if gap < 120 { format!("{gap} s") } else { format!("{} min", gap / 60) };
             out.push(Finding {
                 rule: "rejoin-after-removal",
                 severity,
-                reason: format!(
-                    "{} rejoined {} {mins} min after being removed by the host",
-                    who(p),
-                    meeting_label(r)
-                ),
+                reason: format!("{} rejoined {} {after} after being removed by the host", who(p), meeting_label(r)),
                 records: vec![r.id.clone()],
             });
         }
     }
 
     fn deletion_rule(&mut self, r: &RecordV1, t: i64, out: &mut Vec<Finding>) {
-        if !matches!(
-            r.event.as_str(),
-            "meeting.deleted"
-                | "webinar.deleted"
-                | "recording.deleted"
-                | "recording.trashed"
-                | "user.deleted"
-        ) {
+        if !matches!(r.event.as_str(), "meeting.deleted" | "webinar.deleted" | "recording.deleted" | "recording.trashed" | "user.deleted") {
             return;
         }
         let Some(rule) = self.cfg.rule("mass-deletion") else {
             return;
         };
         let (threshold, severity, window) = (rule.threshold, rule.severity, rule.window_secs);
-        let Some(actor) = r
-            .actor
-            .as_ref()
-            .and_then(|a| a.email.clone().or_else(|| a.id.clone()))
-        else {
+        let Some(actor) = r.actor.as_ref().and_then(|a| a.email.clone().or_else(|| a.id.clone())) else {
             return;
         };
-        let w = i64::try_from(window)
-            .unwrap_or(i64::MAX / 2)
-            .saturating_mul(1000);
+        let w = i64::try_from(window).unwrap_or(i64::MAX / 2).saturating_mul(1000);
         let series = self.deletions.entry(actor.clone()).or_default();
         let (n, ids) = insert_and_count(series, t, &r.id, w);
         trim(series, t - 4 * w);
@@ -644,47 +539,29 @@ impl Detector {
             out.push(Finding {
                 rule: "mass-deletion",
                 severity,
-                reason: format!(
-                    "{actor} deleted {n} meetings/recordings/users within {} min",
-                    window / 60
-                ),
+                reason: format!("{actor} deleted {n} meetings/recordings/users within {} min", window / 60),
                 records: ids,
             });
         }
     }
 
     fn rejected_rule(&mut self, r: &RecordV1, t: i64, out: &mut Vec<Finding>) {
-        let Some(rej) = r
-            .rejection
-            .as_ref()
-            .filter(|_| r.event == crate::record::REJECTED_EVENT)
-        else {
+        let Some(rej) = r.rejection.as_ref().filter(|_| r.event == crate::record::REJECTED_EVENT) else {
             return;
         };
         let Some(rule) = self.cfg.rule("rejected-burst") else {
             return;
         };
         let (threshold, severity, window) = (rule.threshold, rule.severity, rule.window_secs);
-        let w = i64::try_from(window)
-            .unwrap_or(i64::MAX / 2)
-            .saturating_mul(1000);
+        let w = i64::try_from(window).unwrap_or(i64::MAX / 2).saturating_mul(1000);
         let pos = self.rejected.partition_point(|(x, _, _)| *x <= t);
-        self.rejected
-            .insert(pos, (t, 1 + rej.suppressed, r.id.clone()));
+        self.rejected.insert(pos, (t, 1 + rej.suppressed, r.id.clone()));
         let cut = self.rejected.partition_point(|(x, _, _)| *x < t - 4 * w);
         self.rejected.drain(..cut);
-        let in_window: Vec<&(i64, u64, String)> = self
-            .rejected
-            .iter()
-            .filter(|(x, _, _)| *x >= t - w && *x <= t)
-            .collect();
+        let in_window: Vec<&(i64, u64, String)> = self.rejected.iter().filter(|(x, _, _)| *x >= t - w && *x <= t).collect();
         let n: u64 = in_window.iter().map(|(_, c, _)| *c).sum();
         if n >= u64::from(threshold) {
-            let src = r
-                .request
-                .as_ref()
-                .and_then(|q| q.source_ip.clone())
-                .unwrap_or_else(|| "?".into());
+            let src = r.request.as_ref().and_then(|q| q.source_ip.clone()).unwrap_or_else(|| "?".into());
             out.push(Finding {
                 rule: "rejected-burst",
                 severity,
@@ -696,10 +573,7 @@ impl Detector {
 
     fn scope(grouping: Grouping, r: &RecordV1) -> String {
         let mkey = meeting_key(r).unwrap_or_default();
-        let actor = r
-            .actor
-            .as_ref()
-            .and_then(|a| a.email.clone().or_else(|| a.id.clone()));
+        let actor = r.actor.as_ref().and_then(|a| a.email.clone().or_else(|| a.id.clone()));
         match grouping {
             Grouping::PerRecord => r.id.clone(),
             Grouping::PerMeeting => {
@@ -722,31 +596,16 @@ impl Detector {
         let info = catalog::info(f.rule)?;
         let scope = Self::scope(info.grouping, r);
         let key = (f.rule, scope);
-        if let Some(open) = self.open.get_mut(&key) {
-            if (t - open.last_ms).abs() <= GROUP_WINDOW_MS {
-                open.last_ms = open.last_ms.max(t);
-                open.count += 1;
-                return Some(AlertEvent::Grew {
-                    alert_id: open.id.clone(),
-                    record_id: r.id.clone(),
-                    count: open.count,
-                });
-            }
+        if let Some(open) = self.open.get_mut(&key)
+            && (t - open.last_ms).abs() <= GROUP_WINDOW_MS
+        {
+            open.last_ms = open.last_ms.max(t);
+            open.count += 1;
+            return Some(AlertEvent::Grew { alert_id: open.id.clone(), record_id: r.id.clone(), count: open.count });
         }
         let id = hash_id(&[f.rule, &key.1, &r.id]);
-        self.open.insert(
-            key,
-            OpenAlert {
-                id: id.clone(),
-                last_ms: t,
-                count: 1,
-            },
-        );
-        let meeting = r.meeting.as_ref().map(|m| MeetingBrief {
-            id: m.id.clone(),
-            uuid: m.uuid.clone(),
-            topic: m.topic.clone(),
-        });
+        self.open.insert(key, OpenAlert { id: id.clone(), last_ms: t, count: 1 });
+        let meeting = r.meeting.as_ref().map(|m| MeetingBrief { id: m.id.clone(), uuid: m.uuid.clone(), topic: m.topic.clone() });
         let mut records = f.records;
         records.truncate(MAX_RECORD_IDS);
         Some(AlertEvent::Raised(Box::new(Alert {

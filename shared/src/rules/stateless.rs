@@ -35,21 +35,14 @@ pub fn who(p: &Participant) -> String {
         (None, Some(n)) => quote(n),
         (None, None) => "someone".to_owned(),
     };
-    if p.guest && p.email.is_none() {
-        format!("guest {base}")
-    } else {
-        base
-    }
+    if p.guest && p.email.is_none() { format!("guest {base}") } else { base }
 }
 
 fn operator(r: &RecordV1) -> String {
     r.actor
         .as_ref()
         .and_then(|a| a.email.clone().or_else(|| a.id.clone()))
-        .map_or_else(
-            || "an admin".to_owned(),
-            |s| sanitize(&s, QUOTE).into_owned(),
-        )
+        .map_or_else(|| "an admin".to_owned(), |s| sanitize(&s, QUOTE).into_owned())
 }
 
 /// True for events that put someone *in* a meeting.
@@ -60,10 +53,7 @@ pub fn is_join(r: &RecordV1) -> bool {
 /// True when the participant is external: has an email outside the internal domains
 /// (only when internal domains are configured).
 pub fn is_external(p: &Participant, cfg: &Config) -> bool {
-    !cfg.internal_domains.is_empty()
-        && p.email
-            .as_deref()
-            .is_some_and(|e| !cfg.is_internal_email(e))
+    !cfg.internal_domains.is_empty() && p.email.as_deref().is_some_and(|e| !cfg.is_internal_email(e))
 }
 
 /// Guest or external: not verifiably one of ours.
@@ -72,10 +62,7 @@ pub fn is_outsider(p: &Participant, cfg: &Config) -> bool {
 }
 
 fn topic_matches(r: &RecordV1, patterns: &[regex::Regex]) -> bool {
-    r.meeting
-        .as_ref()
-        .and_then(|m| m.topic.as_deref())
-        .is_some_and(|t| patterns.iter().any(|p| p.is_match(t)))
+    r.meeting.as_ref().and_then(|m| m.topic.as_deref()).is_some_and(|t| patterns.iter().any(|p| p.is_match(t)))
 }
 
 /// Runs every enabled stateless rule on `r` and returns its flags.
@@ -84,55 +71,27 @@ pub fn evaluate(r: &RecordV1, cfg: &Config) -> Vec<Flag> {
     let mut external_user_created = false;
     let mut push = |id: &str, reason: String| {
         if let Some(rule) = cfg.rule(id) {
-            flags.push(Flag {
-                rule: id.to_owned(),
-                severity: rule.severity,
-                reason,
-            });
+            flags.push(Flag { rule: id.to_owned(), severity: rule.severity, reason });
         }
     };
     let topic = meeting_label(r);
 
     if let Some(p) = &r.participant {
-        let from =
-            p.ip.as_deref()
-                .map(|ip| format!(" from {}", sanitize(ip, QUOTE)))
-                .unwrap_or_default();
+        let from = p.ip.as_deref().map(|ip| format!(" from {}", sanitize(ip, QUOTE))).unwrap_or_default();
         if is_join(r) {
             if p.guest {
-                push(
-                    "guest-join",
-                    format!(
-                        "guest {} (no Zoom identity) joined {topic}{from}",
-                        quote(p.name.as_deref().unwrap_or("?"))
-                    ),
-                );
+                push("guest-join", format!("guest {} (no Zoom identity) joined {topic}{from}", quote(p.name.as_deref().unwrap_or("?"))));
             }
             if is_external(p, cfg) {
-                push(
-                    "external-join",
-                    format!("external participant {} joined {topic}", who(p)),
-                );
+                push("external-join", format!("external participant {} joined {topic}", who(p)));
             }
             if is_outsider(p, cfg) && topic_matches(r, &cfg.sensitive_topics) {
-                let kind = if p.guest {
-                    "guest"
-                } else {
-                    "external participant"
-                };
-                let name = if p.guest {
-                    quote(p.name.as_deref().unwrap_or("?"))
-                } else {
-                    who(p)
-                };
-                push(
-                    "sensitive-meeting-outsider",
-                    format!("{kind} {name} joined {topic} (sensitive topic){from}"),
-                );
+                let kind = if p.guest { "guest" } else { "external participant" };
+                let name = if p.guest { quote(p.name.as_deref().unwrap_or("?")) } else { who(p) };
+                push("sensitive-meeting-outsider", format!("{kind} {name} joined {topic} (sensitive topic){from}"));
             }
         }
-        let arriving =
-            is_join(r) || matches!(r.action.as_str(), "joined_waiting_room" | "jbh_waiting");
+        let arriving = is_join(r) || matches!(r.action.as_str(), "joined_waiting_room" | "jbh_waiting");
         if arriving {
             if let Some(name) = &p.name {
                 let pattern = cfg.suspicious_names.iter().find(|re| re.is_match(name));
@@ -142,20 +101,11 @@ pub fn evaluate(r: &RecordV1, cfg: &Config) -> Vec<Flag> {
                     pattern.map(|re| format!("matches /{}/", sanitize(re.as_str(), 40)))
                 };
                 if let Some(why) = why {
-                    push(
-                        "suspicious-display-name",
-                        format!(
-                            "suspicious display name {} ({why}) joined {topic}{from}",
-                            quote(name)
-                        ),
-                    );
+                    push("suspicious-display-name", format!("suspicious display name {} ({why}) joined {topic}{from}", quote(name)));
                 }
             }
             if let Some(hit) = watchlist_participant(p, cfg) {
-                push(
-                    "watchlist-hit",
-                    format!("watchlist {hit}: {} joined {topic}{from}", who(p)),
-                );
+                push("watchlist-hit", format!("watchlist {hit}: {} joined {topic}{from}", who(p)));
             }
         }
     }
@@ -164,127 +114,61 @@ pub fn evaluate(r: &RecordV1, cfg: &Config) -> Vec<Flag> {
         "meeting.created" | "webinar.created" => {
             let pw = r.raw.get("object").and_then(|o| o.get("password"));
             if pw.is_none_or(|v| v.as_str() == Some("") || v.is_null()) {
-                push(
-                    "meeting-no-passcode",
-                    format!("{topic} was created by {} without a passcode", operator(r)),
-                );
+                push("meeting-no-passcode", format!("{topic} was created by {} without a passcode", operator(r)));
             }
             if topic_matches(r, &cfg.sensitive_info) {
                 push(
                     "sensitive-topic-info",
-                    format!(
-                        "topic of meeting {} contains what looks like a passcode, card or ID number",
-                        meeting_id(r)
-                    ),
+                    format!("topic of meeting {} contains what looks like a passcode, card or ID number", meeting_id(r)),
                 );
             }
         }
         "meeting.updated" | "webinar.updated" => {
             let weakened = meeting_weakenings(r);
             if !weakened.is_empty() {
-                push(
-                    "meeting-security-weakened",
-                    format!("{} weakened {topic}: {}", operator(r), weakened.join(", ")),
-                );
+                push("meeting-security-weakened", format!("{} weakened {topic}: {}", operator(r), weakened.join(", ")));
             }
-            let new_topic = r
-                .changes
-                .iter()
-                .find(|c| c.path == "topic")
-                .and_then(|c| c.new.as_str());
+            let new_topic = r.changes.iter().find(|c| c.path == "topic").and_then(|c| c.new.as_str());
             if new_topic.is_some_and(|t| cfg.sensitive_info.iter().any(|p| p.is_match(t))) {
                 push(
                     "sensitive-topic-info",
-                    format!(
-                        "topic of meeting {} contains what looks like a passcode, card or ID number",
-                        meeting_id(r)
-                    ),
+                    format!("topic of meeting {} contains what looks like a passcode, card or ID number", meeting_id(r)),
                 );
             }
         }
         "meeting.risk_alert" => {
             let d = r.raw.get("object").and_then(|o| o.get("armn_details"));
-            let platform = d
-                .and_then(|d| d.get("post_platform"))
-                .and_then(Value::as_str)
-                .unwrap_or("a public site");
-            let link = d
-                .and_then(|d| d.get("social_link"))
-                .and_then(Value::as_str)
-                .map(|l| format!(" ({})", sanitize(l, 80)))
-                .unwrap_or_default();
-            push(
-                "meeting-risk-alert",
-                format!(
-                    "link to {topic} was posted publicly on {}{link}",
-                    sanitize(platform, 32)
-                ),
-            );
+            let platform = d.and_then(|d| d.get("post_platform")).and_then(Value::as_str).unwrap_or("a public site");
+            let link =
+                d.and_then(|d| d.get("social_link")).and_then(Value::as_str).map(|l| format!(" ({})", sanitize(l, 80))).unwrap_or_default();
+            push("meeting-risk-alert", format!("link to {topic} was posted publicly on {}{link}", sanitize(platform, 32)));
         }
         "meeting.live_streaming_started" | "webinar.live_streaming_started" => {
             let ls = r.raw.get("object").and_then(|o| o.get("live_streaming"));
-            let service = ls
-                .and_then(|l| l.get("service"))
-                .and_then(Value::as_str)
-                .unwrap_or("an outside service");
-            push(
-                "live-stream-started",
-                format!(
-                    "{topic} started streaming to {} (by {})",
-                    sanitize(service, 48),
-                    operator(r)
-                ),
-            );
+            let service = ls.and_then(|l| l.get("service")).and_then(Value::as_str).unwrap_or("an outside service");
+            push("live-stream-started", format!("{topic} started streaming to {} (by {})", sanitize(service, 48), operator(r)));
         }
         "group.admin_added" => {
-            let t = r
-                .target_user
-                .as_ref()
-                .and_then(|t| t.email.clone().or_else(|| t.id.clone()))
-                .unwrap_or_else(|| "a user".into());
-            push(
-                "privilege-granted",
-                format!("{} made {} a group admin", operator(r), sanitize(&t, QUOTE)),
-            );
+            let t = r.target_user.as_ref().and_then(|t| t.email.clone().or_else(|| t.id.clone())).unwrap_or_else(|| "a user".into());
+            push("privilege-granted", format!("{} made {} a group admin", operator(r), sanitize(&t, QUOTE)));
         }
         "user.created" | "user.deleted" | "user.deactivated" | "user.disassociated" => {
             let email = r.target_user.as_ref().and_then(|t| t.email.clone());
-            let external = !cfg.internal_domains.is_empty()
-                && email.as_deref().is_some_and(|e| !cfg.is_internal_email(e));
+            let external = !cfg.internal_domains.is_empty() && email.as_deref().is_some_and(|e| !cfg.is_internal_email(e));
             let verb = r.action.as_str();
-            let target = email
-                .as_deref()
-                .map_or_else(|| "a user".to_owned(), |e| sanitize(e, QUOTE).into_owned());
-            let reason = format!(
-                "{} {verb} user {target}{}",
-                operator(r),
-                if external { " (external domain)" } else { "" }
-            );
+            let target = email.as_deref().map_or_else(|| "a user".to_owned(), |e| sanitize(e, QUOTE).into_owned());
+            let reason = format!("{} {verb} user {target}{}", operator(r), if external { " (external domain)" } else { "" });
             push("user-lifecycle", reason);
             external_user_created = external && verb == "created";
         }
         "recording.deleted" | "recording.trashed" => {
             push(
                 "recording-deleted",
-                format!(
-                    "{} {} the recording of {topic}",
-                    operator(r),
-                    if r.action == "trashed" {
-                        "trashed"
-                    } else {
-                        "deleted"
-                    }
-                ),
+                format!("{} {} the recording of {topic}", operator(r), if r.action == "trashed" { "trashed" } else { "deleted" }),
             );
         }
-        e if e == "app_deauthorized"
-            || e.ends_with(".deauthorized")
-            || e.ends_with("app_deauthorized") =>
-        {
-            push(
-                "app-deauthorized",
-                "a Marketplace app was deauthorized for this account".to_owned(),
-            );
+        e if e == "app_deauthorized" || e.ends_with(".deauthorized") || e.ends_with("app_deauthorized") => {
+            push("app-deauthorized", "a Marketplace app was deauthorized for this account".to_owned());
         }
         _ => {}
     }
@@ -297,76 +181,31 @@ pub fn evaluate(r: &RecordV1, cfg: &Config) -> Vec<Flag> {
                 Some("group") => "group settings".to_owned(),
                 _ => format!(
                     "settings of {}",
-                    r.target_user
-                        .as_ref()
-                        .and_then(|t| t.email.clone().or_else(|| t.id.clone()))
-                        .unwrap_or_else(|| "a user".into())
+                    r.target_user.as_ref().and_then(|t| t.email.clone().or_else(|| t.id.clone())).unwrap_or_else(|| "a user".into())
                 ),
             };
-            push(
-                "account-security-weakened",
-                format!("{} weakened {whose}: {}", operator(r), weakened.join(", ")),
-            );
+            push("account-security-weakened", format!("{} weakened {whose}: {}", operator(r), weakened.join(", ")));
         }
-        if r.event != "group.admin_added" {
-            if let Some(role) = granted_role(r) {
-                let t = r
-                    .target_user
-                    .as_ref()
-                    .and_then(|t| t.email.clone().or_else(|| t.id.clone()))
-                    .unwrap_or_else(|| "a user".into());
-                push(
-                    "privilege-granted",
-                    format!(
-                        "{} gave {} the role {}",
-                        operator(r),
-                        sanitize(&t, QUOTE),
-                        quote(&role)
-                    ),
-                );
-            }
+        if r.event != "group.admin_added"
+            && let Some(role) = granted_role(r)
+        {
+            let t = r.target_user.as_ref().and_then(|t| t.email.clone().or_else(|| t.id.clone())).unwrap_or_else(|| "a user".into());
+            push("privilege-granted", format!("{} gave {} the role {}", operator(r), sanitize(&t, QUOTE), quote(&role)));
         }
         if let Some(email) = r.actor.as_ref().and_then(|a| a.email.as_deref()) {
-            if !cfg.admin_operators.is_empty()
-                && !cfg
-                    .admin_operators
-                    .iter()
-                    .any(|a| a.eq_ignore_ascii_case(email))
-            {
-                push(
-                    "unlisted-admin",
-                    format!(
-                        "{} performed {} but is not in the admin list",
-                        sanitize(email, QUOTE),
-                        r.event
-                    ),
-                );
+            if !cfg.admin_operators.is_empty() && !cfg.admin_operators.iter().any(|a| a.eq_ignore_ascii_case(email)) {
+                push("unlisted-admin", format!("{} performed {} but is not in the admin list", sanitize(email, QUOTE), r.event));
             }
             if let Some(hit) = watchlist_email(email, cfg) {
-                push(
-                    "watchlist-hit",
-                    format!(
-                        "watchlist {hit}: admin action {} by {}",
-                        r.event,
-                        sanitize(email, QUOTE)
-                    ),
-                );
+                push("watchlist-hit", format!("watchlist {hit}: admin action {} by {}", r.event, sanitize(email, QUOTE)));
             }
         }
     }
-    if r.category == Category::Auth {
-        if let Some(email) = r.actor.as_ref().and_then(|a| a.email.as_deref()) {
-            if let Some(hit) = watchlist_email(email, cfg) {
-                push(
-                    "watchlist-hit",
-                    format!(
-                        "watchlist {hit}: {} {}",
-                        sanitize(email, QUOTE),
-                        r.action.replace('_', " ")
-                    ),
-                );
-            }
-        }
+    if r.category == Category::Auth
+        && let Some(email) = r.actor.as_ref().and_then(|a| a.email.as_deref())
+        && let Some(hit) = watchlist_email(email, cfg)
+    {
+        push("watchlist-hit", format!("watchlist {hit}: {} {}", sanitize(email, QUOTE), r.action.replace('_', " ")));
     }
     if external_user_created {
         // Creating an account for an outside address is worth a closer look.
@@ -378,10 +217,7 @@ pub fn evaluate(r: &RecordV1, cfg: &Config) -> Vec<Flag> {
 }
 
 fn meeting_id(r: &RecordV1) -> String {
-    r.meeting
-        .as_ref()
-        .and_then(|m| m.id.clone())
-        .map_or_else(|| "?".into(), |id| sanitize(&id, 24).into_owned())
+    r.meeting.as_ref().and_then(|m| m.id.clone()).map_or_else(|| "?".into(), |id| sanitize(&id, 24).into_owned())
 }
 
 fn is_true(v: &Value) -> bool {
@@ -402,20 +238,10 @@ fn meeting_weakenings(r: &RecordV1) -> Vec<String> {
         let what = match leaf {
             _ if removed_secret => Some("passcode removed"),
             "waiting_room" if is_true(&c.old) && is_false(&c.new) => Some("waiting room off"),
-            "join_before_host" if is_false(&c.old) && is_true(&c.new) => {
-                Some("join before host on")
-            }
-            "meeting_authentication" if is_true(&c.old) && is_false(&c.new) => {
-                Some("authentication off")
-            }
-            "enforce_login" if is_true(&c.old) && is_false(&c.new) => {
-                Some("sign-in requirement off")
-            }
-            "approval_type"
-                if c.new.as_i64() == Some(2) && c.old.as_i64().is_some_and(|o| o != 2) =>
-            {
-                Some("registration approval off")
-            }
+            "join_before_host" if is_false(&c.old) && is_true(&c.new) => Some("join before host on"),
+            "meeting_authentication" if is_true(&c.old) && is_false(&c.new) => Some("authentication off"),
+            "enforce_login" if is_true(&c.old) && is_false(&c.new) => Some("sign-in requirement off"),
+            "approval_type" if c.new.as_i64() == Some(2) && c.old.as_i64().is_some_and(|o| o != 2) => Some("registration approval off"),
             _ => None,
         };
         if let Some(w) = what {
@@ -444,23 +270,18 @@ const PROTECTIVE_WHEN_TRUE: &[&str] = &[
     "encryption",
 ];
 /// Settings that weaken when `true`.
-const RISKY_WHEN_TRUE: &[&str] = &[
-    "join_before_host",
-    "embed_password_in_join_link",
-    "allow_users_to_delete_messages_in_meeting_chat",
-];
+const RISKY_WHEN_TRUE: &[&str] = &["join_before_host", "embed_password_in_join_link", "allow_users_to_delete_messages_in_meeting_chat"];
 
 fn settings_weakenings(r: &RecordV1) -> Vec<String> {
     let mut out = Vec::new();
     for c in &r.changes {
         let leaf = c.path.rsplit('.').next().unwrap_or("");
         let path = c.path.strip_prefix("settings.").unwrap_or(&c.path);
-        let weakened =
-            (PROTECTIVE_WHEN_TRUE.contains(&leaf) && is_true(&c.old) && is_false(&c.new))
-                || (RISKY_WHEN_TRUE.contains(&leaf) && is_false(&c.old) && is_true(&c.new))
-                || (leaf == "require_password_for_pmi_meetings"
-                    && c.new.as_str() == Some("none")
-                    && c.old.as_str().is_some_and(|o| o != "none"));
+        let weakened = (PROTECTIVE_WHEN_TRUE.contains(&leaf) && is_true(&c.old) && is_false(&c.new))
+            || (RISKY_WHEN_TRUE.contains(&leaf) && is_false(&c.old) && is_true(&c.new))
+            || (leaf == "require_password_for_pmi_meetings"
+                && c.new.as_str() == Some("none")
+                && c.old.as_str().is_some_and(|o| o != "none"));
         if weakened {
             out.push(format!("{path} {} → {}", c.old, c.new));
         }
@@ -475,18 +296,14 @@ fn granted_role(r: &RecordV1) -> Option<String> {
     };
     for c in &r.changes {
         let leaf = c.path.rsplit('.').next().unwrap_or("");
-        if matches!(leaf, "role_name" | "role") {
-            if let Some(n) = c.new.as_str().filter(|n| privileged(n)) {
-                return Some(n.to_owned());
-            }
+        if matches!(leaf, "role_name" | "role")
+            && let Some(n) = c.new.as_str().filter(|n| privileged(n))
+        {
+            return Some(n.to_owned());
         }
         // Zoom role ids: 0 owner, 1 admin, 2 member.
         if leaf == "role_id" {
-            let id = c
-                .new
-                .as_str()
-                .map(str::to_owned)
-                .or_else(|| c.new.as_i64().map(|i| i.to_string()));
+            let id = c.new.as_str().map(str::to_owned).or_else(|| c.new.as_i64().map(|i| i.to_string()));
             match id.as_deref() {
                 Some("0") => return Some("owner".into()),
                 Some("1") => return Some("admin".into()),
@@ -495,11 +312,7 @@ fn granted_role(r: &RecordV1) -> Option<String> {
         }
     }
     if r.event == "role.members_assigned" {
-        let name = r
-            .raw
-            .get("object")
-            .and_then(|o| o.get("name").or_else(|| o.get("role_name")))
-            .and_then(Value::as_str)?;
+        let name = r.raw.get("object").and_then(|o| o.get("name").or_else(|| o.get("role_name"))).and_then(Value::as_str)?;
         return privileged(name).then(|| name.to_owned());
     }
     None
@@ -525,8 +338,5 @@ fn watchlist_participant(p: &Participant, cfg: &Config) -> Option<String> {
         }
     }
     let ip: std::net::IpAddr = p.ip.as_deref()?.trim().parse().ok()?;
-    cfg.watch_ips
-        .iter()
-        .find(|net| net.contains(&ip))
-        .map(|net| format!("network {net}"))
+    cfg.watch_ips.iter().find(|net| net.contains(&ip)).map(|net| format!("network {net}"))
 }

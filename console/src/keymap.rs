@@ -1,0 +1,225 @@
+//! The one key table: it drives key handling, the footer hints and the help overlay, so
+//! the three can never disagree. Each [`Action`] is also the vocabulary of the console's
+//! state machine (`update`).
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use serde::{Deserialize, Serialize};
+
+/// Something the analyst asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Leave the console.
+    Quit,
+    /// Show the live feed of records.
+    ViewFeed,
+    /// Show meetings with their live rosters.
+    ViewMeetings,
+    /// Show participant joins and leaves.
+    ViewParticipants,
+    /// Show admin actions with old → new changes.
+    ViewAdmin,
+    /// Show the alert triage queue.
+    ViewAlerts,
+    /// Show the overview (event rate, counts by type).
+    ViewOverview,
+    /// Next view.
+    NextView,
+    /// Previous view.
+    PrevView,
+    /// Move the selection up.
+    Up,
+    /// Move the selection down.
+    Down,
+    /// Up a page.
+    PageUp,
+    /// Down a page.
+    PageDown,
+    /// To the newest row.
+    Top,
+    /// To the oldest row.
+    Bottom,
+    /// Switch focus between the meeting list and its roster.
+    SwitchPane,
+    /// Open the detail pane (the record's JSON, or the alert).
+    Details,
+    /// Open the filter prompt.
+    Filter,
+    /// Close an overlay, or clear the filter.
+    Back,
+    /// Filter to the selected row's meeting.
+    ThisMeeting,
+    /// Filter to the selected row's user.
+    ThisUser,
+    /// Acknowledge the selected alert.
+    Ack,
+    /// Dismiss the selected alert.
+    Dismiss,
+    /// Add a note to the selected alert.
+    Note,
+    /// Export the current view as JSON Lines.
+    ExportJsonl,
+    /// Export the current view as CSV.
+    ExportCsv,
+    /// Show or hide the help overlay.
+    Help,
+}
+
+/// Where a binding applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Everywhere.
+    Global,
+    /// Only in the Alerts view.
+    Alerts,
+    /// Only in the Meetings view.
+    Meetings,
+}
+
+/// One key binding.
+#[derive(Debug, Clone, Copy)]
+pub struct Binding {
+    /// The key.
+    pub code: KeyCode,
+    /// Required modifiers.
+    pub mods: KeyModifiers,
+    /// What it does.
+    pub action: Action,
+    /// How the key is written in hints.
+    pub label: &'static str,
+    /// What it does, in a few words.
+    pub help: &'static str,
+    /// Where it applies.
+    pub scope: Scope,
+    /// Shown in the footer as (keys, what), if at all.
+    pub footer: Option<(&'static str, &'static str)>,
+}
+
+const fn b(code: KeyCode, action: Action, label: &'static str, help: &'static str, scope: Scope) -> Binding {
+    Binding { code, mods: KeyModifiers::NONE, action, label, help, scope, footer: None }
+}
+
+/// A binding that also appears in the footer.
+const fn f(
+    code: KeyCode,
+    action: Action,
+    label: &'static str,
+    help: &'static str,
+    scope: Scope,
+    hint: (&'static str, &'static str),
+) -> Binding {
+    Binding { code, mods: KeyModifiers::NONE, action, label, help, scope, footer: Some(hint) }
+}
+
+use Scope::{Alerts, Global, Meetings};
+
+/// Every binding. Earlier entries win when two match.
+pub const KEYMAP: &[Binding] = &[
+    b(KeyCode::Char('1'), Action::ViewFeed, "1", "feed", Global),
+    b(KeyCode::Char('2'), Action::ViewMeetings, "2", "meetings and rosters", Global),
+    b(KeyCode::Char('3'), Action::ViewParticipants, "3", "participants", Global),
+    b(KeyCode::Char('4'), Action::ViewAdmin, "4", "admin actions", Global),
+    b(KeyCode::Char('5'), Action::ViewAlerts, "5", "alerts (triage)", Global),
+    b(KeyCode::Char('6'), Action::ViewOverview, "6", "overview", Global),
+    b(KeyCode::Tab, Action::NextView, "Tab", "next view", Global),
+    b(KeyCode::BackTab, Action::PrevView, "S-Tab", "previous view", Global),
+    f(KeyCode::Up, Action::Up, "↑", "up", Global, ("↑↓", "move")),
+    b(KeyCode::Char('k'), Action::Up, "k", "up", Global),
+    b(KeyCode::Down, Action::Down, "↓", "down", Global),
+    b(KeyCode::Char('j'), Action::Down, "j", "down", Global),
+    b(KeyCode::PageUp, Action::PageUp, "PgUp", "page up", Global),
+    b(KeyCode::PageDown, Action::PageDown, "PgDn", "page down", Global),
+    b(KeyCode::Home, Action::Top, "Home", "newest", Global),
+    b(KeyCode::Char('g'), Action::Top, "g", "newest", Global),
+    b(KeyCode::End, Action::Bottom, "End", "oldest", Global),
+    b(KeyCode::Char('G'), Action::Bottom, "G", "oldest", Global),
+    f(KeyCode::Left, Action::SwitchPane, "←", "meeting list / roster", Meetings, ("←→", "list/roster")),
+    b(KeyCode::Right, Action::SwitchPane, "→", "meeting list / roster", Meetings),
+    f(KeyCode::Enter, Action::Details, "⏎", "details (↑↓ scroll)", Global, ("⏎", "details")),
+    f(KeyCode::Char('/'), Action::Filter, "/", "filter", Global, ("/", "filter")),
+    b(KeyCode::Esc, Action::Back, "Esc", "close / clear filter", Global),
+    f(KeyCode::Char('m'), Action::ThisMeeting, "m", "only this meeting", Global, ("m", "this meeting")),
+    f(KeyCode::Char('u'), Action::ThisUser, "u", "only this user", Global, ("u", "this user")),
+    f(KeyCode::Char('a'), Action::Ack, "a", "acknowledge alert", Alerts, ("a", "ack")),
+    f(KeyCode::Char('x'), Action::Dismiss, "x", "dismiss alert", Alerts, ("x", "dismiss")),
+    f(KeyCode::Char('n'), Action::Note, "n", "note on alert", Alerts, ("n", "note")),
+    b(KeyCode::Char('e'), Action::ExportJsonl, "e", "export view as JSONL", Global),
+    b(KeyCode::Char('E'), Action::ExportCsv, "E", "export view as CSV", Global),
+    f(KeyCode::Char('?'), Action::Help, "?", "help", Global, ("?", "help")),
+    f(KeyCode::Char('q'), Action::Quit, "q", "quit", Global, ("q", "quit")),
+    Binding {
+        code: KeyCode::Char('c'),
+        mods: KeyModifiers::CONTROL,
+        action: Action::Quit,
+        label: "C-c",
+        help: "quit",
+        scope: Global,
+        footer: None,
+    },
+];
+
+/// The action for `key` in `in_alerts`/`in_meetings` context, if any.
+pub fn lookup(key: &KeyEvent, in_alerts: bool, in_meetings: bool) -> Option<Action> {
+    let mods = key.modifiers - KeyModifiers::SHIFT; // 'G', '?' and BackTab arrive with SHIFT
+    KEYMAP
+        .iter()
+        .filter(|bnd| match bnd.scope {
+            Global => true,
+            Alerts => in_alerts,
+            Meetings => in_meetings,
+        })
+        .find(|bnd| bnd.code == key.code && bnd.mods == mods)
+        .map(|bnd| bnd.action)
+}
+
+/// Footer hints for the context, in table order.
+pub fn footer(in_alerts: bool, in_meetings: bool) -> Vec<(&'static str, &'static str)> {
+    KEYMAP
+        .iter()
+        .filter(|bnd| match bnd.scope {
+            Global => true,
+            Alerts => in_alerts,
+            Meetings => in_meetings,
+        })
+        .filter_map(|bnd| bnd.footer)
+        .collect()
+}
+
+/// The help: one entry per action, in table order, with every key bound to it and where
+/// it applies.
+pub fn help() -> Vec<(String, &'static str, Scope)> {
+    let mut out: Vec<(String, &'static str, Scope)> = Vec::new();
+    let mut seen: Vec<Action> = Vec::new();
+    for bnd in KEYMAP {
+        if seen.contains(&bnd.action) {
+            continue;
+        }
+        seen.push(bnd.action);
+        let keys: Vec<&str> = KEYMAP.iter().filter(|o| o.action == bnd.action).map(|o| o.label).collect();
+        out.push((keys.join(" "), bnd.help, bnd.scope));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_resolve_by_context() {
+        let key = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
+        assert_eq!(lookup(&key('q'), false, false), Some(Action::Quit));
+        assert_eq!(lookup(&key('a'), false, false), None, "ack only in Alerts");
+        assert_eq!(lookup(&key('a'), true, false), Some(Action::Ack));
+        assert_eq!(lookup(&KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT), false, false), Some(Action::Bottom));
+        assert_eq!(lookup(&KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL), false, false), Some(Action::Quit));
+        let hints = footer(true, false);
+        assert!(hints.contains(&("a", "ack")) && hints.contains(&("q", "quit")));
+        assert!(!footer(false, false).contains(&("a", "ack")));
+    }
+
+    #[test]
+    fn actions_are_config_vocabulary() {
+        assert_eq!(serde_json::to_string(&Action::ThisMeeting).unwrap(), "\"this_meeting\"");
+    }
+}

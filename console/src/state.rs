@@ -1,0 +1,848 @@
+//! The console's state machine: everything the screen shows lives in [`State`], and only
+//! [`update`] changes it, from a [`Msg`] (a key, a batch from the source, a tick). Render
+//! code reads `&State`; the async shell (`app`) owns the terminal, the channels and the
+//! I/O that [`Effect`]s ask for. Time comes in with messages, so the whole console runs
+//! headless in tests.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use zoomwatch_shared::config::Config;
+use zoomwatch_shared::record::{Category, Flag, RecordV1, Severity};
+use zoomwatch_shared::roster::{Meeting, MeetingPhase};
+use zoomwatch_shared::rules::{Alert, AlertEvent, Detector};
+use zoomwatch_shared::timefmt::{format_ms, parse_rfc3339_ms};
+
+use crate::filter::{Filter, Term};
+use crate::keymap::{self, Action};
+use crate::source::{SourceEvent, Status};
+use crate::triage::{self, Triage};
+
+/// Default number of records kept in memory.
+pub const DEFAULT_RETENTION: usize = 100_000;
+
+/// The screens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum View {
+    /// Every record.
+    Feed,
+    /// Meetings and rosters.
+    Meetings,
+    /// Participant events.
+    Participants,
+    /// Admin and sign-in events.
+    Admin,
+    /// Alert triage.
+    Alerts,
+    /// Rates and counts.
+    Overview,
+}
+
+impl View {
+    /// All views in tab order.
+    pub const ALL: [View; 6] = [View::Feed, View::Meetings, View::Participants, View::Admin, View::Alerts, View::Overview];
+
+    /// Tab title.
+    pub fn title(self) -> &'static str {
+        match self {
+            View::Feed => "Feed",
+            View::Meetings => "Meetings",
+            View::Participants => "Participants",
+            View::Admin => "Admin",
+            View::Alerts => "Alerts",
+            View::Overview => "Overview",
+        }
+    }
+
+    fn index(self) -> usize {
+        View::ALL.iter().position(|v| *v == self).unwrap_or(0)
+    }
+}
+
+/// One stored record with what the console computed for it.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// Arrival sequence number.
+    pub seq: u64,
+    /// The record.
+    pub record: Arc<RecordV1>,
+    /// Effective flags (rules re-run with this console's configuration).
+    pub flags: Vec<Flag>,
+    /// Worst flag.
+    pub worst: Option<Severity>,
+}
+
+/// An alert with the analyst's verdict.
+#[derive(Debug, Clone)]
+pub struct AlertItem {
+    /// The alert.
+    pub alert: Alert,
+    /// Verdict and note.
+    pub triage: triage::Entry,
+}
+
+/// What the prompt is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PromptKind {
+    /// Editing the filter.
+    Filter,
+    /// A note for the alert with this id.
+    Note(String),
+}
+
+/// A one-line text prompt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prompt {
+    /// Purpose.
+    pub kind: PromptKind,
+    /// Text typed.
+    pub text: String,
+    /// Why the text was refused (bad filter).
+    pub error: Option<String>,
+}
+
+/// What covers the view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Overlay {
+    /// Nothing.
+    None,
+    /// Key help.
+    Help,
+    /// Detail of the selected item.
+    Detail,
+    /// Text input.
+    Prompt(Prompt),
+}
+
+/// I/O the shell performs for `update`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Leave.
+    Quit,
+    /// Persist the triage.
+    SaveTriage(Triage),
+    /// Write an export file.
+    Export {
+        /// File name (in the working directory).
+        path: String,
+        /// Contents.
+        contents: String,
+    },
+}
+
+/// Messages into `update`.
+#[derive(Debug, Clone)]
+pub enum Msg {
+    /// A key press.
+    Key(KeyEvent),
+    /// Something from the source.
+    Source(SourceEvent),
+    /// The clock (Unix ms). Also drives time-based rules.
+    Tick(i64),
+    /// The terminal's height changed (rows available for lists).
+    Resize(u16),
+    /// A line for the status bar (results of effects).
+    Notice(String),
+}
+
+/// Counters for the header and overview.
+#[derive(Debug, Clone, Default)]
+pub struct Stats {
+    /// Records applied (duplicates excluded).
+    pub records: u64,
+    /// Duplicate deliveries ignored.
+    pub duplicates: u64,
+    /// Lines skipped by the source.
+    pub skipped: u64,
+    /// Rejected requests (including suppressed ones).
+    pub rejected: u64,
+    /// When the newest record was received (ms).
+    pub last_received_ms: Option<i64>,
+    /// When the last URL validation was received (ms).
+    pub last_validation_ms: Option<i64>,
+    /// Receive → display delay of the newest record (ms).
+    pub lag_ms: Option<i64>,
+    /// Records by event type.
+    pub by_event: HashMap<String, u64>,
+    /// Arrivals per second (by receive time) for the last [`RATE_WINDOW`] seconds,
+    /// newest last; `rate_base_s` is the second of the last bucket.
+    pub rate: VecDeque<u32>,
+    /// Second of the last rate bucket.
+    pub rate_base_s: i64,
+}
+
+/// Seconds of history in the rate sparkline.
+pub const RATE_WINDOW: usize = 120;
+
+/// Everything on screen.
+pub struct State {
+    /// Wall clock of the last tick (ms).
+    pub now_ms: i64,
+    /// What we read from (`file:…`, `cloudwatch:…`).
+    pub source: String,
+    /// Connection state.
+    pub conn: Status,
+    /// The records kept (oldest first).
+    pub rows: VecDeque<Row>,
+    /// Sequence number of `rows[0]`.
+    pub base_seq: u64,
+    /// Most records kept.
+    pub retention: usize,
+    /// Rules and rosters.
+    pub detector: Detector,
+    /// Alerts in arrival order.
+    pub alerts: Vec<AlertItem>,
+    alert_pos: HashMap<String, usize>,
+    /// Display order of alerts (indices into `alerts`).
+    pub alert_order: Vec<usize>,
+    /// Verdicts, persisted.
+    pub triage: Triage,
+    /// Current screen.
+    pub view: View,
+    /// Active filter.
+    pub filter: Filter,
+    /// The filter as typed.
+    pub filter_text: String,
+    /// Matching rows per list view (sequence numbers, oldest first).
+    pub lists: HashMap<View, Vec<u64>>,
+    /// Selection per view, 0 = newest / top.
+    pub cursor: HashMap<View, usize>,
+    /// Selected roster line in the Meetings view.
+    pub roster_cursor: usize,
+    /// Focus on the roster (else the meeting list).
+    pub roster_focus: bool,
+    /// What covers the screen.
+    pub overlay: Overlay,
+    /// Counters.
+    pub stats: Stats,
+    /// Status line and when it expires.
+    pub notice: Option<(String, i64)>,
+    /// Rows available to lists (for paging).
+    pub page: usize,
+    /// Scroll position of the detail pane.
+    pub detail_scroll: u16,
+    /// Worst alert severity per person in a meeting (`meeting key|identity key`), so
+    /// rosters show what the stateful rules found, not only per-record flags.
+    pub person_alerts: HashMap<String, Severity>,
+}
+
+fn is_admin_row(r: &RecordV1) -> bool {
+    matches!(r.category, Category::Admin | Category::Auth) || (r.actor.is_some() && !r.changes.is_empty())
+}
+
+fn in_list(view: View, r: &RecordV1) -> bool {
+    match view {
+        View::Feed => true,
+        View::Participants => r.category == Category::Participant,
+        View::Admin => is_admin_row(r),
+        _ => false,
+    }
+}
+
+const LIST_VIEWS: [View; 3] = [View::Feed, View::Participants, View::Admin];
+
+impl State {
+    /// An empty console reading from `source`.
+    pub fn new(source: impl Into<String>, cfg: Config, triage: Triage, retention: usize, now_ms: i64) -> Self {
+        Self {
+            now_ms,
+            source: source.into(),
+            conn: Status::Waiting("starting".into()),
+            rows: VecDeque::new(),
+            base_seq: 0,
+            retention: retention.max(1),
+            detector: Detector::new(cfg),
+            alerts: Vec::new(),
+            alert_pos: HashMap::new(),
+            alert_order: Vec::new(),
+            triage,
+            view: View::Feed,
+            filter: Filter::default(),
+            filter_text: String::new(),
+            lists: LIST_VIEWS.iter().map(|v| (*v, Vec::new())).collect(),
+            cursor: HashMap::new(),
+            roster_cursor: 0,
+            roster_focus: false,
+            overlay: Overlay::None,
+            stats: Stats::default(),
+            notice: None,
+            page: 20,
+            detail_scroll: 0,
+            person_alerts: HashMap::new(),
+        }
+    }
+
+    /// The row with sequence number `seq`, if still kept.
+    pub fn row(&self, seq: u64) -> Option<&Row> {
+        let i = seq.checked_sub(self.base_seq)?;
+        self.rows.get(usize::try_from(i).ok()?)
+    }
+
+    /// The cursor of a view.
+    pub fn cursor_of(&self, v: View) -> usize {
+        self.cursor.get(&v).copied().unwrap_or(0)
+    }
+
+    /// Rows of a list view, newest first.
+    pub fn list_rows(&self, v: View) -> impl Iterator<Item = &Row> {
+        self.lists.get(&v).into_iter().flat_map(|l| l.iter().rev()).filter_map(|s| self.row(*s))
+    }
+
+    /// Number of entries in the current view's list.
+    pub fn len_of(&self, v: View) -> usize {
+        match v {
+            View::Feed | View::Participants | View::Admin => self.lists.get(&v).map_or(0, Vec::len),
+            View::Alerts => self.alert_order.len(),
+            View::Meetings => {
+                if self.roster_focus {
+                    self.selected_meeting().map_or(0, |m| self.roster_of(m).len())
+                } else {
+                    self.meetings().len()
+                }
+            }
+            View::Overview => 0,
+        }
+    }
+
+    /// Meetings matching the filter, for display: running first, then most recent.
+    pub fn meetings(&self) -> Vec<&Meeting> {
+        let mut v: Vec<&Meeting> = self.detector.meetings().meetings.values().filter(|m| self.meeting_matches(m)).collect();
+        v.sort_by(|a, b| {
+            let rank = |m: &Meeting| match m.phase {
+                MeetingPhase::Running => 0,
+                MeetingPhase::Scheduled => 1,
+                MeetingPhase::Ended => 2,
+            };
+            rank(a).cmp(&rank(b)).then(b.last_ms.cmp(&a.last_ms)).then(a.key.cmp(&b.key))
+        });
+        v
+    }
+
+    fn meeting_matches(&self, m: &Meeting) -> bool {
+        self.filter.terms.iter().all(|t| match t {
+            Term::Meeting(v) => {
+                m.id.as_deref().is_some_and(|id| id.eq_ignore_ascii_case(v))
+                    || m.key.eq_ignore_ascii_case(v)
+                    || m.topic.as_deref().is_some_and(|tp| tp.to_lowercase().contains(v.as_str()))
+            }
+            Term::User(v) => m.attendees.values().any(|a| {
+                [&a.participant.email, &a.participant.name, &a.participant.zoom_user_id]
+                    .into_iter()
+                    .flatten()
+                    .any(|f| f.to_lowercase().contains(v.as_str()))
+            }),
+            Term::Severity(s, at_least) => m.worst.is_some_and(|w| if *at_least { w >= *s } else { w == *s }),
+            Term::Text(v) => m.topic.as_deref().is_some_and(|tp| tp.to_lowercase().contains(v.as_str())),
+            Term::Type(_) => true,
+        })
+    }
+
+    /// The selected meeting in the Meetings view.
+    pub fn selected_meeting(&self) -> Option<&Meeting> {
+        self.meetings().get(self.cursor_of(View::Meetings)).copied()
+    }
+
+    /// The roster of `m` as displayed (filtered by `user:` terms).
+    pub fn roster_of<'a>(&self, m: &'a Meeting) -> Vec<&'a zoomwatch_shared::roster::Attendee> {
+        let users: Vec<&String> = self.filter.terms.iter().filter_map(|t| if let Term::User(v) = t { Some(v) } else { None }).collect();
+        m.roster()
+            .into_iter()
+            .filter(|a| {
+                users.iter().all(|u| {
+                    [&a.participant.email, &a.participant.name, &a.participant.zoom_user_id]
+                        .into_iter()
+                        .flatten()
+                        .any(|f| f.to_lowercase().contains(u.as_str()))
+                })
+            })
+            .collect()
+    }
+
+    /// The row selected in a list view.
+    pub fn selected_row(&self) -> Option<&Row> {
+        match self.view {
+            View::Feed | View::Participants | View::Admin => self.list_rows(self.view).nth(self.cursor_of(self.view)),
+            _ => None,
+        }
+    }
+
+    /// The alert selected in the Alerts view.
+    pub fn selected_alert(&self) -> Option<&AlertItem> {
+        if self.view != View::Alerts {
+            return None;
+        }
+        self.alert_order.get(self.cursor_of(View::Alerts)).and_then(|i| self.alerts.get(*i))
+    }
+
+    /// Alerts shown (filtered) and how many of them are new.
+    pub fn shown_alerts(&self) -> (usize, usize) {
+        let new = self.alert_order.iter().filter(|i| self.alerts[**i].triage.status == triage::Status::New).count();
+        (new, self.alert_order.len())
+    }
+
+    /// Unhandled alerts (status new) by severity, for the tab badge.
+    pub fn open_alerts(&self) -> (usize, Option<Severity>) {
+        let open: Vec<&AlertItem> = self.alerts.iter().filter(|a| a.triage.status == triage::Status::New).collect();
+        (open.len(), open.iter().map(|a| a.alert.severity).max())
+    }
+
+    /// Events per second over the last 10 s.
+    pub fn rate_per_sec(&self) -> f64 {
+        let now_s = self.now_ms.div_euclid(1000);
+        let lag = (now_s - self.stats.rate_base_s).max(0) as usize;
+        let n: u32 = self.stats.rate.iter().rev().skip(lag).take(10usize.saturating_sub(lag)).sum();
+        f64::from(n) / 10.0
+    }
+
+    fn set_cursor(&mut self, v: View, c: usize) {
+        let len = self.len_of(v);
+        let c = if len == 0 { 0 } else { c.min(len - 1) };
+        if v == View::Meetings && self.roster_focus {
+            self.roster_cursor = c;
+        } else {
+            self.cursor.insert(v, c);
+        }
+    }
+
+    fn current_cursor(&self) -> usize {
+        if self.view == View::Meetings && self.roster_focus { self.roster_cursor } else { self.cursor_of(self.view) }
+    }
+
+    fn rebuild_lists(&mut self) {
+        for v in LIST_VIEWS {
+            let list: Vec<u64> = self
+                .rows
+                .iter()
+                .filter(|row| in_list(v, &row.record) && self.filter.matches_record(&row.record, row.worst))
+                .map(|row| row.seq)
+                .collect();
+            self.lists.insert(v, list);
+            self.cursor.insert(v, 0);
+        }
+        self.sort_alerts();
+        self.cursor.insert(View::Alerts, 0);
+        self.cursor.insert(View::Meetings, 0);
+        self.roster_cursor = 0;
+    }
+
+    fn sort_alerts(&mut self) {
+        let mut order: Vec<usize> = (0..self.alerts.len()).filter(|i| self.filter.matches_alert(&self.alerts[*i].alert)).collect();
+        order.sort_by(|a, b| {
+            let (x, y) = (&self.alerts[*a], &self.alerts[*b]);
+            x.triage.status.cmp(&y.triage.status).then(y.alert.severity.cmp(&x.alert.severity)).then(b.cmp(a))
+        });
+        self.alert_order = order;
+    }
+
+    fn apply_records(&mut self, batch: Vec<RecordV1>) {
+        let mut alerts_changed = false;
+        let mut added: HashMap<View, usize> = HashMap::new();
+        for r in batch {
+            let Some((flags, events)) = self.detector.observe_full(&r) else {
+                self.stats.duplicates += 1;
+                continue;
+            };
+            self.count(&r);
+            let worst = flags.iter().map(|f| f.severity).max();
+            let seq = self.base_seq + self.rows.len() as u64;
+            for v in LIST_VIEWS {
+                if in_list(v, &r) && self.filter.matches_record(&r, worst) {
+                    if let Some(l) = self.lists.get_mut(&v) {
+                        l.push(seq);
+                    }
+                    *added.entry(v).or_default() += 1;
+                }
+            }
+            self.rows.push_back(Row { seq, record: Arc::new(r), flags, worst });
+            for e in events {
+                alerts_changed |= self.apply_alert_event(e);
+            }
+        }
+        // Keep the analyst's selection on the same row while new rows arrive on top.
+        for (v, n) in added {
+            let c = self.cursor_of(v);
+            if c > 0 {
+                self.cursor.insert(v, c + n);
+            }
+        }
+        self.evict();
+        if alerts_changed {
+            self.sort_alerts();
+        }
+    }
+
+    fn evict(&mut self) {
+        while self.rows.len() > self.retention {
+            self.rows.pop_front();
+            self.base_seq += 1;
+        }
+        let base = self.base_seq;
+        for l in self.lists.values_mut() {
+            let cut = l.partition_point(|s| *s < base);
+            if cut > 0 {
+                l.drain(..cut);
+            }
+        }
+        for v in LIST_VIEWS {
+            let c = self.cursor_of(v);
+            self.set_cursor(v, c);
+        }
+    }
+
+    fn count(&mut self, r: &RecordV1) {
+        self.stats.records += 1;
+        *self.stats.by_event.entry(r.event.clone()).or_default() += 1;
+        let received = parse_rfc3339_ms(&r.received_at).unwrap_or(self.now_ms);
+        self.stats.last_received_ms = Some(self.stats.last_received_ms.map_or(received, |l| l.max(received)));
+        self.stats.lag_ms = Some((self.now_ms - received).max(0));
+        if let Some(rej) = &r.rejection {
+            self.stats.rejected += 1 + rej.suppressed;
+        }
+        if r.event == zoomwatch_shared::record::URL_VALIDATION_EVENT {
+            self.stats.last_validation_ms = Some(self.stats.last_validation_ms.map_or(received, |l| l.max(received)));
+        }
+        // Arrivals per second, by receive time, within the sparkline window.
+        let s = received.div_euclid(1000);
+        let rate = &mut self.stats.rate;
+        if rate.is_empty() {
+            self.stats.rate_base_s = s.max(self.now_ms.div_euclid(1000));
+            rate.extend(std::iter::repeat_n(0, RATE_WINDOW));
+        }
+        if s > self.stats.rate_base_s {
+            let shift = usize::try_from(s - self.stats.rate_base_s).unwrap_or(RATE_WINDOW).min(RATE_WINDOW);
+            for _ in 0..shift {
+                rate.pop_front();
+                rate.push_back(0);
+            }
+            self.stats.rate_base_s = s;
+        }
+        let back = usize::try_from(self.stats.rate_base_s - s).unwrap_or(usize::MAX);
+        if back < RATE_WINDOW {
+            let i = RATE_WINDOW - 1 - back;
+            if let Some(slot) = rate.get_mut(i) {
+                *slot += 1;
+            }
+        }
+    }
+
+    fn apply_alert_event(&mut self, e: AlertEvent) -> bool {
+        match e {
+            AlertEvent::Raised(a) => {
+                if let (Some(m), Some(p)) = (&a.meeting, &a.participant)
+                    && let Some(key) = m.uuid.clone().or_else(|| m.id.as_ref().map(|id| format!("id:{id}")))
+                {
+                    let slot = self.person_alerts.entry(format!("{key}|{}", p.identity_key())).or_insert(a.severity);
+                    *slot = (*slot).max(a.severity);
+                }
+                let triage = self.triage.alerts.get(&a.id).cloned().unwrap_or_default();
+                self.alert_pos.insert(a.id.clone(), self.alerts.len());
+                self.alerts.push(AlertItem { alert: *a, triage });
+                true
+            }
+            AlertEvent::Grew { alert_id, record_id, count } => {
+                if let Some(item) = self.alert_pos.get(&alert_id).and_then(|i| self.alerts.get_mut(*i)) {
+                    item.alert.count = count;
+                    if item.alert.record_ids.len() < 200 {
+                        item.alert.record_ids.push(record_id);
+                    }
+                }
+                false
+            }
+        }
+    }
+
+    fn tick(&mut self, now_ms: i64) {
+        self.now_ms = now_ms;
+        let s = now_ms.div_euclid(1000);
+        if !self.stats.rate.is_empty() && s > self.stats.rate_base_s {
+            let shift = usize::try_from(s - self.stats.rate_base_s).unwrap_or(RATE_WINDOW).min(RATE_WINDOW);
+            for _ in 0..shift {
+                self.stats.rate.pop_front();
+                self.stats.rate.push_back(0);
+            }
+            self.stats.rate_base_s = s;
+        }
+        let events = self.detector.tick(now_ms);
+        let mut changed = false;
+        for e in events {
+            changed |= self.apply_alert_event(e);
+        }
+        if changed {
+            self.sort_alerts();
+        }
+        if self.notice.as_ref().is_some_and(|(_, until)| *until < now_ms) {
+            self.notice = None;
+        }
+    }
+
+    fn say(&mut self, text: impl Into<String>) {
+        self.notice = Some((text.into(), self.now_ms + 6000));
+    }
+
+    fn set_filter(&mut self, text: &str) -> Result<(), String> {
+        let f = Filter::parse(text).map_err(|e| e.to_string())?;
+        self.filter = f;
+        self.filter_text = text.trim().to_owned();
+        self.rebuild_lists();
+        Ok(())
+    }
+
+    /// Adds `term` (as text) to the filter, replacing an existing term of the same kind.
+    fn narrow(&mut self, prefix: &str, value: &str) {
+        let quoted = if value.contains(char::is_whitespace) { format!("{prefix}\"{value}\"") } else { format!("{prefix}{value}") };
+        let mut words: Vec<String> = self.filter_text.split_whitespace().filter(|w| !w.starts_with(prefix)).map(str::to_owned).collect();
+        words.push(quoted);
+        let text = words.join(" ");
+        match self.set_filter(&text) {
+            Ok(()) => self.say(format!("filter: {text}  (Esc clears)")),
+            Err(e) => self.say(e),
+        }
+    }
+
+    /// The meeting and user of the selection (for `m` / `u`).
+    fn selection_subjects(&self) -> (Option<String>, Option<String>) {
+        if let Some(row) = self.selected_row() {
+            let r = &row.record;
+            let meeting = r.meeting.as_ref().and_then(|m| m.uuid.clone().or_else(|| m.id.clone()));
+            let user = r
+                .participant
+                .as_ref()
+                .and_then(|p| p.email.clone().or_else(|| p.name.clone()))
+                .or_else(|| r.actor.as_ref().and_then(|a| a.email.clone().or_else(|| a.id.clone())))
+                .or_else(|| r.target_user.as_ref().and_then(|t| t.email.clone()));
+            return (meeting, user);
+        }
+        if let Some(item) = self.selected_alert() {
+            let a = &item.alert;
+            let meeting = a.meeting.as_ref().and_then(|m| m.uuid.clone().or_else(|| m.id.clone()));
+            let user = a
+                .participant
+                .as_ref()
+                .and_then(|p| p.email.clone().or_else(|| p.name.clone()))
+                .or_else(|| a.actor.as_ref().and_then(|x| x.email.clone()));
+            return (meeting, user);
+        }
+        if self.view == View::Meetings {
+            let m = self.selected_meeting();
+            let meeting = m.map(|m| m.key.clone());
+            let user = if self.roster_focus {
+                m.and_then(|m| {
+                    self.roster_of(m)
+                        .get(self.roster_cursor)
+                        .and_then(|a| a.participant.email.clone().or_else(|| a.participant.name.clone()))
+                })
+            } else {
+                None
+            };
+            return (meeting, user);
+        }
+        (None, None)
+    }
+
+    fn triage_selected(&mut self, status: Option<triage::Status>, note: Option<String>) -> Vec<Effect> {
+        let Some(pos) = self.alert_order.get(self.cursor_of(View::Alerts)).copied() else {
+            self.say("no alert selected");
+            return Vec::new();
+        };
+        let now = format_ms(self.now_ms);
+        let item = &mut self.alerts[pos];
+        if let Some(s) = status {
+            // Pressing the same key again undoes it.
+            item.triage.status = if item.triage.status == s { triage::Status::New } else { s };
+        }
+        let msg = match (&note, status) {
+            (Some(_), _) => format!("note saved on {}", item.alert.rule),
+            _ => format!("{} → {}", item.alert.rule, item.triage.status.as_str()),
+        };
+        if let Some(n) = note {
+            item.triage.note = n;
+        }
+        item.triage.updated_at = now;
+        let id = item.alert.id.clone();
+        let entry = item.triage.clone();
+        self.triage.alerts.insert(id, entry);
+        self.sort_alerts();
+        self.say(msg);
+        vec![Effect::SaveTriage(self.triage.clone())]
+    }
+
+    fn export(&mut self, csv: bool) -> Vec<Effect> {
+        let stamp = format_ms(self.now_ms).replace([':', '-'], "").replace('T', "-");
+        let stamp = stamp.get(..15).unwrap_or(&stamp).to_owned();
+        let name = format!("zoomwatch-{}-{stamp}.{}", self.view.title().to_lowercase(), if csv { "csv" } else { "jsonl" });
+        let contents = crate::export::export(self, csv);
+        vec![Effect::Export { path: name, contents }]
+    }
+
+    fn on_action(&mut self, a: Action) -> Vec<Effect> {
+        let page = self.page.max(1);
+        match a {
+            Action::Quit => return vec![Effect::Quit],
+            Action::ViewFeed => self.view = View::Feed,
+            Action::ViewMeetings => self.view = View::Meetings,
+            Action::ViewParticipants => self.view = View::Participants,
+            Action::ViewAdmin => self.view = View::Admin,
+            Action::ViewAlerts => self.view = View::Alerts,
+            Action::ViewOverview => self.view = View::Overview,
+            Action::NextView => self.view = View::ALL[(self.view.index() + 1) % View::ALL.len()],
+            Action::PrevView => self.view = View::ALL[(self.view.index() + View::ALL.len() - 1) % View::ALL.len()],
+            Action::Up => self.set_cursor(self.view, self.current_cursor().saturating_sub(1)),
+            Action::Down => self.set_cursor(self.view, self.current_cursor() + 1),
+            Action::PageUp => self.set_cursor(self.view, self.current_cursor().saturating_sub(page)),
+            Action::PageDown => self.set_cursor(self.view, self.current_cursor() + page),
+            Action::Top => self.set_cursor(self.view, 0),
+            Action::Bottom => self.set_cursor(self.view, usize::MAX),
+            Action::SwitchPane => {
+                if self.view == View::Meetings {
+                    self.roster_focus = !self.roster_focus;
+                    self.roster_cursor = 0;
+                }
+            }
+            Action::Details => {
+                let has = match self.view {
+                    View::Meetings => self.selected_meeting().is_some(),
+                    View::Alerts => self.selected_alert().is_some(),
+                    View::Overview => false,
+                    _ => self.selected_row().is_some(),
+                };
+                if has {
+                    self.overlay = Overlay::Detail;
+                    self.detail_scroll = 0;
+                }
+            }
+            Action::Filter => {
+                self.overlay = Overlay::Prompt(Prompt { kind: PromptKind::Filter, text: self.filter_text.clone(), error: None })
+            }
+            Action::Back => {
+                if self.overlay != Overlay::None {
+                    self.overlay = Overlay::None;
+                } else if !self.filter.is_empty() {
+                    let _ = self.set_filter("");
+                    self.say("filter cleared");
+                }
+            }
+            Action::ThisMeeting => match self.selection_subjects().0 {
+                Some(m) => self.narrow("meeting:", &m),
+                None => self.say("the selection has no meeting"),
+            },
+            Action::ThisUser => match self.selection_subjects().1 {
+                Some(u) => self.narrow("user:", &u),
+                None => self.say("the selection has no user"),
+            },
+            Action::Ack => return self.triage_selected(Some(triage::Status::Acked), None),
+            Action::Dismiss => return self.triage_selected(Some(triage::Status::Dismissed), None),
+            Action::Note => {
+                if let Some(item) = self.selected_alert() {
+                    let id = item.alert.id.clone();
+                    let text = item.triage.note.clone();
+                    self.overlay = Overlay::Prompt(Prompt { kind: PromptKind::Note(id), text, error: None });
+                }
+            }
+            Action::ExportJsonl => return self.export(false),
+            Action::ExportCsv => return self.export(true),
+            Action::Help => self.overlay = if self.overlay == Overlay::Help { Overlay::None } else { Overlay::Help },
+        }
+        Vec::new()
+    }
+
+    fn on_prompt_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let Overlay::Prompt(mut prompt) = std::mem::replace(&mut self.overlay, Overlay::None) else { return Vec::new() };
+        match key.code {
+            KeyCode::Esc => return Vec::new(),
+            KeyCode::Enter => match &prompt.kind {
+                PromptKind::Filter => {
+                    let text = prompt.text.clone();
+                    if let Err(e) = self.set_filter(&text) {
+                        prompt.error = Some(e);
+                        self.overlay = Overlay::Prompt(prompt);
+                    } else if text.trim().is_empty() {
+                        self.say("filter cleared");
+                    } else {
+                        self.say(format!("filter: {}", text.trim()));
+                    }
+                    return Vec::new();
+                }
+                PromptKind::Note(id) => {
+                    let id = id.clone();
+                    if let Some(pos) = self.alert_order.iter().position(|i| self.alerts[*i].alert.id == id) {
+                        self.cursor.insert(View::Alerts, pos);
+                        return self.triage_selected(None, Some(prompt.text.trim().to_owned()));
+                    }
+                    return Vec::new();
+                }
+            },
+            KeyCode::Backspace => {
+                prompt.text.pop();
+            }
+            KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => prompt.text.clear(),
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                if prompt.text.chars().count() < 256 {
+                    prompt.text.push(c);
+                }
+                prompt.error = None;
+            }
+            _ => {}
+        }
+        self.overlay = Overlay::Prompt(prompt);
+        Vec::new()
+    }
+}
+
+/// Applies one message. Returns the I/O to perform.
+pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::Key(key) => {
+            if matches!(state.overlay, Overlay::Prompt(_)) {
+                if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
+                    return vec![Effect::Quit];
+                }
+                return state.on_prompt_key(key);
+            }
+            let action = keymap::lookup(&key, state.view == View::Alerts, state.view == View::Meetings);
+            // In the detail pane the movement keys scroll it.
+            if state.overlay == Overlay::Detail {
+                let page = u16::try_from(state.page).unwrap_or(20);
+                let scroll = &mut state.detail_scroll;
+                match action {
+                    Some(Action::Up) => *scroll = scroll.saturating_sub(1),
+                    Some(Action::Down) => *scroll = scroll.saturating_add(1),
+                    Some(Action::PageUp) => *scroll = scroll.saturating_sub(page),
+                    Some(Action::PageDown) => *scroll = scroll.saturating_add(page),
+                    Some(Action::Top) => *scroll = 0,
+                    Some(a) => return state.on_action(a),
+                    None => {}
+                }
+                return Vec::new();
+            }
+            match action {
+                Some(a) => state.on_action(a),
+                None => Vec::new(),
+            }
+        }
+        Msg::Source(SourceEvent::Records(batch)) => {
+            state.apply_records(batch);
+            Vec::new()
+        }
+        Msg::Source(SourceEvent::Skipped(n)) => {
+            state.stats.skipped += n;
+            Vec::new()
+        }
+        Msg::Source(SourceEvent::Status(s)) => {
+            state.conn = s;
+            Vec::new()
+        }
+        Msg::Tick(now) => {
+            state.tick(now);
+            Vec::new()
+        }
+        Msg::Resize(h) => {
+            state.page = usize::from(h.saturating_sub(8)).max(1);
+            Vec::new()
+        }
+        Msg::Notice(text) => {
+            state.say(text);
+            Vec::new()
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! The header (source, connection, lag, rate, rejected, last validation) and the tab bar
+//! with the filter.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::{Theme, ago, safe};
+use crate::source::Status;
+use crate::state::{State, View};
+
+const SPARK: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+/// The last `n` seconds of the event rate as block characters.
+pub fn sparkline(state: &State, n: usize) -> String {
+    let rate = &state.stats.rate;
+    let tail: Vec<u32> = rate.iter().skip(rate.len().saturating_sub(n)).copied().collect();
+    let max = tail.iter().copied().max().unwrap_or(0).max(1);
+    tail.iter().map(|v| if *v == 0 { ' ' } else { SPARK[((*v * 7) / max) as usize] }).collect()
+}
+
+pub(super) fn draw_header(state: &State, frame: &mut Frame<'_>, area: Rect, theme: Theme) {
+    let (dot, conn, style) = match &state.conn {
+        Status::Live => ("●", "LIVE".to_owned(), theme.accent()),
+        Status::Backfilling => ("◐", "BACKFILL".to_owned(), theme.severity(Some(zoomwatch_shared::Severity::Low))),
+        Status::Done => ("■", "END".to_owned(), theme.dim()),
+        Status::Waiting(w) => ("○", format!("WAITING {}", safe(w, 40)), theme.severity(Some(zoomwatch_shared::Severity::Medium))),
+        Status::Reconnecting(w) => ("○", format!("RECONNECTING {}", safe(w, 40)), theme.severity(Some(zoomwatch_shared::Severity::High))),
+    };
+    let mut spans = vec![
+        Span::styled(" zoomwatch ", theme.accent()),
+        Span::raw(format!("─ {} ", safe(&state.source, 48))),
+        Span::styled(format!("{dot} {conn}"), style),
+    ];
+    if let Some(lag) = state.stats.lag_ms {
+        spans.push(Span::raw(format!("  lag {:.1}s", lag as f64 / 1000.0)));
+    }
+    spans.push(Span::raw(format!("  {:.1} ev/s ", state.rate_per_sec())));
+    spans.push(Span::styled(sparkline(state, 12), theme.accent()));
+    let rej_style = if state.stats.rejected > 0 { theme.severity(Some(zoomwatch_shared::Severity::Medium)) } else { Style::default() };
+    spans.push(Span::styled(format!("  rejected {}", state.stats.rejected), rej_style));
+    match state.stats.last_validation_ms {
+        Some(v) => spans.push(Span::raw(format!("  validated {} ago", ago(state.now_ms, v)))),
+        None => spans.push(Span::styled("  not validated yet", theme.dim())),
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+pub(super) fn draw_tabs(state: &State, frame: &mut Frame<'_>, area: Rect, theme: Theme) {
+    let mut spans = Vec::new();
+    for (i, v) in View::ALL.iter().enumerate() {
+        let label = match v {
+            View::Meetings => {
+                let running = state
+                    .detector
+                    .meetings()
+                    .meetings
+                    .values()
+                    .filter(|m| m.phase == zoomwatch_shared::roster::MeetingPhase::Running)
+                    .count();
+                format!("{} {} {running}", i + 1, v.title())
+            }
+            View::Alerts => {
+                let (open, _) = state.open_alerts();
+                if open > 0 { format!("{} {} {open}!", i + 1, v.title()) } else { format!("{} {}", i + 1, v.title()) }
+            }
+            _ => format!("{} {}", i + 1, v.title()),
+        };
+        let mut style = if *v == View::Alerts { theme.severity(state.open_alerts().1) } else { Style::default() };
+        if *v == state.view {
+            style = style.patch(theme.selected());
+        }
+        spans.push(Span::styled(format!("[{label}]"), style));
+        spans.push(Span::raw(" "));
+    }
+    if !state.filter_text.is_empty() {
+        spans.push(Span::styled(format!("  filter: {}", safe(&state.filter_text, 60)), theme.accent()));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}

@@ -1,0 +1,120 @@
+//! Meetings on the left (running first, participants now / total, worst flag), the
+//! selected meeting's live roster on the right (who is in, waiting, gone; flags).
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Borders, Cell, Row as TRow, Table};
+use zoomwatch_shared::roster::{MeetingPhase, Presence};
+use zoomwatch_shared::timefmt::format_ms;
+
+use super::{Theme, clock, safe, scroll_offset, sev_letter};
+use crate::state::{State, View};
+
+pub(super) fn draw(state: &State, frame: &mut Frame<'_>, area: Rect, theme: Theme) {
+    let [left, right] = Layout::horizontal([Constraint::Percentage(42), Constraint::Percentage(58)]).areas(area);
+    let meetings = state.meetings();
+    let cursor = state.cursor_of(View::Meetings);
+    let height = usize::from(left.height.saturating_sub(3));
+    let offset = scroll_offset(cursor, height);
+    let rows: Vec<TRow<'_>> = meetings
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(height)
+        .map(|(i, m)| {
+            let icon = match m.phase {
+                MeetingPhase::Running => "●",
+                MeetingPhase::Scheduled => "·",
+                MeetingPhase::Ended => "○",
+            };
+            let label = m.topic.as_deref().or(m.id.as_deref()).map(|t| safe(t, 40)).unwrap_or_else(|| "?".into());
+            let mut style = theme.severity(m.worst);
+            if i == cursor && !state.roster_focus {
+                style = style.patch(theme.selected());
+            }
+            TRow::new(vec![
+                Cell::from(icon),
+                Cell::from(label),
+                Cell::from(format!("{:>3}", m.present())),
+                Cell::from(format!("{:>3}", m.attendees.len())),
+                Cell::from(sev_letter(m.worst)),
+            ])
+            .style(style)
+        })
+        .collect();
+    let title = format!(" Meetings · {} ", meetings.len());
+    let list =
+        Table::new(rows, [Constraint::Length(1), Constraint::Min(12), Constraint::Length(3), Constraint::Length(3), Constraint::Length(1)])
+            .header(TRow::new(vec!["", "topic", "now", "all", "!"]).style(theme.dim()))
+            .block(Block::default().borders(Borders::TOP | Borders::RIGHT).title(Line::from(title)))
+            .column_spacing(1);
+    frame.render_widget(list, left);
+
+    let Some(m) = meetings.get(cursor) else {
+        let block = Block::default().borders(Borders::TOP).title(" Roster ");
+        frame.render_widget(block, right);
+        return;
+    };
+    let roster = state.roster_of(m);
+    let rh = usize::from(right.height.saturating_sub(3));
+    let rcur = state.roster_cursor;
+    let roff = if state.roster_focus { scroll_offset(rcur, rh) } else { 0 };
+    let rows: Vec<TRow<'_>> = roster
+        .iter()
+        .enumerate()
+        .skip(roff)
+        .take(rh)
+        .map(|(i, a)| {
+            let p = &a.participant;
+            let since = a.first_join_ms.map(format_ms).unwrap_or_default();
+            let name = p.name.as_deref().map(|n| safe(n, 30)).unwrap_or_else(|| "?".into());
+            let id = match (&p.email, p.guest) {
+                (Some(e), _) => safe(e, 36),
+                (None, true) => "guest".to_owned(),
+                (None, false) => String::new(),
+            };
+            let role = if a.is_host { "host" } else { "" };
+            let presence = match a.presence {
+                Presence::In => "in",
+                Presence::Waiting => "wait",
+                Presence::Left => "left",
+            };
+            let worst = a.worst.max(state.person_alerts.get(&format!("{}|{}", m.key, a.key)).copied());
+            let mut style = theme.severity(worst);
+            if a.presence == Presence::Left {
+                style = style.patch(theme.dim());
+            }
+            if state.roster_focus && i == rcur {
+                style = style.patch(theme.selected());
+            }
+            TRow::new(vec![
+                Cell::from(clock(&since).to_owned()),
+                Cell::from(name),
+                Cell::from(id),
+                Cell::from(p.ip.as_deref().map(|ip| safe(ip, 40)).unwrap_or_default()),
+                Cell::from(format!("{presence} {role}")),
+                Cell::from(sev_letter(worst)),
+            ])
+            .style(style)
+        })
+        .collect();
+    let topic = m.topic.as_deref().map(|t| safe(t, 40)).unwrap_or_else(|| m.id.clone().unwrap_or_default());
+    let host = if m.host_present() { "host in" } else { "host away" };
+    let title = format!(" Roster · {topic} · {} in, {} waiting · {host} ", m.present(), m.waiting());
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(8),
+            Constraint::Length(20),
+            Constraint::Length(24),
+            Constraint::Length(15),
+            Constraint::Length(9),
+            Constraint::Length(1),
+        ],
+    )
+    .header(TRow::new(vec!["joined", "name", "email", "ip", "where", "!"]).style(theme.dim()))
+    .block(Block::default().borders(Borders::TOP).title(Line::from(title)))
+    .column_spacing(1);
+    frame.render_widget(table, right);
+}

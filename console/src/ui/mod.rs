@@ -1,0 +1,146 @@
+//! Drawing the console. Every function here takes `&State`: rendering cannot change
+//! anything. Text from Zoom passes through [`safe`] before it reaches a cell.
+//!
+//! ```text
+//! ┌ header: source · ● LIVE · lag · ev/s ▁▂▅ · rejected · validated ┐  1 row
+//! │ tabs: [1 Feed] [2 Meetings 3] … [5 Alerts 7!] …   filter: …      │  1 row
+//! │                                                                   │
+//! │ body: the current view (feed / meetings+roster / … / overview)   │  rest
+//! │                                                                   │
+//! │ status line: notice, or the prompt                                │  1 row
+//! └ footer: key hints from the keymap table                          ┘  1 row
+//! ```
+//! Overlays (help, detail) are drawn over the body.
+
+mod alerts;
+mod header;
+mod lists;
+mod meetings;
+mod overlay;
+mod overview;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use zoomwatch_shared::record::Severity;
+use zoomwatch_shared::text::sanitize;
+
+use crate::keymap;
+use crate::state::{Overlay, State, View};
+
+/// Colours or not (`NO_COLOR`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Theme {
+    /// Use colours.
+    pub color: bool,
+}
+
+impl Theme {
+    /// From the environment: no colours when `NO_COLOR` is set and non-empty.
+    pub fn from_env() -> Self {
+        Self { color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) }
+    }
+
+    /// Style of something with this severity.
+    pub fn severity(self, s: Option<Severity>) -> Style {
+        let base = Style::default();
+        match (s, self.color) {
+            (Some(Severity::High), true) => base.fg(Color::Red).add_modifier(Modifier::BOLD),
+            (Some(Severity::Medium), true) => base.fg(Color::Yellow),
+            (Some(Severity::Low), true) => base.fg(Color::Cyan),
+            (Some(Severity::High), false) => base.add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
+            (Some(Severity::Medium), false) => base.add_modifier(Modifier::BOLD),
+            _ => base,
+        }
+    }
+
+    /// The selected row.
+    pub fn selected(self) -> Style {
+        Style::default().add_modifier(Modifier::REVERSED)
+    }
+
+    /// Secondary text.
+    pub fn dim(self) -> Style {
+        if self.color { Style::default().fg(Color::DarkGray) } else { Style::default() }
+    }
+
+    /// Emphasis.
+    pub fn accent(self) -> Style {
+        if self.color {
+            Style::default().fg(Color::Green).add_modifier(Modifier::BOLD)
+        } else {
+            Style::default().add_modifier(Modifier::BOLD)
+        }
+    }
+}
+
+/// One-letter severity marker (readable without colour).
+pub fn sev_letter(s: Option<Severity>) -> &'static str {
+    match s {
+        Some(Severity::High) => "H",
+        Some(Severity::Medium) => "M",
+        Some(Severity::Low) => "L",
+        Some(Severity::Info) => "i",
+        None => " ",
+    }
+}
+
+/// Untrusted text made safe and at most `max` characters.
+pub fn safe(s: &str, max: usize) -> String {
+    sanitize(s, max).into_owned()
+}
+
+/// `HH:MM:SS` of an RFC 3339 UTC time.
+pub fn clock(ts: &str) -> &str {
+    ts.get(11..19).unwrap_or("--:--:--")
+}
+
+/// "3s", "4m", "2h", "5d" ago.
+pub fn ago(now_ms: i64, then_ms: i64) -> String {
+    let s = (now_ms - then_ms).max(0) / 1000;
+    match s {
+        0..=59 => format!("{s}s"),
+        60..=3599 => format!("{}m", s / 60),
+        3600..=86_399 => format!("{}h", s / 3600),
+        _ => format!("{}d", s / 86_400),
+    }
+}
+
+/// Draws the whole screen.
+pub fn draw(state: &State, frame: &mut Frame<'_>, theme: Theme) {
+    let [head, tabs, body, status, foot] =
+        Layout::vertical([Constraint::Length(1), Constraint::Length(1), Constraint::Min(3), Constraint::Length(1), Constraint::Length(1)])
+            .areas(frame.area());
+    header::draw_header(state, frame, head, theme);
+    header::draw_tabs(state, frame, tabs, theme);
+    match state.view {
+        View::Feed | View::Participants | View::Admin => lists::draw(state, frame, body, theme),
+        View::Meetings => meetings::draw(state, frame, body, theme),
+        View::Alerts => alerts::draw(state, frame, body, theme),
+        View::Overview => overview::draw(state, frame, body, theme),
+    }
+    match &state.overlay {
+        Overlay::Help => overlay::help(state, frame, body, theme),
+        Overlay::Detail => overlay::detail(state, frame, body, theme),
+        _ => {}
+    }
+    overlay::status_line(state, frame, status, theme);
+    draw_footer(state, frame, foot, theme);
+}
+
+fn draw_footer(state: &State, frame: &mut Frame<'_>, area: Rect, theme: Theme) {
+    let hints = keymap::footer(state.view == View::Alerts, state.view == View::Meetings);
+    let mut spans = Vec::new();
+    for (key, what) in hints {
+        spans.push(Span::styled(format!(" {key}"), theme.accent()));
+        spans.push(Span::raw(format!(" {what} ")));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// The first row to show so that `cursor` stays visible in `height` rows.
+pub fn scroll_offset(cursor: usize, height: usize) -> usize {
+    if height == 0 { cursor } else { cursor.saturating_sub(height - 1) }
+}

@@ -1,0 +1,178 @@
+//! What is drawn over the body: the help (from the keymap table), the detail pane (the
+//! selected record's JSON, an alert with its records, a meeting's roster), and the
+//! status line at the bottom (notices, or the filter/note prompt).
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use zoomwatch_shared::record::RecordV1;
+use zoomwatch_shared::timefmt::format_ms;
+
+use super::{Theme, safe};
+use crate::state::{Overlay, PromptKind, State, View};
+
+fn popup(area: Rect) -> Rect {
+    let [_, mid, _] = Layout::vertical([Constraint::Length(1), Constraint::Min(3), Constraint::Length(0)]).areas(area);
+    let [_, c, _] = Layout::horizontal([Constraint::Length(2), Constraint::Min(10), Constraint::Length(2)]).areas(mid);
+    c
+}
+
+pub(super) fn help(_state: &State, frame: &mut Frame<'_>, area: Rect, theme: Theme) {
+    let area = popup(area);
+    frame.render_widget(Clear, area);
+    let block = Block::default().borders(Borders::ALL).title(" Help · Esc or ? closes ");
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let [cols, foot] = Layout::vertical([Constraint::Min(1), Constraint::Length(2)]).areas(inner);
+    let [left, right] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(cols);
+    let entries: Vec<Line<'_>> = crate::keymap::help()
+        .into_iter()
+        .map(|(keys, what, scope)| {
+            let scope = match scope {
+                crate::keymap::Scope::Global => "",
+                crate::keymap::Scope::Alerts => " (alerts)",
+                crate::keymap::Scope::Meetings => " (meetings)",
+            };
+            Line::from(vec![Span::styled(format!(" {keys:<10}"), theme.accent()), Span::raw(format!("{what}{scope}"))])
+        })
+        .collect();
+    let half = entries.len().div_ceil(2);
+    let (a, b) = entries.split_at(half);
+    frame.render_widget(Paragraph::new(a.to_vec()), left);
+    frame.render_widget(Paragraph::new(b.to_vec()), right);
+    frame.render_widget(
+        Paragraph::new(" Filter (/): meeting:X  user:X  type:X  sev:>=medium  or text — terms combine.")
+            .style(theme.dim())
+            .wrap(Wrap { trim: true }),
+        foot,
+    );
+}
+
+fn record_lines(r: &RecordV1, out: &mut Vec<Line<'static>>) {
+    let pretty = serde_json::to_string_pretty(r).unwrap_or_default();
+    // serde_json escapes control characters; sanitize also drops bidi/zero-width ones.
+    out.extend(pretty.lines().map(|l| Line::from(safe(l, 400))));
+}
+
+fn detail_lines(state: &State, theme: Theme) -> (String, Vec<Line<'static>>) {
+    let mut out = Vec::new();
+    match state.view {
+        View::Alerts => {
+            let Some(item) = state.selected_alert() else { return (String::new(), out) };
+            let a = &item.alert;
+            out.push(Line::from(Span::styled(
+                format!("{} · {} · {}", a.severity.as_str().to_uppercase(), a.rule, item.triage.status.as_str()),
+                theme.severity(Some(a.severity)),
+            )));
+            out.push(Line::from(safe(&a.reason, 1000)));
+            out.push(Line::from(format!("first seen {} · {} finding(s)", a.occurred_at, a.count)));
+            if let Some(info) = zoomwatch_shared::rules::catalog::info(&a.rule) {
+                out.push(Line::from(Span::styled(format!("rule: {}", info.summary), theme.dim())));
+            }
+            if !item.triage.note.is_empty() {
+                out.push(Line::from(format!("note: {}", safe(&item.triage.note, 500))));
+            }
+            out.push(Line::from(""));
+            out.push(Line::from(format!("records: {}", a.record_ids.join(" "))));
+            if let Some(first) = a.record_ids.first()
+                && let Some(row) = state.rows.iter().rev().find(|r| &r.record.id == first)
+            {
+                out.push(Line::from(""));
+                record_lines(&row.record, &mut out);
+            }
+            ("Alert".into(), out)
+        }
+        View::Meetings => {
+            let Some(m) = state.selected_meeting() else { return (String::new(), out) };
+            out.push(Line::from(format!(
+                "{} · meeting {} · uuid {}",
+                m.topic.as_deref().map(|t| safe(t, 80)).unwrap_or_default(),
+                m.id.clone().unwrap_or_default(),
+                safe(&m.key, 60)
+            )));
+            out.push(Line::from(format!(
+                "{:?} · started {} · ended {} · host {} · {} in, {} waiting, {} seen",
+                m.phase,
+                m.started_ms.map(format_ms).unwrap_or_else(|| "?".into()),
+                m.ended_ms.map(format_ms).unwrap_or_else(|| "-".into()),
+                if m.host_present() { "in" } else { "away" },
+                m.present(),
+                m.waiting(),
+                m.attendees.len()
+            )));
+            out.push(Line::from(""));
+            for a in state.roster_of(m) {
+                let p = &a.participant;
+                out.push(Line::from(format!(
+                    "{:<5} {:<28} {:<32} {:<16} joins {} · first {} · left {}{}",
+                    format!("{:?}", a.presence).to_lowercase(),
+                    p.name.as_deref().map(|n| safe(n, 28)).unwrap_or_default(),
+                    p.email.as_deref().map(|e| safe(e, 32)).unwrap_or_else(|| if p.guest { "guest".into() } else { String::new() }),
+                    p.ip.as_deref().map(|i| safe(i, 16)).unwrap_or_default(),
+                    a.joins,
+                    a.first_join_ms.map(format_ms).unwrap_or_default(),
+                    a.left_ms.map(format_ms).unwrap_or_default(),
+                    p.leave_reason.as_deref().map(|r| format!(" · {}", safe(r, 80))).unwrap_or_default()
+                )));
+            }
+            ("Meeting".into(), out)
+        }
+        _ => {
+            let Some(row) = state.selected_row() else { return (String::new(), out) };
+            for f in &row.flags {
+                out.push(Line::from(Span::styled(
+                    format!("{} {} — {}", f.severity.as_str().to_uppercase(), f.rule, safe(&f.reason, 400)),
+                    theme.severity(Some(f.severity)),
+                )));
+            }
+            if !row.flags.is_empty() {
+                out.push(Line::from(""));
+            }
+            record_lines(&row.record, &mut out);
+            ("Record".into(), out)
+        }
+    }
+}
+
+pub(super) fn detail(state: &State, frame: &mut Frame<'_>, area: Rect, theme: Theme) {
+    let area = popup(area);
+    let (title, lines) = detail_lines(state, theme);
+    frame.render_widget(Clear, area);
+    let p = Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .scroll((state.detail_scroll, 0))
+        .block(Block::default().borders(Borders::ALL).title(format!(" {title} · ↑↓ PgUp PgDn scroll · Esc closes ")));
+    frame.render_widget(p, area);
+}
+
+pub(super) fn status_line(state: &State, frame: &mut Frame<'_>, area: Rect, theme: Theme) {
+    let line = match &state.overlay {
+        Overlay::Prompt(p) => {
+            let label = match &p.kind {
+                PromptKind::Filter => "filter",
+                PromptKind::Note(_) => "note",
+            };
+            let mut spans =
+                vec![Span::styled(format!(" {label}> "), theme.accent()), Span::raw(safe(&p.text, 200)), Span::styled("▏", theme.accent())];
+            if let Some(e) = &p.error {
+                spans.push(Span::styled(format!("  {}", safe(e, 120)), theme.severity(Some(zoomwatch_shared::Severity::High))));
+            } else if p.kind == PromptKind::Filter {
+                spans.push(Span::styled("  ⏎ apply · Esc cancel · e.g. meeting:all-hands user:jdoe sev:>=medium", theme.dim()));
+            }
+            Line::from(spans)
+        }
+        _ => match &state.notice {
+            Some((text, _)) => Line::from(Span::styled(format!(" {}", safe(text, 200)), theme.accent())),
+            None => {
+                let skipped = if state.stats.skipped > 0 {
+                    format!(" · {} lines skipped (not records)", state.stats.skipped)
+                } else {
+                    String::new()
+                };
+                Line::from(Span::styled(format!(" {} records · {} alerts{skipped}", state.stats.records, state.alerts.len()), theme.dim()))
+            }
+        },
+    };
+    frame.render_widget(Paragraph::new(line), area);
+}

@@ -1,0 +1,63 @@
+//! Overview: the event rate over the last two minutes, totals, alerts by severity,
+//! and counts by event type.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Sparkline};
+use zoomwatch_shared::record::Severity;
+
+use super::{Theme, safe};
+use crate::state::{RATE_WINDOW, State};
+
+pub(super) fn draw(state: &State, frame: &mut Frame<'_>, area: Rect, theme: Theme) {
+    let [top, bottom] = Layout::vertical([Constraint::Length(6), Constraint::Min(3)]).areas(area);
+    let data: Vec<u64> = state.stats.rate.iter().map(|v| u64::from(*v)).collect();
+    let width = usize::from(top.width.saturating_sub(2)).min(RATE_WINDOW);
+    let shown = &data[data.len().saturating_sub(width)..];
+    let spark = Sparkline::default()
+        .block(Block::default().borders(Borders::TOP).title(format!(
+            " Events per second · last {} s · now {:.1}/s ",
+            shown.len(),
+            state.rate_per_sec()
+        )))
+        .data(shown)
+        .style(theme.accent());
+    frame.render_widget(spark, top);
+
+    let [left, right] = Layout::horizontal([Constraint::Percentage(40), Constraint::Percentage(60)]).areas(bottom);
+    let s = &state.stats;
+    let mut sev = [0usize; 4];
+    for a in &state.alerts {
+        sev[a.alert.severity as usize] += 1;
+    }
+    let lines = vec![
+        Line::from(format!("records      {}", s.records)),
+        Line::from(format!("duplicates   {} (Zoom retries, ignored)", s.duplicates)),
+        Line::from(format!("not records  {} (skipped lines)", s.skipped)),
+        Line::from(format!("rejected     {} requests", s.rejected)),
+        Line::from(""),
+        Line::from(vec![
+            Span::raw("alerts  "),
+            Span::styled(format!("high {}  ", sev[Severity::High as usize]), theme.severity(Some(Severity::High))),
+            Span::styled(format!("medium {}  ", sev[Severity::Medium as usize]), theme.severity(Some(Severity::Medium))),
+            Span::styled(format!("low {}", sev[Severity::Low as usize]), theme.severity(Some(Severity::Low))),
+        ]),
+        Line::from(format!("meetings     {}", state.detector.meetings().meetings.len())),
+    ];
+    frame.render_widget(Paragraph::new(lines).block(Block::default().borders(Borders::TOP | Borders::RIGHT).title(" Totals ")), left);
+
+    let mut counts: Vec<(&String, &u64)> = s.by_event.iter().collect();
+    counts.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let max = counts.first().map_or(1, |c| *c.1).max(1);
+    let bar_w = usize::from(right.width.saturating_sub(44)).max(4);
+    let lines: Vec<Line<'_>> = counts
+        .iter()
+        .take(usize::from(right.height.saturating_sub(1)))
+        .map(|(e, n)| {
+            let bar = "█".repeat(((**n as usize) * bar_w).div_ceil(max as usize).max(1));
+            Line::from(vec![Span::raw(format!("{:<34} {:>6} ", safe(e, 34), n)), Span::styled(bar, theme.accent())])
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines).block(Block::default().borders(Borders::TOP).title(" By event type ")), right);
+}

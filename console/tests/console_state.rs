@@ -1,0 +1,174 @@
+//! The console's state machine, headless: records in, keys pressed, state and effects
+//! checked. No terminal involved.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{T0, console, day, key, typed};
+use crossterm::event::KeyCode;
+use zoomwatch_console::source::SourceEvent;
+use zoomwatch_console::state::{Effect, Msg, Overlay, State, View, update};
+use zoomwatch_console::triage::{Status, Triage};
+use zoomwatch_shared::config::Config;
+use zoomwatch_shared::roster::Presence;
+use zoomwatch_shared::scenario;
+
+#[test]
+fn the_day_fills_feed_meetings_and_alerts() {
+    let s = console();
+    let day = day();
+    assert_eq!(s.stats.records as usize, day.len() - 1, "the retried delivery is a duplicate");
+    assert_eq!(s.stats.duplicates, 1);
+    assert_eq!(s.lists[&View::Feed].len(), day.len() - 1);
+    let rules: Vec<&str> = s.alerts.iter().map(|a| a.alert.rule.as_str()).collect();
+    for planted in scenario::planted_incidents() {
+        assert!(rules.contains(&planted), "{planted} missing from {rules:?}");
+    }
+    let meetings = s.meetings();
+    assert_eq!(meetings.len(), 3);
+    let all_hands = meetings.iter().find(|m| m.topic.as_deref() == Some("Company all-hands")).unwrap();
+    assert!(all_hands.present() >= 18);
+    let standup = meetings.iter().find(|m| m.topic.as_deref() == Some("Eng stand-up")).unwrap();
+    assert!(standup.attendees.values().all(|a| a.presence == Presence::Left), "ended meeting: everyone left");
+    assert!(s.stats.last_validation_ms.is_some());
+}
+
+#[test]
+fn views_cursor_and_details() {
+    let mut s = console();
+    key(&mut s, KeyCode::Char('5'));
+    assert_eq!(s.view, View::Alerts);
+    // New alerts first, highest severity first.
+    let first = s.selected_alert().unwrap();
+    assert_eq!(first.alert.severity, zoomwatch_shared::Severity::High);
+    key(&mut s, KeyCode::Down);
+    key(&mut s, KeyCode::Enter);
+    assert_eq!(s.overlay, Overlay::Detail);
+    key(&mut s, KeyCode::Down);
+    assert_eq!(s.detail_scroll, 1, "arrows scroll the detail pane");
+    key(&mut s, KeyCode::Esc);
+    assert_eq!(s.overlay, Overlay::None);
+    key(&mut s, KeyCode::Tab);
+    assert_eq!(s.view, View::Overview);
+    key(&mut s, KeyCode::Char('?'));
+    assert_eq!(s.overlay, Overlay::Help);
+    key(&mut s, KeyCode::Char('?'));
+    assert_eq!(s.overlay, Overlay::None);
+    assert_eq!(key(&mut s, KeyCode::Char('q')), vec![Effect::Quit]);
+}
+
+#[test]
+fn filtering_by_prompt_and_jumps() {
+    let mut s = console();
+    key(&mut s, KeyCode::Char('/'));
+    typed(&mut s, "meeting:\"board review\"");
+    key(&mut s, KeyCode::Enter);
+    assert_eq!(s.filter_text, "meeting:\"board review\"");
+    let feed = &s.lists[&View::Feed];
+    assert!(!feed.is_empty());
+    assert!(feed.iter().all(|seq| s.row(*seq).unwrap().record.meeting.as_ref().unwrap().topic.as_deref().unwrap().contains("Board")));
+    assert_eq!(s.meetings().len(), 1);
+    // A bad filter keeps the prompt open with the error.
+    key(&mut s, KeyCode::Char('/'));
+    typed(&mut s, " sev:urgent");
+    key(&mut s, KeyCode::Enter);
+    match &s.overlay {
+        Overlay::Prompt(p) => assert!(p.error.as_deref().unwrap().contains("unknown severity")),
+        o => panic!("prompt closed: {o:?}"),
+    }
+    key(&mut s, KeyCode::Esc);
+    key(&mut s, KeyCode::Esc);
+    assert!(s.filter.is_empty(), "Esc clears the filter");
+
+    // Jump to "this user" from the outsider's alert.
+    key(&mut s, KeyCode::Char('5'));
+    let pos = s.alert_order.iter().position(|i| s.alerts[*i].alert.rule == "sensitive-meeting-outsider").unwrap();
+    for _ in 0..pos {
+        key(&mut s, KeyCode::Down);
+    }
+    key(&mut s, KeyCode::Char('u'));
+    assert_eq!(s.filter_text, "user:jdoe@freemail.example");
+    let rules: Vec<&str> = s.alert_order.iter().map(|i| s.alerts[*i].alert.rule.as_str()).collect();
+    assert_eq!(rules.len(), 2, "{rules:?}");
+    key(&mut s, KeyCode::Char('m'));
+    assert!(s.filter_text.contains("meeting:b0ArD+rEvIeW/Q3abcDEfg=="), "{}", s.filter_text);
+}
+
+#[test]
+fn triage_is_saved_and_restored() {
+    let mut s = console();
+    key(&mut s, KeyCode::Char('5'));
+    let id = s.selected_alert().unwrap().alert.id.clone();
+    let effects = key(&mut s, KeyCode::Char('a'));
+    let Some(Effect::SaveTriage(t)) = effects.first() else { panic!("{effects:?}") };
+    assert_eq!(t.alerts[&id].status, Status::Acked);
+    assert_ne!(s.selected_alert().unwrap().alert.id, id, "acked alerts sink below new ones");
+
+    let pos = s.alert_order.iter().position(|i| s.alerts[*i].alert.id == id).unwrap();
+    s.cursor.insert(View::Alerts, pos);
+    key(&mut s, KeyCode::Char('n'));
+    typed(&mut s, "host aware, guest admitted on purpose");
+    let effects = key(&mut s, KeyCode::Enter);
+    let Some(Effect::SaveTriage(t)) = effects.first() else { panic!("{effects:?}") };
+    assert_eq!(t.alerts[&id].note, "host aware, guest admitted on purpose");
+
+    // A new console with the saved triage shows the verdict on the same alert.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("triage.json");
+    t.save(&path).unwrap();
+    let cfg = Config::parse(scenario::CONFIG, "scenario").unwrap();
+    let mut again = State::new("x", cfg, Triage::load(&path).unwrap(), 10_000, T0);
+    update(&mut again, Msg::Source(SourceEvent::Records(day())));
+    let item = again.alerts.iter().find(|a| a.alert.id == id).unwrap();
+    assert_eq!((item.triage.status, item.triage.note.as_str()), (Status::Acked, "host aware, guest admitted on purpose"));
+}
+
+#[test]
+fn export_writes_the_current_view() {
+    let mut s = console();
+    key(&mut s, KeyCode::Char('5'));
+    let effects = key(&mut s, KeyCode::Char('E'));
+    let Some(Effect::Export { path, contents }) = effects.first() else { panic!("{effects:?}") };
+    assert!(path.starts_with("zoomwatch-alerts-") && path.ends_with(".csv"), "{path}");
+    let lines: Vec<&str> = contents.lines().collect();
+    assert_eq!(lines[0], "occurred_at,severity,rule,status,count,reason,meeting_topic,note,id");
+    assert_eq!(lines.len(), s.alert_order.len() + 1);
+
+    key(&mut s, KeyCode::Char('3'));
+    let effects = key(&mut s, KeyCode::Char('e'));
+    let Some(Effect::Export { contents, .. }) = effects.first() else { panic!() };
+    let n = contents.lines().count();
+    assert_eq!(n, s.lists[&View::Participants].len());
+    for l in contents.lines() {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap();
+        assert_eq!(v["category"], "participant");
+    }
+}
+
+#[test]
+fn retention_bounds_memory_and_keeps_rosters() {
+    let cfg = Config::parse(scenario::CONFIG, "scenario").unwrap();
+    let mut s = State::new("x", cfg, Triage::default(), 10, T0);
+    update(&mut s, Msg::Source(SourceEvent::Records(day())));
+    assert_eq!(s.rows.len(), 10);
+    assert_eq!(s.lists[&View::Feed].len(), 10);
+    assert!(s.lists.values().all(|l| l.iter().all(|seq| s.row(*seq).is_some())));
+    assert_eq!(s.meetings().len(), 3, "rosters and alerts outlive the rows");
+}
+
+#[test]
+fn the_selection_stays_put_while_records_arrive() {
+    let mut s = console();
+    key(&mut s, KeyCode::Down);
+    key(&mut s, KeyCode::Down);
+    let before = s.selected_row().unwrap().record.id.clone();
+    let extra = common::day().into_iter().map(|mut r| {
+        r.id = format!("x{}", r.id);
+        r
+    });
+    update(&mut s, Msg::Source(SourceEvent::Records(extra.take(5).collect())));
+    assert_eq!(s.selected_row().unwrap().record.id, before);
+    key(&mut s, KeyCode::Home);
+    assert_eq!(s.cursor_of(View::Feed), 0);
+}
