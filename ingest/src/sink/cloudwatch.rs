@@ -239,10 +239,12 @@ mod tests {
 
     #[test]
     fn batches_respect_the_byte_limit_with_overhead() {
-        // 1,048,576 / (1000 + 26) = 1021.99: 1021 events fit, the 1022nd does not.
+        // 1,048,576 / (1000 + 26) = 1022.0: 1022 events fit (1,048,572 bytes), 1023 do not.
         let events: Vec<Event> = (0..2_100).map(|i| ev(i, 1000)).collect();
         let b = plan_batches(events);
-        assert_eq!(b[0].len(), 1021);
+        let fit = MAX_BATCH_BYTES / (1000 + EVENT_OVERHEAD);
+        assert_eq!(fit, 1022);
+        assert_eq!(b[0].len(), fit);
         for batch in &b {
             let bytes: usize = batch.iter().map(|e| e.message.len() + EVENT_OVERHEAD).sum();
             assert!(bytes <= MAX_BATCH_BYTES);
