@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 use zoomwatch_console::demo::Demo;
 use zoomwatch_console::filter::{Filter, Term};
 use zoomwatch_console::settings;
+use zoomwatch_console::source::cloudwatch;
 use zoomwatch_console::source::file::{self, FileSource, Start};
 use zoomwatch_console::source::{SourceEvent, Status};
 use zoomwatch_console::state::{Msg, State, update};
@@ -28,6 +29,7 @@ zoomwatch --file zoomwatch-events.jsonl          # the console on the local rece
 zoomwatch tail --file zoomwatch-events.jsonl --follow\n  \
 zoomwatch tail --file zoomwatch-events.jsonl --json --alerts-only | jq .reason\n  \
 zoomwatch tail --file events.jsonl --meeting \"all-hands\" --user jdoe@\n  \
+zoomwatch --log-group /zoomwatch/events --since 2h --profile security\n  \
 zoomwatch check-config --config zoomwatch.toml")]
 struct Cli {
     #[command(subcommand)]
@@ -36,12 +38,37 @@ struct Cli {
     console: ConsoleArgs,
 }
 
+/// Where records come from (one of `--file`, `--log-group`).
+#[derive(clap::Args, Debug, Clone)]
+struct SourceArgs {
+    /// JSONL file of records (as written by `zoomwatch-ingest serve --sink file:PATH`).
+    #[arg(long, value_name = "PATH", conflicts_with = "log_group")]
+    file: Option<PathBuf>,
+    /// CloudWatch Logs group the receiver writes to (e.g. /zoomwatch/events).
+    #[arg(long, value_name = "NAME")]
+    log_group: Option<String>,
+    /// With --log-group: read history from this far back (90s, 30m, 1h, 2d, or an RFC 3339 time).
+    #[arg(long, default_value = "1h", value_name = "WHEN")]
+    since: String,
+    /// With --log-group: poll FilterLogEvents once a second instead of using live tail.
+    #[arg(long)]
+    poll: bool,
+    /// AWS profile (else the standard chain: AWS_PROFILE, environment, SSO, instance role…).
+    #[arg(long, value_name = "NAME")]
+    profile: Option<String>,
+    /// AWS region (else AWS_REGION / the profile's).
+    #[arg(long, value_name = "REGION")]
+    region: Option<String>,
+    /// CloudWatch Logs endpoint (VPC endpoint, local emulator); also AWS_ENDPOINT_URL.
+    #[arg(long, value_name = "URL")]
+    endpoint_url: Option<String>,
+}
+
 /// The live console.
 #[derive(clap::Args, Debug)]
 struct ConsoleArgs {
-    /// JSONL file of records to follow (as written by `zoomwatch-ingest serve`).
-    #[arg(long, value_name = "PATH")]
-    file: Option<PathBuf>,
+    #[command(flatten)]
+    source: SourceArgs,
     /// Start with this meeting only: number, uuid, or part of the topic.
     #[arg(long, value_name = "X")]
     meeting: Option<String>,
@@ -90,13 +117,12 @@ struct ConfigArg {
 
 #[derive(clap::Args, Debug)]
 struct TailArgs {
-    /// JSONL file of records (as written by `zoomwatch-ingest serve --sink file:PATH`).
-    #[arg(long, value_name = "PATH")]
-    file: PathBuf,
-    /// Keep following the file as records are appended (survives rotation and truncation).
+    #[command(flatten)]
+    source: SourceArgs,
+    /// Keep following as records arrive (a file: survives rotation and truncation).
     #[arg(long, short = 'f')]
     follow: bool,
-    /// With --follow: skip what is already in the file.
+    /// With --follow and --file: skip what is already in the file.
     #[arg(long, requires = "follow")]
     from_end: bool,
     /// One JSON object per line: {"kind":"record",...} or {"kind":"alert",...}.
@@ -176,17 +202,51 @@ fn load_triage(path: Option<PathBuf>) -> (Triage, Option<PathBuf>) {
     (t, path)
 }
 
-async fn console(args: ConsoleArgs) -> Result<ExitCode> {
-    let Some(file_path) = args.file.clone() else {
-        anyhow::bail!("nothing to watch: give --file PATH (the JSONL file of `zoomwatch-ingest serve`), or try `zoomwatch demo`");
+/// Starts the configured source; returns its label and channel.
+async fn start_source(args: &SourceArgs, follow: bool, from_end: bool) -> Result<(String, tokio::sync::mpsc::Receiver<SourceEvent>)> {
+    let (tx, rx) = tokio::sync::mpsc::channel(256);
+    if let Some(path) = &args.file {
+        let mut src = FileSource::new(path);
+        src.follow = follow;
+        src.start = if from_end { Start::End } else { Start::Beginning };
+        tokio::spawn(file::run(src, tx));
+        return Ok((format!("file:{}", path.display()), rx));
+    }
+    let Some(group) = &args.log_group else {
+        anyhow::bail!(
+            "nothing to watch: give --file PATH (the JSONL file of `zoomwatch-ingest serve`) or --log-group NAME, or try `zoomwatch demo`"
+        );
     };
+    let since_ms = cloudwatch::parse_since(&args.since, now_ms()).map_err(anyhow::Error::msg)?;
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    if let Some(p) = &args.profile {
+        loader = loader.profile_name(p);
+    }
+    if let Some(r) = &args.region {
+        loader = loader.region(aws_config::Region::new(r.clone()));
+    }
+    if let Some(u) = &args.endpoint_url {
+        loader = loader.endpoint_url(u);
+    }
+    let sdk = loader.load().await;
+    if sdk.region().is_none() {
+        anyhow::bail!("no AWS region: pass --region, or set AWS_REGION / a profile with a region");
+    }
+    let custom_endpoint = args.endpoint_url.is_some() || std::env::var_os("AWS_ENDPOINT_URL").is_some();
+    let client = cloudwatch::client(&sdk, custom_endpoint);
+    let opts =
+        cloudwatch::CloudWatchSource { group: group.clone(), since_ms, follow, poll_only: args.poll, poll_every: Duration::from_secs(1) };
+    tokio::spawn(cloudwatch::run(client, opts, tx));
+    Ok((format!("cloudwatch:{group}"), rx))
+}
+
+async fn console(args: ConsoleArgs) -> Result<ExitCode> {
     zoomwatch_console::app::require_terminal()?;
     let (cfg, _) = settings::load(args.config.config.as_deref()).map_err(anyhow::Error::msg)?;
     let (triage, triage_path) = load_triage(args.triage_file.clone());
-    let mut state = State::new(format!("file:{}", file_path.display()), cfg, triage, args.retention, now_ms());
+    let (label, rx) = start_source(&args.source, true, false).await?;
+    let mut state = State::new(label, cfg, triage, args.retention, now_ms());
     apply_filter(&mut state, &initial_filter(args.meeting.as_ref(), args.user.as_ref()))?;
-    let (tx, rx) = tokio::sync::mpsc::channel(256);
-    tokio::spawn(file::run(FileSource::new(&file_path), tx));
     zoomwatch_console::app::run(state, rx, triage_path).await?;
     Ok(ExitCode::SUCCESS)
 }
@@ -269,11 +329,7 @@ async fn tail(args: TailArgs) -> Result<ExitCode> {
     let opts = TailOptions { format: if args.json { Format::Json } else { Format::Text }, alerts_only: args.alerts_only, filter };
     let mut printer = Printer::new(Detector::new(cfg), opts);
 
-    let (tx, mut rx) = tokio::sync::mpsc::channel(64);
-    let mut src = FileSource::new(&args.file);
-    src.follow = args.follow;
-    src.start = if args.from_end { Start::End } else { Start::Beginning };
-    tokio::spawn(file::run(src, tx));
+    let (_, mut rx) = start_source(&args.source, args.follow, args.from_end).await?;
 
     let stdout = std::io::stdout();
     let mut tick = tokio::time::interval(Duration::from_secs(10));

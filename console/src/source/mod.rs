@@ -1,6 +1,7 @@
 //! Record sources. Each runs as a task and sends [`SourceEvent`]s on a channel; the
 //! consumer (`tail`, the console) owns all state. Batches keep high-rate tails cheap.
 
+pub mod cloudwatch;
 pub mod file;
 
 use zoomwatch_shared::record::RecordV1;

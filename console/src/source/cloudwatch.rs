@@ -1,0 +1,379 @@
+//! Following a CloudWatch Logs group, without gaps or duplicates:
+//!
+//! 1. **Backfill** — `FilterLogEvents` from `since`, all pages.
+//! 2. **Follow** — `StartLiveTail` (an update every second). When a session starts, one
+//!    `FilterLogEvents` from a little before the newest event seen catches what arrived
+//!    between the backfill and the session; the same catch-up runs after every
+//!    reconnect (sessions end after 3 h, networks drop). Reconnects back off 1 s → 30 s.
+//! 3. **Polling fallback** — where live tail is unavailable (no `logs:StartLiveTail`,
+//!    an endpoint that does not stream, or `--poll`): `FilterLogEvents` once a second
+//!    from the newest timestamp minus an overlap, backing off on throttling (the API
+//!    allows about 5 calls/s per account, shared by every viewer).
+//!
+//! Everything is deduplicated by record id (bounded memory), so the overlaps that make
+//! the follow gap-free never show a record twice. Lines that are not records (Lambda
+//! platform lines with the stdout sink, garbage) are counted and skipped.
+
+use std::collections::{HashSet, VecDeque};
+use std::time::Duration;
+
+use aws_sdk_cloudwatchlogs::Client;
+use aws_sdk_cloudwatchlogs::config::interceptors::BeforeTransmitInterceptorContextMut;
+use aws_sdk_cloudwatchlogs::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_cloudwatchlogs::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_cloudwatchlogs::types::StartLiveTailResponseStream;
+use tokio::sync::mpsc;
+use zoomwatch_shared::RecordV1;
+
+use super::{SourceEvent, Status};
+use crate::lines;
+
+/// How much earlier than the newest event each catch-up/poll starts (late ingestion).
+const OVERLAP_MS: i64 = 5_000;
+/// Record ids remembered for deduplication.
+const DEDUPE: usize = 200_000;
+
+/// Options of a CloudWatch source.
+#[derive(Debug, Clone)]
+pub struct CloudWatchSource {
+    /// Log group name.
+    pub group: String,
+    /// Backfill from this time (Unix ms).
+    pub since_ms: i64,
+    /// Keep following after the backfill.
+    pub follow: bool,
+    /// Poll instead of live tail.
+    pub poll_only: bool,
+    /// Poll interval.
+    pub poll_every: Duration,
+}
+
+/// Removes the `streaming-` host prefix the SDK adds to `StartLiveTail` requests when a
+/// custom endpoint (a local emulator, a VPC endpoint) is configured, where that host
+/// does not exist.
+#[derive(Debug)]
+pub struct StripStreamPrefix;
+
+impl Intercept for StripStreamPrefix {
+    fn name(&self) -> &'static str {
+        "StripStreamPrefix"
+    }
+
+    fn modify_before_transmit(
+        &self,
+        context: &mut BeforeTransmitInterceptorContextMut<'_>,
+        _rc: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        let req = context.request_mut();
+        let uri = req.uri().to_owned();
+        let Some((scheme, rest)) = uri.split_once("://") else { return Ok(()) };
+        // SDK versions have used both `stream-` and `streaming-`.
+        if let Some(host) = rest.strip_prefix("streaming-").or_else(|| rest.strip_prefix("stream-")) {
+            req.set_uri(format!("{scheme}://{host}"))?;
+        }
+        Ok(())
+    }
+}
+
+/// A client for `sdk`; with a custom endpoint, live tail requests keep its host.
+pub fn client(sdk: &aws_config::SdkConfig, custom_endpoint: bool) -> Client {
+    let mut conf = aws_sdk_cloudwatchlogs::config::Builder::from(sdk);
+    if custom_endpoint {
+        conf = conf.interceptor(StripStreamPrefix);
+    }
+    Client::from_conf(conf.build())
+}
+
+/// Deduplicates by record id and tracks the newest timestamp.
+struct Tracker {
+    seen: HashSet<String>,
+    order: VecDeque<String>,
+    newest_ms: i64,
+}
+
+impl Tracker {
+    fn accept(&mut self, key: String) -> bool {
+        if self.seen.contains(&key) {
+            return false;
+        }
+        if self.order.len() >= DEDUPE {
+            if let Some(old) = self.order.pop_front() {
+                self.seen.remove(&old);
+            }
+        }
+        self.seen.insert(key.clone());
+        self.order.push_back(key);
+        true
+    }
+
+    /// Parses messages, drops duplicates; returns (new records, skipped lines).
+    fn take<'a>(&mut self, events: impl Iterator<Item = (Option<&'a str>, Option<i64>, Option<&'a str>)>) -> (Vec<RecordV1>, u64) {
+        let mut out = Vec::new();
+        let mut skipped = 0;
+        for (message, ts, event_id) in events {
+            if let Some(t) = ts {
+                self.newest_ms = self.newest_ms.max(t);
+            }
+            let Some(message) = message else { continue };
+            match lines::parse(message.as_bytes()) {
+                Ok(r) => {
+                    if self.accept(r.id.clone()) {
+                        out.push(r);
+                    }
+                }
+                Err(lines::Skip::Blank) => {}
+                Err(_) => {
+                    let key = event_id.map_or_else(|| format!("{}:{}", ts.unwrap_or(0), message.len()), |e| format!("ev:{e}"));
+                    if self.accept(key) {
+                        skipped += 1;
+                    }
+                }
+            }
+        }
+        (out, skipped)
+    }
+}
+
+async fn send(tx: &mpsc::Sender<SourceEvent>, records: Vec<RecordV1>, skipped: u64) -> bool {
+    if skipped > 0 && tx.send(SourceEvent::Skipped(skipped)).await.is_err() {
+        return false;
+    }
+    records.is_empty() || tx.send(SourceEvent::Records(records)).await.is_ok()
+}
+
+fn describe<E: ProvideErrorMetadata + std::error::Error>(e: &E) -> String {
+    match (e.code(), e.message()) {
+        (Some(c), Some(m)) => format!("{c}: {m}"),
+        (Some(c), None) => c.to_owned(),
+        _ => DisplayErrorContext(e).to_string(),
+    }
+}
+
+/// One full `FilterLogEvents` sweep from `start_ms`. Err(message, throttled).
+async fn sweep(
+    client: &Client,
+    group: &str,
+    start_ms: i64,
+    tracker: &mut Tracker,
+    tx: &mpsc::Sender<SourceEvent>,
+) -> Result<bool, (String, bool)> {
+    let mut token: Option<String> = None;
+    loop {
+        let page = client.filter_log_events().log_group_name(group).start_time(start_ms.max(0)).set_next_token(token.clone()).send().await;
+        let page = match page {
+            Ok(p) => p,
+            Err(e) => {
+                let throttled = e.code() == Some("ThrottlingException");
+                return Err((describe(&e), throttled));
+            }
+        };
+        let (records, skipped) = tracker.take(page.events().iter().map(|e| (e.message(), e.timestamp(), e.event_id())));
+        if !send(tx, records, skipped).await {
+            return Ok(false);
+        }
+        match page.next_token() {
+            Some(t) if Some(t) != token.as_deref() => token = Some(t.to_owned()),
+            _ => return Ok(true),
+        }
+    }
+}
+
+async fn group_arn(client: &Client, group: &str) -> Result<String, String> {
+    let out = client.describe_log_groups().log_group_name_prefix(group).send().await.map_err(|e| describe(&e))?;
+    let g = out.log_groups().iter().find(|g| g.log_group_name() == Some(group)).ok_or_else(|| format!("log group {group} not found"))?;
+    let arn = g.arn().ok_or("log group without ARN")?;
+    Ok(arn.trim_end_matches(":*").to_owned())
+}
+
+/// Outcome of one live tail session.
+enum Tail {
+    /// The consumer is gone.
+    Stop,
+    /// The session ended after this long (normal end, timeout, network).
+    Ended(Duration, String),
+    /// Live tail cannot work here (denied, not supported).
+    Unavailable(String),
+}
+
+async fn live_tail(client: &Client, arn: &str, group: &str, tracker: &mut Tracker, tx: &mpsc::Sender<SourceEvent>) -> Tail {
+    let started = tokio::time::Instant::now();
+    let out = match client.start_live_tail().log_group_identifiers(arn).send().await {
+        Ok(o) => o,
+        Err(e) => {
+            let code = e.code().unwrap_or("");
+            let msg = describe(&e);
+            return if matches!(
+                code,
+                "AccessDeniedException" | "UnrecognizedClientException" | "InvalidOperationException" | "UnknownOperationException"
+            ) || code.is_empty() && msg.contains("404")
+            {
+                Tail::Unavailable(msg)
+            } else {
+                Tail::Ended(started.elapsed(), msg)
+            };
+        }
+    };
+    let mut stream = out.response_stream;
+    let mut established = false;
+    loop {
+        let frame = stream.recv().await;
+        if matches!(frame, Ok(Some(_))) && !established {
+            // The first frame (normally SessionStart): close the gap between the last
+            // sweep and this session, then we are live.
+            established = true;
+            let from = tracker.newest_ms - OVERLAP_MS;
+            if let Err((e, _)) = sweep(client, group, from, tracker, tx).await {
+                return Tail::Ended(started.elapsed(), e);
+            }
+            if tx.send(SourceEvent::Status(Status::Live)).await.is_err() {
+                return Tail::Stop;
+            }
+        }
+        match frame {
+            Ok(Some(StartLiveTailResponseStream::SessionUpdate(u))) => {
+                let (records, skipped) = tracker.take(u.session_results().iter().map(|e| (e.message(), e.timestamp(), None)));
+                if !send(tx, records, skipped).await {
+                    return Tail::Stop;
+                }
+            }
+            Ok(Some(_)) => {}
+            Ok(None) => return Tail::Ended(started.elapsed(), "live tail session closed".into()),
+            Err(e) => return Tail::Ended(started.elapsed(), describe(&e)),
+        }
+    }
+}
+
+/// Runs the source until the end (not following) or until the consumer goes away.
+pub async fn run(client: Client, opts: CloudWatchSource, tx: mpsc::Sender<SourceEvent>) {
+    let mut tracker = Tracker { seen: HashSet::new(), order: VecDeque::new(), newest_ms: opts.since_ms };
+    let _ = tx.send(SourceEvent::Status(Status::Backfilling)).await;
+    let mut backoff = Duration::from_secs(1);
+    // Backfill, retried until it succeeds (the group may not exist yet).
+    loop {
+        match sweep(&client, &opts.group, opts.since_ms, &mut tracker, &tx).await {
+            Ok(true) => break,
+            Ok(false) => return,
+            Err((e, _)) => {
+                if !opts.follow {
+                    let _ = tx.send(SourceEvent::Status(Status::Waiting(e))).await;
+                    let _ = tx.send(SourceEvent::Status(Status::Done)).await;
+                    return;
+                }
+                if tx.send(SourceEvent::Status(Status::Reconnecting(e))).await.is_err() {
+                    return;
+                }
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(30));
+            }
+        }
+    }
+    if !opts.follow {
+        let _ = tx.send(SourceEvent::Status(Status::Done)).await;
+        return;
+    }
+
+    let mut poll = opts.poll_only;
+    let mut short_sessions = 0;
+    backoff = Duration::from_secs(1);
+    while !poll {
+        let arn = match group_arn(&client, &opts.group).await {
+            Ok(a) => a,
+            Err(e) => {
+                if tx.send(SourceEvent::Status(Status::Reconnecting(e))).await.is_err() {
+                    return;
+                }
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(30));
+                continue;
+            }
+        };
+        match live_tail(&client, &arn, &opts.group, &mut tracker, &tx).await {
+            Tail::Stop => return,
+            Tail::Unavailable(e) => {
+                let _ =
+                    tx.send(SourceEvent::Status(Status::Reconnecting(format!("live tail unavailable ({e}); polling every second")))).await;
+                poll = true;
+            }
+            Tail::Ended(lasted, e) => {
+                // An endpoint that closes every session at once does not stream: poll.
+                short_sessions = if lasted < Duration::from_secs(5) { short_sessions + 1 } else { 0 };
+                if short_sessions >= 2 {
+                    let _ = tx
+                        .send(SourceEvent::Status(Status::Reconnecting("live tail sessions end at once; polling every second".into())))
+                        .await;
+                    poll = true;
+                } else {
+                    if tx.send(SourceEvent::Status(Status::Reconnecting(e))).await.is_err() {
+                        return;
+                    }
+                    tokio::time::sleep(backoff).await;
+                    backoff =
+                        if lasted > Duration::from_secs(60) { Duration::from_secs(1) } else { (backoff * 2).min(Duration::from_secs(30)) };
+                }
+            }
+        }
+    }
+
+    // Polling: ≤ 1 request/s per page sweep, backing off on throttling and errors.
+    let mut wait = opts.poll_every;
+    let mut live = false;
+    loop {
+        tokio::time::sleep(wait).await;
+        if tx.is_closed() {
+            return;
+        }
+        match sweep(&client, &opts.group, tracker.newest_ms - OVERLAP_MS, &mut tracker, &tx).await {
+            Ok(true) => {
+                wait = opts.poll_every;
+                if !live {
+                    live = true;
+                    if tx.send(SourceEvent::Status(Status::Live)).await.is_err() {
+                        return;
+                    }
+                }
+            }
+            Ok(false) => return,
+            Err((e, throttled)) => {
+                live = false;
+                wait = (wait * 2).min(Duration::from_secs(if throttled { 10 } else { 30 }));
+                if tx.send(SourceEvent::Status(Status::Reconnecting(e))).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Parses `--since`: `90s`, `30m`, `1h`, `2d`, or an RFC 3339 time. Returns Unix ms.
+pub fn parse_since(s: &str, now_ms: i64) -> Result<i64, String> {
+    let t = s.trim();
+    if let Some(ms) = zoomwatch_shared::timefmt::parse_rfc3339_ms(t) {
+        return Ok(ms);
+    }
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (n, unit) = t.split_at(split);
+    let n: i64 = n.parse().map_err(|_| format!("--since {s:?}: use 90s, 30m, 1h, 2d or an RFC 3339 time"))?;
+    let mult = match unit {
+        "s" => 1_000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => return Err(format!("--since {s:?}: unit must be s, m, h or d")),
+    };
+    Ok(now_ms - n.saturating_mul(mult))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn since() {
+        assert_eq!(parse_since("1h", 10_000_000), Ok(10_000_000 - 3_600_000));
+        assert_eq!(parse_since("90s", 100_000), Ok(10_000));
+        assert_eq!(parse_since("2026-01-01T00:00:00Z", 0), Ok(1_767_225_600_000));
+        assert!(parse_since("yesterday", 0).is_err());
+        assert!(parse_since("5y", 0).is_err());
+    }
+}
