@@ -97,10 +97,10 @@ impl Tracker {
         if self.seen.contains(&key) {
             return false;
         }
-        if self.order.len() >= DEDUPE {
-            if let Some(old) = self.order.pop_front() {
-                self.seen.remove(&old);
-            }
+        if self.order.len() >= DEDUPE
+            && let Some(old) = self.order.pop_front()
+        {
+            self.seen.remove(&old);
         }
         self.seen.insert(key.clone());
         self.order.push_back(key);
