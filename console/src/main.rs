@@ -92,7 +92,7 @@ enum Command {
     /// scripted account day over HTTP, and the console on the result.
     Demo(DemoArgs),
     /// Print records and alerts as lines (text or JSON).
-    Tail(TailArgs),
+    Tail(Box<TailArgs>),
     /// Validate a zoomwatch.toml and print the effective configuration.
     CheckConfig(ConfigArg),
 }
@@ -155,7 +155,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Some(Command::CheckConfig(args)) => check_config(&args),
-        Some(Command::Tail(args)) => runtime().and_then(|rt| rt.block_on(tail(args))),
+        Some(Command::Tail(args)) => runtime().and_then(|rt| rt.block_on(tail(*args))),
         Some(Command::Demo(args)) => runtime().and_then(|rt| rt.block_on(demo(args))),
         None => runtime().and_then(|rt| rt.block_on(console(cli.console))),
     };
