@@ -529,7 +529,10 @@ impl State {
     fn apply_alert_event(&mut self, e: AlertEvent) -> bool {
         match e {
             AlertEvent::Raised(a) => {
-                if let (Some(m), Some(p)) = (&a.meeting, &a.participant)
+                // Only alerts about one person mark that person's roster line.
+                let about_person = zoomwatch_shared::rules::catalog::info(&a.rule)
+                    .is_some_and(|i| i.grouping == zoomwatch_shared::rules::Grouping::PerParticipant);
+                if let (true, Some(m), Some(p)) = (about_person, &a.meeting, &a.participant)
                     && let Some(key) = m.uuid.clone().or_else(|| m.id.as_ref().map(|id| format!("id:{id}")))
                 {
                     let slot = self.person_alerts.entry(format!("{key}|{}", p.identity_key())).or_insert(a.severity);

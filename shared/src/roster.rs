@@ -158,8 +158,9 @@ pub struct MeetingBook {
 }
 
 impl MeetingBook {
-    /// Applies one record (in any order). Returns the presence change it caused, if any.
-    pub fn apply(&mut self, r: &RecordV1) -> Option<Transition> {
+    /// Applies one record (in any order) whose worst flag is `worst`. Returns the
+    /// presence change it caused, if any.
+    pub fn apply(&mut self, r: &RecordV1, worst: Option<Severity>) -> Option<Transition> {
         if !matches!(r.category, Category::Meeting | Category::Webinar | Category::Participant) {
             return None;
         }
@@ -192,8 +193,8 @@ impl MeetingBook {
             }
         }
         m.last_ms = m.last_ms.max(t);
-        if let Some(w) = r.worst_severity() {
-            m.worst = m.worst.max(Some(w));
+        if worst.is_some() {
+            m.worst = m.worst.max(worst);
         }
         match (r.category, r.action.as_str()) {
             (Category::Meeting | Category::Webinar, "started") => {
@@ -240,8 +241,8 @@ impl MeetingBook {
                     is_host,
                     worst: None,
                 });
-                if let Some(w) = r.worst_severity() {
-                    a.worst = a.worst.max(Some(w));
+                if worst.is_some() {
+                    a.worst = a.worst.max(worst);
                 }
                 if after == Presence::In {
                     a.joins += 1;

@@ -131,7 +131,12 @@ pub fn draw(state: &State, frame: &mut Frame<'_>, theme: Theme) {
 }
 
 fn draw_footer(state: &State, frame: &mut Frame<'_>, area: Rect, theme: Theme) {
-    let hints = keymap::footer(state.view == View::Alerts, state.view == View::Meetings);
+    let mut hints = keymap::footer(state.view == View::Alerts, state.view == View::Meetings);
+    // Narrow terminals: drop hints from the middle, never "? help" and "q quit" (last).
+    let width = |h: &[(&str, &str)]| h.iter().map(|(k, w)| k.chars().count() + w.chars().count() + 3).sum::<usize>();
+    while width(&hints) > usize::from(area.width) && hints.len() > 2 {
+        hints.remove(hints.len() - 3);
+    }
     let mut spans = Vec::new();
     for (key, what) in hints {
         spans.push(Span::styled(format!(" {key}"), theme.accent()));

@@ -259,7 +259,7 @@ impl Detector {
             })
             .collect();
 
-        let transition = self.book.apply(r);
+        let transition = self.book.apply(r, flags.iter().map(|f| f.severity).max());
         self.learn_people(r);
         if let Some(tr) = &transition {
             self.track_active(r, tr.after, &tr.meeting);
