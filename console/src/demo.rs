@@ -85,6 +85,12 @@ impl Demo {
 
 /// Plays the script; returns (sent, accepted).
 async fn simulate(sender: Sender, speed: f64) -> (usize, usize) {
+    play(&sender, speed, |_, _| {}).await
+}
+
+/// Plays the scripted day through `sender` at `speed`× real time, calling `each` with
+/// the event name and the outcome of every delivery. Returns (sent, accepted).
+pub async fn play(sender: &Sender, speed: f64, mut each: impl FnMut(&str, Result<u16, String>)) -> (usize, usize) {
     let start = tokio::time::Instant::now();
     let t0 = crate::app::now_ms();
     let (mut sent, mut ok) = (0, 0);
@@ -92,8 +98,18 @@ async fn simulate(sender: Sender, speed: f64) -> (usize, usize) {
         let at = start + Duration::from_millis(u64::try_from(step.offset_ms).unwrap_or(0));
         tokio::time::sleep_until(at).await;
         sent += 1;
-        if sender.send(step.body, None).await.is_ok_and(|d| d.status == 200) {
-            ok += 1;
+        let event = serde_json::from_slice::<serde_json::Value>(&step.body)
+            .ok()
+            .and_then(|v| v["event"].as_str().map(str::to_owned))
+            .unwrap_or_default();
+        match sender.send(step.body, None).await {
+            Ok(d) => {
+                if d.status == 200 {
+                    ok += 1;
+                }
+                each(&event, Ok(d.status));
+            }
+            Err(e) => each(&event, Err(e.to_string())),
         }
     }
     (sent, ok)

@@ -30,10 +30,63 @@ pub enum Term {
 }
 
 /// A conjunction of terms. The empty filter matches everything.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct Filter {
-    /// The terms, lower-cased.
+    /// The terms, lower-cased, cheapest first.
     pub terms: Vec<Term>,
+    /// A compiled substring searcher per term (for `user:` and text terms).
+    finders: Vec<Option<memchr::memmem::Finder<'static>>>,
+}
+
+impl PartialEq for Filter {
+    fn eq(&self, other: &Self) -> bool {
+        self.terms == other.terms
+    }
+}
+
+impl Eq for Filter {}
+
+/// Rough cost of evaluating a term, to try cheap ones first.
+fn cost(t: &Term) -> u8 {
+    match t {
+        Term::Severity(..) => 0,
+        Term::Type(_) => 1,
+        Term::Meeting(_) => 2,
+        Term::User(_) => 3,
+        Term::Text(_) => 4,
+    }
+}
+
+/// A record's searchable text, lower-cased: the user fields (participant, operator,
+/// target), then a `\n`, then everything else the text term looks at. Built once per
+/// record by the console so a filter change is one substring search per row.
+#[derive(Debug, Clone, Default)]
+pub struct SearchText {
+    text: Box<str>,
+    user_end: usize,
+}
+
+impl SearchText {
+    /// Builds the search text of `r`.
+    pub fn of(r: &RecordV1) -> Self {
+        fn push_lower(s: &mut String, f: &str) {
+            if f.is_ascii() {
+                s.extend(f.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+            } else {
+                s.push_str(&f.to_lowercase());
+            }
+            s.push('\n');
+        }
+        let mut s = String::with_capacity(192);
+        for f in user_fields(r) {
+            push_lower(&mut s, f);
+        }
+        let user_end = s.len();
+        for f in other_fields(r) {
+            push_lower(&mut s, f);
+        }
+        Self { text: s.into_boxed_str(), user_end }
+    }
 }
 
 /// A filter that could not be parsed.
@@ -65,6 +118,20 @@ fn split_words(s: &str) -> Vec<String> {
 impl Filter {
     /// Parses filter text.
     pub fn parse(s: &str) -> Result<Self, FilterError> {
+        let mut f = Self::parse_terms(s)?;
+        f.terms.sort_by_key(cost);
+        f.finders = f
+            .terms
+            .iter()
+            .map(|t| match t {
+                Term::User(v) | Term::Text(v) => Some(memchr::memmem::Finder::new(v.as_bytes()).into_owned()),
+                _ => None,
+            })
+            .collect();
+        Ok(f)
+    }
+
+    fn parse_terms(s: &str) -> Result<Self, FilterError> {
         let mut terms = Vec::new();
         for word in split_words(s) {
             let lower = word.to_lowercase();
@@ -90,13 +157,31 @@ impl Filter {
             }
             terms.push(term);
         }
-        Ok(Self { terms })
+        Ok(Self { terms, finders: Vec::new() })
     }
 
     /// Adds a term (from `--meeting`, `--user`, or a jump to "this meeting").
     pub fn with(mut self, term: Term) -> Self {
+        let finder = match &term {
+            Term::User(v) | Term::Text(v) => Some(memchr::memmem::Finder::new(v.as_bytes()).into_owned()),
+            _ => None,
+        };
         self.terms.push(term);
+        self.finders.push(finder);
         self
+    }
+
+    /// Like [`Filter::matches_record`], using the record's precomputed [`SearchText`]
+    /// for `user:` and text terms (the console's fast path; same results).
+    pub fn matches_search(&self, r: &RecordV1, worst: Option<Severity>, search: &SearchText) -> bool {
+        self.terms.iter().zip(self.finders.iter().chain(std::iter::repeat(&None))).all(|(t, finder)| match (t, finder) {
+            (Term::User(v), Some(f)) => {
+                let hay = search.text.as_bytes().get(..search.user_end).unwrap_or_default();
+                f.find(hay).is_some() || v.is_empty()
+            }
+            (Term::Text(_), Some(f)) => f.find(search.text.as_bytes()).is_some(),
+            _ => self.term_matches_record(t, r, worst),
+        })
     }
 
     /// True when no term is set.
@@ -106,7 +191,11 @@ impl Filter {
 
     /// Whether `r` (whose effective worst severity is `worst`) matches.
     pub fn matches_record(&self, r: &RecordV1, worst: Option<Severity>) -> bool {
-        self.terms.iter().all(|t| match t {
+        self.terms.iter().all(|t| self.term_matches_record(t, r, worst))
+    }
+
+    fn term_matches_record(&self, t: &Term, r: &RecordV1, worst: Option<Severity>) -> bool {
+        match t {
             Term::Meeting(v) => r.meeting.as_ref().is_some_and(|m| {
                 m.id.as_deref().is_some_and(|id| id.eq_ignore_ascii_case(v))
                     || m.uuid.as_deref().is_some_and(|u| u.eq_ignore_ascii_case(v))
@@ -116,7 +205,7 @@ impl Filter {
             Term::Type(v) => contains(&r.event, v) || r.category.as_str() == v,
             Term::Severity(s, at_least) => worst.is_some_and(|w| if *at_least { w >= *s } else { w == *s }),
             Term::Text(v) => text_fields(r).any(|f| contains(f, v)),
-        })
+        }
     }
 
     /// Whether alert `a` matches.
@@ -145,13 +234,36 @@ impl Filter {
     }
 }
 
-/// Case-insensitive containment; `needle` is already lower-case.
+/// Case-insensitive containment; `needle` is already lower-case. ASCII text (the usual
+/// case: emails, ids, IPs, most names) is searched with `memchr` on the needle's first
+/// byte in both cases, then compared; anything else is lower-cased first.
 fn contains(hay: &str, needle: &str) -> bool {
-    if hay.is_ascii() && needle.is_ascii() {
-        hay.as_bytes().windows(needle.len().max(1)).any(|w| w.eq_ignore_ascii_case(needle.as_bytes())) || needle.is_empty()
-    } else {
-        hay.to_lowercase().contains(needle)
+    if needle.is_empty() {
+        return true;
     }
+    if !(hay.is_ascii() && needle.is_ascii()) {
+        return hay.to_lowercase().contains(needle);
+    }
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    if h.len() < n.len() {
+        return false;
+    }
+    let last = h.len() - n.len();
+    let (lo, up) = (n[0].to_ascii_lowercase(), n[0].to_ascii_uppercase());
+    let mut from = 0;
+    while from <= last {
+        match memchr::memchr2(lo, up, &h[from..=last]) {
+            Some(p) => {
+                let at = from + p;
+                if h[at..at + n.len()].eq_ignore_ascii_case(n) {
+                    return true;
+                }
+                from = at + 1;
+            }
+            None => return false,
+        }
+    }
+    false
 }
 
 fn user_fields(r: &RecordV1) -> impl Iterator<Item = &str> {
@@ -161,13 +273,18 @@ fn user_fields(r: &RecordV1) -> impl Iterator<Item = &str> {
     p.chain(a).chain(t).flatten().map(String::as_str)
 }
 
-fn text_fields(r: &RecordV1) -> impl Iterator<Item = &str> {
+/// Everything the text term looks at besides the user fields.
+fn other_fields(r: &RecordV1) -> impl Iterator<Item = &str> {
     let base = [Some(&r.event)].into_iter().flatten().map(String::as_str);
     let m = r.meeting.iter().flat_map(|m| [&m.topic, &m.id, &m.uuid]).flatten().map(String::as_str);
     let ips = r.participant.iter().flat_map(|p| [&p.ip, &p.private_ip]).flatten().map(String::as_str);
     let req = r.request.iter().flat_map(|q| [&q.source_ip]).flatten().map(String::as_str);
     let flags = r.flags.iter().map(|f| f.reason.as_str());
-    base.chain(m).chain(user_fields(r)).chain(ips).chain(req).chain(flags)
+    base.chain(m).chain(ips).chain(req).chain(flags)
+}
+
+fn text_fields(r: &RecordV1) -> impl Iterator<Item = &str> {
+    user_fields(r).chain(other_fields(r))
 }
 
 #[cfg(test)]
@@ -180,12 +297,13 @@ mod tests {
         assert_eq!(
             f.terms,
             vec![
+                Term::Severity(Severity::Medium, true),
+                Term::Type("joined".into()),
                 Term::Meeting("8451".into()),
                 Term::User("morgan reyes".into()),
-                Term::Type("joined".into()),
-                Term::Severity(Severity::Medium, true),
                 Term::Text("raid".into())
-            ]
+            ],
+            "cheapest terms first"
         );
         assert!(Filter::parse("sev:critical").unwrap_err().0.contains("unknown severity"));
         assert!(Filter::parse("user:").is_err());
@@ -193,8 +311,37 @@ mod tests {
     }
 
     #[test]
+    fn search_text_agrees_with_the_record_matcher() {
+        let body = r#"{"event":"meeting.participant_joined","event_ts":1,"payload":{"object":{"uuid":"U1","id":7,"topic":"Łódź Board","participant":{"user_name":"ÉMILE Zola","email":"Emile@Acme.example","id":"Z1","user_id":"9","public_ip":"203.0.113.9"}}}}"#;
+        let r = zoomwatch_shared::normalize(
+            zoomwatch_shared::Envelope::parse(body.as_bytes()).unwrap(),
+            &zoomwatch_shared::Received::default(),
+        );
+        let st = SearchText::of(&r);
+        for q in [
+            "user:émile",
+            "user:acme.EXAMPLE",
+            "user:203.0",
+            "łódź",
+            "203.0.113",
+            "émile zola",
+            "participant_joined",
+            "user:board",
+            "nothing",
+            "sev:>=low",
+        ] {
+            let f = Filter::parse(q).unwrap();
+            assert_eq!(f.matches_search(&r, None, &st), f.matches_record(&r, None), "{q}");
+        }
+        assert!(Filter::parse("user:émile").unwrap().matches_search(&r, None, &st));
+        assert!(!Filter::parse("user:203.0").unwrap().matches_search(&r, None, &st), "an IP is not a user field");
+    }
+
+    #[test]
     fn case_insensitive_containment() {
         assert!(contains("Company All-Hands", "all-hands"));
+        assert!(contains("aaab", "ab") && contains("ab", "ab") && contains("xAB", "ab"));
+        assert!(!contains("a", "ab") && !contains("", "a") && contains("", ""));
         assert!(contains("회의 제목 예시", "제목"));
         assert!(!contains("abc", "abcd"));
     }

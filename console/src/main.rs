@@ -105,6 +105,10 @@ struct DemoArgs {
     /// Print records and alerts as lines instead of the console (no terminal needed).
     #[arg(long)]
     tail: bool,
+    /// Only play the scripted day, signed, against this endpoint (a deployed API, the
+    /// Lambda emulator) — secret from ZOOM_WEBHOOK_SECRET_TOKEN; no local receiver.
+    #[arg(long, value_name = "URL")]
+    send_to: Option<String>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -267,6 +271,17 @@ fn apply_filter(state: &mut State, text: &str) -> Result<()> {
 }
 
 async fn demo(args: DemoArgs) -> Result<ExitCode> {
+    if let Some(url) = &args.send_to {
+        let secrets = zoomwatch_ingest::config::load_secrets(None)?;
+        let sender = zoomwatch_ingest::send::Sender::new(url, secrets.primary().clone())?;
+        let (sent, ok) = zoomwatch_console::demo::play(&sender, args.speed, |event, outcome| match outcome {
+            Ok(status) => println!("{status} {event}"),
+            Err(e) => println!("ERR {event} {e}"),
+        })
+        .await;
+        eprintln!("zoomwatch demo: {ok} of {sent} webhooks accepted by {url}");
+        return Ok(if ok == sent { ExitCode::SUCCESS } else { ExitCode::from(1) });
+    }
     if !args.tail {
         zoomwatch_console::app::require_terminal().map_err(|e| anyhow::anyhow!("{e}; or run `zoomwatch demo --tail`"))?;
     }

@@ -71,6 +71,8 @@ pub struct Row {
     pub flags: Vec<Flag>,
     /// Worst flag.
     pub worst: Option<Severity>,
+    /// Lower-cased text the filter searches.
+    pub search: crate::filter::SearchText,
 }
 
 /// An alert with the analyst's verdict.
@@ -410,14 +412,26 @@ impl State {
     }
 
     fn rebuild_lists(&mut self) {
+        // One filter evaluation per row, shared by the three list views. The lists are
+        // refilled in place: their capacity (and pages) are reused across filter changes.
+        let mut lists = std::mem::take(&mut self.lists);
         for v in LIST_VIEWS {
-            let list: Vec<u64> = self
-                .rows
-                .iter()
-                .filter(|row| in_list(v, &row.record) && self.filter.matches_record(&row.record, row.worst))
-                .map(|row| row.seq)
-                .collect();
-            self.lists.insert(v, list);
+            lists.entry(v).or_default().clear();
+        }
+        for row in &self.rows {
+            if !self.filter.matches_search(&row.record, row.worst, &row.search) {
+                continue;
+            }
+            for v in LIST_VIEWS {
+                if in_list(v, &row.record)
+                    && let Some(l) = lists.get_mut(&v)
+                {
+                    l.push(row.seq);
+                }
+            }
+        }
+        self.lists = lists;
+        for v in LIST_VIEWS {
             self.cursor.insert(v, 0);
         }
         self.sort_alerts();
@@ -446,15 +460,17 @@ impl State {
             self.count(&r);
             let worst = flags.iter().map(|f| f.severity).max();
             let seq = self.base_seq + self.rows.len() as u64;
+            let search = crate::filter::SearchText::of(&r);
+            let matches = self.filter.is_empty() || self.filter.matches_search(&r, worst, &search);
             for v in LIST_VIEWS {
-                if in_list(v, &r) && self.filter.matches_record(&r, worst) {
+                if matches && in_list(v, &r) {
                     if let Some(l) = self.lists.get_mut(&v) {
                         l.push(seq);
                     }
                     *added.entry(v).or_default() += 1;
                 }
             }
-            self.rows.push_back(Row { seq, record: Arc::new(r), flags, worst });
+            self.rows.push_back(Row { seq, record: Arc::new(r), flags, worst, search });
             for e in events {
                 alerts_changed |= self.apply_alert_event(e);
             }
@@ -492,7 +508,12 @@ impl State {
 
     fn count(&mut self, r: &RecordV1) {
         self.stats.records += 1;
-        *self.stats.by_event.entry(r.event.clone()).or_default() += 1;
+        match self.stats.by_event.get_mut(&r.event) {
+            Some(n) => *n += 1,
+            None => {
+                self.stats.by_event.insert(r.event.clone(), 1);
+            }
+        }
         let received = parse_rfc3339_ms(&r.received_at).unwrap_or(self.now_ms);
         self.stats.last_received_ms = Some(self.stats.last_received_ms.map_or(received, |l| l.max(received)));
         self.stats.lag_ms = Some((self.now_ms - received).max(0));

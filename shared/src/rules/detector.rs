@@ -92,16 +92,28 @@ struct OpenAlert {
     count: u32,
 }
 
+/// Record ids seen, bounded. Ids are 128-bit hex (ours); anything else is hashed.
 #[derive(Default)]
 struct Seen {
-    set: HashSet<String>,
-    order: VecDeque<String>,
+    set: HashSet<u128>,
+    order: VecDeque<u128>,
+}
+
+fn id_key(id: &str) -> u128 {
+    if id.len() == 32
+        && let Ok(v) = u128::from_str_radix(id, 16)
+    {
+        return v;
+    }
+    let d = Sha256::digest(id.as_bytes());
+    u128::from_le_bytes(d[..16].try_into().unwrap_or([0; 16]))
 }
 
 impl Seen {
     /// True if new.
     fn insert(&mut self, id: &str) -> bool {
-        if self.set.contains(id) {
+        let key = id_key(id);
+        if !self.set.insert(key) {
             return false;
         }
         if self.order.len() >= SEEN_CAPACITY
@@ -109,9 +121,12 @@ impl Seen {
         {
             self.set.remove(&old);
         }
-        self.set.insert(id.to_owned());
-        self.order.push_back(id.to_owned());
+        self.order.push_back(key);
         true
+    }
+
+    fn contains(&self, id: &str) -> bool {
+        self.set.contains(&id_key(id))
     }
 }
 
@@ -201,6 +216,11 @@ impl Detector {
             validation_alerted: false,
             applied: 0,
         }
+    }
+
+    /// Whether a record with this id was already observed.
+    pub fn seen(&self, id: &str) -> bool {
+        self.seen.contains(id)
     }
 
     /// The configuration in use.

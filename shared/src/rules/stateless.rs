@@ -74,21 +74,25 @@ pub fn evaluate(r: &RecordV1, cfg: &Config) -> Vec<Flag> {
             flags.push(Flag { rule: id.to_owned(), severity: rule.severity, reason });
         }
     };
-    let topic = meeting_label(r);
+    // Formatted only when a rule fires (most records raise nothing).
+    let topic = || meeting_label(r);
 
     if let Some(p) = &r.participant {
         let from = p.ip.as_deref().map(|ip| format!(" from {}", sanitize(ip, QUOTE))).unwrap_or_default();
         if is_join(r) {
             if p.guest {
-                push("guest-join", format!("guest {} (no Zoom identity) joined {topic}{from}", quote(p.name.as_deref().unwrap_or("?"))));
+                push(
+                    "guest-join",
+                    format!("guest {} (no Zoom identity) joined {}{from}", quote(p.name.as_deref().unwrap_or("?")), topic()),
+                );
             }
             if is_external(p, cfg) {
-                push("external-join", format!("external participant {} joined {topic}", who(p)));
+                push("external-join", format!("external participant {} joined {}", who(p), topic()));
             }
             if is_outsider(p, cfg) && topic_matches(r, &cfg.sensitive_topics) {
                 let kind = if p.guest { "guest" } else { "external participant" };
                 let name = if p.guest { quote(p.name.as_deref().unwrap_or("?")) } else { who(p) };
-                push("sensitive-meeting-outsider", format!("{kind} {name} joined {topic} (sensitive topic){from}"));
+                push("sensitive-meeting-outsider", format!("{kind} {name} joined {} (sensitive topic){from}", topic()));
             }
         }
         let arriving = is_join(r) || matches!(r.action.as_str(), "joined_waiting_room" | "jbh_waiting");
@@ -101,11 +105,11 @@ pub fn evaluate(r: &RecordV1, cfg: &Config) -> Vec<Flag> {
                     pattern.map(|re| format!("matches /{}/", sanitize(re.as_str(), 40)))
                 };
                 if let Some(why) = why {
-                    push("suspicious-display-name", format!("suspicious display name {} ({why}) joined {topic}{from}", quote(name)));
+                    push("suspicious-display-name", format!("suspicious display name {} ({why}) joined {}{from}", quote(name), topic()));
                 }
             }
             if let Some(hit) = watchlist_participant(p, cfg) {
-                push("watchlist-hit", format!("watchlist {hit}: {} joined {topic}{from}", who(p)));
+                push("watchlist-hit", format!("watchlist {hit}: {} joined {}{from}", who(p), topic()));
             }
         }
     }
@@ -114,7 +118,7 @@ pub fn evaluate(r: &RecordV1, cfg: &Config) -> Vec<Flag> {
         "meeting.created" | "webinar.created" => {
             let pw = r.raw.get("object").and_then(|o| o.get("password"));
             if pw.is_none_or(|v| v.as_str() == Some("") || v.is_null()) {
-                push("meeting-no-passcode", format!("{topic} was created by {} without a passcode", operator(r)));
+                push("meeting-no-passcode", format!("{} was created by {} without a passcode", topic(), operator(r)));
             }
             if topic_matches(r, &cfg.sensitive_info) {
                 push(
@@ -126,7 +130,7 @@ pub fn evaluate(r: &RecordV1, cfg: &Config) -> Vec<Flag> {
         "meeting.updated" | "webinar.updated" => {
             let weakened = meeting_weakenings(r);
             if !weakened.is_empty() {
-                push("meeting-security-weakened", format!("{} weakened {topic}: {}", operator(r), weakened.join(", ")));
+                push("meeting-security-weakened", format!("{} weakened {}: {}", operator(r), topic(), weakened.join(", ")));
             }
             let new_topic = r.changes.iter().find(|c| c.path == "topic").and_then(|c| c.new.as_str());
             if new_topic.is_some_and(|t| cfg.sensitive_info.iter().any(|p| p.is_match(t))) {
@@ -141,12 +145,12 @@ pub fn evaluate(r: &RecordV1, cfg: &Config) -> Vec<Flag> {
             let platform = d.and_then(|d| d.get("post_platform")).and_then(Value::as_str).unwrap_or("a public site");
             let link =
                 d.and_then(|d| d.get("social_link")).and_then(Value::as_str).map(|l| format!(" ({})", sanitize(l, 80))).unwrap_or_default();
-            push("meeting-risk-alert", format!("link to {topic} was posted publicly on {}{link}", sanitize(platform, 32)));
+            push("meeting-risk-alert", format!("link to {} was posted publicly on {}{link}", topic(), sanitize(platform, 32)));
         }
         "meeting.live_streaming_started" | "webinar.live_streaming_started" => {
             let ls = r.raw.get("object").and_then(|o| o.get("live_streaming"));
             let service = ls.and_then(|l| l.get("service")).and_then(Value::as_str).unwrap_or("an outside service");
-            push("live-stream-started", format!("{topic} started streaming to {} (by {})", sanitize(service, 48), operator(r)));
+            push("live-stream-started", format!("{} started streaming to {} (by {})", topic(), sanitize(service, 48), operator(r)));
         }
         "group.admin_added" => {
             let t = r.target_user.as_ref().and_then(|t| t.email.clone().or_else(|| t.id.clone())).unwrap_or_else(|| "a user".into());
@@ -164,7 +168,7 @@ pub fn evaluate(r: &RecordV1, cfg: &Config) -> Vec<Flag> {
         "recording.deleted" | "recording.trashed" => {
             push(
                 "recording-deleted",
-                format!("{} {} the recording of {topic}", operator(r), if r.action == "trashed" { "trashed" } else { "deleted" }),
+                format!("{} {} the recording of {}", operator(r), if r.action == "trashed" { "trashed" } else { "deleted" }, topic()),
             );
         }
         e if e == "app_deauthorized" || e.ends_with(".deauthorized") || e.ends_with("app_deauthorized") => {
