@@ -63,29 +63,48 @@ fn cost(t: &Term) -> u8 {
 #[derive(Debug, Clone, Default)]
 pub struct SearchText {
     text: Box<str>,
-    user_end: usize,
+    user_end: u32,
+    /// Byte ranges of the meeting id, uuid, topic, and the event type within `text`.
+    meeting_id: (u32, u32),
+    meeting_uuid: (u32, u32),
+    topic: (u32, u32),
+    event: (u32, u32),
+    category: (u32, u32),
 }
 
 impl SearchText {
     /// Builds the search text of `r`.
     pub fn of(r: &RecordV1) -> Self {
-        fn push_lower(s: &mut String, f: &str) {
+        fn push_lower(s: &mut String, f: &str) -> (u32, u32) {
+            let start = s.len();
             if f.is_ascii() {
                 s.extend(f.bytes().map(|b| char::from(b.to_ascii_lowercase())));
             } else {
                 s.push_str(&f.to_lowercase());
             }
+            let end = s.len();
             s.push('\n');
+            (u32::try_from(start).unwrap_or(0), u32::try_from(end).unwrap_or(0))
         }
         let mut s = String::with_capacity(192);
         for f in user_fields(r) {
             push_lower(&mut s, f);
         }
-        let user_end = s.len();
+        let user_end = u32::try_from(s.len()).unwrap_or(0);
+        let m = r.meeting.as_ref();
+        let meeting_id = push_lower(&mut s, m.and_then(|m| m.id.as_deref()).unwrap_or(""));
+        let meeting_uuid = push_lower(&mut s, m.and_then(|m| m.uuid.as_deref()).unwrap_or(""));
+        let topic = push_lower(&mut s, m.and_then(|m| m.topic.as_deref()).unwrap_or(""));
+        let event = push_lower(&mut s, &r.event);
+        let category = push_lower(&mut s, r.category.as_str());
         for f in other_fields(r) {
             push_lower(&mut s, f);
         }
-        Self { text: s.into_boxed_str(), user_end }
+        Self { text: s.into_boxed_str(), user_end, meeting_id, meeting_uuid, topic, event, category }
+    }
+
+    fn part(&self, (a, b): (u32, u32)) -> &str {
+        self.text.get(a as usize..b as usize).unwrap_or("")
     }
 }
 
@@ -176,10 +195,19 @@ impl Filter {
     pub fn matches_search(&self, r: &RecordV1, worst: Option<Severity>, search: &SearchText) -> bool {
         self.terms.iter().zip(self.finders.iter().chain(std::iter::repeat(&None))).all(|(t, finder)| match (t, finder) {
             (Term::User(v), Some(f)) => {
-                let hay = search.text.as_bytes().get(..search.user_end).unwrap_or_default();
+                let hay = search.text.as_bytes().get(..search.user_end as usize).unwrap_or_default();
                 f.find(hay).is_some() || v.is_empty()
             }
             (Term::Text(_), Some(f)) => f.find(search.text.as_bytes()).is_some(),
+            // The meeting id and uuid are compared whole: the text is lower-cased, so
+            // compare case-insensitively (uuids are case-sensitive in Zoom, but a
+            // filter typed by hand should not miss on case).
+            (Term::Meeting(v), _) => {
+                search.part(search.meeting_id) == v
+                    || search.part(search.meeting_uuid) == v
+                    || search.part(search.topic).contains(v.as_str())
+            }
+            (Term::Type(v), _) => search.part(search.event).contains(v.as_str()) || search.part(search.category) == v,
             _ => self.term_matches_record(t, r, worst),
         })
     }
