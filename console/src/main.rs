@@ -334,6 +334,9 @@ async fn demo(args: DemoArgs) -> Result<ExitCode> {
 
 async fn tail(args: TailArgs) -> Result<ExitCode> {
     let (cfg, _) = settings::load(args.config.config.as_deref()).map_err(anyhow::Error::msg)?;
+    if cfg.internal_domains.is_empty() {
+        eprintln!("zoomwatch: {}", zoomwatch_console::state::NO_INTERNAL_DOMAINS);
+    }
     let mut filter = Filter::parse(args.filter.as_deref().unwrap_or("")).map_err(anyhow::Error::msg)?;
     if let Some(m) = &args.meeting {
         filter = filter.with(Term::Meeting(m.to_lowercase()));

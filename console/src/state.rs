@@ -19,6 +19,9 @@ use crate::keymap::{self, Action};
 use crate::source::{SourceEvent, Status};
 use crate::triage::{self, Triage};
 
+/// Shown at start when the configuration names no internal domain.
+pub const NO_INTERNAL_DOMAINS: &str = "no internal domains configured: external-join and outsider rules are off (set organization.internal_domains, see zoomwatch.example.toml)";
+
 /// Default number of records kept in memory.
 pub const DEFAULT_RETENTION: usize = 100_000;
 
@@ -247,6 +250,7 @@ const LIST_VIEWS: [View; 3] = [View::Feed, View::Participants, View::Admin];
 impl State {
     /// An empty console reading from `source`.
     pub fn new(source: impl Into<String>, cfg: Config, triage: Triage, retention: usize, now_ms: i64) -> Self {
+        let notice = cfg.internal_domains.is_empty().then(|| (NO_INTERNAL_DOMAINS.to_owned(), now_ms + 20_000));
         Self {
             now_ms,
             source: source.into(),
@@ -268,7 +272,7 @@ impl State {
             roster_focus: false,
             overlay: Overlay::None,
             stats: Stats::default(),
-            notice: None,
+            notice,
             page: 20,
             detail_scroll: 0,
             person_alerts: HashMap::new(),
