@@ -93,3 +93,38 @@ async fn a_rejected_request_is_visible_to_the_console() {
     assert_eq!(records[0].rejection.as_ref().unwrap().reason, "bad_signature");
     assert!(records[0].received_at.starts_with(&zoomwatch_shared::timefmt::format_ms(unix_now() * 1000)[..10]));
 }
+
+#[tokio::test]
+async fn the_console_state_follows_the_receiver_headless() {
+    use zoomwatch_console::state::{Msg, State, View, update};
+    use zoomwatch_console::triage::Triage;
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.jsonl");
+    let server = Receiver::start_file(&path).await.unwrap();
+    let (tx, mut events) = mpsc::channel(64);
+    tokio::spawn(file::run(FileSource::new(&path), tx));
+    let cfg = Config::parse(scenario::CONFIG, "scenario").unwrap();
+    let mut state = State::new(format!("file:{}", path.display()), cfg, Triage::default(), 10_000, unix_now() * 1000);
+
+    let sender = Sender::new(server.url(), Secret::new(SECRET)).unwrap();
+    let steps = scenario::account_day_at_speed((unix_now() - 600) * 1000, 10.0);
+    let distinct = steps.len() - 1; // one delivery is a Zoom retry of the previous body
+    for s in steps {
+        assert_eq!(sender.send(s.body, None).await.unwrap().status, 200);
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while (state.stats.records as usize) < distinct {
+        let ev = tokio::time::timeout_at(deadline, events.recv()).await.expect("the console did not catch up").unwrap();
+        update(&mut state, Msg::Source(ev));
+    }
+    server.stop().await.unwrap();
+    assert_eq!(state.stats.duplicates, 1);
+    assert_eq!(state.lists[&View::Feed].len(), distinct);
+    let rules: Vec<&str> = state.alerts.iter().map(|a| a.alert.rule.as_str()).collect();
+    for planted in scenario::planted_incidents() {
+        assert!(rules.contains(&planted), "{planted}: {rules:?}");
+    }
+    assert!(state.stats.last_validation_ms.is_some(), "the header's last URL validation");
+    assert_eq!(state.meetings().len(), 3);
+}
