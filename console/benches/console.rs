@@ -43,7 +43,9 @@ pub fn records(n: usize) -> Vec<RecordV1> {
                     i - 25
                 ),
             };
-            normalize(Envelope::parse(body.as_bytes()).unwrap(), &Received { received_at_ms: t, request: None })
+            let r = normalize(Envelope::parse(body.as_bytes()).unwrap(), &Received { received_at_ms: t, request: None });
+            // As a source delivers it: parsed back from its stored line.
+            zoomwatch_console::lines::parse(serde_json::to_string(&r).unwrap().as_bytes()).unwrap()
         })
         .collect()
 }

@@ -142,3 +142,20 @@ fn hostile_names_never_reach_a_cell() {
     let t = text(&draw(&s, 120, 40, COLOR));
     assert!(t.contains("owned") && t.contains("admingpj.exe"), "the names are shown, cleaned:\n{t}");
 }
+
+#[test]
+fn the_detail_pane_lays_out_a_stored_payload() {
+    let mut s = console();
+    // Records as a source delivers them: payload kept as stored text.
+    let line = serde_json::to_string(&common::day()[10]).unwrap();
+    let r = zoomwatch_console::lines::parse(line.as_bytes()).unwrap();
+    assert!(matches!(r.raw, zoomwatch_shared::record::RawPayload::Text(_)));
+    let mut r2 = r.clone();
+    r2.id = "ffffffffffffffffffffffffffffffff".into();
+    update(&mut s, Msg::Source(SourceEvent::Records(vec![r2])));
+    key(&mut s, KeyCode::Char('1'));
+    key(&mut s, KeyCode::Home);
+    key(&mut s, KeyCode::Enter);
+    let t = text(&draw(&s, 120, 60, COLOR));
+    assert!(t.contains("\"raw\": {") && t.contains("\"object\": {"), "payload laid out:\n{t}");
+}

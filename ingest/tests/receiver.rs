@@ -282,7 +282,7 @@ async fn malformed_oversized_and_unknown_bodies() {
     let stored = events(dir.path());
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0].category, Category::Other);
-    assert_eq!(stored[0].raw["object"]["id"], "c1");
+    assert_eq!(stored[0].raw.value()["object"]["id"], "c1");
     let reasons: Vec<String> = rejections(dir.path()).iter().map(|r| r.rejection.as_ref().unwrap().reason.clone()).collect();
     assert_eq!(reasons, ["malformed_body", "malformed_body", "malformed_body", "body_too_large", "body_too_large"]);
 }

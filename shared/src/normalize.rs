@@ -104,7 +104,7 @@ pub fn normalize(env: Envelope, rx: &Received) -> RecordV1 {
         flags: Vec::new(),
         request: rx.request.clone(),
         rejection: None,
-        raw: payload,
+        raw: payload.into(),
     }
 }
 
@@ -306,7 +306,7 @@ pub fn rejected_record(rejection: crate::record::Rejection, rx: &Received, seq: 
         flags: Vec::new(),
         request: rx.request.clone(),
         rejection: Some(rejection),
-        raw: Value::Object(Map::new()),
+        raw: Value::Object(Map::new()).into(),
     }
 }
 

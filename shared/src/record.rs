@@ -5,8 +5,11 @@
 //! optional fields are omitted rather than written as `null`; readers must treat a
 //! missing field as unknown.
 
-use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 /// Value of the `schema` field.
 pub const SCHEMA: &str = "zoomwatch.v1";
@@ -66,7 +69,63 @@ pub struct RecordV1 {
     pub rejection: Option<Rejection>,
     /// The event's `payload` as received, with secrets redacted.
     #[serde(default)]
-    pub raw: Value,
+    pub raw: RawPayload,
+}
+
+/// The `raw` payload: a JSON tree when the receiver builds a record (it redacts and reads
+/// it), or the JSON text as stored when a record is read back — parsed only when
+/// something looks inside (the detail pane, a few rules), which keeps reading and
+/// dropping millions of records cheap.
+#[derive(Debug, Clone)]
+pub enum RawPayload {
+    /// Parsed.
+    Tree(Value),
+    /// As stored, not parsed.
+    Text(Box<RawValue>),
+}
+
+impl RawPayload {
+    /// The payload as a JSON value (parsed from the text when needed; `null` if the
+    /// stored text is not JSON, which a stored record never is).
+    pub fn value(&self) -> Cow<'_, Value> {
+        match self {
+            Self::Tree(v) => Cow::Borrowed(v),
+            Self::Text(t) => Cow::Owned(serde_json::from_str(t.get()).unwrap_or(Value::Null)),
+        }
+    }
+}
+
+impl Default for RawPayload {
+    fn default() -> Self {
+        Self::Tree(Value::Object(serde_json::Map::new()))
+    }
+}
+
+impl From<Value> for RawPayload {
+    fn from(v: Value) -> Self {
+        Self::Tree(v)
+    }
+}
+
+impl PartialEq for RawPayload {
+    fn eq(&self, other: &Self) -> bool {
+        self.value() == other.value()
+    }
+}
+
+impl Serialize for RawPayload {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Tree(v) => v.serialize(s),
+            Self::Text(t) => t.serialize(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for RawPayload {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Box::<RawValue>::deserialize(d).map(Self::Text)
+    }
 }
 
 /// Coarse event grouping.

@@ -76,7 +76,9 @@ fn timezone_is_never_used_to_judge_a_participant() {
     let c = cfg(ORG);
     let mut a = join("Weekly sync", "Ann", "ann@acme.example", "Z1", "198.51.100.1", "2026-01-01T10:00:00Z", "u1");
     let base = rules_fired(&a, &c);
-    a.raw["object"]["timezone"] = json!("Asia/Pyongyang");
+    let mut raw = a.raw.value().into_owned();
+    raw["object"]["timezone"] = json!("Asia/Pyongyang");
+    a.raw = raw.into();
     assert_eq!(rules_fired(&a, &c), base);
 }
 

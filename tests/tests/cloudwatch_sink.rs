@@ -81,7 +81,7 @@ async fn signed_webhooks_land_in_the_log_group() {
     let name = streams.log_streams()[0].log_stream_name().unwrap().to_owned();
     assert!(name.contains("/zoomwatch-ingest/"), "{name}");
     let recording = records.iter().find(|r| r.event == "recording.completed").unwrap();
-    assert_eq!(recording.raw["object"]["recording_play_passcode"], "[REDACTED]");
+    assert_eq!(recording.raw.value()["object"]["recording_play_passcode"], "[REDACTED]");
 }
 
 #[tokio::test]

@@ -50,7 +50,8 @@ pub(super) fn help(_state: &State, frame: &mut Frame<'_>, area: Rect, theme: The
 }
 
 fn record_lines(r: &RecordV1, out: &mut Vec<Line<'static>>) {
-    let pretty = serde_json::to_string_pretty(r).unwrap_or_default();
+    // Through a JSON value so the stored payload text is laid out too.
+    let pretty = serde_json::to_value(r).and_then(|v| serde_json::to_string_pretty(&v)).unwrap_or_default();
     // serde_json escapes control characters; sanitize also drops bidi/zero-width ones.
     out.extend(pretty.lines().map(|l| Line::from(safe(l, 400))));
 }

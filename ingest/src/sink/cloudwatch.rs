@@ -53,7 +53,7 @@ pub fn to_event(record: &RecordV1) -> Event {
         return Event { timestamp, message };
     }
     let mut slim = record.clone();
-    slim.raw = serde_json::json!({"truncated": true, "bytes": message.len()});
+    slim.raw = serde_json::json!({"truncated": true, "bytes": message.len()}).into();
     let mut message = serde_json::to_string(&slim).unwrap_or_default();
     if message.len() > MAX_EVENT_BYTES {
         // Even without `raw` (pathological change lists): keep identity fields only.
@@ -272,7 +272,7 @@ mod tests {
         assert!(e.message.len() <= MAX_EVENT_BYTES);
         let back: RecordV1 = serde_json::from_str(&e.message).unwrap();
         assert_eq!(back.id, r.id);
-        assert_eq!(back.raw["truncated"], true);
+        assert_eq!(back.raw.value()["truncated"], true);
         assert_eq!(e.timestamp, 1_700_000_000_000);
     }
 

@@ -116,7 +116,8 @@ pub fn evaluate(r: &RecordV1, cfg: &Config) -> Vec<Flag> {
 
     match r.event.as_str() {
         "meeting.created" | "webinar.created" => {
-            let pw = r.raw.get("object").and_then(|o| o.get("password"));
+            let raw = r.raw.value();
+            let pw = raw.get("object").and_then(|o| o.get("password"));
             if pw.is_none_or(|v| v.as_str() == Some("") || v.is_null()) {
                 push("meeting-no-passcode", format!("{} was created by {} without a passcode", topic(), operator(r)));
             }
@@ -141,14 +142,16 @@ pub fn evaluate(r: &RecordV1, cfg: &Config) -> Vec<Flag> {
             }
         }
         "meeting.risk_alert" => {
-            let d = r.raw.get("object").and_then(|o| o.get("armn_details"));
+            let raw = r.raw.value();
+            let d = raw.get("object").and_then(|o| o.get("armn_details"));
             let platform = d.and_then(|d| d.get("post_platform")).and_then(Value::as_str).unwrap_or("a public site");
             let link =
                 d.and_then(|d| d.get("social_link")).and_then(Value::as_str).map(|l| format!(" ({})", sanitize(l, 80))).unwrap_or_default();
             push("meeting-risk-alert", format!("link to {} was posted publicly on {}{link}", topic(), sanitize(platform, 32)));
         }
         "meeting.live_streaming_started" | "webinar.live_streaming_started" => {
-            let ls = r.raw.get("object").and_then(|o| o.get("live_streaming"));
+            let raw = r.raw.value();
+            let ls = raw.get("object").and_then(|o| o.get("live_streaming"));
             let service = ls.and_then(|l| l.get("service")).and_then(Value::as_str).unwrap_or("an outside service");
             push("live-stream-started", format!("{} started streaming to {} (by {})", topic(), sanitize(service, 48), operator(r)));
         }
@@ -316,7 +319,8 @@ fn granted_role(r: &RecordV1) -> Option<String> {
         }
     }
     if r.event == "role.members_assigned" {
-        let name = r.raw.get("object").and_then(|o| o.get("name").or_else(|| o.get("role_name"))).and_then(Value::as_str)?;
+        let raw = r.raw.value();
+        let name = raw.get("object").and_then(|o| o.get("name").or_else(|| o.get("role_name"))).and_then(Value::as_str)?;
         return privileged(name).then(|| name.to_owned());
     }
     None
