@@ -167,7 +167,9 @@ impl MeetingBook {
         let info = r.meeting.as_ref()?;
         let key = match (&info.uuid, &info.id) {
             (Some(uuid), id) => {
-                if let Some(id) = id {
+                if let Some(id) = id
+                    && self.latest_by_id.get(id) != Some(uuid)
+                {
                     self.latest_by_id.insert(id.clone(), uuid.clone());
                 }
                 uuid.clone()
@@ -182,15 +184,17 @@ impl MeetingBook {
             (None, None) => return None,
         };
         let t = r.occurred_ms();
-        let m = self.meetings.entry(key.clone()).or_insert_with(|| Meeting::new(key.clone()));
-        if let Some(info) = &r.meeting {
-            // Later records win for descriptive fields, but never erase them.
-            if t >= m.last_ms || m.topic.is_none() {
-                m.id = info.id.clone().or(m.id.take());
-                m.topic = info.topic.clone().or(m.topic.take());
-                m.host_id = info.host_id.clone().or(m.host_id.take());
-                m.kind = info.kind.clone().or(m.kind.take());
-            }
+        if !self.meetings.contains_key(&key) {
+            self.meetings.insert(key.clone(), Meeting::new(key.clone()));
+        }
+        let Some(m) = self.meetings.get_mut(&key) else { return None };
+        // Later records win for descriptive fields, but never erase them; copy only what
+        // changed (most events repeat the same topic and host).
+        if t >= m.last_ms || m.topic.is_none() {
+            set_if_changed(&mut m.id, &info.id);
+            set_if_changed(&mut m.topic, &info.topic);
+            set_if_changed(&mut m.host_id, &info.host_id);
+            set_if_changed(&mut m.kind, &info.kind);
         }
         m.last_ms = m.last_ms.max(t);
         if worst.is_some() {
@@ -230,17 +234,23 @@ impl MeetingBook {
                 };
                 let pkey = p.identity_key();
                 let is_host = m.host_id.is_some() && p.zoom_user_id == m.host_id;
-                let a = m.attendees.entry(pkey.clone()).or_insert_with(|| Attendee {
-                    key: pkey.clone(),
-                    participant: p.clone(),
-                    presence: Presence::Left,
-                    since_ms: i64::MIN,
-                    first_join_ms: None,
-                    left_ms: None,
-                    joins: 0,
-                    is_host,
-                    worst: None,
-                });
+                if !m.attendees.contains_key(&pkey) {
+                    m.attendees.insert(
+                        pkey.clone(),
+                        Attendee {
+                            key: pkey.clone(),
+                            participant: p.clone(),
+                            presence: Presence::Left,
+                            since_ms: i64::MIN,
+                            first_join_ms: None,
+                            left_ms: None,
+                            joins: 0,
+                            is_host,
+                            worst: None,
+                        },
+                    );
+                }
+                let a = m.attendees.get_mut(&pkey)?;
                 if worst.is_some() {
                     a.worst = a.worst.max(worst);
                 }
@@ -276,10 +286,23 @@ impl MeetingBook {
     }
 }
 
-fn merge_participant(into: &mut Participant, from: &Participant) {
-    macro_rules! keep {
-        ($($f:ident),*) => { $( if from.$f.is_some() { into.$f = from.$f.clone(); } )* };
+fn set_if_changed(into: &mut Option<String>, from: &Option<String>) {
+    if let Some(v) = from
+        && into.as_deref() != Some(v.as_str())
+    {
+        *into = Some(v.clone());
     }
-    keep!(name, email, user_id, zoom_user_id, participant_uuid, registrant_id, ip, private_ip, leave_reason);
+}
+
+fn merge_participant(into: &mut Participant, from: &Participant) {
+    set_if_changed(&mut into.name, &from.name);
+    set_if_changed(&mut into.email, &from.email);
+    set_if_changed(&mut into.user_id, &from.user_id);
+    set_if_changed(&mut into.zoom_user_id, &from.zoom_user_id);
+    set_if_changed(&mut into.participant_uuid, &from.participant_uuid);
+    set_if_changed(&mut into.registrant_id, &from.registrant_id);
+    set_if_changed(&mut into.ip, &from.ip);
+    set_if_changed(&mut into.private_ip, &from.private_ip);
+    set_if_changed(&mut into.leave_reason, &from.leave_reason);
     into.guest = into.zoom_user_id.is_none();
 }
