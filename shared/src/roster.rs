@@ -187,7 +187,7 @@ impl MeetingBook {
         if !self.meetings.contains_key(&key) {
             self.meetings.insert(key.clone(), Meeting::new(key.clone()));
         }
-        let Some(m) = self.meetings.get_mut(&key) else { return None };
+        let m = self.meetings.get_mut(&key)?;
         // Later records win for descriptive fields, but never erase them; copy only what
         // changed (most events repeat the same topic and host).
         if t >= m.last_ms || m.topic.is_none() {
