@@ -158,31 +158,24 @@ pub const KEYMAP: &[Binding] = &[
     },
 ];
 
+/// The bindings that apply in the Alerts / Meetings context, in table order.
+fn active(in_alerts: bool, in_meetings: bool) -> impl Iterator<Item = &'static Binding> {
+    KEYMAP.iter().filter(move |bnd| match bnd.scope {
+        Global => true,
+        Alerts => in_alerts,
+        Meetings => in_meetings,
+    })
+}
+
 /// The action for `key` in `in_alerts`/`in_meetings` context, if any.
 pub fn lookup(key: &KeyEvent, in_alerts: bool, in_meetings: bool) -> Option<Action> {
     let mods = key.modifiers - KeyModifiers::SHIFT; // 'G', '?' and BackTab arrive with SHIFT
-    KEYMAP
-        .iter()
-        .filter(|bnd| match bnd.scope {
-            Global => true,
-            Alerts => in_alerts,
-            Meetings => in_meetings,
-        })
-        .find(|bnd| bnd.code == key.code && bnd.mods == mods)
-        .map(|bnd| bnd.action)
+    active(in_alerts, in_meetings).find(|bnd| bnd.code == key.code && bnd.mods == mods).map(|bnd| bnd.action)
 }
 
 /// Footer hints for the context, in table order.
 pub fn footer(in_alerts: bool, in_meetings: bool) -> Vec<(&'static str, &'static str)> {
-    KEYMAP
-        .iter()
-        .filter(|bnd| match bnd.scope {
-            Global => true,
-            Alerts => in_alerts,
-            Meetings => in_meetings,
-        })
-        .filter_map(|bnd| bnd.footer)
-        .collect()
+    active(in_alerts, in_meetings).filter_map(|bnd| bnd.footer).collect()
 }
 
 /// The help: one entry per action, in table order, with every key bound to it and where
