@@ -438,3 +438,23 @@ fn example_config_is_valid() {
     let c = Config::parse(&text, "zoomwatch.example.toml").unwrap();
     assert_eq!(c.internal_domains, ["acme.example"]);
 }
+
+#[test]
+fn a_flood_in_one_meeting_is_one_growing_alert() {
+    // 30,000 guest joins into one meeting at the same second: the burst window must stay
+    // bounded (it is capped) and the raid stays one alert.
+    let mut d = Detector::new(cfg(ORG));
+    let mut raised = Vec::new();
+    let mut grew = 0;
+    for i in 0..30_000 {
+        let r = join_ts("All hands", &format!("g{i}"), "", "", "203.0.113.5", "2026-01-01T10:00:00Z", "AH", i);
+        for e in d.observe(&r) {
+            match e {
+                AlertEvent::Raised(a) => raised.push(a.rule),
+                AlertEvent::Grew { .. } => grew += 1,
+            }
+        }
+    }
+    assert_eq!(raised.iter().filter(|r| *r == "join-burst").count(), 1, "{raised:?}");
+    assert!(grew > 29_000);
+}

@@ -171,15 +171,36 @@ fn hash_id(parts: &[&str]) -> String {
     hex::encode(&h.finalize()[..8])
 }
 
-/// Sorted insert into a time series, then the largest count in a window of `w` ms that
-/// contains `t`.
-fn insert_and_count(series: &mut Vec<(i64, String)>, t: i64, id: &str, w: i64) -> (usize, Vec<String>) {
+/// Most entries one time series keeps (per meeting, per operator, globally). Rules only
+/// compare counts with a threshold, so forgetting the oldest entries of a flood changes
+/// no verdict — and keeps a raid of 100,000 joins from costing quadratic time.
+const MAX_SERIES: usize = 4096;
+
+/// Sorted insert into a time series (capped at [`MAX_SERIES`]), then the largest count
+/// in a window of `w` ms that contains `t`, and where that window is in the series.
+fn insert_and_count(series: &mut Vec<(i64, String)>, t: i64, id: &str, w: i64) -> (usize, std::ops::Range<usize>) {
     let pos = series.partition_point(|(x, _)| *x <= t);
     series.insert(pos, (t, id.to_owned()));
-    let before: Vec<&(i64, String)> = series.iter().filter(|(x, _)| *x >= t - w && *x <= t).collect();
-    let after: Vec<&(i64, String)> = series.iter().filter(|(x, _)| *x >= t && *x <= t + w).collect();
-    let best = if before.len() >= after.len() { before } else { after };
-    (best.len(), best.iter().map(|(_, id)| id.clone()).collect())
+    if series.len() > MAX_SERIES {
+        series.drain(..series.len() - MAX_SERIES);
+    }
+    let start = series.partition_point(|(x, _)| *x < t.saturating_sub(w));
+    let at_lo = series.partition_point(|(x, _)| *x < t);
+    let at_hi = series.partition_point(|(x, _)| *x <= t);
+    let end = series.partition_point(|(x, _)| *x <= t.saturating_add(w));
+    let (before, after) = (at_hi - start, end - at_lo);
+    if before >= after { (before, start..at_hi) } else { (after, at_lo..end) }
+}
+
+/// The record ids of a finding over `range` of `series`: the whole window when the count
+/// first reaches the threshold (the alert's evidence), afterwards only the newest record
+/// (the alert is open and grows by one).
+fn window_ids(series: &[(i64, String)], range: std::ops::Range<usize>, n: usize, threshold: usize, current: &str) -> Vec<String> {
+    if n <= threshold {
+        series[range].iter().rev().take(MAX_RECORD_IDS).map(|(_, id)| id.clone()).collect()
+    } else {
+        vec![current.to_owned()]
+    }
 }
 
 /// Drops entries older than `keep_from`.
@@ -399,9 +420,10 @@ impl Detector {
         if let Some(rule) = self.cfg.rule("join-burst").filter(|_| outsider) {
             let w = i64::try_from(rule.window_secs).unwrap_or(i64::MAX / 2).saturating_mul(1000);
             let series = self.outsider_joins.entry(mkey.clone()).or_default();
-            let (n, ids) = insert_and_count(series, t, &r.id, w);
-            trim(series, t - 4 * w);
-            if n >= rule.threshold as usize {
+            let (n, range) = insert_and_count(series, t, &r.id, w);
+            let ids = (n >= rule.threshold as usize).then(|| window_ids(series, range, n, rule.threshold as usize, &r.id));
+            trim(series, t.saturating_sub(4 * w));
+            if let Some(ids) = ids {
                 out.push(Finding {
                     rule: "join-burst",
                     severity: rule.severity,
@@ -553,9 +575,10 @@ impl Detector {
         };
         let w = i64::try_from(window).unwrap_or(i64::MAX / 2).saturating_mul(1000);
         let series = self.deletions.entry(actor.clone()).or_default();
-        let (n, ids) = insert_and_count(series, t, &r.id, w);
-        trim(series, t - 4 * w);
-        if n >= threshold as usize {
+        let (n, range) = insert_and_count(series, t, &r.id, w);
+        let ids = (n >= threshold as usize).then(|| window_ids(series, range, n, threshold as usize, &r.id));
+        trim(series, t.saturating_sub(4 * w));
+        if let Some(ids) = ids {
             out.push(Finding {
                 rule: "mass-deletion",
                 severity,
@@ -576,17 +599,24 @@ impl Detector {
         let w = i64::try_from(window).unwrap_or(i64::MAX / 2).saturating_mul(1000);
         let pos = self.rejected.partition_point(|(x, _, _)| *x <= t);
         self.rejected.insert(pos, (t, 1 + rej.suppressed, r.id.clone()));
-        let cut = self.rejected.partition_point(|(x, _, _)| *x < t - 4 * w);
+        let cut =
+            self.rejected.partition_point(|(x, _, _)| *x < t.saturating_sub(4 * w)).max(self.rejected.len().saturating_sub(MAX_SERIES));
         self.rejected.drain(..cut);
-        let in_window: Vec<&(i64, u64, String)> = self.rejected.iter().filter(|(x, _, _)| *x >= t - w && *x <= t).collect();
+        let lo = self.rejected.partition_point(|(x, _, _)| *x < t.saturating_sub(w));
+        let hi = self.rejected.partition_point(|(x, _, _)| *x <= t);
+        let in_window = &self.rejected[lo..hi];
         let n: u64 = in_window.iter().map(|(_, c, _)| *c).sum();
         if n >= u64::from(threshold) {
             let src = r.request.as_ref().and_then(|q| q.source_ip.clone()).unwrap_or_else(|| "?".into());
+            // The window's records as evidence when the threshold is first reached.
+            let first = n - (1 + rej.suppressed) < u64::from(threshold);
+            let records: Vec<String> =
+                if first { in_window.iter().rev().take(MAX_RECORD_IDS).map(|(_, _, id)| id.clone()).collect() } else { vec![r.id.clone()] };
             out.push(Finding {
                 rule: "rejected-burst",
                 severity,
                 reason: format!("{n} requests refused within {window} s (latest: {} from {src}): someone is probing the endpoint, or the secret is wrong", rej.reason),
-                records: in_window.iter().map(|(_, _, id)| id.clone()).collect(),
+                records,
             });
         }
     }
