@@ -132,7 +132,9 @@ async fn live_tail_frames_then_polling_follow() {
     assert_eq!(ids.len(), 80);
 }
 
-/// A TCP proxy that can be cut (connections refused/dropped) and restored.
+/// A TCP proxy that can be cut and restored. Cutting severs the connections in flight
+/// (as a network outage does; a pooled keep-alive connection must not survive it) and
+/// drops new ones until restored.
 async fn proxy(target: u16) -> (String, Arc<AtomicBool>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
@@ -147,7 +149,15 @@ async fn proxy(target: u16) -> (String, Arc<AtomicBool>) {
                     return; // dropped: the client sees a reset
                 }
                 let Ok(mut outbound) = TcpStream::connect(("127.0.0.1", target)).await else { return };
-                let _ = tokio::time::timeout(Duration::from_secs(30), copy_bidirectional(&mut inbound, &mut outbound)).await;
+                let cut = async {
+                    while flag.load(Ordering::SeqCst) {
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                    }
+                };
+                tokio::select! {
+                    _ = copy_bidirectional(&mut inbound, &mut outbound) => {}
+                    () = cut => {} // both sockets dropped here
+                }
             });
         }
     });
