@@ -224,11 +224,9 @@ impl Filter {
 
     fn term_matches_record(&self, t: &Term, r: &RecordV1, worst: Option<Severity>) -> bool {
         match t {
-            Term::Meeting(v) => r.meeting.as_ref().is_some_and(|m| {
-                m.id.as_deref().is_some_and(|id| id.eq_ignore_ascii_case(v))
-                    || m.uuid.as_deref().is_some_and(|u| u.eq_ignore_ascii_case(v))
-                    || m.topic.as_deref().is_some_and(|tp| contains(tp, v))
-            }),
+            Term::Meeting(v) => {
+                r.meeting.as_ref().is_some_and(|m| meeting_matches(v, m.id.as_deref(), m.uuid.as_deref(), m.topic.as_deref()))
+            }
             Term::User(v) => user_fields(r).any(|f| contains(f, v)),
             Term::Type(v) => contains(&r.event, v) || r.category.as_str() == v,
             Term::Severity(s, at_least) => worst.is_some_and(|w| if *at_least { w >= *s } else { w == *s }),
@@ -239,11 +237,9 @@ impl Filter {
     /// Whether alert `a` matches.
     pub fn matches_alert(&self, a: &Alert) -> bool {
         self.terms.iter().all(|t| match t {
-            Term::Meeting(v) => a.meeting.as_ref().is_some_and(|m| {
-                m.id.as_deref().is_some_and(|id| id.eq_ignore_ascii_case(v))
-                    || m.uuid.as_deref().is_some_and(|u| u.eq_ignore_ascii_case(v))
-                    || m.topic.as_deref().is_some_and(|tp| contains(tp, v))
-            }),
+            Term::Meeting(v) => {
+                a.meeting.as_ref().is_some_and(|m| meeting_matches(v, m.id.as_deref(), m.uuid.as_deref(), m.topic.as_deref()))
+            }
             Term::User(v) => {
                 let p = a.participant.iter().flat_map(|p| [&p.email, &p.name, &p.zoom_user_id, &p.user_id]);
                 let ac = a.actor.iter().flat_map(|x| [&x.email, &x.id]);
@@ -260,6 +256,14 @@ impl Filter {
             Term::Text(v) => contains(&a.reason, v) || contains(&a.rule, v),
         })
     }
+}
+
+/// The `meeting:` term: the number or uuid equal to `v`, or the topic containing it
+/// (case-insensitive; `v` is already lower-case).
+pub fn meeting_matches(v: &str, id: Option<&str>, uuid: Option<&str>, topic: Option<&str>) -> bool {
+    id.is_some_and(|id| id.eq_ignore_ascii_case(v))
+        || uuid.is_some_and(|u| u.eq_ignore_ascii_case(v))
+        || topic.is_some_and(|tp| contains(tp, v))
 }
 
 /// Case-insensitive containment; `needle` is already lower-case. ASCII text (the usual

@@ -14,7 +14,7 @@ use zoomwatch_console::settings;
 use zoomwatch_console::source::cloudwatch;
 use zoomwatch_console::source::file::{self, FileSource, Start};
 use zoomwatch_console::source::{SourceEvent, Status};
-use zoomwatch_console::state::{Msg, State, update};
+use zoomwatch_console::state::State;
 use zoomwatch_console::tail::{Format, Printer, TailOptions};
 use zoomwatch_console::triage::{self, Triage};
 use zoomwatch_shared::rules::Detector;
@@ -250,24 +250,9 @@ async fn console(args: ConsoleArgs) -> Result<ExitCode> {
     let (triage, triage_path) = load_triage(args.triage_file.clone());
     let (label, rx) = start_source(&args.source, true, false).await?;
     let mut state = State::new(label, cfg, triage, args.retention, now_ms());
-    apply_filter(&mut state, &initial_filter(args.meeting.as_ref(), args.user.as_ref()))?;
+    state.set_filter(&initial_filter(args.meeting.as_ref(), args.user.as_ref())).map_err(anyhow::Error::msg)?;
     zoomwatch_console::app::run(state, rx, triage_path).await?;
     Ok(ExitCode::SUCCESS)
-}
-
-fn apply_filter(state: &mut State, text: &str) -> Result<()> {
-    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-    if text.is_empty() {
-        return Ok(());
-    }
-    Filter::parse(text).map_err(anyhow::Error::msg)?;
-    // Through the same path as typing it: `/`, the text, Enter.
-    update(state, Msg::Key(KeyEvent::new(KeyCode::Char('/'), KeyModifiers::NONE)));
-    for c in text.chars() {
-        update(state, Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)));
-    }
-    update(state, Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
-    Ok(())
 }
 
 async fn demo(args: DemoArgs) -> Result<ExitCode> {

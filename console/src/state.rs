@@ -327,11 +327,7 @@ impl State {
 
     fn meeting_matches(&self, m: &Meeting) -> bool {
         self.filter.terms.iter().all(|t| match t {
-            Term::Meeting(v) => {
-                m.id.as_deref().is_some_and(|id| id.eq_ignore_ascii_case(v))
-                    || m.key.eq_ignore_ascii_case(v)
-                    || m.topic.as_deref().is_some_and(|tp| tp.to_lowercase().contains(v.as_str()))
-            }
+            Term::Meeting(v) => crate::filter::meeting_matches(v, m.id.as_deref(), Some(&m.key), m.topic.as_deref()),
             Term::User(v) => m.attendees.values().any(|a| {
                 [&a.participant.email, &a.participant.name, &a.participant.zoom_user_id]
                     .into_iter()
@@ -608,7 +604,8 @@ impl State {
         self.notice = Some((text.into(), self.now_ms + 6000));
     }
 
-    fn set_filter(&mut self, text: &str) -> Result<(), String> {
+    /// Replaces the filter with `text` (as typed at the `/` prompt) and rebuilds the lists.
+    pub fn set_filter(&mut self, text: &str) -> Result<(), String> {
         let f = Filter::parse(text).map_err(|e| e.to_string())?;
         self.filter = f;
         self.filter_text = text.trim().to_owned();

@@ -134,9 +134,13 @@ impl Printer {
     pub fn records(&mut self, batch: Vec<RecordV1>, out: &mut impl Write) -> std::io::Result<()> {
         for mut r in batch {
             self.stats.records += 1;
-            let events = self.detector.observe(&r);
+            // One rule evaluation per record: flags and alerts together. A duplicate
+            // delivery (a Zoom retry) is still printed as stored, but raises nothing.
+            let (flags, events) = match self.detector.observe_full(&r) {
+                Some(both) => both,
+                None => (self.detector.flags_for(&r), Vec::new()),
+            };
             if !self.opts.alerts_only {
-                let flags = self.detector.flags_for(&r);
                 let worst: Option<Severity> = flags.iter().map(|f| f.severity).max();
                 if self.opts.filter.matches_record(&r, worst) {
                     match self.opts.format {

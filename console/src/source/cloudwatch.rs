@@ -20,9 +20,10 @@ use std::time::Duration;
 use aws_sdk_cloudwatchlogs::Client;
 use aws_sdk_cloudwatchlogs::config::interceptors::BeforeTransmitInterceptorContextMut;
 use aws_sdk_cloudwatchlogs::config::{ConfigBag, Intercept, RuntimeComponents};
-use aws_sdk_cloudwatchlogs::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_cloudwatchlogs::error::ProvideErrorMetadata;
 use aws_sdk_cloudwatchlogs::types::StartLiveTailResponseStream;
 use tokio::sync::mpsc;
+use zoomwatch_ingest::sink::cloudwatch::describe;
 use zoomwatch_shared::RecordV1;
 
 use super::{SourceEvent, Status};
@@ -140,14 +141,6 @@ async fn send(tx: &mpsc::Sender<SourceEvent>, records: Vec<RecordV1>, skipped: u
         return false;
     }
     records.is_empty() || tx.send(SourceEvent::Records(records)).await.is_ok()
-}
-
-fn describe<E: ProvideErrorMetadata + std::error::Error>(e: &E) -> String {
-    match (e.code(), e.message()) {
-        (Some(c), Some(m)) => format!("{c}: {m}"),
-        (Some(c), None) => c.to_owned(),
-        _ => DisplayErrorContext(e).to_string(),
-    }
 }
 
 /// One full `FilterLogEvents` sweep from `start_ms`. Err(message, throttled).

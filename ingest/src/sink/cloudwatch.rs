@@ -183,7 +183,9 @@ impl CloudWatchSink {
     }
 }
 
-fn describe<E: ProvideErrorMetadata + std::error::Error>(e: &E) -> String {
+/// An AWS SDK error as one line: `Code: message`, or the whole source chain for
+/// connection-level failures (refused, timeout, DNS).
+pub fn describe<E: ProvideErrorMetadata + std::error::Error>(e: &E) -> String {
     match (e.code(), e.message()) {
         (Some(c), Some(m)) => format!("{c}: {m}"),
         (Some(c), None) => c.to_owned(),

@@ -77,8 +77,9 @@ impl Drop for FileSink {
 }
 
 fn terminate_partial_line(file: &mut File) -> std::io::Result<()> {
-    let len = file.metadata()?.len();
-    if len == 0 || !file.metadata()?.is_file() {
+    let meta = file.metadata()?;
+    let len = meta.len();
+    if len == 0 || !meta.is_file() {
         return Ok(());
     }
     file.seek(SeekFrom::Start(len - 1))?;
