@@ -13,38 +13,21 @@ use zoomwatch_console::state::{Msg, State, update};
 use zoomwatch_console::triage::Triage;
 use zoomwatch_console::ui::{self, Theme};
 use zoomwatch_shared::config::Config;
-use zoomwatch_shared::{Envelope, Received, RecordV1, normalize, scenario};
+use zoomwatch_shared::{Envelope, Received, RecordV1, normalize, scenario, synthetic};
+
+/// The allocator the `zoomwatch` binary uses.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const T0: i64 = 1_795_856_400_000;
 
-/// `n` realistic records: joins and leaves over 2,000 meetings, a guest now and then,
-/// admin changes — a busy account.
+/// `n` records of a busy account ([`synthetic::busy_account_body`]), as a source
+/// delivers them: normalized by the receiver, stored, parsed back from the line.
 pub fn records(n: usize) -> Vec<RecordV1> {
     (0..n)
         .map(|i| {
-            let m = i % 2_000;
-            let t = T0 + i as i64 * 10;
-            let body = match i % 50 {
-                0 => format!(r#"{{"event":"user.settings_updated","event_ts":{t},"payload":{{"account_id":"A","operator":"it-admin@acme.example","operator_id":"O","object":{{"id":"U{i}","settings":{{"in_meeting":{{"waiting_room":false}}}}}},"old_object":{{"id":"U{i}","settings":{{"in_meeting":{{"waiting_room":true}}}}}}}}}}"#),
-                1..=29 => format!(
-                    r#"{{"event":"meeting.participant_joined","event_ts":{t},"payload":{{"account_id":"A","object":{{"id":"{}","uuid":"uuid-{m}==","topic":"Team sync {m}","host_id":"H{m}","type":2,"participant":{{"user_name":"Person {i}","email":"{}","id":"{}","participant_user_id":"{}","user_id":"{i}","public_ip":"198.51.100.{}","join_time":"2026-11-28T09:00:00Z"}}}}}}}}"#,
-                    80_000_000_000u64 + m as u64,
-                    if i % 13 == 0 { String::new() } else { format!("p{i}@acme.example") },
-                    if i % 13 == 0 { String::new() } else { format!("Z{i}") },
-                    if i % 13 == 0 { String::new() } else { format!("Z{i}") },
-                    i % 250
-                ),
-                _ => format!(
-                    r#"{{"event":"meeting.participant_left","event_ts":{t},"payload":{{"account_id":"A","object":{{"id":"{}","uuid":"uuid-{m}==","topic":"Team sync {m}","host_id":"H{m}","type":2,"participant":{{"user_name":"Person {}","email":"p{}@acme.example","id":"Z{}","user_id":"{}","leave_time":"2026-11-28T09:30:00Z","leave_reason":"left the meeting"}}}}}}}}"#,
-                    80_000_000_000u64 + m as u64,
-                    i - 25,
-                    i - 25,
-                    i - 25,
-                    i - 25
-                ),
-            };
-            let r = normalize(Envelope::parse(body.as_bytes()).unwrap(), &Received { received_at_ms: t, request: None });
-            // As a source delivers it: parsed back from its stored line.
+            let body = synthetic::busy_account_body(i, T0);
+            let r = normalize(Envelope::parse(body.as_bytes()).unwrap(), &Received { received_at_ms: T0 + i as i64 * 10, request: None });
             zoomwatch_console::lines::parse(serde_json::to_string(&r).unwrap().as_bytes()).unwrap()
         })
         .collect()

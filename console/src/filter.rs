@@ -78,7 +78,10 @@ impl SearchText {
         fn push_lower(s: &mut String, f: &str) -> (u32, u32) {
             let start = s.len();
             if f.is_ascii() {
-                s.extend(f.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+                s.push_str(f);
+                if let Some(tail) = s.get_mut(start..) {
+                    tail.make_ascii_lowercase();
+                }
             } else {
                 s.push_str(&f.to_lowercase());
             }

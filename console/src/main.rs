@@ -148,6 +148,12 @@ struct TailArgs {
     config: ConfigArg,
 }
 
+/// mimalloc: the console allocates and frees millions of small strings (records in,
+/// evicted records out on a helper thread); glibc's allocator spent a third of the
+/// apply time in lock contention and consolidation there (see README, Performance).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let runtime = || {

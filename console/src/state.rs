@@ -4,10 +4,11 @@
 //! I/O that [`Effect`]s ask for. Time comes in with messages, so the whole console runs
 //! headless in tests.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use foldhash::{HashMap, HashMapExt};
 use zoomwatch_shared::config::Config;
 use zoomwatch_shared::record::{Category, Flag, RecordV1, Severity};
 use zoomwatch_shared::roster::{Meeting, MeetingPhase};
@@ -18,6 +19,29 @@ use crate::filter::{Filter, Term};
 use crate::keymap::{self, Action};
 use crate::source::{SourceEvent, Status};
 use crate::triage::{self, Triage};
+
+/// Frees evicted rows on a helper thread. A record owns a few dozen small allocations;
+/// freeing 8,000 of them at the tail of every batch would stall the screen as long as
+/// applying them did. The helper is started on first use; if it cannot be, rows are
+/// freed here.
+fn drop_elsewhere(rows: Vec<Row>) {
+    use std::sync::OnceLock;
+    use std::sync::mpsc::{Sender, channel};
+    static DROPPER: OnceLock<Option<std::sync::Mutex<Sender<Vec<Row>>>>> = OnceLock::new();
+    let dropper = DROPPER.get_or_init(|| {
+        let (tx, rx) = channel::<Vec<Row>>();
+        std::thread::Builder::new()
+            .name("zoomwatch-drop".into())
+            .spawn(move || rx.into_iter().for_each(drop))
+            .ok()
+            .map(|_| std::sync::Mutex::new(tx))
+    });
+    match dropper.as_ref().map(|tx| tx.lock().map(|tx| tx.send(rows))) {
+        Some(Ok(Ok(()))) => {}
+        Some(Ok(Err(std::sync::mpsc::SendError(rows)))) => drop(rows),
+        _ => {}
+    }
+}
 
 /// Shown at start when the configuration names no internal domain.
 pub const NO_INTERNAL_DOMAINS: &str = "no internal domains configured: external-join and outsider rules are off (set organization.internal_domains, see zoomwatch.example.toml)";
@@ -440,17 +464,34 @@ impl State {
         self.roster_cursor = 0;
     }
 
+    /// Display order of two alerts (indices into `alerts`): unhandled first, then by
+    /// severity, newest first.
+    fn alert_cmp(&self, a: usize, b: usize) -> std::cmp::Ordering {
+        let (x, y) = (&self.alerts[a], &self.alerts[b]);
+        x.triage.status.cmp(&y.triage.status).then(y.alert.severity.cmp(&x.alert.severity)).then(b.cmp(&a))
+    }
+
     fn sort_alerts(&mut self) {
         let mut order: Vec<usize> = (0..self.alerts.len()).filter(|i| self.filter.matches_alert(&self.alerts[*i].alert)).collect();
-        order.sort_by(|a, b| {
-            let (x, y) = (&self.alerts[*a], &self.alerts[*b]);
-            x.triage.status.cmp(&y.triage.status).then(y.alert.severity.cmp(&x.alert.severity)).then(b.cmp(a))
-        });
+        order.sort_by(|a, b| self.alert_cmp(*a, *b));
         self.alert_order = order;
     }
 
+    /// Puts the new alert `i` in its place in the display order (if the filter shows it),
+    /// keeping the analyst's selection on the same alert.
+    fn place_alert(&mut self, i: usize) {
+        if !self.filter.matches_alert(&self.alerts[i].alert) {
+            return;
+        }
+        let pos = self.alert_order.partition_point(|j| self.alert_cmp(*j, i).is_lt());
+        self.alert_order.insert(pos, i);
+        let c = self.cursor_of(View::Alerts);
+        if c > 0 && pos <= c {
+            self.cursor.insert(View::Alerts, c + 1);
+        }
+    }
+
     fn apply_records(&mut self, batch: Vec<RecordV1>) {
-        let mut alerts_changed = false;
         let mut added: HashMap<View, usize> = HashMap::new();
         for r in batch {
             let Some((flags, events)) = self.detector.observe_full(&r) else {
@@ -472,7 +513,7 @@ impl State {
             }
             self.rows.push_back(Row { seq, record: Arc::new(r), flags, worst, search });
             for e in events {
-                alerts_changed |= self.apply_alert_event(e);
+                self.apply_alert_event(e);
             }
         }
         // Keep the analyst's selection on the same row while new rows arrive on top.
@@ -483,15 +524,13 @@ impl State {
             }
         }
         self.evict();
-        if alerts_changed {
-            self.sort_alerts();
-        }
     }
 
     fn evict(&mut self) {
-        while self.rows.len() > self.retention {
-            self.rows.pop_front();
-            self.base_seq += 1;
+        let excess = self.rows.len().saturating_sub(self.retention);
+        if excess > 0 {
+            drop_elsewhere(self.rows.drain(..excess).collect());
+            self.base_seq += excess as u64;
         }
         let base = self.base_seq;
         for l in self.lists.values_mut() {
@@ -547,7 +586,7 @@ impl State {
         }
     }
 
-    fn apply_alert_event(&mut self, e: AlertEvent) -> bool {
+    fn apply_alert_event(&mut self, e: AlertEvent) {
         match e {
             AlertEvent::Raised(a) => {
                 // Only alerts about one person mark that person's roster line.
@@ -560,9 +599,10 @@ impl State {
                     *slot = (*slot).max(a.severity);
                 }
                 let triage = self.triage.alerts.get(&a.id).cloned().unwrap_or_default();
-                self.alert_pos.insert(a.id.clone(), self.alerts.len());
+                let i = self.alerts.len();
+                self.alert_pos.insert(a.id.clone(), i);
                 self.alerts.push(AlertItem { alert: *a, triage });
-                true
+                self.place_alert(i);
             }
             AlertEvent::Grew { alert_id, record_id, count } => {
                 if let Some(item) = self.alert_pos.get(&alert_id).and_then(|i| self.alerts.get_mut(*i)) {
@@ -571,7 +611,6 @@ impl State {
                         item.alert.record_ids.push(record_id);
                     }
                 }
-                false
             }
         }
     }
@@ -587,13 +626,8 @@ impl State {
             }
             self.stats.rate_base_s = s;
         }
-        let events = self.detector.tick(now_ms);
-        let mut changed = false;
-        for e in events {
-            changed |= self.apply_alert_event(e);
-        }
-        if changed {
-            self.sort_alerts();
+        for e in self.detector.tick(now_ms) {
+            self.apply_alert_event(e);
         }
         if self.notice.as_ref().is_some_and(|(_, until)| *until < now_ms) {
             self.notice = None;

@@ -172,3 +172,34 @@ fn the_selection_stays_put_while_records_arrive() {
     key(&mut s, KeyCode::Home);
     assert_eq!(s.cursor_of(View::Feed), 0);
 }
+
+#[test]
+fn alerts_placed_one_by_one_are_in_display_order() {
+    // Alerts are placed as they are raised (no re-sort per batch): the order must be the
+    // one a full sort gives, with verdicts from a saved triage and a filter in force.
+    let full = console();
+    let acked = full.alerts.iter().find(|a| a.alert.severity == zoomwatch_shared::Severity::High).unwrap().alert.id.clone();
+    let mut triage = Triage::default();
+    triage.alerts.insert(acked.clone(), zoomwatch_console::triage::Entry { status: Status::Acked, ..Default::default() });
+    let cfg = Config::parse(scenario::CONFIG, "scenario").unwrap();
+    let mut s = State::new("x", cfg, triage, 10_000, T0);
+    s.set_filter("sev:>=low").unwrap();
+    key(&mut s, KeyCode::Char('5'));
+    let mut selected = None;
+    for r in day() {
+        update(&mut s, Msg::Source(SourceEvent::Records(vec![r])));
+        if selected.is_none() && s.alert_order.len() >= 3 {
+            // Select the second alert; later alerts must not move the selection.
+            key(&mut s, KeyCode::Down);
+            selected = s.selected_alert().map(|a| a.alert.id.clone());
+        }
+    }
+    let placed = s.alert_order.clone();
+    assert!(placed.len() >= 5, "{placed:?}");
+    let still = s.selected_alert().map(|a| a.alert.id.clone());
+    assert!(placed.len() > 3 && selected.is_some(), "alerts arrived after the selection was made");
+    assert_eq!(still, selected, "the selection follows its alert");
+    s.set_filter("sev:>=low").unwrap();
+    assert_eq!(placed, s.alert_order, "incremental order = full sort");
+    assert_eq!(s.alerts[*s.alert_order.last().unwrap()].alert.id, acked, "the acked alert sinks to the bottom");
+}

@@ -17,6 +17,7 @@
 //! - [`rules`] — the detection catalog: stateless rules (flags on records) and the
 //!   stateful [`rules::Detector`] (alerts over the stream).
 //! - [`scenario`] — a scripted account day (demo and tests).
+//! - [`synthetic`] — a generated busy account (benchmarks).
 //! - [`roster`] — live meeting state (who is in which meeting now), order-robust.
 //! - [`text`] — making untrusted text from Zoom safe to show on a terminal.
 
@@ -30,6 +31,7 @@ pub mod roster;
 pub mod rules;
 pub mod scenario;
 pub mod signature;
+pub mod synthetic;
 pub mod text;
 pub mod timefmt;
 

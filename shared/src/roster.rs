@@ -4,7 +4,7 @@
 //! with the latest *payload* time, so a leave delivered after a later rejoin does not
 //! remove them, and duplicates change nothing.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 use crate::record::{Category, Participant, RecordV1, Severity};
 
@@ -165,29 +165,37 @@ impl MeetingBook {
             return None;
         }
         let info = r.meeting.as_ref()?;
-        let key = match (&info.uuid, &info.id) {
+        let by_number;
+        let key: &str = match (&info.uuid, &info.id) {
             (Some(uuid), id) => {
                 if let Some(id) = id
                     && self.latest_by_id.get(id) != Some(uuid)
                 {
                     self.latest_by_id.insert(id.clone(), uuid.clone());
                 }
-                uuid.clone()
+                uuid
             }
             // Only the number: the instance we know, else a per-number entry for presence
             // events; a settings change alone does not make a meeting appear.
             (None, Some(id)) => match self.latest_by_id.get(id) {
-                Some(k) => k.clone(),
-                None if r.category == Category::Participant => format!("id:{id}"),
+                Some(k) => {
+                    by_number = k.clone();
+                    &by_number
+                }
+                None if r.category == Category::Participant => {
+                    by_number = format!("id:{id}");
+                    &by_number
+                }
                 None => return None,
             },
             (None, None) => return None,
         };
         let t = r.occurred_ms();
-        if !self.meetings.contains_key(&key) {
-            self.meetings.insert(key.clone(), Meeting::new(key.clone()));
+        // Look up before allocating a key: nearly every record is about a known meeting.
+        if !self.meetings.contains_key(key) {
+            self.meetings.insert(key.to_owned(), Meeting::new(key.to_owned()));
         }
-        let m = self.meetings.get_mut(&key)?;
+        let m = self.meetings.get_mut(key)?;
         // Later records win for descriptive fields, but never erase them; copy only what
         // changed (most events repeat the same topic and host).
         if t >= m.last_ms || m.topic.is_none() {
@@ -234,23 +242,17 @@ impl MeetingBook {
                 };
                 let pkey = p.identity_key();
                 let is_host = m.host_id.is_some() && p.zoom_user_id == m.host_id;
-                if !m.attendees.contains_key(&pkey) {
-                    m.attendees.insert(
-                        pkey.clone(),
-                        Attendee {
-                            key: pkey.clone(),
-                            participant: p.clone(),
-                            presence: Presence::Left,
-                            since_ms: i64::MIN,
-                            first_join_ms: None,
-                            left_ms: None,
-                            joins: 0,
-                            is_host,
-                            worst: None,
-                        },
-                    );
-                }
-                let a = m.attendees.get_mut(&pkey)?;
+                let a = m.attendees.entry(pkey).or_insert_with_key(|k| Attendee {
+                    key: k.clone(),
+                    participant: p.clone(),
+                    presence: Presence::Left,
+                    since_ms: i64::MIN,
+                    first_join_ms: None,
+                    left_ms: None,
+                    joins: 0,
+                    is_host,
+                    worst: None,
+                });
                 if worst.is_some() {
                     a.worst = a.worst.max(worst);
                 }
@@ -274,7 +276,7 @@ impl MeetingBook {
                 if after == Presence::In && m.phase == MeetingPhase::Scheduled {
                     m.phase = MeetingPhase::Running;
                 }
-                Some(Transition { meeting: key, key: pkey, before, after })
+                Some(Transition { meeting: m.key.clone(), key: a.key.clone(), before, after })
             }
             _ => None,
         }
@@ -286,7 +288,8 @@ impl MeetingBook {
     }
 }
 
-fn set_if_changed(into: &mut Option<String>, from: &Option<String>) {
+/// Copies `from` into `into` when it holds a different value (never erases).
+pub(crate) fn set_if_changed(into: &mut Option<String>, from: &Option<String>) {
     if let Some(v) = from
         && into.as_deref() != Some(v.as_str())
     {

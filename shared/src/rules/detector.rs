@@ -4,7 +4,9 @@
 //! new finding added to an open alert of the same rule and subject (one raid = one
 //! alert that grows, not fifty).
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
+
+use foldhash::{HashMap, HashMapExt, HashSet};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -382,8 +384,9 @@ impl Detector {
                 email: None,
                 host_of: None,
             });
-            entry.zoom_user_id = p.zoom_user_id.clone().or(entry.zoom_user_id.take());
-            entry.email = p.email.clone().or(entry.email.take());
+            // Most joins repeat what is known: copy only what changed.
+            crate::roster::set_if_changed(&mut entry.zoom_user_id, &p.zoom_user_id);
+            crate::roster::set_if_changed(&mut entry.email, &p.email);
             if is_host {
                 entry.host_of = meeting_key(r);
             }
@@ -395,15 +398,27 @@ impl Detector {
         if p.guest {
             return;
         }
-        let ident = p.zoom_user_id.clone().or_else(|| p.email.as_ref().map(|e| e.to_ascii_lowercase()));
-        let Some(ident) = ident else { return };
-        let sessions = self.active.entry(ident.clone()).or_default();
-        sessions.retain(|(m, _)| m != meeting);
+        let lowered;
+        let ident = match (&p.zoom_user_id, &p.email) {
+            (Some(id), _) => id.as_str(),
+            (None, Some(e)) => {
+                lowered = e.to_ascii_lowercase();
+                lowered.as_str()
+            }
+            (None, None) => return,
+        };
         if after == Presence::In {
+            let sessions = match self.active.get_mut(ident) {
+                Some(s) => s,
+                None => self.active.entry(ident.to_owned()).or_default(),
+            };
+            sessions.retain(|(m, _)| m != meeting);
             sessions.push((meeting.to_owned(), p.ip.clone()));
-        }
-        if sessions.is_empty() {
-            self.active.remove(&ident);
+        } else if let Some(sessions) = self.active.get_mut(ident) {
+            sessions.retain(|(m, _)| m != meeting);
+            if sessions.is_empty() {
+                self.active.remove(ident);
+            }
         }
     }
 
@@ -414,7 +429,8 @@ impl Detector {
         let (Some(p), Some(mkey)) = (&r.participant, meeting_key(r)) else {
             return;
         };
-        let topic = meeting_label(r);
+        // Formatted only when a rule fires.
+        let topic = || meeting_label(r);
         let outsider = is_outsider(p, &self.cfg);
 
         if let Some(rule) = self.cfg.rule("join-burst").filter(|_| outsider) {
@@ -427,21 +443,21 @@ impl Detector {
                 out.push(Finding {
                     rule: "join-burst",
                     severity: rule.severity,
-                    reason: format!("{n} guests/external participants joined {topic} within {} s (raid?)", rule.window_secs),
+                    reason: format!("{n} guests/external participants joined {} within {} s (raid?)", topic(), rule.window_secs),
                     records: ids,
                 });
             }
         }
 
-        if let Some(rule) = self.cfg.rule("host-absent-join") {
+        if let Some(rule) = self.cfg.rule("host-absent-join").filter(|_| outsider) {
             let m = self.book.meetings.get(&mkey);
             let is_host = m.and_then(|m| m.host_id.as_ref()).is_some_and(|h| p.zoom_user_id.as_ref() == Some(h));
-            let host_away = m.is_some_and(|m| m.start_seen && !m.host_present());
-            if outsider && !is_host && (host_away || r.action == "jbh_joined") {
+            let host_away = || m.is_some_and(|m| m.start_seen && !m.host_present());
+            if !is_host && (r.action == "jbh_joined" || host_away()) {
                 out.push(Finding {
                     rule: "host-absent-join",
                     severity: rule.severity,
-                    reason: format!("{} joined {topic} while the host was not in the meeting", who(p)),
+                    reason: format!("{} joined {} while the host was not in the meeting", who(p), topic()),
                     records: vec![r.id.clone()],
                 });
             }
@@ -469,7 +485,7 @@ impl Detector {
                     out.push(Finding {
                         rule: "display-name-impersonation",
                         severity: rule.severity,
-                        reason: format!("{} joined {topic} {as_who}, using {whose} ({})", quote(name), quote(&person.display)),
+                        reason: format!("{} joined {} {as_who}, using {whose} ({})", quote(name), topic(), quote(&person.display)),
                         records: vec![r.id.clone()],
                     });
                 }
@@ -477,9 +493,17 @@ impl Detector {
         }
 
         if let Some(rule) = self.cfg.rule("concurrent-sessions") {
-            let ident = p.zoom_user_id.clone().or_else(|| p.email.as_ref().map(|e| e.to_ascii_lowercase()));
+            let lowered;
+            let ident = match (&p.zoom_user_id, &p.email) {
+                (Some(id), _) => Some(id.as_str()),
+                (None, Some(e)) => {
+                    lowered = e.to_ascii_lowercase();
+                    Some(lowered.as_str())
+                }
+                (None, None) => None,
+            };
             if let (Some(ident), Some(ip)) = (ident.filter(|_| !p.guest), &p.ip)
-                && let Some(sessions) = self.active.get(&ident)
+                && let Some(sessions) = self.active.get(ident)
                 && let Some((other, other_ip)) = sessions.iter().find(|(_, i)| i.as_ref().is_some_and(|i| i != ip))
             {
                 let other_topic =
@@ -488,8 +512,9 @@ impl Detector {
                     rule: "concurrent-sessions",
                     severity: rule.severity,
                     reason: format!(
-                        "{} joined {topic} from {ip} while also in {other_topic} from {}",
+                        "{} joined {} from {ip} while also in {other_topic} from {}",
                         who(p),
+                        topic(),
                         other_ip.as_deref().unwrap_or("?")
                     ),
                     records: vec![r.id.clone()],
@@ -530,13 +555,13 @@ impl Detector {
             return;
         };
         // Rejoins may land in a new instance of the same meeting number.
-        let Some(mid) = m.id.clone().or_else(|| m.uuid.clone()) else {
+        let Some(mid) = m.id.as_ref().or(m.uuid.as_ref()) else {
             return;
         };
         if r.category == Category::Participant && r.action == "left" {
             let removed = p.leave_reason.as_deref().is_some_and(|reason| self.cfg.removal_reasons.iter().any(|re| re.is_match(reason)));
             if removed {
-                let marks = self.removals.entry(mid).or_default();
+                let marks = self.removals.entry(mid.clone()).or_default();
                 if marks.len() < 1000 {
                     marks.push(RemovalMark { keys: Self::identity_marks(p), at_ms: t });
                 }
@@ -546,7 +571,7 @@ impl Detector {
         if !is_join(r) {
             return;
         }
-        let Some(marks) = self.removals.get(&mid) else {
+        let Some(marks) = self.removals.get(mid) else {
             return;
         };
         let keys = Self::identity_marks(p);

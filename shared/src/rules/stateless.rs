@@ -78,12 +78,12 @@ pub fn evaluate(r: &RecordV1, cfg: &Config) -> Vec<Flag> {
     let topic = || meeting_label(r);
 
     if let Some(p) = &r.participant {
-        let from = p.ip.as_deref().map(|ip| format!(" from {}", sanitize(ip, QUOTE))).unwrap_or_default();
+        let from = || p.ip.as_deref().map(|ip| format!(" from {}", sanitize(ip, QUOTE))).unwrap_or_default();
         if is_join(r) {
             if p.guest {
                 push(
                     "guest-join",
-                    format!("guest {} (no Zoom identity) joined {}{from}", quote(p.name.as_deref().unwrap_or("?")), topic()),
+                    format!("guest {} (no Zoom identity) joined {}{}", quote(p.name.as_deref().unwrap_or("?")), topic(), from()),
                 );
             }
             if is_external(p, cfg) {
@@ -92,7 +92,7 @@ pub fn evaluate(r: &RecordV1, cfg: &Config) -> Vec<Flag> {
             if is_outsider(p, cfg) && topic_matches(r, &cfg.sensitive_topics) {
                 let kind = if p.guest { "guest" } else { "external participant" };
                 let name = if p.guest { quote(p.name.as_deref().unwrap_or("?")) } else { who(p) };
-                push("sensitive-meeting-outsider", format!("{kind} {name} joined {} (sensitive topic){from}", topic()));
+                push("sensitive-meeting-outsider", format!("{kind} {name} joined {} (sensitive topic){}", topic(), from()));
             }
         }
         let arriving = is_join(r) || matches!(r.action.as_str(), "joined_waiting_room" | "jbh_waiting");
@@ -105,11 +105,14 @@ pub fn evaluate(r: &RecordV1, cfg: &Config) -> Vec<Flag> {
                     pattern.map(|re| format!("matches /{}/", sanitize(re.as_str(), 40)))
                 };
                 if let Some(why) = why {
-                    push("suspicious-display-name", format!("suspicious display name {} ({why}) joined {}{from}", quote(name), topic()));
+                    push(
+                        "suspicious-display-name",
+                        format!("suspicious display name {} ({why}) joined {}{}", quote(name), topic(), from()),
+                    );
                 }
             }
             if let Some(hit) = watchlist_participant(p, cfg) {
-                push("watchlist-hit", format!("watchlist {hit}: {} joined {}{from}", who(p), topic()));
+                push("watchlist-hit", format!("watchlist {hit}: {} joined {}{}", who(p), topic(), from()));
             }
         }
     }
@@ -327,6 +330,9 @@ fn granted_role(r: &RecordV1) -> Option<String> {
 }
 
 fn watchlist_email(email: &str, cfg: &Config) -> Option<String> {
+    if cfg.watch_emails.is_empty() && cfg.watch_domains.is_empty() {
+        return None;
+    }
     let e = email.to_ascii_lowercase();
     if cfg.watch_emails.contains(&e) {
         return Some(format!("email {}", sanitize(email, QUOTE)));
@@ -339,11 +345,14 @@ fn watchlist_participant(p: &Participant, cfg: &Config) -> Option<String> {
     if let Some(hit) = p.email.as_deref().and_then(|e| watchlist_email(e, cfg)) {
         return Some(hit);
     }
-    if let Some(name) = &p.name {
+    if let Some(name) = p.name.as_ref().filter(|_| !cfg.watch_names.is_empty()) {
         let n = normalize_name(name);
         if !n.is_empty() && cfg.watch_names.contains(&n) {
             return Some(format!("name {}", quote(name)));
         }
+    }
+    if cfg.watch_ips.is_empty() {
+        return None;
     }
     let ip: std::net::IpAddr = p.ip.as_deref()?.trim().parse().ok()?;
     cfg.watch_ips.iter().find(|net| net.contains(&ip)).map(|net| format!("network {net}"))
