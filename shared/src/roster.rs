@@ -74,8 +74,9 @@ pub struct Meeting {
     pub ended_ms: Option<i64>,
     /// Latest payload time of any record about it.
     pub last_ms: i64,
-    /// Everyone seen, by identity key.
-    pub attendees: HashMap<String, Attendee>,
+    /// Everyone seen, by identity key. Boxed: the table stays small (32-byte entries),
+    /// so it grows without copying whole attendees.
+    pub attendees: HashMap<String, Box<Attendee>>,
     /// Worst flag seen on any record about it.
     pub worst: Option<Severity>,
     /// Whether `meeting.started` was seen (the roster is then complete).
@@ -117,7 +118,7 @@ impl Meeting {
 
     /// Attendees sorted for display: present first, then waiting, then left; by join time.
     pub fn roster(&self) -> Vec<&Attendee> {
-        let mut v: Vec<&Attendee> = self.attendees.values().collect();
+        let mut v: Vec<&Attendee> = self.attendees.values().map(|a| &**a).collect();
         let rank = |p: Presence| match p {
             Presence::In => 0,
             Presence::Waiting => 1,
@@ -242,16 +243,18 @@ impl MeetingBook {
                 };
                 let pkey = p.identity_key();
                 let is_host = m.host_id.is_some() && p.zoom_user_id == m.host_id;
-                let a = m.attendees.entry(pkey).or_insert_with_key(|k| Attendee {
-                    key: k.clone(),
-                    participant: p.clone(),
-                    presence: Presence::Left,
-                    since_ms: i64::MIN,
-                    first_join_ms: None,
-                    left_ms: None,
-                    joins: 0,
-                    is_host,
-                    worst: None,
+                let a = m.attendees.entry(pkey).or_insert_with_key(|k| {
+                    Box::new(Attendee {
+                        key: k.clone(),
+                        participant: p.clone(),
+                        presence: Presence::Left,
+                        since_ms: i64::MIN,
+                        first_join_ms: None,
+                        left_ms: None,
+                        joins: 0,
+                        is_host,
+                        worst: None,
+                    })
                 });
                 if worst.is_some() {
                     a.worst = a.worst.max(worst);
