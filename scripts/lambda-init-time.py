@@ -5,10 +5,11 @@ Runtime API (`GET /2018-06-01/runtime/invocation/next`), i.e. ready to serve.
 Usage: lambda-init-time.py BOOTSTRAP [RUNS]
 Runs the bootstrap RUNS times (default 20) against a minimal fake Runtime API on
 loopback, with the CloudWatch sink configured (SDK client built at init, as deployed),
-and prints min / median / p90 in milliseconds. Nothing is sent to AWS: init makes no
+and prints min / median / p90 in milliseconds as one JSON object. Nothing is sent to AWS: init makes no
 network call.
 """
 import http.server
+import json
 import os
 import socket
 import statistics
@@ -66,7 +67,7 @@ def main():
     runs = int(sys.argv[2]) if len(sys.argv) > 2 else 20
     times = sorted(measure(bootstrap) for _ in range(runs))
     p90 = times[int(0.9 * (len(times) - 1))]
-    print(f"init (start → ready) over {runs} runs: min {times[0]:.1f} ms, median {statistics.median(times):.1f} ms, p90 {p90:.1f} ms")
+    print(json.dumps({"runs": runs, "min_ms": round(times[0], 1), "p50_ms": round(statistics.median(times), 1), "p90_ms": round(p90, 1)}))
 
 
 if __name__ == "__main__":

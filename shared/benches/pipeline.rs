@@ -1,5 +1,6 @@
-//! Verify + parse + normalize of one `meeting.participant_joined` (DESIGN §7 budget:
-//! ≤ 20 µs). Run: `cargo bench -p zoomwatch-shared --bench pipeline`.
+//! What the receiver does for one `meeting.participant_joined`: verify the signature,
+//! parse, normalize, run the stateless rules, serialize the record (DESIGN §7 budget for
+//! all but the last step: ≤ 20 µs). Run: `cargo bench -p zoomwatch-shared --bench pipeline`.
 
 #![allow(missing_docs)]
 
@@ -13,15 +14,17 @@ fn pipeline(c: &mut Criterion) {
     let secrets = SecretSet::parse("aBcDeFgHiJkLmNoPqRsTuV").expect("secret");
     let sig = signature::sign(&Secret::new("aBcDeFgHiJkLmNoPqRsTuV"), "1749064313", &body);
     let rx = Received { received_at_ms: 1_749_064_313_500, request: None };
+    let rules = zoomwatch_shared::config::Config::default();
 
     c.bench_function("verify", |b| {
         b.iter(|| signature::verify(&secrets, Some(b"1749064313"), Some(sig.as_bytes()), black_box(&body), 1_749_064_313, 300))
     });
-    c.bench_function("verify+parse+normalize participant_joined", |b| {
+    c.bench_function("verify+parse+normalize+rules+serialize", |b| {
         b.iter(|| {
             signature::verify(&secrets, Some(b"1749064313"), Some(sig.as_bytes()), black_box(&body), 1_749_064_313, 300).expect("valid");
             let env = Envelope::parse(black_box(&body)).expect("parses");
-            let record = normalize(env, &rx);
+            let mut record = normalize(env, &rx);
+            record.flags = zoomwatch_shared::rules::evaluate(&record, &rules);
             black_box(serde_json::to_vec(&record).expect("serializes"))
         })
     });

@@ -4,14 +4,20 @@
 //! default), in batches as the sources deliver them, and prints one JSON object: time
 //! spent in `update` (records are generated, normalized, stored and parsed back outside
 //! that time), records/s, and the process's peak and final resident memory (from
-//! /proc/self/status).
+//! /proc/self/status). With `--screen`, it then times what the analyst waits for with
+//! that state: drawing a 160×48 frame of the Feed and Meetings views (median of 50) and
+//! changing the filter at the `/` prompt (median of 15, three kinds of filter).
 
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
 use zoomwatch_console::source::SourceEvent;
 use zoomwatch_console::state::{DEFAULT_RETENTION, Msg, State, update};
 use zoomwatch_console::triage::Triage;
+use zoomwatch_console::ui::{self, Theme};
 use zoomwatch_shared::config::Config;
 use zoomwatch_shared::{Envelope, Received, RecordV1, normalize, scenario, synthetic};
 
@@ -40,17 +46,64 @@ fn status_kb(field: &str) -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+fn median_ms(mut v: Vec<Duration>) -> f64 {
+    v.sort();
+    v.get(v.len() / 2).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+}
+
+fn key(s: &mut State, code: KeyCode, mods: KeyModifiers) {
+    update(s, Msg::Key(KeyEvent::new(code, mods)));
+}
+
+/// Frame and filter timings with `state` as it is; one JSON fragment.
+fn screen(state: &mut State) -> Result<String> {
+    update(state, Msg::Resize(48));
+    let mut term = Terminal::new(TestBackend::new(160, 48))?;
+    let theme = Theme { color: true };
+    let mut out = Vec::new();
+    for (name, view) in [("feed", '1'), ("meetings", '2')] {
+        key(state, KeyCode::Char(view), KeyModifiers::NONE);
+        let mut times = Vec::new();
+        for _ in 0..50 {
+            let start = Instant::now();
+            term.draw(|f| ui::draw(state, f, theme))?;
+            times.push(start.elapsed());
+        }
+        out.push(format!("\"render_{name}_ms\":{:.2}", median_ms(times)));
+    }
+    key(state, KeyCode::Char('1'), KeyModifiers::NONE);
+    for (name, text) in [("meeting", "meeting:\"team sync 42\""), ("user", "user:p1234"), ("text_sev", "198.51.100.7 sev:>=low")] {
+        let mut times = Vec::new();
+        for _ in 0..15 {
+            // As typed: open the prompt, clear it, type, Enter (the lists rebuild on Enter).
+            let start = Instant::now();
+            key(state, KeyCode::Char('/'), KeyModifiers::NONE);
+            key(state, KeyCode::Char('u'), KeyModifiers::CONTROL);
+            for ch in text.chars() {
+                key(state, KeyCode::Char(ch), KeyModifiers::NONE);
+            }
+            key(state, KeyCode::Enter, KeyModifiers::NONE);
+            times.push(start.elapsed());
+        }
+        anyhow::ensure!(state.filter_text == text, "filter not applied: {:?}", state.filter_text);
+        out.push(format!("\"filter_{name}_ms\":{:.1}", median_ms(times)));
+    }
+    Ok(out.join(","))
+}
+
 fn main() -> Result<()> {
     let mut records = 1_000_000usize;
     let mut retention = DEFAULT_RETENTION;
     let mut workload = "busy".to_owned();
+    let mut with_screen = false;
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         match flag.as_str() {
             "--records" => records = it.next().context("--records N")?.parse()?,
             "--retention" => retention = it.next().context("--retention N")?.parse()?,
             "--workload" => workload = it.next().context("--workload busy|growing")?,
-            other => anyhow::bail!("unknown argument {other:?}: --records N --retention N --workload busy|growing"),
+            "--screen" => with_screen = true,
+            other => anyhow::bail!("unknown argument {other:?}: --records N --retention N --workload busy|growing --screen"),
         }
     }
     let body_of: fn(usize, i64) -> String = match workload.as_str() {
@@ -71,19 +124,20 @@ fn main() -> Result<()> {
         from = to;
     }
     let secs = applying.as_secs_f64();
-    let mut rules = std::collections::BTreeMap::<&str, usize>::new();
+    let mut rules = std::collections::BTreeMap::<String, usize>::new();
     for a in &state.alerts {
-        *rules.entry(a.alert.rule.as_str()).or_default() += 1;
+        *rules.entry(a.alert.rule.clone()).or_default() += 1;
     }
-    eprintln!("alerts by rule: {rules:?}");
+    let peak_mb = status_kb("VmHWM:").unwrap_or(0) as f64 / 1024.0;
+    let final_mb = status_kb("VmRSS:").unwrap_or(0) as f64 / 1024.0;
+    let screen = if with_screen { format!(",{}", screen(&mut state)?) } else { String::new() };
     println!(
-        "{{\"workload\":\"{workload}\",\"records\":{records},\"retention\":{retention},\"kept\":{},\"meetings\":{},\"alerts\":{},\"apply_seconds\":{secs:.2},\"records_per_s\":{:.0},\"peak_rss_mb\":{:.0},\"final_rss_mb\":{:.0}}}",
+        "{{\"workload\":\"{workload}\",\"records\":{records},\"retention\":{retention},\"kept\":{},\"meetings\":{},\"alerts\":{},\"apply_seconds\":{secs:.2},\"records_per_s\":{:.0},\"peak_rss_mb\":{peak_mb:.0},\"final_rss_mb\":{final_mb:.0},\"alerts_by_rule\":{}{screen}}}",
         state.rows.len(),
         state.detector.meetings().meetings.len(),
         state.alerts.len(),
         records as f64 / secs,
-        status_kb("VmHWM:").unwrap_or(0) as f64 / 1024.0,
-        status_kb("VmRSS:").unwrap_or(0) as f64 / 1024.0,
+        serde_json::to_string(&rules)?,
     );
     Ok(())
 }
