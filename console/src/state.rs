@@ -27,19 +27,15 @@ use crate::triage::{self, Triage};
 fn drop_elsewhere(rows: Vec<Row>) {
     use std::sync::OnceLock;
     use std::sync::mpsc::{Sender, channel};
-    static DROPPER: OnceLock<Option<std::sync::Mutex<Sender<Vec<Row>>>>> = OnceLock::new();
+    static DROPPER: OnceLock<Option<Sender<Vec<Row>>>> = OnceLock::new();
     let dropper = DROPPER.get_or_init(|| {
         let (tx, rx) = channel::<Vec<Row>>();
-        std::thread::Builder::new()
-            .name("zoomwatch-drop".into())
-            .spawn(move || rx.into_iter().for_each(drop))
-            .ok()
-            .map(|_| std::sync::Mutex::new(tx))
+        std::thread::Builder::new().name("zoomwatch-drop".into()).spawn(move || rx.into_iter().for_each(drop)).ok().map(|_| tx)
     });
-    match dropper.as_ref().map(|tx| tx.lock().map(|tx| tx.send(rows))) {
-        Some(Ok(Ok(()))) => {}
-        Some(Ok(Err(std::sync::mpsc::SendError(rows)))) => drop(rows),
-        _ => {}
+    if let Some(tx) = dropper
+        && let Err(back) = tx.send(rows)
+    {
+        drop(back.0); // the helper is gone: free them here
     }
 }
 

@@ -106,6 +106,7 @@ fn main() -> Result<()> {
             other => anyhow::bail!("unknown argument {other:?}: --records N --retention N --workload busy|growing --screen"),
         }
     }
+    anyhow::ensure!(records > 0, "--records must be at least 1");
     let body_of: fn(usize, i64) -> String = match workload.as_str() {
         "busy" => synthetic::busy_account_body,
         "growing" => synthetic::growing_account_body,
