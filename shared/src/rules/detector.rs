@@ -303,11 +303,13 @@ impl Detector {
             .collect();
 
         let transition = self.book.apply(r, flags.iter().map(|f| f.severity).max());
-        self.learn_people(r);
+        // A joiner's display name, normalized once for the rules that compare names.
+        let norm_name = if is_join(r) { r.participant.as_ref().and_then(|p| p.name.as_deref()).map(normalize_name) } else { None };
+        self.learn_people(r, norm_name.as_deref());
         if let Some(tr) = &transition {
             self.track_active(r, tr.after, &tr.meeting);
         }
-        self.join_rules(r, t, &mut findings);
+        self.join_rules(r, t, norm_name.as_deref(), &mut findings);
         self.removal_rules(r, t, &mut findings);
         self.deletion_rule(r, t, &mut findings);
         self.rejected_rule(r, t, &mut findings);
@@ -364,26 +366,23 @@ impl Detector {
         }))
     }
 
-    fn learn_people(&mut self, r: &RecordV1) {
-        if !is_join(r) {
-            return;
-        }
-        let Some(p) = &r.participant else { return };
+    /// Learns the display name (`norm`: normalized, of a join) of hosts and internal
+    /// people, for the impersonation rule.
+    fn learn_people(&mut self, r: &RecordV1, norm: Option<&str>) {
+        let (Some(p), Some(norm)) = (&r.participant, norm) else { return };
         let Some(name) = &p.name else { return };
-        let norm = normalize_name(name);
-        if norm.chars().count() < 3 {
+        if p.guest || norm.chars().count() < 3 {
             return;
         }
-        let host_id = r.meeting.as_ref().and_then(|m| m.host_id.clone());
-        let is_host = host_id.is_some() && p.zoom_user_id == host_id;
+        let host_id = r.meeting.as_ref().and_then(|m| m.host_id.as_ref());
+        let is_host = host_id.is_some() && p.zoom_user_id.as_ref() == host_id;
         let internal = !self.cfg.internal_domains.is_empty() && p.email.as_deref().is_some_and(|e| self.cfg.is_internal_email(e));
-        if (is_host || internal) && !p.guest {
-            let entry = self.protected.entry(norm).or_insert_with(|| Person {
-                display: name.clone(),
-                zoom_user_id: None,
-                email: None,
-                host_of: None,
-            });
+        if is_host || internal {
+            if !self.protected.contains_key(norm) {
+                let person = Person { display: name.clone(), zoom_user_id: None, email: None, host_of: None };
+                self.protected.insert(norm.to_owned(), person);
+            }
+            let Some(entry) = self.protected.get_mut(norm) else { return };
             // Most joins repeat what is known: copy only what changed.
             crate::roster::set_if_changed(&mut entry.zoom_user_id, &p.zoom_user_id);
             crate::roster::set_if_changed(&mut entry.email, &p.email);
@@ -422,7 +421,7 @@ impl Detector {
         }
     }
 
-    fn join_rules(&mut self, r: &RecordV1, t: i64, out: &mut Vec<Finding>) {
+    fn join_rules(&mut self, r: &RecordV1, t: i64, norm_name: Option<&str>, out: &mut Vec<Finding>) {
         if !is_join(r) {
             return;
         }
@@ -464,31 +463,29 @@ impl Detector {
         }
 
         if let Some(rule) = self.cfg.rule("display-name-impersonation")
-            && let Some(name) = &p.name
+            && let (Some(name), Some(norm)) = (&p.name, norm_name)
+            && let Some(person) = self.protected.get(norm)
         {
-            let norm = normalize_name(name);
-            if let Some(person) = self.protected.get(&norm) {
-                let same_id = person.zoom_user_id.is_some() && person.zoom_user_id == p.zoom_user_id;
-                let same_email = person.email.as_deref().zip(p.email.as_deref()).is_some_and(|(a, b)| a.eq_ignore_ascii_case(b));
-                let unverifiable_but_internal =
-                    person.zoom_user_id.is_none() && person.email.is_none() && !is_outsider(p, &self.cfg) && !p.guest;
-                if !same_id && !same_email && !unverifiable_but_internal {
-                    let whose = if person.host_of.as_deref() == Some(mkey.as_str()) {
-                        "the host's name".to_owned()
-                    } else {
-                        match &person.email {
-                            Some(e) => format!("the name of {e}"),
-                            None => "a protected name".to_owned(),
-                        }
-                    };
-                    let as_who = if p.guest { "as a guest".to_owned() } else { format!("as {}", who(p)) };
-                    out.push(Finding {
-                        rule: "display-name-impersonation",
-                        severity: rule.severity,
-                        reason: format!("{} joined {} {as_who}, using {whose} ({})", quote(name), topic(), quote(&person.display)),
-                        records: vec![r.id.clone()],
-                    });
-                }
+            let same_id = person.zoom_user_id.is_some() && person.zoom_user_id == p.zoom_user_id;
+            let same_email = person.email.as_deref().zip(p.email.as_deref()).is_some_and(|(a, b)| a.eq_ignore_ascii_case(b));
+            let unverifiable_but_internal =
+                person.zoom_user_id.is_none() && person.email.is_none() && !is_outsider(p, &self.cfg) && !p.guest;
+            if !same_id && !same_email && !unverifiable_but_internal {
+                let whose = if person.host_of.as_deref() == Some(mkey.as_str()) {
+                    "the host's name".to_owned()
+                } else {
+                    match &person.email {
+                        Some(e) => format!("the name of {e}"),
+                        None => "a protected name".to_owned(),
+                    }
+                };
+                let as_who = if p.guest { "as a guest".to_owned() } else { format!("as {}", who(p)) };
+                out.push(Finding {
+                    rule: "display-name-impersonation",
+                    severity: rule.severity,
+                    reason: format!("{} joined {} {as_who}, using {whose} ({})", quote(name), topic(), quote(&person.display)),
+                    records: vec![r.id.clone()],
+                });
             }
         }
 
