@@ -61,7 +61,7 @@ impl Demo {
 
     /// Follows the demo's file.
     pub fn source(&self) -> mpsc::Receiver<SourceEvent> {
-        let (tx, rx) = mpsc::channel(256);
+        let (tx, rx) = mpsc::channel(crate::source::CHANNEL_CAPACITY);
         tokio::spawn(file::run(FileSource::new(&self.path), tx));
         rx
     }

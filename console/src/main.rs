@@ -214,7 +214,7 @@ fn load_triage(path: Option<PathBuf>) -> (Triage, Option<PathBuf>) {
 
 /// Starts the configured source; returns its label and channel.
 async fn start_source(args: &SourceArgs, follow: bool, from_end: bool) -> Result<(String, tokio::sync::mpsc::Receiver<SourceEvent>)> {
-    let (tx, rx) = tokio::sync::mpsc::channel(256);
+    let (tx, rx) = tokio::sync::mpsc::channel(zoomwatch_console::source::CHANNEL_CAPACITY);
     if let Some(path) = &args.file {
         let mut src = FileSource::new(path);
         src.follow = follow;

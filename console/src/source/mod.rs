@@ -4,6 +4,12 @@
 pub mod cloudwatch;
 pub mod file;
 
+/// Capacity of the channel from a source to its consumer, in events (a batch is up to
+/// 8,192 records). Enough to keep the source reading while a batch is applied; small
+/// enough that a source faster than the consumer waits instead of queueing the backlog
+/// in memory (with 256, catching up on 1M records held ~250 MB of queued batches).
+pub const CHANNEL_CAPACITY: usize = 4;
+
 use zoomwatch_shared::record::RecordV1;
 
 /// Connection state of a source, for the console header.

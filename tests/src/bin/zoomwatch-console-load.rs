@@ -7,6 +7,11 @@
 //! /proc/self/status). With `--screen`, it then times what the analyst waits for with
 //! that state: drawing a 160×48 frame of the Feed and Meetings views (median of 50) and
 //! changing the filter at the `/` prompt (median of 15, three kinds of filter).
+//!
+//! With `--catch-up`, the records are first written to a JSONL file, then read by the
+//! console's real file source (its own task, as in `zoomwatch --file`) into `State`:
+//! the wall time from start to the last record applied is what an analyst waits when
+//! opening the console on that file; `apply_seconds` is then the part spent in `update`.
 
 use std::time::{Duration, Instant};
 
@@ -91,11 +96,52 @@ fn screen(state: &mut State) -> Result<String> {
     Ok(out.join(","))
 }
 
+/// Writes the records to `path` as the receiver would (one JSON line each).
+fn write_file(path: &std::path::Path, body_of: fn(usize, i64) -> String, records: usize) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    for i in 0..records {
+        let env = Envelope::parse(body_of(i, T0).as_bytes())?;
+        let r = normalize(env, &Received { received_at_ms: T0 + i as i64 * 10, request: None });
+        serde_json::to_writer(&mut out, &r)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// Reads `path` with the console's file source into `state`, as the console does; returns
+/// (wall time until the source is done and everything is applied, time inside `update`).
+fn catch_up(state: &mut State, path: &std::path::Path) -> Result<(Duration, Duration)> {
+    use zoomwatch_console::source::Status;
+    use zoomwatch_console::source::file::{self, FileSource};
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    rt.block_on(async {
+        let (tx, mut rx) = tokio::sync::mpsc::channel(zoomwatch_console::source::CHANNEL_CAPACITY);
+        let start = Instant::now();
+        let mut src = FileSource::new(path);
+        src.follow = false;
+        tokio::spawn(file::run(src, tx));
+        let mut applying = Duration::ZERO;
+        while let Some(ev) = rx.recv().await {
+            let done = matches!(ev, SourceEvent::Status(Status::Done));
+            let t = Instant::now();
+            update(state, Msg::Source(ev));
+            applying += t.elapsed();
+            if done {
+                break;
+            }
+        }
+        Ok((start.elapsed(), applying))
+    })
+}
+
 fn main() -> Result<()> {
     let mut records = 1_000_000usize;
     let mut retention = DEFAULT_RETENTION;
     let mut workload = "busy".to_owned();
     let mut with_screen = false;
+    let mut from_file = false;
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         match flag.as_str() {
@@ -103,7 +149,8 @@ fn main() -> Result<()> {
             "--retention" => retention = it.next().context("--retention N")?.parse()?,
             "--workload" => workload = it.next().context("--workload busy|growing")?,
             "--screen" => with_screen = true,
-            other => anyhow::bail!("unknown argument {other:?}: --records N --retention N --workload busy|growing --screen"),
+            "--catch-up" => from_file = true,
+            other => anyhow::bail!("unknown argument {other:?}: --records N --retention N --workload busy|growing --screen --catch-up"),
         }
     }
     anyhow::ensure!(records > 0, "--records must be at least 1");
@@ -115,16 +162,27 @@ fn main() -> Result<()> {
     let cfg = Config::parse(scenario::CONFIG, "scenario")?;
     let mut state = State::new("synthetic", cfg, Triage::default(), retention, T0);
     let mut applying = Duration::ZERO;
-    let mut from = 0;
-    while from < records {
-        let to = (from + BATCH).min(records);
-        let b = batch(body_of, from, to)?;
-        let start = Instant::now();
-        update(&mut state, Msg::Source(SourceEvent::Records(b)));
-        applying += start.elapsed();
-        from = to;
+    let mut wall = None;
+    if from_file {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("events.jsonl");
+        write_file(&path, body_of, records)?;
+        let (w, a) = catch_up(&mut state, &path)?;
+        anyhow::ensure!(state.stats.records as usize == records, "applied {} of {records} records", state.stats.records);
+        (wall, applying) = (Some(w), a);
+    } else {
+        let mut from = 0;
+        while from < records {
+            let to = (from + BATCH).min(records);
+            let b = batch(body_of, from, to)?;
+            let start = Instant::now();
+            update(&mut state, Msg::Source(SourceEvent::Records(b)));
+            applying += start.elapsed();
+            from = to;
+        }
     }
     let secs = applying.as_secs_f64();
+    let wall = wall.map_or(String::new(), |w| format!(",\"catch_up_seconds\":{:.2}", w.as_secs_f64()));
     let mut rules = std::collections::BTreeMap::<String, usize>::new();
     for a in &state.alerts {
         *rules.entry(a.alert.rule.clone()).or_default() += 1;
@@ -133,7 +191,7 @@ fn main() -> Result<()> {
     let final_mb = status_kb("VmRSS:").unwrap_or(0) as f64 / 1024.0;
     let screen = if with_screen { format!(",{}", screen(&mut state)?) } else { String::new() };
     println!(
-        "{{\"workload\":\"{workload}\",\"records\":{records},\"retention\":{retention},\"kept\":{},\"meetings\":{},\"alerts\":{},\"apply_seconds\":{secs:.2},\"records_per_s\":{:.0},\"peak_rss_mb\":{peak_mb:.0},\"final_rss_mb\":{final_mb:.0},\"alerts_by_rule\":{}{screen}}}",
+        "{{\"workload\":\"{workload}\",\"records\":{records},\"retention\":{retention},\"kept\":{},\"meetings\":{},\"alerts\":{},\"apply_seconds\":{secs:.2},\"records_per_s\":{:.0},\"peak_rss_mb\":{peak_mb:.0},\"final_rss_mb\":{final_mb:.0},\"alerts_by_rule\":{}{wall}{screen}}}",
         state.rows.len(),
         state.detector.meetings().meetings.len(),
         state.alerts.len(),

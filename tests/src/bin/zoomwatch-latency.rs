@@ -34,7 +34,7 @@ async fn main() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("events.jsonl");
     let receiver = Receiver::start_file(&path).await?;
-    let (tx, mut rx) = mpsc::channel(256);
+    let (tx, mut rx) = mpsc::channel(zoomwatch_console::source::CHANNEL_CAPACITY);
     tokio::spawn(file::run(FileSource::new(&path), tx));
 
     let sent: Arc<Mutex<HashMap<i64, Instant>>> = Arc::default();
