@@ -13,7 +13,7 @@ use zoomwatch_console::state::{Msg, State, update};
 use zoomwatch_console::triage::Triage;
 use zoomwatch_console::ui::{self, Theme};
 use zoomwatch_shared::config::Config;
-use zoomwatch_shared::{Envelope, Received, RecordV1, normalize, scenario, synthetic};
+use zoomwatch_shared::{RecordV1, scenario, synthetic};
 
 /// The allocator the `zoomwatch` binary uses.
 #[global_allocator]
@@ -22,13 +22,12 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const T0: i64 = 1_795_856_400_000;
 
 /// `n` records of a busy account ([`synthetic::busy_account_body`]), as a source
-/// delivers them: normalized by the receiver, stored, parsed back from the line.
+/// delivers them: stored by the receiver, parsed back from the line.
 pub fn records(n: usize) -> Vec<RecordV1> {
     (0..n)
         .map(|i| {
-            let body = synthetic::busy_account_body(i, T0);
-            let r = normalize(Envelope::parse(body.as_bytes()).unwrap(), &Received { received_at_ms: T0 + i as i64 * 10, request: None });
-            zoomwatch_console::lines::parse(serde_json::to_string(&r).unwrap().as_bytes()).unwrap()
+            let line = synthetic::stored_line(synthetic::busy_account_body, i, T0).unwrap();
+            zoomwatch_console::lines::parse(line.as_bytes()).unwrap()
         })
         .collect()
 }

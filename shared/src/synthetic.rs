@@ -1,13 +1,17 @@
 //! Synthetic load for benchmarks, as the webhook bodies Zoom would POST. Two streams:
 //!
 //! - [`busy_account_body`] — a large account's working day: 2,000 meeting rooms, each
-//!   running one instance after another (started, the host and 30 others join, the same 31 leave, ended,
-//!   about 21 minutes of events), attendees drawn from 100,000 employees with a guest now
-//!   and then, and an admin settings change every 50 events.
+//!   running one instance after another (started, the host and 30 others join, the same
+//!   31 leave, ended: about 21 minutes of events), attendees drawn from 100,000 employees
+//!   with a guest now and then, and an admin settings change every 50 events.
 //! - [`growing_account_body`] — the harsh case: 1,160 meetings that never end and a new
 //!   person on every join, so rosters and learned names grow with every record.
 //!
-//! Event `i` happens `i * 10` ms after `t0`. Both are deterministic in `i`.
+//! Event `i` happens `i * 10` ms after `t0`. Both are deterministic in `i`;
+//! [`stored_line`] gives an event as the receiver stores it.
+
+use crate::envelope::EnvelopeError;
+use crate::{Envelope, Received, normalize};
 
 /// Meeting rooms of the busy account.
 pub const ROOMS: usize = 2_000;
@@ -38,6 +42,15 @@ fn participant_event(event: &str, t: i64, meeting: (u64, &str, usize), who: (&st
         r#"{{"event":"{event}","event_ts":{t},"payload":{{"account_id":"A","object":{{"id":"{number}","uuid":"{uuid}","topic":"Team sync {room}","host_id":"H{room}","type":2,"participant":{{"user_name":"{name}","email":"{email}","id":"{zid}","participant_user_id":"{zid}","user_id":"{uid}","public_ip":"198.51.100.{}",{times}}}}}}}}}"#,
         ip % 250
     )
+}
+
+/// Event `i` of a stream (`body_of`: [`busy_account_body`] or [`growing_account_body`])
+/// as the receiver stores it: normalized, received when sent, one JSON line (without
+/// the newline).
+pub fn stored_line(body_of: fn(usize, i64) -> String, i: usize, t0_ms: i64) -> Result<String, EnvelopeError> {
+    let env = Envelope::parse(body_of(i, t0_ms).as_bytes())?;
+    let r = normalize(env, &Received { received_at_ms: t0_ms + i as i64 * 10, request: None });
+    serde_json::to_string(&r).map_err(|e| EnvelopeError::Json(e.to_string()))
 }
 
 /// Event `i` of the busy account (see the module docs).
@@ -122,8 +135,8 @@ pub fn growing_account_body(i: usize, t0_ms: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::RecordV1;
     use crate::roster::{MeetingBook, MeetingPhase};
-    use crate::{Envelope, Received, RecordV1, normalize};
 
     fn record(body: &str, t: i64) -> RecordV1 {
         let env = Envelope::parse(body.as_bytes()).expect("valid envelope");

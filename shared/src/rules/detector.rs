@@ -173,6 +173,16 @@ fn hash_id(parts: &[&str]) -> String {
     hex::encode(&h.finalize()[..8])
 }
 
+/// Who a participant is across meetings, for concurrent sessions: the Zoom user id, else
+/// the email (lower-cased). Borrowed when it needs no change.
+fn session_ident(p: &Participant) -> Option<std::borrow::Cow<'_, str>> {
+    match (&p.zoom_user_id, &p.email) {
+        (Some(id), _) => Some(id.as_str().into()),
+        (None, Some(e)) => Some(e.to_ascii_lowercase().into()),
+        (None, None) => None,
+    }
+}
+
 /// Most entries one time series keeps (per meeting, per operator, globally). Rules only
 /// compare counts with a threshold, so forgetting the oldest entries of a flood changes
 /// no verdict — and keeps a raid of 100,000 joins from costing quadratic time.
@@ -397,15 +407,8 @@ impl Detector {
         if p.guest {
             return;
         }
-        let lowered;
-        let ident = match (&p.zoom_user_id, &p.email) {
-            (Some(id), _) => id.as_str(),
-            (None, Some(e)) => {
-                lowered = e.to_ascii_lowercase();
-                lowered.as_str()
-            }
-            (None, None) => return,
-        };
+        let Some(ident) = session_ident(p) else { return };
+        let ident = ident.as_ref();
         if after == Presence::In {
             let sessions = match self.active.get_mut(ident) {
                 Some(s) => s,
@@ -489,34 +492,24 @@ impl Detector {
             }
         }
 
-        if let Some(rule) = self.cfg.rule("concurrent-sessions") {
-            let lowered;
-            let ident = match (&p.zoom_user_id, &p.email) {
-                (Some(id), _) => Some(id.as_str()),
-                (None, Some(e)) => {
-                    lowered = e.to_ascii_lowercase();
-                    Some(lowered.as_str())
-                }
-                (None, None) => None,
-            };
-            if let (Some(ident), Some(ip)) = (ident.filter(|_| !p.guest), &p.ip)
-                && let Some(sessions) = self.active.get(ident)
-                && let Some((other, other_ip)) = sessions.iter().find(|(_, i)| i.as_ref().is_some_and(|i| i != ip))
-            {
-                let other_topic =
-                    self.book.meetings.get(other).and_then(|m| m.topic.clone()).map_or_else(|| "another meeting".to_owned(), |t| quote(&t));
-                out.push(Finding {
-                    rule: "concurrent-sessions",
-                    severity: rule.severity,
-                    reason: format!(
-                        "{} joined {} from {ip} while also in {other_topic} from {}",
-                        who(p),
-                        topic(),
-                        other_ip.as_deref().unwrap_or("?")
-                    ),
-                    records: vec![r.id.clone()],
-                });
-            }
+        if let Some(rule) = self.cfg.rule("concurrent-sessions")
+            && let (Some(ident), Some(ip)) = (session_ident(p).filter(|_| !p.guest), &p.ip)
+            && let Some(sessions) = self.active.get(ident.as_ref())
+            && let Some((other, other_ip)) = sessions.iter().find(|(_, i)| i.as_ref().is_some_and(|i| i != ip))
+        {
+            let other_topic =
+                self.book.meetings.get(other).and_then(|m| m.topic.clone()).map_or_else(|| "another meeting".to_owned(), |t| quote(&t));
+            out.push(Finding {
+                rule: "concurrent-sessions",
+                severity: rule.severity,
+                reason: format!(
+                    "{} joined {} from {ip} while also in {other_topic} from {}",
+                    who(p),
+                    topic(),
+                    other_ip.as_deref().unwrap_or("?")
+                ),
+                records: vec![r.id.clone()],
+            });
         }
     }
 

@@ -24,7 +24,7 @@ use zoomwatch_console::state::{DEFAULT_RETENTION, Msg, State, update};
 use zoomwatch_console::triage::Triage;
 use zoomwatch_console::ui::{self, Theme};
 use zoomwatch_shared::config::Config;
-use zoomwatch_shared::{Envelope, Received, RecordV1, normalize, scenario, synthetic};
+use zoomwatch_shared::{RecordV1, scenario, synthetic};
 
 /// The allocator the `zoomwatch` binary uses.
 #[global_allocator]
@@ -36,10 +36,7 @@ const BATCH: usize = 8192;
 fn batch(body_of: fn(usize, i64) -> String, from: usize, to: usize) -> Result<Vec<RecordV1>> {
     (from..to)
         .map(|i| {
-            let body = body_of(i, T0);
-            let env = Envelope::parse(body.as_bytes())?;
-            let r = normalize(env, &Received { received_at_ms: T0 + i as i64 * 10, request: None });
-            let line = serde_json::to_string(&r)?;
+            let line = synthetic::stored_line(body_of, i, T0)?;
             zoomwatch_console::lines::parse(line.as_bytes()).map_err(|e| anyhow::anyhow!("stored line does not parse back: {e:?}"))
         })
         .collect()
@@ -101,9 +98,7 @@ fn write_file(path: &std::path::Path, body_of: fn(usize, i64) -> String, records
     use std::io::Write;
     let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
     for i in 0..records {
-        let env = Envelope::parse(body_of(i, T0).as_bytes())?;
-        let r = normalize(env, &Received { received_at_ms: T0 + i as i64 * 10, request: None });
-        serde_json::to_writer(&mut out, &r)?;
+        out.write_all(synthetic::stored_line(body_of, i, T0)?.as_bytes())?;
         out.write_all(b"\n")?;
     }
     out.flush()?;
