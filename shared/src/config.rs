@@ -27,8 +27,41 @@ pub struct ConfigFile {
     pub patterns: Patterns,
     /// Specific people, addresses and networks to alert on.
     pub watchlist: Watchlist,
+    /// Offline GeoIP/ASN databases.
+    pub enrichment: EnrichmentFile,
+    /// Where people may join from.
+    pub policy: PolicyFile,
     /// Per-rule settings, keyed by rule id.
     pub rules: BTreeMap<String, RuleSettings>,
+}
+
+/// `[enrichment]` — MaxMind DB files (GeoLite2, GeoIP2, DB-IP Lite). Relative paths are
+/// relative to the config file. Each can be overridden by an environment variable
+/// (`ZOOMWATCH_GEOIP_CITY`, `…_ASN`, `…_ANONYMOUS`), which is how the Lambda finds them.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EnrichmentFile {
+    /// City (or Country) database: country, city, coordinates.
+    pub geoip_city: Option<Spanned<String>>,
+    /// ASN database: network number and organization.
+    pub geoip_asn: Option<Spanned<String>>,
+    /// GeoIP2 Anonymous-IP database: VPN, Tor exit, hosting, proxy markers.
+    pub geoip_anonymous: Option<Spanned<String>>,
+}
+
+/// `[policy]` — location rules.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PolicyFile {
+    /// ISO country codes nobody should join or sign in from (rule `country-policy`).
+    pub denied_countries: Vec<Spanned<String>>,
+    /// When not empty: the only countries people may join or sign in from.
+    pub allowed_countries: Vec<Spanned<String>>,
+    /// Apply `country-policy` only to meetings whose topic is sensitive.
+    pub only_sensitive_meetings: bool,
+    /// Networks (AS numbers) treated as anonymizers by `anonymizer-join`, besides what
+    /// the Anonymous-IP database says (VPN providers, hosting companies).
+    pub anonymizer_asns: Vec<Spanned<u32>>,
 }
 
 /// `[organization]`
@@ -165,8 +198,45 @@ pub struct Config {
     pub watch_domains: Vec<String>,
     /// Watchlist networks.
     pub watch_ips: Vec<IpNet>,
+    /// GeoIP database paths as configured (the binaries load them).
+    pub enrichment: Enrichment,
+    /// Upper-cased ISO codes of denied countries.
+    pub denied_countries: Vec<String>,
+    /// Upper-cased ISO codes of allowed countries (empty: all but the denied).
+    pub allowed_countries: Vec<String>,
+    /// `country-policy` only for sensitive meetings.
+    pub policy_sensitive_only: bool,
+    /// AS numbers treated as anonymizers.
+    pub anonymizer_asns: Vec<u32>,
     /// Every rule in the catalog with its effective settings, in catalog order.
     pub rules: Vec<EffectiveRule>,
+}
+
+/// One configured database file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DbPath {
+    /// The path as written.
+    pub path: String,
+    /// Line in the config file (0 when unknown).
+    pub line: usize,
+}
+
+/// The `[enrichment]` paths.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Enrichment {
+    /// `geoip_city`.
+    pub city: Option<DbPath>,
+    /// `geoip_asn`.
+    pub asn: Option<DbPath>,
+    /// `geoip_anonymous`.
+    pub anonymous: Option<DbPath>,
+}
+
+impl Enrichment {
+    /// True when no database is configured.
+    pub fn is_empty(&self) -> bool {
+        self.city.is_none() && self.asn.is_none() && self.anonymous.is_none()
+    }
 }
 
 impl Default for Config {
@@ -219,6 +289,40 @@ impl Config {
             if v.is_empty() || v.contains('@') || v.contains(char::is_whitespace) {
                 return Err(err(at(d), format!("{v:?} is not a domain: write it as acme.example (no @)")));
             }
+        }
+
+        let countries = |field: &str, list: &[Spanned<String>]| -> Result<Vec<String>, ConfigError> {
+            list.iter()
+                .map(|c| {
+                    let v = c.get_ref().trim();
+                    if v.len() == 2 && v.bytes().all(|b| b.is_ascii_alphabetic()) {
+                        Ok(v.to_ascii_uppercase())
+                    } else {
+                        Err(err(at(c), format!("policy.{field}: {v:?} is not an ISO 3166-1 alpha-2 country code (e.g. \"GB\", \"US\")")))
+                    }
+                })
+                .collect()
+        };
+        let db_path = |key: &str, v: &Option<Spanned<String>>| -> Result<Option<DbPath>, ConfigError> {
+            let Some(p) = v else { return Ok(None) };
+            let path = p.get_ref().trim();
+            if path.is_empty() {
+                return Err(err(at(p), format!("enrichment.{key}: empty path (remove the line to run without this database)")));
+            }
+            Ok(Some(DbPath { path: path.to_owned(), line: at(p) }))
+        };
+        let enrichment = Enrichment {
+            city: db_path("geoip_city", &file.enrichment.geoip_city)?,
+            asn: db_path("geoip_asn", &file.enrichment.geoip_asn)?,
+            anonymous: db_path("geoip_anonymous", &file.enrichment.geoip_anonymous)?,
+        };
+        let mut anonymizer_asns = Vec::new();
+        for a in &file.policy.anonymizer_asns {
+            if *a.get_ref() == 0 {
+                let line = if a.span().end == 0 { 0 } else { line_of(text, a.span().start) };
+                return Err(err(line, "policy.anonymizer_asns: AS numbers start at 1".to_owned()));
+            }
+            anonymizer_asns.push(*a.get_ref());
         }
 
         let mut rules: Vec<EffectiveRule> = catalog::RULES
@@ -277,6 +381,11 @@ impl Config {
             watch_emails: lower(&file.watchlist.emails),
             watch_domains: lower(&file.watchlist.domains),
             watch_ips,
+            enrichment,
+            denied_countries: countries("denied_countries", &file.policy.denied_countries)?,
+            allowed_countries: countries("allowed_countries", &file.policy.allowed_countries)?,
+            policy_sensitive_only: file.policy.only_sensitive_meetings,
+            anonymizer_asns,
             rules,
         })
     }
@@ -324,6 +433,23 @@ impl Config {
             list(&self.watch_emails),
             list(&self.watch_domains),
             list(&ips)
+        );
+        let db = |d: &Option<DbPath>| d.as_ref().map_or_else(|| "# not set".to_owned(), |d| format!("{:?}", d.path));
+        let _ = writeln!(
+            out,
+            "[enrichment]\ngeoip_city = {}\ngeoip_asn = {}\ngeoip_anonymous = {}\n",
+            db(&self.enrichment.city),
+            db(&self.enrichment.asn),
+            db(&self.enrichment.anonymous)
+        );
+        let asns: Vec<String> = self.anonymizer_asns.iter().map(ToString::to_string).collect();
+        let _ = writeln!(
+            out,
+            "[policy]\ndenied_countries = [{}]\nallowed_countries = [{}]\nonly_sensitive_meetings = {}\nanonymizer_asns = [{}]\n",
+            list(&self.denied_countries),
+            list(&self.allowed_countries),
+            self.policy_sensitive_only,
+            asns.join(", ")
         );
         for r in &self.rules {
             let _ = writeln!(out, "[rules.{}]  # {} — {}", r.info.id, r.info.scope.as_str(), r.info.summary);
@@ -419,6 +545,33 @@ mod tests {
         assert!(e.message.contains("does not count"));
         let e = Config::parse("[organization]\ninternal_domains = [\"@acme.example\"]\n", "z.toml").unwrap_err();
         assert_eq!(e.line, 2);
+    }
+
+    #[test]
+    fn enrichment_and_policy() {
+        let c = Config::parse(
+            "[enrichment]\ngeoip_city = \"db/City.mmdb\"\ngeoip_asn = \"/abs/ASN.mmdb\"\n[policy]\ndenied_countries = [\"kp\", \"IR\"]\nallowed_countries = [\"GB\"]\nonly_sensitive_meetings = true\nanonymizer_asns = [14061]\n",
+            "z.toml",
+        )
+        .unwrap();
+        assert_eq!(c.enrichment.city, Some(DbPath { path: "db/City.mmdb".into(), line: 2 }));
+        assert_eq!(c.enrichment.asn.as_ref().map(|d| d.line), Some(3));
+        assert!(c.enrichment.anonymous.is_none());
+        assert_eq!(c.denied_countries, ["KP", "IR"]);
+        assert_eq!(c.allowed_countries, ["GB"]);
+        assert!(c.policy_sensitive_only);
+        assert_eq!(c.anonymizer_asns, [14061]);
+        assert!(c.describe().contains("geoip_city = \"db/City.mmdb\""));
+        assert!(Config::default().enrichment.is_empty());
+
+        let e = Config::parse("[policy]\n\ndenied_countries = [\"GBR\"]\n", "z.toml").unwrap_err();
+        assert_eq!(e.line, 3, "{e}");
+        assert!(e.message.contains("ISO 3166-1"), "{e}");
+        let e = Config::parse("[enrichment]\ngeoip_cty = \"x\"\n", "z.toml").unwrap_err();
+        assert!(e.message.contains("geoip_cty"), "{e}");
+        let e = Config::parse("[enrichment]\ngeoip_asn = \" \"\n", "z.toml").unwrap_err();
+        assert!(e.message.contains("empty path"), "{e}");
+        assert!(Config::parse("[policy]\nanonymizer_asns = [0]\n", "z.toml").is_err());
     }
 
     #[test]

@@ -144,6 +144,7 @@ fn participant_of(o: &Map<String, Value>) -> Participant {
         participant_uuid: field(o, "participant_uuid"),
         registrant_id: field(o, "registrant_id"),
         ip: field(o, "public_ip"),
+        geo: None,
         private_ip: field(o, "private_ip"),
         leave_reason: field(o, "leave_reason").map(|r| strip_html(&r)),
     }
@@ -160,13 +161,13 @@ fn chat_sender(o: &Map<String, Value>) -> Participant {
 }
 
 fn actor_of(p: &Map<String, Value>, object: Option<&Map<String, Value>>, category: Category) -> Option<Actor> {
-    let actor = Actor { id: field(p, "operator_id"), email: field(p, "operator") };
+    let actor = Actor { id: field(p, "operator_id"), email: field(p, "operator"), ..Actor::default() };
     if actor.id.is_some() || actor.email.is_some() {
         return Some(actor);
     }
     if category == Category::Auth {
         let o = object?;
-        return Some(Actor { id: field(o, "id"), email: field(o, "email") });
+        return Some(Actor { id: field(o, "id"), email: field(o, "email"), ..Actor::default() });
     }
     None
 }

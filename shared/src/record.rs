@@ -217,6 +217,13 @@ pub struct Actor {
     /// Email (`operator`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// The address the action came from, when the source says (sign-ins from Zoom's
+    /// sign-in report).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip: Option<String>,
+    /// Where `ip` is, when a GeoIP database knows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub geo: Option<Geo>,
 }
 
 /// The meeting or webinar an event is about.
@@ -269,6 +276,9 @@ pub struct Participant {
     /// Public IP (`public_ip`, undocumented and optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ip: Option<String>,
+    /// Where `ip` is, when a GeoIP database knows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub geo: Option<Geo>,
     /// Private IP (`private_ip`, undocumented and optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub private_ip: Option<String>,
@@ -297,6 +307,110 @@ impl Participant {
             return format!("uid:{uid}");
         }
         format!("name:{}", self.name.as_deref().unwrap_or(""))
+    }
+}
+
+/// Where an IP address is and whose network it is, from offline GeoIP/ASN databases
+/// (`[enrichment]` in `zoomwatch.toml`). Every field is optional: a Country database
+/// gives no city, an ASN database alone gives only `asn`/`as_org`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Geo {
+    /// ISO 3166-1 alpha-2 country code (`GB`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    /// Country name in English.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country_name: Option<String>,
+    /// City name in English.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    /// Latitude of the location (degrees).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latitude: Option<f64>,
+    /// Longitude of the location (degrees).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub longitude: Option<f64>,
+    /// How far off the coordinates may be (km), as the database states.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accuracy_km: Option<u16>,
+    /// Autonomous system number of the network.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asn: Option<u32>,
+    /// Organization that runs the network.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub as_org: Option<String>,
+    /// Anonymizer markers, present only when at least one is true (needs the
+    /// Anonymous-IP database).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anonymous: Option<GeoAnonymous>,
+}
+
+// Coordinates come from databases and are finite (non-finite values are dropped on
+// lookup), so equality is reflexive in practice; `Participant` and alerts compare as `Eq`.
+impl Eq for Geo {}
+
+impl Geo {
+    /// True when nothing is known.
+    pub fn is_empty(&self) -> bool {
+        self.country.is_none() && self.city.is_none() && self.latitude.is_none() && self.asn.is_none() && self.anonymous.is_none()
+    }
+
+    /// Coordinates, when both are known.
+    pub fn coordinates(&self) -> Option<(f64, f64)> {
+        self.latitude.zip(self.longitude)
+    }
+
+    /// `London, GB` / `GB` / `AS29518` — where this is, shortest useful form.
+    pub fn place(&self) -> Option<String> {
+        match (&self.city, &self.country) {
+            (Some(c), Some(k)) => Some(format!("{c}, {k}")),
+            (None, Some(k)) => Some(k.clone()),
+            (Some(c), None) => Some(c.clone()),
+            (None, None) => self.asn.map(|a| format!("AS{a}")),
+        }
+    }
+
+    /// `AS29518 Bredband2 AB`, when the network is known.
+    pub fn network(&self) -> Option<String> {
+        match (self.asn, &self.as_org) {
+            (Some(a), Some(o)) => Some(format!("AS{a} {o}")),
+            (Some(a), None) => Some(format!("AS{a}")),
+            (None, Some(o)) => Some(o.clone()),
+            (None, None) => None,
+        }
+    }
+}
+
+/// What kind of anonymizer an address belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct GeoAnonymous {
+    /// A commercial VPN.
+    #[serde(default)]
+    pub vpn: bool,
+    /// A Tor exit node.
+    #[serde(default)]
+    pub tor: bool,
+    /// A hosting or cloud provider (servers, not people).
+    #[serde(default)]
+    pub hosting: bool,
+    /// A public or residential proxy.
+    #[serde(default)]
+    pub proxy: bool,
+}
+
+impl GeoAnonymous {
+    /// True when any marker is set.
+    pub fn any(self) -> bool {
+        self.vpn || self.tor || self.hosting || self.proxy
+    }
+
+    /// `Tor exit, VPN` — the markers set, strongest first.
+    pub fn describe(self) -> String {
+        let parts: Vec<&str> = [(self.tor, "Tor exit"), (self.vpn, "VPN"), (self.proxy, "proxy"), (self.hosting, "hosting provider")]
+            .into_iter()
+            .filter_map(|(on, name)| on.then_some(name))
+            .collect();
+        parts.join(", ")
     }
 }
 

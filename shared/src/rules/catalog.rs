@@ -88,6 +88,7 @@ use RuleScope::{Stateful, Stateless};
 use Severity::{High, Low, Medium};
 
 const PARTICIPANT_EVENTS: &str = "meeting/webinar.participant_joined, participant_jbh_joined";
+const LOCATED_EVENTS: &str = "participant joins and waiting-room arrivals with public_ip; sign-ins with an IP";
 
 /// Every rule, in the order the README lists them.
 pub const RULES: &[RuleInfo] = &[
@@ -185,6 +186,49 @@ pub const RULES: &[RuleInfo] = &[
         "a watched name, email, domain or IP appeared",
         "participant events, user.signed_in, admin events",
         "watchlist.*",
+    ),
+    // Where people come from (needs [enrichment] databases)
+    rule(
+        "anonymizer-join",
+        Medium,
+        Stateless,
+        PerMeeting,
+        "a join or sign-in came from a VPN, Tor exit, proxy or hosting network (high into a sensitive meeting)",
+        LOCATED_EVENTS,
+        "enrichment.geoip_anonymous, policy.anonymizer_asns",
+    ),
+    rule(
+        "country-policy",
+        High,
+        Stateless,
+        PerMeeting,
+        "a join or sign-in came from a denied country, or from one outside the allowed list",
+        LOCATED_EVENTS,
+        "policy.denied_countries, policy.allowed_countries, policy.only_sensitive_meetings (off while both lists are empty)",
+    ),
+    waiting(
+        rule(
+            "new-country",
+            Low,
+            Stateful,
+            PerParticipant,
+            "an internal identity joined or signed in from a country not seen for it within the window (medium for admins, hosts and sensitive meetings)",
+            LOCATED_EVENTS,
+            "enrichment.geoip_city; window_secs (default 90 days)",
+        ),
+        7_776_000,
+    ),
+    waiting(
+        rule(
+            "impossible-travel",
+            Medium,
+            Stateful,
+            PerParticipant,
+            "the same identity appeared in two places too far apart for the time between (high while both sessions are live)",
+            LOCATED_EVENTS,
+            "enrichment.geoip_city; window_secs: countries-only comparison (default 1 h)",
+        ),
+        3_600,
     ),
     // Meetings
     rule(

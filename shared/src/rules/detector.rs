@@ -155,6 +155,7 @@ pub struct Detector {
     protected: HashMap<String, Person>,
     active: HashMap<String, Vec<(String, Option<String>)>>,
     deletions: HashMap<String, Vec<(i64, String)>>,
+    travel: crate::rules::location::Travel,
     rejected: Vec<(i64, u64, String)>,
     open: HashMap<(&'static str, String), OpenAlert>,
     last_received_ms: Option<i64>,
@@ -241,6 +242,7 @@ impl Detector {
             protected,
             active: HashMap::new(),
             deletions: HashMap::new(),
+            travel: crate::rules::location::Travel::new(),
             rejected: Vec::new(),
             open: HashMap::new(),
             last_received_ms: None,
@@ -320,6 +322,7 @@ impl Detector {
             self.track_active(r, tr.after, &tr.meeting);
         }
         self.join_rules(r, t, norm_name.as_deref(), &mut findings);
+        self.travel_rules(r, t, &mut findings);
         self.removal_rules(r, t, &mut findings);
         self.deletion_rule(r, t, &mut findings);
         self.rejected_rule(r, t, &mut findings);
@@ -510,6 +513,24 @@ impl Detector {
                 ),
                 records: vec![r.id.clone()],
             });
+        }
+    }
+
+    /// `new-country` and `impossible-travel` (see [`crate::rules::location`]).
+    fn travel_rules(&mut self, r: &RecordV1, t: i64, out: &mut Vec<Finding>) {
+        if r.participant.as_ref().is_some_and(|p| p.geo.is_none()) && r.actor.as_ref().is_none_or(|a| a.geo.is_none()) {
+            return;
+        }
+        let mkey = meeting_key(r);
+        let ident = r
+            .participant
+            .as_ref()
+            .and_then(session_ident)
+            .or_else(|| r.actor.as_ref().and_then(|a| a.id.as_deref()).map(std::borrow::Cow::Borrowed));
+        let sessions = ident.as_deref().and_then(|i| self.active.get(i));
+        let live = |m: &str| sessions.is_some_and(|s| s.iter().any(|(k, _)| k == m));
+        for f in self.travel.observe(r, t, &self.cfg, mkey.as_deref(), live) {
+            out.push(Finding { rule: f.rule, severity: f.severity, reason: f.reason, records: vec![r.id.clone()] });
         }
     }
 

@@ -1,9 +1,12 @@
 //! Detections (DESIGN §5). [`stateless::evaluate`] judges one record (the receiver uses it
 //! to fill `flags`); [`Detector`] watches the stream — rosters, bursts, silence — and
 //! turns every finding into an [`Alert`], grouped so that one incident is one alert.
+//! [`location`] holds the rules that read GeoIP `geo` blocks: anonymizers and country
+//! policy (stateless), new countries and impossible travel (its `Travel` memory).
 
 pub mod catalog;
 mod detector;
+pub mod location;
 pub mod stateless;
 
 pub use catalog::{Grouping, RULES, RuleInfo, RuleScope};

@@ -217,6 +217,7 @@ pub fn evaluate(r: &RecordV1, cfg: &Config) -> Vec<Flag> {
     {
         push("watchlist-hit", format!("watchlist {hit}: {} {}", sanitize(email, QUOTE), r.action.replace('_', " ")));
     }
+    super::location::stateless_flags(r, cfg, &mut flags);
     if external_user_created {
         // Creating an account for an outside address is worth a closer look.
         for f in flags.iter_mut().filter(|f| f.rule == "user-lifecycle") {
