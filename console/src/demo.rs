@@ -1,7 +1,8 @@
 //! `zoomwatch demo`: the whole embedded pipeline in one process, no AWS account needed.
 //!
 //! 1. the real receiver on `127.0.0.1` (random port, random secret) writing Record v1 to
-//!    a JSONL file in a temporary directory;
+//!    a JSONL file in a temporary directory, enriching with the bundled test GeoIP
+//!    databases ([`scenario::geoip`]);
 //! 2. a simulator that plays the scripted account day ([`zoomwatch_shared::scenario`]),
 //!    sending each webhook **signed, over real HTTP** — exactly what Zoom would send;
 //! 3. the console (or `--tail` lines) following that file.
@@ -46,6 +47,8 @@ impl Demo {
         let config = Config::parse(scenario::CONFIG, "demo").map_err(|e| anyhow::anyhow!("{e}"))?;
         let mut cfg = ReceiverConfig::new(SecretSet::parse(&secret).map_err(|e| anyhow::anyhow!("{e}"))?);
         cfg.rules = Arc::new(config.clone());
+        // MaxMind's test databases, bundled: countries and location rules out of the box.
+        cfg.geo = Some(Arc::new(scenario::geoip()));
         let sink = FileSink::open(&path, Durability::Fsync).with_context(|| format!("cannot open {}", path.display()))?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.context("cannot listen on 127.0.0.1")?;
         let url = format!("http://{}/zoom/webhook", listener.local_addr()?);

@@ -7,11 +7,13 @@
 //! | `user:X` | participant, operator or target user whose email, name or id contains X |
 //! | `type:X` | event type or category containing X (`type:joined`, `type:admin`) |
 //! | `sev:>=medium`, `sev:high` | worst flag (or alert severity) at least / exactly |
+//! | `country:GB` | participant or sign-in from that country (ISO code; needs GeoIP) |
+//! | `asn:29518` | participant or sign-in from that network (AS number; `AS29518` too) |
 //! | anything else | text anywhere in event, topic, names, emails, IPs, reasons |
 //!
 //! Matching is case-insensitive. `"quoted words"` keep their spaces.
 
-use zoomwatch_shared::record::{RecordV1, Severity};
+use zoomwatch_shared::record::{Actor, Geo, Participant, RecordV1, Severity};
 use zoomwatch_shared::rules::Alert;
 
 /// One term.
@@ -25,6 +27,10 @@ pub enum Term {
     Type(String),
     /// `sev:>=` (true) or `sev:` exact (false).
     Severity(Severity, bool),
+    /// `country:` (lower-case ISO code).
+    Country(String),
+    /// `asn:`
+    Asn(u32),
     /// Free text.
     Text(String),
 }
@@ -49,7 +55,7 @@ impl Eq for Filter {}
 /// Rough cost of evaluating a term, to try cheap ones first.
 fn cost(t: &Term) -> u8 {
     match t {
-        Term::Severity(..) => 0,
+        Term::Severity(..) | Term::Country(_) | Term::Asn(_) => 0,
         Term::Type(_) => 1,
         Term::Meeting(_) => 2,
         Term::User(_) => 3,
@@ -163,6 +169,14 @@ impl Filter {
                 Term::User(v.to_owned())
             } else if let Some(v) = lower.strip_prefix("type:") {
                 Term::Type(v.to_owned())
+            } else if let Some(v) = lower.strip_prefix("country:") {
+                if !(v.len() == 2 && v.bytes().all(|b| b.is_ascii_alphabetic())) {
+                    return Err(FilterError(format!("{word:?}: a country is a two-letter ISO code, e.g. country:GB")));
+                }
+                Term::Country(v.to_owned())
+            } else if let Some(v) = lower.strip_prefix("asn:") {
+                let n = v.strip_prefix("as").unwrap_or(v);
+                Term::Asn(n.parse().map_err(|_| FilterError(format!("{word:?}: an AS number, e.g. asn:29518")))?)
             } else if let Some(v) = lower.strip_prefix("sev:") {
                 let (at_least, name) = match v.strip_prefix(">=") {
                     Some(n) => (true, n),
@@ -233,6 +247,8 @@ impl Filter {
             Term::User(v) => user_fields(r).any(|f| contains(f, v)),
             Term::Type(v) => contains(&r.event, v) || r.category.as_str() == v,
             Term::Severity(s, at_least) => worst.is_some_and(|w| if *at_least { w >= *s } else { w == *s }),
+            Term::Country(c) => geos(r.participant.as_ref(), r.actor.as_ref()).any(|g| country_is(g, c)),
+            Term::Asn(n) => geos(r.participant.as_ref(), r.actor.as_ref()).any(|g| g.asn == Some(*n)),
             Term::Text(v) => text_fields(r).any(|f| contains(f, v)),
         }
     }
@@ -256,9 +272,21 @@ impl Filter {
                     a.severity == *s
                 }
             }
+            Term::Country(c) => geos(a.participant.as_ref(), a.actor.as_ref()).any(|g| country_is(g, c)),
+            Term::Asn(n) => geos(a.participant.as_ref(), a.actor.as_ref()).any(|g| g.asn == Some(*n)),
             Term::Text(v) => contains(&a.reason, v) || contains(&a.rule, v),
         })
     }
+}
+
+/// The `geo` blocks of a participant and an actor.
+fn geos<'a>(p: Option<&'a Participant>, a: Option<&'a Actor>) -> impl Iterator<Item = &'a Geo> {
+    p.and_then(|p| p.geo.as_ref()).into_iter().chain(a.and_then(|a| a.geo.as_ref()))
+}
+
+/// `c` is lower-case.
+fn country_is(g: &Geo, c: &str) -> bool {
+    g.country.as_deref().is_some_and(|k| k.eq_ignore_ascii_case(c))
 }
 
 /// The `meeting:` term: the number or uuid equal to `v`, or the topic containing it
@@ -370,6 +398,29 @@ mod tests {
         }
         assert!(Filter::parse("user:émile").unwrap().matches_search(&r, None, &st));
         assert!(!Filter::parse("user:203.0").unwrap().matches_search(&r, None, &st), "an IP is not a user field");
+    }
+
+    #[test]
+    fn country_and_network_terms() {
+        let body = r#"{"event":"meeting.participant_joined","event_ts":1,"payload":{"object":{"uuid":"U1","id":7,"topic":"T","participant":{"user_name":"A","user_id":"9","public_ip":"89.160.20.128"}}}}"#;
+        let mut r = zoomwatch_shared::normalize(
+            zoomwatch_shared::Envelope::parse(body.as_bytes()).unwrap(),
+            &zoomwatch_shared::Received::default(),
+        );
+        let st = SearchText::of(&r);
+        let m = |q: &str, r: &RecordV1| Filter::parse(q).unwrap().matches_search(r, None, &st);
+        assert!(!m("country:se", &r), "no geo: no country");
+        r.participant.as_mut().unwrap().geo = Some(Geo { country: Some("SE".into()), asn: Some(29518), ..Geo::default() });
+        for q in ["country:SE", "country:se", "asn:29518", "asn:AS29518", "country:se asn:29518"] {
+            assert!(m(q, &r), "{q}");
+            assert_eq!(Filter::parse(q).unwrap().matches_record(&r, None), m(q, &r), "{q}");
+        }
+        for q in ["country:gb", "asn:1", "country:se asn:1"] {
+            assert!(!m(q, &r), "{q}");
+        }
+        assert!(Filter::parse("country:GBR").unwrap_err().0.contains("two-letter ISO code"));
+        assert!(Filter::parse("asn:bredband").unwrap_err().0.contains("AS number"));
+        assert!(Filter::parse("country:").is_err());
     }
 
     #[test]

@@ -179,9 +179,13 @@ fn main() -> ExitCode {
 }
 
 fn check_config(args: &ConfigArg) -> Result<ExitCode> {
-    let (cfg, origin) = settings::load(args.config.as_deref()).map_err(anyhow::Error::msg)?;
-    println!("# zoomwatch configuration OK — from {origin}\n");
-    print!("{}", cfg.describe());
+    let s = settings::load(args.config.as_deref()).map_err(anyhow::Error::msg)?;
+    println!("# zoomwatch configuration OK — from {}", s.origin);
+    match &s.geo {
+        Some(g) => println!("# GeoIP: {}\n", g.describe()),
+        None => println!("# GeoIP: none configured (records are not enriched)\n"),
+    }
+    print!("{}", s.config.describe());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -252,10 +256,10 @@ async fn start_source(args: &SourceArgs, follow: bool, from_end: bool) -> Result
 
 async fn console(args: ConsoleArgs) -> Result<ExitCode> {
     zoomwatch_console::app::require_terminal()?;
-    let (cfg, _) = settings::load(args.config.config.as_deref()).map_err(anyhow::Error::msg)?;
+    let s = settings::load(args.config.config.as_deref()).map_err(anyhow::Error::msg)?;
     let (triage, triage_path) = load_triage(args.triage_file.clone());
     let (label, rx) = start_source(&args.source, true, false).await?;
-    let mut state = State::new(label, cfg, triage, args.retention, now_ms());
+    let mut state = State::new(label, s.config, triage, args.retention, now_ms()).with_geo(s.geo);
     state.set_filter(&initial_filter(args.meeting.as_ref(), args.user.as_ref())).map_err(anyhow::Error::msg)?;
     zoomwatch_console::app::run(state, rx, triage_path).await?;
     Ok(ExitCode::SUCCESS)
@@ -324,7 +328,7 @@ async fn demo(args: DemoArgs) -> Result<ExitCode> {
 }
 
 async fn tail(args: TailArgs) -> Result<ExitCode> {
-    let (cfg, _) = settings::load(args.config.config.as_deref()).map_err(anyhow::Error::msg)?;
+    let settings::Settings { config: cfg, geo, .. } = settings::load(args.config.config.as_deref()).map_err(anyhow::Error::msg)?;
     if cfg.internal_domains.is_empty() {
         eprintln!("zoomwatch: {}", zoomwatch_console::state::NO_INTERNAL_DOMAINS);
     }
@@ -336,7 +340,7 @@ async fn tail(args: TailArgs) -> Result<ExitCode> {
         filter = filter.with(Term::User(u.to_lowercase()));
     }
     let opts = TailOptions { format: if args.json { Format::Json } else { Format::Text }, alerts_only: args.alerts_only, filter };
-    let mut printer = Printer::new(Detector::new(cfg), opts);
+    let mut printer = Printer::new(Detector::new(cfg), opts).with_geo(geo);
 
     let (_, mut rx) = start_source(&args.source, args.follow, args.from_end).await?;
 

@@ -190,6 +190,11 @@ pub struct Stats {
     pub lag_ms: Option<i64>,
     /// Records by event type.
     pub by_event: HashMap<String, u64>,
+    /// Joins by the joiner's country (ISO code → joins, country name), when GeoIP
+    /// placed the IP.
+    pub joins_by_country: HashMap<String, (u64, Option<String>)>,
+    /// Joins whose IP GeoIP could not place (no IP, private, unknown, no database).
+    pub joins_unplaced: u64,
     /// Arrivals per second (by receive time) for the last [`RATE_WINDOW`] seconds,
     /// newest last; `rate_base_s` is the second of the last bucket.
     pub rate: VecDeque<u32>,
@@ -250,6 +255,8 @@ pub struct State {
     /// Worst alert severity per person in a meeting (`meeting key|identity key`), so
     /// rosters show what the stateful rules found, not only per-record flags.
     pub person_alerts: HashMap<String, Severity>,
+    /// The analyst's GeoIP databases, for records written without `geo`.
+    pub geo: Option<Arc<zoomwatch_shared::geo::GeoIp>>,
 }
 
 fn is_admin_row(r: &RecordV1) -> bool {
@@ -296,7 +303,14 @@ impl State {
             page: 20,
             detail_scroll: 0,
             person_alerts: HashMap::new(),
+            geo: None,
         }
+    }
+
+    /// Enriches records that arrive without `geo` with these databases.
+    pub fn with_geo(mut self, geo: Option<Arc<zoomwatch_shared::geo::GeoIp>>) -> Self {
+        self.geo = geo;
+        self
     }
 
     /// The row with sequence number `seq`, if still kept.
@@ -356,8 +370,20 @@ impl State {
             }),
             Term::Severity(s, at_least) => m.worst.is_some_and(|w| if *at_least { w >= *s } else { w == *s }),
             Term::Text(v) => m.topic.as_deref().is_some_and(|tp| tp.to_lowercase().contains(v.as_str())),
+            Term::Country(_) | Term::Asn(_) => m.attendees.values().any(|a| Self::attendee_placed(t, &a.participant)),
             Term::Type(_) => true,
         })
+    }
+
+    /// For `country:` / `asn:` terms: whether the participant's `geo` matches (other
+    /// terms: true).
+    fn attendee_placed(t: &Term, p: &zoomwatch_shared::record::Participant) -> bool {
+        let g = p.geo.as_ref();
+        match t {
+            Term::Country(c) => g.and_then(|g| g.country.as_deref()).is_some_and(|k| k.eq_ignore_ascii_case(c)),
+            Term::Asn(n) => g.is_some_and(|g| g.asn == Some(*n)),
+            _ => true,
+        }
     }
 
     /// The selected meeting in the Meetings view.
@@ -365,7 +391,7 @@ impl State {
         self.meetings().get(self.cursor_of(View::Meetings)).copied()
     }
 
-    /// The roster of `m` as displayed (filtered by `user:` terms).
+    /// The roster of `m` as displayed (filtered by `user:`, `country:` and `asn:` terms).
     pub fn roster_of<'a>(&self, m: &'a Meeting) -> Vec<&'a zoomwatch_shared::roster::Attendee> {
         let users: Vec<&String> = self.filter.terms.iter().filter_map(|t| if let Term::User(v) = t { Some(v) } else { None }).collect();
         m.roster()
@@ -376,7 +402,7 @@ impl State {
                         .into_iter()
                         .flatten()
                         .any(|f| f.to_lowercase().contains(u.as_str()))
-                })
+                }) && self.filter.terms.iter().all(|t| Self::attendee_placed(t, &a.participant))
             })
             .collect()
     }
@@ -489,7 +515,10 @@ impl State {
 
     fn apply_records(&mut self, batch: Vec<RecordV1>) {
         let mut added: HashMap<View, usize> = HashMap::new();
-        for r in batch {
+        for mut r in batch {
+            if let Some(g) = &self.geo {
+                g.enrich(&mut r);
+            }
             let Some((flags, events)) = self.detector.observe_full(&r) else {
                 self.stats.duplicates += 1;
                 continue;
@@ -547,6 +576,18 @@ impl State {
             Some(n) => *n += 1,
             None => {
                 self.stats.by_event.insert(r.event.clone(), 1);
+            }
+        }
+        if zoomwatch_shared::rules::stateless::is_join(r) {
+            let geo = r.participant.as_ref().and_then(|p| p.geo.as_ref());
+            match geo.and_then(|g| g.country.as_ref().map(|c| (c, &g.country_name))) {
+                Some((cc, name)) => match self.stats.joins_by_country.get_mut(cc.as_str()) {
+                    Some(slot) => slot.0 += 1,
+                    None => {
+                        self.stats.joins_by_country.insert(cc.clone(), (1, name.clone()));
+                    }
+                },
+                None => self.stats.joins_unplaced += 1,
             }
         }
         let received = parse_rfc3339_ms(&r.received_at).unwrap_or(self.now_ms);

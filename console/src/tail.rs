@@ -47,6 +47,7 @@ pub struct TailStats {
 /// Turns records into output lines; owns the detector.
 pub struct Printer {
     detector: Detector,
+    geo: Option<std::sync::Arc<zoomwatch_shared::geo::GeoIp>>,
     opts: TailOptions,
     /// Counts so far.
     pub stats: TailStats,
@@ -75,6 +76,9 @@ pub fn record_line(r: &RecordV1, flags: &[zoomwatch_shared::record::Flag]) -> St
         }
         if let Some(ip) = &p.ip {
             s.push_str(&format!(" {}", sanitize(ip, 40)));
+            if let Some(place) = p.geo.as_ref().and_then(zoomwatch_shared::record::Geo::place) {
+                s.push_str(&format!(" ({})", sanitize(&place, 60)));
+            }
         }
     }
     if let Some(a) = &r.actor
@@ -127,13 +131,22 @@ pub fn record_json(r: &RecordV1) -> String {
 impl Printer {
     /// A printer with its own detector.
     pub fn new(detector: Detector, opts: TailOptions) -> Self {
-        Self { detector, opts, stats: TailStats::default() }
+        Self { detector, geo: None, opts, stats: TailStats::default() }
+    }
+
+    /// Enriches records written without `geo` with these databases.
+    pub fn with_geo(mut self, geo: Option<std::sync::Arc<zoomwatch_shared::geo::GeoIp>>) -> Self {
+        self.geo = geo;
+        self
     }
 
     /// Handles a batch; writes lines to `out`.
     pub fn records(&mut self, batch: Vec<RecordV1>, out: &mut impl Write) -> std::io::Result<()> {
         for mut r in batch {
             self.stats.records += 1;
+            if let Some(g) = &self.geo {
+                g.enrich(&mut r);
+            }
             // One rule evaluation per record: flags and alerts together. A duplicate
             // delivery (a Zoom retry) is still printed as stored, but raises nothing.
             let (flags, events) = match self.detector.observe_full(&r) {

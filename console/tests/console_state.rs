@@ -203,3 +203,40 @@ fn alerts_placed_one_by_one_are_in_display_order() {
     assert_eq!(placed, s.alert_order, "incremental order = full sort");
     assert_eq!(s.alerts[*s.alert_order.last().unwrap()].alert.id, acked, "the acked alert sinks to the bottom");
 }
+
+#[test]
+fn countries_from_the_consoles_own_databases() {
+    // The day's records carry no geo; the console's databases place them.
+    let mut s = console();
+    let by = |s: &State, cc: &str| s.stats.joins_by_country.get(cc).map(|(n, name)| (*n, name.clone()));
+    assert_eq!(by(&s, "GB"), Some((15, Some("United Kingdom".to_owned()))), "13 raid joins, the impostor, Helen in the board review");
+    assert_eq!(by(&s, "CN"), Some((1, Some("China".to_owned()))));
+    assert_eq!(s.stats.joins_unplaced, 1, "the external guest's TEST-NET address");
+
+    key(&mut s, KeyCode::Char('/'));
+    typed(&mut s, "country:cn");
+    key(&mut s, KeyCode::Enter);
+    let rows: Vec<_> = s.lists[&View::Participants].iter().map(|q| s.row(*q).unwrap()).collect();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].record.participant.as_ref().unwrap().email.as_deref(), Some("helen.park@acme.example"));
+    // Meetings narrow to those with someone from there, rosters to those people.
+    let meetings = s.meetings();
+    assert_eq!(meetings.len(), 1);
+    let roster = s.roster_of(meetings[0]);
+    assert_eq!(roster.len(), 1);
+    assert_eq!(roster[0].participant.geo.as_ref().unwrap().city.as_deref(), Some("Changchun"));
+    // The alert about it matches the same term.
+    let rules: Vec<&str> = s.alert_order.iter().map(|i| s.alerts[*i].alert.rule.as_str()).collect();
+    assert!(rules.contains(&"impossible-travel") && !rules.contains(&"join-burst"), "{rules:?}");
+
+    key(&mut s, KeyCode::Esc);
+    key(&mut s, KeyCode::Char('/'));
+    typed(&mut s, "asn:29518");
+    key(&mut s, KeyCode::Enter);
+    let n = s.lists[&View::Participants].len();
+    assert_eq!(n, 9, "the Linköping office: 4 joins and a rejoin, the late leave and 3 more leaves");
+    assert!(s.lists[&View::Participants].iter().all(|q| {
+        let r = &s.row(*q).unwrap().record;
+        r.meeting.as_ref().unwrap().topic.as_deref() == Some("Eng stand-up")
+    }));
+}

@@ -22,12 +22,19 @@ use zoomwatch_shared::signature::Secret;
 const BIN: &str = env!("CARGO_BIN_EXE_zoomwatch");
 const SECRET: &str = "tail-scenario-secret";
 
+/// Plays the day through a receiver; `geo` as the demo's (the bundled test databases)
+/// or none, as a receiver without `[enrichment]`.
 async fn play_scenario(dir: &Path) -> std::path::PathBuf {
+    play_scenario_with(dir, true).await
+}
+
+async fn play_scenario_with(dir: &Path, geo: bool) -> std::path::PathBuf {
     let events = dir.join("events.jsonl");
     let cfg_path = dir.join("zoomwatch.toml");
     std::fs::write(&cfg_path, scenario::CONFIG).unwrap();
     let mut cfg = ReceiverConfig::new(SecretSet::parse(SECRET).unwrap());
     cfg.rules = Arc::new(Config::parse(scenario::CONFIG, "scenario").unwrap());
+    cfg.geo = geo.then(|| Arc::new(scenario::geoip()));
     let sink = FileSink::open(&events, Durability::Fsync).unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/zoom/webhook", listener.local_addr().unwrap());
@@ -70,10 +77,7 @@ async fn scenario_through_receiver_and_tail() {
     let mut above_low: Vec<&str> =
         alerts.iter().filter(|a| a["severity"] != "low" && a["severity"] != "info").map(|a| a["rule"].as_str().unwrap()).collect();
     above_low.sort_unstable();
-    let mut expected = scenario::planted_incidents();
-    expected.push("suspicious-display-name"); // the raid's hostile names: one grouped alert
-    expected.sort_unstable();
-    assert_eq!(above_low, expected, "{out}");
+    assert_eq!(above_low, scenario::expected_alerts(), "{out}");
     assert!(err.contains("2 lines skipped"), "{err}");
 
     let burst = alerts.iter().find(|a| a["rule"] == "join-burst").unwrap();
@@ -109,9 +113,24 @@ async fn scenario_through_receiver_and_tail() {
         "{out}"
     );
 
+    // Where people came from, as the receiver stored it.
+    let helen = records.iter().find(|r| r["participant"]["ip"] == "175.16.199.23").unwrap();
+    assert_eq!(helen["participant"]["geo"]["country"], "CN");
+    assert_eq!(helen["participant"]["geo"]["city"], "Changchun");
+    let (out, _) = tail(&["--file", f, "--config", c, "--filter", "country:cn"]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 4, "Helen's join and the three alerts about it: {out}");
+    assert!(lines[0].contains("helen.park@acme.example") && lines[0].contains("175.16.199.23 (Changchun, CN)"), "{out}");
+    assert!(lines[1..].iter().all(|l| l.contains("ALERT")), "{out}");
+    assert!(
+        out.contains("ALERT HIGH   impossible-travel") && out.contains("8,010 km from 2.125.160.217 (Boxford, GB) 60 s apart"),
+        "{out}"
+    );
+
     // Text output carries no escape sequences or bidi overrides from hostile names.
     let (out, _) = tail(&["--file", f, "--config", c]);
     assert!(out.contains("hacked"), "the name is shown, cleaned");
+    assert!(out.contains("81.2.69.160 (London, GB)"), "{out}");
     assert!(!out.contains('\u{1b}') && !out.contains('\u{202E}') && !out.contains('\u{7}'));
 }
 
@@ -142,4 +161,50 @@ fn clear_errors() {
     let out = Command::new(BIN).args(["tail", "--file", "x", "--filter", "sev:urgent"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown severity"));
+}
+
+/// A file written by a receiver without GeoIP, read by `tail` with the analyst's own
+/// databases (`[enrichment]`, relative to the config file); a missing database is a
+/// clear error naming it.
+#[tokio::test]
+async fn tail_enriches_with_the_analysts_databases() {
+    let dir = tempfile::tempdir().unwrap();
+    play_scenario_with(dir.path(), false).await;
+    let file = dir.path().join("events.jsonl");
+    let f = file.to_str().unwrap();
+    assert!(!std::fs::read_to_string(&file).unwrap().contains("\"geo\""), "written without geo");
+
+    let mmdb = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/mmdb");
+    std::fs::create_dir(dir.path().join("db")).unwrap();
+    for name in ["GeoLite2-City-Test.mmdb", "GeoLite2-ASN-Test.mmdb", "GeoIP2-Anonymous-IP-Test.mmdb"] {
+        std::fs::copy(mmdb.join(name), dir.path().join("db").join(name)).unwrap();
+    }
+    let cfg = dir.path().join("zoomwatch.toml");
+    std::fs::write(
+        &cfg,
+        format!("{}\n[enrichment]\ngeoip_city = \"db/GeoLite2-City-Test.mmdb\"\ngeoip_asn = \"db/GeoLite2-ASN-Test.mmdb\"\ngeoip_anonymous = \"db/GeoIP2-Anonymous-IP-Test.mmdb\"\n", scenario::CONFIG),
+    )
+    .unwrap();
+    let c = cfg.to_str().unwrap();
+    let (out, _) = tail(&["--file", f, "--json", "--alerts-only", "--config", c]);
+    let rules: Vec<String> = out.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()["rule"].as_str().unwrap().to_owned()).collect();
+    for rule in ["impossible-travel", "anonymizer-join", "new-country"] {
+        assert!(rules.iter().any(|r| r == rule), "{rule} missing: {rules:?}");
+    }
+    let (out, _) = tail(&["--file", f, "--config", c, "--filter", "asn:29518 type:joined"]);
+    assert_eq!(out.lines().count(), 6, "the Linköping office's 5 joins, and Zoom's retry of one printed as stored: {out}");
+
+    let out = Command::new(BIN).args(["check-config", "--config", c]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("# GeoIP: city: ") && text.contains("GeoLite2-City, built "), "{text}");
+
+    // The same config with a database missing: exit 2, the path and the line named.
+    std::fs::remove_file(dir.path().join("db/GeoLite2-ASN-Test.mmdb")).unwrap();
+    for args in [vec!["tail", "--file", f, "--config", c], vec!["check-config", "--config", c]] {
+        let out = Command::new(BIN).args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("cannot read GeoIP database ") && err.contains("db/GeoLite2-ASN-Test.mmdb"), "{err}");
+        assert!(err.contains("enrichment.geoip_asn") && err.contains("zoomwatch.toml:8"), "{err}");
+    }
 }

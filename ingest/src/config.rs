@@ -2,12 +2,13 @@
 //! `ZOOM_WEBHOOK_SECRET_TOKEN` (comma-separated during a rotation) or a file; it is never
 //! logged or echoed.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use zoomwatch_shared::SecretSet;
 use zoomwatch_shared::config::Config;
+use zoomwatch_shared::geo::{DbKind, GeoIp};
 use zoomwatch_shared::signature::DEFAULT_REPLAY_WINDOW_SECS;
 
 /// Environment variable holding the Zoom app's secret token(s).
@@ -28,6 +29,8 @@ pub struct ReceiverConfig {
     pub rejected_per_sec: u32,
     /// Detection settings for the stateless rules that fill each record's `flags`.
     pub rules: Arc<Config>,
+    /// GeoIP databases that fill each record's `geo` blocks (none: no enrichment).
+    pub geo: Option<Arc<GeoIp>>,
 }
 
 impl ReceiverConfig {
@@ -39,6 +42,7 @@ impl ReceiverConfig {
             max_body: DEFAULT_MAX_BODY,
             rejected_per_sec: 5,
             rules: Arc::new(Config::default()),
+            geo: None,
         }
     }
 }
@@ -80,14 +84,57 @@ pub fn load_secrets(file: Option<&Path>) -> Result<SecretSet, SecretSourceError>
 /// Environment variable naming a `zoomwatch.toml` for the receiver.
 pub const CONFIG_ENV: &str = "ZOOMWATCH_CONFIG";
 
-/// Loads the detection config from `path` (else `ZOOMWATCH_CONFIG`, else built-in defaults).
-pub fn load_rules(path: Option<&Path>) -> Result<Config, String> {
+/// Loads the detection config from `path` (else `ZOOMWATCH_CONFIG`, else built-in
+/// defaults), and the GeoIP databases it (or the environment) names.
+pub fn load_rules(path: Option<&Path>) -> Result<(Config, Option<Arc<GeoIp>>), String> {
     let from_env = std::env::var_os(CONFIG_ENV).map(std::path::PathBuf::from);
     let Some(path) = path.map(Path::to_path_buf).or(from_env) else {
-        return Ok(Config::default());
+        let cfg = Config::default();
+        let geo = load_geoip(&cfg, None)?;
+        return Ok((cfg, geo));
     };
     let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read config {}: {e}", path.display()))?;
-    Config::parse(&text, &path.display().to_string()).map_err(|e| e.to_string())
+    let cfg = Config::parse(&text, &path.display().to_string()).map_err(|e| e.to_string())?;
+    let geo = load_geoip(&cfg, Some(&path))?;
+    Ok((cfg, geo))
+}
+
+/// Environment variables that name a GeoIP database, overriding `[enrichment]` (the
+/// Lambda's way: the template points them at a layer under `/opt`).
+pub const GEOIP_ENV: [(DbKind, &str); 3] =
+    [(DbKind::City, "ZOOMWATCH_GEOIP_CITY"), (DbKind::Asn, "ZOOMWATCH_GEOIP_ASN"), (DbKind::Anonymous, "ZOOMWATCH_GEOIP_ANONYMOUS")];
+
+/// Reads the GeoIP databases named by `[enrichment]` in `cfg` (relative paths are
+/// relative to `config_path`'s folder) or by [`GEOIP_ENV`]. `None` when none is
+/// configured. A configured database that is missing, unreadable, damaged or of the
+/// wrong kind is an error naming the file and where it was configured.
+pub fn load_geoip(cfg: &Config, config_path: Option<&Path>) -> Result<Option<Arc<GeoIp>>, String> {
+    let base = config_path.and_then(Path::parent).map(Path::to_path_buf).unwrap_or_default();
+    let mut geo = GeoIp::new();
+    for (kind, var) in GEOIP_ENV {
+        let configured = match kind {
+            DbKind::City => cfg.enrichment.city.as_ref(),
+            DbKind::Asn => cfg.enrichment.asn.as_ref(),
+            DbKind::Anonymous => cfg.enrichment.anonymous.as_ref(),
+        };
+        let (path, whence) = match (std::env::var(var).ok().filter(|v| !v.trim().is_empty()), configured) {
+            (Some(v), _) => (PathBuf::from(v.trim()), var.to_owned()),
+            (None, Some(db)) => {
+                let p = Path::new(&db.path);
+                let at = config_path.map_or_else(String::new, |c| format!(", {}:{}", c.display(), db.line));
+                (if p.is_absolute() { p.to_path_buf() } else { base.join(p) }, format!("enrichment.{}{at}", kind.key()))
+            }
+            (None, None) => continue,
+        };
+        let bytes = std::fs::read(&path).map_err(|e| {
+            format!(
+                "cannot read GeoIP database {} (set by {whence}): {e}; fix the path, or remove it to run without this database",
+                path.display()
+            )
+        })?;
+        geo = geo.with(kind, bytes, &path.display().to_string()).map_err(|e| format!("{e} (set by {whence})"))?;
+    }
+    Ok((!geo.is_empty()).then(|| Arc::new(geo)))
 }
 
 /// Parses a size such as `262144`, `256KiB`, `256k`, `1MiB`, `1m`.

@@ -13,6 +13,7 @@
 //! | `ZOOMWATCH_LOG_GROUP` | log group for the CloudWatch sink | `/zoomwatch/events` |
 //! | `ZOOMWATCH_WRITE_BUDGET_MS` | time allowed for one write, retries included | `2000` |
 //! | `ZOOMWATCH_CONFIG` | path of a `zoomwatch.toml` bundled with the function | built-in rules |
+//! | `ZOOMWATCH_GEOIP_CITY`, `_ASN`, `_ANONYMOUS` | MaxMind DB files (e.g. a layer under `/opt/geoip`) | `[enrichment]`, else none |
 
 use std::time::Duration;
 
@@ -93,7 +94,12 @@ pub async fn from_env() -> Result<(ReceiverConfig, AnySink)> {
         _ => bail!("no webhook secret: set {SECRET_ARN_ENV} (Secrets Manager) or {SECRET_ENV}"),
     };
     let mut cfg = ReceiverConfig::new(secrets);
-    cfg.rules = std::sync::Arc::new(load_rules(None).map_err(anyhow::Error::msg)?);
+    let (rules, geo) = load_rules(None).map_err(anyhow::Error::msg)?;
+    if let Some(g) = &geo {
+        tracing::info!(geoip = %g.describe(), "GeoIP enrichment on");
+    }
+    cfg.rules = std::sync::Arc::new(rules);
+    cfg.geo = geo;
     let sink = match std::env::var("ZOOMWATCH_SINK").unwrap_or_else(|_| "cloudwatch".to_owned()).as_str() {
         "stdout" => AnySink::Stdout(StdoutSink::new()),
         "cloudwatch" => {

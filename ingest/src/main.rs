@@ -60,8 +60,10 @@ struct ServeArgs {
     /// Rejected-request records written per second at most (bursts of 5×).
     #[arg(long, default_value_t = 5, value_name = "N")]
     rejected_rate: u32,
-    /// Detection config (zoomwatch.toml) for the flags written on each record; also
-    /// read from ZOOMWATCH_CONFIG. Without one, built-in defaults apply.
+    /// Detection config (zoomwatch.toml) for the flags written on each record and the
+    /// GeoIP databases ([enrichment]) for their geo blocks; also read from
+    /// ZOOMWATCH_CONFIG. Without one, built-in defaults apply and nothing is enriched
+    /// (unless ZOOMWATCH_GEOIP_CITY / _ASN / _ANONYMOUS name databases).
     #[arg(long, value_name = "PATH")]
     config: Option<PathBuf>,
 }
@@ -173,7 +175,7 @@ async fn open_sink(spec: &str, durability: Durability) -> Result<AnySink> {
 
 async fn serve(args: ServeArgs) -> Result<()> {
     let secrets = load_secrets(args.secret_file.as_deref())?;
-    let rules = load_rules(args.config.as_deref()).map_err(anyhow::Error::msg)?;
+    let (rules, geo) = load_rules(args.config.as_deref()).map_err(anyhow::Error::msg)?;
     let durability = if args.no_fsync { Durability::OsBuffer } else { Durability::Fsync };
     let sink = open_sink(&args.sink, durability).await?;
     let describe = zoomwatch_ingest::Sink::describe(&sink);
@@ -182,6 +184,11 @@ async fn serve(args: ServeArgs) -> Result<()> {
     cfg.max_body = args.max_body;
     cfg.rejected_per_sec = args.rejected_rate;
     cfg.rules = std::sync::Arc::new(rules);
+    match &geo {
+        Some(g) => tracing::info!(geoip = %g.describe(), "GeoIP enrichment on"),
+        None => tracing::debug!("no GeoIP databases configured; records carry no geo"),
+    }
+    cfg.geo = geo;
     let n_secrets = cfg.secrets.len();
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await

@@ -134,6 +134,9 @@ async fn webhook<S: Sink>(State(app): State<Arc<App<S>>>, req: Request) -> Respo
     }
 
     let mut record = normalize(envelope, &rx);
+    if let Some(geo) = &app.config.geo {
+        geo.enrich(&mut record);
+    }
     record.flags = zoomwatch_shared::rules::evaluate(&record, &app.config.rules);
     let id = record.id.clone();
     match app.sink.write(vec![record]).await {

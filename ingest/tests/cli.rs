@@ -28,8 +28,13 @@ impl Drop for Server {
 }
 
 fn start_serve(sink: &str) -> Server {
+    start_serve_with(sink, &[])
+}
+
+fn start_serve_with(sink: &str, extra: &[&str]) -> Server {
     let child = Command::new(BIN)
         .args(["serve", "--listen", "127.0.0.1:0", "--sink", sink])
+        .args(extra)
         .env("ZOOM_WEBHOOK_SECRET_TOKEN", SECRET)
         .env("ZOOMWATCH_LOG", "warn")
         .stderr(Stdio::piped())
@@ -151,4 +156,86 @@ fn help_explains_the_secret() {
     let out = Command::new(BIN).arg("--help").output().unwrap();
     let help = String::from_utf8_lossy(&out.stdout);
     assert!(help.contains("ZOOM_WEBHOOK_SECRET_TOKEN") && help.contains("serve") && help.contains("send"), "{help}");
+}
+
+fn mmdb(name: &str) -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../testdata/mmdb").join(name)
+}
+
+/// The acceptance check of GeoIP enrichment, as a user runs it: `serve --config` with
+/// `[enrichment]` pointing at MaxMind's test databases, signed joins from a London, a
+/// Swedish and a private address, then the stored records.
+#[test]
+fn serve_enriches_joins_with_geoip() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("zoomwatch.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[enrichment]\ngeoip_city = {:?}\ngeoip_asn = {:?}\ngeoip_anonymous = {:?}\n",
+            mmdb("GeoLite2-City-Test.mmdb"),
+            mmdb("GeoLite2-ASN-Test.mmdb"),
+            mmdb("GeoIP2-Anonymous-IP-Test.mmdb")
+        ),
+    )
+    .unwrap();
+    let file = dir.path().join("events.jsonl");
+    let server = start_serve_with(&format!("file:{}", file.display()), &["--config", cfg.to_str().unwrap()]);
+
+    let template: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(fixtures().join("meeting.participant_joined.json")).unwrap()).unwrap();
+    let mut bodies = Vec::new();
+    for (i, ip) in ["81.2.69.142", "89.160.20.128", "10.1.2.3"].iter().enumerate() {
+        let mut b = template.clone();
+        b["event_ts"] = serde_json::json!(1_700_000_000_000_i64 + i as i64);
+        b["payload"]["object"]["participant"]["public_ip"] = serde_json::json!(ip);
+        let path = dir.path().join(format!("join{i}.json"));
+        std::fs::write(&path, serde_json::to_vec(&b).unwrap()).unwrap();
+        bodies.push(path);
+    }
+    let out =
+        Command::new(BIN).args(["send", "--url", &server.url]).args(&bodies).env("ZOOM_WEBHOOK_SECRET_TOKEN", SECRET).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    drop(server);
+
+    let records: Vec<serde_json::Value> =
+        std::fs::read_to_string(&file).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(records.len(), 3);
+    let geo = |i: usize| &records[i]["participant"]["geo"];
+    assert_eq!((geo(0)["country"].as_str(), geo(0)["city"].as_str()), (Some("GB"), Some("London")));
+    assert_eq!(geo(0)["anonymous"], serde_json::json!({"vpn": true, "tor": true, "hosting": true, "proxy": true}));
+    let flags: Vec<&str> = records[0]["flags"].as_array().unwrap().iter().map(|f| f["rule"].as_str().unwrap()).collect();
+    assert!(flags.contains(&"anonymizer-join"), "stateless location rules run in the receiver: {flags:?}");
+    assert_eq!((geo(1)["asn"].as_u64(), geo(1)["as_org"].as_str()), (Some(29518), Some("Bredband2 AB")));
+    assert_eq!(geo(1)["country"], "SE");
+    assert!(records[2]["participant"].get("geo").is_none(), "private address: no geo");
+    assert_eq!(records[2]["participant"]["ip"], "10.1.2.3");
+}
+
+#[test]
+fn a_missing_or_wrong_database_stops_serve_with_its_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("zoomwatch.toml");
+    std::fs::write(&cfg, "# GeoIP\n[enrichment]\ngeoip_city = \"GeoLite2-City.mmdb\"\n").unwrap();
+    let out = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--config", cfg.to_str().unwrap()])
+        .env("ZOOM_WEBHOOK_SECRET_TOKEN", SECRET)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    let expected = format!("cannot read GeoIP database {}", dir.path().join("GeoLite2-City.mmdb").display());
+    assert!(err.contains(&expected), "relative to the config file: {err}");
+    assert!(err.contains(&format!("enrichment.geoip_city, {}:3", cfg.display())), "{err}");
+
+    // The environment override names a file of the wrong kind: refused by name too.
+    let out = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("ZOOM_WEBHOOK_SECRET_TOKEN", SECRET)
+        .env("ZOOMWATCH_GEOIP_CITY", mmdb("GeoLite2-ASN-Test.mmdb"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("is a GeoLite2-ASN database, but [enrichment] geoip_city needs") && err.contains("ZOOMWATCH_GEOIP_CITY"), "{err}");
 }

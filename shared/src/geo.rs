@@ -175,13 +175,19 @@ impl GeoIp {
     /// Adds the database of `kind` from its bytes; `origin` (the path) names it in
     /// errors and in [`GeoIp::describe`].
     pub fn with(mut self, kind: DbKind, bytes: Vec<u8>, origin: &str) -> Result<Self, GeoError> {
+        self.add(kind, bytes, origin)?;
+        Ok(self)
+    }
+
+    /// Like [`GeoIp::with`], in place; on error nothing changes.
+    pub fn add(&mut self, kind: DbKind, bytes: Vec<u8>, origin: &str) -> Result<(), GeoError> {
         let db = Some(Db::open(kind, bytes, origin)?);
         match kind {
             DbKind::City => self.city = db,
             DbKind::Asn => self.asn = db,
             DbKind::Anonymous => self.anonymous = db,
         }
-        Ok(self)
+        Ok(())
     }
 
     /// True when no database is loaded.

@@ -6,10 +6,51 @@
 //! Shapes follow the fixtures in `testdata/zoom` (field names, string/number ids,
 //! guests with empty ids, `old_object` diffs). Times are `t0` plus an offset, so the
 //! same script can be replayed "now" or in the past.
+//!
+//! Addresses are ones MaxMind's test databases know ([`geoip`], bundled from
+//! `testdata/mmdb`): the offices are in Milton (US), Linköping (SE) and Boxford (GB), the
+//! raid comes through London addresses marked as Tor exits and VPNs, and a stolen
+//! session turns up in Changchun (CN). The demo enriches with those databases, so it
+//! shows countries and location alerts without any configuration.
 
 use serde_json::{Value, json};
 
+use crate::geo::{DbKind, GeoIp};
 use crate::timefmt::format_ms;
+
+/// MaxMind's test databases (City, ASN, Anonymous-IP; a few KB each, see
+/// `testdata/mmdb/SOURCES.md`), built into the binary so the demo enriches with no
+/// configuration. They hold made-up data for a few networks: never use them for real.
+pub fn geoip() -> GeoIp {
+    const CITY: &[u8] = include_bytes!("../../testdata/mmdb/GeoLite2-City-Test.mmdb");
+    const ASN: &[u8] = include_bytes!("../../testdata/mmdb/GeoLite2-ASN-Test.mmdb");
+    const ANON: &[u8] = include_bytes!("../../testdata/mmdb/GeoIP2-Anonymous-IP-Test.mmdb");
+    let mut g = GeoIp::new();
+    for (kind, bytes, name) in [
+        (DbKind::City, CITY, "GeoLite2-City-Test"),
+        (DbKind::Asn, ASN, "GeoLite2-ASN-Test"),
+        (DbKind::Anonymous, ANON, "GeoIP2-Anonymous-IP-Test"),
+    ] {
+        // The bundled files are tested to open (tests/geo.rs); were one damaged, the demo
+        // would run without it rather than not at all.
+        let _ = g.add(kind, bytes.to_vec(), &format!("{name} (bundled test database)"));
+    }
+    g
+}
+
+/// Rules the planted incidents raise besides their own, each once: the raid's hostile
+/// display names, the raid arriving through Tor exits and VPNs, and the stolen session
+/// that puts one account in two meetings at once.
+pub const SIDE_EFFECTS: &[&str] = &["anonymizer-join", "concurrent-sessions", "suspicious-display-name"];
+
+/// Every alert above `low` the day raises when enriched with [`geoip`]: the planted
+/// incidents and their [`SIDE_EFFECTS`], sorted.
+pub fn expected_alerts() -> Vec<&'static str> {
+    let mut v = planted_incidents();
+    v.extend_from_slice(SIDE_EFFECTS);
+    v.sort_unstable();
+    v
+}
 
 /// The `zoomwatch.toml` the scenario is meant to be watched with.
 pub const CONFIG: &str = r#"
@@ -252,29 +293,35 @@ pub fn account_day_at_speed(t0_ms: i64, speed: f64) -> Vec<Step> {
 
     // Eng stand-up: a normal meeting with a retry, a rejoin and a late leave.
     s.meeting_event(20.0, Benign, "meeting.started", &STANDUP, json!({}));
-    s.member_join(21.0, &STANDUP, &LENA, 1, "198.51.100.10");
+    // The engineering office is in Linköping (89.160.20.112/28 in the test databases).
+    s.member_join(21.0, &STANDUP, &LENA, 1, "89.160.20.113");
     for (i, p) in STAFF.iter().take(3).enumerate() {
-        s.member_join(24.0 + i as f64 * 2.0, &STANDUP, p, 10 + i as u32, &format!("198.51.100.{}", 20 + i));
+        s.member_join(24.0 + i as f64 * 2.0, &STANDUP, p, 10 + i as u32, &format!("89.160.20.{}", 120 + i));
     }
     s.retry_last(5.0); // Zoom retried a delivery: same body, same id.
-    s.member_join(60.0, &STANDUP, &STAFF[0], 13, "198.51.100.20"); // Priya rejoins after a network drop…
-    s.member_leave(62.0, &STANDUP, &STAFF[0], 10, "198.51.100.20", 55.0); // …and her earlier leave arrives late.
+    s.member_join(60.0, &STANDUP, &STAFF[0], 13, "89.160.20.120"); // Priya rejoins after a network drop…
+    s.member_leave(62.0, &STANDUP, &STAFF[0], 10, "89.160.20.120", 55.0); // …and her earlier leave arrives late.
 
     // Company all-hands: the host and staff join.
     s.meeting_event(90.0, Benign, "meeting.started", &ALL_HANDS, json!({}));
-    s.member_join(91.0, &ALL_HANDS, &MORGAN, 30, "198.51.100.40");
+    // Head office: Milton (216.160.83.56/29).
+    s.member_join(91.0, &ALL_HANDS, &MORGAN, 30, "216.160.83.56");
     for (i, p) in STAFF.iter().enumerate().skip(3) {
-        s.member_join(93.0 + i as f64, &ALL_HANDS, p, 30 + i as u32, &format!("198.51.100.{}", 41 + i));
+        s.member_join(93.0 + i as f64, &ALL_HANDS, p, 30 + i as u32, &format!("216.160.83.{}", 54 + i));
     }
 
     // Board review: an external address joins a confidential meeting.
     s.meeting_event(150.0, Benign, "meeting.started", &BOARD, json!({}));
-    s.member_join(151.0, &BOARD, &DANA, 50, "198.51.100.60");
-    s.member_join(155.0, &BOARD, &HELEN, 51, "198.51.100.61");
+    s.member_join(151.0, &BOARD, &DANA, 50, "216.160.83.62");
+    s.member_join(155.0, &BOARD, &HELEN, 51, "2.125.160.217"); // Helen works from Boxford (GB)
     s.participant(170.0, Incident("sensitive-meeting-outsider"), "joined", &BOARD, json!({
         "user_id": "16790528", "user_name": "J. Doe", "id": "xT9-Ext-77AbCdEfGhIj", "participant_uuid": "67C1A429-1476-BE1C-7324-EDCA76B69406",
         "email": "jdoe@freemail.example", "participant_user_id": "xT9-Ext-77AbCdEfGhIj", "public_ip": "203.0.113.77"
     }), "join_time", 170.0);
+
+    // Helen's account, still in the board review from Boxford, joins the all-hands from
+    // Changchun a minute later: 7,900 km apart, both sessions live. A stolen session.
+    s.participant(215.0, Incident("impossible-travel"), "joined", &ALL_HANDS, member(&HELEN, 52, "175.16.199.23"), "join_time", 215.0);
 
     // The raid on the all-hands: twelve guests in 25 seconds, hostile names among them.
     for (i, name) in RAID_NAMES.iter().enumerate() {
@@ -284,7 +331,7 @@ pub fn account_day_at_speed(t0_ms: i64, speed: f64) -> Vec<Step> {
             Incident("join-burst"),
             "joined",
             &ALL_HANDS,
-            guest(name, 100 + i as u32, &format!("203.0.113.{}", 100 + i)),
+            guest(name, 100 + i as u32, &format!("81.2.69.{}", 160 + i)), // Tor exits / VPNs
             "join_time",
             secs,
         );
@@ -295,12 +342,12 @@ pub fn account_day_at_speed(t0_ms: i64, speed: f64) -> Vec<Step> {
         Incident("display-name-impersonation"),
         "joined",
         &ALL_HANDS,
-        guest("Morgan Reyes", 140, "203.0.113.140"),
+        guest("Morgan Reyes", 140, "81.2.69.190"),
         "join_time",
         270.0,
     );
     // The host removes a raider, who comes straight back from the same device.
-    let mut removed = guest(RAID_NAMES[0], 100, "203.0.113.100");
+    let mut removed = guest(RAID_NAMES[0], 100, "81.2.69.160");
     if let Value::Object(o) = &mut removed {
         o.insert("leave_reason".into(), json!("xXbomberXx left the meeting.<br>Reason: Host removed the participant from the meeting."));
     }
@@ -310,7 +357,7 @@ pub fn account_day_at_speed(t0_ms: i64, speed: f64) -> Vec<Step> {
         Incident("rejoin-after-removal"),
         "joined",
         &ALL_HANDS,
-        guest_on_device("bomber_is_back", 141, 100, "203.0.113.100"),
+        guest_on_device("bomber_is_back", 141, 100, "81.2.69.160"),
         "join_time",
         330.0,
     );
@@ -357,7 +404,7 @@ pub fn account_day_at_speed(t0_ms: i64, speed: f64) -> Vec<Step> {
             &STANDUP,
             p,
             if i == 0 { 13 } else { 10 + i as u32 },
-            &format!("198.51.100.{}", 20 + i),
+            &format!("89.160.20.{}", 120 + i),
             600.0 + i as f64,
         );
     }

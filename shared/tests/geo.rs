@@ -156,3 +156,13 @@ fn no_database_means_no_geo_and_no_noise() {
     assert!(!GeoIp::new().enrich(&mut r));
     assert!(r.participant.unwrap().geo.is_none());
 }
+
+#[test]
+fn the_demo_bundles_all_three_test_databases() {
+    let g = zoomwatch_shared::scenario::geoip();
+    let d = g.describe();
+    for part in ["city: GeoLite2-City-Test (bundled", "asn: GeoLite2-ASN-Test (bundled", "anonymous: GeoIP2-Anonymous-IP-Test (bundled"] {
+        assert!(d.contains(part), "{d}");
+    }
+    assert_eq!(g.lookup("175.16.199.23").and_then(|x| x.country).as_deref(), Some("CN"));
+}

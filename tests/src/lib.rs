@@ -25,8 +25,19 @@ pub struct Receiver {
 impl Receiver {
     /// Starts a receiver writing to the JSONL file `path`.
     pub async fn start_file(path: &Path) -> std::io::Result<Self> {
+        Self::start_file_geo(path, None).await
+    }
+
+    /// Like [`Receiver::start_file`], enriching with the demo's bundled test GeoIP
+    /// databases, as `zoomwatch demo` does.
+    pub async fn start_file_enriched(path: &Path) -> std::io::Result<Self> {
+        Self::start_file_geo(path, Some(std::sync::Arc::new(zoomwatch_shared::scenario::geoip()))).await
+    }
+
+    async fn start_file_geo(path: &Path, geo: Option<std::sync::Arc<zoomwatch_shared::geo::GeoIp>>) -> std::io::Result<Self> {
         let sink = FileSink::open(path, Durability::Fsync)?;
-        let cfg = ReceiverConfig::new(SecretSet::parse(SECRET).map_err(std::io::Error::other)?);
+        let mut cfg = ReceiverConfig::new(SecretSet::parse(SECRET).map_err(std::io::Error::other)?);
+        cfg.geo = geo;
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let (tx, rx) = oneshot::channel::<()>();

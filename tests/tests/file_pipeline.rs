@@ -20,7 +20,7 @@ use zoomwatch_shared::signature::Secret;
 async fn webhooks_reach_the_console_state_while_it_follows() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("events.jsonl");
-    let rx_server = Receiver::start_file(&path).await.unwrap();
+    let rx_server = Receiver::start_file_enriched(&path).await.unwrap();
 
     // The console is already following when the first webhook arrives.
     let (tx, mut events) = mpsc::channel(64);
@@ -101,7 +101,7 @@ async fn the_console_state_follows_the_receiver_headless() {
 
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("events.jsonl");
-    let server = Receiver::start_file(&path).await.unwrap();
+    let server = Receiver::start_file_enriched(&path).await.unwrap();
     let (tx, mut events) = mpsc::channel(64);
     tokio::spawn(file::run(FileSource::new(&path), tx));
     let cfg = Config::parse(scenario::CONFIG, "scenario").unwrap();
@@ -127,4 +127,9 @@ async fn the_console_state_follows_the_receiver_headless() {
     }
     assert!(state.stats.last_validation_ms.is_some(), "the header's last URL validation");
     assert_eq!(state.meetings().len(), 3);
+    // Countries reached the roster from the receiver's enrichment.
+    let all_hands = state.meetings().into_iter().find(|m| m.topic.as_deref() == Some("Company all-hands")).unwrap();
+    let countries: std::collections::BTreeSet<String> =
+        all_hands.attendees.values().filter_map(|a| a.participant.geo.as_ref()?.country.clone()).collect();
+    assert_eq!(countries.into_iter().collect::<Vec<_>>(), ["CN", "GB", "US"]);
 }

@@ -1,5 +1,6 @@
 //! The record lists: Feed (everything), Participants (joins, leaves, waiting rooms),
-//! Admin (admin and sign-in events, old → new changes). Newest on top; only the visible
+//! Admin (admin and sign-in events, old → new changes). Participants shows the joiner's
+//! country when GeoIP placed their IP. Newest on top; only the visible
 //! rows are built, so a frame costs the same with 200 or 200,000 records held.
 
 use ratatui::Frame;
@@ -9,7 +10,7 @@ use ratatui::text::Line;
 use ratatui::widgets::{Block, Borders, Cell, Row as TRow, Table};
 use zoomwatch_shared::record::RecordV1;
 
-use super::{Theme, clock, safe, scroll_offset, sev_letter};
+use super::{Theme, clock, country, safe, scroll_offset, sev_letter};
 use crate::state::{Row, State, View};
 
 fn who(r: &RecordV1) -> String {
@@ -29,7 +30,8 @@ fn who(r: &RecordV1) -> String {
 
 fn what(row: &Row) -> String {
     let r = &row.record;
-    if let Some(f) = row.flags.iter().max_by_key(|f| f.severity) {
+    // The worst flag; among equals the first (catalog order: the most specific rule).
+    if let Some(f) = row.flags.iter().rev().max_by_key(|f| f.severity) {
         return safe(&f.reason, 200);
     }
     if let Some(rej) = &r.rejection {
@@ -87,10 +89,19 @@ pub(super) fn draw(state: &State, frame: &mut Frame<'_>, area: Rect, theme: Them
                     ),
                     Cell::from(if r.changes.is_empty() { what(row) } else { changes(r, 4) }),
                 ],
+                View::Participants => vec![
+                    Cell::from(clock(&r.occurred_at).to_owned()),
+                    Cell::from(sev_letter(row.worst)),
+                    Cell::from(safe(&r.action, 36)),
+                    Cell::from(topic(r)),
+                    Cell::from(who(r)),
+                    Cell::from(r.participant.as_ref().map(country).unwrap_or_default()),
+                    Cell::from(what(row)),
+                ],
                 _ => vec![
                     Cell::from(clock(&r.occurred_at).to_owned()),
                     Cell::from(sev_letter(row.worst)),
-                    Cell::from(safe(if view == View::Participants { &r.action } else { &r.event }, 36)),
+                    Cell::from(safe(&r.event, 36)),
                     Cell::from(topic(r)),
                     Cell::from(who(r)),
                     Cell::from(what(row)),
@@ -113,13 +124,14 @@ pub(super) fn draw(state: &State, frame: &mut Frame<'_>, area: Rect, theme: Them
             ],
         ),
         View::Participants => (
-            vec!["time", "!", "action", "meeting", "who", "detail"],
+            vec!["time", "!", "action", "meeting", "who", "cc", "detail"],
             vec![
                 Constraint::Length(8),
                 Constraint::Length(1),
                 Constraint::Length(18),
                 Constraint::Length(20),
                 Constraint::Length(30),
+                Constraint::Length(2),
                 Constraint::Min(10),
             ],
         ),

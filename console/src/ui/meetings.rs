@@ -1,5 +1,6 @@
 //! Meetings on the left (running first, participants now / total, worst flag), the
-//! selected meeting's live roster on the right (who is in, waiting, gone; flags).
+//! selected meeting's live roster on the right (who is in, waiting, gone; their country
+//! when GeoIP knows it; flags).
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -8,7 +9,7 @@ use ratatui::widgets::{Block, Borders, Cell, Row as TRow, Table};
 use zoomwatch_shared::roster::{MeetingPhase, Presence};
 use zoomwatch_shared::timefmt::format_ms;
 
-use super::{Theme, clock, safe, scroll_offset, sev_letter};
+use super::{Theme, clock, country, safe, scroll_offset, sev_letter};
 use crate::state::{State, View};
 
 pub(super) fn draw(state: &State, frame: &mut Frame<'_>, area: Rect, theme: Theme) {
@@ -92,6 +93,7 @@ pub(super) fn draw(state: &State, frame: &mut Frame<'_>, area: Rect, theme: Them
                 Cell::from(clock(&since).to_owned()),
                 Cell::from(name),
                 Cell::from(id),
+                Cell::from(country(p)),
                 Cell::from(p.ip.as_deref().map(|ip| safe(ip, 40)).unwrap_or_default()),
                 Cell::from(format!("{presence} {role}")),
                 Cell::from(sev_letter(worst)),
@@ -104,16 +106,19 @@ pub(super) fn draw(state: &State, frame: &mut Frame<'_>, area: Rect, theme: Them
     let title = format!(" Roster · {topic} · {} in, {} waiting · {host} ", m.present(), m.waiting());
     let table = Table::new(
         rows,
+        // Time, country, address and presence keep their width; name and email share
+        // what is left (an IPv4 address is never cut).
         [
             Constraint::Length(8),
-            Constraint::Length(20),
-            Constraint::Length(24),
+            Constraint::Fill(5),
+            Constraint::Fill(6),
+            Constraint::Length(2),
             Constraint::Length(15),
-            Constraint::Length(9),
+            Constraint::Length(7),
             Constraint::Length(1),
         ],
     )
-    .header(TRow::new(vec!["joined", "name", "email", "ip", "where", "!"]).style(theme.dim()))
+    .header(TRow::new(vec!["joined", "name", "email", "cc", "ip", "where", "!"]).style(theme.dim()))
     .block(Block::default().borders(Borders::TOP).title(Line::from(title)))
     .column_spacing(1);
     frame.render_widget(table, right);

@@ -92,6 +92,36 @@ pub fn safe(s: &str, max: usize) -> String {
     sanitize(s, max).into_owned()
 }
 
+/// A participant's two-letter country, when GeoIP placed their IP (safe: at most two
+/// characters of sanitized text).
+pub fn country(p: &zoomwatch_shared::record::Participant) -> String {
+    p.geo.as_ref().and_then(|g| g.country.as_deref()).map(|c| safe(c, 2)).unwrap_or_default()
+}
+
+/// `from 81.2.69.142 — London, GB (United Kingdom) · AS29518 Bredband2 AB · Tor exit`:
+/// where an address is, for detail panes. `None` without an IP.
+pub fn whereabouts(ip: Option<&str>, geo: Option<&zoomwatch_shared::record::Geo>) -> Option<String> {
+    let ip = ip?;
+    let mut s = format!("from {}", safe(ip, 45));
+    let Some(g) = geo else {
+        s.push_str(" — not in the GeoIP databases (or none configured)");
+        return Some(s);
+    };
+    if let Some(place) = g.place() {
+        s.push_str(&format!(" — {}", safe(&place, 60)));
+        if let Some(name) = &g.country_name {
+            s.push_str(&format!(" ({})", safe(name, 40)));
+        }
+    }
+    if let Some(net) = g.network() {
+        s.push_str(&format!(" · {}", safe(&net, 80)));
+    }
+    if let Some(a) = g.anonymous.filter(|a| a.any()) {
+        s.push_str(&format!(" · {}", a.describe()));
+    }
+    Some(s)
+}
+
 /// `HH:MM:SS` of an RFC 3339 UTC time.
 pub fn clock(ts: &str) -> &str {
     ts.get(11..19).unwrap_or("--:--:--")

@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use zoomwatch_shared::record::RecordV1;
 use zoomwatch_shared::timefmt::format_ms;
 
-use super::{Theme, safe};
+use super::{Theme, safe, whereabouts};
 use crate::state::{Overlay, PromptKind, State, View};
 
 fn popup(area: Rect) -> Rect {
@@ -116,6 +116,12 @@ fn detail_lines(state: &State, theme: Theme) -> (String, Vec<Line<'static>>) {
                     a.left_ms.map(format_ms).unwrap_or_default(),
                     p.leave_reason.as_deref().map(|r| format!(" · {}", safe(r, 80))).unwrap_or_default()
                 )));
+                if let Some(g) = &p.geo {
+                    out.push(Line::from(Span::styled(
+                        format!("      {}", whereabouts(p.ip.as_deref(), Some(g)).unwrap_or_default()),
+                        theme.dim(),
+                    )));
+                }
             }
             ("Meeting".into(), out)
         }
@@ -127,10 +133,20 @@ fn detail_lines(state: &State, theme: Theme) -> (String, Vec<Line<'static>>) {
                     theme.severity(Some(f.severity)),
                 )));
             }
-            if !row.flags.is_empty() {
+            let r = &row.record;
+            let located = [
+                r.participant.as_ref().map(|p| (p.ip.as_deref(), p.geo.as_ref())),
+                r.actor.as_ref().map(|a| (a.ip.as_deref(), a.geo.as_ref())),
+            ];
+            for (ip, geo) in located.into_iter().flatten() {
+                if let Some(line) = whereabouts(ip, geo) {
+                    out.push(Line::from(line));
+                }
+            }
+            if !out.is_empty() {
                 out.push(Line::from(""));
             }
-            record_lines(&row.record, &mut out);
+            record_lines(r, &mut out);
             ("Record".into(), out)
         }
     }

@@ -1,5 +1,5 @@
 //! Overview: the event rate over the last two minutes, totals, alerts by severity,
-//! and counts by event type.
+//! joins by country (GeoIP), and counts by event type.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -45,7 +45,24 @@ pub(super) fn draw(state: &State, frame: &mut Frame<'_>, area: Rect, theme: Them
         ]),
         Line::from(format!("meetings     {}", state.detector.meetings().meetings.len())),
     ];
-    frame.render_widget(Paragraph::new(lines).block(Block::default().borders(Borders::TOP | Borders::RIGHT).title(" Totals ")), left);
+    let [totals, places] = Layout::vertical([Constraint::Length(9), Constraint::Min(2)]).areas(left);
+    frame.render_widget(Paragraph::new(lines).block(Block::default().borders(Borders::TOP | Borders::RIGHT).title(" Totals ")), totals);
+
+    let mut by_country: Vec<(&String, &(u64, Option<String>))> = s.joins_by_country.iter().collect();
+    by_country.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(b.0)));
+    let rows = usize::from(places.height.saturating_sub(1));
+    let mut lines: Vec<Line<'_>> = by_country
+        .iter()
+        .take(rows.saturating_sub(1).max(1))
+        .map(|(cc, (n, name))| {
+            Line::from(format!("{:<2} {:<24} {:>7}", safe(cc, 2), name.as_deref().map(|x| safe(x, 24)).unwrap_or_default(), n))
+        })
+        .collect();
+    if s.joins_unplaced > 0 || lines.is_empty() {
+        lines.push(Line::from(Span::styled(format!("{:<27} {:>7}", "no location", s.joins_unplaced), theme.dim())));
+    }
+    let title = format!(" Joins by country · {} ", s.joins_by_country.len());
+    frame.render_widget(Paragraph::new(lines).block(Block::default().borders(Borders::TOP | Borders::RIGHT).title(title)), places);
 
     let mut counts: Vec<(&String, &u64)> = s.by_event.iter().collect();
     counts.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));

@@ -22,10 +22,13 @@ pub fn day() -> Vec<RecordV1> {
         .collect()
 }
 
-/// A console that has applied the whole day, clock at the end of it.
+/// A console that has applied the whole day, clock at the end of it. The records carry
+/// no `geo`: the console enriches them with its own databases (the bundled test ones),
+/// as for a log group written by a receiver without GeoIP.
 pub fn console() -> State {
     let cfg = Config::parse(scenario::CONFIG, "scenario").unwrap();
-    let mut s = State::new("file:/var/log/zoomwatch/events.jsonl", cfg, Triage::default(), 10_000, T0);
+    let mut s = State::new("file:/var/log/zoomwatch/events.jsonl", cfg, Triage::default(), 10_000, T0)
+        .with_geo(Some(std::sync::Arc::new(scenario::geoip())));
     update(&mut s, Msg::Resize(30));
     update(&mut s, Msg::Source(SourceEvent::Status(Status::Live)));
     update(&mut s, Msg::Source(SourceEvent::Records(day())));

@@ -179,6 +179,19 @@ pub fn stateless_flags(r: &RecordV1, cfg: &Config, out: &mut Vec<Flag>) {
     }
 }
 
+/// `8010.4` → `8,010`: a rounded figure with thousands separators.
+fn grouped(v: f64) -> String {
+    let digits = format!("{:.0}", v.max(0.0));
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// A finding of the stateful location rules.
 pub struct TravelFinding {
     /// Rule id.
@@ -328,13 +341,13 @@ impl Travel {
                     let km = crate::geo::distance_km(la1, lo1, la2, lo2) - prev.accuracy_km - fix.accuracy_km;
                     (km > MIN_TRAVEL_KM && km / hours > MAX_TRAVEL_KMH).then(|| {
                         format!(
-                            "{} {} from {}, {:.0} km from {} {when} apart ({:.0} km/h)",
+                            "{} {} from {}, {} km from {} {when} apart ({} km/h)",
                             s.who,
                             s.doing,
                             fix.place,
-                            km,
+                            grouped(km),
                             prev.place,
-                            km / hours
+                            grouped(km / hours)
                         )
                     })
                 }
@@ -359,5 +372,17 @@ impl Travel {
         }
         places.last_seen = places.last_seen.max(t);
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn grouped_figures() {
+        assert_eq!(super::grouped(8010.4), "8,010");
+        assert_eq!(super::grouped(480_585.0), "480,585");
+        assert_eq!(super::grouped(999.6), "1,000");
+        assert_eq!(super::grouped(12.0), "12");
+        assert_eq!(super::grouped(-3.0), "0");
     }
 }
