@@ -1,6 +1,8 @@
 //! What the receiver does for one `meeting.participant_joined`: verify the signature,
 //! parse, normalize, run the stateless rules, serialize the record (DESIGN §7 budget for
-//! all but the last step: ≤ 20 µs). Run: `cargo bench -p zoomwatch-shared --bench pipeline`.
+//! all but the last step: ≤ 20 µs); and the same with GeoIP enrichment (City, ASN and
+//! Anonymous-IP lookups of the joiner's address, MaxMind's test databases).
+//! Run: `cargo bench -p zoomwatch-shared --bench pipeline`.
 
 #![allow(missing_docs)]
 
@@ -24,6 +26,26 @@ fn pipeline(c: &mut Criterion) {
             signature::verify(&secrets, Some(b"1749064313"), Some(sig.as_bytes()), black_box(&body), 1_749_064_313, 300).expect("valid");
             let env = Envelope::parse(black_box(&body)).expect("parses");
             let mut record = normalize(env, &rx);
+            record.flags = zoomwatch_shared::rules::evaluate(&record, &rules);
+            black_box(serde_json::to_vec(&record).expect("serializes"))
+        })
+    });
+
+    // The same join from a Swedish address, with the three databases loaded.
+    let mut v: serde_json::Value = serde_json::from_slice(&body).expect("json");
+    v["payload"]["object"]["participant"]["public_ip"] = serde_json::json!("89.160.20.128");
+    let located = serde_json::to_vec(&v).expect("json");
+    let sig = signature::sign(&Secret::new("aBcDeFgHiJkLmNoPqRsTuV"), "1749064313", &located);
+    let geo = zoomwatch_shared::scenario::geoip();
+    assert!(geo.lookup("89.160.20.128").is_some_and(|g| g.asn == Some(29518)), "the databases answer");
+    c.bench_function("geoip-lookup", |b| b.iter(|| geo.lookup(black_box("89.160.20.128"))));
+    c.bench_function("verify+parse+normalize+geoip+rules+serialize", |b| {
+        b.iter(|| {
+            signature::verify(&secrets, Some(b"1749064313"), Some(sig.as_bytes()), black_box(&located), 1_749_064_313, 300)
+                .expect("valid");
+            let env = Envelope::parse(black_box(&located)).expect("parses");
+            let mut record = normalize(env, &rx);
+            geo.enrich(&mut record);
             record.flags = zoomwatch_shared::rules::evaluate(&record, &rules);
             black_box(serde_json::to_vec(&record).expect("serializes"))
         })

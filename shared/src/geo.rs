@@ -15,6 +15,44 @@ use std::net::IpAddr;
 
 use maxminddb::Reader;
 use maxminddb::geoip2;
+use serde::Deserialize;
+
+/// The parts of a City/Country record that a [`Geo`] keeps. Decoding only these (serde
+/// skips the rest: other languages, subdivisions, postal codes, continents) costs less
+/// than `geoip2::City`. Field names are the GeoIP2 schema's, which DB-IP Lite follows.
+#[derive(Deserialize)]
+struct CityRecord<'a> {
+    #[serde(borrow, default)]
+    country: Option<Named<'a>>,
+    #[serde(borrow, default)]
+    city: Option<Named<'a>>,
+    #[serde(default)]
+    location: Option<Location>,
+}
+
+#[derive(Deserialize)]
+struct Named<'a> {
+    #[serde(default)]
+    iso_code: Option<&'a str>,
+    #[serde(borrow, default)]
+    names: Option<English<'a>>,
+}
+
+#[derive(Deserialize)]
+struct English<'a> {
+    #[serde(default)]
+    en: Option<&'a str>,
+}
+
+#[derive(Deserialize)]
+struct Location {
+    #[serde(default)]
+    latitude: Option<f64>,
+    #[serde(default)]
+    longitude: Option<f64>,
+    #[serde(default)]
+    accuracy_radius: Option<u16>,
+}
 
 use crate::record::{Geo, GeoAnonymous, RecordV1};
 
@@ -218,13 +256,19 @@ impl GeoIp {
             return None;
         }
         let mut g = Geo::default();
-        if let Some(city) = self.city.as_ref().and_then(|db| db.get::<geoip2::City<'_>>(addr)) {
-            g.country = city.country.iso_code.map(str::to_owned);
-            g.country_name = city.country.names.english.map(str::to_owned);
-            g.city = city.city.names.english.map(str::to_owned);
-            g.latitude = city.location.latitude.filter(|v| v.is_finite());
-            g.longitude = city.location.longitude.filter(|v| v.is_finite());
-            g.accuracy_km = city.location.accuracy_radius;
+        if let Some(rec) = self.city.as_ref().and_then(|db| db.get::<CityRecord<'_>>(addr)) {
+            // Where the address is. Not `registered_country` (where the network is
+            // registered): a wrong country would raise location alerts, none raises nothing.
+            if let Some(c) = rec.country {
+                g.country = c.iso_code.map(str::to_owned);
+                g.country_name = c.names.and_then(|n| n.en).map(str::to_owned);
+            }
+            g.city = rec.city.and_then(|c| c.names).and_then(|n| n.en).map(str::to_owned);
+            if let Some(loc) = rec.location {
+                g.latitude = loc.latitude.filter(|v| v.is_finite());
+                g.longitude = loc.longitude.filter(|v| v.is_finite());
+                g.accuracy_km = loc.accuracy_radius;
+            }
         }
         if let Some(asn) = self.asn.as_ref().and_then(|db| db.get::<geoip2::Asn<'_>>(addr)) {
             g.asn = asn.autonomous_system_number;

@@ -53,6 +53,10 @@ fn start_emulator(moto: &Moto, port: u16, dir: &std::path::Path) -> Emulator {
     }
     cmd.args(["--env-var", &format!("ZOOM_WEBHOOK_SECRET_TOKEN={SECRET}")]);
     cmd.args(["--env-var", "ZOOMWATCH_SINK=cloudwatch", "--env-var", &format!("ZOOMWATCH_LOG_GROUP={GROUP}")]);
+    // As the template sets them when a GeoIP layer is attached (there: under /opt).
+    let mmdb = tools::repo_root().join("testdata/mmdb");
+    cmd.args(["--env-var", &format!("ZOOMWATCH_GEOIP_CITY={}", mmdb.join("GeoLite2-City-Test.mmdb").display())]);
+    cmd.args(["--env-var", &format!("ZOOMWATCH_GEOIP_ASN={}", mmdb.join("GeoLite2-ASN-Test.mmdb").display())]);
     let child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start {}: {e}", cargo_lambda.display()));
     let emu = Emulator { child, log };
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -86,6 +90,11 @@ async fn webhooks_through_the_lambda_runtime_land_in_cloudwatch() {
         let d = sender.send(std::fs::read(fixtures().join(name)).unwrap(), None).await.unwrap();
         assert_eq!(d.status, 200, "{name}: {} / {}", d.body, log());
     }
+    // A join from a Swedish address: enriched inside the Lambda.
+    let mut join: serde_json::Value = serde_json::from_slice(&std::fs::read(fixtures().join("meeting.participant_joined.json")).unwrap()).unwrap();
+    join["payload"]["object"]["participant"]["public_ip"] = serde_json::json!("89.160.20.128");
+    let d = sender.send(serde_json::to_vec(&join).unwrap(), None).await.unwrap();
+    assert_eq!(d.status, 200, "{} / {}", d.body, log());
     let forged = Sender::with_timeout(&url, Secret::new("wrong"), Duration::from_secs(60)).unwrap();
     let d = forged.send(std::fs::read(fixtures().join("meeting.ended.json")).unwrap(), None).await.unwrap();
     assert_eq!(d.status, 401);
@@ -95,12 +104,22 @@ async fn webhooks_through_the_lambda_runtime_land_in_cloudwatch() {
     let events: Vec<&str> = records.iter().map(|r| r.event.as_str()).collect();
     assert_eq!(
         events,
-        ["endpoint.url_validation", "meeting.started", "meeting.participant_joined", "user.settings_updated", "zoomwatch.rejected"]
+        [
+            "endpoint.url_validation",
+            "meeting.started",
+            "meeting.participant_joined",
+            "user.settings_updated",
+            "meeting.participant_joined",
+            "zoomwatch.rejected"
+        ]
     );
+    let geo = records[4].participant.as_ref().unwrap().geo.as_ref().expect("GeoIP from ZOOMWATCH_GEOIP_*");
+    assert_eq!((geo.country.as_deref(), geo.city.as_deref(), geo.asn), (Some("SE"), Some("Linköping"), Some(29518)));
+    assert!(log().contains("GeoIP enrichment on"), "{}", log());
     let auth = &records[3];
     assert_eq!(auth.flags[0].rule, "account-security-weakened", "stateless flags are written by the Lambda too");
     let req = records[1].request.as_ref().unwrap();
     assert!(req.request_id.as_deref().is_some_and(|id| !id.is_empty()), "request id from the Lambda request context");
-    assert_eq!(records[4].rejection.as_ref().unwrap().reason, "bad_signature");
+    assert_eq!(records[5].rejection.as_ref().unwrap().reason, "bad_signature");
     assert!(!log().contains(SECRET), "the secret never reaches the function's logs");
 }

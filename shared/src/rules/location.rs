@@ -38,19 +38,35 @@ pub struct Sighting<'a> {
     pub geo: &'a Geo,
     /// From which address.
     pub ip: &'a str,
-    /// Who, as reasons name them (`dana@acme.example`, `guest "xX"`).
-    pub who: String,
+    /// The record the sighting is in (reasons are worded from it only when a rule fires).
+    record: &'a RecordV1,
     /// Stable identity across meetings (Zoom user id, else lower-cased email), when the
     /// subject has one (guests do not).
     pub ident: Option<Cow<'a, str>>,
-    /// `joined "Topic"` or `signed in`.
-    pub doing: String,
     /// True for a participant with an email outside the internal domains.
     pub external: bool,
     /// True when the subject is the meeting's host.
     pub is_host: bool,
     /// The subject's email, if any.
     pub email: Option<&'a str>,
+}
+
+impl Sighting<'_> {
+    /// Who, as reasons name them (`dana@acme.example`, `guest "xX"`).
+    pub fn who(&self) -> String {
+        let r = self.record;
+        if is_sign_in(r) {
+            let a = r.actor.as_ref();
+            let name = a.and_then(|a| a.email.as_deref().or(a.id.as_deref())).unwrap_or("someone");
+            return sanitize(name, 48).into_owned();
+        }
+        r.participant.as_ref().map_or_else(|| "someone".to_owned(), who)
+    }
+
+    /// `joined "Topic"` or `signed in`.
+    pub fn doing(&self) -> String {
+        if is_sign_in(self.record) { "signed in".to_owned() } else { format!("joined {}", meeting_label(self.record)) }
+    }
 }
 
 /// True for the events that sign a user in (the webhook and the sign-in report).
@@ -81,9 +97,8 @@ pub fn sighting<'a>(r: &'a RecordV1, cfg: &Config) -> Option<Sighting<'a>> {
         return Some(Sighting {
             geo,
             ip,
-            who: who(p),
+            record: r,
             ident,
-            doing: format!("joined {}", meeting_label(r)),
             external: is_external(p, cfg),
             is_host: host.is_some() && p.zoom_user_id.as_ref() == host,
             email: p.email.as_deref(),
@@ -97,14 +112,12 @@ pub fn sighting<'a>(r: &'a RecordV1, cfg: &Config) -> Option<Sighting<'a>> {
             (None, Some(e)) => Some(Cow::Owned(e.to_ascii_lowercase())),
             (None, None) => None,
         };
-        let name = a.email.as_deref().or(a.id.as_deref()).unwrap_or("someone");
         let external = !cfg.internal_domains.is_empty() && a.email.as_deref().is_some_and(|e| !cfg.is_internal_email(e));
         return Some(Sighting {
             geo,
             ip,
-            who: sanitize(name, 48).into_owned(),
+            record: r,
             ident,
-            doing: "signed in".to_owned(),
             external,
             is_host: false,
             email: a.email.as_deref(),
@@ -138,7 +151,9 @@ fn sensitive(r: &RecordV1, cfg: &Config) -> bool {
 /// The stateless location rules: appends their flags for `r`.
 pub fn stateless_flags(r: &RecordV1, cfg: &Config, out: &mut Vec<Flag>) {
     let Some(s) = sighting(r, cfg) else { return };
-    let sens = sensitive(r, cfg);
+    // The topic patterns are matched only when a rule has something to say.
+    let sens = std::cell::OnceCell::new();
+    let sens = || *sens.get_or_init(|| sensitive(r, cfg));
     if let Some(rule) = cfg.rule("anonymizer-join") {
         let listed = s.geo.asn.filter(|a| cfg.anonymizer_asns.contains(a));
         let what = match (s.geo.anonymous.filter(|a| a.any()), listed) {
@@ -147,33 +162,32 @@ pub fn stateless_flags(r: &RecordV1, cfg: &Config, out: &mut Vec<Flag>) {
             (None, None) => None,
         };
         if let Some(what) = what {
-            let severity = if sens { raised(rule.severity) } else { rule.severity };
-            let note = if sens { " — sensitive topic" } else { "" };
+            let severity = if sens() { raised(rule.severity) } else { rule.severity };
+            let note = if sens() { " — sensitive topic" } else { "" };
             out.push(Flag {
                 rule: "anonymizer-join".to_owned(),
                 severity,
-                reason: format!("{} {} from {} via {what}{note}", s.who, s.doing, from(&s)),
+                reason: format!("{} {} from {} via {what}{note}", s.who(), s.doing(), from(&s)),
             });
         }
     }
-    if let Some(rule) = cfg.rule("country-policy")
+    if let Some(rule) = cfg.rule("country-policy").filter(|_| !cfg.denied_countries.is_empty() || !cfg.allowed_countries.is_empty())
         && let Some(country) = s.geo.country.as_deref()
-        && (!cfg.policy_sensitive_only || sens)
     {
         let cc = country.to_ascii_uppercase();
-        let name = s.geo.country_name.as_deref().map(|n| format!(" ({})", sanitize(n, 40))).unwrap_or_default();
+        let name = || s.geo.country_name.as_deref().map(|n| format!(" ({})", sanitize(n, 40))).unwrap_or_default();
         let why = if cfg.denied_countries.contains(&cc) {
-            Some(format!("denied country {}{name}", sanitize(&cc, 2)))
+            Some(format!("denied country {}{}", sanitize(&cc, 2), name()))
         } else if !cfg.allowed_countries.is_empty() && !cfg.allowed_countries.contains(&cc) {
-            Some(format!("{}{name}, outside the allowed countries ({})", sanitize(&cc, 2), cfg.allowed_countries.join(", ")))
+            Some(format!("{}{}, outside the allowed countries ({})", sanitize(&cc, 2), name(), cfg.allowed_countries.join(", ")))
         } else {
             None
         };
-        if let Some(why) = why {
+        if let Some(why) = why.filter(|_| !cfg.policy_sensitive_only || sens()) {
             out.push(Flag {
                 rule: "country-policy".to_owned(),
                 severity: rule.severity,
-                reason: format!("{} {} from {}: {why}", s.who, s.doing, sanitize(s.ip, 40)),
+                reason: format!("{} {} from {}: {why}", s.who(), s.doing(), sanitize(s.ip, 40)),
             });
         }
     }
@@ -300,8 +314,8 @@ impl Travel {
                     severity: if weighty { raised(rule.severity) } else { rule.severity },
                     reason: format!(
                         "{} {} from {}: not seen from {country} in {days} days (last seen from {usual}){}",
-                        s.who,
-                        s.doing,
+                        s.who(),
+                        s.doing(),
                         fix.place,
                         if admin {
                             " — an admin"
@@ -342,8 +356,8 @@ impl Travel {
                     (km > MIN_TRAVEL_KM && km / hours > MAX_TRAVEL_KMH).then(|| {
                         format!(
                             "{} {} from {}, {} km from {} {when} apart ({} km/h)",
-                            s.who,
-                            s.doing,
+                            s.who(),
+                            s.doing(),
                             fix.place,
                             grouped(km),
                             prev.place,
@@ -353,7 +367,7 @@ impl Travel {
                 }
                 _ => match (&prev.country, &fix.country) {
                     (Some(a), Some(b)) if a != b && dt_ms <= window_ms(rule.window_secs) => {
-                        Some(format!("{} {} from {}, {when} after {} (different countries)", s.who, s.doing, fix.place, prev.place))
+                        Some(format!("{} {} from {}, {when} after {} (different countries)", s.who(), s.doing(), fix.place, prev.place))
                     }
                     _ => None,
                 },
