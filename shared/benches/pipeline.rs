@@ -41,8 +41,7 @@ fn pipeline(c: &mut Criterion) {
     c.bench_function("geoip-lookup", |b| b.iter(|| geo.lookup(black_box("89.160.20.128"))));
     c.bench_function("verify+parse+normalize+geoip+rules+serialize", |b| {
         b.iter(|| {
-            signature::verify(&secrets, Some(b"1749064313"), Some(sig.as_bytes()), black_box(&located), 1_749_064_313, 300)
-                .expect("valid");
+            signature::verify(&secrets, Some(b"1749064313"), Some(sig.as_bytes()), black_box(&located), 1_749_064_313, 300).expect("valid");
             let env = Envelope::parse(black_box(&located)).expect("parses");
             let mut record = normalize(env, &rx);
             geo.enrich(&mut record);

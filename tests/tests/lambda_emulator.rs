@@ -91,7 +91,8 @@ async fn webhooks_through_the_lambda_runtime_land_in_cloudwatch() {
         assert_eq!(d.status, 200, "{name}: {} / {}", d.body, log());
     }
     // A join from a Swedish address: enriched inside the Lambda.
-    let mut join: serde_json::Value = serde_json::from_slice(&std::fs::read(fixtures().join("meeting.participant_joined.json")).unwrap()).unwrap();
+    let mut join: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(fixtures().join("meeting.participant_joined.json")).unwrap()).unwrap();
     join["payload"]["object"]["participant"]["public_ip"] = serde_json::json!("89.160.20.128");
     let d = sender.send(serde_json::to_vec(&join).unwrap(), None).await.unwrap();
     assert_eq!(d.status, 200, "{} / {}", d.body, log());

@@ -113,15 +113,7 @@ pub fn sighting<'a>(r: &'a RecordV1, cfg: &Config) -> Option<Sighting<'a>> {
             (None, None) => None,
         };
         let external = !cfg.internal_domains.is_empty() && a.email.as_deref().is_some_and(|e| !cfg.is_internal_email(e));
-        return Some(Sighting {
-            geo,
-            ip,
-            record: r,
-            ident,
-            external,
-            is_host: false,
-            email: a.email.as_deref(),
-        });
+        return Some(Sighting { geo, ip, record: r, ident, external, is_host: false, email: a.email.as_deref() });
     }
     None
 }
