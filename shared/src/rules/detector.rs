@@ -177,11 +177,7 @@ fn hash_id(parts: &[&str]) -> String {
 /// Who a participant is across meetings, for concurrent sessions: the Zoom user id, else
 /// the email (lower-cased). Borrowed when it needs no change.
 fn session_ident(p: &Participant) -> Option<std::borrow::Cow<'_, str>> {
-    match (&p.zoom_user_id, &p.email) {
-        (Some(id), _) => Some(id.as_str().into()),
-        (None, Some(e)) => Some(e.to_ascii_lowercase().into()),
-        (None, None) => None,
-    }
+    crate::rules::location::identity(p.zoom_user_id.as_deref(), p.email.as_deref())
 }
 
 /// Most entries one time series keeps (per meeting, per operator, globally). Rules only
@@ -526,7 +522,7 @@ impl Detector {
             .participant
             .as_ref()
             .and_then(session_ident)
-            .or_else(|| r.actor.as_ref().and_then(|a| a.id.as_deref()).map(std::borrow::Cow::Borrowed));
+            .or_else(|| r.actor.as_ref().and_then(|a| crate::rules::location::identity(a.id.as_deref(), a.email.as_deref())));
         let sessions = ident.as_deref().and_then(|i| self.active.get(i));
         let live = |m: &str| sessions.is_some_and(|s| s.iter().any(|(k, _)| k == m));
         for f in self.travel.observe(r, t, &self.cfg, mkey.as_deref(), live) {

@@ -69,6 +69,16 @@ impl Sighting<'_> {
     }
 }
 
+/// Who someone is across meetings and sign-ins: the Zoom user id, else the lower-cased
+/// email. Borrowed when it needs no change.
+pub fn identity<'a>(zoom_user_id: Option<&'a str>, email: Option<&'a str>) -> Option<Cow<'a, str>> {
+    match (zoom_user_id, email) {
+        (Some(id), _) => Some(Cow::Borrowed(id)),
+        (None, Some(e)) => Some(Cow::Owned(e.to_ascii_lowercase())),
+        (None, None) => None,
+    }
+}
+
 /// True for the events that sign a user in (the webhook and the sign-in report).
 pub fn is_sign_in(r: &RecordV1) -> bool {
     matches!(r.event.as_str(), "user.signed_in" | "zoom.report.sign_in")
@@ -84,15 +94,7 @@ pub fn sighting<'a>(r: &'a RecordV1, cfg: &Config) -> Option<Sighting<'a>> {
     if arriving(r) {
         let p = r.participant.as_ref()?;
         let (geo, ip) = (p.geo.as_ref()?, p.ip.as_deref()?);
-        let ident = if p.guest {
-            None
-        } else {
-            match (&p.zoom_user_id, &p.email) {
-                (Some(id), _) => Some(Cow::Borrowed(id.as_str())),
-                (None, Some(e)) => Some(Cow::Owned(e.to_ascii_lowercase())),
-                (None, None) => None,
-            }
-        };
+        let ident = if p.guest { None } else { identity(p.zoom_user_id.as_deref(), p.email.as_deref()) };
         let host = r.meeting.as_ref().and_then(|m| m.host_id.as_ref());
         return Some(Sighting {
             geo,
@@ -107,11 +109,7 @@ pub fn sighting<'a>(r: &'a RecordV1, cfg: &Config) -> Option<Sighting<'a>> {
     if is_sign_in(r) {
         let a = r.actor.as_ref()?;
         let (geo, ip) = (a.geo.as_ref()?, a.ip.as_deref()?);
-        let ident = match (&a.id, &a.email) {
-            (Some(id), _) => Some(Cow::Borrowed(id.as_str())),
-            (None, Some(e)) => Some(Cow::Owned(e.to_ascii_lowercase())),
-            (None, None) => None,
-        };
+        let ident = identity(a.id.as_deref(), a.email.as_deref());
         let external = !cfg.internal_domains.is_empty() && a.email.as_deref().is_some_and(|e| !cfg.is_internal_email(e));
         return Some(Sighting { geo, ip, record: r, ident, external, is_host: false, email: a.email.as_deref() });
     }
