@@ -68,6 +68,9 @@ fn detail_lines(state: &State, theme: Theme) -> (String, Vec<Line<'static>>) {
             )));
             out.push(Line::from(safe(&a.reason, 1000)));
             out.push(Line::from(format!("first seen {} · {} finding(s)", a.occurred_at, a.count)));
+            if let Some(line) = a.participant.as_ref().and_then(|p| whereabouts(p.ip.as_deref(), p.geo.as_ref())) {
+                out.push(Line::from(line));
+            }
             if let Some(info) = zoomwatch_shared::rules::catalog::info(&a.rule) {
                 out.push(Line::from(Span::styled(format!("rule: {}", info.summary), theme.dim())));
             }
