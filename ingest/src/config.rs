@@ -4,12 +4,11 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use zoomwatch_shared::SecretSet;
 use zoomwatch_shared::config::Config;
 use zoomwatch_shared::geo::{DbKind, GeoIp};
-use zoomwatch_shared::signature::DEFAULT_REPLAY_WINDOW_SECS;
+use zoomwatch_shared::signature::ReplayWindow;
 
 /// Environment variable holding the Zoom app's secret token(s).
 pub const SECRET_ENV: &str = "ZOOM_WEBHOOK_SECRET_TOKEN";
@@ -17,12 +16,13 @@ pub const SECRET_ENV: &str = "ZOOM_WEBHOOK_SECRET_TOKEN";
 pub const DEFAULT_MAX_BODY: usize = 256 * 1024;
 
 /// How the receiver behaves.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ReceiverConfig {
     /// Accepted secrets.
     pub secrets: SecretSet,
-    /// Allowed distance between `x-zm-request-timestamp` and now.
-    pub replay_window: Duration,
+    /// Which `x-zm-request-timestamp` values are accepted, relative to now (default: up
+    /// to 95 minutes old, so Zoom's late retries land; 5 minutes ahead).
+    pub replay_window: ReplayWindow,
     /// Largest accepted body in bytes; larger ones get 413.
     pub max_body: usize,
     /// Rejected-request records written per second at most (burst: 5× this).
@@ -31,6 +31,37 @@ pub struct ReceiverConfig {
     pub rules: Arc<Config>,
     /// GeoIP databases that fill each record's `geo` blocks (none: no enrichment).
     pub geo: Option<Arc<GeoIp>>,
+    /// Record ids remembered as stored, per process: a repeat delivery of one of them
+    /// (a Zoom retry whose first attempt did land) is answered `duplicate` without a
+    /// second write. 0 turns it off.
+    pub recent_ids: usize,
+    /// The wall clock, Unix ms (tests inject one).
+    pub clock: Clock,
+}
+
+/// A wall clock in Unix milliseconds.
+pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+/// The system clock.
+pub fn system_clock() -> Clock {
+    Arc::new(|| std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64))
+}
+
+/// Default for [`ReceiverConfig::recent_ids`]: about 100 minutes of a busy account's
+/// deliveries at 15/s, in about 4 MB.
+pub const DEFAULT_RECENT_IDS: usize = 100_000;
+
+impl std::fmt::Debug for ReceiverConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReceiverConfig")
+            .field("secrets", &self.secrets)
+            .field("replay_window", &self.replay_window)
+            .field("max_body", &self.max_body)
+            .field("rejected_per_sec", &self.rejected_per_sec)
+            .field("geo", &self.geo)
+            .field("recent_ids", &self.recent_ids)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ReceiverConfig {
@@ -38,11 +69,13 @@ impl ReceiverConfig {
     pub fn new(secrets: SecretSet) -> Self {
         Self {
             secrets,
-            replay_window: Duration::from_secs(DEFAULT_REPLAY_WINDOW_SECS),
+            replay_window: ReplayWindow::default(),
             max_body: DEFAULT_MAX_BODY,
             rejected_per_sec: 5,
             rules: Arc::new(Config::default()),
             geo: None,
+            recent_ids: DEFAULT_RECENT_IDS,
+            clock: system_clock(),
         }
     }
 }

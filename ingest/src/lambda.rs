@@ -13,6 +13,8 @@
 //! | `ZOOMWATCH_LOG_GROUP` | log group for the CloudWatch sink | `/zoomwatch/events` |
 //! | `ZOOMWATCH_WRITE_BUDGET_MS` | time allowed for one write, retries included | `2000` |
 //! | `ZOOMWATCH_CONFIG` | path of a `zoomwatch.toml` bundled with the function | built-in rules |
+//! | `ZOOMWATCH_REPLAY_WINDOW_SECS` | oldest accepted `x-zm-request-timestamp`, seconds | `5700` (95 min: Zoom's late retries) |
+//! | `ZOOMWATCH_MAX_AHEAD_SECS` | furthest accepted ahead of now, seconds | `300` |
 //! | `ZOOMWATCH_GEOIP_CITY`, `_ASN`, `_ANONYMOUS` | MaxMind DB files (e.g. a layer under `/opt/geoip`) | `[enrichment]`, else none |
 
 use std::time::Duration;
@@ -100,6 +102,18 @@ pub async fn from_env() -> Result<(ReceiverConfig, AnySink)> {
     }
     cfg.rules = std::sync::Arc::new(rules);
     cfg.geo = geo;
+    let secs = |var: &str| -> Result<Option<u64>> {
+        match std::env::var(var) {
+            Ok(v) => v.trim().parse().map(Some).with_context(|| format!("{var}={v:?} is not a number of seconds")),
+            Err(_) => Ok(None),
+        }
+    };
+    if let Some(age) = secs("ZOOMWATCH_REPLAY_WINDOW_SECS")? {
+        cfg.replay_window.max_age_secs = age;
+    }
+    if let Some(ahead) = secs("ZOOMWATCH_MAX_AHEAD_SECS")? {
+        cfg.replay_window.max_ahead_secs = ahead;
+    }
     let sink = match std::env::var("ZOOMWATCH_SINK").unwrap_or_else(|_| "cloudwatch".to_owned()).as_str() {
         "stdout" => AnySink::Stdout(StdoutSink::new()),
         "cloudwatch" => {

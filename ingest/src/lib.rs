@@ -10,6 +10,7 @@
 //!   retries), [`sink::FileSink`] (JSONL, group-committed and fsynced),
 //!   [`sink::StdoutSink`]; each implements [`Sink`].
 //! - [`rejected`] — rate limiting of `zoomwatch.rejected` records.
+//! - [`recent`] — the record ids stored recently (repeat deliveries answered `duplicate`).
 //! - [`server`] — running the router on a TCP listener with graceful shutdown.
 //! - [`send`] — signing and posting bodies to any endpoint (`zoomwatch-ingest send`).
 //! - [`config`] — receiver settings and where secrets come from.
@@ -20,6 +21,7 @@
 
 pub mod config;
 pub mod lambda;
+pub mod recent;
 pub mod rejected;
 pub mod router;
 pub mod send;

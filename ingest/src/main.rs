@@ -20,7 +20,8 @@ use zoomwatch_ingest::{router, server};
 for a rotation: new,old) or from --secret-file. It is never printed or logged.\n\n\
 Examples:\n  \
 ZOOM_WEBHOOK_SECRET_TOKEN=... zoomwatch-ingest serve --sink file:events.jsonl\n  \
-ZOOM_WEBHOOK_SECRET_TOKEN=... zoomwatch-ingest send --url http://127.0.0.1:8787/zoom/webhook testdata/zoom/*.json")]
+ZOOM_WEBHOOK_SECRET_TOKEN=... zoomwatch-ingest send --url http://127.0.0.1:8787/zoom/webhook testdata/zoom/*.json\n\n\
+Diagnostics go to stderr: ZOOMWATCH_LOG=debug|info|warn sets the level, ZOOMWATCH_LOG_FORMAT=json one JSON object per line.")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -47,9 +48,20 @@ struct ServeArgs {
     /// Read the secret token(s) from this file instead of ZOOM_WEBHOOK_SECRET_TOKEN.
     #[arg(long, value_name = "PATH")]
     secret_file: Option<PathBuf>,
-    /// Accept x-zm-request-timestamp values at most this many seconds from now.
-    #[arg(long, default_value_t = 300, value_name = "SECS")]
+    /// Accept x-zm-request-timestamp values up to this many seconds old. The default,
+    /// 95 minutes, lets Zoom's retries (after about 5, 25 and 85 minutes) land even if
+    /// Zoom does not sign them anew; a replay inside the window can only re-deliver a
+    /// genuine event, with the same record id.
+    #[arg(long, default_value_t = zoomwatch_shared::signature::DEFAULT_MAX_AGE_SECS, value_name = "SECS")]
     replay_window: u64,
+    /// Accept x-zm-request-timestamp values up to this many seconds in the future (the
+    /// sender's clock running fast).
+    #[arg(long, default_value_t = zoomwatch_shared::signature::DEFAULT_MAX_AHEAD_SECS, value_name = "SECS")]
+    max_ahead: u64,
+    /// Record ids remembered as stored: a repeat delivery of one is answered
+    /// {"status":"duplicate"} and not written again (0: off).
+    #[arg(long, default_value_t = zoomwatch_ingest::config::DEFAULT_RECENT_IDS, value_name = "N")]
+    recent_ids: usize,
     /// Largest accepted body (e.g. 262144, 256KiB, 1MiB); larger ones get 413.
     #[arg(long, default_value = "256KiB", value_parser = parse_size, value_name = "SIZE")]
     max_body: usize,
@@ -143,10 +155,23 @@ fn lambda_main() -> ExitCode {
     }
 }
 
+/// `ZOOMWATCH_LOG_FORMAT=json`: every stderr line is a JSON object (no banner either).
+fn json_logs() -> bool {
+    std::env::var("ZOOMWATCH_LOG_FORMAT").is_ok_and(|v| v.eq_ignore_ascii_case("json"))
+}
+
+/// Diagnostics on stderr: colours only when stderr is a terminal (a redirected log gets
+/// none); `ZOOMWATCH_LOG_FORMAT=json` gives one JSON object per line for log shippers.
 fn init_tracing() {
+    use std::io::IsTerminal;
     let filter =
         tracing_subscriber::EnvFilter::try_from_env("ZOOMWATCH_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false);
+    if json_logs() {
+        builder.json().flatten_event(true).init();
+    } else {
+        builder.with_ansi(std::io::stderr().is_terminal()).init();
+    }
 }
 
 async fn open_sink(spec: &str, durability: Durability) -> Result<AnySink> {
@@ -180,7 +205,8 @@ async fn serve(args: ServeArgs) -> Result<()> {
     let sink = open_sink(&args.sink, durability).await?;
     let describe = zoomwatch_ingest::Sink::describe(&sink);
     let mut cfg = ReceiverConfig::new(secrets);
-    cfg.replay_window = std::time::Duration::from_secs(args.replay_window);
+    cfg.replay_window = zoomwatch_shared::signature::ReplayWindow { max_age_secs: args.replay_window, max_ahead_secs: args.max_ahead };
+    cfg.recent_ids = args.recent_ids;
     cfg.max_body = args.max_body;
     cfg.rejected_per_sec = args.rejected_rate;
     cfg.rules = std::sync::Arc::new(rules);
@@ -194,8 +220,10 @@ async fn serve(args: ServeArgs) -> Result<()> {
         .await
         .with_context(|| format!("cannot listen on {} (is another receiver running? try --listen 127.0.0.1:0)", args.listen))?;
     let addr = listener.local_addr()?;
-    tracing::info!(%addr, sink = %describe, secrets = n_secrets, replay_window_s = args.replay_window, max_body = args.max_body, "zoomwatch-ingest listening");
-    eprintln!("zoomwatch-ingest: listening on http://{addr}/ (POST any path), writing to {describe}; Ctrl-C to stop");
+    tracing::info!(%addr, sink = %describe, secrets = n_secrets, replay_window_s = args.replay_window, max_ahead_s = args.max_ahead, max_body = args.max_body, "zoomwatch-ingest listening");
+    if !json_logs() {
+        eprintln!("zoomwatch-ingest: listening on http://{addr}/ (POST any path), writing to {describe}; Ctrl-C to stop");
+    }
     server::serve(listener, router(cfg, sink), server::shutdown_signal()).await?;
     tracing::info!("stopped; every accepted record was written");
     Ok(())

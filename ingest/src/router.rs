@@ -3,9 +3,10 @@
 //! | answer | when |
 //! |---|---|
 //! | 200 `{"status":"stored","id":…}` | verified, normalized, durably written |
+//! | 200 `{"status":"duplicate","id":…}` | a repeat of a record this process stored recently (not written again) |
 //! | 200 `{"plainToken":…,"encryptedToken":…}` | verified `endpoint.url_validation` |
 //! | 400 | verified but not a Zoom envelope (Zoom does not retry 4xx) |
-//! | 401 | missing/bad signature or timestamp outside the replay window |
+//! | 401 | missing/bad signature or timestamp outside the replay window (default: more than 95 min old or 5 min ahead) |
 //! | 413 | body larger than the limit |
 //! | 503 | the sink did not confirm the write: Zoom retries (+5, +20, +60 min) |
 //!
@@ -15,7 +16,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use axum::Router;
 use axum::body::Body;
@@ -30,6 +31,7 @@ use zoomwatch_shared::signature::{self, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use zoomwatch_shared::{Envelope, Received, normalize};
 
 use crate::config::ReceiverConfig;
+use crate::recent::RecentIds;
 use crate::rejected::RejectLimiter;
 use crate::sink::Sink;
 
@@ -51,11 +53,18 @@ struct App<S> {
     sink: S,
     limiter: RejectLimiter,
     rejected_seq: AtomicU64,
+    recent: RecentIds,
 }
 
 /// Builds the router over `sink`. The sink lives as long as the router (and its clones).
 pub fn router<S: Sink>(config: ReceiverConfig, sink: S) -> Router {
-    let app = Arc::new(App { limiter: RejectLimiter::new(config.rejected_per_sec), config, sink, rejected_seq: AtomicU64::new(0) });
+    let app = Arc::new(App {
+        limiter: RejectLimiter::new(config.rejected_per_sec),
+        recent: RecentIds::new(config.recent_ids),
+        config,
+        sink,
+        rejected_seq: AtomicU64::new(0),
+    });
     Router::new().route("/healthz", get(health)).fallback(webhook::<S>).with_state(app)
 }
 
@@ -71,20 +80,21 @@ fn error(status: StatusCode, message: &str) -> Response {
     json_response(status, &json!({ "error": message }))
 }
 
-fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
-}
-
 fn request_info(headers: &HeaderMap, client: Option<&ClientInfo>) -> RequestInfo {
     let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|ua| {
         let clean = zoomwatch_shared::text::sanitize(ua, MAX_USER_AGENT);
         clean.into_owned()
     });
-    RequestInfo { request_id: client.and_then(|c| c.request_id.clone()), source_ip: client.and_then(|c| c.source_ip.clone()), user_agent }
+    RequestInfo {
+        request_id: client.and_then(|c| c.request_id.clone()),
+        source_ip: client.and_then(|c| c.source_ip.clone()),
+        user_agent,
+        signed_at: None,
+    }
 }
 
 async fn webhook<S: Sink>(State(app): State<Arc<App<S>>>, req: Request) -> Response {
-    let received_at_ms = now_ms();
+    let received_at_ms = (app.config.clock)();
     let (parts, body) = req.into_parts();
     if parts.method != Method::POST {
         return error(StatusCode::METHOD_NOT_ALLOWED, "webhooks are delivered with POST");
@@ -113,7 +123,7 @@ async fn webhook<S: Sink>(State(app): State<Arc<App<S>>>, req: Request) -> Respo
         parts.headers.get(SIGNATURE_HEADER).map(|v| v.as_bytes()),
         &bytes,
         received_at_ms.div_euclid(1000),
-        app.config.replay_window.as_secs(),
+        app.config.replay_window,
     );
     let secret_index = match verified {
         Ok(i) => i,
@@ -121,6 +131,13 @@ async fn webhook<S: Sink>(State(app): State<Arc<App<S>>>, req: Request) -> Respo
             return app.reject(&rx, StatusCode::UNAUTHORIZED, e.code(), &e.to_string()).await;
         }
     };
+
+    // Verified: keep when it was signed (a late Zoom retry shows as signed_at ≪ received_at).
+    let signed_at = parts.headers.get(TIMESTAMP_HEADER).and_then(|v| signature::timestamp_secs(v.as_bytes()));
+    let mut rx = rx;
+    if let (Some(req), Some(secs)) = (rx.request.as_mut(), signed_at) {
+        req.signed_at = Some(zoomwatch_shared::timefmt::format_ms(secs.saturating_mul(1000)));
+    }
 
     let envelope = match Envelope::parse(&bytes) {
         Ok(env) => env,
@@ -134,13 +151,21 @@ async fn webhook<S: Sink>(State(app): State<Arc<App<S>>>, req: Request) -> Respo
     }
 
     let mut record = normalize(envelope, &rx);
+    if app.recent.contains(&record.id) {
+        // Stored before: Zoom retried a delivery whose answer it did not get, or the same
+        // signed request came again. Acknowledge it, write nothing.
+        return json_response(StatusCode::OK, &json!({"status": "duplicate", "id": record.id}));
+    }
     if let Some(geo) = &app.config.geo {
         geo.enrich(&mut record);
     }
     record.flags = zoomwatch_shared::rules::evaluate(&record, &app.config.rules);
     let id = record.id.clone();
     match app.sink.write(vec![record]).await {
-        Ok(()) => json_response(StatusCode::OK, &json!({"status": "stored", "id": id})),
+        Ok(()) => {
+            app.recent.insert(&id);
+            json_response(StatusCode::OK, &json!({"status": "stored", "id": id}))
+        }
         Err(e) => {
             tracing::error!(error = %e, record_id = %id, sink = %app.sink.describe(), "sink write failed; answering 503 so Zoom retries");
             error(StatusCode::SERVICE_UNAVAILABLE, "the event could not be stored; retry later")

@@ -36,7 +36,8 @@ fn start_serve_with(sink: &str, extra: &[&str]) -> Server {
         .args(["serve", "--listen", "127.0.0.1:0", "--sink", sink])
         .args(extra)
         .env("ZOOM_WEBHOOK_SECRET_TOKEN", SECRET)
-        .env("ZOOMWATCH_LOG", "warn")
+        .env("ZOOMWATCH_LOG", "info")
+        .env_remove("ZOOMWATCH_LOG_FORMAT")
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
@@ -50,12 +51,14 @@ fn start_serve_with(sink: &str, extra: &[&str]) -> Server {
         assert!(Instant::now() < deadline, "serve did not announce its address");
         let line = lines.next().expect("serve exited early").unwrap();
         assert!(!line.contains(SECRET), "secret printed: {line}");
+        assert!(!line.contains('\u{1b}'), "colour codes in a redirected log: {line:?}");
         if let Some(rest) = line.split("listening on ").nth(1) {
             let url = rest.split_whitespace().next().unwrap().trim_end_matches('/').to_owned();
             // Keep draining stderr so the child never blocks on a full pipe.
             std::thread::spawn(move || {
                 for l in lines.map_while(Result::ok) {
                     assert!(!l.contains(SECRET));
+                    assert!(!l.contains('\u{1b}'), "colour codes in a redirected log: {l:?}");
                 }
             });
             server.url = format!("{url}/zoom/webhook");
@@ -238,4 +241,34 @@ fn a_missing_or_wrong_database_stops_serve_with_its_name() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("is a GeoLite2-ASN database, but [enrichment] geoip_city needs") && err.contains("ZOOMWATCH_GEOIP_CITY"), "{err}");
+}
+
+#[test]
+fn json_log_format_is_one_object_per_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--sink", &format!("file:{}", dir.path().join("e.jsonl").display())])
+        .env("ZOOM_WEBHOOK_SECRET_TOKEN", SECRET)
+        .env("ZOOMWATCH_LOG", "info")
+        .env("ZOOMWATCH_LOG_FORMAT", "json")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut objects = Vec::new();
+    while let Some(Ok(line)) = lines.next() {
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON: {line:?}: {e}"));
+        let ready = v["message"] == "zoomwatch-ingest listening";
+        objects.push(v);
+        if ready {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let ready = objects.last().unwrap();
+    assert_eq!(ready["level"], "INFO");
+    assert!(ready["addr"].as_str().unwrap().starts_with("127.0.0.1:"), "{ready}");
+    assert!(objects.iter().all(|o| !o.to_string().contains(SECRET)));
 }

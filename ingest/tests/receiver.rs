@@ -5,7 +5,6 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use serde_json::Value;
 use tokio::net::TcpListener;
@@ -15,7 +14,7 @@ use zoomwatch_ingest::send::{Sender, unix_now};
 use zoomwatch_ingest::sink::{Durability, FileSink};
 use zoomwatch_ingest::{router, server};
 use zoomwatch_shared::record::RecordV1;
-use zoomwatch_shared::signature::{self, Secret};
+use zoomwatch_shared::signature::{self, ReplayWindow, Secret};
 use zoomwatch_shared::{Category, SecretSet};
 
 const SECRET: &str = "aBcDeFgHiJkLmNoPqRsTuV";
@@ -44,7 +43,7 @@ impl Running {
     }
 }
 
-async fn start_with(cfg: ReceiverConfig, sink: FileSink) -> Running {
+async fn start_with(cfg: ReceiverConfig, sink: impl zoomwatch_ingest::Sink) -> Running {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = oneshot::channel::<()>();
@@ -123,7 +122,7 @@ async fn url_validation_vectors_byte_exact() {
     // The vectors were signed in 2022-2024: widen the replay window to accept them.
     let sink = FileSink::open(dir.path().join("events.jsonl"), Durability::Fsync).unwrap();
     let mut cfg = ReceiverConfig::new(SecretSet::parse(&format!("{SECRET},4fv1RkqGQUq5sWbEz6hA5A")).unwrap());
-    cfg.replay_window = Duration::from_secs(100 * 365 * 86_400);
+    cfg.replay_window = ReplayWindow { max_age_secs: 100 * 365 * 86_400, max_ahead_secs: 300 };
     let rx = start_with(cfg, sink).await;
 
     // A1: ZoomNet's signed CRC, answered with the second (rotated) secret.
@@ -208,7 +207,8 @@ async fn forged_stale_and_unsigned_requests_get_401_and_a_rejected_record() {
     let mut tampered = body.clone();
     let pos = tampered.iter().position(|&b| b == b'J').unwrap();
     tampered[pos] = b'K';
-    let (old_ts, old_sig) = signed_at(unix_now() - 301);
+    // Older than the 95-minute window that lets Zoom's late retries in.
+    let (old_ts, old_sig) = signed_at(unix_now() - 3 * 3600);
     let (future_ts, future_sig) = signed_at(unix_now() + 3600);
     let cases: Vec<(&str, String, Option<String>, Vec<u8>)> = vec![
         ("bad_signature", now.clone(), Some(good.clone()), tampered),
@@ -366,4 +366,89 @@ async fn a_torn_last_line_does_not_swallow_the_next_record() {
     assert_eq!(lines.len(), 2);
     let r: RecordV1 = serde_json::from_str(lines[1]).unwrap();
     assert_eq!(r.event, "meeting.ended");
+}
+
+/// A file sink that can be switched to failing, like CloudWatch during an outage, and
+/// counts the writes that reached the file.
+struct Outage {
+    file: FileSink,
+    down: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    writes: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl zoomwatch_ingest::Sink for Outage {
+    async fn write(&self, records: Vec<RecordV1>) -> Result<(), zoomwatch_ingest::SinkError> {
+        use std::sync::atomic::Ordering;
+        if self.down.load(Ordering::SeqCst) {
+            return Err(zoomwatch_ingest::SinkError::Remote("injected outage".into()));
+        }
+        self.writes.fetch_add(records.len(), Ordering::SeqCst);
+        self.file.write(records).await
+    }
+    fn describe(&self) -> String {
+        "outage-test".into()
+    }
+}
+
+/// Zoom retries a 5xx after about 5, 25 and 85 minutes and may keep the first
+/// timestamp. With the receiver's clock moved forward by hand: the delivery during the
+/// outage gets 503, the +5 min retry is stored, the later ones are answered `duplicate`
+/// and not written; the record says when the delivery was signed. A delivery signed 3 h
+/// ago, or 10 min ahead, is refused.
+#[tokio::test]
+async fn late_retries_after_an_outage_are_stored_exactly_once() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
+    let dir = tempfile::tempdir().unwrap();
+    let t0_ms: i64 = 1_780_000_000_000;
+    let now = Arc::new(AtomicI64::new(t0_ms));
+    let down = Arc::new(AtomicBool::new(true));
+    let writes = Arc::new(AtomicUsize::new(0));
+    let mut cfg = ReceiverConfig::new(SecretSet::parse(SECRET).unwrap());
+    let clock = now.clone();
+    cfg.clock = Arc::new(move || clock.load(Ordering::SeqCst));
+    let sink = Outage {
+        file: FileSink::open(dir.path().join("events.jsonl"), Durability::Fsync).unwrap(),
+        down: down.clone(),
+        writes: writes.clone(),
+    };
+    let rx = start_with(cfg, sink).await;
+
+    let body = fixture("meeting.participant_joined.json");
+    let ts = (t0_ms / 1000).to_string();
+    let sig = signature::sign(&Secret::new(SECRET), &ts, &body);
+    let url = rx.url();
+    let deliver = || post(&url, &ts, Some(&sig), body.clone());
+
+    let (status, answer) = deliver().await;
+    assert_eq!(status, 503, "outage: Zoom must retry: {answer}");
+    down.store(false, Ordering::SeqCst);
+    let mut answers = Vec::new();
+    for mins in [5, 25, 85] {
+        now.store(t0_ms + mins * 60_000, Ordering::SeqCst);
+        let (status, answer) = deliver().await;
+        assert_eq!(status, 200, "+{mins} min: {answer}");
+        answers.push(answer["status"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(answers, ["stored", "duplicate", "duplicate"]);
+    assert_eq!(writes.load(Ordering::SeqCst), 1, "one write for four deliveries");
+
+    // Too old, too early: authentic, but refused (401, recorded as rejected).
+    now.store(t0_ms + 3 * 3_600_000, Ordering::SeqCst);
+    let (status, answer) = deliver().await;
+    assert_eq!(status, 401);
+    assert!(answer["error"].as_str().unwrap().contains("signed 10800 s ago, accepted up to 5700 s"), "{answer}");
+    now.store(t0_ms - 600_000, Ordering::SeqCst);
+    let (status, answer) = deliver().await;
+    assert_eq!(status, 401);
+    assert!(answer["error"].as_str().unwrap().contains("600 s in the future"), "{answer}");
+    rx.stop().await;
+
+    let stored = events(dir.path());
+    assert_eq!(stored.len(), 1);
+    let req = stored[0].request.as_ref().unwrap();
+    assert_eq!(req.signed_at.as_deref(), Some("2026-05-28T20:26:40.000Z"));
+    assert_eq!(stored[0].received_at, "2026-05-28T20:31:40.000Z", "stored by the +5 min retry");
+    let reasons: Vec<String> = rejections(dir.path()).iter().map(|r| r.rejection.as_ref().unwrap().reason.clone()).collect();
+    assert_eq!(reasons, ["stale_timestamp", "stale_timestamp"]);
 }

@@ -19,11 +19,28 @@ fn pipeline(c: &mut Criterion) {
     let rules = zoomwatch_shared::config::Config::default();
 
     c.bench_function("verify", |b| {
-        b.iter(|| signature::verify(&secrets, Some(b"1749064313"), Some(sig.as_bytes()), black_box(&body), 1_749_064_313, 300))
+        b.iter(|| {
+            signature::verify(
+                &secrets,
+                Some(b"1749064313"),
+                Some(sig.as_bytes()),
+                black_box(&body),
+                1_749_064_313,
+                signature::ReplayWindow::default(),
+            )
+        })
     });
     c.bench_function("verify+parse+normalize+rules+serialize", |b| {
         b.iter(|| {
-            signature::verify(&secrets, Some(b"1749064313"), Some(sig.as_bytes()), black_box(&body), 1_749_064_313, 300).expect("valid");
+            signature::verify(
+                &secrets,
+                Some(b"1749064313"),
+                Some(sig.as_bytes()),
+                black_box(&body),
+                1_749_064_313,
+                signature::ReplayWindow::default(),
+            )
+            .expect("valid");
             let env = Envelope::parse(black_box(&body)).expect("parses");
             let mut record = normalize(env, &rx);
             record.flags = zoomwatch_shared::rules::evaluate(&record, &rules);
@@ -41,7 +58,15 @@ fn pipeline(c: &mut Criterion) {
     c.bench_function("geoip-lookup", |b| b.iter(|| geo.lookup(black_box("89.160.20.128"))));
     c.bench_function("verify+parse+normalize+geoip+rules+serialize", |b| {
         b.iter(|| {
-            signature::verify(&secrets, Some(b"1749064313"), Some(sig.as_bytes()), black_box(&located), 1_749_064_313, 300).expect("valid");
+            signature::verify(
+                &secrets,
+                Some(b"1749064313"),
+                Some(sig.as_bytes()),
+                black_box(&located),
+                1_749_064_313,
+                signature::ReplayWindow::default(),
+            )
+            .expect("valid");
             let env = Envelope::parse(black_box(&located)).expect("parses");
             let mut record = normalize(env, &rx);
             geo.enrich(&mut record);

@@ -468,6 +468,10 @@ pub struct RequestInfo {
     /// `User-Agent` header, truncated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_agent: Option<String>,
+    /// When the delivery was signed (`x-zm-request-timestamp`, RFC 3339). Far before
+    /// `received_at` means a late retry of Zoom's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_at: Option<String>,
 }
 
 /// Why the receiver refused a request (`zoomwatch.rejected` records).

@@ -19,8 +19,29 @@ type HmacSha256 = Hmac<Sha256>;
 pub const SIGNATURE_HEADER: &str = "x-zm-signature";
 /// Header carrying the Unix time in seconds that the signature covers.
 pub const TIMESTAMP_HEADER: &str = "x-zm-request-timestamp";
-/// Default accepted clock skew / replay window, in seconds.
-pub const DEFAULT_REPLAY_WINDOW_SECS: u64 = 300;
+/// How far in the past a signed timestamp may be, by default: 95 minutes. Zoom retries a
+/// delivery that got a 5xx or timed out after about 5, 25 and 85 minutes and does not
+/// document that a retry is signed anew; refusing a late retry with 401 would lose the
+/// event for good (Zoom never retries a 4xx). A replay inside the window can only deliver
+/// a genuine event again, under the same record id.
+pub const DEFAULT_MAX_AGE_SECS: u64 = 95 * 60;
+/// How far in the future a signed timestamp may be, by default (clock skew): 5 minutes.
+pub const DEFAULT_MAX_AHEAD_SECS: u64 = 300;
+
+/// Which signed timestamps are accepted, relative to now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReplayWindow {
+    /// Oldest accepted, in seconds before now.
+    pub max_age_secs: u64,
+    /// Furthest accepted ahead of now (the sender's clock is fast), in seconds.
+    pub max_ahead_secs: u64,
+}
+
+impl Default for ReplayWindow {
+    fn default() -> Self {
+        Self { max_age_secs: DEFAULT_MAX_AGE_SECS, max_ahead_secs: DEFAULT_MAX_AHEAD_SECS }
+    }
+}
 
 /// A webhook secret token. Its `Debug` never shows the value.
 #[derive(Clone)]
@@ -108,10 +129,12 @@ pub enum VerifyError {
     #[error("signature mismatch")]
     BadSignature,
     /// The signature is authentic but its timestamp is outside the replay window.
-    #[error("timestamp outside the replay window ({skew_secs} s from now)")]
+    #[error("{}", stale_detail(*skew_secs, *limit_secs))]
     StaleTimestamp {
         /// Signed difference request timestamp − now, in seconds.
         skew_secs: i64,
+        /// The limit it broke (max age when in the past, max ahead when in the future).
+        limit_secs: u64,
     },
 }
 
@@ -126,6 +149,14 @@ impl VerifyError {
             Self::BadSignature => "bad_signature",
             Self::StaleTimestamp { .. } => "stale_timestamp",
         }
+    }
+}
+
+fn stale_detail(skew: i64, limit: u64) -> String {
+    if skew < 0 {
+        format!("timestamp outside the replay window: signed {} s ago, accepted up to {limit} s", skew.unsigned_abs())
+    } else {
+        format!("timestamp outside the replay window: {skew} s in the future, accepted up to {limit} s ahead")
     }
 }
 
@@ -145,7 +176,7 @@ fn feed(mac: &mut HmacSha256, timestamp: &str, body: &[u8]) {
 
 /// Verifies a request. Returns the index of the secret that matched (answer URL
 /// validation with that one). `now_secs` is the current Unix time in seconds; the
-/// timestamp must be within `window_secs` of it. The comparison is constant-time.
+/// timestamp must be inside `window` around it. The comparison is constant-time.
 ///
 /// The signature is checked before the timestamp's age, so [`VerifyError::StaleTimestamp`]
 /// means "authentic but replayed or badly delayed".
@@ -155,7 +186,7 @@ pub fn verify(
     signature: Option<&[u8]>,
     body: &[u8],
     now_secs: i64,
-    window_secs: u64,
+    window: ReplayWindow,
 ) -> Result<usize, VerifyError> {
     let signature = signature.ok_or(VerifyError::MissingSignature)?;
     let timestamp = timestamp.ok_or(VerifyError::MissingTimestamp)?;
@@ -171,10 +202,16 @@ pub fn verify(
     let index = matched.ok_or(VerifyError::BadSignature)?;
 
     let skew = ts.saturating_sub(now_secs);
-    if skew.unsigned_abs() > window_secs {
-        return Err(VerifyError::StaleTimestamp { skew_secs: skew });
+    let limit = if skew < 0 { window.max_age_secs } else { window.max_ahead_secs };
+    if skew.unsigned_abs() > limit {
+        return Err(VerifyError::StaleTimestamp { skew_secs: skew, limit_secs: limit });
     }
     Ok(index)
+}
+
+/// The timestamp header as Unix seconds, when it is well formed (as [`verify`] reads it).
+pub fn timestamp_secs(header: &[u8]) -> Option<i64> {
+    parse_seconds(std::str::from_utf8(header).ok()?)
 }
 
 fn parse_seconds(s: &str) -> Option<i64> {
@@ -206,6 +243,8 @@ pub fn url_validation_token(secret: &Secret, plain_token: &str) -> String {
 mod tests {
     use super::*;
 
+    const W: ReplayWindow = ReplayWindow { max_age_secs: 300, max_ahead_secs: 300 };
+
     const ZOOMNET_SECRET: &str = "4fv1RkqGQUq5sWbEz6hA5A";
     const PROJECT_SECRET: &str = "aBcDeFgHiJkLmNoPqRsTuV";
 
@@ -234,12 +273,12 @@ mod tests {
         let body = fixture("meeting.started__unicode_escapes_signed.json");
         assert_eq!(body.len(), 362);
         let header = b"v0=1a14e79349318fa1bead50ebbd3c185ae078e182d3bbd30ab8010fcb7f4357c7";
-        let ok = verify(&set(ZOOMNET_SECRET), Some(b"1720707175"), Some(header), &body, 1_720_707_175, 300);
+        let ok = verify(&set(ZOOMNET_SECRET), Some(b"1720707175"), Some(header), &body, 1_720_707_175, W);
         assert_eq!(ok, Ok(0));
         // Re-serialising the JSON changes the bytes and must not verify.
         let reserialized = serde_json::to_vec(&serde_json::from_slice::<serde_json::Value>(&body).unwrap()).unwrap();
         assert_ne!(reserialized, body);
-        let bad = verify(&set(ZOOMNET_SECRET), Some(b"1720707175"), Some(header), &reserialized, 1_720_707_175, 300);
+        let bad = verify(&set(ZOOMNET_SECRET), Some(b"1720707175"), Some(header), &reserialized, 1_720_707_175, W);
         assert_eq!(bad, Err(VerifyError::BadSignature));
     }
 
@@ -292,7 +331,7 @@ mod tests {
         let secrets = set(" new-secret , old-secret ,,");
         assert_eq!(secrets.len(), 2);
         let sig = sign(&Secret::new("old-secret"), "100", b"{}");
-        assert_eq!(verify(&secrets, Some(b"100"), Some(sig.as_bytes()), b"{}", 100, 300), Ok(1));
+        assert_eq!(verify(&secrets, Some(b"100"), Some(sig.as_bytes()), b"{}", 100, W), Ok(1));
         assert_eq!(SecretSet::parse(" , ").unwrap_err(), SecretError::Empty);
     }
 
@@ -300,7 +339,7 @@ mod tests {
     fn header_problems_have_distinct_errors() {
         let s = set("k");
         let good = sign(&Secret::new("k"), "1000", b"x");
-        let v = |ts: Option<&[u8]>, sig: Option<&[u8]>| verify(&s, ts, sig, b"x", 1000, 300);
+        let v = |ts: Option<&[u8]>, sig: Option<&[u8]>| verify(&s, ts, sig, b"x", 1000, W);
         assert_eq!(v(Some(b"1000"), None), Err(VerifyError::MissingSignature));
         assert_eq!(v(None, Some(good.as_bytes())), Err(VerifyError::MissingTimestamp));
         assert_eq!(v(Some(b"-5"), Some(good.as_bytes())), Err(VerifyError::MalformedTimestamp));
@@ -310,9 +349,26 @@ mod tests {
         assert_eq!(v(Some(b"1000"), Some(upper.as_bytes())), Ok(0), "hex digits are case-insensitive");
         assert_eq!(v(Some(b"1001"), Some(good.as_bytes())), Err(VerifyError::BadSignature));
         // Authentic but old / from the future.
-        assert_eq!(verify(&s, Some(b"1000"), Some(good.as_bytes()), b"x", 1301, 300), Err(VerifyError::StaleTimestamp { skew_secs: -301 }));
-        assert_eq!(verify(&s, Some(b"1000"), Some(good.as_bytes()), b"x", 1300, 300), Ok(0));
-        assert_eq!(verify(&s, Some(b"1000"), Some(good.as_bytes()), b"x", 699, 300), Err(VerifyError::StaleTimestamp { skew_secs: 301 }));
+        let sym = ReplayWindow { max_age_secs: 300, max_ahead_secs: 300 };
+        assert_eq!(
+            verify(&s, Some(b"1000"), Some(good.as_bytes()), b"x", 1301, sym),
+            Err(VerifyError::StaleTimestamp { skew_secs: -301, limit_secs: 300 })
+        );
+        assert_eq!(verify(&s, Some(b"1000"), Some(good.as_bytes()), b"x", 1300, sym), Ok(0));
+        assert_eq!(
+            verify(&s, Some(b"1000"), Some(good.as_bytes()), b"x", 699, sym),
+            Err(VerifyError::StaleTimestamp { skew_secs: 301, limit_secs: 300 })
+        );
+        // The default: Zoom's late retries (+5, +25, +85 min) pass; 3 h old or 10 min ahead do not.
+        for age in [0, 5 * 60, 25 * 60, 85 * 60, 95 * 60] {
+            assert_eq!(verify(&s, Some(b"1000"), Some(good.as_bytes()), b"x", 1000 + age, ReplayWindow::default()), Ok(0), "{age}");
+        }
+        let e = verify(&s, Some(b"1000"), Some(good.as_bytes()), b"x", 1000 + 3 * 3600, ReplayWindow::default()).unwrap_err();
+        assert_eq!(e.to_string(), "timestamp outside the replay window: signed 10800 s ago, accepted up to 5700 s");
+        let e = verify(&s, Some(b"1000"), Some(good.as_bytes()), b"x", 1000 - 600, ReplayWindow::default()).unwrap_err();
+        assert_eq!(e.to_string(), "timestamp outside the replay window: 600 s in the future, accepted up to 300 s ahead");
+        assert_eq!(timestamp_secs(b"1000"), Some(1000));
+        assert_eq!(timestamp_secs(b"x"), None);
     }
 
     #[test]
