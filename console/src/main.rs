@@ -141,7 +141,8 @@ struct TailArgs {
     /// Only this user: part of an email, name or id (participant, operator or target).
     #[arg(long, value_name = "Y")]
     user: Option<String>,
-    /// Filter expression, e.g. "type:joined sev:>=medium" (see the README).
+    /// Filter expression; terms all must match: meeting:X user:X type:X sev:>=medium
+    /// country:GB asn:29518 (GeoIP), or free text — e.g. "type:joined country:CN".
     #[arg(long, value_name = "EXPR")]
     filter: Option<String>,
     #[command(flatten)]
