@@ -281,7 +281,7 @@ impl Filter {
 
 /// The `geo` blocks of a participant and an actor.
 fn geos<'a>(p: Option<&'a Participant>, a: Option<&'a Actor>) -> impl Iterator<Item = &'a Geo> {
-    p.and_then(|p| p.geo.as_ref()).into_iter().chain(a.and_then(|a| a.geo.as_ref()))
+    p.and_then(|p| p.geo.as_deref()).into_iter().chain(a.and_then(|a| a.geo.as_deref()))
 }
 
 /// `c` is lower-case.
@@ -410,7 +410,7 @@ mod tests {
         let st = SearchText::of(&r);
         let m = |q: &str, r: &RecordV1| Filter::parse(q).unwrap().matches_search(r, None, &st);
         assert!(!m("country:se", &r), "no geo: no country");
-        r.participant.as_mut().unwrap().geo = Some(Geo { country: Some("SE".into()), asn: Some(29518), ..Geo::default() });
+        r.participant.as_mut().unwrap().geo = Some(Box::new(Geo { country: Some("SE".into()), asn: Some(29518), ..Geo::default() }));
         for q in ["country:SE", "country:se", "asn:29518", "asn:AS29518", "country:se asn:29518"] {
             assert!(m(q, &r), "{q}");
             assert_eq!(Filter::parse(q).unwrap().matches_record(&r, None), m(q, &r), "{q}");

@@ -378,7 +378,7 @@ impl State {
     /// For `country:` / `asn:` terms: whether the participant's `geo` matches (other
     /// terms: true).
     fn attendee_placed(t: &Term, p: &zoomwatch_shared::record::Participant) -> bool {
-        let g = p.geo.as_ref();
+        let g = p.geo.as_deref();
         match t {
             Term::Country(c) => g.and_then(|g| g.country.as_deref()).is_some_and(|k| k.eq_ignore_ascii_case(c)),
             Term::Asn(n) => g.is_some_and(|g| g.asn == Some(*n)),
@@ -579,7 +579,7 @@ impl State {
             }
         }
         if zoomwatch_shared::rules::stateless::is_join(r) {
-            let geo = r.participant.as_ref().and_then(|p| p.geo.as_ref());
+            let geo = r.participant.as_ref().and_then(|p| p.geo.as_deref());
             match geo.and_then(|g| g.country.as_ref().map(|c| (c, &g.country_name))) {
                 Some((cc, name)) => match self.stats.joins_by_country.get_mut(cc.as_str()) {
                     Some(slot) => slot.0 += 1,

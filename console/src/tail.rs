@@ -76,7 +76,7 @@ pub fn record_line(r: &RecordV1, flags: &[zoomwatch_shared::record::Flag]) -> St
         }
         if let Some(ip) = &p.ip {
             s.push_str(&format!(" {}", sanitize(ip, 40)));
-            if let Some(place) = p.geo.as_ref().and_then(zoomwatch_shared::record::Geo::place) {
+            if let Some(place) = p.geo.as_deref().and_then(zoomwatch_shared::record::Geo::place) {
                 s.push_str(&format!(" ({})", sanitize(&place, 60)));
             }
         }

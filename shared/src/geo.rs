@@ -300,14 +300,14 @@ impl GeoIp {
             && p.geo.is_none()
             && let Some(ip) = p.ip.as_deref()
         {
-            p.geo = self.lookup(ip);
+            p.geo = self.lookup(ip).map(Box::new);
             added |= p.geo.is_some();
         }
         if let Some(a) = r.actor.as_mut()
             && a.geo.is_none()
             && let Some(ip) = a.ip.as_deref()
         {
-            a.geo = self.lookup(ip);
+            a.geo = self.lookup(ip).map(Box::new);
             added |= a.geo.is_some();
         }
         added

@@ -221,9 +221,10 @@ pub struct Actor {
     /// sign-in report).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ip: Option<String>,
-    /// Where `ip` is, when a GeoIP database knows it.
+    /// Where `ip` is, when a GeoIP database knows it. Boxed: most records have none, and
+    /// rosters hold hundreds of thousands of participants.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub geo: Option<Geo>,
+    pub geo: Option<Box<Geo>>,
 }
 
 /// The meeting or webinar an event is about.
@@ -276,9 +277,10 @@ pub struct Participant {
     /// Public IP (`public_ip`, undocumented and optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ip: Option<String>,
-    /// Where `ip` is, when a GeoIP database knows it.
+    /// Where `ip` is, when a GeoIP database knows it. Boxed: most records have none, and
+    /// rosters hold hundreds of thousands of participants.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub geo: Option<Geo>,
+    pub geo: Option<Box<Geo>>,
     /// Private IP (`private_ip`, undocumented and optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub private_ip: Option<String>,

@@ -138,7 +138,8 @@ fn records_get_a_geo_block_beside_the_ip() {
 
     // A record enriched where it was made keeps its geo (the console's databases may differ).
     let mut kept = joined(Some("81.2.69.142"));
-    kept.participant.as_mut().unwrap().geo = Some(zoomwatch_shared::record::Geo { country: Some("FR".into()), ..Default::default() });
+    kept.participant.as_mut().unwrap().geo =
+        Some(Box::new(zoomwatch_shared::record::Geo { country: Some("FR".into()), ..Default::default() }));
     assert!(!g.enrich(&mut kept));
     assert_eq!(kept.participant.unwrap().geo.unwrap().country.as_deref(), Some("FR"));
 

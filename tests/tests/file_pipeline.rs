@@ -135,6 +135,6 @@ async fn the_console_state_follows_the_receiver_headless() {
     // Countries reached the roster from the receiver's enrichment.
     let all_hands = state.meetings().into_iter().find(|m| m.topic.as_deref() == Some("Company all-hands")).unwrap();
     let countries: std::collections::BTreeSet<String> =
-        all_hands.attendees.values().filter_map(|a| a.participant.geo.as_ref()?.country.clone()).collect();
+        all_hands.attendees.values().filter_map(|a| a.participant.geo.as_deref()?.country.clone()).collect();
     assert_eq!(countries.into_iter().collect::<Vec<_>>(), ["CN", "GB", "US"]);
 }

@@ -114,7 +114,7 @@ async fn webhooks_through_the_lambda_runtime_land_in_cloudwatch() {
             "zoomwatch.rejected"
         ]
     );
-    let geo = records[4].participant.as_ref().unwrap().geo.as_ref().expect("GeoIP from ZOOMWATCH_GEOIP_*");
+    let geo = records[4].participant.as_ref().unwrap().geo.as_deref().expect("GeoIP from ZOOMWATCH_GEOIP_*");
     assert_eq!((geo.country.as_deref(), geo.city.as_deref(), geo.asn), (Some("SE"), Some("Linköping"), Some(29518)));
     assert!(log().contains("GeoIP enrichment on"), "{}", log());
     let auth = &records[3];

@@ -68,7 +68,7 @@ fn detail_lines(state: &State, theme: Theme) -> (String, Vec<Line<'static>>) {
             )));
             out.push(Line::from(safe(&a.reason, 1000)));
             out.push(Line::from(format!("first seen {} · {} finding(s)", a.occurred_at, a.count)));
-            if let Some(line) = a.participant.as_ref().and_then(|p| whereabouts(p.ip.as_deref(), p.geo.as_ref())) {
+            if let Some(line) = a.participant.as_ref().and_then(|p| whereabouts(p.ip.as_deref(), p.geo.as_deref())) {
                 out.push(Line::from(line));
             }
             if let Some(info) = zoomwatch_shared::rules::catalog::info(&a.rule) {
@@ -138,8 +138,8 @@ fn detail_lines(state: &State, theme: Theme) -> (String, Vec<Line<'static>>) {
             }
             let r = &row.record;
             let located = [
-                r.participant.as_ref().map(|p| (p.ip.as_deref(), p.geo.as_ref())),
-                r.actor.as_ref().map(|a| (a.ip.as_deref(), a.geo.as_ref())),
+                r.participant.as_ref().map(|p| (p.ip.as_deref(), p.geo.as_deref())),
+                r.actor.as_ref().map(|a| (a.ip.as_deref(), a.geo.as_deref())),
             ];
             for (ip, geo) in located.into_iter().flatten() {
                 if let Some(line) = whereabouts(ip, geo) {

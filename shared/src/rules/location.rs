@@ -93,7 +93,7 @@ fn arriving(r: &RecordV1) -> bool {
 pub fn sighting<'a>(r: &'a RecordV1, cfg: &Config) -> Option<Sighting<'a>> {
     if arriving(r) {
         let p = r.participant.as_ref()?;
-        let (geo, ip) = (p.geo.as_ref()?, p.ip.as_deref()?);
+        let (geo, ip) = (p.geo.as_deref()?, p.ip.as_deref()?);
         let ident = if p.guest { None } else { identity(p.zoom_user_id.as_deref(), p.email.as_deref()) };
         let host = r.meeting.as_ref().and_then(|m| m.host_id.as_ref());
         return Some(Sighting {
@@ -108,7 +108,7 @@ pub fn sighting<'a>(r: &'a RecordV1, cfg: &Config) -> Option<Sighting<'a>> {
     }
     if is_sign_in(r) {
         let a = r.actor.as_ref()?;
-        let (geo, ip) = (a.geo.as_ref()?, a.ip.as_deref()?);
+        let (geo, ip) = (a.geo.as_deref()?, a.ip.as_deref()?);
         let ident = identity(a.id.as_deref(), a.email.as_deref());
         let external = !cfg.internal_domains.is_empty() && a.email.as_deref().is_some_and(|e| !cfg.is_internal_email(e));
         return Some(Sighting { geo, ip, record: r, ident, external, is_host: false, email: a.email.as_deref() });
