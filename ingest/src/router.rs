@@ -8,7 +8,7 @@
 //! | 400 | verified but not a Zoom envelope (Zoom does not retry 4xx) |
 //! | 401 | missing/bad signature or timestamp outside the replay window (default: more than 95 min old or 5 min ahead) |
 //! | 413 | body larger than the limit |
-//! | 503 | the sink did not confirm the write: Zoom retries (+5, +20, +60 min) |
+//! | 503 | the sink did not confirm the write: Zoom retries (up to 3 times over about 90 min) |
 //!
 //! `GET /healthz` answers 200 for load balancers. Error bodies are `{"error": "..."}` and
 //! never echo the body or a secret. Refused POSTs are written as `zoomwatch.rejected`
@@ -99,7 +99,7 @@ async fn webhook<S: Sink>(State(app): State<Arc<App<S>>>, req: Request) -> Respo
     if parts.method != Method::POST {
         return error(StatusCode::METHOD_NOT_ALLOWED, "webhooks are delivered with POST");
     }
-    let rx = Received { received_at_ms, request: Some(request_info(&parts.headers, parts.extensions.get::<ClientInfo>())) };
+    let mut rx = Received { received_at_ms, request: Some(request_info(&parts.headers, parts.extensions.get::<ClientInfo>())) };
 
     let declared = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > app.config.max_body as u64) {
@@ -134,7 +134,6 @@ async fn webhook<S: Sink>(State(app): State<Arc<App<S>>>, req: Request) -> Respo
 
     // Verified: keep when it was signed (a late Zoom retry shows as signed_at ≪ received_at).
     let signed_at = parts.headers.get(TIMESTAMP_HEADER).and_then(|v| signature::timestamp_secs(v.as_bytes()));
-    let mut rx = rx;
     if let (Some(req), Some(secs)) = (rx.request.as_mut(), signed_at) {
         req.signed_at = Some(zoomwatch_shared::timefmt::format_ms(secs.saturating_mul(1000)));
     }
