@@ -247,8 +247,7 @@ impl Filter {
             Term::User(v) => user_fields(r).any(|f| contains(f, v)),
             Term::Type(v) => contains(&r.event, v) || r.category.as_str() == v,
             Term::Severity(s, at_least) => worst.is_some_and(|w| if *at_least { w >= *s } else { w == *s }),
-            Term::Country(c) => geos(r.participant.as_ref(), r.actor.as_ref()).any(|g| country_is(g, c)),
-            Term::Asn(n) => geos(r.participant.as_ref(), r.actor.as_ref()).any(|g| g.asn == Some(*n)),
+            Term::Country(_) | Term::Asn(_) => geos(r.participant.as_ref(), r.actor.as_ref()).any(|g| place_matches(t, Some(g))),
             Term::Text(v) => text_fields(r).any(|f| contains(f, v)),
         }
     }
@@ -272,8 +271,7 @@ impl Filter {
                     a.severity == *s
                 }
             }
-            Term::Country(c) => geos(a.participant.as_ref(), a.actor.as_ref()).any(|g| country_is(g, c)),
-            Term::Asn(n) => geos(a.participant.as_ref(), a.actor.as_ref()).any(|g| g.asn == Some(*n)),
+            Term::Country(_) | Term::Asn(_) => geos(a.participant.as_ref(), a.actor.as_ref()).any(|g| place_matches(t, Some(g))),
             Term::Text(v) => contains(&a.reason, v) || contains(&a.rule, v),
         })
     }
@@ -284,9 +282,14 @@ fn geos<'a>(p: Option<&'a Participant>, a: Option<&'a Actor>) -> impl Iterator<I
     p.and_then(|p| p.geo.as_deref()).into_iter().chain(a.and_then(|a| a.geo.as_deref()))
 }
 
-/// `c` is lower-case.
-fn country_is(g: &Geo, c: &str) -> bool {
-    g.country.as_deref().is_some_and(|k| k.eq_ignore_ascii_case(c))
+/// For `country:` / `asn:` terms: whether `geo` matches (no geo never does). Other
+/// terms do not judge places: true.
+pub fn place_matches(t: &Term, geo: Option<&Geo>) -> bool {
+    match t {
+        Term::Country(c) => geo.and_then(|g| g.country.as_deref()).is_some_and(|k| k.eq_ignore_ascii_case(c)),
+        Term::Asn(n) => geo.is_some_and(|g| g.asn == Some(*n)),
+        _ => true,
+    }
 }
 
 /// The `meeting:` term: the number or uuid equal to `v`, or the topic containing it

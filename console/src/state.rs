@@ -15,7 +15,7 @@ use zoomwatch_shared::roster::{Meeting, MeetingPhase};
 use zoomwatch_shared::rules::{Alert, AlertEvent, Detector};
 use zoomwatch_shared::timefmt::{format_ms, parse_rfc3339_ms};
 
-use crate::filter::{Filter, Term};
+use crate::filter::{Filter, Term, place_matches};
 use crate::keymap::{self, Action};
 use crate::source::{SourceEvent, Status};
 use crate::triage::{self, Triage};
@@ -370,20 +370,9 @@ impl State {
             }),
             Term::Severity(s, at_least) => m.worst.is_some_and(|w| if *at_least { w >= *s } else { w == *s }),
             Term::Text(v) => m.topic.as_deref().is_some_and(|tp| tp.to_lowercase().contains(v.as_str())),
-            Term::Country(_) | Term::Asn(_) => m.attendees.values().any(|a| Self::attendee_placed(t, &a.participant)),
+            Term::Country(_) | Term::Asn(_) => m.attendees.values().any(|a| place_matches(t, a.participant.geo.as_deref())),
             Term::Type(_) => true,
         })
-    }
-
-    /// For `country:` / `asn:` terms: whether the participant's `geo` matches (other
-    /// terms: true).
-    fn attendee_placed(t: &Term, p: &zoomwatch_shared::record::Participant) -> bool {
-        let g = p.geo.as_deref();
-        match t {
-            Term::Country(c) => g.and_then(|g| g.country.as_deref()).is_some_and(|k| k.eq_ignore_ascii_case(c)),
-            Term::Asn(n) => g.is_some_and(|g| g.asn == Some(*n)),
-            _ => true,
-        }
     }
 
     /// The selected meeting in the Meetings view.
@@ -402,7 +391,7 @@ impl State {
                         .into_iter()
                         .flatten()
                         .any(|f| f.to_lowercase().contains(u.as_str()))
-                }) && self.filter.terms.iter().all(|t| Self::attendee_placed(t, &a.participant))
+                }) && self.filter.terms.iter().all(|t| place_matches(t, a.participant.geo.as_deref()))
             })
             .collect()
     }

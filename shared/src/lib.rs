@@ -11,6 +11,7 @@
 //! - [`normalize`] — envelope → Record v1 (identity, times, meeting/participant/actor
 //!   blocks, `changes` from `old_object`, dedupe id).
 //! - [`geo`] — offline GeoIP/ASN/anonymizer lookups that fill Record v1's `geo` blocks.
+//! - [`ids`] — a bounded set of record ids (duplicate suppression).
 //! - [`redact`] — removal of passcodes, tokens and stream keys before anything is stored.
 //! - [`diff`] — `old_object` → `object` change lists with nested paths.
 //! - [`timefmt`] — RFC 3339 parsing/formatting in milliseconds.
@@ -26,6 +27,7 @@ pub mod config;
 pub mod diff;
 pub mod envelope;
 pub mod geo;
+pub mod ids;
 pub mod normalize;
 pub mod record;
 pub mod redact;

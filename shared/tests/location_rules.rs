@@ -22,14 +22,9 @@ fn mmdb(name: &str) -> Vec<u8> {
     std::fs::read(format!("{}/../testdata/mmdb/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
 }
 
+/// The three test databases, as the demo bundles them (the same files as `testdata/mmdb`).
 fn geo() -> GeoIp {
-    GeoIp::new()
-        .with(DbKind::City, mmdb("GeoLite2-City-Test.mmdb"), "city")
-        .unwrap()
-        .with(DbKind::Asn, mmdb("GeoLite2-ASN-Test.mmdb"), "asn")
-        .unwrap()
-        .with(DbKind::Anonymous, mmdb("GeoIP2-Anonymous-IP-Test.mmdb"), "anon")
-        .unwrap()
+    zoomwatch_shared::scenario::geoip()
 }
 
 fn cfg(extra: &str) -> Config {

@@ -4,9 +4,7 @@
 //! new finding added to an open alert of the same rule and subject (one raid = one
 //! alert that grows, not fifty).
 
-use std::collections::VecDeque;
-
-use foldhash::{HashMap, HashMapExt, HashSet};
+use foldhash::{HashMap, HashMapExt};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -94,44 +92,6 @@ struct OpenAlert {
     count: u32,
 }
 
-/// Record ids seen, bounded. Ids are 128-bit hex (ours); anything else is hashed.
-#[derive(Default)]
-struct Seen {
-    set: HashSet<u128>,
-    order: VecDeque<u128>,
-}
-
-fn id_key(id: &str) -> u128 {
-    if id.len() == 32
-        && let Ok(v) = u128::from_str_radix(id, 16)
-    {
-        return v;
-    }
-    let d = Sha256::digest(id.as_bytes());
-    u128::from_le_bytes(d[..16].try_into().unwrap_or([0; 16]))
-}
-
-impl Seen {
-    /// True if new.
-    fn insert(&mut self, id: &str) -> bool {
-        let key = id_key(id);
-        if !self.set.insert(key) {
-            return false;
-        }
-        if self.order.len() >= SEEN_CAPACITY
-            && let Some(old) = self.order.pop_front()
-        {
-            self.set.remove(&old);
-        }
-        self.order.push_back(key);
-        true
-    }
-
-    fn contains(&self, id: &str) -> bool {
-        self.set.contains(&id_key(id))
-    }
-}
-
 #[derive(Clone)]
 struct Person {
     display: String,
@@ -148,7 +108,7 @@ struct RemovalMark {
 /// Watches a stream of records.
 pub struct Detector {
     cfg: Config,
-    seen: Seen,
+    seen: crate::ids::RecentIds,
     book: MeetingBook,
     outsider_joins: HashMap<String, Vec<(i64, String)>>,
     removals: HashMap<String, Vec<RemovalMark>>,
@@ -231,7 +191,7 @@ impl Detector {
         }
         Self {
             cfg,
-            seen: Seen::default(),
+            seen: crate::ids::RecentIds::new(SEEN_CAPACITY),
             book: MeetingBook::default(),
             outsider_joins: HashMap::new(),
             removals: HashMap::new(),

@@ -1,0 +1,76 @@
+//! A bounded set of record ids, oldest forgotten first: the detector's duplicate
+//! suppression and the receiver's "stored recently" answer share it. Ids are ours
+//! (128-bit hex) and kept as `u128`; anything else is hashed into the same space.
+
+use std::collections::VecDeque;
+
+use foldhash::{HashSet, HashSetExt};
+use sha2::{Digest, Sha256};
+
+/// Record ids seen, at most `capacity` of them.
+pub struct RecentIds {
+    capacity: usize,
+    set: HashSet<u128>,
+    order: VecDeque<u128>,
+}
+
+/// The set's key of a record id.
+fn id_key(id: &str) -> u128 {
+    if id.len() == 32
+        && let Ok(v) = u128::from_str_radix(id, 16)
+    {
+        return v;
+    }
+    let d = Sha256::digest(id.as_bytes());
+    u128::from_le_bytes(d[..16].try_into().unwrap_or([0; 16]))
+}
+
+impl RecentIds {
+    /// Remembers at most `capacity` ids (0: remembers nothing).
+    pub fn new(capacity: usize) -> Self {
+        Self { capacity, set: HashSet::new(), order: VecDeque::new() }
+    }
+
+    /// Adds `id`; true if it was not there. Past the capacity the oldest id goes.
+    pub fn insert(&mut self, id: &str) -> bool {
+        if self.capacity == 0 {
+            return true;
+        }
+        let key = id_key(id);
+        if !self.set.insert(key) {
+            return false;
+        }
+        if self.order.len() >= self.capacity
+            && let Some(old) = self.order.pop_front()
+        {
+            self.set.remove(&old);
+        }
+        self.order.push_back(key);
+        true
+    }
+
+    /// Whether `id` is remembered.
+    pub fn contains(&self, id: &str) -> bool {
+        self.set.contains(&id_key(id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounded_oldest_first() {
+        let mut r = RecentIds::new(2);
+        assert!(r.insert("00000000000000000000000000000001"));
+        assert!(r.insert("00000000000000000000000000000002"));
+        assert!(!r.insert("00000000000000000000000000000002"), "already there");
+        assert!(r.contains("00000000000000000000000000000001"));
+        assert!(r.insert("not-hex-id"));
+        assert!(!r.contains("00000000000000000000000000000001"), "the oldest went first");
+        assert!(r.contains("00000000000000000000000000000002") && r.contains("not-hex-id"));
+        let mut off = RecentIds::new(0);
+        assert!(off.insert("x") && off.insert("x"));
+        assert!(!off.contains("x"));
+    }
+}
