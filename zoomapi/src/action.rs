@@ -1,0 +1,274 @@
+//! The response actions and lookups, each with the exact call it makes and the one
+//! granular scope it needs (`../README.md` lists them for setting up the Zoom app).
+//! Sources: Zoom's OpenAPI specs and granular-scope list; `participant.remove` is not in
+//! Zoom's published reference (see [`Action::RemoveParticipant`]).
+
+use serde_json::json;
+
+use crate::request::{ApiRequest, Method, meeting_segment, segment};
+
+/// A registrant, by id or by email.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Registrant {
+    /// Registrant id.
+    Id(String),
+    /// Registrant email.
+    Email(String),
+}
+
+impl Registrant {
+    /// An email when it contains `@`, else an id.
+    pub fn parse(s: &str) -> Self {
+        if s.contains('@') { Self::Email(s.to_owned()) } else { Self::Id(s.to_owned()) }
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            Self::Id(s) | Self::Email(s) => s,
+        }
+    }
+}
+
+/// Something that changes the account. Every one is confirmed, audited, and reversible
+/// only by hand in Zoom.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// End a meeting for everyone: `PUT /meetings/{id}/status {"action":"end"}`.
+    EndMeeting {
+        /// Meeting number or UUID.
+        meeting: String,
+    },
+    /// Harden a meeting's settings: waiting room on, join-before-host off, optionally
+    /// sign-in required and a new passcode. Zoom refuses this for a meeting that has
+    /// started (code 3000): it protects the next start or occurrence.
+    HardenMeeting {
+        /// Meeting number.
+        meeting: String,
+        /// New passcode.
+        passcode: Option<String>,
+        /// Require signed-in (authenticated) participants.
+        require_auth: bool,
+    },
+    /// Remove a participant from a live meeting:
+    /// `PATCH /live_meetings/{id}/events {"method":"participant.remove",…}`. Not in Zoom's
+    /// published reference (only in the 2026 API-hub spec): Zoom's answer decides.
+    RemoveParticipant {
+        /// Meeting number or UUID.
+        meeting: String,
+        /// The participant's `participant_uuid` (from the join webhook or the Dashboard).
+        participant_uuid: String,
+    },
+    /// Deny a registrant: `PUT /meetings/{id}/registrants/status {"action":"deny",…}`.
+    DenyRegistrant {
+        /// Meeting number.
+        meeting: String,
+        /// Who.
+        registrant: Registrant,
+    },
+    /// Deactivate a user: `PUT /users/{id}/status {"action":"deactivate"}`.
+    DeactivateUser {
+        /// User id or email.
+        user: String,
+    },
+    /// Sign a user out of every Zoom session: `DELETE /users/{id}/token`.
+    SignOutUser {
+        /// User id or email.
+        user: String,
+    },
+}
+
+impl Action {
+    /// The command name (`end-meeting`), also the audit record's `action`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::EndMeeting { .. } => "end-meeting",
+            Self::HardenMeeting { .. } => "harden-meeting",
+            Self::RemoveParticipant { .. } => "remove-participant",
+            Self::DenyRegistrant { .. } => "deny-registrant",
+            Self::DeactivateUser { .. } => "deactivate-user",
+            Self::SignOutUser { .. } => "sign-out-user",
+        }
+    }
+
+    /// The exact call.
+    pub fn request(&self) -> ApiRequest {
+        match self {
+            Self::EndMeeting { meeting } => {
+                ApiRequest::new(Method::Put, format!("/meetings/{}/status", meeting_segment(meeting))).with_body(json!({"action": "end"}))
+            }
+            Self::HardenMeeting { meeting, passcode, require_auth } => {
+                let mut settings = json!({"waiting_room": true, "join_before_host": false});
+                if *require_auth {
+                    settings["meeting_authentication"] = json!(true);
+                }
+                let mut body = json!({"settings": settings});
+                if let Some(p) = passcode {
+                    body["password"] = json!(p);
+                }
+                ApiRequest::new(Method::Patch, format!("/meetings/{}", meeting_segment(meeting))).with_body(body)
+            }
+            Self::RemoveParticipant { meeting, participant_uuid } => {
+                ApiRequest::new(Method::Patch, format!("/live_meetings/{}/events", meeting_segment(meeting)))
+                    .with_body(json!({"method": "participant.remove", "params": {"participant_uuid": participant_uuid}}))
+            }
+            Self::DenyRegistrant { meeting, registrant } => {
+                let who = match registrant {
+                    Registrant::Id(id) => json!({"id": id}),
+                    Registrant::Email(e) => json!({"email": e}),
+                };
+                ApiRequest::new(Method::Put, format!("/meetings/{}/registrants/status", meeting_segment(meeting)))
+                    .with_body(json!({"action": "deny", "registrants": [who]}))
+            }
+            Self::DeactivateUser { user } => {
+                ApiRequest::new(Method::Put, format!("/users/{}/status", segment(user))).with_body(json!({"action": "deactivate"}))
+            }
+            Self::SignOutUser { user } => ApiRequest::new(Method::Delete, format!("/users/{}/token", segment(user))),
+        }
+    }
+
+    /// The granular scope (admin level) an S2S app needs for it.
+    pub fn scope(&self) -> &'static str {
+        match self {
+            Self::EndMeeting { .. } => "meeting:update:status:admin",
+            Self::HardenMeeting { .. } => "meeting:update:meeting:admin",
+            Self::RemoveParticipant { .. } => "meeting:update:in_meeting_controls:admin",
+            Self::DenyRegistrant { .. } => "meeting:update:registrant_status:admin",
+            Self::DeactivateUser { .. } => "user:update:status:admin",
+            Self::SignOutUser { .. } => "user:delete:token:admin",
+        }
+    }
+
+    /// The meeting acted on.
+    pub fn meeting(&self) -> Option<&str> {
+        match self {
+            Self::EndMeeting { meeting }
+            | Self::HardenMeeting { meeting, .. }
+            | Self::RemoveParticipant { meeting, .. }
+            | Self::DenyRegistrant { meeting, .. } => Some(meeting),
+            _ => None,
+        }
+    }
+
+    /// The user acted on (a registrant counts).
+    pub fn user(&self) -> Option<&str> {
+        match self {
+            Self::DeactivateUser { user } | Self::SignOutUser { user } => Some(user),
+            Self::DenyRegistrant { registrant, .. } => Some(registrant.as_str()),
+            _ => None,
+        }
+    }
+
+    /// The participant acted on.
+    pub fn participant_uuid(&self) -> Option<&str> {
+        match self {
+            Self::RemoveParticipant { participant_uuid, .. } => Some(participant_uuid),
+            _ => None,
+        }
+    }
+
+    /// One line for a confirmation prompt: what will happen to whom.
+    pub fn summary(&self) -> String {
+        match self {
+            Self::EndMeeting { meeting } => format!("end meeting {meeting} for every participant"),
+            Self::HardenMeeting { meeting, passcode, require_auth } => format!(
+                "harden meeting {meeting}: waiting room on, join before host off{}{}",
+                if *require_auth { ", sign-in required" } else { "" },
+                if passcode.is_some() { ", new passcode" } else { "" }
+            ),
+            Self::RemoveParticipant { meeting, participant_uuid } => {
+                format!("remove participant {participant_uuid} from meeting {meeting}")
+            }
+            Self::DenyRegistrant { meeting, registrant } => format!("deny registrant {} of meeting {meeting}", registrant.as_str()),
+            Self::DeactivateUser { user } => format!("deactivate user {user} (they cannot sign in until reactivated)"),
+            Self::SignOutUser { user } => format!("sign user {user} out of every Zoom session"),
+        }
+    }
+}
+
+/// Read-only calls made on an analyst's request (never polled in a loop).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup {
+    /// A user's role, type and status: `GET /users/{id}`.
+    User {
+        /// User id or email.
+        user: String,
+    },
+    /// Who is in a meeting now, from the Dashboard API (a Heavy call, Business plans and
+    /// up): `GET /metrics/meetings/{id}/participants?type=live`.
+    LiveParticipants {
+        /// Meeting number or UUID.
+        meeting: String,
+    },
+}
+
+impl Lookup {
+    /// Name, for messages.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::User { .. } => "user lookup",
+            Self::LiveParticipants { .. } => "live participants",
+        }
+    }
+
+    /// The exact call.
+    pub fn request(&self) -> ApiRequest {
+        match self {
+            Self::User { user } => ApiRequest::new(Method::Get, format!("/users/{}", segment(user))),
+            Self::LiveParticipants { meeting } => {
+                ApiRequest::new(Method::Get, format!("/metrics/meetings/{}/participants", meeting_segment(meeting)))
+                    .with_query("type", "live")
+                    .with_query("page_size", "300")
+            }
+        }
+    }
+
+    /// The granular scope it needs.
+    pub fn scope(&self) -> &'static str {
+        match self {
+            Self::User { .. } => "user:read:user:admin",
+            Self::LiveParticipants { .. } => "dashboard:read:list_meeting_participants:admin",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_action_makes_the_documented_call() {
+        let cases = [
+            (Action::EndMeeting { meeting: "845".into() }, "PUT /meetings/845/status {\"action\":\"end\"}"),
+            (
+                Action::HardenMeeting { meeting: "845".into(), passcode: None, require_auth: true },
+                "PATCH /meetings/845 {\"settings\":{\"join_before_host\":false,\"meeting_authentication\":true,\"waiting_room\":true}}",
+            ),
+            (
+                Action::RemoveParticipant { meeting: "845".into(), participant_uuid: "AB-1".into() },
+                "PATCH /live_meetings/845/events {\"method\":\"participant.remove\",\"params\":{\"participant_uuid\":\"AB-1\"}}",
+            ),
+            (
+                Action::DenyRegistrant { meeting: "845".into(), registrant: Registrant::parse("x@y.example") },
+                "PUT /meetings/845/registrants/status {\"action\":\"deny\",\"registrants\":[{\"email\":\"x@y.example\"}]}",
+            ),
+            (Action::DeactivateUser { user: "x@y.example".into() }, "PUT /users/x%40y.example/status {\"action\":\"deactivate\"}"),
+            (Action::SignOutUser { user: "u1".into() }, "DELETE /users/u1/token"),
+        ];
+        for (action, want) in cases {
+            assert_eq!(action.request().to_string(), want, "{}", action.name());
+        }
+    }
+
+    #[test]
+    fn registrants_by_id_or_email() {
+        assert_eq!(Registrant::parse("9tboDiHUQAeOnbmudzWa5g"), Registrant::Id("9tboDiHUQAeOnbmudzWa5g".into()));
+        let a = Action::DenyRegistrant { meeting: "1".into(), registrant: Registrant::parse("9tbo") };
+        assert_eq!(a.request().body.unwrap()["registrants"][0]["id"], "9tbo");
+    }
+
+    #[test]
+    fn live_participants_lookup() {
+        let l = Lookup::LiveParticipants { meeting: "aLlH4nds/Q3+2026xYz0w==".into() };
+        assert_eq!(l.request().url(""), "/metrics/meetings/aLlH4nds%2FQ3%2B2026xYz0w%3D%3D/participants?type=live&page_size=300");
+    }
+}
