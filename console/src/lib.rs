@@ -4,6 +4,7 @@
 //!
 //! # Layout
 //!
+//! - [`act`] — response actions through Zoom's API (`zoomwatch act`, the console's dialog), audited.
 //! - [`lines`] — one stored line → a record, or a counted skip (platform lines, garbage).
 //! - [`source`] — where records come from: [`source::file`] tails a JSONL file
 //!   (truncation and rotation safe). Sources send [`source::SourceEvent`]s on a channel.
@@ -21,6 +22,7 @@
 //!
 //! `src/main.rs` parses arguments and calls into these.
 
+pub mod act;
 pub mod app;
 pub mod demo;
 pub mod export;

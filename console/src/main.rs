@@ -30,6 +30,7 @@ zoomwatch tail --file zoomwatch-events.jsonl --follow\n  \
 zoomwatch tail --file zoomwatch-events.jsonl --json --alerts-only | jq .reason\n  \
 zoomwatch tail --file events.jsonl --meeting \"all-hands\" --user jdoe@\n  \
 zoomwatch --log-group /zoomwatch/events --since 2h --profile security\n  \
+zoomwatch act end-meeting 84512345678 --reason \"raid\" --audit file:zoomwatch-events.jsonl\n  \
 zoomwatch check-config --config zoomwatch.toml")]
 struct Cli {
     #[command(subcommand)]
@@ -93,8 +94,126 @@ enum Command {
     Demo(DemoArgs),
     /// Print records and alerts as lines (text or JSON).
     Tail(Box<TailArgs>),
+    /// Act through Zoom's REST API (end, harden, remove, deny, deactivate, sign out),
+    /// audited as a zoomwatch.action record. Scriptable: --yes, --json, exit status.
+    Act(Box<ActArgs>),
     /// Validate a zoomwatch.toml and print the effective configuration.
     CheckConfig(ConfigArg),
+}
+
+#[derive(clap::Args, Debug)]
+#[command(after_help = "Credentials (Server-to-Server OAuth app), first found wins:\n  \
+--credentials FILE / ZOOM_CREDENTIALS_FILE   TOML or JSON with account_id, client_id, client_secret (mode 600)\n  \
+ZOOM_CREDENTIALS_SECRET=ID                   the same JSON in AWS Secrets Manager\n  \
+ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID, ZOOM_CLIENT_SECRET\n  \
+$XDG_CONFIG_HOME/zoomwatch/zoom-credentials.toml\n\
+ZOOM_API_URL and ZOOM_OAUTH_URL override Zoom's endpoints (a proxy, a test stand-in).\n\n\
+Exit status: 0 done (or dry run), 1 Zoom refused or the action failed, 2 usage or configuration.\n\
+Without a terminal, an action needs --yes. Every action, dry runs included, writes one\n\
+zoomwatch.action record to the audit destination, which is checked before Zoom is called.\n\n\
+Examples:\n  \
+zoomwatch act end-meeting 84512345678 --audit file:zoomwatch-events.jsonl\n  \
+zoomwatch act deactivate-user jdoe@example.com --yes --json --reason \"INC-42\" --log-group /zoomwatch/events\n  \
+zoomwatch act harden-meeting 84512345678 --require-auth --dry-run --audit file:audit.jsonl")]
+struct ActArgs {
+    #[command(subcommand)]
+    what: ActCommand,
+    /// Do not ask for confirmation (needed without a terminal).
+    #[arg(long, global = true)]
+    yes: bool,
+    /// Print the exact request and audit it as a dry run; call nothing.
+    #[arg(long, global = true)]
+    dry_run: bool,
+    /// One JSON object with the outcome on stdout (for SOAR scripts).
+    #[arg(long, global = true)]
+    json: bool,
+    /// Why (kept in the audit record), e.g. a ticket number.
+    #[arg(long, global = true, value_name = "TEXT")]
+    reason: Option<String>,
+    /// The alert this responds to (its id, kept in the audit record).
+    #[arg(long, global = true, value_name = "ID")]
+    alert: Option<String>,
+    /// Who is acting (default: the OS user).
+    #[arg(long, global = true, value_name = "NAME")]
+    analyst: Option<String>,
+    /// Where the audit record goes: file:PATH (JSONL) or log-group:NAME.
+    #[arg(long, global = true, env = "ZOOMWATCH_AUDIT", value_name = "DEST")]
+    audit: Option<String>,
+    /// Shorthand for --audit log-group:NAME.
+    #[arg(long, global = true, value_name = "NAME", conflicts_with = "audit")]
+    log_group: Option<String>,
+    /// Zoom API credentials file (see below).
+    #[arg(long, global = true, value_name = "FILE")]
+    credentials: Option<PathBuf>,
+    /// AWS profile for a log-group audit destination or Secrets Manager.
+    #[arg(long, global = true, value_name = "NAME")]
+    profile: Option<String>,
+    /// AWS region.
+    #[arg(long, global = true, value_name = "REGION")]
+    region: Option<String>,
+    /// CloudWatch Logs endpoint.
+    #[arg(long, global = true, value_name = "URL")]
+    endpoint_url: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+enum ActCommand {
+    /// End a meeting for everyone (PUT /meetings/{id}/status).
+    EndMeeting {
+        /// Meeting number or UUID.
+        meeting: String,
+    },
+    /// Waiting room on, join-before-host off, optionally sign-in required and a new
+    /// passcode (PATCH /meetings/{id}). Zoom refuses this for a meeting in progress
+    /// (code 3000): it protects the next start; end-meeting stops a live one.
+    HardenMeeting {
+        /// Meeting number.
+        meeting: String,
+        /// Set this new passcode (never printed or audited).
+        #[arg(long, value_name = "NEW")]
+        passcode: Option<String>,
+        /// Only signed-in Zoom users may join.
+        #[arg(long)]
+        require_auth: bool,
+    },
+    /// Remove a participant from a live meeting (PATCH /live_meetings/{id}/events,
+    /// method participant.remove). Not in Zoom's published API reference (only in its
+    /// 2026 API-hub spec): zoomwatch sends the documented shape and shows Zoom's answer.
+    /// Whether the person may rejoin follows the account's settings.
+    RemoveParticipant {
+        /// Meeting number or UUID.
+        meeting: String,
+        /// The participant's participant_uuid (from the join record or live-participants).
+        participant_uuid: String,
+    },
+    /// Deny a registrant (PUT /meetings/{id}/registrants/status, action deny).
+    DenyRegistrant {
+        /// Meeting number.
+        meeting: String,
+        /// Registrant id, or email.
+        registrant: String,
+    },
+    /// Deactivate a user: they cannot sign in until reactivated (PUT /users/{id}/status).
+    DeactivateUser {
+        /// User id or email.
+        user: String,
+    },
+    /// Sign a user out of all Zoom sessions (DELETE /users/{id}/token).
+    SignOutUser {
+        /// User id or email.
+        user: String,
+    },
+    /// Look up a user's role, type and status (GET /users/{id}; read-only, not audited).
+    ShowUser {
+        /// User id or email.
+        user: String,
+    },
+    /// Who is in a meeting now according to Zoom's Dashboard (a Heavy call, Business
+    /// plans and up; read-only, not audited).
+    LiveParticipants {
+        /// Meeting number or UUID.
+        meeting: String,
+    },
 }
 
 #[derive(clap::Args, Debug)]
@@ -168,6 +287,7 @@ fn main() -> ExitCode {
         Some(Command::CheckConfig(args)) => check_config(&args),
         Some(Command::Tail(args)) => runtime().and_then(|rt| rt.block_on(tail(*args))),
         Some(Command::Demo(args)) => runtime().and_then(|rt| rt.block_on(demo(args))),
+        Some(Command::Act(args)) => runtime().and_then(|rt| rt.block_on(act(*args))),
         None => runtime().and_then(|rt| rt.block_on(console(cli.console))),
     };
     match result {
@@ -233,26 +353,103 @@ async fn start_source(args: &SourceArgs, follow: bool, from_end: bool) -> Result
         );
     };
     let since_ms = cloudwatch::parse_since(&args.since, now_ms()).map_err(anyhow::Error::msg)?;
+    let client = logs_client(args.profile.as_ref(), args.region.as_ref(), args.endpoint_url.as_ref()).await?;
+    let opts =
+        cloudwatch::CloudWatchSource { group: group.clone(), since_ms, follow, poll_only: args.poll, poll_every: Duration::from_secs(1) };
+    tokio::spawn(cloudwatch::run(client, opts, tx));
+    Ok((format!("cloudwatch:{group}"), rx))
+}
+
+/// A CloudWatch Logs client from the standard AWS chain and the flags.
+async fn logs_client(
+    profile: Option<&String>,
+    region: Option<&String>,
+    endpoint: Option<&String>,
+) -> Result<aws_sdk_cloudwatchlogs::Client> {
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-    if let Some(p) = &args.profile {
+    if let Some(p) = profile {
         loader = loader.profile_name(p);
     }
-    if let Some(r) = &args.region {
+    if let Some(r) = region {
         loader = loader.region(aws_config::Region::new(r.clone()));
     }
-    if let Some(u) = &args.endpoint_url {
+    if let Some(u) = endpoint {
         loader = loader.endpoint_url(u);
     }
     let sdk = loader.load().await;
     if sdk.region().is_none() {
         anyhow::bail!("no AWS region: pass --region, or set AWS_REGION / a profile with a region");
     }
-    let custom_endpoint = args.endpoint_url.is_some() || std::env::var_os("AWS_ENDPOINT_URL").is_some();
-    let client = cloudwatch::client(&sdk, custom_endpoint);
+    let custom_endpoint = endpoint.is_some() || std::env::var_os("AWS_ENDPOINT_URL").is_some();
+    Ok(cloudwatch::client(&sdk, custom_endpoint))
+}
+
+async fn act(args: ActArgs) -> Result<ExitCode> {
+    use zoomwatch_console::act::{self, AuditSink, CliOptions, Context};
+    use zoomwatch_zoomapi::{Action, Client, ClientConfig, Lookup, Registrant};
+    let lookup = match &args.what {
+        ActCommand::ShowUser { user } => Some(Lookup::User { user: user.clone() }),
+        ActCommand::LiveParticipants { meeting } => Some(Lookup::LiveParticipants { meeting: meeting.clone() }),
+        _ => None,
+    };
+    let action = match args.what {
+        ActCommand::EndMeeting { meeting } => Some(Action::EndMeeting { meeting }),
+        ActCommand::HardenMeeting { meeting, passcode, require_auth } => Some(Action::HardenMeeting { meeting, passcode, require_auth }),
+        ActCommand::RemoveParticipant { meeting, participant_uuid } => Some(Action::RemoveParticipant { meeting, participant_uuid }),
+        ActCommand::DenyRegistrant { meeting, registrant } => {
+            Some(Action::DenyRegistrant { meeting, registrant: Registrant::parse(&registrant) })
+        }
+        ActCommand::DeactivateUser { user } => Some(Action::DeactivateUser { user }),
+        ActCommand::SignOutUser { user } => Some(Action::SignOutUser { user }),
+        ActCommand::ShowUser { .. } | ActCommand::LiveParticipants { .. } => None,
+    };
+    let new_client = async |file: Option<&std::path::Path>| -> Result<Client> {
+        let (creds, _) = zoomwatch_zoomapi::credentials::load(file).await?;
+        Ok(Client::new(ClientConfig::from_env(), creds)?.with_progress(Box::new(|line| eprintln!("zoomwatch act: {line}"))))
+    };
+    if let Some(l) = lookup {
+        if args.dry_run {
+            println!("dry run: would call {}", l.request());
+            return Ok(ExitCode::SUCCESS);
+        }
+        let client = new_client(args.credentials.as_deref()).await?;
+        let client = &client;
+        return match act::lookup(client, &l).await {
+            Ok((title, lines)) => {
+                println!("{}", zoomwatch_shared::text::sanitize(&title, 200));
+                for line in lines {
+                    println!("  {}", zoomwatch_shared::text::sanitize(&line, 400));
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e) => {
+                eprintln!("zoomwatch act: {e}");
+                Ok(ExitCode::from(act::EXIT_REFUSED))
+            }
+        };
+    }
+    let Some(action) = action else { anyhow::bail!("not an action") };
+    let dest = match (&args.audit, &args.log_group) {
+        (_, Some(g)) => format!("log-group:{g}"),
+        (Some(d), None) => d.clone(),
+        (None, None) => anyhow::bail!(
+            "say where the audit record goes: --audit file:PATH (the receiver's JSONL file) or --log-group NAME (or ZOOMWATCH_AUDIT); nothing was done"
+        ),
+    };
+    let sink = if let Some(path) = dest.strip_prefix("file:") {
+        AuditSink::file(std::path::Path::new(path)).map_err(anyhow::Error::msg)?
+    } else if let Some(group) = dest.strip_prefix("log-group:") {
+        let client = logs_client(args.profile.as_ref(), args.region.as_ref(), args.endpoint_url.as_ref()).await?;
+        AuditSink::CloudWatch(zoomwatch_ingest::sink::CloudWatchSink::for_responses(client, group, Duration::from_secs(10)))
+    } else {
+        anyhow::bail!("--audit {dest}: expected file:PATH or log-group:NAME");
+    };
+    let client = if args.dry_run { None } else { Some(new_client(args.credentials.as_deref()).await?) };
+    let analyst = act::Analyst::current(args.analyst.as_deref());
     let opts =
-        cloudwatch::CloudWatchSource { group: group.clone(), since_ms, follow, poll_only: args.poll, poll_every: Duration::from_secs(1) };
-    tokio::spawn(cloudwatch::run(client, opts, tx));
-    Ok((format!("cloudwatch:{group}"), rx))
+        CliOptions { yes: args.yes, dry_run: args.dry_run, json: args.json, ctx: Context { reason: args.reason, alert_id: args.alert } };
+    let code = act::run_cli(client.as_ref(), &action, &analyst, &sink, &opts, now_ms).await;
+    Ok(ExitCode::from(code))
 }
 
 async fn console(args: ConsoleArgs) -> Result<ExitCode> {

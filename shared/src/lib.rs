@@ -4,6 +4,8 @@
 //!
 //! # Layout
 //!
+//! - [`audit`] — the records of response actions and triage verdicts (`zoomwatch.action`,
+//!   `zoomwatch.triage`), so the SIEM and every console see them.
 //! - [`signature`] — Zoom's `x-zm-signature` scheme on raw bytes, secret rotation,
 //!   replay window, and the `endpoint.url_validation` answer.
 //! - [`envelope`] — the outer `{event, event_ts, payload}` of a webhook body.
@@ -23,6 +25,7 @@
 //! - [`roster`] — live meeting state (who is in which meeting now), order-robust.
 //! - [`text`] — making untrusted text from Zoom safe to show on a terminal.
 
+pub mod audit;
 pub mod config;
 pub mod diff;
 pub mod envelope;

@@ -104,6 +104,7 @@ pub fn normalize(env: Envelope, rx: &Received) -> RecordV1 {
         flags: Vec::new(),
         request: rx.request.clone(),
         rejection: None,
+        response: None,
         raw: payload.into(),
     }
 }
@@ -307,6 +308,7 @@ pub fn rejected_record(rejection: crate::record::Rejection, rx: &Received, seq: 
         flags: Vec::new(),
         request: rx.request.clone(),
         rejection: Some(rejection),
+        response: None,
         raw: Value::Object(Map::new()).into(),
     }
 }

@@ -15,6 +15,10 @@ use serde_json::value::RawValue;
 pub const SCHEMA: &str = "zoomwatch.v1";
 /// Event name of the records the receiver writes about requests it refused.
 pub const REJECTED_EVENT: &str = "zoomwatch.rejected";
+/// Event name of the records of response actions (`zoomwatch act`, the console).
+pub const ACTION_EVENT: &str = "zoomwatch.action";
+/// Event name of the records of analysts' verdicts on alerts.
+pub const TRIAGE_EVENT: &str = "zoomwatch.triage";
 /// Event name Zoom uses to validate an endpoint.
 pub const URL_VALIDATION_EVENT: &str = "endpoint.url_validation";
 
@@ -67,6 +71,10 @@ pub struct RecordV1 {
     /// Only on `zoomwatch.rejected` records: why the request was refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rejection: Option<Rejection>,
+    /// Only on `zoomwatch.action` and `zoomwatch.triage` records: who responded how,
+    /// and what Zoom answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response: Option<Box<crate::audit::Response>>,
     /// The event's `payload` as received, with secrets redacted.
     #[serde(default)]
     pub raw: RawPayload,
@@ -148,6 +156,8 @@ pub enum Category {
     Chat,
     /// The webhook endpoint itself: URL validation, rejected requests.
     Endpoint,
+    /// zoomwatch's own response actions and analysts' triage verdicts.
+    Response,
     /// Anything zoomwatch has no mapping for yet. Stored all the same.
     #[serde(other)]
     Other,
@@ -165,6 +175,7 @@ impl Category {
             Self::Recording => "recording",
             Self::Chat => "chat",
             Self::Endpoint => "endpoint",
+            Self::Response => "response",
             Self::Other => "other",
         }
     }

@@ -1,5 +1,7 @@
 //! Helpers for the workspace-level end-to-end tests in `tests/tests/`: a real receiver on
-//! a loopback port with a real sink, and signed deliveries, as Zoom would make them.
+//! a loopback port with a real sink, and signed deliveries, as Zoom would make them;
+//! moto ([`moto`]) for CloudWatch Logs; a strict stand-in for Zoom's REST API
+//! ([`zoom_api`]).
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -68,3 +70,4 @@ pub fn fixtures() -> std::path::PathBuf {
 
 pub mod moto;
 pub mod tools;
+pub mod zoom_api;

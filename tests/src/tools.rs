@@ -35,3 +35,14 @@ pub fn free_port() -> u16 {
         .map(|a| a.port())
         .unwrap_or_else(|e| panic!("no free port: {e}"))
 }
+
+/// A binary of this workspace (`zoomwatch`), next to the test executable in the target
+/// directory. `cargo test --workspace` builds it; a partial build gets instructions.
+pub fn workspace_bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap_or_else(|e| panic!("current_exe: {e}"));
+    // target/<profile>/deps/<test> → target/<profile>/<name>
+    let dir = exe.parent().and_then(|d| d.parent()).map(std::path::Path::to_path_buf).unwrap_or_default();
+    let bin = dir.join(name);
+    assert!(bin.is_file(), "{} not built; run the suite with ./scripts/test (cargo test --workspace builds it)", bin.display());
+    bin
+}

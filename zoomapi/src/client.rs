@@ -39,9 +39,15 @@ impl Default for ClientConfig {
 }
 
 impl ClientConfig {
-    /// Defaults, with `ZOOM_API_URL` and `ZOOM_OAUTH_URL` applied.
+    /// Defaults, with `ZOOM_API_URL`, `ZOOM_OAUTH_URL` and `ZOOM_API_TIMEOUT_SECS`
+    /// applied.
     pub fn from_env() -> Self {
         let mut c = Self::default();
+        if let Some(t) =
+            std::env::var("ZOOM_API_TIMEOUT_SECS").ok().and_then(|s| s.trim().parse::<f64>().ok()).filter(|t| *t > 0.0 && t.is_finite())
+        {
+            c.timeout = Duration::from_secs_f64(t.min(600.0));
+        }
         if let Some(u) = std::env::var("ZOOM_API_URL").ok().filter(|s| !s.trim().is_empty()) {
             c.api_url = u.trim().to_owned();
         }
@@ -112,8 +118,10 @@ impl Client {
                 let body = if body.iter().all(u8::is_ascii_whitespace) {
                     Value::Null
                 } else {
-                    serde_json::from_slice(&body)
-                        .map_err(|e| ApiError::BadAnswer { action: what.to_owned(), detail: format!("HTTP {status} with a body that is not JSON ({e})") })?
+                    serde_json::from_slice(&body).map_err(|e| ApiError::BadAnswer {
+                        action: what.to_owned(),
+                        detail: format!("HTTP {status} with a body that is not JSON ({e})"),
+                    })?
                 };
                 return Ok(Response { status, body });
             }
@@ -133,13 +141,23 @@ impl Client {
                     // Jitter so that several consoles of one account do not retry in step.
                     let wait = base + Duration::from_millis(rand::random_range(0..1000));
                     if let Some(p) = &self.progress {
-                        p(&format!("Zoom rate-limited {what}; waiting {:.1}s (attempt {} of {})", wait.as_secs_f32(), waits, self.cfg.rate_retries));
+                        p(&format!(
+                            "Zoom rate-limited {what}; waiting {:.1}s (attempt {} of {})",
+                            wait.as_secs_f32(),
+                            waits,
+                            self.cfg.rate_retries
+                        ));
                     }
                     tokio::time::sleep(wait).await;
                 }
                 Verdict::Wait(_) => {
                     let message = crate::error::ZoomAnswer::parse(status, &body).message.unwrap_or_default();
-                    return Err(ApiError::RateLimited { action: what.to_owned(), kind: crate::error::RateKind::PerSecond, retry_at: None, message });
+                    return Err(ApiError::RateLimited {
+                        action: what.to_owned(),
+                        kind: crate::error::RateKind::PerSecond,
+                        retry_at: None,
+                        message,
+                    });
                 }
                 Verdict::Fail(e) => return Err(e),
             }

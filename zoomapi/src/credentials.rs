@@ -105,7 +105,8 @@ pub fn from_file(path: &Path) -> Result<Credentials, CredentialError> {
 /// Parses the TOML or JSON form. Errors never quote the text.
 pub fn parse(text: &str) -> Result<Credentials, String> {
     if text.trim_start().starts_with('{') {
-        return serde_json::from_str(text).map_err(|e| format!("not valid JSON with account_id, client_id, client_secret (line {})", e.line()));
+        return serde_json::from_str(text)
+            .map_err(|e| format!("not valid JSON with account_id, client_id, client_secret (line {})", e.line()));
     }
     toml::from_str(text).map_err(|e| {
         let detail = e.message().to_owned();
@@ -152,7 +153,9 @@ pub async fn from_secrets_manager(id: &str) -> Result<Credentials, CredentialErr
         };
         CredentialError::Invalid { origin: origin.clone(), detail }
     })?;
-    let text = out.secret_string().ok_or_else(|| CredentialError::Invalid { origin: origin.clone(), detail: "the secret has no string value".into() })?;
+    let text = out
+        .secret_string()
+        .ok_or_else(|| CredentialError::Invalid { origin: origin.clone(), detail: "the secret has no string value".into() })?;
     parse(text).map_err(|detail| CredentialError::Invalid { origin: origin.clone(), detail })?.check(&origin)
 }
 

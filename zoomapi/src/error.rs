@@ -61,7 +61,9 @@ pub enum RateKind {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ApiError {
     /// The app lacks a scope (Zoom code 4711/4700).
-    #[error("Zoom refused {action}: the app lacks the scope {scope} (code {code}); add it to the Server-to-Server OAuth app in the Zoom Marketplace")]
+    #[error(
+        "Zoom refused {action}: the app lacks the scope {scope} (code {code}); add it to the Server-to-Server OAuth app in the Zoom Marketplace"
+    )]
     MissingScope {
         /// Action or lookup name.
         action: String,
@@ -79,7 +81,9 @@ pub enum ApiError {
         said: String,
     },
     /// The token endpoint refused the credentials.
-    #[error("Zoom's OAuth endpoint refused the Server-to-Server credentials: {reason} (HTTP {status}); check ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID and ZOOM_CLIENT_SECRET, and that the app is activated")]
+    #[error(
+        "Zoom's OAuth endpoint refused the Server-to-Server credentials: {reason} (HTTP {status}); check ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID and ZOOM_CLIENT_SECRET, and that the app is activated"
+    )]
     Credentials {
         /// HTTP status.
         status: u16,
@@ -87,7 +91,9 @@ pub enum ApiError {
         reason: String,
     },
     /// A started meeting cannot be updated (code 3000 on PATCH).
-    #[error("Zoom refused {action}: the meeting has started and its settings cannot be changed now ({said}); end-meeting stops it, harden-meeting protects its next start")]
+    #[error(
+        "Zoom refused {action}: the meeting has started and its settings cannot be changed now ({said}); end-meeting stops it, harden-meeting protects its next start"
+    )]
     MeetingStarted {
         /// Action name.
         action: String,
@@ -199,7 +205,10 @@ pub struct RateHeaders {
 impl RateHeaders {
     /// Reads the headers through `get` (case-insensitive names) at `now` (Unix seconds).
     pub fn read<'a>(get: impl Fn(&str) -> Option<&'a str>, now: i64) -> Self {
-        Self { limit_type: get("x-ratelimit-type").map(str::to_owned), retry_at: get("retry-after").and_then(|v| parse_retry_after(v, now)) }
+        Self {
+            limit_type: get("x-ratelimit-type").map(str::to_owned),
+            retry_at: get("retry-after").and_then(|v| parse_retry_after(v, now)),
+        }
     }
 }
 
@@ -298,7 +307,12 @@ mod tests {
 
     #[test]
     fn missing_scope_names_the_scope() {
-        let v = run(400, r#"{"code":4711,"message":"Invalid access token, does not contain scopes:[meeting:update:status:admin]."}"#, None, None);
+        let v = run(
+            400,
+            r#"{"code":4711,"message":"Invalid access token, does not contain scopes:[meeting:update:status:admin]."}"#,
+            None,
+            None,
+        );
         let Verdict::Fail(e) = v else { panic!("{v:?}") };
         let text = e.to_string();
         assert!(text.contains("meeting:update:status:admin") && text.contains("end-meeting"), "{text}");
@@ -311,21 +325,42 @@ mod tests {
 
     #[test]
     fn per_second_limits_wait_daily_limits_stop() {
-        assert_eq!(run(429, r#"{"code":429,"message":"You have reached the maximum per-second rate limit for this API. Try again later."}"#, Some("QPS"), None), Verdict::Wait(Duration::from_secs(1)));
+        assert_eq!(
+            run(
+                429,
+                r#"{"code":429,"message":"You have reached the maximum per-second rate limit for this API. Try again later."}"#,
+                Some("QPS"),
+                None
+            ),
+            Verdict::Wait(Duration::from_secs(1))
+        );
         // Retry-After soon, as a date-time.
         assert_eq!(run(429, r#"{"code":429}"#, Some("QPS"), Some("2025-12-02T00:00:03Z")), Verdict::Wait(Duration::from_secs(3)));
         // Per-meeting controls: "after 5 seconds".
         assert_eq!(
-            run(429, r#"{"code":429,"message":"You have exceeded the rate limit for this meeting. You can resume these API requests after 5 seconds."}"#, None, None),
+            run(
+                429,
+                r#"{"code":429,"message":"You have exceeded the rate limit for this meeting. You can resume these API requests after 5 seconds."}"#,
+                None,
+                None
+            ),
             Verdict::Wait(Duration::from_secs(5))
         );
-        let Verdict::Fail(e) = run(429, r#"{"code":429,"message":"You have reached the maximum daily rate limit for this API."}"#, Some("Daily-limit"), Some("2025-12-03T00:00:00Z")) else {
+        let Verdict::Fail(e) = run(
+            429,
+            r#"{"code":429,"message":"You have reached the maximum daily rate limit for this API."}"#,
+            Some("Daily-limit"),
+            Some("2025-12-03T00:00:00Z"),
+        ) else {
             panic!()
         };
         assert!(e.to_string().contains("2025-12-03T00:00:00Z"), "{e}");
         assert!(matches!(e, ApiError::RateLimited { kind: RateKind::Daily, .. }));
         // Daily without headers (registrant cap).
-        let Verdict::Fail(e) = run(429, r#"{"code":429,"message":"You can resume these API requests at GMT 00:00:00."}"#, None, None) else { panic!() };
+        let Verdict::Fail(e) = run(429, r#"{"code":429,"message":"You can resume these API requests at GMT 00:00:00."}"#, None, None)
+        else {
+            panic!()
+        };
         assert!(e.to_string().contains("00:00 UTC"), "{e}");
     }
 
@@ -339,9 +374,12 @@ mod tests {
 
     #[test]
     fn started_meeting_other_refusals_and_server_errors() {
-        let v = run(400, r#"{"code":3000,"message":"You cannot update or delete meetings that have started using this method."}"#, None, None);
+        let v =
+            run(400, r#"{"code":3000,"message":"You cannot update or delete meetings that have started using this method."}"#, None, None);
         assert!(matches!(v, Verdict::Fail(ApiError::MeetingStarted { .. })), "{v:?}");
-        let Verdict::Fail(e) = run(404, r#"{"code":3001,"message":"Meeting 845 is not found or has expired."}"#, None, None) else { panic!() };
+        let Verdict::Fail(e) = run(404, r#"{"code":3001,"message":"Meeting 845 is not found or has expired."}"#, None, None) else {
+            panic!()
+        };
         assert_eq!(e.to_string(), "Zoom refused end-meeting: HTTP 404 3001 Meeting 845 is not found or has expired.");
         let Verdict::Fail(e) = run(503, "<html>bad gateway</html>", None, None) else { panic!() };
         assert!(matches!(e, ApiError::Server { .. }) && e.to_string().contains("may or may not"), "{e}");

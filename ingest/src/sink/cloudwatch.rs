@@ -87,16 +87,28 @@ pub fn plan_batches(mut events: Vec<Event>) -> Vec<Vec<Event>> {
     batches
 }
 
-/// Name of the stream for `day_ms` (any time that day) and instance `id`.
+/// Name of the receiver's stream for `day_ms` (any time that day) and instance `id`.
 pub fn stream_name(day_ms: i64, instance: &str) -> String {
+    writer_stream(day_ms, RECEIVER, instance)
+}
+
+/// The receiver's part of stream names.
+pub const RECEIVER: &str = "zoomwatch-ingest";
+/// The part of stream names of analysts' action and triage records (the template's
+/// analyst policy allows writing only streams named `*/zoomwatch-response/*`).
+pub const RESPONSE: &str = "zoomwatch-response";
+
+/// `YYYY/MM/DD/{writer}/{instance}`.
+pub fn writer_stream(day_ms: i64, writer: &str, instance: &str) -> String {
     let day = format_ms(day_ms);
-    format!("{}/{}/{}/zoomwatch-ingest/{instance}", &day[0..4], &day[5..7], &day[8..10])
+    format!("{}/{}/{}/{writer}/{instance}", &day[0..4], &day[5..7], &day[8..10])
 }
 
 /// Writes records to a CloudWatch Logs group.
 pub struct CloudWatchSink {
     client: Client,
     group: String,
+    writer: &'static str,
     instance: String,
     budget: Duration,
     /// Streams known to exist.
@@ -107,7 +119,23 @@ impl CloudWatchSink {
     /// A sink for `group`. `budget` bounds one write, retries included.
     pub fn new(client: Client, group: impl Into<String>, budget: Duration) -> Self {
         let instance = format!("{:016x}", rand::random::<u64>());
-        Self { client, group: group.into(), instance, budget, created: Mutex::new(Vec::new()) }
+        Self { client, group: group.into(), writer: RECEIVER, instance, budget, created: Mutex::new(Vec::new()) }
+    }
+
+    /// A sink for analysts' action and triage records: streams of their own
+    /// ([`RESPONSE`]), so a least-privilege policy can allow writing only those.
+    pub fn for_responses(client: Client, group: impl Into<String>, budget: Duration) -> Self {
+        Self { writer: RESPONSE, ..Self::new(client, group, budget) }
+    }
+
+    /// Makes sure today's stream exists (and so that the group does and may be
+    /// written): a check before acting, so an action is never taken unaudited.
+    pub async fn check(&self, now_ms: i64) -> Result<(), SinkError> {
+        let stream = writer_stream(now_ms, self.writer, &self.instance);
+        match tokio::time::timeout(self.budget, self.ensure_stream(&stream)).await {
+            Ok(r) => r,
+            Err(_) => Err(SinkError::Remote(format!("no answer from CloudWatch within {} ms", self.budget.as_millis()))),
+        }
     }
 
     /// The log group written to.
@@ -199,14 +227,14 @@ impl Sink for CloudWatchSink {
         let work = async {
             let events: Vec<Event> = records.iter().map(to_event).collect();
             for batch in plan_batches(events) {
-                let stream = stream_name(batch[0].timestamp, &self.instance);
+                let stream = writer_stream(batch[0].timestamp, self.writer, &self.instance);
                 self.ensure_stream(&stream).await?;
                 // A batch never crosses midnight into the next day's stream.
                 let (today, tomorrow): (Vec<Event>, Vec<Event>) =
-                    batch.into_iter().partition(|e| stream_name(e.timestamp, &self.instance) == stream);
+                    batch.into_iter().partition(|e| writer_stream(e.timestamp, self.writer, &self.instance) == stream);
                 self.put(&stream, &today).await?;
                 if !tomorrow.is_empty() {
-                    let next = stream_name(tomorrow[0].timestamp, &self.instance);
+                    let next = writer_stream(tomorrow[0].timestamp, self.writer, &self.instance);
                     self.ensure_stream(&next).await?;
                     self.put(&next, &tomorrow).await?;
                 }
