@@ -6,6 +6,7 @@
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Result, bail};
@@ -14,8 +15,9 @@ use futures_util::StreamExt;
 use ratatui::DefaultTerminal;
 use tokio::sync::mpsc;
 
+use crate::act::{Analyst, AuditSink, Context};
 use crate::source::SourceEvent;
-use crate::state::{Effect, Msg, State, update};
+use crate::state::{Effect, Msg, State, ZoomCall, update};
 use crate::ui::{self, Theme};
 
 /// Current Unix time in ms.
@@ -33,17 +35,48 @@ pub fn require_terminal() -> Result<()> {
     Ok(())
 }
 
+/// What the console acts and shares verdicts with. Either part may be missing: without
+/// a client there are no Zoom actions, without a sink no shared triage (and no actions,
+/// which are never taken unaudited).
+#[derive(Default)]
+pub struct Responder {
+    /// Zoom's API.
+    pub client: Option<Arc<zoomwatch_zoomapi::Client>>,
+    /// Where action and triage records go (the destination the console reads).
+    pub sink: Option<Arc<AuditSink>>,
+    /// Who is acting.
+    pub analyst: Option<Analyst>,
+}
+
+impl Responder {
+    /// Why actions are unavailable, if they are.
+    pub fn unavailable(&self, no_client: Option<&str>) -> Option<String> {
+        match (&self.client, &self.sink) {
+            (Some(_), Some(_)) => None,
+            (None, _) => Some(no_client.unwrap_or("no Zoom API credentials").to_owned()),
+            (Some(_), None) => Some("no writable audit destination (actions are never taken unaudited)".into()),
+        }
+    }
+}
+
 /// Runs the console until the analyst quits. `triage_path` is where verdicts are saved.
-pub async fn run(state: State, source: mpsc::Receiver<SourceEvent>, triage_path: Option<PathBuf>) -> Result<()> {
+pub async fn run(state: State, source: mpsc::Receiver<SourceEvent>, triage_path: Option<PathBuf>, responder: Responder) -> Result<()> {
     require_terminal()?;
     let mut terminal = ratatui::init();
-    let result = event_loop(&mut terminal, state, source, triage_path).await;
+    let result = event_loop(&mut terminal, state, source, triage_path, responder).await;
     ratatui::restore();
     result
 }
 
-/// Performs effects; returns true to quit.
-fn perform(effects: Vec<Effect>, state: &mut State, triage_path: Option<&PathBuf>) -> bool {
+/// Performs effects; returns true to quit. Zoom calls and record writes run as tasks
+/// and report back on `done`, so the screen never waits for the network.
+pub fn perform(
+    effects: Vec<Effect>,
+    state: &mut State,
+    triage_path: Option<&PathBuf>,
+    responder: &Responder,
+    done: &mpsc::UnboundedSender<Msg>,
+) -> bool {
     for e in effects {
         match e {
             Effect::Quit => return true,
@@ -53,6 +86,62 @@ fn perform(effects: Vec<Effect>, state: &mut State, triage_path: Option<&PathBuf
                 {
                     update(state, Msg::Notice(format!("could not save triage to {}: {err}", path.display())));
                 }
+            }
+            Effect::ShareTriage { alert_id, entry } => {
+                let (Some(sink), Some(analyst)) = (responder.sink.clone(), responder.analyst.clone()) else { continue };
+                let done = done.clone();
+                tokio::spawn(async move {
+                    let r = zoomwatch_shared::audit::triage_record(
+                        &analyst.name,
+                        analyst.host.as_deref(),
+                        &alert_id,
+                        entry.status.as_str(),
+                        &entry.note,
+                        now_ms(),
+                    );
+                    if let Err(e) = sink.write(r).await {
+                        let _ = done.send(Msg::Notice(format!("verdict saved locally, not shared: {e}")));
+                    }
+                });
+            }
+            Effect::Zoom(call) => {
+                let (Some(client), Some(sink), Some(analyst)) =
+                    (responder.client.clone(), responder.sink.clone(), responder.analyst.clone())
+                else {
+                    let why = responder.unavailable(None).unwrap_or_default();
+                    update(state, Msg::Notice(format!("Zoom actions unavailable: {why}")));
+                    continue;
+                };
+                let done = done.clone();
+                tokio::spawn(async move {
+                    let msg = match call {
+                        ZoomCall::Act { action, alert_id } => {
+                            let ctx =
+                                Context { reason: alert_id.as_ref().map(|a| format!("console, alert {a}")), alert_id: alert_id.clone() };
+                            // The destination is checked first: no action goes unaudited.
+                            if let Err(e) = sink.check(now_ms()).await {
+                                Msg::Acted { alert_id, line: format!("not done: {e}"), ok: false }
+                            } else {
+                                let d = crate::act::execute(Some(&client), &action, &analyst, &ctx, now_ms).await;
+                                let ok = d.outcome == zoomwatch_shared::audit::Outcome::Succeeded;
+                                let line = match sink.write(d.record).await {
+                                    Ok(()) => d.line,
+                                    Err(e) => format!("{} — {e}", d.line),
+                                };
+                                Msg::Acted { alert_id, line, ok }
+                            }
+                        }
+                        ZoomCall::Lookup(lookup) => {
+                            let result = client
+                                .call(&lookup.request(), lookup.name(), lookup.scope())
+                                .await
+                                .map(|r| r.body)
+                                .map_err(|e| e.to_string());
+                            Msg::LookedUp { lookup, result }
+                        }
+                    };
+                    let _ = done.send(msg);
+                });
             }
             Effect::Export { path, contents } => {
                 let msg = match std::fs::write(&path, contents) {
@@ -71,8 +160,10 @@ async fn event_loop(
     mut state: State,
     source: mpsc::Receiver<SourceEvent>,
     triage_path: Option<PathBuf>,
+    responder: Responder,
 ) -> Result<()> {
     let theme = Theme::from_env();
+    let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Msg>();
     let mut keys = EventStream::new();
     let mut source = Some(source);
     let mut frame = tokio::time::interval(Duration::from_millis(50));
@@ -88,7 +179,7 @@ async fn event_loop(
                 match key {
                     Some(Ok(Event::Key(k))) if k.kind != KeyEventKind::Release => {
                         let effects = update(&mut state, Msg::Key(k));
-                        if perform(effects, &mut state, triage_path.as_ref()) {
+                        if perform(effects, &mut state, triage_path.as_ref(), &responder, &done_tx) {
                             return Ok(());
                         }
                         // Keys redraw at once: the analyst is waiting for them.
@@ -118,6 +209,13 @@ async fn event_loop(
                     }
                     None => source = None,
                 }
+            }
+            Some(msg) = done_rx.recv() => {
+                let effects = update(&mut state, msg);
+                if perform(effects, &mut state, triage_path.as_ref(), &responder, &done_tx) {
+                    return Ok(());
+                }
+                dirty = true;
             }
             _ = clock.tick() => {
                 update(&mut state, Msg::Tick(now_ms()));

@@ -5,7 +5,9 @@
 //!    databases ([`scenario::geoip`]);
 //! 2. a simulator that plays the scripted account day ([`zoomwatch_shared::scenario`]),
 //!    sending each webhook **signed, over real HTTP** — exactly what Zoom would send;
-//! 3. the console (or `--tail` lines) following that file.
+//! 3. the console (or `--tail` lines) following that file;
+//! 4. a stand-in for Zoom's REST API ([`crate::demo_api`]), so the response actions
+//!    work: ending the raided meeting closes it on screen.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,6 +38,7 @@ pub struct Demo {
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     simulator: tokio::task::JoinHandle<(usize, usize)>,
+    zoom: Arc<crate::demo_api::DemoZoom>,
 }
 
 impl Demo {
@@ -57,9 +60,23 @@ impl Demo {
             let _ = stopped.await;
         }));
         let sender = Sender::new(&url, Secret::new(&secret)).context("cannot build the HTTP client")?;
+        let webhooks = Sender::new(&url, Secret::new(&secret)).context("cannot build the HTTP client")?;
+        let zoom = Arc::new(crate::demo_api::DemoZoom::start(webhooks).await.context("cannot start the demo's Zoom API stand-in")?);
         let speed = if speed.is_finite() && speed > 0.0 { speed } else { 1.0 };
-        let simulator = tokio::spawn(simulate(sender, speed));
-        Ok(Self { path, url, config, _dir: dir, stop: Some(stop), server, simulator })
+        let simulator = tokio::spawn(simulate(sender, speed, zoom.clone()));
+        Ok(Self { path, url, config, _dir: dir, stop: Some(stop), server, simulator, zoom })
+    }
+
+    /// Response actions against the demo's Zoom stand-in, audited into the demo's file.
+    pub fn responder(&self, analyst: crate::act::Analyst) -> Result<crate::app::Responder> {
+        let cfg = zoomwatch_zoomapi::ClientConfig {
+            api_url: self.zoom.api_url.clone(),
+            oauth_url: self.zoom.oauth_url.clone(),
+            ..zoomwatch_zoomapi::ClientConfig::default()
+        };
+        let client = zoomwatch_zoomapi::Client::new(cfg, self.zoom.credentials.clone())?;
+        let sink = crate::act::AuditSink::file(&self.path).map_err(anyhow::Error::msg)?;
+        Ok(crate::app::Responder { client: Some(Arc::new(client)), sink: Some(Arc::new(sink)), analyst: Some(analyst) })
     }
 
     /// Follows the demo's file.
@@ -86,14 +103,19 @@ impl Demo {
     }
 }
 
-/// Plays the script; returns (sent, accepted).
-async fn simulate(sender: Sender, speed: f64) -> (usize, usize) {
-    play(&sender, speed, |_, _| {}).await
+/// Plays the script, telling the Zoom stand-in what was delivered; returns (sent, accepted).
+async fn simulate(sender: Sender, speed: f64, zoom: Arc<crate::demo_api::DemoZoom>) -> (usize, usize) {
+    play(&sender, speed, |_, body, outcome| {
+        if outcome == Ok(200) {
+            zoom.observe(body);
+        }
+    })
+    .await
 }
 
 /// Plays the scripted day through `sender` at `speed`× real time, calling `each` with
-/// the event name and the outcome of every delivery. Returns (sent, accepted).
-pub async fn play(sender: &Sender, speed: f64, mut each: impl FnMut(&str, Result<u16, String>)) -> (usize, usize) {
+/// the event name, the body and the outcome of every delivery. Returns (sent, accepted).
+pub async fn play(sender: &Sender, speed: f64, mut each: impl FnMut(&str, &[u8], Result<u16, String>)) -> (usize, usize) {
     let start = tokio::time::Instant::now();
     let t0 = crate::app::now_ms();
     let (mut sent, mut ok) = (0, 0);
@@ -105,14 +127,14 @@ pub async fn play(sender: &Sender, speed: f64, mut each: impl FnMut(&str, Result
             .ok()
             .and_then(|v| v["event"].as_str().map(str::to_owned))
             .unwrap_or_default();
-        match sender.send(step.body, None).await {
+        match sender.send(step.body.clone(), None).await {
             Ok(d) => {
                 if d.status == 200 {
                     ok += 1;
                 }
-                each(&event, Ok(d.status));
+                each(&event, &step.body, Ok(d.status));
             }
-            Err(e) => each(&event, Err(e.to_string())),
+            Err(e) => each(&event, &step.body, Err(e.to_string())),
         }
     }
     (sent, ok)

@@ -57,6 +57,8 @@ pub enum Action {
     Dismiss,
     /// Add a note to the selected alert.
     Note,
+    /// Open the Zoom response actions and lookups for the selection.
+    Respond,
     /// Export the current view as JSON Lines.
     ExportJsonl,
     /// Export the current view as CSV.
@@ -136,6 +138,7 @@ pub const KEYMAP: &[Binding] = &[
     f(KeyCode::Left, Action::SwitchPane, "←", "meeting list / roster", Meetings, ("←→", "list/roster")),
     b(KeyCode::Right, Action::SwitchPane, "→", "meeting list / roster", Meetings),
     f(KeyCode::Enter, Action::Details, "⏎", "details (↑↓ scroll)", Global, ("⏎", "details")),
+    f(KeyCode::Char('r'), Action::Respond, "r", "act through Zoom on the selection", Global, ("r", "respond")),
     f(KeyCode::Char('/'), Action::Filter, "/", "filter", Global, ("/", "filter")),
     b(KeyCode::Esc, Action::Back, "Esc", "close / clear filter", Global),
     f(KeyCode::Char('m'), Action::ThisMeeting, "m", "only this meeting", Global, ("m", "this meeting")),

@@ -5,6 +5,7 @@
 //! # Layout
 //!
 //! - [`act`] — response actions through Zoom's API (`zoomwatch act`, the console's dialog), audited.
+//! - [`respond`] — which Zoom actions fit the selection (key `r`); roster vs Zoom's live list.
 //! - [`lines`] — one stored line → a record, or a counted skip (platform lines, garbage).
 //! - [`source`] — where records come from: [`source::file`] tails a JSONL file
 //!   (truncation and rotation safe). Sources send [`source::SourceEvent`]s on a channel.
@@ -19,16 +20,19 @@
 //! - [`export`] — the current view as JSONL or CSV.
 //! - [`app`] — the async shell: terminal, source task, one `select!` loop.
 //! - [`demo`] — `zoomwatch demo`: receiver + signed-webhook simulator + console.
+//! - [`demo_api`] — the demo's stand-in for Zoom's REST API, so actions work offline.
 //!
 //! `src/main.rs` parses arguments and calls into these.
 
 pub mod act;
 pub mod app;
 pub mod demo;
+pub mod demo_api;
 pub mod export;
 pub mod filter;
 pub mod keymap;
 pub mod lines;
+pub mod respond;
 pub mod settings;
 pub mod source;
 pub mod state;

@@ -83,6 +83,12 @@ struct ConsoleArgs {
     /// (default: $XDG_STATE_HOME/zoomwatch/triage.json).
     #[arg(long, value_name = "PATH")]
     triage_file: Option<PathBuf>,
+    /// Your name in action and triage records (default: the OS user).
+    #[arg(long, value_name = "NAME")]
+    analyst: Option<String>,
+    /// Zoom API credentials file for response actions (see `zoomwatch act --help`).
+    #[arg(long, value_name = "FILE")]
+    credentials: Option<PathBuf>,
     #[command(flatten)]
     config: ConfigArg,
 }
@@ -452,14 +458,48 @@ async fn act(args: ActArgs) -> Result<ExitCode> {
     Ok(ExitCode::from(code))
 }
 
+/// Zoom API client and audit destination for the console: the destination is the one it
+/// reads (the file, or the log group's response streams). Missing pieces leave the
+/// console read-only and say why on `r`.
+async fn console_responder(args: &ConsoleArgs) -> (zoomwatch_console::app::Responder, Option<String>) {
+    use zoomwatch_console::act::{Analyst, AuditSink};
+    let sink = if let Some(path) = &args.source.file {
+        AuditSink::file(path).ok()
+    } else if let Some(group) = &args.source.log_group {
+        let src = &args.source;
+        logs_client(src.profile.as_ref(), src.region.as_ref(), src.endpoint_url.as_ref())
+            .await
+            .ok()
+            .map(|c| AuditSink::CloudWatch(zoomwatch_ingest::sink::CloudWatchSink::for_responses(c, group, Duration::from_secs(10))))
+    } else {
+        None
+    };
+    let (client, why) = match zoomwatch_zoomapi::credentials::load(args.credentials.as_deref()).await {
+        Ok((creds, _)) => match zoomwatch_zoomapi::Client::new(zoomwatch_zoomapi::ClientConfig::from_env(), creds) {
+            Ok(c) => (Some(std::sync::Arc::new(c)), None),
+            Err(e) => (None, Some(e.to_string())),
+        },
+        Err(e) => (None, Some(e.to_string())),
+    };
+    let responder = zoomwatch_console::app::Responder {
+        client,
+        sink: sink.map(std::sync::Arc::new),
+        analyst: Some(Analyst::current(args.analyst.as_deref())),
+    };
+    (responder, why)
+}
+
 async fn console(args: ConsoleArgs) -> Result<ExitCode> {
     zoomwatch_console::app::require_terminal()?;
     let s = settings::load(args.config.config.as_deref()).map_err(anyhow::Error::msg)?;
     let (triage, triage_path) = load_triage(args.triage_file.clone());
     let (label, rx) = start_source(&args.source, true, false).await?;
-    let mut state = State::new(label, s.config, triage, args.retention, now_ms()).with_geo(s.geo);
+    let (responder, why) = console_responder(&args).await;
+    let analyst = responder.analyst.as_ref().map(|a| a.name.clone()).unwrap_or_default();
+    let unavailable = responder.unavailable(why.as_deref());
+    let mut state = State::new(label, s.config, triage, args.retention, now_ms()).with_geo(s.geo).with_respond(analyst, unavailable);
     state.set_filter(&initial_filter(args.meeting.as_ref(), args.user.as_ref())).map_err(anyhow::Error::msg)?;
-    zoomwatch_console::app::run(state, rx, triage_path).await?;
+    zoomwatch_console::app::run(state, rx, triage_path, responder).await?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -467,7 +507,7 @@ async fn demo(args: DemoArgs) -> Result<ExitCode> {
     if let Some(url) = &args.send_to {
         let secrets = zoomwatch_ingest::config::load_secrets(None)?;
         let sender = zoomwatch_ingest::send::Sender::new(url, secrets.primary().clone())?;
-        let (sent, ok) = zoomwatch_console::demo::play(&sender, args.speed, |event, outcome| match outcome {
+        let (sent, ok) = zoomwatch_console::demo::play(&sender, args.speed, |event, _, outcome| match outcome {
             Ok(status) => println!("{status} {event}"),
             Err(e) => println!("ERR {event} {e}"),
         })
@@ -517,9 +557,12 @@ async fn demo(args: DemoArgs) -> Result<ExitCode> {
     }
     let (triage, _) = load_triage(None);
     let label = format!("demo {}", demo.url.trim_end_matches("/zoom/webhook"));
-    let state = State::new(label, demo.config.clone(), triage, zoomwatch_console::state::DEFAULT_RETENTION, now_ms());
+    let analyst = zoomwatch_console::act::Analyst::current(None);
+    let state = State::new(label, demo.config.clone(), triage, zoomwatch_console::state::DEFAULT_RETENTION, now_ms())
+        .with_respond(analyst.name.clone(), None);
+    let responder = demo.responder(analyst)?;
     // Demo verdicts are not written into the analyst's real triage file.
-    let result = zoomwatch_console::app::run(state, rx, None).await;
+    let result = zoomwatch_console::app::run(state, rx, None, responder).await;
     demo.stop().await;
     result?;
     Ok(ExitCode::SUCCESS)

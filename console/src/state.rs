@@ -138,6 +138,36 @@ pub enum Overlay {
     Detail,
     /// Text input.
     Prompt(Prompt),
+    /// The Zoom actions and lookups that fit the selection.
+    Respond(crate::respond::Menu),
+    /// "Really?" before an action: exactly what will be called on whom.
+    Confirm {
+        /// The action.
+        action: zoomwatch_zoomapi::Action,
+        /// The alert it responds to.
+        alert_id: Option<String>,
+    },
+    /// The answer of a lookup.
+    Info {
+        /// Title.
+        title: String,
+        /// Lines (untrusted text; sanitized when drawn).
+        lines: Vec<String>,
+    },
+}
+
+/// A call to Zoom's API the shell makes for `update`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ZoomCall {
+    /// A confirmed response action (audited by the shell).
+    Act {
+        /// The action.
+        action: zoomwatch_zoomapi::Action,
+        /// The alert it responds to.
+        alert_id: Option<String>,
+    },
+    /// A read-only lookup.
+    Lookup(zoomwatch_zoomapi::Lookup),
 }
 
 /// I/O the shell performs for `update`.
@@ -147,6 +177,15 @@ pub enum Effect {
     Quit,
     /// Persist the triage.
     SaveTriage(Triage),
+    /// Call Zoom's API; the result comes back as [`Msg::Acted`] / [`Msg::LookedUp`].
+    Zoom(ZoomCall),
+    /// Tell other consoles and the SIEM about a verdict (a `zoomwatch.triage` record).
+    ShareTriage {
+        /// The alert.
+        alert_id: String,
+        /// The verdict.
+        entry: triage::Entry,
+    },
     /// Write an export file.
     Export {
         /// File name (in the working directory).
@@ -169,6 +208,22 @@ pub enum Msg {
     Resize(u16),
     /// A line for the status bar (results of effects).
     Notice(String),
+    /// A response action finished (its audit record arrives through the source).
+    Acted {
+        /// The alert it responded to.
+        alert_id: Option<String>,
+        /// The result line.
+        line: String,
+        /// Whether Zoom accepted it.
+        ok: bool,
+    },
+    /// A lookup finished.
+    LookedUp {
+        /// What was asked.
+        lookup: zoomwatch_zoomapi::Lookup,
+        /// Zoom's answer body, or the error line.
+        result: Result<serde_json::Value, String>,
+    },
 }
 
 /// Counters for the header and overview.
@@ -257,6 +312,11 @@ pub struct State {
     pub person_alerts: HashMap<String, Severity>,
     /// The analyst's GeoIP databases, for records written without `geo`.
     pub geo: Option<Arc<zoomwatch_shared::geo::GeoIp>>,
+    /// Why response actions cannot be used here (no credentials, no writable audit
+    /// destination); `None` when they can.
+    pub respond_unavailable: Option<String>,
+    /// Who this analyst is (for triage records and lines).
+    pub analyst: String,
 }
 
 fn is_admin_row(r: &RecordV1) -> bool {
@@ -304,7 +364,17 @@ impl State {
             detail_scroll: 0,
             person_alerts: HashMap::new(),
             geo: None,
+            respond_unavailable: Some("not set up for this console".into()),
+            analyst: "analyst".into(),
         }
+    }
+
+    /// Response actions are available (credentials and an audit destination are set
+    /// up), taken by `analyst`; or not, and why.
+    pub fn with_respond(mut self, analyst: impl Into<String>, unavailable: Option<String>) -> Self {
+        self.analyst = analyst.into();
+        self.respond_unavailable = unavailable;
+        self
     }
 
     /// Enriches records that arrive without `geo` with these databases.
@@ -513,6 +583,9 @@ impl State {
                 continue;
             };
             self.count(&r);
+            if r.response.is_some() {
+                self.apply_response(&r);
+            }
             let worst = flags.iter().map(|f| f.severity).max();
             let seq = self.base_seq + self.rows.len() as u64;
             let search = crate::filter::SearchText::of(&r);
@@ -685,6 +758,196 @@ impl State {
         }
     }
 
+    /// What the selection is about, for the response menu.
+    fn respond_subjects(&self) -> Option<crate::respond::Subjects> {
+        use crate::respond::Subjects;
+        if self.view == View::Alerts {
+            let item = self.selected_alert()?;
+            let a = &item.alert;
+            let m = a.meeting.as_ref();
+            let mut s = Subjects {
+                meeting_id: m.and_then(|m| m.id.clone()),
+                meeting_uuid: m.and_then(|m| m.uuid.clone()),
+                topic: m.and_then(|m| m.topic.clone()),
+                user: a.actor.as_ref().and_then(|x| x.id.clone().or_else(|| x.email.clone())),
+                alert_id: Some(a.id.clone()),
+                ..Subjects::default()
+            };
+            if let Some(p) = &a.participant {
+                s = s.with_participant(p);
+            }
+            return Some(s);
+        }
+        if self.view == View::Meetings {
+            let m = self.selected_meeting()?;
+            let uuid = (!m.key.starts_with("id:")).then(|| m.key.clone());
+            let mut s = Subjects { meeting_id: m.id.clone(), meeting_uuid: uuid, topic: m.topic.clone(), ..Subjects::default() };
+            if self.roster_focus
+                && let Some(a) = self.roster_of(m).get(self.roster_cursor)
+            {
+                s = s.with_participant(&a.participant);
+            }
+            return Some(s);
+        }
+        let row = self.selected_row()?;
+        let r = &row.record;
+        let m = r.meeting.as_ref();
+        let mut s = Subjects {
+            meeting_id: m.and_then(|m| m.id.clone()),
+            meeting_uuid: m.and_then(|m| m.uuid.clone()),
+            topic: m.and_then(|m| m.topic.clone()),
+            user: r
+                .target_user
+                .as_ref()
+                .and_then(|t| t.id.clone().or_else(|| t.email.clone()))
+                .or_else(|| r.actor.as_ref().and_then(|x| x.id.clone().or_else(|| x.email.clone()))),
+            ..Subjects::default()
+        };
+        if let Some(p) = &r.participant {
+            s = s.with_participant(p);
+        }
+        Some(s)
+    }
+
+    fn open_respond(&mut self) {
+        if let Some(why) = &self.respond_unavailable {
+            let why = why.clone();
+            self.say(format!("Zoom actions unavailable: {why}"));
+            return;
+        }
+        let Some(subjects) = self.respond_subjects() else {
+            self.say("select an alert, a record, a meeting or a roster line first");
+            return;
+        };
+        let menu = crate::respond::menu(&subjects);
+        if menu.items.is_empty() {
+            self.say("nothing to act on in the selection (no meeting, participant or Zoom user)");
+            return;
+        }
+        self.overlay = Overlay::Respond(menu);
+    }
+
+    fn on_respond_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let overlay = std::mem::replace(&mut self.overlay, Overlay::None);
+        let action = keymap::lookup(&key, false, false);
+        match overlay {
+            Overlay::Respond(mut menu) => match (key.code, action) {
+                (KeyCode::Esc, _) | (_, Some(Action::Quit | Action::Respond)) => {}
+                (_, Some(Action::Up)) => {
+                    menu.cursor = menu.cursor.saturating_sub(1);
+                    self.overlay = Overlay::Respond(menu);
+                }
+                (_, Some(Action::Down)) => {
+                    menu.cursor = (menu.cursor + 1).min(menu.items.len().saturating_sub(1));
+                    self.overlay = Overlay::Respond(menu);
+                }
+                (KeyCode::Enter, _) => match menu.items.get(menu.cursor).cloned() {
+                    Some(crate::respond::Item::Act(a)) => self.overlay = Overlay::Confirm { action: a, alert_id: menu.alert_id },
+                    Some(crate::respond::Item::Look(l)) => {
+                        self.say(format!("asking Zoom: {}…", l.name()));
+                        return vec![Effect::Zoom(ZoomCall::Lookup(l))];
+                    }
+                    None => {}
+                },
+                _ => self.overlay = Overlay::Respond(menu),
+            },
+            Overlay::Confirm { action, alert_id } => match key.code {
+                KeyCode::Char('y' | 'Y') => {
+                    self.say(format!("calling Zoom: {}…", action.summary()));
+                    return vec![Effect::Zoom(ZoomCall::Act { action, alert_id })];
+                }
+                KeyCode::Char('n' | 'N' | 'q') | KeyCode::Esc => self.say("not done"),
+                _ => self.overlay = Overlay::Confirm { action, alert_id },
+            },
+            Overlay::Info { title, lines } => match (key.code, action) {
+                (KeyCode::Esc | KeyCode::Enter, _) | (_, Some(Action::Quit)) => {}
+                (_, Some(Action::Up)) => {
+                    self.detail_scroll = self.detail_scroll.saturating_sub(1);
+                    self.overlay = Overlay::Info { title, lines };
+                }
+                (_, Some(Action::Down)) => {
+                    self.detail_scroll = self.detail_scroll.saturating_add(1);
+                    self.overlay = Overlay::Info { title, lines };
+                }
+                _ => self.overlay = Overlay::Info { title, lines },
+            },
+            other => self.overlay = other,
+        }
+        Vec::new()
+    }
+
+    fn on_acted(&mut self, alert_id: Option<String>, line: String, ok: bool) -> Vec<Effect> {
+        self.say(line.clone());
+        let Some(id) = alert_id else { return Vec::new() };
+        let stamp = format_ms(self.now_ms);
+        let entry = self.triage.alerts.entry(id.clone()).or_default();
+        entry.actions.push(format!("{} {}: {line}", stamp.get(11..19).unwrap_or(&stamp), self.analyst));
+        if ok && entry.status == triage::Status::New {
+            entry.status = triage::Status::Acked;
+        }
+        entry.updated_at = stamp;
+        entry.by = self.analyst.clone();
+        let entry = entry.clone();
+        if let Some(item) = self.alert_pos.get(&id).and_then(|i| self.alerts.get_mut(*i)) {
+            item.triage = entry.clone();
+        }
+        self.sort_alerts();
+        vec![Effect::SaveTriage(self.triage.clone()), Effect::ShareTriage { alert_id: id, entry }]
+    }
+
+    fn on_looked_up(&mut self, lookup: zoomwatch_zoomapi::Lookup, result: Result<serde_json::Value, String>) {
+        let body = match result {
+            Ok(b) => b,
+            Err(e) => return self.say(e),
+        };
+        let (title, mut lines) = crate::act::describe_lookup(&lookup, &body);
+        if let zoomwatch_zoomapi::Lookup::LiveParticipants { meeting } = &lookup {
+            let m = self.detector.meetings().meetings.values().find(|m| &m.key == meeting || m.id.as_deref() == Some(meeting.as_str()));
+            let mut head = crate::respond::reconcile(m, &body);
+            head.push(String::new());
+            head.append(&mut lines);
+            lines = head;
+        }
+        self.detail_scroll = 0;
+        self.overlay = Overlay::Info { title, lines };
+    }
+
+    /// Applies another analyst's (or this one's, read back) action or verdict.
+    fn apply_response(&mut self, r: &RecordV1) {
+        let Some(resp) = zoomwatch_shared::audit::response_of(r) else { return };
+        let Some(id) = resp.alert_id.clone() else { return };
+        let entry = self.triage.alerts.entry(id.clone()).or_default();
+        if r.event == zoomwatch_shared::record::TRIAGE_EVENT {
+            // Last writer wins; an older verdict read late changes nothing.
+            if r.occurred_at < entry.updated_at {
+                return;
+            }
+            if let Some(s) = resp.status.as_deref().and_then(triage::Status::parse) {
+                entry.status = s;
+            }
+            entry.note = resp.note.clone().unwrap_or_default();
+            entry.updated_at = r.occurred_at.clone();
+            entry.by = resp.analyst.clone();
+        } else {
+            let line = format!(
+                "{} {}: {}",
+                r.occurred_at.get(11..19).unwrap_or(&r.occurred_at),
+                resp.analyst,
+                resp.result.as_deref().unwrap_or(&r.action)
+            );
+            // This console's own actions are already listed (from `Acted`).
+            if entry.actions.iter().any(|a| a.ends_with(resp.result.as_deref().unwrap_or("\u{0}")) && a.contains(&resp.analyst)) {
+                return;
+            }
+            entry.actions.push(line);
+        }
+        let entry = entry.clone();
+        if let Some(item) = self.alert_pos.get(&id).and_then(|i| self.alerts.get_mut(*i)) {
+            item.triage = entry;
+        }
+        self.sort_alerts();
+    }
+
     /// The meeting and user of the selection (for `m` / `u`).
     fn selection_subjects(&self) -> (Option<String>, Option<String>) {
         if let Some(row) = self.selected_row() {
@@ -744,12 +1007,13 @@ impl State {
             item.triage.note = n;
         }
         item.triage.updated_at = now;
+        item.triage.by = self.analyst.clone();
         let id = item.alert.id.clone();
         let entry = item.triage.clone();
-        self.triage.alerts.insert(id, entry);
+        self.triage.alerts.insert(id.clone(), entry.clone());
         self.sort_alerts();
         self.say(msg);
-        vec![Effect::SaveTriage(self.triage.clone())]
+        vec![Effect::SaveTriage(self.triage.clone()), Effect::ShareTriage { alert_id: id, entry }]
     }
 
     fn export(&mut self, csv: bool) -> Vec<Effect> {
@@ -824,6 +1088,7 @@ impl State {
                     self.overlay = Overlay::Prompt(Prompt { kind: PromptKind::Note(id), text, error: None });
                 }
             }
+            Action::Respond => self.open_respond(),
             Action::ExportJsonl => return self.export(false),
             Action::ExportCsv => return self.export(true),
             Action::Help => self.overlay = if self.overlay == Overlay::Help { Overlay::None } else { Overlay::Help },
@@ -884,6 +1149,12 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 }
                 return state.on_prompt_key(key);
             }
+            if matches!(state.overlay, Overlay::Respond(_) | Overlay::Confirm { .. } | Overlay::Info { .. }) {
+                if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
+                    return vec![Effect::Quit];
+                }
+                return state.on_respond_key(key);
+            }
             let action = keymap::lookup(&key, state.view == View::Alerts, state.view == View::Meetings);
             // In the detail pane the movement keys scroll it.
             if state.overlay == Overlay::Detail {
@@ -927,6 +1198,11 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::Notice(text) => {
             state.say(text);
+            Vec::new()
+        }
+        Msg::Acted { alert_id, line, ok } => state.on_acted(alert_id, line, ok),
+        Msg::LookedUp { lookup, result } => {
+            state.on_looked_up(lookup, result);
             Vec::new()
         }
     }

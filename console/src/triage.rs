@@ -21,6 +21,16 @@ pub enum Status {
 }
 
 impl Status {
+    /// From the label.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "new" => Some(Self::New),
+            "acked" => Some(Self::Acked),
+            "dismissed" => Some(Self::Dismissed),
+            _ => None,
+        }
+    }
+
     /// Short label.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -42,6 +52,13 @@ pub struct Entry {
     /// When last changed (RFC 3339).
     #[serde(default)]
     pub updated_at: String,
+    /// Who changed it last (this analyst, or another one through a `zoomwatch.triage`
+    /// record).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub by: String,
+    /// Response actions taken on it, one line each (`12:03:04 ana: done: end meeting …`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<String>,
 }
 
 /// All verdicts, by alert id.
@@ -94,7 +111,12 @@ mod tests {
         let mut t = Triage::default();
         t.alerts.insert(
             "a1".into(),
-            Entry { status: Status::Acked, note: "called the host".into(), updated_at: "2026-01-01T00:00:00.000Z".into() },
+            Entry {
+                status: Status::Acked,
+                note: "called the host".into(),
+                updated_at: "2026-01-01T00:00:00.000Z".into(),
+                ..Entry::default()
+            },
         );
         t.save(&path).unwrap();
         assert_eq!(Triage::load(&path).unwrap(), t);

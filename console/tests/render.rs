@@ -159,3 +159,14 @@ fn the_detail_pane_lays_out_a_stored_payload() {
     let t = text(&draw(&s, 120, 60, COLOR));
     assert!(t.contains("\"raw\": {") && t.contains("\"object\": {"), "payload laid out:\n{t}");
 }
+
+#[test]
+fn the_response_menu_and_confirmation_at_80x24() {
+    let mut s = console().with_respond("ana", None);
+    key(&mut s, KeyCode::Char('5'));
+    key(&mut s, KeyCode::Char('r'));
+    insta::assert_snapshot!("respond_menu_80x24", text(&draw(&s, 80, 24, COLOR)));
+    key(&mut s, KeyCode::Enter);
+    let shown = text(&draw(&s, 80, 24, COLOR));
+    insta::assert_snapshot!("respond_confirm_80x24", shown);
+}

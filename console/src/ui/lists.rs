@@ -14,6 +14,9 @@ use super::{Theme, clock, country, safe, scroll_offset, sev_letter};
 use crate::state::{Row, State, View};
 
 fn who(r: &RecordV1) -> String {
+    if let Some(resp) = zoomwatch_shared::audit::response_of(r) {
+        return format!("analyst {}", safe(&resp.analyst, 40));
+    }
     if let Some(p) = &r.participant {
         let name = p.name.as_deref().map(|n| safe(n, 28)).unwrap_or_else(|| "?".into());
         return match (&p.email, p.guest) {
@@ -33,6 +36,17 @@ fn what(row: &Row) -> String {
     // The worst flag; among equals the first (catalog order: the most specific rule).
     if let Some(f) = row.flags.iter().rev().max_by_key(|f| f.severity) {
         return safe(&f.reason, 200);
+    }
+    if let Some(resp) = zoomwatch_shared::audit::response_of(r) {
+        return match (&resp.result, &resp.status) {
+            (Some(line), _) => safe(line, 200),
+            (None, Some(status)) => format!(
+                "alert {} → {status}{}",
+                resp.alert_id.as_deref().unwrap_or("?"),
+                resp.note.as_deref().map(|n| format!(" · {}", safe(n, 100))).unwrap_or_default()
+            ),
+            (None, None) => String::new(),
+        };
     }
     if let Some(rej) = &r.rejection {
         let src = r.request.as_ref().and_then(|q| q.source_ip.as_deref()).unwrap_or("?");

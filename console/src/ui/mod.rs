@@ -154,6 +154,9 @@ pub fn draw(state: &State, frame: &mut Frame<'_>, theme: Theme) {
     match &state.overlay {
         Overlay::Help => overlay::help(state, frame, body, theme),
         Overlay::Detail => overlay::detail(state, frame, body, theme),
+        Overlay::Respond(menu) => overlay::respond(menu, frame, body, theme),
+        Overlay::Confirm { action, alert_id } => overlay::confirm(action, alert_id.as_deref(), frame, body, theme),
+        Overlay::Info { title, lines } => overlay::info(state, title, lines, frame, body),
         _ => {}
     }
     overlay::status_line(state, frame, status, theme);

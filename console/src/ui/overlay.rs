@@ -77,6 +77,18 @@ fn detail_lines(state: &State, theme: Theme) -> (String, Vec<Line<'static>>) {
             if !item.triage.note.is_empty() {
                 out.push(Line::from(format!("note: {}", safe(&item.triage.note, 500))));
             }
+            if !item.triage.by.is_empty() {
+                out.push(Line::from(Span::styled(
+                    format!("{} by {} at {}", item.triage.status.as_str(), safe(&item.triage.by, 60), item.triage.updated_at),
+                    theme.dim(),
+                )));
+            }
+            if !item.triage.actions.is_empty() {
+                out.push(Line::from(Span::styled("response actions:", theme.accent())));
+                for a in &item.triage.actions {
+                    out.push(Line::from(format!("  {}", safe(a, 300))));
+                }
+            }
             out.push(Line::from(""));
             out.push(Line::from(format!("records: {}", a.record_ids.join(" "))));
             if let Some(first) = a.record_ids.first()
@@ -195,4 +207,64 @@ pub(super) fn status_line(state: &State, frame: &mut Frame<'_>, area: Rect, them
         },
     };
     frame.render_widget(Paragraph::new(line), area);
+}
+
+/// The response menu: what fits the selection, ⏎ picks, Esc closes.
+pub(super) fn respond(menu: &crate::respond::Menu, frame: &mut Frame<'_>, area: Rect, theme: Theme) {
+    let height = u16::try_from(menu.items.len()).unwrap_or(10).saturating_add(4).min(area.height);
+    let area = centered(area, height);
+    frame.render_widget(Clear, area);
+    let mut lines = vec![Line::from(Span::styled(format!(" {}", safe(&menu.subject, 200)), theme.dim())), Line::from("")];
+    for (i, item) in menu.items.iter().enumerate() {
+        let read_only = matches!(item, crate::respond::Item::Look(_));
+        let text = format!(
+            "{} {}{}",
+            if i == menu.cursor { "▶" } else { " " },
+            safe(&item.label(), 200),
+            if read_only { "  (read-only)" } else { "" }
+        );
+        lines.push(if i == menu.cursor { Line::from(Span::styled(text, theme.selected())) } else { Line::from(text) });
+    }
+    let block = Block::default().borders(Borders::ALL).title(" Respond through Zoom · ↑↓ choose · ⏎ select · Esc closes ");
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// The confirmation: exactly what will be called on whom.
+pub(super) fn confirm(action: &zoomwatch_zoomapi::Action, alert_id: Option<&str>, frame: &mut Frame<'_>, area: Rect, theme: Theme) {
+    let area = centered(area, 9.min(area.height));
+    frame.render_widget(Clear, area);
+    let lines = vec![
+        Line::from(Span::styled(format!(" {}", safe(&action.summary(), 300)), theme.severity(Some(zoomwatch_shared::Severity::High)))),
+        Line::from(""),
+        Line::from(format!(" {}", safe(&action.request().to_string(), 300))),
+        Line::from(Span::styled(format!(" needs scope {} · audited as zoomwatch.action", action.scope()), theme.dim())),
+        Line::from(Span::styled(alert_id.map(|a| format!(" in response to alert {a}")).unwrap_or_default(), theme.dim())),
+        Line::from(""),
+        Line::from(vec![
+            Span::styled(" y", theme.accent()),
+            Span::raw(" do it   "),
+            Span::styled("n / Esc", theme.accent()),
+            Span::raw(" cancel"),
+        ]),
+    ];
+    let block = Block::default().borders(Borders::ALL).title(" Confirm a Zoom action ");
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(block), area);
+}
+
+/// A lookup's answer.
+pub(super) fn info(state: &State, title: &str, lines: &[String], frame: &mut Frame<'_>, area: Rect) {
+    let area = popup(area);
+    frame.render_widget(Clear, area);
+    let body: Vec<Line<'_>> = lines.iter().map(|l| Line::from(safe(l, 400))).collect();
+    let p = Paragraph::new(body)
+        .wrap(Wrap { trim: false })
+        .scroll((state.detail_scroll, 0))
+        .block(Block::default().borders(Borders::ALL).title(format!(" {} · Esc closes ", safe(title, 100))));
+    frame.render_widget(p, area);
+}
+
+fn centered(area: Rect, height: u16) -> Rect {
+    let [_, mid, _] = Layout::vertical([Constraint::Fill(1), Constraint::Length(height), Constraint::Fill(1)]).areas(area);
+    let [_, c, _] = Layout::horizontal([Constraint::Length(2), Constraint::Min(10), Constraint::Length(2)]).areas(mid);
+    c
 }

@@ -1,0 +1,144 @@
+//! The console's response flow, headless: `r` on an alert opens the actions that fit,
+//! ⏎ asks for confirmation showing the exact call, `y` hands the call to the shell; the
+//! result marks the alert; verdicts and actions of other analysts arrive as records.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{T0, console, key};
+use crossterm::event::KeyCode;
+use zoomwatch_console::respond::Item;
+use zoomwatch_console::source::SourceEvent;
+use zoomwatch_console::state::{Effect, Msg, Overlay, State, View, ZoomCall, update};
+use zoomwatch_console::triage::Status;
+use zoomwatch_shared::audit;
+use zoomwatch_zoomapi::{Action, Lookup};
+
+fn ready() -> State {
+    let mut s = console().with_respond("ana", None);
+    key(&mut s, KeyCode::Char('5'));
+    s
+}
+
+fn select_rule(s: &mut State, rule: &str) -> String {
+    key(s, KeyCode::Home);
+    for _ in 0..s.alerts.len() {
+        if s.selected_alert().unwrap().alert.rule == rule {
+            return s.selected_alert().unwrap().alert.id.clone();
+        }
+        key(s, KeyCode::Down);
+    }
+    panic!("no {rule} alert");
+}
+
+#[test]
+fn ending_the_raided_meeting_from_its_alert() {
+    let mut s = ready();
+    let id = select_rule(&mut s, "join-burst");
+    key(&mut s, KeyCode::Char('r'));
+    let Overlay::Respond(menu) = &s.overlay else { panic!("no menu: {:?}", s.overlay) };
+    assert_eq!(menu.items[0], Item::Act(Action::EndMeeting { meeting: "84512345678".into() }));
+    assert!(menu.items.contains(&Item::Look(Lookup::LiveParticipants { meeting: "aLlH4nds/Q3+2026xYz0w==".into() })));
+    key(&mut s, KeyCode::Enter);
+    assert!(matches!(&s.overlay, Overlay::Confirm { action: Action::EndMeeting { .. }, alert_id: Some(a) } if a == &id));
+    // Anything but y/n keeps the dialog.
+    assert!(key(&mut s, KeyCode::Char('j')).is_empty());
+    assert!(matches!(s.overlay, Overlay::Confirm { .. }));
+    let effects = key(&mut s, KeyCode::Char('y'));
+    assert_eq!(
+        effects,
+        vec![Effect::Zoom(ZoomCall::Act { action: Action::EndMeeting { meeting: "84512345678".into() }, alert_id: Some(id.clone()) })]
+    );
+    assert_eq!(s.overlay, Overlay::None);
+
+    let effects = update(
+        &mut s,
+        Msg::Acted { alert_id: Some(id.clone()), line: "done: end meeting 84512345678 (Zoom answered HTTP 204)".into(), ok: true },
+    );
+    assert!(matches!(&effects[..], [Effect::SaveTriage(_), Effect::ShareTriage { alert_id, .. }] if alert_id == &id));
+    let item = s.alerts.iter().find(|a| a.alert.id == id).unwrap();
+    assert_eq!(item.triage.status, Status::Acked, "a successful action acknowledges the alert");
+    assert_eq!(item.triage.by, "ana");
+    assert!(item.triage.actions[0].ends_with("ana: done: end meeting 84512345678 (Zoom answered HTTP 204)"), "{:?}", item.triage.actions);
+    assert!(s.notice.as_ref().unwrap().0.contains("done: end meeting"));
+}
+
+#[test]
+fn cancel_and_unavailable() {
+    let mut s = ready();
+    select_rule(&mut s, "impossible-travel");
+    key(&mut s, KeyCode::Char('r'));
+    let Overlay::Respond(menu) = &s.overlay else { panic!() };
+    // Helen is a Zoom user: signing her out is offered.
+    assert!(menu.items.contains(&Item::Act(Action::SignOutUser { user: "hPk8-Usr-0017AbCdEfGh".into() })));
+    key(&mut s, KeyCode::Enter);
+    assert!(key(&mut s, KeyCode::Char('n')).is_empty());
+    assert_eq!(s.overlay, Overlay::None);
+    assert_eq!(s.notice.as_ref().unwrap().0, "not done");
+
+    let mut s = console();
+    key(&mut s, KeyCode::Char('5'));
+    assert!(key(&mut s, KeyCode::Char('r')).is_empty());
+    assert_eq!(s.overlay, Overlay::None);
+    assert!(s.notice.as_ref().unwrap().0.starts_with("Zoom actions unavailable"));
+}
+
+#[test]
+fn a_roster_line_offers_removal_and_a_lookup_reconciles() {
+    let mut s = ready();
+    key(&mut s, KeyCode::Char('2'));
+    while s.selected_meeting().unwrap().topic.as_deref() != Some("Company all-hands") {
+        key(&mut s, KeyCode::Down);
+    }
+    key(&mut s, KeyCode::Right);
+    key(&mut s, KeyCode::Char('r'));
+    let Overlay::Respond(menu) = s.overlay.clone() else { panic!() };
+    assert!(menu.items.iter().any(|i| matches!(i, Item::Act(Action::RemoveParticipant { .. }))), "{menu:?}");
+    // Pick the Dashboard lookup.
+    let pos = menu.items.iter().position(|i| matches!(i, Item::Look(_))).unwrap();
+    for _ in 0..pos {
+        key(&mut s, KeyCode::Down);
+    }
+    let effects = key(&mut s, KeyCode::Enter);
+    let [Effect::Zoom(ZoomCall::Lookup(lookup))] = &effects[..] else { panic!("{effects:?}") };
+    // Zoom lists one person the roster does not have.
+    let body = serde_json::json!({"participants": [{"user_name": "Ghost", "email": "ghost@x.example", "participant_uuid": "ZZ"}]});
+    update(&mut s, Msg::LookedUp { lookup: lookup.clone(), result: Ok(body) });
+    let Overlay::Info { lines, .. } = &s.overlay else { panic!() };
+    assert!(lines[0].contains("missed joins): Ghost <ghost@x.example>"), "{lines:?}");
+    assert!(lines[1].starts_with("in the roster, not in the meeting per Zoom"), "{lines:?}");
+    key(&mut s, KeyCode::Esc);
+    assert_eq!(s.view, View::Meetings);
+}
+
+#[test]
+fn another_analysts_verdicts_and_actions_arrive_as_records() {
+    let mut s = ready();
+    let id = select_rule(&mut s, "sensitive-meeting-outsider");
+    let later = audit::triage_record("bob", Some("soc-2"), &id, "dismissed", "board invited him", T0 + 950_000);
+    let earlier = audit::triage_record("carol", None, &id, "acked", "", T0 + 940_000);
+    let action = audit::action_record(&audit::ActionAudit {
+        action: "deny-registrant".into(),
+        meeting: Some("86623456789".into()),
+        user: Some("jdoe@freemail.example".into()),
+        participant_uuid: None,
+        at_ms: T0 + 945_000,
+        response: audit::Response {
+            analyst: "bob".into(),
+            outcome: Some(audit::Outcome::Succeeded),
+            result: Some("done: deny registrant jdoe@freemail.example".into()),
+            alert_id: Some(id.clone()),
+            ..audit::Response::default()
+        },
+    });
+    update(&mut s, Msg::Source(SourceEvent::Records(vec![later, action, earlier])));
+    let item = s.alerts.iter().find(|a| a.alert.id == id).unwrap();
+    assert_eq!(item.triage.status, Status::Dismissed, "the later verdict wins, whatever the order read");
+    assert_eq!(item.triage.by, "bob");
+    assert_eq!(item.triage.note, "board invited him");
+    assert_eq!(item.triage.actions.len(), 1);
+    assert!(item.triage.actions[0].contains("bob: done: deny registrant"));
+    // The records are in the feed too, like any other.
+    assert!(s.rows.iter().any(|r| r.record.event == "zoomwatch.triage"));
+}
