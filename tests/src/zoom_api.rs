@@ -59,6 +59,8 @@ struct Inner {
     faults: VecDeque<Fault>,
     /// Meetings that have started (PATCH refused with 3000).
     started: HashSet<String>,
+    /// `expires_in` of issued tokens (default 3599).
+    lifetime: Option<u64>,
 }
 
 /// The running stand-in.
@@ -124,6 +126,11 @@ impl ZoomStandIn {
         self.lock().faults.push_back(f);
     }
 
+    /// Issues tokens that live this many seconds.
+    pub fn set_token_lifetime(&self, secs: u64) {
+        self.lock().lifetime = Some(secs);
+    }
+
     /// Marks a meeting as started.
     pub fn start_meeting(&self, id: &str) {
         self.lock().started.insert(id.to_owned());
@@ -181,9 +188,10 @@ async fn handle(inner: &Arc<Mutex<Inner>>, method: Method, uri: Uri, headers: He
         g.token_requests += 1;
         let token = format!("standin-token-{}", g.token_requests);
         g.issued.insert(token.clone());
+        let lifetime = g.lifetime.unwrap_or(3599);
         return answer(
             200,
-            json!({"access_token": token, "token_type": "bearer", "expires_in": 3599, "scope": "meeting:update:status:admin user:update:status:admin", "api_url": "https://api.zoom.us"}),
+            json!({"access_token": token, "token_type": "bearer", "expires_in": lifetime, "scope": "meeting:update:status:admin user:update:status:admin", "api_url": "https://api.zoom.us"}),
         );
     }
 
