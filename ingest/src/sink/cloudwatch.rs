@@ -307,6 +307,20 @@ mod tests {
     }
 
     #[test]
+    fn the_analyst_policy_covers_exactly_the_response_streams() {
+        // template.yaml allows analysts PutLogEvents on `log-stream:*/zoomwatch-response/*`.
+        let template = include_str!("../../../template.yaml");
+        let pattern = format!("log-stream:*/{RESPONSE}/*");
+        assert!(template.contains(&pattern), "template.yaml no longer grants {pattern}");
+        let ours = writer_stream(1_764_288_000_000, RESPONSE, "abc");
+        let receivers = stream_name(1_764_288_000_000, "abc");
+        // IAM's `*` matches any characters, `/` included: the pattern is "contains /RESPONSE/".
+        let glob = |s: &str| s.find(&format!("/{RESPONSE}/")).is_some_and(|i| i > 0);
+        assert!(glob(&ours), "{ours}");
+        assert!(!glob(&receivers), "{receivers}");
+    }
+
+    #[test]
     fn streams_are_per_day() {
         assert_eq!(stream_name(1_764_288_000_000, "abc"), "2025/11/28/zoomwatch-ingest/abc");
     }
