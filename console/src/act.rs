@@ -273,10 +273,11 @@ pub async fn run_cli(
         });
         println!("{out}");
     } else {
-        println!("{}", done.line);
+        // Zoom's messages are untrusted text: no escape sequences reach the terminal.
+        println!("{}", zoomwatch_shared::text::sanitize(&done.line, 2000));
     }
     if let Err(e) = &written {
-        eprintln!("zoomwatch act: {e}");
+        eprintln!("zoomwatch act: {}", zoomwatch_shared::text::sanitize(e, 2000));
     }
     match done.outcome {
         Outcome::Succeeded | Outcome::DryRun if written.is_ok() => EXIT_DONE,

@@ -429,7 +429,7 @@ async fn act(args: ActArgs) -> Result<ExitCode> {
                 Ok(ExitCode::SUCCESS)
             }
             Err(e) => {
-                eprintln!("zoomwatch act: {e}");
+                eprintln!("zoomwatch act: {}", zoomwatch_shared::text::sanitize(&e.to_string(), 2000));
                 Ok(ExitCode::from(act::EXIT_REFUSED))
             }
         };

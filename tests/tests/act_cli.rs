@@ -295,3 +295,16 @@ async fn lookups_read_and_do_not_audit() {
     assert!(zoom.unexpected().is_empty(), "{:?}", zoom.unexpected());
     assert!(records(&audit).is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hostile_text_in_zoom_answers_does_not_reach_the_terminal() {
+    let zoom = ZoomStandIn::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("a.jsonl");
+    zoom.push(Fault::Answer(400, json!({"code": 1, "message": "no\u{1b}]0;owned\u{7} \u{202e}cod\u{200b}e"}), vec![]));
+    let out = act(&zoom, &audit, &["end-meeting", "1", "--yes"]);
+    assert_eq!(code(&out), 1);
+    let text = String::from_utf8(out.stdout.clone()).unwrap();
+    assert!(text.contains("Zoom refused end-meeting"), "{text}");
+    assert!(!text.chars().any(|c| c.is_control() && c != '\n' || zoomwatch_shared::text::is_invisible_format(c)), "{text:?}");
+}
