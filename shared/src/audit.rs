@@ -145,6 +145,7 @@ fn base(event: &str, action: String, id: String, at_ms: i64, response: Response)
         request: None,
         rejection: None,
         response: Some(Box::new(response)),
+        origin: None,
         raw: Value::Object(Map::new()).into(),
     }
 }

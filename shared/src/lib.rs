@@ -14,6 +14,8 @@
 //!   blocks, `changes` from `old_object`, dedupe id).
 //! - [`geo`] — offline GeoIP/ASN/anonymizer lookups that fill Record v1's `geo` blocks.
 //! - [`ids`] — a bounded set of record ids (duplicate suppression).
+//! - [`report`] — rows of Zoom's sign-in, operation-log and failed-delivery reports as
+//!   Record v1 (a failed delivery gets the id its webhook would have had).
 //! - [`redact`] — removal of passcodes, tokens and stream keys before anything is stored.
 //! - [`diff`] — `old_object` → `object` change lists with nested paths.
 //! - [`timefmt`] — RFC 3339 parsing/formatting in milliseconds.
@@ -34,6 +36,7 @@ pub mod ids;
 pub mod normalize;
 pub mod record;
 pub mod redact;
+pub mod report;
 pub mod roster;
 pub mod rules;
 pub mod scenario;

@@ -105,6 +105,7 @@ pub fn normalize(env: Envelope, rx: &Received) -> RecordV1 {
         request: rx.request.clone(),
         rejection: None,
         response: None,
+        origin: None,
         raw: payload.into(),
     }
 }
@@ -309,6 +310,7 @@ pub fn rejected_record(rejection: crate::record::Rejection, rx: &Received, seq: 
         request: rx.request.clone(),
         rejection: Some(rejection),
         response: None,
+        origin: None,
         raw: Value::Object(Map::new()).into(),
     }
 }

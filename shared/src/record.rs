@@ -75,6 +75,10 @@ pub struct RecordV1 {
     /// and what Zoom answered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response: Option<Box<crate::audit::Response>>,
+    /// Where a record not delivered by webhook came from (Zoom's reports, its delivery
+    /// log). Absent for webhooks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Box<Origin>>,
     /// The event's `payload` as received, with secrets redacted.
     #[serde(default)]
     pub raw: RawPayload,
@@ -485,6 +489,25 @@ pub struct RequestInfo {
     /// `received_at` means a late retry of Zoom's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signed_at: Option<String>,
+}
+
+/// Where a polled record came from.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Origin {
+    /// `zoom.report.activities`, `zoom.report.operationlogs`, `zoom.webhook_logs`.
+    pub source: String,
+    /// Failed deliveries: the HTTP status our endpoint answered (`-1`: Zoom never sent it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_status: Option<i64>,
+    /// Failed deliveries: Zoom's reason (`read timeout`, `connection refused`…).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_failure: Option<String>,
+    /// Failed deliveries: which attempt (0 = the first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_num: Option<i64>,
+    /// Failed deliveries: when Zoom tried (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempted_at: Option<String>,
 }
 
 /// Why the receiver refused a request (`zoomwatch.rejected` records).

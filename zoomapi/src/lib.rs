@@ -10,6 +10,7 @@
 //!   and the on-demand lookups, each with its exact call and least-privilege scope.
 //! - [`error`] — Zoom's refusals as one [`ApiError`]: missing scope (4711), expired token
 //!   (124), started meeting (3000), rate limits (`Retry-After`, per-second vs daily).
+//! - [`reports`] — the sign-in, operation-log and failed-delivery reports the poller reads.
 //! - [`credentials`] — Server-to-Server OAuth credentials from the environment, a
 //!   private file, or AWS Secrets Manager; the secret never prints.
 //! - [`client`] — the transport: token fetch and cache, one refresh on an expired
@@ -22,6 +23,7 @@ pub mod action;
 pub mod client;
 pub mod credentials;
 pub mod error;
+pub mod reports;
 pub mod request;
 
 pub use action::{Action, Lookup, Registrant};

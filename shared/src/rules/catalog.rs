@@ -345,6 +345,15 @@ pub const RULES: &[RuleInfo] = &[
         "organization.admin_operators (off while empty)",
     ),
     // Endpoint health
+    rule(
+        "webhook-deliveries-failed",
+        Medium,
+        Stateless,
+        Global,
+        "Zoom reports that it could not deliver a webhook to our endpoint (recovered from its delivery log by the poller)",
+        "zoom.webhook_logs (written by `zoomwatch-ingest poll`)",
+        "severity",
+    ),
     counting(
         rule(
             "rejected-burst",

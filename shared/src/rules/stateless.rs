@@ -217,6 +217,22 @@ pub fn evaluate(r: &RecordV1, cfg: &Config) -> Vec<Flag> {
     {
         push("watchlist-hit", format!("watchlist {hit}: {} {}", sanitize(email, QUOTE), r.action.replace('_', " ")));
     }
+    if let Some(o) = r.origin.as_deref().filter(|o| o.source == crate::report::WEBHOOK_LOGS) {
+        let status = match o.delivery_status {
+            Some(-1) => "never sent".to_owned(),
+            Some(s) => format!("HTTP {s}"),
+            None => "no answer".to_owned(),
+        };
+        let why = o.delivery_failure.as_deref().map(|f| format!(", {f}")).unwrap_or_default();
+        let at = o.attempted_at.as_deref().map(|t| format!(" at {t}")).unwrap_or_default();
+        push(
+            "webhook-deliveries-failed",
+            format!(
+                "Zoom could not deliver {} to the endpoint{at} ({status}{why}); recovered from its delivery log",
+                sanitize(&r.event, 64)
+            ),
+        );
+    }
     super::location::stateless_flags(r, cfg, &mut flags);
     if external_user_created {
         // Creating an account for an outside address is worth a closer look.
