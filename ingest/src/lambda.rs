@@ -16,6 +16,17 @@
 //! | `ZOOMWATCH_REPLAY_WINDOW_SECS` | oldest accepted `x-zm-request-timestamp`, seconds | `5700` (95 min: Zoom's late retries) |
 //! | `ZOOMWATCH_MAX_AHEAD_SECS` | furthest accepted ahead of now, seconds | `300` |
 //! | `ZOOMWATCH_GEOIP_CITY`, `_ASN`, `_ANONYMOUS` | MaxMind DB files (e.g. a layer under `/opt/geoip`) | `[enrichment]`, else none |
+//!
+//! With `ZOOMWATCH_MODE=poll` the same bootstrap is the scheduled report poller
+//! ([`crate::poll`]) instead: each invocation (an EventBridge schedule) polls once.
+//!
+//! | variable | meaning | default |
+//! |---|---|---|
+//! | `ZOOM_CREDENTIALS_SECRET` | Secrets Manager secret with the S2S app's `{account_id, client_id, client_secret}` | — |
+//! | `ZOOM_APP_ID` | Marketplace app id, for failed deliveries | failed deliveries skipped |
+//! | `ZOOMWATCH_POLL_REPORTS` | comma-separated reports | all three |
+//! | `ZOOMWATCH_POLL_SINCE` | how far back a first run reaches (`2d`, `12h`) | `2d` |
+//! | `ZOOMWATCH_POLL_CURSOR_PARAMETER` | SSM parameter holding the cursor | `/zoomwatch/poll-cursor` |
 
 use std::time::Duration;
 
@@ -155,10 +166,58 @@ pub fn cloudwatch_client(sdk: &aws_config::SdkConfig, budget: Duration) -> aws_s
     aws_sdk_cloudwatchlogs::Client::from_conf(conf)
 }
 
-/// Runs the Lambda event loop until the runtime stops it.
+/// Runs the Lambda event loop until the runtime stops it: the receiver, or with
+/// `ZOOMWATCH_MODE=poll` the scheduled poller.
 pub async fn run() -> Result<()> {
+    if std::env::var("ZOOMWATCH_MODE").is_ok_and(|m| m == "poll") {
+        return run_poller().await;
+    }
     let (cfg, sink) = from_env().await?;
     tracing::info!(sink = %crate::Sink::describe(&sink), secrets = cfg.secrets.len(), "zoomwatch-ingest ready (lambda)");
     let app = lambda_router(crate::router(cfg, sink));
     lambda_http::run(app).await.map_err(|e| anyhow::anyhow!("lambda runtime: {e}"))
+}
+
+/// The scheduled poller: settings read once per execution environment, one poll per
+/// invocation. An invocation fails (and Lambda reports it) when every report failed.
+async fn run_poller() -> Result<()> {
+    use crate::poll::{CursorStore, PollOptions, parse_reports, poll_once};
+    let sdk = aws_config::load_from_env().await;
+    let (creds, _) = zoomwatch_zoomapi::credentials::load(None).await?;
+    let client = std::sync::Arc::new(zoomwatch_zoomapi::Client::new(zoomwatch_zoomapi::ClientConfig::from_env(), creds)?);
+    let (rules, geo) = load_rules(None).map_err(anyhow::Error::msg)?;
+    let reports = parse_reports(&std::env::var("ZOOMWATCH_POLL_REPORTS").unwrap_or_default()).map_err(anyhow::Error::msg)?;
+    let since_ms = crate::poll::parse_duration_ms(&std::env::var("ZOOMWATCH_POLL_SINCE").unwrap_or_else(|_| "2d".into()))
+        .map_err(anyhow::Error::msg)?;
+    let opts = std::sync::Arc::new(PollOptions {
+        reports,
+        since_ms,
+        app_id: std::env::var("ZOOM_APP_ID").ok().filter(|s| !s.trim().is_empty()),
+        rules: std::sync::Arc::new(rules),
+        geo,
+    });
+    let group = std::env::var("ZOOMWATCH_LOG_GROUP").unwrap_or_else(|_| DEFAULT_LOG_GROUP.to_owned());
+    let budget = Duration::from_secs(10);
+    let sink = std::sync::Arc::new(CloudWatchSink::for_poller(cloudwatch_client(&sdk, budget), group, budget));
+    let name = std::env::var("ZOOMWATCH_POLL_CURSOR_PARAMETER").unwrap_or_else(|_| "/zoomwatch/poll-cursor".into());
+    let store = std::sync::Arc::new(CursorStore::Ssm { client: aws_sdk_ssm::Client::new(&sdk), name });
+    tracing::info!(reports = ?opts.reports, "zoomwatch-ingest ready (lambda, poll)");
+    let handler = lambda_http::service_fn(move |_event: lambda_http::LambdaEvent<serde_json::Value>| {
+        let (client, sink, store, opts) = (client.clone(), sink.clone(), store.clone(), opts.clone());
+        async move {
+            let now = crate::send::unix_now() * 1000;
+            let outcomes = poll_once(&client, sink.as_ref(), &store, &opts, now).await;
+            for o in &outcomes {
+                match &o.error {
+                    None => tracing::info!(report = %o.report, rows = o.rows, written = o.written, pages = o.pages, "polled"),
+                    Some(e) => tracing::error!(report = %o.report, error = %e, "poll failed"),
+                }
+            }
+            if outcomes.iter().all(|o| o.error.is_some()) {
+                return Err(lambda_http::Error::from("every report failed; see the log lines above"));
+            }
+            Ok::<_, lambda_http::Error>(serde_json::json!({"reports": outcomes}))
+        }
+    });
+    lambda_http::lambda_runtime::run(handler).await.map_err(|e| anyhow::anyhow!("lambda runtime: {e}"))
 }

@@ -9,6 +9,8 @@
 //! - [`sink`] — where records go: [`sink::CloudWatchSink`] (PutLogEvents, limits and
 //!   retries), [`sink::FileSink`] (JSONL, group-committed and fsynced),
 //!   [`sink::StdoutSink`]; each implements [`Sink`].
+//! - [`poll`] — Zoom's sign-in, operation-log and failed-delivery reports into records
+//!   (`zoomwatch-ingest poll`, the scheduled Lambda), with a cursor.
 //! - [`rejected`] — rate limiting of `zoomwatch.rejected` records.
 //! - [`recent`] — the record ids stored recently (repeat deliveries answered `duplicate`).
 //! - [`server`] — running the router on a TCP listener with graceful shutdown.
@@ -21,6 +23,7 @@
 
 pub mod config;
 pub mod lambda;
+pub mod poll;
 pub mod recent;
 pub mod rejected;
 pub mod router;

@@ -33,6 +33,10 @@ enum Command {
     Serve(ServeArgs),
     /// Sign webhook body files with the configured secret and POST them to a URL.
     Send(SendArgs),
+    /// Poll Zoom's reports (sign-ins, the admin operation log, failed webhook
+    /// deliveries) into the same records, once or every N minutes. Needs the S2S app's
+    /// credentials (as for `zoomwatch act`) with the report scopes.
+    Poll(PollArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -81,6 +85,45 @@ struct ServeArgs {
 }
 
 #[derive(clap::Args, Debug)]
+#[command(after_help = "Scopes to add to the Server-to-Server OAuth app: report:read:user_activities:admin (sign-ins),\n\
+report:read:operation_logs:admin (operation log), marketplace_app:read:admin (failed deliveries).\n\
+Credentials: --credentials FILE, ZOOM_CREDENTIALS_SECRET, or ZOOM_ACCOUNT_ID / ZOOM_CLIENT_ID / ZOOM_CLIENT_SECRET.\n\n\
+Examples:\n  \
+zoomwatch-ingest poll --once --since 2d --sink file:zoomwatch-events.jsonl --config zoomwatch.toml\n  \
+zoomwatch-ingest poll --every 15m --sink cloudwatch:/zoomwatch/events --reports activities,operations")]
+struct PollArgs {
+    /// Poll once and exit (status 1 if a report failed).
+    #[arg(long, conflicts_with = "every")]
+    once: bool,
+    /// Poll at this interval until stopped (e.g. 15m).
+    #[arg(long, value_name = "DURATION")]
+    every: Option<String>,
+    /// How far back the first run reaches (later runs continue from the cursor; at most
+    /// six months, seven days for failed deliveries).
+    #[arg(long, default_value = "2d", value_name = "DURATION")]
+    since: String,
+    /// Where records go, as for `serve`.
+    #[arg(long, default_value = "file:zoomwatch-events.jsonl")]
+    sink: String,
+    /// Reports to poll: activities, operations, failed-deliveries (comma-separated).
+    #[arg(long, default_value = "activities,operations,failed-deliveries", value_name = "LIST")]
+    reports: String,
+    /// The Marketplace app id (for failed deliveries).
+    #[arg(long, env = "ZOOM_APP_ID", value_name = "ID")]
+    app_id: Option<String>,
+    /// Where the poller remembers how far it got
+    /// (default: $XDG_STATE_HOME/zoomwatch/poll-cursor.json).
+    #[arg(long, value_name = "PATH")]
+    cursor: Option<PathBuf>,
+    /// Zoom API credentials file.
+    #[arg(long, value_name = "FILE")]
+    credentials: Option<PathBuf>,
+    /// zoomwatch.toml: rules for the flags and GeoIP for sign-in addresses.
+    #[arg(long, value_name = "PATH")]
+    config: Option<PathBuf>,
+}
+
+#[derive(clap::Args, Debug)]
 struct SendArgs {
     /// Endpoint to post to, e.g. http://127.0.0.1:8787/zoom/webhook or your API Gateway URL.
     #[arg(long)]
@@ -115,6 +158,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => serve(args).await.map(|()| ExitCode::SUCCESS),
             Command::Send(args) => send(args).await,
+            Command::Poll(args) => poll(args).await,
         }
     });
     match result {
@@ -171,6 +215,64 @@ fn init_tracing() {
         builder.json().flatten_event(true).init();
     } else {
         builder.with_ansi(std::io::stderr().is_terminal()).init();
+    }
+}
+
+fn default_cursor() -> Option<PathBuf> {
+    let base = match (std::env::var_os("XDG_STATE_HOME").filter(|s| !s.is_empty()), std::env::var_os("HOME")) {
+        (Some(x), _) => PathBuf::from(x),
+        (None, Some(h)) => PathBuf::from(h).join(".local/state"),
+        (None, None) => return None,
+    };
+    Some(base.join("zoomwatch").join("poll-cursor.json"))
+}
+
+async fn poll(args: PollArgs) -> Result<ExitCode> {
+    use zoomwatch_ingest::poll::{CursorStore, PollOptions, parse_duration_ms, parse_reports, poll_once};
+    if !args.once && args.every.is_none() {
+        bail!("say how often: --once, or --every 15m");
+    }
+    let every = args.every.as_deref().map(parse_duration_ms).transpose().map_err(anyhow::Error::msg)?;
+    let since_ms = parse_duration_ms(&args.since).map_err(anyhow::Error::msg)?;
+    let reports = parse_reports(&args.reports).map_err(anyhow::Error::msg)?;
+    let (rules, geo) = zoomwatch_ingest::config::load_rules(args.config.as_deref()).map_err(anyhow::Error::msg)?;
+    let (creds, from) = zoomwatch_zoomapi::credentials::load(args.credentials.as_deref()).await?;
+    let client = zoomwatch_zoomapi::Client::new(zoomwatch_zoomapi::ClientConfig::from_env(), creds)?
+        .with_progress(Box::new(|line| tracing::warn!("{line}")));
+    let sink = open_sink(&args.sink, Durability::Fsync).await?;
+    let cursor = args.cursor.or_else(default_cursor).context("no place for the poll cursor: give --cursor PATH")?;
+    let store = CursorStore::File(cursor.clone());
+    let opts = PollOptions { reports, since_ms, app_id: args.app_id, rules: std::sync::Arc::new(rules), geo };
+    if !json_logs() {
+        eprintln!(
+            "zoomwatch-ingest poll: {} → {} (cursor {}, credentials from {from})",
+            opts.reports.iter().map(|r| r.name()).collect::<Vec<_>>().join(","),
+            zoomwatch_ingest::Sink::describe(&sink),
+            cursor.display()
+        );
+    }
+    loop {
+        let now = zoomwatch_ingest::send::unix_now() * 1000;
+        let outcomes = poll_once(&client, &sink, &store, &opts, now).await;
+        let mut failed = false;
+        for o in &outcomes {
+            match &o.error {
+                None => {
+                    tracing::info!(report = %o.report, rows = o.rows, new = o.written, unreadable = o.unreadable, pages = o.pages, "polled")
+                }
+                Some(e) => {
+                    failed = true;
+                    tracing::error!(report = %o.report, "{e}");
+                }
+            }
+        }
+        let Some(every) = every else {
+            return Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS });
+        };
+        tokio::select! {
+            () = tokio::time::sleep(std::time::Duration::from_millis(u64::try_from(every).unwrap_or(900_000))) => {}
+            _ = tokio::signal::ctrl_c() => return Ok(ExitCode::SUCCESS),
+        }
     }
 }
 

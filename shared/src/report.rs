@@ -207,12 +207,12 @@ fn value_of(v: &str) -> Value {
 /// labels `settings.<api name>`. Anything else yields no change: the detail stays in
 /// `raw` for the analyst.
 pub fn parse_detail(detail: &str, operator: Option<&str>) -> Detail {
-    let mut out = Detail::default();
-    out.target = detail
+    let target = detail
         .split(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '(' | ')' | '[' | ']' | '"' | '\''))
         .map(|w| w.trim_end_matches(['.', ':']))
         .find(|w| w.contains('@') && w.len() > 3 && operator.is_none_or(|o| !o.eq_ignore_ascii_case(w)))
         .map(str::to_owned);
+    let mut out = Detail { changes: Vec::new(), target };
     for part in detail.split(';') {
         let lower = part.to_ascii_lowercase();
         let Some(from_at) = lower.rfind(" from ").or_else(|| lower.starts_with("from ").then_some(0)) else { continue };

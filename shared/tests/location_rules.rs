@@ -286,3 +286,23 @@ fn sign_ins_and_joins_are_one_history() {
     let rules: Vec<&str> = alerts.iter().map(|a| a.rule.as_str()).collect();
     assert!(rules.contains(&"impossible-travel") && rules.contains(&"new-country"), "{rules:?}");
 }
+
+// ---- sign-ins from Zoom's sign-in report -------------------------------------------
+
+#[test]
+fn report_sign_ins_feed_the_location_rules() {
+    let g = geo();
+    let c = cfg("");
+    let mut d = Detector::new(c);
+    let row = |ip: &str, mins: i64| {
+        let t = T0 + mins * 60_000;
+        let row = json!({"email": "Helen.Park@acme.example", "ip_address": ip, "time": iso(t).replace(".000", ""), "type": "Sign in", "client_type": "mac", "version": "6.4"});
+        let mut r = zoomwatch_shared::report::sign_in(&row, t + 3_600_000).unwrap();
+        g.enrich(&mut r);
+        r
+    };
+    // Boxford (GB), then Changchun (CN) 30 minutes later: 7,900 km.
+    assert!(raised(&mut d, &row("2.125.160.217", 0)).iter().all(|a| a.rule != "impossible-travel"));
+    let a = raised_rule(&mut d, &row("175.16.199.23", 30), "impossible-travel").expect("impossible travel between report sign-ins");
+    assert!(a.reason.contains("helen.park@acme.example") || a.reason.contains("Helen.Park@acme.example"), "{}", a.reason);
+}

@@ -61,7 +61,16 @@ struct Inner {
     started: HashSet<String>,
     /// `expires_in` of issued tokens (default 3599).
     lifetime: Option<u64>,
+    /// Report rows by report path key (`activities`, `operationlogs`, `webhook_logs`).
+    reports: std::collections::HashMap<&'static str, Vec<Value>>,
+    /// Rows per report page (Zoom's `page_size`; small here so paging is exercised).
+    page_rows: usize,
+    /// Page tokens handed out, with the query they belong to (Zoom wants the same one back).
+    tokens: std::collections::HashMap<String, (String, usize)>,
 }
+
+/// The Marketplace app id the stand-in knows.
+pub const APP_ID: &str = "standinApp_0042";
 
 /// The running stand-in.
 pub struct ZoomStandIn {
@@ -129,6 +138,17 @@ impl ZoomStandIn {
     /// Issues tokens that live this many seconds.
     pub fn set_token_lifetime(&self, secs: u64) {
         self.lock().lifetime = Some(secs);
+    }
+
+    /// Serves these rows from `GET /report/activities` (`"activities"`),
+    /// `/report/operationlogs` (`"operationlogs"`) or the app's `webhook_logs`.
+    pub fn set_report(&self, which: &'static str, rows: Vec<Value>) {
+        self.lock().reports.insert(which, rows);
+    }
+
+    /// Rows per report page (default 2).
+    pub fn set_page_rows(&self, n: usize) {
+        self.lock().page_rows = n.max(1);
     }
 
     /// Marks a meeting as started.
@@ -302,6 +322,14 @@ fn route(inner: &Arc<Mutex<Inner>>, method: &Method, path: &str, query: &str, bo
                    "status": "active", "role_name": "Member", "last_login_time": "2026-12-01T09:12:00Z", "last_client_version": "6.4.2.1234 (mac)",
                    "user_created_at": "2024-03-01T08:00:00Z"}),
         ),
+        ("GET", ["report", "activities"]) if body.is_none() => report_page(inner, "activities", query, false),
+        ("GET", ["report", "operationlogs"]) if body.is_none() => report_page(inner, "operationlogs", query, false),
+        ("GET", ["marketplace", "apps", app, "webhook_logs"]) if body.is_none() => {
+            if *app != APP_ID {
+                return answer(404, json!({"code": 1401, "message": "App ID not found."}));
+            }
+            report_page(inner, "webhook_logs", query, true)
+        }
         ("GET", ["metrics", "meetings", _id, "participants"]) if body.is_none() && query.split('&').any(|p| p == "type=live") => answer(
             200,
             json!({"page_size": 300, "next_page_token": "", "participants": [
@@ -311,6 +339,72 @@ fn route(inner: &Arc<Mutex<Inner>>, method: &Method, path: &str, query: &str, bo
         ),
         _ => wrong("no such route"),
     }
+}
+
+/// One page of a report: `from`/`to` checked as Zoom does (dates, at most a month; for
+/// the delivery log date-times within seven days and `type=2`), rows in the window,
+/// `next_page_token` valid only with the same query.
+fn report_page(inner: &Arc<Mutex<Inner>>, which: &'static str, query: &str, datetime: bool) -> Response {
+    let mut g = inner.lock().unwrap_or_else(|e| e.into_inner());
+    let params: Vec<(String, String)> =
+        query.split('&').filter_map(|kv| kv.split_once('=')).map(|(k, v)| (k.to_owned(), percent_decode(v))).collect();
+    let get = |k: &str| params.iter().find(|(p, _)| p == k).map(|(_, v)| v.clone());
+    let (Some(from), Some(to)) = (get("from"), get("to")) else {
+        g.unexpected.push(format!("{which}: from and to are required"));
+        return answer(400, json!({"code": 300, "message": "from and to are required"}));
+    };
+    let parse = |t: &str| {
+        let full = if datetime { t.to_owned() } else { format!("{t}T00:00:00Z") };
+        time::OffsetDateTime::parse(&full, &time::format_description::well_known::Rfc3339)
+            .ok()
+            .filter(|_| t.len() == if datetime { 20 } else { 10 })
+    };
+    let (Some(f), Some(t)) = (parse(&from), parse(&to)) else {
+        g.unexpected.push(format!("{which}: bad from/to {from:?} {to:?}"));
+        return answer(404, json!({"code": 1503, "message": "Invalid date format."}));
+    };
+    let limit = if datetime { time::Duration::days(7) } else { time::Duration::days(31) };
+    if t < f || t - f > limit || (datetime && get("type").as_deref() != Some("2")) {
+        g.unexpected.push(format!("{which}: window {from}..{to} or type not as documented"));
+        return answer(400, json!({"code": 300, "message": "The date range is invalid."}));
+    }
+    let base_query: String =
+        params.iter().filter(|(k, _)| k != "next_page_token").map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&");
+    let offset = match get("next_page_token") {
+        None => 0,
+        Some(tok) => match g.tokens.get(&tok) {
+            Some((q, off)) if *q == base_query => *off,
+            _ => {
+                g.unexpected.push(format!("{which}: next_page_token {tok:?} with another query or unknown"));
+                return answer(400, json!({"code": 300, "message": "Invalid next_page_token."}));
+            }
+        },
+    };
+    let time_key = if which == "webhook_logs" { "date_time" } else { "time" };
+    let (lo, hi) = if datetime { (from.clone(), to.clone()) } else { (from.clone(), format!("{to}~")) };
+    let rows: Vec<Value> = g
+        .reports
+        .get(which)
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|r| r[time_key].as_str().is_some_and(|t| t.replace(' ', "T") >= lo && t.replace(' ', "T") <= hi))
+        .collect();
+    let per = if g.page_rows == 0 { 2 } else { g.page_rows };
+    let page: Vec<Value> = rows.iter().skip(offset).take(per).cloned().collect();
+    let next = if offset + per < rows.len() {
+        let tok = format!("tok{}", g.tokens.len() + 1);
+        g.tokens.insert(tok.clone(), (base_query, offset + per));
+        tok
+    } else {
+        String::new()
+    };
+    let key = match which {
+        "activities" => "activity_logs",
+        "operationlogs" => "operation_logs",
+        _ => "webhook_logs",
+    };
+    answer(200, json!({"from": from, "to": to, "page_size": per, "next_page_token": next, key: page}))
 }
 
 fn percent_decode(s: &str) -> String {

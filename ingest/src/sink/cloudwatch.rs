@@ -94,6 +94,8 @@ pub fn stream_name(day_ms: i64, instance: &str) -> String {
 
 /// The receiver's part of stream names.
 pub const RECEIVER: &str = "zoomwatch-ingest";
+/// The poller's part of stream names.
+pub const POLLER: &str = "zoomwatch-poll";
 /// The part of stream names of analysts' action and triage records (the template's
 /// analyst policy allows writing only streams named `*/zoomwatch-response/*`).
 pub const RESPONSE: &str = "zoomwatch-response";
@@ -126,6 +128,11 @@ impl CloudWatchSink {
     /// ([`RESPONSE`]), so a least-privilege policy can allow writing only those.
     pub fn for_responses(client: Client, group: impl Into<String>, budget: Duration) -> Self {
         Self { writer: RESPONSE, ..Self::new(client, group, budget) }
+    }
+
+    /// A sink for the report poller's records (streams `…/zoomwatch-poll/…`).
+    pub fn for_poller(client: Client, group: impl Into<String>, budget: Duration) -> Self {
+        Self { writer: POLLER, ..Self::new(client, group, budget) }
     }
 
     /// Makes sure today's stream exists (and so that the group does and may be
