@@ -237,6 +237,8 @@ pub struct Stats {
     pub skipped: u64,
     /// Rejected requests (including suppressed ones).
     pub rejected: u64,
+    /// Webhooks Zoom reported it could not deliver (recovered by the poller).
+    pub undelivered: u64,
     /// When the newest record was received (ms).
     pub last_received_ms: Option<i64>,
     /// When the last URL validation was received (ms).
@@ -657,6 +659,9 @@ impl State {
         self.stats.lag_ms = Some((self.now_ms - received).max(0));
         if let Some(rej) = &r.rejection {
             self.stats.rejected += 1 + rej.suppressed;
+        }
+        if r.origin.as_deref().is_some_and(|o| o.source == zoomwatch_shared::report::WEBHOOK_LOGS) {
+            self.stats.undelivered += 1;
         }
         if r.event == zoomwatch_shared::record::URL_VALIDATION_EVENT {
             self.stats.last_validation_ms = Some(self.stats.last_validation_ms.map_or(received, |l| l.max(received)));

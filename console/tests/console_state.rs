@@ -240,3 +240,17 @@ fn countries_from_the_consoles_own_databases() {
         r.meeting.as_ref().unwrap().topic.as_deref() == Some("Eng stand-up")
     }));
 }
+
+#[test]
+fn deliveries_zoom_could_not_make_show_in_the_header() {
+    let mut s = console();
+    let body = r#"{"event":"meeting.started","event_ts":1795856400000,"payload":{"object":{"id":"1","uuid":"u1","topic":"t"}}}"#;
+    let row = serde_json::json!({"event": "meeting.started", "status": 503, "failed_reason_type": 1, "request_body": body, "date_time": "2026-11-28T09:01:00Z", "retry_num": 0});
+    let r = zoomwatch_shared::report::failed_delivery(&row, T0).unwrap();
+    update(&mut s, Msg::Source(SourceEvent::Records(vec![r])));
+    assert_eq!(s.stats.undelivered, 1);
+    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(140, 10)).unwrap();
+    term.draw(|f| zoomwatch_console::ui::draw(&s, f, zoomwatch_console::ui::Theme { color: false })).unwrap();
+    let top: String = (0..140).map(|x| term.backend().buffer()[(x, 0)].symbol().to_owned()).collect();
+    assert!(top.contains("undelivered 1"), "{top}");
+}

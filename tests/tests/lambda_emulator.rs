@@ -1,6 +1,8 @@
 //! The receiver inside the real Lambda runtime loop: `cargo lambda watch` runs the
 //! `zoomwatch-ingest` binary against its Lambda Runtime API emulator, signed webhooks go
 //! through its function-URL emulation, and records land in a CloudWatch-compatible server.
+//! The same bootstrap as the scheduled report poller (`ZOOMWATCH_MODE=poll`), invoked as
+//! EventBridge would, against the strict Zoom API stand-in, its cursor in SSM (moto).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -35,6 +37,10 @@ impl Drop for Emulator {
 }
 
 fn start_emulator(moto: &Moto, port: u16, dir: &std::path::Path) -> Emulator {
+    start_emulator_with(moto, port, dir, &[])
+}
+
+fn start_emulator_with(moto: &Moto, port: u16, dir: &std::path::Path, extra: &[(&str, String)]) -> Emulator {
     let cargo_lambda = tools::find("cargo-lambda");
     let venv_bin = cargo_lambda.parent().unwrap().to_path_buf();
     let path = format!("{}:{}", venv_bin.display(), std::env::var("PATH").unwrap_or_default());
@@ -57,6 +63,9 @@ fn start_emulator(moto: &Moto, port: u16, dir: &std::path::Path) -> Emulator {
     let mmdb = tools::repo_root().join("testdata/mmdb");
     cmd.args(["--env-var", &format!("ZOOMWATCH_GEOIP_CITY={}", mmdb.join("GeoLite2-City-Test.mmdb").display())]);
     cmd.args(["--env-var", &format!("ZOOMWATCH_GEOIP_ASN={}", mmdb.join("GeoLite2-ASN-Test.mmdb").display())]);
+    for (k, v) in extra {
+        cmd.args(["--env-var", &format!("{k}={v}")]);
+    }
     let child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start {}: {e}", cargo_lambda.display()));
     let emu = Emulator { child, log };
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -123,4 +132,66 @@ async fn webhooks_through_the_lambda_runtime_land_in_cloudwatch() {
     assert!(req.request_id.as_deref().is_some_and(|id| !id.is_empty()), "request id from the Lambda request context");
     assert_eq!(records[5].rejection.as_ref().unwrap().reason, "bad_signature");
     assert!(!log().contains(SECRET), "the secret never reaches the function's logs");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_scheduled_poller_runs_in_the_lambda_runtime() {
+    use zoomwatch_e2e::zoom_api::{CLIENT_SECRET, ZoomStandIn};
+    let moto = Moto::start();
+    let sdk = moto.sdk_config().await;
+    let logs = cloudwatch_client(&sdk, Duration::from_secs(5));
+    logs.create_log_group().log_group_name(GROUP).send().await.unwrap();
+    let ssm = aws_sdk_ssm::Client::new(&sdk);
+    ssm.put_parameter().name("/zw/poll-cursor").value("{}").r#type(aws_sdk_ssm::types::ParameterType::String).send().await.unwrap();
+    let zoom = ZoomStandIn::start().await;
+    let now = time::OffsetDateTime::now_utc().replace_nanosecond(0).unwrap();
+    let t = |mins: i64| (now - time::Duration::minutes(mins)).format(&time::format_description::well_known::Rfc3339).unwrap();
+    zoom.set_report(
+        "activities",
+        vec![
+            serde_json::json!({"email": "helen.park@acme.example", "ip_address": "89.160.20.128", "time": t(30), "type": "Sign in", "client_type": "mac", "version": "6.4"}),
+            serde_json::json!({"email": "helen.park@acme.example", "ip_address": "89.160.20.128", "time": t(10), "type": "Sign out", "client_type": "mac", "version": "6.4"}),
+        ],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let port = tools::free_port();
+    let mut env = zoom.env();
+    env.extend([
+        ("ZOOMWATCH_MODE", "poll".to_owned()),
+        ("ZOOMWATCH_POLL_REPORTS", "activities".to_owned()),
+        ("ZOOMWATCH_POLL_CURSOR_PARAMETER", "/zw/poll-cursor".to_owned()),
+    ]);
+    let emu = start_emulator_with(&moto, port, dir.path(), &env);
+    let log = || std::fs::read_to_string(&emu.log).unwrap_or_default();
+    // As EventBridge invokes it: a scheduled event.
+    let invoke = || async {
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(600)).build().unwrap();
+        let event = r#"{"version":"0","id":"e1","detail-type":"Scheduled Event","source":"aws.events","time":"2026-12-01T00:00:00Z","resources":[],"detail":{}}"#;
+        let r = http
+            .post(format!("http://127.0.0.1:{port}/2015-03-31/functions/zoomwatch-ingest/invocations"))
+            .body(event)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.text().await.unwrap_or_default())
+    };
+    let (status, body) = invoke().await;
+    assert_eq!(status, 200, "{body} / {}", log());
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body} / {}", log()));
+    assert_eq!(v["reports"][0]["written"], 2, "{v}");
+    let (status, body) = invoke().await;
+    assert_eq!(status, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["reports"][0]["written"], 0, "the cursor in SSM: a second run adds nothing ({v})");
+
+    let page = logs.filter_log_events().log_group_name(GROUP).send().await.unwrap();
+    let events: Vec<serde_json::Value> = page.events().iter().map(|e| serde_json::from_str(e.message().unwrap()).unwrap()).collect();
+    let names: Vec<&str> = events.iter().map(|e| e["event"].as_str().unwrap()).collect();
+    assert_eq!(names, ["zoom.report.sign_in", "zoom.report.sign_out"]);
+    let streams = logs.describe_log_streams().log_group_name(GROUP).send().await.unwrap();
+    assert!(streams.log_streams().iter().all(|s| s.log_stream_name().unwrap_or("").contains("/zoomwatch-poll/")));
+    let cursor = ssm.get_parameter().name("/zw/poll-cursor").send().await.unwrap();
+    assert!(cursor.parameter().unwrap().value().unwrap().contains("activities"));
+    assert!(!log().contains(CLIENT_SECRET), "the client secret never reaches the function's logs");
 }

@@ -1,4 +1,4 @@
-//! The header (source, connection, lag, rate, rejected, last validation) and the tab bar
+//! The header (source, connection, lag, rate, rejected, undelivered, last validation) and the tab bar
 //! with the filter.
 
 use ratatui::Frame;
@@ -41,6 +41,13 @@ pub(super) fn draw_header(state: &State, frame: &mut Frame<'_>, area: Rect, them
     spans.push(Span::styled(sparkline(state, 12), theme.accent()));
     let rej_style = if state.stats.rejected > 0 { theme.severity(Some(zoomwatch_shared::Severity::Medium)) } else { Style::default() };
     spans.push(Span::styled(format!("  rejected {}", state.stats.rejected), rej_style));
+    if state.stats.undelivered > 0 {
+        // Receiver health: Zoom says it could not reach us (from its delivery log).
+        spans.push(Span::styled(
+            format!("  undelivered {}", state.stats.undelivered),
+            theme.severity(Some(zoomwatch_shared::Severity::Medium)),
+        ));
+    }
     match state.stats.last_validation_ms {
         Some(v) => spans.push(Span::raw(format!("  validated {} ago", ago(state.now_ms, v)))),
         None => spans.push(Span::styled("  not validated yet", theme.dim())),
