@@ -105,9 +105,10 @@ struct PollArgs {
     /// Where records go, as for `serve`.
     #[arg(long, default_value = "file:zoomwatch-events.jsonl")]
     sink: String,
-    /// Reports to poll: activities, operations, failed-deliveries (comma-separated).
-    #[arg(long, default_value = "activities,operations,failed-deliveries", value_name = "LIST")]
-    reports: String,
+    /// Reports to poll: activities, operations, failed-deliveries (comma-separated;
+    /// default: all, failed deliveries only with an app id).
+    #[arg(long, value_name = "LIST")]
+    reports: Option<String>,
     /// The Marketplace app id (for failed deliveries).
     #[arg(long, env = "ZOOM_APP_ID", value_name = "ID")]
     app_id: Option<String>,
@@ -234,7 +235,11 @@ async fn poll(args: PollArgs) -> Result<ExitCode> {
     }
     let every = args.every.as_deref().map(parse_duration_ms).transpose().map_err(anyhow::Error::msg)?;
     let since_ms = parse_duration_ms(&args.since).map_err(anyhow::Error::msg)?;
-    let reports = parse_reports(&args.reports).map_err(anyhow::Error::msg)?;
+    let mut reports = parse_reports(args.reports.as_deref().unwrap_or("")).map_err(anyhow::Error::msg)?;
+    if args.reports.is_none() && args.app_id.is_none() {
+        reports.retain(|r| *r != zoomwatch_zoomapi::reports::Report::FailedDeliveries);
+        eprintln!("zoomwatch-ingest poll: failed deliveries skipped (no ZOOM_APP_ID / --app-id)");
+    }
     let (rules, geo) = zoomwatch_ingest::config::load_rules(args.config.as_deref()).map_err(anyhow::Error::msg)?;
     let (creds, from) = zoomwatch_zoomapi::credentials::load(args.credentials.as_deref()).await?;
     let client = zoomwatch_zoomapi::Client::new(zoomwatch_zoomapi::ClientConfig::from_env(), creds)?
