@@ -5,11 +5,10 @@
 //! Ids are deterministic, so writing the same record twice is harmless downstream.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::record::{ACTION_EVENT, Category, MeetingRef, Participant, RecordV1, SCHEMA, TRIAGE_EVENT, TargetUser};
-use crate::timefmt::format_ms;
+use crate::record::{ACTION_EVENT, Category, MeetingRef, Participant, RecordV1, TRIAGE_EVENT, TargetUser};
 
 /// How an action ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -125,29 +124,9 @@ fn id_of(parts: &[&str], at_ms: i64) -> String {
 }
 
 fn base(event: &str, action: String, id: String, at_ms: i64, response: Response) -> RecordV1 {
-    let at = format_ms(at_ms);
-    RecordV1 {
-        schema: SCHEMA.to_owned(),
-        id,
-        event: event.to_owned(),
-        category: Category::Response,
-        action,
-        occurred_at: at.clone(),
-        event_ts: None,
-        received_at: at,
-        account_id: None,
-        actor: None,
-        meeting: None,
-        participant: None,
-        target_user: None,
-        changes: Vec::new(),
-        flags: Vec::new(),
-        request: None,
-        rejection: None,
-        response: Some(Box::new(response)),
-        origin: None,
-        raw: Value::Object(Map::new()).into(),
-    }
+    let mut r = RecordV1::own(id, event, Category::Response, &action, at_ms, at_ms);
+    r.response = Some(Box::new(response));
+    r
 }
 
 /// The `zoomwatch.action` record of `a`.

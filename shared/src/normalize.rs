@@ -290,29 +290,11 @@ pub fn rejected_record(rejection: crate::record::Rejection, rx: &Received, seq: 
         h.update(req.source_ip.as_deref().unwrap_or("").as_bytes());
     }
     h.update(rejection.reason.as_bytes());
-    let at = format_ms(rx.received_at_ms);
-    RecordV1 {
-        schema: SCHEMA.to_owned(),
-        id: hex::encode(&h.finalize()[..16]),
-        event: crate::record::REJECTED_EVENT.to_owned(),
-        category: Category::Endpoint,
-        action: "rejected".to_owned(),
-        occurred_at: at.clone(),
-        event_ts: None,
-        received_at: at,
-        account_id: None,
-        actor: None,
-        meeting: None,
-        participant: None,
-        target_user: None,
-        changes: Vec::new(),
-        flags: Vec::new(),
-        request: rx.request.clone(),
-        rejection: Some(rejection),
-        response: None,
-        origin: None,
-        raw: Value::Object(Map::new()).into(),
-    }
+    let id = hex::encode(&h.finalize()[..16]);
+    let mut r = RecordV1::own(id, crate::record::REJECTED_EVENT, Category::Endpoint, "rejected", rx.received_at_ms, rx.received_at_ms);
+    r.request = rx.request.clone();
+    r.rejection = Some(rejection);
+    r
 }
 
 #[cfg(test)]

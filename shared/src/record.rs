@@ -527,6 +527,33 @@ pub struct Rejection {
 }
 
 impl RecordV1 {
+    /// A record zoomwatch writes itself (rejections, actions, triage, report rows): the
+    /// required fields, every optional block empty, `raw` an empty object.
+    pub fn own(id: String, event: &str, category: Category, action: &str, occurred_ms: i64, received_ms: i64) -> Self {
+        Self {
+            schema: SCHEMA.to_owned(),
+            id,
+            event: event.to_owned(),
+            category,
+            action: action.to_owned(),
+            occurred_at: crate::timefmt::format_ms(occurred_ms),
+            event_ts: None,
+            received_at: crate::timefmt::format_ms(received_ms),
+            account_id: None,
+            actor: None,
+            meeting: None,
+            participant: None,
+            target_user: None,
+            changes: Vec::new(),
+            flags: Vec::new(),
+            request: None,
+            rejection: None,
+            response: None,
+            origin: None,
+            raw: RawPayload::default(),
+        }
+    }
+
     /// The record's `occurred_at` in Unix ms (0 if unparseable — never for our records).
     pub fn occurred_ms(&self) -> i64 {
         crate::timefmt::parse_rfc3339_ms(&self.occurred_at).unwrap_or(0)

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 
 use crate::envelope::Envelope;
 use crate::normalize::{Received, normalize};
-use crate::record::{Actor, Category, Change, Origin, RecordV1, SCHEMA, TargetUser};
+use crate::record::{Actor, Category, Change, Origin, RecordV1, TargetUser};
 use crate::timefmt::{format_ms, parse_rfc3339_ms};
 
 /// `origin.source` of sign-in rows.
@@ -47,28 +47,10 @@ fn fingerprint(kind: &str, row: &Value) -> String {
 }
 
 fn base(event: &str, category: Category, action: &str, row: &Value, at_ms: i64, received_ms: i64, source: &str) -> RecordV1 {
-    RecordV1 {
-        schema: SCHEMA.to_owned(),
-        id: fingerprint(event, row),
-        event: event.to_owned(),
-        category,
-        action: action.to_owned(),
-        occurred_at: format_ms(at_ms),
-        event_ts: None,
-        received_at: format_ms(received_ms),
-        account_id: None,
-        actor: None,
-        meeting: None,
-        participant: None,
-        target_user: None,
-        changes: Vec::new(),
-        flags: Vec::new(),
-        request: None,
-        rejection: None,
-        response: None,
-        origin: Some(Box::new(Origin { source: source.to_owned(), ..Origin::default() })),
-        raw: row.clone().into(),
-    }
+    let mut r = RecordV1::own(fingerprint(event, row), event, category, action, at_ms, received_ms);
+    r.origin = Some(Box::new(Origin { source: source.to_owned(), ..Origin::default() }));
+    r.raw = row.clone().into();
+    r
 }
 
 /// Why a row was not turned into a record.
