@@ -162,9 +162,10 @@ fn now_ms() -> i64 {
     crate::app::now_ms()
 }
 
+/// Zoom sends whole seconds; the stand-in keeps milliseconds so that, with the demo
+/// played very fast, an action's webhook is never dated before the joins it follows.
 fn zoom_time(ms: i64) -> String {
-    let s = zoomwatch_shared::timefmt::format_ms(ms);
-    format!("{}Z", s.get(..19).unwrap_or(&s))
+    zoomwatch_shared::timefmt::format_ms(ms)
 }
 
 /// Sends a webhook as Zoom would after an action.
