@@ -151,7 +151,8 @@ struct ActArgs {
     /// Zoom API credentials file (see below).
     #[arg(long, global = true, value_name = "FILE")]
     credentials: Option<PathBuf>,
-    /// AWS profile for a log-group audit destination or Secrets Manager.
+    /// AWS profile for a log-group audit destination (Secrets Manager credentials use
+    /// the standard chain: AWS_PROFILE, AWS_REGION…).
     #[arg(long, global = true, value_name = "NAME")]
     profile: Option<String>,
     /// AWS region.
