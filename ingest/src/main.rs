@@ -73,6 +73,13 @@ struct ServeArgs {
     /// crash can lose the last records Zoom was told were stored).
     #[arg(long)]
     no_fsync: bool,
+    /// Seconds a client has to send a request's headers (also how long a kept-alive
+    /// connection may idle): slow-loris clients are cut off after this.
+    #[arg(long, default_value_t = 10, value_name = "SECS")]
+    header_timeout: u64,
+    /// Connections open at once; beyond this a new connection is closed at once.
+    #[arg(long, default_value_t = 4096, value_name = "N")]
+    max_connections: usize,
     /// Rejected-request records written per second at most (bursts of 5×).
     #[arg(long, default_value_t = 5, value_name = "N")]
     rejected_rate: u32,
@@ -331,7 +338,11 @@ async fn serve(args: ServeArgs) -> Result<()> {
     if !json_logs() {
         eprintln!("zoomwatch-ingest: listening on http://{addr}/ (POST any path), writing to {describe}; Ctrl-C to stop");
     }
-    server::serve(listener, router(cfg, sink), server::shutdown_signal()).await?;
+    let limits = server::Limits {
+        header_read_timeout: std::time::Duration::from_secs(args.header_timeout.max(1)),
+        max_connections: args.max_connections.max(1),
+    };
+    server::serve_with(listener, router(cfg, sink), server::shutdown_signal(), limits).await?;
     tracing::info!("stopped; every accepted record was written");
     Ok(())
 }

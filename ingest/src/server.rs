@@ -1,12 +1,21 @@
 //! Runs the router on a TCP listener (the local receiver and `zoomwatch demo`). The
 //! listener is passed in, so tests and the demo bind `127.0.0.1:0`.
+//!
+//! Hostile clients are bounded ([`Limits`]): a connection must deliver each request's
+//! headers within the header-read timeout — which also closes connections idling between
+//! requests — so slow-loris clients trickling headers byte by byte are cut off; and at
+//! most `max_connections` are open at once (beyond that a new connection is closed at
+//! once), so they cannot exhaust file descriptors or memory.
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{ConnectInfo, Request};
+use axum::extract::ConnectInfo;
+use axum::http::Request;
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use tokio::net::TcpListener;
@@ -15,19 +24,87 @@ use crate::router::ClientInfo;
 
 static REQUEST_SEQ: AtomicU64 = AtomicU64::new(0);
 
-async fn client_info(mut req: Request, next: Next) -> Response {
+async fn client_info(mut req: axum::extract::Request, next: Next) -> Response {
     let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
     let seq = REQUEST_SEQ.fetch_add(1, Ordering::Relaxed);
     req.extensions_mut().insert(ClientInfo { source_ip: peer, request_id: Some(format!("local-{}-{seq}", std::process::id())) });
     next.run(req).await
 }
 
-/// Serves `router` on `listener` until `shutdown` resolves, then stops accepting and
-/// waits for in-flight requests — each of which waits for its sink write — so no
-/// accepted record is lost.
+/// Bounds on what one client can hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Time allowed for a request's headers, counted from when the server starts waiting
+    /// for them (so it is also the idle timeout of a kept-alive connection).
+    pub header_read_timeout: Duration,
+    /// Connections open at once.
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { header_read_timeout: Duration::from_secs(10), max_connections: 4096 }
+    }
+}
+
+/// Serves `router` on `listener` with the default [`Limits`] until `shutdown` resolves,
+/// then stops accepting and waits for in-flight requests — each of which waits for its
+/// sink write — so no accepted record is lost.
 pub async fn serve(listener: TcpListener, router: Router, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    serve_with(listener, router, shutdown, Limits::default()).await
+}
+
+/// [`serve`] with explicit limits.
+pub async fn serve_with(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    limits: Limits,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
     let app = router.layer(middleware::from_fn(client_info));
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown).await
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder.timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout).keep_alive(true);
+    let refused = AtomicU64::new(0);
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let Ok(permit) = slots.clone().try_acquire_owned() else {
+            // Full: close this one at once rather than queue it.
+            if refused.fetch_add(1, Ordering::Relaxed).is_multiple_of(1000) {
+                tracing::warn!(max = limits.max_connections, "connection limit reached; closing new connections");
+            }
+            drop(stream);
+            continue;
+        };
+        let svc = tower::ServiceExt::map_request(app.clone(), move |mut req: Request<hyper::body::Incoming>| {
+            req.extensions_mut().insert(ConnectInfo(peer));
+            req
+        });
+        let conn = builder.serve_connection(TokioIo::new(stream), hyper_util::service::TowerToHyperService::new(svc));
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            // Errors are the client's (timeouts, resets): nothing to report upward.
+            let _ = conn.await;
+            drop(permit);
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
