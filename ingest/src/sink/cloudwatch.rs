@@ -218,15 +218,45 @@ impl CloudWatchSink {
     }
 }
 
-/// An AWS SDK error as one line: `Code: message`, or the whole source chain for
-/// connection-level failures (refused, timeout, DNS).
+/// An AWS SDK error as one line that says what to do: `Code: message` for AWS's own
+/// refusals (an access denial names the missing action), and for failures before AWS
+/// answered — no credentials, an expired SSO session, an unreachable endpoint — a
+/// sentence instead of the SDK's nested debug dump.
 pub fn describe<E: ProvideErrorMetadata + std::error::Error>(e: &E) -> String {
     match (e.code(), e.message()) {
-        (Some(c), Some(m)) => format!("{c}: {m}"),
-        (Some(c), None) => c.to_owned(),
-        // Connection refused, timeouts…: the details are in the source chain.
-        _ => aws_sdk_cloudwatchlogs::error::DisplayErrorContext(e).to_string(),
+        (Some(c), Some(m)) => return format!("{c}: {m}"),
+        (Some(c), None) => return c.to_owned(),
+        _ => {}
     }
+    // The innermost cause says most (e.g. "Connection refused (os error 111)").
+    let mut innermost = e.to_string();
+    let mut chain = innermost.clone();
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        innermost = s.to_string();
+        chain.push_str(": ");
+        chain.push_str(&innermost);
+        src = s.source();
+    }
+    let lower = chain.to_ascii_lowercase();
+    let first_line = |t: &str| t.lines().next().unwrap_or("").chars().take(200).collect::<String>();
+    if lower.contains("sso") && (lower.contains("expired") || lower.contains("token")) {
+        return "the AWS SSO session has expired or was never started: run `aws sso login` (with --profile if you use one)".to_owned();
+    }
+    let no_identity = lower.contains("identity resolver") || lower.contains("no credentials");
+    if no_identity || (lower.contains("credentials") && (lower.contains("load") || lower.contains("provider"))) {
+        return format!(
+            "no usable AWS credentials ({}): set AWS_PROFILE or pass --profile, run `aws sso login`, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY",
+            first_line(&innermost)
+        );
+    }
+    if lower.contains("dispatch failure") || lower.contains("timeout") || lower.contains("connect") {
+        return format!(
+            "cannot reach CloudWatch Logs ({}): check the region, the network or proxy, and --endpoint-url",
+            first_line(&innermost)
+        );
+    }
+    first_line(&chain)
 }
 
 impl Sink for CloudWatchSink {
@@ -325,6 +355,28 @@ mod tests {
         let glob = |s: &str| s.find(&format!("/{RESPONSE}/")).is_some_and(|i| i > 0);
         assert!(glob(&ours), "{ours}");
         assert!(!glob(&receivers), "{receivers}");
+    }
+
+    #[tokio::test]
+    async fn failures_before_aws_answers_are_one_line_saying_what_to_do() {
+        use aws_sdk_cloudwatchlogs::config::{BehaviorVersion, Credentials, Region};
+        // No credentials at all.
+        let conf =
+            aws_sdk_cloudwatchlogs::Config::builder().behavior_version(BehaviorVersion::latest()).region(Region::new("us-east-1")).build();
+        let e = Client::from_conf(conf).describe_log_groups().send().await.unwrap_err();
+        let line = describe(&e);
+        assert!(line.starts_with("no usable AWS credentials") && !line.contains('\n'), "{line}");
+        assert!(line.len() < 400, "{line}");
+        // Nothing listening at the endpoint.
+        let conf = aws_sdk_cloudwatchlogs::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .endpoint_url("http://127.0.0.1:9")
+            .credentials_provider(Credentials::new("a", "b", None, None, "test"))
+            .build();
+        let e = Client::from_conf(conf).describe_log_groups().send().await.unwrap_err();
+        let line = describe(&e);
+        assert!(line.starts_with("cannot reach CloudWatch Logs (") && line.contains("--endpoint-url"), "{line}");
     }
 
     #[test]
