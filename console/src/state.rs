@@ -941,7 +941,9 @@ impl State {
                 resp.result.as_deref().unwrap_or(&r.action)
             );
             // This console's own actions are already listed (from `Acted`).
-            if entry.actions.iter().any(|a| a.ends_with(resp.result.as_deref().unwrap_or("\u{0}")) && a.contains(&resp.analyst)) {
+            let listed =
+                resp.result.as_deref().is_some_and(|res| entry.actions.iter().any(|a| a.ends_with(res) && a.contains(&resp.analyst)));
+            if listed {
                 return;
             }
             entry.actions.push(line);

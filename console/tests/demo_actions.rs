@@ -30,12 +30,18 @@ async fn wait_for(demo: &Demo, what: impl Fn(&RecordV1) -> bool) -> RecordV1 {
     panic!("the record did not arrive");
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn ending_the_raided_meeting_closes_it() {
+/// A demo whose scripted day has been played (fast).
+async fn played_demo() -> Demo {
     let demo = Demo::start(1000.0).await.unwrap();
     while !demo.finished() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    demo
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ending_the_raided_meeting_closes_it() {
+    let demo = played_demo().await;
     let analyst = Analyst { name: "ana".into(), host: None };
     let responder = demo.responder(analyst.clone()).unwrap();
     let client = responder.client.clone().unwrap();
@@ -88,10 +94,7 @@ async fn ending_the_raided_meeting_closes_it() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_stand_in_refuses_what_zoom_refuses() {
-    let demo = Demo::start(1000.0).await.unwrap();
-    while !demo.finished() {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let demo = played_demo().await;
     let analyst = Analyst { name: "ana".into(), host: None };
     let responder = demo.responder(analyst.clone()).unwrap();
     let client = responder.client.clone().unwrap();

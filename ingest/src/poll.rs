@@ -198,20 +198,11 @@ pub fn parse_reports(s: &str) -> Result<Vec<Report>, String> {
         .collect()
 }
 
-/// `90s`, `15m`, `12h`, `2d` in ms.
+/// `90s`, `15m`, `12h`, `2d` in ms; zero is refused.
 pub fn parse_duration_ms(s: &str) -> Result<i64, String> {
-    let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let (n, unit) = s.split_at(split);
-    let n: i64 = n.parse().map_err(|_| format!("{s:?} is not a duration (e.g. 90s, 15m, 12h, 2d)"))?;
-    let mult = match unit {
-        "s" => 1_000,
-        "m" => 60_000,
-        "h" => 3_600_000,
-        "d" => DAY_MS,
-        _ => return Err(format!("{s:?} is not a duration (e.g. 90s, 15m, 12h, 2d)")),
-    };
-    n.checked_mul(mult).filter(|v| *v > 0).ok_or_else(|| format!("{s:?} is not a usable duration"))
+    zoomwatch_shared::timefmt::parse_duration_ms(s)
+        .filter(|v| *v > 0)
+        .ok_or_else(|| format!("{:?} is not a duration (e.g. 90s, 15m, 12h, 2d)", s.trim()))
 }
 
 /// The windows from `from_ms` to `now_ms`, each at most the report's limit.

@@ -61,6 +61,23 @@ pub fn format_ms(ms: i64) -> String {
     t.format(&fmt).unwrap_or_else(|_| "1970-01-01T00:00:00.000Z".to_owned())
 }
 
+/// A span written `90s`, `15m`, `12h` or `2d`, in milliseconds (`None` for anything
+/// else). Saturates rather than overflowing.
+pub fn parse_duration_ms(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit())?;
+    let (n, unit) = s.split_at(split);
+    let n: i64 = n.parse().ok()?;
+    let mult = match unit {
+        "s" => 1_000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => return None,
+    };
+    Some(n.saturating_mul(mult))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

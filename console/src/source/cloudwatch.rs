@@ -344,17 +344,10 @@ pub fn parse_since(s: &str, now_ms: i64) -> Result<i64, String> {
     if let Some(ms) = zoomwatch_shared::timefmt::parse_rfc3339_ms(t) {
         return Ok(ms);
     }
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (n, unit) = t.split_at(split);
-    let n: i64 = n.parse().map_err(|_| format!("--since {s:?}: use 90s, 30m, 1h, 2d or an RFC 3339 time"))?;
-    let mult = match unit {
-        "s" => 1_000,
-        "m" => 60_000,
-        "h" => 3_600_000,
-        "d" => 86_400_000,
-        _ => return Err(format!("--since {s:?}: unit must be s, m, h or d")),
-    };
-    Ok(now_ms - n.saturating_mul(mult))
+    match zoomwatch_shared::timefmt::parse_duration_ms(t) {
+        Some(ms) => Ok(now_ms - ms),
+        None => Err(format!("--since {s:?}: use 90s, 30m, 1h, 2d or an RFC 3339 time")),
+    }
 }
 
 #[cfg(test)]
