@@ -708,7 +708,7 @@ impl State {
                 self.alerts.push(AlertItem { alert: *a, triage });
                 self.place_alert(i);
             }
-            AlertEvent::Grew { alert_id, record_id, count } => {
+            AlertEvent::Grew { alert_id, record_id, count, .. } => {
                 if let Some(item) = self.alert_pos.get(&alert_id).and_then(|i| self.alerts.get_mut(*i)) {
                     item.alert.count = count;
                     if item.alert.record_ids.len() < 200 {

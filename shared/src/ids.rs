@@ -14,6 +14,31 @@ pub struct RecentIds {
     order: VecDeque<u128>,
 }
 
+/// Most ids a saved set keeps (the newest): enough for Zoom's retries of the last
+/// hours on a busy account, small enough for a checkpoint (about 7 MB of JSON).
+pub const SAVED_IDS: usize = 200_000;
+
+impl serde::Serialize for RecentIds {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let skip = self.order.len().saturating_sub(SAVED_IDS);
+        s.collect_seq(self.order.iter().skip(skip).map(|k| format!("{k:032x}")))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for RecentIds {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let keys: Vec<String> = serde::Deserialize::deserialize(d)?;
+        let mut r = Self::new(keys.len().max(SAVED_IDS));
+        for k in keys {
+            let v = u128::from_str_radix(&k, 16).map_err(|_| serde::de::Error::custom(format!("not an id key: {k:?}")))?;
+            if r.set.insert(v) {
+                r.order.push_back(v);
+            }
+        }
+        Ok(r)
+    }
+}
+
 /// The set's key of a record id.
 fn id_key(id: &str) -> u128 {
     if id.len() == 32
@@ -47,6 +72,26 @@ impl RecentIds {
         }
         self.order.push_back(key);
         true
+    }
+
+    /// Changes the capacity; past it the oldest ids go at once.
+    pub fn set_capacity(&mut self, capacity: usize) {
+        self.capacity = capacity;
+        while self.order.len() > capacity {
+            if let Some(old) = self.order.pop_front() {
+                self.set.remove(&old);
+            }
+        }
+    }
+
+    /// How many ids are remembered.
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    /// True when none is.
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
     }
 
     /// Whether `id` is remembered.

@@ -4,6 +4,8 @@
 //!
 //! # Layout
 //!
+//! - [`alert`] — `zoomwatch.alert` records: the stateful detector's alerts written
+//!   beside the events by `zoomwatch watch`, raised once and updated as they grow.
 //! - [`audit`] — the records of response actions and triage verdicts (`zoomwatch.action`,
 //!   `zoomwatch.triage`), so the SIEM and every console see them.
 //! - [`signature`] — Zoom's `x-zm-signature` scheme on raw bytes, secret rotation,
@@ -27,6 +29,7 @@
 //! - [`roster`] — live meeting state (who is in which meeting now), order-robust.
 //! - [`text`] — making untrusted text from Zoom safe to show on a terminal.
 
+pub mod alert;
 pub mod audit;
 pub mod config;
 pub mod diff;

@@ -106,6 +106,7 @@ pub fn normalize(env: Envelope, rx: &Received) -> RecordV1 {
         rejection: None,
         response: None,
         origin: None,
+        alert: None,
         raw: payload.into(),
     }
 }

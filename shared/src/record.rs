@@ -19,6 +19,8 @@ pub const REJECTED_EVENT: &str = "zoomwatch.rejected";
 pub const ACTION_EVENT: &str = "zoomwatch.action";
 /// Event name of the records of analysts' verdicts on alerts.
 pub const TRIAGE_EVENT: &str = "zoomwatch.triage";
+/// Event name of the alerts `zoomwatch watch` (or the scheduled watch function) writes.
+pub const ALERT_EVENT: &str = "zoomwatch.alert";
 /// Event name Zoom uses to validate an endpoint.
 pub const URL_VALIDATION_EVENT: &str = "endpoint.url_validation";
 
@@ -79,6 +81,9 @@ pub struct RecordV1 {
     /// log). Absent for webhooks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub origin: Option<Box<Origin>>,
+    /// For `zoomwatch.alert` records: the alert (rule, subject, evidence, count).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert: Option<Box<crate::alert::AlertBlock>>,
     /// The event's `payload` as received, with secrets redacted.
     #[serde(default)]
     pub raw: RawPayload,
@@ -162,6 +167,8 @@ pub enum Category {
     Endpoint,
     /// zoomwatch's own response actions and analysts' triage verdicts.
     Response,
+    /// Alerts raised by the stateful detector running as a service (`zoomwatch watch`).
+    Alert,
     /// Anything zoomwatch has no mapping for yet. Stored all the same.
     #[serde(other)]
     Other,
@@ -180,6 +187,7 @@ impl Category {
             Self::Chat => "chat",
             Self::Endpoint => "endpoint",
             Self::Response => "response",
+            Self::Alert => "alert",
             Self::Other => "other",
         }
     }
@@ -550,6 +558,7 @@ impl RecordV1 {
             rejection: None,
             response: None,
             origin: None,
+            alert: None,
             raw: RawPayload::default(),
         }
     }

@@ -6,10 +6,12 @@
 
 use foldhash::{HashMap, HashMapExt};
 
+use serde::{Deserialize, Serialize};
+
 use crate::record::{Category, Participant, RecordV1, Severity};
 
 /// Meeting lifecycle as far as the records tell.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum MeetingPhase {
     /// Only scheduling events seen.
     Scheduled,
@@ -20,7 +22,7 @@ pub enum MeetingPhase {
 }
 
 /// Where a participant is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Presence {
     /// In the meeting.
     In,
@@ -31,7 +33,7 @@ pub enum Presence {
 }
 
 /// One person's line in a roster.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Attendee {
     /// Identity key ([`Participant::identity_key`]).
     pub key: String,
@@ -54,7 +56,7 @@ pub struct Attendee {
 }
 
 /// One meeting instance (keyed by uuid).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Meeting {
     /// Instance uuid (or `id:<number>` when Zoom sent no uuid).
     pub key: String,
@@ -149,7 +151,7 @@ pub struct Transition {
 }
 
 /// All meetings seen.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct MeetingBook {
     /// By meeting key.
     pub meetings: HashMap<String, Meeting>,

@@ -419,6 +419,31 @@ fn the_scripted_day_raises_each_planted_incident_once() {
 }
 
 #[test]
+fn a_saved_and_restored_detector_goes_on_as_if_never_stopped() {
+    let c = Config::parse(scenario::CONFIG, "scenario").unwrap();
+    let records = scenario_records(false);
+    let all = |d: &mut Detector, rs: &[RecordV1]| rs.iter().flat_map(|r| d.observe(r)).collect::<Vec<_>>();
+    let mut straight = Detector::new(c.clone());
+    let expected = all(&mut straight, &records);
+    assert!(expected.iter().filter(|e| matches!(e, AlertEvent::Grew { .. })).count() > 3, "the day has growing alerts");
+    // Stop at several points (mid-raid among them), save, restore, go on; then replay
+    // what came before the stop (a restart from an older cursor): nothing more.
+    for cut in [1, records.len() / 3, records.len() / 2, records.len() - 1] {
+        let mut before = Detector::new(c.clone());
+        let mut events = all(&mut before, &records[..cut]);
+        let mut saved = Vec::new();
+        before.save(&mut saved).unwrap();
+        drop(before);
+        let mut after = Detector::restore(c.clone(), &saved).unwrap();
+        events.extend(all(&mut after, &records[cut..]));
+        assert_eq!(events, expected, "cut at {cut}");
+        assert!(all(&mut after, &records[..cut]).is_empty(), "records seen before the stop are duplicates");
+    }
+    assert!(Detector::restore(c.clone(), b"{not json").err().unwrap().contains("unreadable"));
+    assert!(Detector::restore(c, b"[99, {}]").is_err());
+}
+
+#[test]
 fn the_benign_part_raises_nothing_above_low_even_twice() {
     let c = Config::parse(scenario::CONFIG, "scenario").unwrap();
     let mut d = Detector::new(c);

@@ -75,6 +75,12 @@ pub enum AlertEvent {
         record_id: String,
         /// Findings so far.
         count: u32,
+        /// The new finding's severity.
+        severity: Severity,
+        /// The new finding's reason (e.g. the raid's new size).
+        reason: String,
+        /// Payload time of the record that added to it.
+        occurred_at: String,
     },
 }
 
@@ -86,13 +92,14 @@ struct Finding {
     records: Vec<String>,
 }
 
+#[derive(Serialize, Deserialize)]
 struct OpenAlert {
     id: String,
     last_ms: i64,
     count: u32,
 }
 
-#[derive(Clone)]
+#[derive(Clone, Serialize, Deserialize)]
 struct Person {
     display: String,
     zoom_user_id: Option<String>,
@@ -100,6 +107,7 @@ struct Person {
     host_of: Option<String>,
 }
 
+#[derive(Serialize, Deserialize)]
 struct RemovalMark {
     keys: Vec<String>,
     at_ms: i64,
@@ -108,6 +116,13 @@ struct RemovalMark {
 /// Watches a stream of records.
 pub struct Detector {
     cfg: Config,
+    mem: Memory,
+}
+
+/// Everything the detector remembers, apart from its configuration: what a checkpoint
+/// saves ([`Detector::save`]) and a restart restores ([`Detector::restore`]).
+#[derive(Serialize, Deserialize)]
+struct Memory {
     seen: crate::ids::RecentIds,
     book: MeetingBook,
     outsider_joins: HashMap<String, Vec<(i64, String)>>,
@@ -117,13 +132,18 @@ pub struct Detector {
     deletions: HashMap<String, Vec<(i64, String)>>,
     travel: crate::rules::location::Travel,
     rejected: Vec<(i64, u64, String)>,
-    open: HashMap<(&'static str, String), OpenAlert>,
+    /// Open alerts by rule and subject (`rule` + `\n` + scope).
+    open: HashMap<String, OpenAlert>,
     last_received_ms: Option<i64>,
     last_validation_ms: Option<i64>,
     silent_alerted: bool,
     validation_alerted: bool,
     applied: u64,
 }
+
+/// Version of the saved detector memory; a checkpoint of another version is not
+/// restored (the watcher then starts afresh and says so).
+pub const MEMORY_VERSION: u32 = 1;
 
 fn hash_id(parts: &[&str]) -> String {
     let mut h = Sha256::new();
@@ -191,27 +211,51 @@ impl Detector {
         }
         Self {
             cfg,
-            seen: crate::ids::RecentIds::new(SEEN_CAPACITY),
-            book: MeetingBook::default(),
-            outsider_joins: HashMap::new(),
-            removals: HashMap::new(),
-            protected,
-            active: HashMap::new(),
-            deletions: HashMap::new(),
-            travel: crate::rules::location::Travel::new(),
-            rejected: Vec::new(),
-            open: HashMap::new(),
-            last_received_ms: None,
-            last_validation_ms: None,
-            silent_alerted: false,
-            validation_alerted: false,
-            applied: 0,
+            mem: Memory {
+                seen: crate::ids::RecentIds::new(SEEN_CAPACITY),
+                book: MeetingBook::default(),
+                outsider_joins: HashMap::new(),
+                removals: HashMap::new(),
+                protected,
+                active: HashMap::new(),
+                deletions: HashMap::new(),
+                travel: crate::rules::location::Travel::new(),
+                rejected: Vec::new(),
+                open: HashMap::new(),
+                last_received_ms: None,
+                last_validation_ms: None,
+                silent_alerted: false,
+                validation_alerted: false,
+                applied: 0,
+            },
         }
+    }
+
+    /// Writes the detector's memory (not its configuration) as JSON: rosters, series,
+    /// learned names, open alerts, and the newest [`crate::ids::SAVED_IDS`] record ids seen.
+    pub fn save(&self, out: impl std::io::Write) -> serde_json::Result<()> {
+        serde_json::to_writer(out, &(MEMORY_VERSION, &self.mem))
+    }
+
+    /// A detector running with `cfg` that remembers what [`Detector::save`] wrote.
+    /// Names from `cfg.known_people` are added to the learned ones.
+    pub fn restore(cfg: Config, saved: &[u8]) -> Result<Self, String> {
+        let (version, mut mem): (u32, Memory) = serde_json::from_slice(saved).map_err(|e| format!("unreadable detector state: {e}"))?;
+        if version != MEMORY_VERSION {
+            return Err(format!("detector state of version {version}, this build reads {MEMORY_VERSION}"));
+        }
+        mem.seen.set_capacity(SEEN_CAPACITY);
+        let mut d = Self::new(cfg);
+        for (k, v) in std::mem::take(&mut d.mem.protected) {
+            mem.protected.entry(k).or_insert(v);
+        }
+        d.mem = mem;
+        Ok(d)
     }
 
     /// Whether a record with this id was already observed.
     pub fn seen(&self, id: &str) -> bool {
-        self.seen.contains(id)
+        self.mem.seen.contains(id)
     }
 
     /// The configuration in use.
@@ -221,7 +265,7 @@ impl Detector {
 
     /// The live meetings as the detector sees them.
     pub fn meetings(&self) -> &MeetingBook {
-        &self.book
+        &self.mem.book
     }
 
     /// The flags the console shows for `r`: the stateless rules re-run with this
@@ -246,19 +290,19 @@ impl Detector {
     /// Like [`Detector::observe`], also returning the record's effective flags; `None`
     /// when the record id was seen before (a duplicate delivery).
     pub fn observe_full(&mut self, r: &RecordV1) -> Option<(Vec<Flag>, Vec<AlertEvent>)> {
-        if !self.seen.insert(&r.id) {
+        if !self.mem.seen.insert(&r.id) {
             return None;
         }
         let t = r.occurred_ms();
         let received = crate::timefmt::parse_rfc3339_ms(&r.received_at).unwrap_or(t);
         if r.event != crate::record::REJECTED_EVENT {
-            self.last_received_ms = Some(self.last_received_ms.map_or(received, |l| l.max(received)));
-            self.silent_alerted = false;
+            self.mem.last_received_ms = Some(self.mem.last_received_ms.map_or(received, |l| l.max(received)));
+            self.mem.silent_alerted = false;
         }
         if r.event == crate::record::URL_VALIDATION_EVENT {
             // Endpoint health is about when *we* got it, not the payload's clock.
-            self.last_validation_ms = Some(self.last_validation_ms.map_or(received, |l| l.max(received)));
-            self.validation_alerted = false;
+            self.mem.last_validation_ms = Some(self.mem.last_validation_ms.map_or(received, |l| l.max(received)));
+            self.mem.validation_alerted = false;
         }
 
         let flags = self.flags_for(r);
@@ -270,7 +314,7 @@ impl Detector {
             })
             .collect();
 
-        let transition = self.book.apply(r, flags.iter().map(|f| f.severity).max());
+        let transition = self.mem.book.apply(r, flags.iter().map(|f| f.severity).max());
         // A joiner's display name, normalized once for the rules that compare names.
         let norm_name = if is_join(r) { r.participant.as_ref().and_then(|p| p.name.as_deref()).map(normalize_name) } else { None };
         self.learn_people(r, norm_name.as_deref());
@@ -283,10 +327,10 @@ impl Detector {
         self.deletion_rule(r, t, &mut findings);
         self.rejected_rule(r, t, &mut findings);
 
-        self.applied += 1;
-        if self.applied.is_multiple_of(10_000) {
-            self.book.prune_ended(t - 24 * 3600 * 1000);
-            self.open.retain(|_, o| o.last_ms >= t - GROUP_WINDOW_MS);
+        self.mem.applied += 1;
+        if self.mem.applied.is_multiple_of(10_000) {
+            self.mem.book.prune_ended(t - 24 * 3600 * 1000);
+            self.mem.open.retain(|_, o| o.last_ms >= t - GROUP_WINDOW_MS);
         }
         let events = findings.into_iter().filter_map(|f| self.group(r, t, f)).collect();
         Some((flags, events))
@@ -295,10 +339,10 @@ impl Detector {
     /// Rules about time passing (silence, overdue validation). `now_ms` is the wall clock.
     pub fn tick(&mut self, now_ms: i64) -> Vec<AlertEvent> {
         let mut out = Vec::new();
-        if let (Some(rule), Some(last)) = (self.cfg.rule("endpoint-silent"), self.last_received_ms) {
+        if let (Some(rule), Some(last)) = (self.cfg.rule("endpoint-silent"), self.mem.last_received_ms) {
             let w = i64::try_from(rule.window_secs).unwrap_or(i64::MAX).saturating_mul(1000);
-            if !self.silent_alerted && now_ms - last > w {
-                self.silent_alerted = true;
+            if !self.mem.silent_alerted && now_ms - last > w {
+                self.mem.silent_alerted = true;
                 let hours = (now_ms - last) / 3_600_000;
                 out.push(self.raise_global(
                     "endpoint-silent",
@@ -308,10 +352,10 @@ impl Detector {
                 ));
             }
         }
-        if let (Some(rule), Some(last)) = (self.cfg.rule("validation-overdue"), self.last_validation_ms) {
+        if let (Some(rule), Some(last)) = (self.cfg.rule("validation-overdue"), self.mem.last_validation_ms) {
             let w = i64::try_from(rule.window_secs).unwrap_or(i64::MAX).saturating_mul(1000);
-            if !self.validation_alerted && now_ms - last > w {
-                self.validation_alerted = true;
+            if !self.mem.validation_alerted && now_ms - last > w {
+                self.mem.validation_alerted = true;
                 let hours = (now_ms - last) / 3_600_000;
                 out.push(self.raise_global("validation-overdue", rule.severity, format!("last URL validation {hours} h ago ({}); Zoom revalidates every 72 h and disables the subscription after 6 failures", format_ms(last)), now_ms));
             }
@@ -347,11 +391,11 @@ impl Detector {
         let is_host = host_id.is_some() && p.zoom_user_id.as_ref() == host_id;
         let internal = !self.cfg.internal_domains.is_empty() && p.email.as_deref().is_some_and(|e| self.cfg.is_internal_email(e));
         if is_host || internal {
-            if !self.protected.contains_key(norm) {
+            if !self.mem.protected.contains_key(norm) {
                 let person = Person { display: name.clone(), zoom_user_id: None, email: None, host_of: None };
-                self.protected.insert(norm.to_owned(), person);
+                self.mem.protected.insert(norm.to_owned(), person);
             }
-            let Some(entry) = self.protected.get_mut(norm) else { return };
+            let Some(entry) = self.mem.protected.get_mut(norm) else { return };
             // Most joins repeat what is known: copy only what changed.
             crate::roster::set_if_changed(&mut entry.zoom_user_id, &p.zoom_user_id);
             crate::roster::set_if_changed(&mut entry.email, &p.email);
@@ -369,16 +413,16 @@ impl Detector {
         let Some(ident) = session_ident(p) else { return };
         let ident = ident.as_ref();
         if after == Presence::In {
-            let sessions = match self.active.get_mut(ident) {
+            let sessions = match self.mem.active.get_mut(ident) {
                 Some(s) => s,
-                None => self.active.entry(ident.to_owned()).or_default(),
+                None => self.mem.active.entry(ident.to_owned()).or_default(),
             };
             sessions.retain(|(m, _)| m != meeting);
             sessions.push((meeting.to_owned(), p.ip.clone()));
-        } else if let Some(sessions) = self.active.get_mut(ident) {
+        } else if let Some(sessions) = self.mem.active.get_mut(ident) {
             sessions.retain(|(m, _)| m != meeting);
             if sessions.is_empty() {
-                self.active.remove(ident);
+                self.mem.active.remove(ident);
             }
         }
     }
@@ -396,7 +440,7 @@ impl Detector {
 
         if let Some(rule) = self.cfg.rule("join-burst").filter(|_| outsider) {
             let w = i64::try_from(rule.window_secs).unwrap_or(i64::MAX / 2).saturating_mul(1000);
-            let series = self.outsider_joins.entry(mkey.clone()).or_default();
+            let series = self.mem.outsider_joins.entry(mkey.clone()).or_default();
             let (n, range) = insert_and_count(series, t, &r.id, w);
             let ids = (n >= rule.threshold as usize).then(|| window_ids(series, range, n, rule.threshold as usize, &r.id));
             trim(series, t.saturating_sub(4 * w));
@@ -411,7 +455,7 @@ impl Detector {
         }
 
         if let Some(rule) = self.cfg.rule("host-absent-join").filter(|_| outsider) {
-            let m = self.book.meetings.get(&mkey);
+            let m = self.mem.book.meetings.get(&mkey);
             let is_host = m.and_then(|m| m.host_id.as_ref()).is_some_and(|h| p.zoom_user_id.as_ref() == Some(h));
             let host_away = || m.is_some_and(|m| m.start_seen && !m.host_present());
             if !is_host && (r.action == "jbh_joined" || host_away()) {
@@ -426,7 +470,7 @@ impl Detector {
 
         if let Some(rule) = self.cfg.rule("display-name-impersonation")
             && let (Some(name), Some(norm)) = (&p.name, norm_name)
-            && let Some(person) = self.protected.get(norm)
+            && let Some(person) = self.mem.protected.get(norm)
         {
             let same_id = person.zoom_user_id.is_some() && person.zoom_user_id == p.zoom_user_id;
             let same_email = person.email.as_deref().zip(p.email.as_deref()).is_some_and(|(a, b)| a.eq_ignore_ascii_case(b));
@@ -453,11 +497,11 @@ impl Detector {
 
         if let Some(rule) = self.cfg.rule("concurrent-sessions")
             && let (Some(ident), Some(ip)) = (session_ident(p).filter(|_| !p.guest), &p.ip)
-            && let Some(sessions) = self.active.get(ident.as_ref())
+            && let Some(sessions) = self.mem.active.get(ident.as_ref())
             && let Some((other, other_ip)) = sessions.iter().find(|(_, i)| i.as_ref().is_some_and(|i| i != ip))
         {
             let other_topic =
-                self.book.meetings.get(other).and_then(|m| m.topic.clone()).map_or_else(|| "another meeting".to_owned(), |t| quote(&t));
+                self.mem.book.meetings.get(other).and_then(|m| m.topic.clone()).map_or_else(|| "another meeting".to_owned(), |t| quote(&t));
             out.push(Finding {
                 rule: "concurrent-sessions",
                 severity: rule.severity,
@@ -483,9 +527,9 @@ impl Detector {
             .as_ref()
             .and_then(session_ident)
             .or_else(|| r.actor.as_ref().and_then(|a| crate::rules::location::identity(a.id.as_deref(), a.email.as_deref())));
-        let sessions = ident.as_deref().and_then(|i| self.active.get(i));
+        let sessions = ident.as_deref().and_then(|i| self.mem.active.get(i));
         let live = |m: &str| sessions.is_some_and(|s| s.iter().any(|(k, _)| k == m));
-        for f in self.travel.observe(r, t, &self.cfg, mkey.as_deref(), live) {
+        for f in self.mem.travel.observe(r, t, &self.cfg, mkey.as_deref(), live) {
             out.push(Finding { rule: f.rule, severity: f.severity, reason: f.reason, records: vec![r.id.clone()] });
         }
     }
@@ -528,7 +572,7 @@ impl Detector {
         if r.category == Category::Participant && r.action == "left" {
             let removed = p.leave_reason.as_deref().is_some_and(|reason| self.cfg.removal_reasons.iter().any(|re| re.is_match(reason)));
             if removed {
-                let marks = self.removals.entry(mid.clone()).or_default();
+                let marks = self.mem.removals.entry(mid.clone()).or_default();
                 if marks.len() < 1000 {
                     marks.push(RemovalMark { keys: Self::identity_marks(p), at_ms: t });
                 }
@@ -538,7 +582,7 @@ impl Detector {
         if !is_join(r) {
             return;
         }
-        let Some(marks) = self.removals.get(mid) else {
+        let Some(marks) = self.mem.removals.get(mid) else {
             return;
         };
         let keys = Self::identity_marks(p);
@@ -566,7 +610,7 @@ impl Detector {
             return;
         };
         let w = i64::try_from(window).unwrap_or(i64::MAX / 2).saturating_mul(1000);
-        let series = self.deletions.entry(actor.clone()).or_default();
+        let series = self.mem.deletions.entry(actor.clone()).or_default();
         let (n, range) = insert_and_count(series, t, &r.id, w);
         let ids = (n >= threshold as usize).then(|| window_ids(series, range, n, threshold as usize, &r.id));
         trim(series, t.saturating_sub(4 * w));
@@ -589,14 +633,17 @@ impl Detector {
         };
         let (threshold, severity, window) = (rule.threshold, rule.severity, rule.window_secs);
         let w = i64::try_from(window).unwrap_or(i64::MAX / 2).saturating_mul(1000);
-        let pos = self.rejected.partition_point(|(x, _, _)| *x <= t);
-        self.rejected.insert(pos, (t, 1 + rej.suppressed, r.id.clone()));
-        let cut =
-            self.rejected.partition_point(|(x, _, _)| *x < t.saturating_sub(4 * w)).max(self.rejected.len().saturating_sub(MAX_SERIES));
-        self.rejected.drain(..cut);
-        let lo = self.rejected.partition_point(|(x, _, _)| *x < t.saturating_sub(w));
-        let hi = self.rejected.partition_point(|(x, _, _)| *x <= t);
-        let in_window = &self.rejected[lo..hi];
+        let pos = self.mem.rejected.partition_point(|(x, _, _)| *x <= t);
+        self.mem.rejected.insert(pos, (t, 1 + rej.suppressed, r.id.clone()));
+        let cut = self
+            .mem
+            .rejected
+            .partition_point(|(x, _, _)| *x < t.saturating_sub(4 * w))
+            .max(self.mem.rejected.len().saturating_sub(MAX_SERIES));
+        self.mem.rejected.drain(..cut);
+        let lo = self.mem.rejected.partition_point(|(x, _, _)| *x < t.saturating_sub(w));
+        let hi = self.mem.rejected.partition_point(|(x, _, _)| *x <= t);
+        let in_window = &self.mem.rejected[lo..hi];
         let n: u64 = in_window.iter().map(|(_, c, _)| *c).sum();
         if n >= u64::from(threshold) {
             let src = r.request.as_ref().and_then(|q| q.source_ip.clone()).unwrap_or_else(|| "?".into());
@@ -637,16 +684,23 @@ impl Detector {
     fn group(&mut self, r: &RecordV1, t: i64, f: Finding) -> Option<AlertEvent> {
         let info = catalog::info(f.rule)?;
         let scope = Self::scope(info.grouping, r);
-        let key = (f.rule, scope);
-        if let Some(open) = self.open.get_mut(&key)
+        let key = format!("{}\n{scope}", f.rule);
+        if let Some(open) = self.mem.open.get_mut(&key)
             && (t - open.last_ms).abs() <= GROUP_WINDOW_MS
         {
             open.last_ms = open.last_ms.max(t);
             open.count += 1;
-            return Some(AlertEvent::Grew { alert_id: open.id.clone(), record_id: r.id.clone(), count: open.count });
+            return Some(AlertEvent::Grew {
+                alert_id: open.id.clone(),
+                record_id: r.id.clone(),
+                count: open.count,
+                severity: f.severity,
+                reason: f.reason,
+                occurred_at: r.occurred_at.clone(),
+            });
         }
-        let id = hash_id(&[f.rule, &key.1, &r.id]);
-        self.open.insert(key, OpenAlert { id: id.clone(), last_ms: t, count: 1 });
+        let id = hash_id(&[f.rule, &scope, &r.id]);
+        self.mem.open.insert(key, OpenAlert { id: id.clone(), last_ms: t, count: 1 });
         let meeting = r.meeting.as_ref().map(|m| MeetingBrief { id: m.id.clone(), uuid: m.uuid.clone(), topic: m.topic.clone() });
         let mut records = f.records;
         records.truncate(MAX_RECORD_IDS);

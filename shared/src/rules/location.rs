@@ -206,7 +206,7 @@ pub struct TravelFinding {
     pub reason: String,
 }
 
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 struct Fix {
     t: i64,
     ip: String,
@@ -218,7 +218,7 @@ struct Fix {
     meeting: Option<String>,
 }
 
-#[derive(Default)]
+#[derive(Default, serde::Serialize, serde::Deserialize)]
 struct Places {
     /// (country, last seen ms).
     countries: Vec<(String, i64)>,
@@ -228,7 +228,7 @@ struct Places {
 
 /// What the stateful location rules remember: per identity, the countries seen and
 /// the latest located sighting. Bounded by [`MAX_IDENTITIES`].
-#[derive(Default)]
+#[derive(Default, serde::Serialize, serde::Deserialize)]
 pub struct Travel {
     people: HashMap<String, Places>,
 }
