@@ -13,6 +13,8 @@
 //!   shared by `tail` and the console.
 //! - [`settings`] — finding and loading `zoomwatch.toml`.
 //! - [`tail`] — `zoomwatch tail`: records and alerts as text or JSON lines.
+//! - [`watch`] — `zoomwatch watch`: the detector as a service, alerts written as
+//!   `zoomwatch.alert` records, checkpointed; [`notify`] sends them to a webhook.
 //! - [`state`] — the console's state machine: pure `State` + `update(Msg) -> Effects`.
 //! - [`keymap`] — the one key table (keys, footer hints, help overlay).
 //! - [`ui`] — rendering from `&State`, one module per screen region.
@@ -32,6 +34,7 @@ pub mod export;
 pub mod filter;
 pub mod keymap;
 pub mod lines;
+pub mod notify;
 pub mod respond;
 pub mod settings;
 pub mod source;
@@ -39,3 +42,4 @@ pub mod state;
 pub mod tail;
 pub mod triage;
 pub mod ui;
+pub mod watch;

@@ -103,8 +103,61 @@ enum Command {
     /// Act through Zoom's REST API (end, harden, remove, deny, deactivate, sign out),
     /// audited as a zoomwatch.action record. Scriptable: --yes, --json, exit status.
     Act(Box<ActArgs>),
+    /// Run the detections as a service, with no console open: follow the file or log
+    /// group, write every alert as a zoomwatch.alert record for the SIEM, notify.
+    Watch(Box<WatchArgs>),
     /// Validate a zoomwatch.toml and print the effective configuration.
     CheckConfig(ConfigArg),
+}
+
+#[derive(clap::Args, Debug)]
+#[command(after_help = "Alert records: one `raised` record per alert, then an `updated` record (same alert.id) each
+time it grows (a raid of 8, then 20). Alert ids follow from the records they rest on, so a
+replay never raises a second alert; record ids follow from the alert and its count.
+
+Checkpoint: the detector's memory, the alerts written and the place in the source, saved after
+each batch that wrote alerts and every 5 s; a restart goes on from it and writes nothing twice.
+A checkpoint belongs to one source: use one --checkpoint file per source.
+
+Notifications (--notify, repeatable): a JSON POST in the incoming-webhook shape Slack and Teams
+accept ({\"text\": …, \"zoomwatch\": {the alert}}), once per alert, retried with back-off; a
+failing endpoint never holds up the alert records. Prefer webhook-env:VAR or
+webhook-secret:ID to webhook:URL (a command line is visible to other users of the machine).
+
+Examples:
+  zoomwatch watch --file zoomwatch-events.jsonl
+  zoomwatch watch --file events.jsonl --alerts-to file:alerts.jsonl --notify webhook-env:SLACK_WEBHOOK_URL
+  zoomwatch watch --log-group /zoomwatch/events --since 1h --notify webhook-secret:zoomwatch/slack
+  zoomwatch watch --file events.jsonl --once --alerts-to stdout     # cron, or a look at what it would raise")]
+struct WatchArgs {
+    #[command(flatten)]
+    source: SourceArgs,
+    /// Where alert records go: file:PATH (JSONL), stdout, or log-group:NAME (streams
+    /// …/zoomwatch-watch/…). Default: the source itself — the file, or the log group —
+    /// so consoles and the SIEM following it see them.
+    #[arg(long, value_name = "DEST")]
+    alerts_to: Option<String>,
+    /// Checkpoint file (default: $XDG_STATE_HOME/zoomwatch/watch-checkpoint.json).
+    #[arg(long, value_name = "PATH")]
+    checkpoint: Option<PathBuf>,
+    /// Neither read nor save a checkpoint: start from the beginning (a file) or --since.
+    #[arg(long, conflicts_with = "checkpoint")]
+    no_checkpoint: bool,
+    /// Read what is there now, write its alerts, save the checkpoint and exit.
+    #[arg(long)]
+    once: bool,
+    /// Write alerts at or above this severity: info, low, medium, high.
+    #[arg(long, default_value = "low", value_name = "SEV")]
+    min_severity: String,
+    /// Notify each new alert: webhook:URL, webhook-env:VAR (URL in a variable), or
+    /// webhook-secret:ID (URL in AWS Secrets Manager). Repeatable.
+    #[arg(long, value_name = "DEST")]
+    notify: Vec<String>,
+    /// Notify alerts at or above this severity.
+    #[arg(long, default_value = "high", value_name = "SEV")]
+    notify_min_severity: String,
+    #[command(flatten)]
+    config: ConfigArg,
 }
 
 #[derive(clap::Args, Debug)]
@@ -295,6 +348,7 @@ fn main() -> ExitCode {
         Some(Command::Tail(args)) => runtime().and_then(|rt| rt.block_on(tail(*args))),
         Some(Command::Demo(args)) => runtime().and_then(|rt| rt.block_on(demo(args))),
         Some(Command::Act(args)) => runtime().and_then(|rt| rt.block_on(act(*args))),
+        Some(Command::Watch(args)) => runtime().and_then(|rt| rt.block_on(watch(*args))),
         None => runtime().and_then(|rt| rt.block_on(console(cli.console))),
     };
     match result {
@@ -346,11 +400,21 @@ fn load_triage(path: Option<PathBuf>) -> (Triage, Option<PathBuf>) {
 
 /// Starts the configured source; returns its label and channel.
 async fn start_source(args: &SourceArgs, follow: bool, from_end: bool) -> Result<(String, tokio::sync::mpsc::Receiver<SourceEvent>)> {
+    start_source_at(args, follow, if from_end { Start::End } else { Start::Beginning }, None).await
+}
+
+/// Like [`start_source`], from a place in a file or (`since_ms`) in a log group.
+async fn start_source_at(
+    args: &SourceArgs,
+    follow: bool,
+    start: Start,
+    since_ms: Option<i64>,
+) -> Result<(String, tokio::sync::mpsc::Receiver<SourceEvent>)> {
     let (tx, rx) = tokio::sync::mpsc::channel(zoomwatch_console::source::CHANNEL_CAPACITY);
     if let Some(path) = &args.file {
         let mut src = FileSource::new(path);
         src.follow = follow;
-        src.start = if from_end { Start::End } else { Start::Beginning };
+        src.start = start;
         tokio::spawn(file::run(src, tx));
         return Ok((format!("file:{}", path.display()), rx));
     }
@@ -359,7 +423,10 @@ async fn start_source(args: &SourceArgs, follow: bool, from_end: bool) -> Result
             "nothing to watch: give --file PATH (the JSONL file of `zoomwatch-ingest serve`) or --log-group NAME, or try `zoomwatch demo`"
         );
     };
-    let since_ms = cloudwatch::parse_since(&args.since, now_ms()).map_err(anyhow::Error::msg)?;
+    let since_ms = match since_ms {
+        Some(t) => t,
+        None => cloudwatch::parse_since(&args.since, now_ms()).map_err(anyhow::Error::msg)?,
+    };
     let client = logs_client(args.profile.as_ref(), args.region.as_ref(), args.endpoint_url.as_ref()).await?;
     let opts =
         cloudwatch::CloudWatchSource { group: group.clone(), since_ms, follow, poll_only: args.poll, poll_every: Duration::from_secs(1) };
@@ -569,6 +636,151 @@ async fn demo(args: DemoArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The label a watcher's checkpoint is tied to.
+fn source_label(args: &SourceArgs) -> Result<String> {
+    match (&args.file, &args.log_group) {
+        (Some(p), _) => Ok(format!("file:{}", std::path::absolute(p).unwrap_or_else(|_| p.clone()).display())),
+        (None, Some(g)) => Ok(format!("log-group:{g}")),
+        (None, None) => anyhow::bail!("nothing to watch: give --file PATH (the receiver's JSONL file) or --log-group NAME"),
+    }
+}
+
+fn severity_arg(flag: &str, v: &str) -> Result<zoomwatch_shared::Severity> {
+    zoomwatch_shared::Severity::parse(v).ok_or_else(|| anyhow::anyhow!("{flag} {v}: expected info, low, medium or high"))
+}
+
+/// The alert records in the last 8 MiB of `path` (nothing if it cannot be read).
+fn alert_records_at_end(path: &std::path::Path) -> Vec<zoomwatch_shared::RecordV1> {
+    use std::io::{Read, Seek, SeekFrom};
+    const TAIL: u64 = 8 << 20;
+    let Ok(mut f) = std::fs::File::open(path) else { return Vec::new() };
+    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut buf = Vec::new();
+    if f.seek(SeekFrom::Start(len.saturating_sub(TAIL))).is_err() || f.read_to_end(&mut buf).is_err() {
+        return Vec::new();
+    }
+    buf.split(|b| *b == b'\n')
+        .skip(usize::from(len > TAIL)) // a partial first line
+        .filter(|l| l.windows(17).any(|w| w == b"\"zoomwatch.alert\""))
+        .filter_map(|l| zoomwatch_console::lines::parse(l).ok())
+        .collect()
+}
+
+async fn watch(args: WatchArgs) -> Result<ExitCode> {
+    use std::sync::Arc;
+    use zoomwatch_console::watch::{self, Cursor, RunOptions, Watcher};
+    use zoomwatch_ingest::sink::{AnySink, Durability, FileSink, StdoutSink};
+    let settings::Settings { config: cfg, geo, .. } = settings::load(args.config.config.as_deref()).map_err(anyhow::Error::msg)?;
+    let min = severity_arg("--min-severity", &args.min_severity)?;
+    let notify_min = severity_arg("--notify-min-severity", &args.notify_min_severity)?;
+    let label = source_label(&args.source)?;
+    let log: watch::Log = Arc::new(|line: String| eprintln!("zoomwatch watch: {line}"));
+
+    let checkpoint = if args.no_checkpoint { None } else { args.checkpoint.clone().or_else(watch::default_checkpoint) };
+    let mut watcher = match checkpoint.as_deref().map(std::fs::read) {
+        Some(Ok(bytes)) => Watcher::resume(cfg.clone(), &bytes, &label, min).map_err(|e| {
+            anyhow::anyhow!(
+                "{e} ({}); pass another --checkpoint for this source, or --no-checkpoint",
+                checkpoint.as_deref().unwrap_or(std::path::Path::new("?")).display()
+            )
+        })?,
+        Some(Err(e)) if e.kind() != std::io::ErrorKind::NotFound => {
+            anyhow::bail!("cannot read the checkpoint {}: {e}", checkpoint.as_deref().unwrap_or(std::path::Path::new("?")).display())
+        }
+        _ => Watcher::new(Detector::new(cfg.clone()), &label, min),
+    }
+    .with_geo(geo);
+    let (start, since) = match watcher.cursor() {
+        Cursor::File { inode, offset } => (Start::At(zoomwatch_console::source::Position { inode, offset }), None),
+        Cursor::LogGroup { through_ms } => (Start::Beginning, Some(through_ms - watch::LOG_GROUP_OVERLAP_MS)),
+        Cursor::Start => (Start::Beginning, None),
+    };
+    if watcher.cursor() != Cursor::Start {
+        log(format!("resuming from the checkpoint ({} records read before)", watcher.total_records()));
+    }
+
+    let dest = match (&args.alerts_to, &args.source.file, &args.source.log_group) {
+        (Some(d), _, _) => d.clone(),
+        (None, Some(p), _) => format!("file:{}", p.display()),
+        (None, None, Some(g)) => format!("log-group:{g}"),
+        (None, None, None) => unreachable!("source_label checked"),
+    };
+    let sink = if let Some(path) = dest.strip_prefix("file:") {
+        // What an earlier run wrote but did not checkpoint (it was killed in between):
+        // at most the last batch, at the end of the file.
+        watcher.already_written(&alert_records_at_end(std::path::Path::new(path)));
+        AnySink::File(FileSink::open(path, Durability::Fsync).map_err(|e| anyhow::anyhow!("cannot open {path} for alert records: {e}"))?)
+    } else if dest == "stdout" {
+        AnySink::Stdout(StdoutSink::new())
+    } else if let Some(group) = dest.strip_prefix("log-group:") {
+        let src = &args.source;
+        let client = logs_client(src.profile.as_ref(), src.region.as_ref(), src.endpoint_url.as_ref()).await?;
+        let s = zoomwatch_ingest::sink::CloudWatchSink::for_watch(client, group, Duration::from_secs(10));
+        s.check(now_ms()).await.map_err(|e| anyhow::anyhow!("cannot write alert records to log group {group}: {e}"))?;
+        AnySink::CloudWatch(s)
+    } else {
+        anyhow::bail!("--alerts-to {dest}: expected file:PATH, stdout or log-group:NAME");
+    };
+    let mut notifiers = Vec::new();
+    for spec in &args.notify {
+        let hook = zoomwatch_console::notify::Webhook::parse(spec).await.map_err(anyhow::Error::msg)?;
+        let l = log.clone();
+        notifiers.push(zoomwatch_console::notify::Notifier::start(hook, notify_min, move |line| l(line)).map_err(anyhow::Error::msg)?);
+    }
+
+    let (_, rx) = start_source_at(&args.source, !args.once, start, since).await?;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        let term = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            () = term => {}
+        }
+        let _ = stop_tx.send(true);
+    });
+    let to: Vec<String> = notifiers.iter().map(|n| n.describe().to_owned()).collect();
+    log(format!(
+        "{label} → alerts at {} and above to {}{}{}",
+        min.as_str(),
+        zoomwatch_shared::text::sanitize(&dest, 200),
+        if to.is_empty() { String::new() } else { format!("; notifying {} ({} and above)", to.join(", "), notify_min.as_str()) },
+        checkpoint.as_ref().map(|p| format!("; checkpoint {}", p.display())).unwrap_or_default()
+    ));
+    let opts = RunOptions { checkpoint, tick: (!args.once).then_some(Duration::from_secs(10)), now_ms };
+    let result = watch::run(&mut watcher, rx, &sink, &notifiers, &opts, log.clone(), stop_rx).await;
+    for n in &mut notifiers {
+        n.finish(Duration::from_secs(30)).await;
+    }
+    let s = watcher.stats;
+    let mut summary = format!("{} records read; {} alert records written ({} raised)", s.records, s.written, s.raised);
+    for n in &notifiers {
+        use std::sync::atomic::Ordering::Relaxed;
+        let st = &n.stats;
+        summary.push_str(&format!(
+            "; {}: {} sent, {} failed, {} dropped",
+            n.describe(),
+            st.sent.load(Relaxed),
+            st.failed.load(Relaxed),
+            st.dropped.load(Relaxed)
+        ));
+    }
+    log(summary);
+    match result {
+        Ok(_) => Ok(ExitCode::SUCCESS),
+        Err(e) => {
+            log(e);
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
 async fn tail(args: TailArgs) -> Result<ExitCode> {
     let settings::Settings { config: cfg, geo, .. } = settings::load(args.config.config.as_deref()).map_err(anyhow::Error::msg)?;
     if cfg.internal_domains.is_empty() {
@@ -603,7 +815,7 @@ async fn tail(args: TailArgs) -> Result<ExitCode> {
                         Ok(())
                     }
                     SourceEvent::Status(Status::Reconnecting(why)) => { eprintln!("zoomwatch: {why}"); Ok(()) }
-                    SourceEvent::Status(_) => Ok(()),
+                    SourceEvent::Status(_) | SourceEvent::Position(_) => Ok(()),
                 };
                 if let Err(e) = written.and_then(|()| out.flush()) {
                     // A closed pipe (`| head`) is a normal way to stop.

@@ -105,6 +105,10 @@ pub struct AlertItem {
     pub alert: Alert,
     /// Verdict and note.
     pub triage: triage::Entry,
+    /// Also (or only) raised by `zoomwatch watch`: a `zoomwatch.alert` record said so.
+    pub from_watch: bool,
+    /// Raised by this console's own detector.
+    pub own: bool,
 }
 
 /// What the prompt is for.
@@ -588,6 +592,9 @@ impl State {
             if r.response.is_some() {
                 self.apply_response(&r);
             }
+            if let Some(a) = zoomwatch_shared::alert::alert_of(&r) {
+                self.merge_watch_alert(a);
+            }
             let worst = flags.iter().map(|f| f.severity).max();
             let seq = self.base_seq + self.rows.len() as u64;
             let search = crate::filter::SearchText::of(&r);
@@ -690,27 +697,50 @@ impl State {
         }
     }
 
+    /// An alert `zoomwatch watch` wrote: merged by id with the one this console raised
+    /// from the same records (ids follow from the records), else added.
+    fn merge_watch_alert(&mut self, a: zoomwatch_shared::rules::Alert) {
+        if let Some(item) = self.alert_pos.get(&a.id).and_then(|i| self.alerts.get_mut(*i)) {
+            item.from_watch = true;
+            if a.count > item.alert.count {
+                item.alert.count = a.count;
+                item.alert.record_ids = a.record_ids;
+            }
+            item.alert.severity = item.alert.severity.max(a.severity);
+            return;
+        }
+        self.add_alert(a, false);
+    }
+
+    fn add_alert(&mut self, a: zoomwatch_shared::rules::Alert, own: bool) {
+        // Only alerts about one person mark that person's roster line.
+        let about_person = zoomwatch_shared::rules::catalog::info(&a.rule)
+            .is_some_and(|i| i.grouping == zoomwatch_shared::rules::Grouping::PerParticipant);
+        if let (true, Some(m), Some(p)) = (about_person, &a.meeting, &a.participant)
+            && let Some(key) = m.uuid.clone().or_else(|| m.id.as_ref().map(|id| format!("id:{id}")))
+        {
+            let slot = self.person_alerts.entry(format!("{key}|{}", p.identity_key())).or_insert(a.severity);
+            *slot = (*slot).max(a.severity);
+        }
+        let triage = self.triage.alerts.get(&a.id).cloned().unwrap_or_default();
+        let i = self.alerts.len();
+        self.alert_pos.insert(a.id.clone(), i);
+        self.alerts.push(AlertItem { alert: a, triage, from_watch: !own, own });
+        self.place_alert(i);
+    }
+
     fn apply_alert_event(&mut self, e: AlertEvent) {
         match e {
-            AlertEvent::Raised(a) => {
-                // Only alerts about one person mark that person's roster line.
-                let about_person = zoomwatch_shared::rules::catalog::info(&a.rule)
-                    .is_some_and(|i| i.grouping == zoomwatch_shared::rules::Grouping::PerParticipant);
-                if let (true, Some(m), Some(p)) = (about_person, &a.meeting, &a.participant)
-                    && let Some(key) = m.uuid.clone().or_else(|| m.id.as_ref().map(|id| format!("id:{id}")))
-                {
-                    let slot = self.person_alerts.entry(format!("{key}|{}", p.identity_key())).or_insert(a.severity);
-                    *slot = (*slot).max(a.severity);
+            AlertEvent::Raised(a) if self.alert_pos.contains_key(&a.id) => {
+                // `zoomwatch watch` wrote it first (a log group's streams interleave).
+                if let Some(item) = self.alert_pos.get(&a.id).and_then(|i| self.alerts.get_mut(*i)) {
+                    item.own = true;
                 }
-                let triage = self.triage.alerts.get(&a.id).cloned().unwrap_or_default();
-                let i = self.alerts.len();
-                self.alert_pos.insert(a.id.clone(), i);
-                self.alerts.push(AlertItem { alert: *a, triage });
-                self.place_alert(i);
             }
+            AlertEvent::Raised(a) => self.add_alert(*a, true),
             AlertEvent::Grew { alert_id, record_id, count, .. } => {
                 if let Some(item) = self.alert_pos.get(&alert_id).and_then(|i| self.alerts.get_mut(*i)) {
-                    item.alert.count = count;
+                    item.alert.count = item.alert.count.max(count);
                     if item.alert.record_ids.len() < 200 {
                         item.alert.record_ids.push(record_id);
                     }
@@ -1195,6 +1225,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.conn = s;
             Vec::new()
         }
+        Msg::Source(SourceEvent::Position(_)) => Vec::new(),
         Msg::Tick(now) => {
             state.tick(now);
             Vec::new()

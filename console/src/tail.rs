@@ -47,6 +47,9 @@ pub struct TailStats {
 /// Turns records into output lines; owns the detector.
 pub struct Printer {
     detector: Detector,
+    /// Alerts printed, by id: the tail's own and those `zoomwatch watch` wrote (the
+    /// same alert from the same records has the same id, so each is printed once).
+    printed: zoomwatch_shared::ids::RecentIds,
     geo: Option<std::sync::Arc<zoomwatch_shared::geo::GeoIp>>,
     opts: TailOptions,
     /// Counts so far.
@@ -131,7 +134,7 @@ pub fn record_json(r: &RecordV1) -> String {
 impl Printer {
     /// A printer with its own detector.
     pub fn new(detector: Detector, opts: TailOptions) -> Self {
-        Self { detector, geo: None, opts, stats: TailStats::default() }
+        Self { detector, printed: zoomwatch_shared::ids::RecentIds::new(100_000), geo: None, opts, stats: TailStats::default() }
     }
 
     /// Enriches records written without `geo` with these databases.
@@ -166,6 +169,9 @@ impl Printer {
                 }
             }
             self.alerts(events, out)?;
+            if let Some(a) = zoomwatch_shared::alert::alert_of(&r) {
+                self.alerts(vec![AlertEvent::Raised(Box::new(a))], out)?;
+            }
         }
         Ok(())
     }
@@ -173,7 +179,9 @@ impl Printer {
     /// Prints newly raised alerts that pass the filter.
     pub fn alerts(&mut self, events: Vec<AlertEvent>, out: &mut impl Write) -> std::io::Result<()> {
         for e in events {
-            if let AlertEvent::Raised(a) = e {
+            if let AlertEvent::Raised(a) = e
+                && self.printed.insert(&a.id)
+            {
                 self.stats.alerts += 1;
                 if self.opts.filter.matches_alert(&a) {
                     match self.opts.format {

@@ -80,8 +80,50 @@ async fn reads_to_the_end_and_stops_without_follow() {
             SourceEvent::Records(r) => records += r.len(),
             SourceEvent::Skipped(n) => skipped += n,
             SourceEvent::Status(Status::Done) => done = true,
-            SourceEvent::Status(_) => {}
+            SourceEvent::Status(_) | SourceEvent::Position(_) => {}
         }
     }
     assert_eq!((records, skipped, done), (2, 2, true), "garbage and the torn last line are counted");
+}
+
+/// Reads `path` to the end from `start`: the participants' names and the last position.
+async fn read_from(path: &std::path::Path, start: file::Start) -> (Vec<String>, Option<zoomwatch_console::source::Position>) {
+    let (tx, mut rx) = mpsc::channel(16);
+    let mut src = FileSource::new(path);
+    src.follow = false;
+    src.start = start;
+    tokio::spawn(file::run(src, tx));
+    let (mut ids, mut pos) = (Vec::new(), None);
+    while let Some(ev) = rx.recv().await {
+        match ev {
+            SourceEvent::Records(r) => ids.extend(r.into_iter().map(|r| r.participant.unwrap().name.unwrap())),
+            SourceEvent::Position(p) => pos = Some(p),
+            _ => {}
+        }
+    }
+    (ids, pos)
+}
+
+#[tokio::test]
+async fn positions_let_a_restart_resume_where_it_stopped() {
+    use std::os::unix::fs::MetadataExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.jsonl");
+    std::fs::write(&path, line(1) + &line(2)).unwrap();
+    let (ids, pos) = read_from(&path, file::Start::Beginning).await;
+    assert_eq!(ids, ["p1", "p2"]);
+    let pos = pos.expect("a position after the batch");
+    let meta = std::fs::metadata(&path).unwrap();
+    assert_eq!((pos.inode, pos.offset), (meta.ino(), meta.len()));
+
+    append(&path, &(line(3) + &line(4)));
+    let (ids, end) = read_from(&path, file::Start::At(pos)).await;
+    assert_eq!(ids, ["p3", "p4"], "only what came after");
+    assert_eq!(end.unwrap().offset, std::fs::metadata(&path).unwrap().len());
+
+    // Another file under the same name (rotated), or a shorter one (truncated): all of it.
+    let other = zoomwatch_console::source::Position { inode: pos.inode + 1, ..pos };
+    assert_eq!(read_from(&path, file::Start::At(other)).await.0.len(), 4);
+    std::fs::write(&path, line(9)).unwrap();
+    assert_eq!(read_from(&path, file::Start::At(end.unwrap())).await.0, ["p9"]);
 }

@@ -67,6 +67,10 @@ pub struct AlertBook {
     order: VecDeque<String>,
     /// Ids with news not yet written (may repeat).
     dirty: Vec<String>,
+    /// What the destination already holds of alerts not (yet) followed: (count,
+    /// update) by alert id, from records read back ([`AlertBook::mark_written`]).
+    #[serde(default)]
+    marks: HashMap<String, (u32, u32)>,
 }
 
 /// The record id of the `count`-th state of alert `id`.
@@ -133,7 +137,8 @@ impl AlertBook {
                 }
                 let id = a.id.clone();
                 let last_seen = a.occurred_at.clone();
-                self.alerts.insert(id.clone(), Tracked { alert: *a, last_seen, written: 0, updates: 0 });
+                let (written, updates) = self.marks.remove(&id).unwrap_or((0, 0));
+                self.alerts.insert(id.clone(), Tracked { alert: *a, last_seen, written, updates });
                 self.touch(&id);
             }
             AlertEvent::Grew { alert_id, record_id, count, severity, reason, occurred_at } => {
@@ -178,6 +183,9 @@ impl AlertBook {
         if let Some(t) = self.alerts.get_mut(&block.id) {
             t.written = t.written.max(block.count);
             t.updates = t.updates.max(block.update + 1);
+        } else if self.marks.len() < MAX_TRACKED || self.marks.contains_key(&block.id) {
+            let m = self.marks.entry(block.id.clone()).or_insert((0, 0));
+            *m = (m.0.max(block.count), m.1.max(block.update + 1));
         }
     }
 }
@@ -311,6 +319,12 @@ mod tests {
         b.apply(grew("a1", 3, "r3"));
         let next = b.drain(3, "s");
         assert_eq!(next[0].alert.as_deref().map(|x| (x.count, x.update)), Some((3, 1)));
+        // Read back before the replay raises it again (a restart after a crash).
+        let mut fresh = AlertBook::new();
+        fresh.mark_written(&blk);
+        fresh.apply(raised("a1"));
+        fresh.apply(grew("a1", 2, "r2"));
+        assert!(fresh.drain(4, "s").is_empty(), "already in the destination");
     }
 
     #[test]

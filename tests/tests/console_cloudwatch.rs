@@ -51,6 +51,7 @@ async fn collect(rx: &mut mpsc::Receiver<SourceEvent>, want: usize, ids: &mut Ve
             Some(SourceEvent::Records(b)) => ids.extend(b.into_iter().map(|r| r.id)),
             Some(SourceEvent::Skipped(n)) => *skipped += n,
             Some(SourceEvent::Status(s)) => statuses.push(s),
+            Some(SourceEvent::Position(_)) => panic!("a log group has no file positions"),
             None => return,
         }
     }
@@ -121,6 +122,7 @@ async fn live_tail_frames_then_polling_follow() {
             Some(SourceEvent::Records(b)) => ids.extend(b.into_iter().map(|r| r.id)),
             Some(SourceEvent::Status(s)) => statuses.push(s),
             Some(SourceEvent::Skipped(_)) => {}
+            Some(SourceEvent::Position(_)) => panic!("a log group has no file positions"),
             None => panic!("source ended"),
         }
     }

@@ -140,23 +140,26 @@ pub fn default_file() -> Option<PathBuf> {
     Some(base.join("zoomwatch").join("zoom-credentials.toml"))
 }
 
-/// Reads the secret `id` from AWS Secrets Manager (the JSON form).
-pub async fn from_secrets_manager(id: &str) -> Result<Credentials, CredentialError> {
-    let origin = format!("Secrets Manager secret {id}");
+/// The string value of secret `id` in AWS Secrets Manager (standard AWS chain). The
+/// error names the secret and what went wrong, never the value.
+pub async fn secret_string(id: &str) -> Result<String, String> {
     let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
     let out = aws_sdk_secretsmanager::Client::new(&sdk).get_secret_value().secret_id(id).send().await.map_err(|e| {
         use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
-        let detail = match (e.code(), e.message()) {
+        match (e.code(), e.message()) {
             (Some(c), Some(m)) => format!("{c}: {m}"),
             (Some(c), None) => c.to_owned(),
             _ => "the request failed (credentials, region or network); secretsmanager:GetSecretValue is needed".to_owned(),
-        };
-        CredentialError::Invalid { origin: origin.clone(), detail }
+        }
     })?;
-    let text = out
-        .secret_string()
-        .ok_or_else(|| CredentialError::Invalid { origin: origin.clone(), detail: "the secret has no string value".into() })?;
-    parse(text).map_err(|detail| CredentialError::Invalid { origin: origin.clone(), detail })?.check(&origin)
+    out.secret_string().map(str::to_owned).ok_or_else(|| "the secret has no string value".to_owned())
+}
+
+/// Reads the secret `id` from AWS Secrets Manager (the JSON form).
+pub async fn from_secrets_manager(id: &str) -> Result<Credentials, CredentialError> {
+    let origin = format!("Secrets Manager secret {id}");
+    let text = secret_string(id).await.map_err(|detail| CredentialError::Invalid { origin: origin.clone(), detail })?;
+    parse(&text).map_err(|detail| CredentialError::Invalid { origin: origin.clone(), detail })?.check(&origin)
 }
 
 /// Finds credentials in the order the module documents. Returns them and where they

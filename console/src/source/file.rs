@@ -11,7 +11,7 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio::sync::mpsc;
 
-use super::{SourceEvent, Status};
+use super::{Position, SourceEvent, Status};
 use crate::lines;
 
 /// Where to start reading.
@@ -21,6 +21,9 @@ pub enum Start {
     Beginning,
     /// Only what is appended from now on.
     End,
+    /// Where a previous run stopped: this offset if the file is still the one with this
+    /// inode and not shorter, else (rotated, truncated) the beginning.
+    At(Position),
 }
 
 /// Options of a file source.
@@ -100,8 +103,19 @@ impl Reader {
     }
 }
 
+/// Sends the position when it moved; false when the receiver went away.
+async fn report(tx: &mpsc::Sender<SourceEvent>, reported: &mut Option<Position>, inode: u64, offset: u64) -> bool {
+    let p = Position { inode, offset };
+    if *reported == Some(p) {
+        return true;
+    }
+    *reported = Some(p);
+    tx.send(SourceEvent::Position(p)).await.is_ok()
+}
+
 /// Runs the source until the end (not following), or until the receiver goes away.
 pub async fn run(opts: FileSource, tx: mpsc::Sender<SourceEvent>) {
+    let mut reported: Option<Position> = None;
     let mut reader = Reader { pending: Vec::new(), batch: Vec::new(), skipped: 0 };
     let mut buf = vec![0u8; 256 * 1024];
     let mut first_open = true;
@@ -126,8 +140,13 @@ pub async fn run(opts: FileSource, tx: mpsc::Sender<SourceEvent>) {
         };
         let inode = meta.ino();
         let mut offset: u64 = 0;
-        if first_open && opts.start == Start::End {
-            offset = meta.len();
+        let resume_at = match opts.start {
+            Start::End if first_open => Some(meta.len()),
+            Start::At(p) if first_open && p.inode == inode && p.offset <= meta.len() => Some(p.offset),
+            _ => None,
+        };
+        if let Some(at) = resume_at {
+            offset = at;
             if file.seek(SeekFrom::Start(offset)).await.is_err() {
                 offset = 0;
             }
@@ -138,12 +157,14 @@ pub async fn run(opts: FileSource, tx: mpsc::Sender<SourceEvent>) {
         loop {
             match file.read(&mut buf).await {
                 Ok(0) => {
-                    if !reader.flush(&tx).await {
+                    if !reader.flush(&tx).await || !report(&tx, &mut reported, inode, offset - reader.pending.len() as u64).await {
                         return;
                     }
                     if !opts.follow {
                         reader.finish_partial();
-                        reader.flush(&tx).await;
+                        if reader.flush(&tx).await {
+                            report(&tx, &mut reported, inode, offset).await;
+                        }
                         let _ = tx.send(SourceEvent::Status(Status::Done)).await;
                         return;
                     }
@@ -182,7 +203,9 @@ pub async fn run(opts: FileSource, tx: mpsc::Sender<SourceEvent>) {
                 Ok(n) => {
                     offset += n as u64;
                     reader.take_lines(&buf[..n]);
-                    if reader.batch.len() >= BATCH && !reader.flush(&tx).await {
+                    if reader.batch.len() >= BATCH
+                        && (!reader.flush(&tx).await || !report(&tx, &mut reported, inode, offset - reader.pending.len() as u64).await)
+                    {
                         return;
                     }
                 }

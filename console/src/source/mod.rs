@@ -36,4 +36,16 @@ pub enum SourceEvent {
     Skipped(u64),
     /// A change of connection state.
     Status(Status),
+    /// Everything before this point was sent (a file source, after each batch): where
+    /// a restart can resume.
+    Position(Position),
+}
+
+/// A place in a file source, for checkpoints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Position {
+    /// The file's inode (a rotated file is another file).
+    pub inode: u64,
+    /// Bytes fully read (up to the end of the last complete line sent).
+    pub offset: u64,
 }

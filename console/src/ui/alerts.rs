@@ -39,7 +39,13 @@ pub(super) fn draw(state: &State, frame: &mut Frame<'_>, area: Rect, theme: Them
                 Cell::from(clock(&a.occurred_at).to_owned()),
                 Cell::from(sev_letter(Some(a.severity))),
                 Cell::from(a.rule.clone()),
-                Cell::from(safe(&a.reason, 300)),
+                Cell::from(if item.from_watch && !item.own {
+                    // Raised by `zoomwatch watch` (overnight, say) from records this
+                    // console no longer holds.
+                    format!("[watch] {}", safe(&a.reason, 300))
+                } else {
+                    safe(&a.reason, 300)
+                }),
                 Cell::from(count),
                 Cell::from(status),
             ])

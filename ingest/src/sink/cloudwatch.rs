@@ -100,6 +100,9 @@ pub const POLLER: &str = "zoomwatch-poll";
 /// analyst policy allows writing only streams named `*/zoomwatch-response/*`).
 pub const RESPONSE: &str = "zoomwatch-response";
 
+/// The part of stream names of `zoomwatch watch`'s alert records.
+pub const WATCH: &str = "zoomwatch-watch";
+
 /// `YYYY/MM/DD/{writer}/{instance}`.
 pub fn writer_stream(day_ms: i64, writer: &str, instance: &str) -> String {
     let day = format_ms(day_ms);
@@ -133,6 +136,11 @@ impl CloudWatchSink {
     /// A sink for the report poller's records (streams `…/zoomwatch-poll/…`).
     pub fn for_poller(client: Client, group: impl Into<String>, budget: Duration) -> Self {
         Self { writer: POLLER, ..Self::new(client, group, budget) }
+    }
+
+    /// A sink for the alerts of `zoomwatch watch` (streams `…/zoomwatch-watch/…`).
+    pub fn for_watch(client: Client, group: impl Into<String>, budget: Duration) -> Self {
+        Self { writer: WATCH, ..Self::new(client, group, budget) }
     }
 
     /// Makes sure today's stream exists (and so that the group does and may be

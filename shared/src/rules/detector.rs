@@ -293,6 +293,10 @@ impl Detector {
         if !self.mem.seen.insert(&r.id) {
             return None;
         }
+        if r.event == crate::record::ALERT_EVENT {
+            // An alert written by `zoomwatch watch`: a conclusion, not evidence.
+            return Some((Vec::new(), Vec::new()));
+        }
         let t = r.occurred_ms();
         let received = crate::timefmt::parse_rfc3339_ms(&r.received_at).unwrap_or(t);
         if r.event != crate::record::REJECTED_EVENT {

@@ -1,0 +1,248 @@
+//! Notifications of `zoomwatch watch`: each alert raised at or above a severity is sent
+//! to a JSON webhook in the incoming-webhook shape Slack and Teams accept (`{"text": …}`,
+//! plus the alert itself under `zoomwatch`). Delivery runs in its own task behind a
+//! bounded queue, with retries and back-off, so a failing endpoint never holds up the
+//! alert records; what could not be delivered is counted and logged.
+//!
+//! The webhook URL is a secret (whoever has it can post to the channel): it comes from
+//! the environment or Secrets Manager as well as the command line, and only its host is
+//! ever printed.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use serde_json::json;
+use tokio::sync::mpsc;
+use zoomwatch_shared::alert::AlertBlock;
+use zoomwatch_shared::record::{RecordV1, Severity};
+
+/// Notifications waiting for delivery; past this, new ones are dropped (and counted).
+const QUEUE: usize = 1024;
+/// Attempts per notification.
+const ATTEMPTS: u32 = 6;
+
+/// Where notifications go.
+#[derive(Clone)]
+pub struct Webhook {
+    url: String,
+}
+
+impl std::fmt::Debug for Webhook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Webhook({})", self.describe())
+    }
+}
+
+impl Webhook {
+    /// From `--notify`: `webhook:URL`, `webhook-env:VAR` (the URL in an environment
+    /// variable) or `webhook-secret:ID` (the URL, or `{"url": …}`, in Secrets Manager).
+    pub async fn parse(spec: &str) -> Result<Self, String> {
+        let url = if let Some(u) = spec.strip_prefix("webhook:") {
+            u.to_owned()
+        } else if let Some(var) = spec.strip_prefix("webhook-env:") {
+            std::env::var(var).map_err(|_| format!("--notify {spec}: the environment variable {var} is not set"))?
+        } else if let Some(id) = spec.strip_prefix("webhook-secret:") {
+            let text = zoomwatch_zoomapi::credentials::secret_string(id)
+                .await
+                .map_err(|e| format!("--notify: Secrets Manager secret {id}: {e}"))?;
+            match serde_json::from_str::<serde_json::Value>(&text) {
+                Ok(v) => v
+                    .get("url")
+                    .and_then(|u| u.as_str())
+                    .map(str::to_owned)
+                    .ok_or_else(|| format!("--notify: secret {id} is JSON without a \"url\""))?,
+                Err(_) => text.trim().to_owned(),
+            }
+        } else {
+            return Err(format!(
+                "--notify {}: expected webhook:URL, webhook-env:VAR or webhook-secret:ID",
+                zoomwatch_shared::text::sanitize(spec, 40)
+            ));
+        };
+        let parsed = reqwest::Url::parse(url.trim()).map_err(|e| format!("--notify: not a URL ({e})"))?;
+        if !matches!(parsed.scheme(), "https" | "http") || parsed.host_str().is_none() {
+            return Err("--notify: the webhook URL must be http(s)://host/…".to_owned());
+        }
+        Ok(Self { url: url.trim().to_owned() })
+    }
+
+    /// `webhook https://HOST/…` — never the path, which is the secret part.
+    pub fn describe(&self) -> String {
+        let host = reqwest::Url::parse(&self.url).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_default();
+        format!("webhook https://{host}/…")
+    }
+}
+
+/// Slack treats `<…>` as links and mentions (`<!channel>`): a display name must not
+/// ping a workspace. Escapes `&`, `<`, `>` as Slack documents, after removing control
+/// characters.
+fn escape(text: &str) -> String {
+    zoomwatch_shared::text::sanitize(text, 600).replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// The JSON body for one alert record.
+pub fn body(block: &AlertBlock, r: &RecordV1) -> serde_json::Value {
+    let topic = r.meeting.as_ref().and_then(|m| m.topic.as_deref()).map(|t| format!(" in \"{}\"", escape(t))).unwrap_or_default();
+    let text = format!(
+        "zoomwatch {} alert {}{topic}: {} (alert {}, first seen {})",
+        block.severity.as_str().to_uppercase(),
+        escape(&block.rule),
+        escape(&block.reason),
+        block.id,
+        block.first_seen
+    );
+    json!({ "text": text, "zoomwatch": block })
+}
+
+/// Counts, for the log and the exit summary.
+#[derive(Debug, Default)]
+pub struct NotifyStats {
+    /// Delivered (2xx).
+    pub sent: AtomicU64,
+    /// Given up after retries, or refused (4xx).
+    pub failed: AtomicU64,
+    /// Dropped because the queue was full.
+    pub dropped: AtomicU64,
+}
+
+/// Queues notifications for one webhook.
+pub struct Notifier {
+    tx: Option<mpsc::Sender<serde_json::Value>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+    min: Severity,
+    /// Delivery counts.
+    pub stats: Arc<NotifyStats>,
+    label: String,
+}
+
+impl Notifier {
+    /// Starts delivery to `hook` of alerts at or above `min` (raised ones; an update
+    /// of the same alert is not notified again).
+    pub fn start(hook: Webhook, min: Severity, log: impl Fn(String) + Send + Sync + 'static) -> Result<Self, String> {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| format!("cannot start the HTTP client: {e}"))?;
+        let (tx, mut rx) = mpsc::channel::<serde_json::Value>(QUEUE);
+        let stats = Arc::new(NotifyStats::default());
+        let st = stats.clone();
+        let label = hook.describe();
+        let task = tokio::spawn(async move {
+            while let Some(body) = rx.recv().await {
+                match deliver(&client, &hook.url, &body).await {
+                    Ok(()) => {
+                        st.sent.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Err(e) => {
+                        st.failed.fetch_add(1, Ordering::Relaxed);
+                        let id = body.pointer("/zoomwatch/id").and_then(|v| v.as_str()).unwrap_or("?");
+                        log(format!("notification of alert {id} to {} not delivered: {e}", hook.describe()));
+                    }
+                }
+            }
+        });
+        Ok(Self { tx: Some(tx), task: Some(task), min, stats, label })
+    }
+
+    /// `webhook https://HOST/…`.
+    pub fn describe(&self) -> &str {
+        &self.label
+    }
+
+    /// Queues a notification for a record just written, if it is a newly raised alert
+    /// at or above the threshold. Never waits.
+    pub fn offer(&self, r: &RecordV1) {
+        let Some(block) = r.alert.as_deref() else { return };
+        if block.update != 0 || block.severity < self.min {
+            return;
+        }
+        if let Some(tx) = &self.tx
+            && tx.try_send(body(block, r)).is_err()
+        {
+            self.stats.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Stops taking notifications and waits up to `grace` for the queue to drain.
+    pub async fn finish(&mut self, grace: Duration) {
+        self.tx = None;
+        if let Some(task) = self.task.take() {
+            let _ = tokio::time::timeout(grace, task).await;
+        }
+    }
+}
+
+/// Posts `body`, retrying connection failures, timeouts, 408, 429 and 5xx with
+/// exponential back-off (1 s, 2 s, 4 s … up to 30 s, with jitter, or the endpoint's
+/// `Retry-After`), up to [`ATTEMPTS`] times. Other 4xx are final.
+async fn deliver(client: &reqwest::Client, url: &str, body: &serde_json::Value) -> Result<(), String> {
+    let mut last = String::new();
+    for attempt in 0..ATTEMPTS {
+        if attempt > 0 {
+            tokio::time::sleep(backoff(attempt, &last)).await;
+        }
+        let bytes = serde_json::to_vec(body).unwrap_or_default();
+        match client.post(url).header("content-type", "application/json").body(bytes).send().await {
+            Ok(resp) if resp.status().is_success() => return Ok(()),
+            Ok(resp) => {
+                let status = resp.status();
+                let retry_after =
+                    resp.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
+                last = match retry_after {
+                    Some(s) => format!("HTTP {} (retry after {s} s)", status.as_u16()),
+                    None => format!("HTTP {}", status.as_u16()),
+                };
+                if status.is_client_error() && status.as_u16() != 408 && status.as_u16() != 429 {
+                    return Err(format!("{last}: refused, not retried"));
+                }
+            }
+            // reqwest's error text can carry the URL: say what kind of failure only.
+            Err(e) if e.is_timeout() => last = "no answer within 10 s".to_owned(),
+            Err(e) if e.is_connect() => last = "cannot connect".to_owned(),
+            Err(_) => last = "the request failed".to_owned(),
+        }
+    }
+    Err(format!("{last} after {ATTEMPTS} attempts"))
+}
+
+fn backoff(attempt: u32, last: &str) -> Duration {
+    if let Some(secs) = last.split("retry after ").nth(1).and_then(|s| s.split(' ').next()).and_then(|s| s.parse::<u64>().ok()) {
+        return Duration::from_secs(secs.min(300));
+    }
+    let base = 1000u64 << attempt.saturating_sub(1).min(5);
+    let ms = base.min(30_000);
+    Duration::from_millis(ms / 2 + rand::random_range(0..=ms / 2))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slack_mentions_in_display_names_are_escaped() {
+        assert_eq!(escape("<!channel> & <@U1>\u{1b}[31m"), "&lt;!channel&gt; &amp; &lt;@U1&gt;[31m");
+    }
+
+    #[test]
+    fn back_off_grows_and_honours_retry_after() {
+        assert_eq!(backoff(2, "HTTP 429 (retry after 7 s)"), Duration::from_secs(7));
+        for attempt in 1..8 {
+            let d = backoff(attempt, "HTTP 503");
+            assert!(d <= Duration::from_secs(30), "{d:?}");
+            assert!(d >= Duration::from_millis(500), "{d:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn specs() {
+        assert!(Webhook::parse("webhook:https://hooks.example.invalid/T0/B0/secret").await.is_ok());
+        let e = Webhook::parse("slack:https://x").await.unwrap_err();
+        assert!(e.contains("expected webhook:URL"), "{e}");
+        assert!(Webhook::parse("webhook:ftp://x/y").await.is_err());
+        assert!(Webhook::parse("webhook-env:ZOOMWATCH_TEST_UNSET_VARIABLE").await.unwrap_err().contains("not set"));
+        let h = Webhook::parse("webhook:https://hooks.example.invalid/T0/B0/secret").await.unwrap();
+        assert_eq!(h.describe(), "webhook https://hooks.example.invalid/…");
+        assert!(!format!("{h:?}").contains("secret"));
+    }
+}

@@ -1,0 +1,245 @@
+//! `zoomwatch watch` as an operator runs it: the real binary following the receiver's
+//! file (real HTTP on loopback, signed deliveries), alert records to a file, a webhook
+//! for notifications that fails before it recovers. Killed with SIGKILL mid-day and
+//! started again: every incident is raised exactly once, growing alerts are updated,
+//! the result equals one uninterrupted pass, and each high alert is notified once.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use serde_json::Value;
+use zoomwatch_e2e::tools::workspace_bin;
+use zoomwatch_e2e::{Receiver, SECRET};
+use zoomwatch_ingest::send::{Sender, unix_now};
+use zoomwatch_shared::scenario;
+use zoomwatch_shared::signature::Secret;
+
+/// A Slack-style incoming webhook: POST /services/T0/B0/hook-secret with a JSON body.
+/// Answers 503 to the first `fail_first` requests, then 200. Anything else is noted as
+/// unexpected.
+#[derive(Default)]
+struct HookLog {
+    fail_first: usize,
+    requests: usize,
+    delivered: Vec<Value>,
+    unexpected: Vec<String>,
+}
+
+async fn hook_handler(State(log): State<Arc<Mutex<HookLog>>>, method: Method, uri: Uri, headers: HeaderMap, body: String) -> StatusCode {
+    let mut log = log.lock().unwrap();
+    if method != Method::POST || uri.path() != "/services/T0/B0/hook-secret" {
+        log.unexpected.push(format!("{method} {uri}"));
+        return StatusCode::NOT_FOUND;
+    }
+    if headers.get("content-type").and_then(|v| v.to_str().ok()) != Some("application/json") {
+        log.unexpected.push(format!("content-type {:?}", headers.get("content-type")));
+        return StatusCode::BAD_REQUEST;
+    }
+    let Ok(v) = serde_json::from_str::<Value>(&body) else {
+        log.unexpected.push(format!("not JSON: {body}"));
+        return StatusCode::BAD_REQUEST;
+    };
+    if !v["text"].is_string() || !v["zoomwatch"]["id"].is_string() {
+        log.unexpected.push(format!("not the incoming-webhook shape: {body}"));
+        return StatusCode::BAD_REQUEST;
+    }
+    log.requests += 1;
+    if log.requests <= log.fail_first {
+        return StatusCode::SERVICE_UNAVAILABLE;
+    }
+    log.delivered.push(v);
+    StatusCode::OK
+}
+
+async fn start_hook(fail_first: usize) -> (String, Arc<Mutex<HookLog>>) {
+    let log = Arc::new(Mutex::new(HookLog { fail_first, ..HookLog::default() }));
+    let app = axum::Router::new().fallback(hook_handler).with_state(log.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/services/T0/B0/hook-secret", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, log)
+}
+
+struct Paths {
+    events: PathBuf,
+    alerts: PathBuf,
+    checkpoint: PathBuf,
+    config: PathBuf,
+    dir: PathBuf,
+}
+
+fn watcher(p: &Paths, hook: &str, run: usize) -> Child {
+    let log = std::fs::File::create(p.dir.join(format!("watch-{run}.log"))).unwrap();
+    Command::new(workspace_bin("zoomwatch"))
+        .args(["watch", "--file"])
+        .arg(&p.events)
+        .arg("--alerts-to")
+        .arg(format!("file:{}", p.alerts.display()))
+        .arg("--checkpoint")
+        .arg(&p.checkpoint)
+        .arg("--config")
+        .arg(&p.config)
+        .args(["--notify", "webhook-env:ZOOMWATCH_TEST_HOOK"])
+        .env("ZOOMWATCH_TEST_HOOK", hook)
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap()
+}
+
+/// Waits until the checkpoint says the whole events file was read.
+async fn caught_up(p: &Paths) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let len = std::fs::metadata(&p.events).map(|m| m.len()).unwrap_or(0);
+        let offset = std::fs::read(&p.checkpoint)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+            .and_then(|v| v["cursor"]["offset"].as_u64());
+        if offset == Some(len) && len > 0 {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the watcher did not catch up: checkpoint at {offset:?} of {len} bytes");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn alert_records(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path).unwrap_or_default().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+fn run_once(args: &[&str]) -> String {
+    let out = Command::new(workspace_bin("zoomwatch")).args(args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{args:?}: {stderr}");
+    stderr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_watcher_raises_each_incident_once_across_a_kill_and_a_restart() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_path_buf();
+    let p = Paths {
+        events: dir.join("events.jsonl"),
+        alerts: dir.join("alerts.jsonl"),
+        checkpoint: dir.join("state/watch.json"),
+        config: dir.join("zoomwatch.toml"),
+        dir: dir.clone(),
+    };
+    std::fs::write(&p.config, scenario::CONFIG).unwrap();
+    let receiver = Receiver::start_file_enriched(&p.events).await.unwrap();
+    let (hook, hook_log) = start_hook(2).await;
+    let sender = Sender::new(receiver.url(), Secret::new(SECRET)).unwrap();
+    let steps = scenario::account_day((unix_now() - 1800) * 1000);
+    // Split inside the raid, so the join-burst alert grows across the restart.
+    let split = steps.iter().position(|s| String::from_utf8_lossy(&s.body).contains(scenario::RAID_NAMES[9])).unwrap();
+    let (first, second) = steps.split_at(split);
+
+    let mut w = watcher(&p, &hook, 1);
+    for s in first {
+        assert_eq!(sender.send(s.body.clone(), None).await.unwrap().status, 200);
+    }
+    caught_up(&p).await;
+    w.kill().unwrap(); // SIGKILL: no chance to save anything more
+    w.wait().unwrap();
+    let before_restart = alert_records(&p.alerts).len();
+    assert!(before_restart > 0, "alerts were written before the kill");
+
+    let mut w = watcher(&p, &hook, 2);
+    for s in second {
+        assert_eq!(sender.send(s.body.clone(), None).await.unwrap().status, 200);
+    }
+    caught_up(&p).await;
+    receiver.stop().await.unwrap();
+
+    let records = alert_records(&p.alerts);
+    let raised: Vec<&Value> = records.iter().filter(|r| r["action"] == "raised").collect();
+    let high: BTreeSet<String> =
+        raised.iter().filter(|r| r["alert"]["severity"] == "high").map(|r| r["alert"]["id"].as_str().unwrap().to_owned()).collect();
+    // Notifications: the first two attempts were refused (503); wait for the retries.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while hook_log.lock().unwrap().delivered.len() < high.len() {
+        assert!(tokio::time::Instant::now() < deadline, "notifications not delivered: {:?}", hook_log.lock().unwrap().delivered);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // SIGTERM: a clean stop.
+    Command::new("kill").arg(w.id().to_string()).status().unwrap();
+    assert!(w.wait().unwrap().success());
+
+    // Each alert raised once; every record id once; updates carry the same alert id.
+    let mut ids = BTreeSet::new();
+    for r in &records {
+        assert_eq!(r["event"], "zoomwatch.alert");
+        assert!(ids.insert(r["id"].as_str().unwrap().to_owned()), "record written twice: {r}");
+    }
+    let mut per_alert: BTreeMap<&str, Vec<&Value>> = BTreeMap::new();
+    for r in &records {
+        per_alert.entry(r["alert"]["id"].as_str().unwrap()).or_default().push(r);
+    }
+    for (id, rs) in &per_alert {
+        assert_eq!(rs.iter().filter(|r| r["action"] == "raised").count(), 1, "alert {id}: {rs:#?}");
+        let counts: Vec<u64> = rs.iter().map(|r| r["alert"]["count"].as_u64().unwrap()).collect();
+        assert!(counts.windows(2).all(|w| w[0] < w[1]), "alert {id} updates grow: {counts:?}");
+    }
+    let mut above_low: Vec<&str> =
+        raised.iter().filter(|r| r["alert"]["severity"] != "low").map(|r| r["alert"]["rule"].as_str().unwrap()).collect();
+    above_low.sort_unstable();
+    assert_eq!(above_low, scenario::expected_alerts());
+    let burst = per_alert.values().find(|rs| rs[0]["alert"]["rule"] == "join-burst").unwrap();
+    assert!(burst.len() > 1, "the raid grew across the restart: {burst:#?}");
+    assert!(burst.last().unwrap()["alert"]["reason"].as_str().unwrap().contains("guests/external participants joined"));
+
+    // The same as one uninterrupted pass over the whole file.
+    let reference = dir.join("reference.jsonl");
+    let config = p.config.display().to_string();
+    let events = p.events.display().to_string();
+    run_once(&[
+        "watch",
+        "--once",
+        "--no-checkpoint",
+        "--file",
+        &events,
+        "--config",
+        &config,
+        "--alerts-to",
+        &format!("file:{}", reference.display()),
+    ]);
+    let ref_alerts: BTreeSet<String> = alert_records(&reference).iter().map(|r| r["alert"]["id"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(ref_alerts, per_alert.keys().map(|k| (*k).to_owned()).collect::<BTreeSet<_>>());
+
+    // A third start from the checkpoint: nothing new to say.
+    let said = run_once(&[
+        "watch",
+        "--once",
+        "--file",
+        &events,
+        "--config",
+        &config,
+        "--checkpoint",
+        &p.checkpoint.display().to_string(),
+        "--alerts-to",
+        &format!("file:{}", p.alerts.display()),
+    ]);
+    assert!(said.contains("resuming from the checkpoint") && said.contains(" 0 records read; 0 alert records written"), "{said}");
+    assert_eq!(alert_records(&p.alerts).len(), records.len());
+
+    // One notification per high alert, none twice, none for lower ones.
+    let log = hook_log.lock().unwrap();
+    assert!(log.unexpected.is_empty(), "{:?}", log.unexpected);
+    let notified: Vec<String> = log.delivered.iter().map(|v| v["zoomwatch"]["id"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(notified.iter().cloned().collect::<BTreeSet<_>>(), high);
+    assert_eq!(notified.len(), high.len(), "no alert notified twice");
+    assert_eq!(log.requests, high.len() + 2, "the two refused attempts were retried");
+    // The hook's URL (a secret) is in no log line.
+    for run in [1, 2] {
+        let text = std::fs::read_to_string(dir.join(format!("watch-{run}.log"))).unwrap();
+        assert!(!text.contains("hook-secret"), "{text}");
+    }
+}
