@@ -14,7 +14,7 @@
 //! - [`settings`] — finding and loading `zoomwatch.toml`.
 //! - [`tail`] — `zoomwatch tail`: records and alerts as text or JSON lines.
 //! - [`watch`] — `zoomwatch watch`: the detector as a service, alerts written as
-//!   `zoomwatch.alert` records, checkpointed; [`notify`] sends them to a webhook.
+//!   `zoomwatch.alert` records, checkpointed; [`notify`] (re-exported from the receiver crate) sends them to a webhook.
 //! - [`state`] — the console's state machine: pure `State` + `update(Msg) -> Effects`.
 //! - [`keymap`] — the one key table (keys, footer hints, help overlay).
 //! - [`ui`] — rendering from `&State`, one module per screen region.
@@ -33,8 +33,6 @@ pub mod demo_api;
 pub mod export;
 pub mod filter;
 pub mod keymap;
-pub mod lines;
-pub mod notify;
 pub mod respond;
 pub mod settings;
 pub mod source;
@@ -42,4 +40,6 @@ pub mod state;
 pub mod tail;
 pub mod triage;
 pub mod ui;
+pub use zoomwatch_ingest::notify;
+pub use zoomwatch_shared::lines;
 pub mod watch;

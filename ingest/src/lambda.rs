@@ -27,6 +27,9 @@
 //! | `ZOOMWATCH_POLL_REPORTS` | comma-separated reports | all three |
 //! | `ZOOMWATCH_POLL_SINCE` | how far back a first run reaches (`2d`, `12h`) | `2d` |
 //! | `ZOOMWATCH_POLL_CURSOR_PARAMETER` | SSM parameter holding the cursor | `/zoomwatch/poll-cursor` |
+//!
+//! With `ZOOMWATCH_MODE=watch` it is the scheduled watch function ([`crate::watch`],
+//! settings there): the detector over the log group, alerts written back to it.
 
 use std::time::Duration;
 
@@ -167,10 +170,13 @@ pub fn cloudwatch_client(sdk: &aws_config::SdkConfig, budget: Duration) -> aws_s
 }
 
 /// Runs the Lambda event loop until the runtime stops it: the receiver, or with
-/// `ZOOMWATCH_MODE=poll` the scheduled poller.
+/// `ZOOMWATCH_MODE=poll` the scheduled poller, or with `ZOOMWATCH_MODE=watch` the
+/// scheduled watch function ([`crate::watch`]).
 pub async fn run() -> Result<()> {
-    if std::env::var("ZOOMWATCH_MODE").is_ok_and(|m| m == "poll") {
-        return run_poller().await;
+    match std::env::var("ZOOMWATCH_MODE").as_deref() {
+        Ok("poll") => return run_poller().await,
+        Ok("watch") => return run_watcher().await,
+        _ => {}
     }
     let (cfg, sink) = from_env().await?;
     tracing::info!(sink = %crate::Sink::describe(&sink), secrets = cfg.secrets.len(), "zoomwatch-ingest ready (lambda)");
@@ -217,6 +223,43 @@ async fn run_poller() -> Result<()> {
                 return Err(lambda_http::Error::from("every report failed; see the log lines above"));
             }
             Ok::<_, lambda_http::Error>(serde_json::json!({"reports": outcomes}))
+        }
+    });
+    lambda_http::lambda_runtime::run(handler).await.map_err(|e| anyhow::anyhow!("lambda runtime: {e}"))
+}
+
+/// The scheduled watch function: one pass over the log group per invocation, bounded
+/// by the invocation's deadline. An invocation fails (and Lambda reports it) when it
+/// could not read, write or save; the next one starts from the last saved checkpoint.
+async fn run_watcher() -> Result<()> {
+    let sdk = aws_config::load_from_env().await;
+    let f = std::sync::Arc::new(crate::watch::WatchFunction::from_env(&sdk).await?);
+    tracing::info!(watch = %f.describe(), "zoomwatch-ingest ready (lambda, watch)");
+    let handler = lambda_http::service_fn(move |event: lambda_http::LambdaEvent<serde_json::Value>| {
+        let f = f.clone();
+        async move {
+            let now_ms = crate::send::unix_now() * 1000;
+            let left = event.context.deadline.saturating_sub(u64::try_from(now_ms).unwrap_or(0));
+            let deadline = std::time::Instant::now() + Duration::from_millis(left.clamp(1_000, 15 * 60 * 1000));
+            tracing::info!(left_ms = left, "watch run starting");
+            match f.run_once(now_ms, deadline).await {
+                Ok(s) => {
+                    tracing::info!(
+                        records = s.records,
+                        pages = s.pages,
+                        written = s.written,
+                        raised = s.raised,
+                        notified = s.notified,
+                        complete = s.complete,
+                        "watched"
+                    );
+                    Ok::<_, lambda_http::Error>(serde_json::to_value(&s).unwrap_or_default())
+                }
+                Err(e) => {
+                    tracing::error!(error = %format!("{e:#}"), "watch run failed");
+                    Err(lambda_http::Error::from(format!("{e:#}")))
+                }
+            }
         }
     });
     lambda_http::lambda_runtime::run(handler).await.map_err(|e| anyhow::anyhow!("lambda runtime: {e}"))

@@ -16,6 +16,9 @@
 //! - [`server`] — running the router on a TCP listener with graceful shutdown.
 //! - [`send`] — signing and posting bodies to any endpoint (`zoomwatch-ingest send`).
 //! - [`config`] — receiver settings and where secrets come from.
+//! - [`watch`] — the scheduled watch function: the stateful detector over the log
+//!   group, alerts written back as `zoomwatch.alert` records, checkpoint in S3.
+//! - [`notify`] — alert notifications to a Slack/Teams-style webhook.
 //! - [`lambda`] — running the router under AWS Lambda (`lambda_http`), settings from the
 //!   environment, SDK clients built once at init.
 //!
@@ -23,6 +26,7 @@
 
 pub mod config;
 pub mod lambda;
+pub mod notify;
 pub mod poll;
 pub mod recent;
 pub mod rejected;
@@ -30,6 +34,7 @@ pub mod router;
 pub mod send;
 pub mod server;
 pub mod sink;
+pub mod watch;
 
 pub use config::ReceiverConfig;
 pub use router::router;

@@ -16,6 +16,7 @@
 //!   blocks, `changes` from `old_object`, dedupe id).
 //! - [`geo`] — offline GeoIP/ASN/anonymizer lookups that fill Record v1's `geo` blocks.
 //! - [`ids`] — a bounded set of record ids (duplicate suppression).
+//! - [`lines`] — one stored line (file, log group) → a record, or a counted skip.
 //! - [`report`] — rows of Zoom's sign-in, operation-log and failed-delivery reports as
 //!   Record v1 (a failed delivery gets the id its webhook would have had).
 //! - [`redact`] — removal of passcodes, tokens and stream keys before anything is stored.
@@ -28,6 +29,7 @@
 //! - [`synthetic`] — a generated busy account (benchmarks).
 //! - [`roster`] — live meeting state (who is in which meeting now), order-robust.
 //! - [`text`] — making untrusted text from Zoom safe to show on a terminal.
+//! - [`watch`] — the detector as a service: records in, alert records out, checkpoints.
 
 pub mod alert;
 pub mod audit;
@@ -36,6 +38,7 @@ pub mod diff;
 pub mod envelope;
 pub mod geo;
 pub mod ids;
+pub mod lines;
 pub mod normalize;
 pub mod record;
 pub mod redact;
@@ -47,6 +50,7 @@ pub mod signature;
 pub mod synthetic;
 pub mod text;
 pub mod timefmt;
+pub mod watch;
 
 pub use envelope::Envelope;
 pub use normalize::{Received, normalize};

@@ -2,7 +2,8 @@
 //! `zoomwatch-ingest` binary against its Lambda Runtime API emulator, signed webhooks go
 //! through its function-URL emulation, and records land in a CloudWatch-compatible server.
 //! The same bootstrap as the scheduled report poller (`ZOOMWATCH_MODE=poll`), invoked as
-//! EventBridge would, against the strict Zoom API stand-in, its cursor in SSM (moto).
+//! EventBridge would, against the strict Zoom API stand-in, its cursor in SSM (moto); and
+//! as the scheduled watch function (`ZOOMWATCH_MODE=watch`), its checkpoint in S3.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -194,4 +195,145 @@ async fn the_scheduled_poller_runs_in_the_lambda_runtime() {
     let cursor = ssm.get_parameter().name("/zw/poll-cursor").send().await.unwrap();
     assert!(cursor.parameter().unwrap().value().unwrap().contains("activities"));
     assert!(!log().contains(CLIENT_SECRET), "the client secret never reaches the function's logs");
+}
+
+/// The scenario day as the receiver stores it (enriched, flagged), received `ago_ms`
+/// before now.
+fn stored_day(ago_ms: i64) -> Vec<RecordV1> {
+    use zoomwatch_shared::scenario;
+    let cfg = zoomwatch_shared::config::Config::parse(scenario::CONFIG, "scenario").unwrap();
+    let geo = scenario::geoip();
+    let now = zoomwatch_ingest::send::unix_now() * 1000;
+    let mut seen = std::collections::HashSet::new();
+    scenario::account_day(now - ago_ms - 900_000)
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, s)| {
+            let env = zoomwatch_shared::Envelope::parse(&s.body).ok()?;
+            let rx = zoomwatch_shared::Received { received_at_ms: now - ago_ms + i as i64 * 1000, request: None };
+            let mut r = zoomwatch_shared::normalize(env, &rx);
+            geo.enrich(&mut r);
+            r.flags = zoomwatch_shared::rules::evaluate(&r, &cfg);
+            seen.insert(r.id.clone()).then_some(r) // the scripted retry is stored once
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_scheduled_watcher_runs_in_the_lambda_runtime() {
+    use zoomwatch_ingest::sink::{CloudWatchSink, Sink};
+    use zoomwatch_shared::scenario;
+    let moto = Moto::start();
+    let sdk = moto.sdk_config().await;
+    let logs = cloudwatch_client(&sdk, Duration::from_secs(5));
+    logs.create_log_group().log_group_name(GROUP).send().await.unwrap();
+    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
+    s3.create_bucket().bucket("zw-watch-state").send().await.unwrap();
+    // Three hours ago the receiver stored the day; nobody had a console open.
+    let receiver = CloudWatchSink::new(logs.clone(), GROUP, Duration::from_secs(10));
+    receiver.write(stored_day(3 * 3600 * 1000)).await.unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("zoomwatch.toml");
+    std::fs::write(&config, scenario::CONFIG).unwrap();
+    let (hook, hook_log) = zoomwatch_e2e::hook::start_hook(1).await;
+    let port = tools::free_port();
+    let env = [
+        ("ZOOMWATCH_MODE", "watch".to_owned()),
+        ("ZOOMWATCH_WATCH_BUCKET", "zw-watch-state".to_owned()),
+        ("ZOOMWATCH_WATCH_SINCE", "4h".to_owned()),
+        ("ZOOMWATCH_CONFIG", config.display().to_string()),
+        ("ZOOMWATCH_NOTIFY", "webhook-env:ZOOMWATCH_HOOK".to_owned()),
+        ("ZOOMWATCH_HOOK", hook),
+    ];
+    let emu = start_emulator_with(&moto, port, dir.path(), &env);
+    let log = || std::fs::read_to_string(&emu.log).unwrap_or_default();
+    let invoke = || async {
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(600)).build().unwrap();
+        let event = r#"{"version":"0","id":"e2","detail-type":"Scheduled Event","source":"aws.events","time":"2026-12-01T00:00:00Z","resources":[],"detail":{}}"#;
+        let r = http
+            .post(format!("http://127.0.0.1:{port}/2015-03-31/functions/zoomwatch-ingest/invocations"))
+            .body(event)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let body = r.text().await.unwrap_or_default();
+        assert_eq!(status, 200, "{body} / {}", log());
+        serde_json::from_str::<serde_json::Value>(&body).unwrap_or_else(|e| panic!("{e}: {body} / {}", log()))
+    };
+    let alert_records = || async {
+        let mut out = Vec::new();
+        let mut token = None;
+        loop {
+            let page = logs.filter_log_events().log_group_name(GROUP).set_next_token(token.clone()).send().await.unwrap();
+            out.extend(
+                page.events()
+                    .iter()
+                    .map(|e| serde_json::from_str::<serde_json::Value>(e.message().unwrap()).unwrap())
+                    .filter(|v| v["event"] == "zoomwatch.alert"),
+            );
+            token = page.next_token().map(str::to_owned);
+            if token.is_none() {
+                return out;
+            }
+        }
+    };
+
+    let first = invoke().await;
+    assert_eq!((first["resumed"].as_bool(), first["complete"].as_bool()), (Some(false), Some(true)), "{first}");
+    let written = alert_records().await;
+    assert_eq!(first["written"].as_u64(), Some(written.len() as u64), "{first}");
+    let mut above_low: Vec<&str> =
+        written.iter().filter(|r| r["alert"]["severity"] != "low").map(|r| r["alert"]["rule"].as_str().unwrap()).collect();
+    above_low.sort_unstable();
+    assert_eq!(above_low, scenario::expected_alerts(), "{first}");
+    let high = written.iter().filter(|r| r["alert"]["severity"] == "high").count();
+    assert_eq!(first["notified"].as_u64(), Some(high as u64), "{first}");
+
+    // The same schedule again, and once more after losing the checkpoint: nothing new.
+    let second = invoke().await;
+    assert_eq!((second["resumed"].as_bool(), second["written"].as_u64()), (Some(true), Some(0)), "{second}");
+    s3.delete_object().bucket("zw-watch-state").key("watch-checkpoint.json").send().await.unwrap();
+    let third = invoke().await;
+    assert_eq!(
+        (third["resumed"].as_bool(), third["written"].as_u64(), third["notified"].as_u64()),
+        (Some(false), Some(0), Some(0)),
+        "{third}"
+    );
+    assert_eq!(alert_records().await.len(), written.len());
+    {
+        let hook = hook_log.lock().unwrap();
+        assert!(hook.unexpected.is_empty(), "{:?}", hook.unexpected);
+        assert_eq!(hook.delivered.len(), high, "one notification per high alert, the refused one retried");
+        assert_eq!(hook.requests, high + 1);
+    }
+    let streams = logs.describe_log_streams().log_group_name(GROUP).send().await.unwrap();
+    assert!(streams.log_streams().iter().any(|s| s.log_stream_name().unwrap_or("").contains("/zoomwatch-watch/")));
+
+    // An analyst arriving in the morning reads only the last half hour: the service's
+    // alerts are there, each once, though the records they rest on are older.
+    let mut tail = Command::new(tools::workspace_bin("zoomwatch"));
+    tail.args([
+        "tail",
+        "--log-group",
+        GROUP,
+        "--since",
+        "30m",
+        "--alerts-only",
+        "--json",
+        "--endpoint-url",
+        &moto.url,
+        "--region",
+        "us-east-1",
+    ]);
+    for (k, v) in moto.env() {
+        tail.env(k, v);
+    }
+    let out = tail.output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let distinct: std::collections::BTreeSet<&str> = written.iter().map(|r| r["alert"]["id"].as_str().unwrap()).collect();
+    assert_eq!(lines.len(), distinct.len(), "{lines:#?}");
+    assert!(lines.iter().all(|l| l["kind"] == "alert" && distinct.contains(l["id"].as_str().unwrap())));
 }

@@ -9,63 +9,15 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use serde_json::Value;
+use zoomwatch_e2e::hook::start_hook;
 use zoomwatch_e2e::tools::workspace_bin;
 use zoomwatch_e2e::{Receiver, SECRET};
 use zoomwatch_ingest::send::{Sender, unix_now};
 use zoomwatch_shared::scenario;
 use zoomwatch_shared::signature::Secret;
-
-/// A Slack-style incoming webhook: POST /services/T0/B0/hook-secret with a JSON body.
-/// Answers 503 to the first `fail_first` requests, then 200. Anything else is noted as
-/// unexpected.
-#[derive(Default)]
-struct HookLog {
-    fail_first: usize,
-    requests: usize,
-    delivered: Vec<Value>,
-    unexpected: Vec<String>,
-}
-
-async fn hook_handler(State(log): State<Arc<Mutex<HookLog>>>, method: Method, uri: Uri, headers: HeaderMap, body: String) -> StatusCode {
-    let mut log = log.lock().unwrap();
-    if method != Method::POST || uri.path() != "/services/T0/B0/hook-secret" {
-        log.unexpected.push(format!("{method} {uri}"));
-        return StatusCode::NOT_FOUND;
-    }
-    if headers.get("content-type").and_then(|v| v.to_str().ok()) != Some("application/json") {
-        log.unexpected.push(format!("content-type {:?}", headers.get("content-type")));
-        return StatusCode::BAD_REQUEST;
-    }
-    let Ok(v) = serde_json::from_str::<Value>(&body) else {
-        log.unexpected.push(format!("not JSON: {body}"));
-        return StatusCode::BAD_REQUEST;
-    };
-    if !v["text"].is_string() || !v["zoomwatch"]["id"].is_string() {
-        log.unexpected.push(format!("not the incoming-webhook shape: {body}"));
-        return StatusCode::BAD_REQUEST;
-    }
-    log.requests += 1;
-    if log.requests <= log.fail_first {
-        return StatusCode::SERVICE_UNAVAILABLE;
-    }
-    log.delivered.push(v);
-    StatusCode::OK
-}
-
-async fn start_hook(fail_first: usize) -> (String, Arc<Mutex<HookLog>>) {
-    let log = Arc::new(Mutex::new(HookLog { fail_first, ..HookLog::default() }));
-    let app = axum::Router::new().fallback(hook_handler).with_state(log.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/services/T0/B0/hook-secret", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (url, log)
-}
 
 struct Paths {
     events: PathBuf,

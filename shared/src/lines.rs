@@ -2,7 +2,7 @@
 //! platform lines (`START RequestId: …`), a torn last line after a crash, a record of a
 //! future schema — which are counted and skipped, never fatal.
 
-use zoomwatch_shared::record::{RecordV1, SCHEMA};
+use crate::record::{RecordV1, SCHEMA};
 
 /// Why a line was not a record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,4 +1,4 @@
-//! Notifications of `zoomwatch watch`: each alert raised at or above a severity is sent
+//! Notifications of `zoomwatch watch` and the scheduled watch function: each alert raised at or above a severity is sent
 //! to a JSON webhook in the incoming-webhook shape Slack and Teams accept (`{"text": …}`,
 //! plus the alert itself under `zoomwatch`). Delivery runs in its own task behind a
 //! bounded queue, with retries and back-off, so a failing endpoint never holds up the
@@ -19,8 +19,8 @@ use zoomwatch_shared::record::{RecordV1, Severity};
 
 /// Notifications waiting for delivery; past this, new ones are dropped (and counted).
 const QUEUE: usize = 1024;
-/// Attempts per notification.
-const ATTEMPTS: u32 = 6;
+/// Attempts per notification of the long-running watcher.
+pub const ATTEMPTS: u32 = 6;
 
 /// Where notifications go.
 #[derive(Clone)]
@@ -67,6 +67,12 @@ impl Webhook {
         Ok(Self { url: url.trim().to_owned() })
     }
 
+    /// Posts the notification of one alert record, up to `attempts` times (see
+    /// [`deliver`]).
+    pub async fn post(&self, client: &reqwest::Client, block: &AlertBlock, r: &RecordV1, attempts: u32) -> Result<(), String> {
+        deliver(client, &self.url, &body(block, r), attempts).await
+    }
+
     /// `webhook https://HOST/…` — never the path, which is the secret part.
     pub fn describe(&self) -> String {
         let host = reqwest::Url::parse(&self.url).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_default();
@@ -95,6 +101,16 @@ pub fn body(block: &AlertBlock, r: &RecordV1) -> serde_json::Value {
     json!({ "text": text, "zoomwatch": block })
 }
 
+/// The HTTP client notifications are sent with (10 s per attempt).
+pub fn http_client() -> Result<reqwest::Client, String> {
+    reqwest::Client::builder().timeout(Duration::from_secs(10)).build().map_err(|e| format!("cannot start the HTTP client: {e}"))
+}
+
+/// Whether a written alert record is notified: newly raised, at or above `min`.
+pub fn wanted(r: &RecordV1, min: Severity) -> Option<&AlertBlock> {
+    r.alert.as_deref().filter(|b| b.update == 0 && b.severity >= min)
+}
+
 /// Counts, for the log and the exit summary.
 #[derive(Debug, Default)]
 pub struct NotifyStats {
@@ -120,17 +136,14 @@ impl Notifier {
     /// Starts delivery to `hook` of alerts at or above `min` (raised ones; an update
     /// of the same alert is not notified again).
     pub fn start(hook: Webhook, min: Severity, log: impl Fn(String) + Send + Sync + 'static) -> Result<Self, String> {
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .build()
-            .map_err(|e| format!("cannot start the HTTP client: {e}"))?;
+        let client = http_client()?;
         let (tx, mut rx) = mpsc::channel::<serde_json::Value>(QUEUE);
         let stats = Arc::new(NotifyStats::default());
         let st = stats.clone();
         let label = hook.describe();
         let task = tokio::spawn(async move {
             while let Some(body) = rx.recv().await {
-                match deliver(&client, &hook.url, &body).await {
+                match deliver(&client, &hook.url, &body, ATTEMPTS).await {
                     Ok(()) => {
                         st.sent.fetch_add(1, Ordering::Relaxed);
                     }
@@ -153,10 +166,7 @@ impl Notifier {
     /// Queues a notification for a record just written, if it is a newly raised alert
     /// at or above the threshold. Never waits.
     pub fn offer(&self, r: &RecordV1) {
-        let Some(block) = r.alert.as_deref() else { return };
-        if block.update != 0 || block.severity < self.min {
-            return;
-        }
+        let Some(block) = wanted(r, self.min) else { return };
         if let Some(tx) = &self.tx
             && tx.try_send(body(block, r)).is_err()
         {
@@ -175,10 +185,10 @@ impl Notifier {
 
 /// Posts `body`, retrying connection failures, timeouts, 408, 429 and 5xx with
 /// exponential back-off (1 s, 2 s, 4 s … up to 30 s, with jitter, or the endpoint's
-/// `Retry-After`), up to [`ATTEMPTS`] times. Other 4xx are final.
-async fn deliver(client: &reqwest::Client, url: &str, body: &serde_json::Value) -> Result<(), String> {
+/// `Retry-After`), up to `attempts` times. Other 4xx are final.
+async fn deliver(client: &reqwest::Client, url: &str, body: &serde_json::Value, attempts: u32) -> Result<(), String> {
     let mut last = String::new();
-    for attempt in 0..ATTEMPTS {
+    for attempt in 0..attempts {
         if attempt > 0 {
             tokio::time::sleep(backoff(attempt, &last)).await;
         }
@@ -203,7 +213,7 @@ async fn deliver(client: &reqwest::Client, url: &str, body: &serde_json::Value) 
             Err(_) => last = "the request failed".to_owned(),
         }
     }
-    Err(format!("{last} after {ATTEMPTS} attempts"))
+    Err(format!("{last} after {attempts} attempts"))
 }
 
 fn backoff(attempt: u32, last: &str) -> Duration {

@@ -1,0 +1,232 @@
+//! The scheduled watch function (`ZOOMWATCH_MODE=watch`): the stateful detector run
+//! every minute or so by EventBridge, with no server to keep up. Each invocation loads
+//! the checkpoint from S3, reads the log group from where the last one stopped
+//! (`FilterLogEvents`, all streams, with an overlap the detector deduplicates), writes
+//! the alerts as `zoomwatch.alert` records on the group's `…/zoomwatch-watch/…` streams,
+//! notifies, and saves the checkpoint. One run at a time (the template reserves a
+//! concurrency of 1); a run near its time limit stops reading, writes and saves what it
+//! has, and the next goes on from there.
+//!
+//! Alerts are written once per invocation, after every page was read: the alert
+//! records of an earlier run that died before saving its checkpoint are read back in
+//! the overlap first, so they are not written (or notified) twice.
+//!
+//! | variable | meaning | default |
+//! |---|---|---|
+//! | `ZOOMWATCH_LOG_GROUP` | the group read and written | `/zoomwatch/events` |
+//! | `ZOOMWATCH_WATCH_BUCKET` | S3 bucket of the checkpoint | — (required) |
+//! | `ZOOMWATCH_WATCH_KEY` | its key | `watch-checkpoint.json` |
+//! | `ZOOMWATCH_WATCH_SINCE` | how far back a first run reads | `1h` |
+//! | `ZOOMWATCH_WATCH_MIN_SEVERITY` | alerts written at or above | `low` |
+//! | `ZOOMWATCH_NOTIFY` | `webhook-secret:ID`, `webhook-env:VAR` or `webhook:URL`; empty: none | none |
+//! | `ZOOMWATCH_NOTIFY_MIN_SEVERITY` | notified at or above | `high` |
+//! | `ZOOMWATCH_CONFIG`, `ZOOMWATCH_GEOIP_*` | rules and enrichment, as the receiver | built-in |
+
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use aws_sdk_cloudwatchlogs::error::ProvideErrorMetadata;
+use zoomwatch_shared::record::Severity;
+use zoomwatch_shared::rules::Detector;
+use zoomwatch_shared::watch::{Cursor, LOG_GROUP_OVERLAP_MS, Watcher};
+
+use crate::notify::Webhook;
+use crate::sink::{CloudWatchSink, Sink};
+
+/// Time kept in reserve at the end of an invocation for writing and saving: a quarter
+/// of what the invocation has, at most this.
+const RESERVE: Duration = Duration::from_secs(15);
+/// Attempts per notification inside an invocation (its time is bounded).
+const NOTIFY_ATTEMPTS: u32 = 3;
+
+/// Settings read once per execution environment.
+pub struct WatchFunction {
+    logs: aws_sdk_cloudwatchlogs::Client,
+    s3: aws_sdk_s3::Client,
+    sink: CloudWatchSink,
+    group: String,
+    bucket: String,
+    key: String,
+    since_ms: i64,
+    min: Severity,
+    notify: Option<(Webhook, Severity, reqwest::Client)>,
+    cfg: zoomwatch_shared::config::Config,
+    geo: Option<std::sync::Arc<zoomwatch_shared::geo::GeoIp>>,
+}
+
+/// What one invocation did (its response, and a log line).
+#[derive(Debug, Default, serde::Serialize)]
+pub struct RunSummary {
+    /// Records read.
+    pub records: u64,
+    /// Pages of `FilterLogEvents` read.
+    pub pages: u64,
+    /// Alert records written (raised and updated).
+    pub written: u64,
+    /// Of which newly raised.
+    pub raised: u64,
+    /// Notifications delivered.
+    pub notified: u64,
+    /// Notifications that failed (logged; the alert records are written regardless).
+    pub notify_failed: u64,
+    /// False when the run stopped early for time; the next one goes on.
+    pub complete: bool,
+    /// Whether it started from a checkpoint.
+    pub resumed: bool,
+}
+
+fn severity_env(var: &str, default: Severity) -> Result<Severity> {
+    match std::env::var(var) {
+        Ok(v) if !v.trim().is_empty() => {
+            Severity::parse(v.trim()).with_context(|| format!("{var}={v:?}: expected info, low, medium or high"))
+        }
+        _ => Ok(default),
+    }
+}
+
+impl WatchFunction {
+    /// From the environment (see the module table).
+    pub async fn from_env(sdk: &aws_config::SdkConfig) -> Result<Self> {
+        let group = std::env::var("ZOOMWATCH_LOG_GROUP").unwrap_or_else(|_| crate::lambda::DEFAULT_LOG_GROUP.to_owned());
+        let bucket = std::env::var("ZOOMWATCH_WATCH_BUCKET").context("ZOOMWATCH_WATCH_BUCKET is not set (the checkpoint's S3 bucket)")?;
+        let key = std::env::var("ZOOMWATCH_WATCH_KEY").unwrap_or_else(|_| "watch-checkpoint.json".to_owned());
+        let since_ms = crate::poll::parse_duration_ms(&std::env::var("ZOOMWATCH_WATCH_SINCE").unwrap_or_else(|_| "1h".into()))
+            .map_err(|e| anyhow::anyhow!("ZOOMWATCH_WATCH_SINCE: {e}"))?;
+        let min = severity_env("ZOOMWATCH_WATCH_MIN_SEVERITY", Severity::Low)?;
+        let notify = match std::env::var("ZOOMWATCH_NOTIFY") {
+            Ok(spec) if !spec.trim().is_empty() => {
+                let hook = Webhook::parse(spec.trim()).await.map_err(anyhow::Error::msg)?;
+                let min = severity_env("ZOOMWATCH_NOTIFY_MIN_SEVERITY", Severity::High)?;
+                Some((hook, min, crate::notify::http_client().map_err(anyhow::Error::msg)?))
+            }
+            _ => None,
+        };
+        let (cfg, geo) = crate::config::load_rules(None).map_err(anyhow::Error::msg)?;
+        let budget = Duration::from_secs(10);
+        let logs = crate::lambda::cloudwatch_client(sdk, budget);
+        let sink = CloudWatchSink::for_watch(logs.clone(), group.clone(), budget);
+        // A custom endpoint (an emulator, a VPC endpoint) needs path-style addressing.
+        let custom = std::env::var_os("AWS_ENDPOINT_URL").is_some() || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
+        let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(sdk).force_path_style(custom).build());
+        Ok(Self { logs, s3, sink, group, bucket, key, since_ms, min, notify, cfg, geo })
+    }
+
+    /// Where notifications go, for the start-up log line (never the URL).
+    pub fn describe(&self) -> String {
+        let n =
+            self.notify.as_ref().map(|(h, m, _)| format!("; notifying {} ({} and above)", h.describe(), m.as_str())).unwrap_or_default();
+        format!("log group {} → alerts at {} and above; checkpoint s3://{}/{}{n}", self.group, self.min.as_str(), self.bucket, self.key)
+    }
+
+    async fn load(&self) -> Result<Option<Vec<u8>>> {
+        match self.s3.get_object().bucket(&self.bucket).key(&self.key).send().await {
+            Ok(out) => {
+                let bytes = out.body.collect().await.context("reading the checkpoint from S3")?.into_bytes();
+                Ok(Some(bytes.to_vec()))
+            }
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
+            Err(e) => Err(anyhow::anyhow!(
+                "cannot read the checkpoint s3://{}/{}: {} (the role needs s3:GetObject on it)",
+                self.bucket,
+                self.key,
+                crate::sink::cloudwatch::describe(&e)
+            )),
+        }
+    }
+
+    async fn save(&self, bytes: Vec<u8>) -> Result<()> {
+        self.s3.put_object().bucket(&self.bucket).key(&self.key).content_type("application/json").body(bytes.into()).send().await.map_err(
+            |e| anyhow::anyhow!("cannot save the checkpoint s3://{}/{}: {}", self.bucket, self.key, crate::sink::cloudwatch::describe(&e)),
+        )?;
+        Ok(())
+    }
+
+    /// One invocation: read from the checkpoint to `now_ms`, stopping at `deadline`.
+    pub async fn run_once(&self, now_ms: i64, deadline: std::time::Instant) -> Result<RunSummary> {
+        let label = format!("log-group:{}", self.group);
+        let mut summary = RunSummary::default();
+        let mut w = match self.load().await? {
+            Some(bytes) => match Watcher::resume(self.cfg.clone(), &bytes, &label, self.min) {
+                Ok(w) => {
+                    summary.resumed = true;
+                    w
+                }
+                // A checkpoint of another version or source: start afresh (the alert
+                // records read back keep already-written alerts from repeating).
+                Err(e) => {
+                    tracing::warn!(error = %e, "checkpoint not used; starting from ZOOMWATCH_WATCH_SINCE");
+                    Watcher::new(Detector::new(self.cfg.clone()), &label, self.min)
+                }
+            },
+            None => Watcher::new(Detector::new(self.cfg.clone()), &label, self.min),
+        }
+        .with_geo(self.geo.clone());
+        let start_ms = match w.cursor() {
+            Cursor::LogGroup { through_ms } => through_ms - LOG_GROUP_OVERLAP_MS,
+            _ => now_ms - self.since_ms,
+        };
+        let mut token: Option<String> = None;
+        summary.complete = false;
+        let reserve = RESERVE.min(deadline.saturating_duration_since(std::time::Instant::now()) / 4);
+        loop {
+            if std::time::Instant::now() + reserve >= deadline {
+                tracing::warn!(pages = summary.pages, "stopping early for time; the next run goes on from here");
+                break;
+            }
+            let page = self
+                .logs
+                .filter_log_events()
+                .log_group_name(&self.group)
+                .start_time(start_ms.max(0))
+                .end_time(now_ms)
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .map_err(|e| match e.code() {
+                    Some("ResourceNotFoundException") => anyhow::anyhow!("log group {} does not exist", self.group),
+                    _ => anyhow::anyhow!("FilterLogEvents on {}: {}", self.group, crate::sink::cloudwatch::describe(&e)),
+                })?;
+            summary.pages += 1;
+            let batch: Vec<_> = page
+                .events()
+                .iter()
+                .filter_map(|e| e.message())
+                .filter_map(|m| zoomwatch_shared::lines::parse(m.as_bytes()).ok())
+                .collect();
+            summary.records += batch.len() as u64;
+            w.observe(batch);
+            token = page.next_token().map(str::to_owned).filter(|t| Some(t.as_str()) != token.as_deref());
+            if token.is_none() {
+                summary.complete = true;
+                break;
+            }
+        }
+        w.tick(now_ms);
+        let alerts = w.take_alerts(now_ms);
+        if !alerts.is_empty() {
+            // Not saved when this fails: the next run raises the same alerts again.
+            self.sink.write(alerts.clone()).await.map_err(|e| anyhow::anyhow!("alert records not written: {e}"))?;
+        }
+        summary.written = alerts.len() as u64;
+        for r in &alerts {
+            let Some(b) = r.alert.as_deref() else { continue };
+            if b.update == 0 {
+                summary.raised += 1;
+                tracing::info!(rule = %b.rule, severity = b.severity.as_str(), alert = %b.id, reason = %zoomwatch_shared::text::sanitize(&b.reason, 300), "alert raised");
+            }
+            if let Some((hook, min, client)) = &self.notify
+                && let Some(block) = crate::notify::wanted(r, *min)
+            {
+                match hook.post(client, block, r, NOTIFY_ATTEMPTS).await {
+                    Ok(()) => summary.notified += 1,
+                    Err(e) => {
+                        summary.notify_failed += 1;
+                        tracing::error!(alert = %block.id, to = %hook.describe(), error = %e, "notification not delivered");
+                    }
+                }
+            }
+        }
+        self.save(w.checkpoint(now_ms).map_err(anyhow::Error::msg)?).await?;
+        Ok(summary)
+    }
+}

@@ -1,0 +1,208 @@
+//! The detector as a service, without I/O: [`Watcher`] feeds records to the
+//! [`Detector`], follows the alerts it raises ([`AlertBook`]), keeps the place in the
+//! source, and saves and restores all of it as a [`Checkpoint`]. `zoomwatch watch`
+//! (console crate) and the scheduled watch function (ingest crate) drive it.
+
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+use crate::alert::AlertBook;
+use crate::record::{RecordV1, Severity};
+use crate::rules::Detector;
+
+/// Version of the checkpoint layout.
+pub const CHECKPOINT_VERSION: u32 = 1;
+/// How far before a log-group checkpoint a restart reads again (late ingestion,
+/// streams written out of order); the detector drops what it has seen.
+pub const LOG_GROUP_OVERLAP_MS: i64 = 10 * 60 * 1000;
+
+/// Where in the source a checkpoint stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Cursor {
+    /// Nothing read yet.
+    Start,
+    /// A file: inode and bytes read.
+    File {
+        /// Inode.
+        inode: u64,
+        /// Bytes read.
+        offset: u64,
+    },
+    /// A log group: the newest receive time of the records read (Unix ms).
+    LogGroup {
+        /// Newest `received_at` read.
+        through_ms: i64,
+    },
+}
+
+/// What a checkpoint holds.
+#[derive(Serialize, Deserialize)]
+pub struct Checkpoint {
+    /// [`CHECKPOINT_VERSION`].
+    pub version: u32,
+    /// The source it belongs to (`file:PATH`, `log-group:NAME`).
+    pub source: String,
+    /// Where reading stopped.
+    pub cursor: Cursor,
+    /// When it was saved.
+    pub saved_at: String,
+    /// Records read in all runs.
+    pub records: u64,
+    /// Alerts seen and what of them was written.
+    pub alerts: AlertBook,
+    /// The detector's memory ([`Detector::save`]).
+    pub detector: Box<RawValue>,
+}
+
+/// Counts for the log and the summary.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct WatchStats {
+    /// Records read (this run).
+    pub records: u64,
+    /// Alert records written (this run): raised and updated.
+    pub written: u64,
+    /// Of which newly raised.
+    pub raised: u64,
+}
+
+/// The detector, the alerts it raised, and where in the source it is. No I/O.
+pub struct Watcher {
+    detector: Detector,
+    book: AlertBook,
+    cursor: Cursor,
+    source: String,
+    min: Severity,
+    total_records: u64,
+    geo: Option<std::sync::Arc<crate::geo::GeoIp>>,
+    /// This run's counts.
+    pub stats: WatchStats,
+}
+
+impl Watcher {
+    /// A fresh watcher of `source` (its label), writing alerts at or above `min`.
+    pub fn new(detector: Detector, source: &str, min: Severity) -> Self {
+        Self {
+            detector,
+            book: AlertBook::new(),
+            cursor: Cursor::Start,
+            source: source.to_owned(),
+            min,
+            total_records: 0,
+            geo: None,
+            stats: WatchStats::default(),
+        }
+    }
+
+    /// Enriches records stored without `geo` (as the console does).
+    pub fn with_geo(mut self, geo: Option<std::sync::Arc<crate::geo::GeoIp>>) -> Self {
+        self.geo = geo;
+        self
+    }
+
+    /// Goes on from a checkpoint of the same source. `detector_cfg` is the
+    /// configuration to run with now (it may have changed since).
+    pub fn resume(cfg: crate::config::Config, saved: &[u8], source: &str, min: Severity) -> Result<Self, String> {
+        let cp: Checkpoint = serde_json::from_slice(saved).map_err(|e| format!("unreadable checkpoint: {e}"))?;
+        if cp.version != CHECKPOINT_VERSION {
+            return Err(format!("checkpoint of version {}, this build reads {CHECKPOINT_VERSION}", cp.version));
+        }
+        if cp.source != source {
+            return Err(format!("the checkpoint is for {}, not {source}", cp.source));
+        }
+        let detector = Detector::restore(cfg, cp.detector.get().as_bytes())?;
+        let mut w = Self::new(detector, source, min);
+        w.book = cp.alerts;
+        w.cursor = cp.cursor;
+        w.total_records = cp.records;
+        Ok(w)
+    }
+
+    /// Where reading stopped.
+    pub fn cursor(&self) -> Cursor {
+        self.cursor
+    }
+
+    /// Records read in all runs.
+    pub fn total_records(&self) -> u64 {
+        self.total_records
+    }
+
+    /// Feeds a batch from the source.
+    pub fn observe(&mut self, batch: Vec<RecordV1>) {
+        for mut r in batch {
+            self.stats.records += 1;
+            self.total_records += 1;
+            if let Some(block) = r.alert.as_deref() {
+                // Our own alert read back (the default destination is the source):
+                // already written, whatever the checkpoint says.
+                self.book.mark_written(block);
+            }
+            if self.source.starts_with("log-group:") {
+                let received = crate::timefmt::parse_rfc3339_ms(&r.received_at).unwrap_or(0);
+                let through = if let Cursor::LogGroup { through_ms } = self.cursor { through_ms } else { i64::MIN };
+                self.cursor = Cursor::LogGroup { through_ms: through.max(received) };
+            }
+            if let Some(g) = &self.geo {
+                g.enrich(&mut r);
+            }
+            for e in self.detector.observe(&r) {
+                self.book.apply(e);
+            }
+        }
+    }
+
+    /// Alert records found in the destination (read back at start): marked as
+    /// written, so a restart after a crash writes none of them again.
+    pub fn already_written(&mut self, records: &[RecordV1]) {
+        for r in records {
+            if let Some(b) = r.alert.as_deref() {
+                self.book.mark_written(b);
+            }
+        }
+    }
+
+    /// A file source's position: everything before `offset` of the file with this
+    /// inode was observed.
+    pub fn at(&mut self, inode: u64, offset: u64) {
+        self.cursor = Cursor::File { inode, offset };
+    }
+
+    /// Rules about time passing, with the wall clock.
+    pub fn tick(&mut self, now_ms: i64) {
+        for e in self.detector.tick(now_ms) {
+            self.book.apply(e);
+        }
+    }
+
+    /// The alert records to write now (raised or grown since the last call, at or
+    /// above the severity threshold).
+    pub fn take_alerts(&mut self, now_ms: i64) -> Vec<RecordV1> {
+        let out: Vec<RecordV1> = self
+            .book
+            .drain(now_ms, &self.source)
+            .into_iter()
+            .filter(|r| r.alert.as_deref().is_some_and(|a| a.severity >= self.min))
+            .collect();
+        self.stats.written += out.len() as u64;
+        self.stats.raised += out.iter().filter(|r| r.alert.as_deref().is_some_and(|a| a.update == 0)).count() as u64;
+        out
+    }
+
+    /// The checkpoint as JSON.
+    pub fn checkpoint(&self, now_ms: i64) -> Result<Vec<u8>, String> {
+        let mut mem = Vec::new();
+        self.detector.save(&mut mem).map_err(|e| format!("cannot save the detector: {e}"))?;
+        let detector = RawValue::from_string(String::from_utf8(mem).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+        let cp = Checkpoint {
+            version: CHECKPOINT_VERSION,
+            source: self.source.clone(),
+            cursor: self.cursor,
+            saved_at: crate::timefmt::format_ms(now_ms),
+            records: self.total_records,
+            alerts: self.book.clone(),
+            detector,
+        };
+        serde_json::to_vec(&cp).map_err(|e| format!("cannot save the checkpoint: {e}"))
+    }
+}
