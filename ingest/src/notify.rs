@@ -231,7 +231,7 @@ mod tests {
 
     #[test]
     fn slack_mentions_in_display_names_are_escaped() {
-        assert_eq!(escape("<!channel> & <@U1>\u{1b}[31m"), "&lt;!channel&gt; &amp; &lt;@U1&gt;[31m");
+        assert_eq!(escape("<!channel> & <@U1>\u{1b}[31m"), "&lt;!channel&gt; &amp; &lt;@U1&gt;", "the escape sequence goes whole");
     }
 
     #[test]

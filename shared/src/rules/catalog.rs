@@ -410,7 +410,7 @@ pub fn markdown_table() -> String {
             "| `{}` | {} | {} | {} | {} | {} |\n",
             r.id,
             r.severity.as_str(),
-            if r.scope == RuleScope::Stateless { "receiver + console" } else { "console, tail" },
+            if r.scope == RuleScope::Stateless { "receiver + console" } else { "console, tail, watch" },
             r.summary,
             r.events,
             tune
