@@ -705,6 +705,9 @@ impl State {
             if a.count > item.alert.count {
                 item.alert.count = a.count;
                 item.alert.record_ids = a.record_ids;
+                if !item.own {
+                    item.alert.reason = a.reason; // the raid's latest size
+                }
             }
             item.alert.severity = item.alert.severity.max(a.severity);
             return;

@@ -254,3 +254,45 @@ fn deliveries_zoom_could_not_make_show_in_the_header() {
     let top: String = (0..140).map(|x| term.backend().buffer()[(x, 0)].symbol().to_owned()).collect();
     assert!(top.contains("undelivered 1"), "{top}");
 }
+
+#[test]
+fn alerts_written_by_the_watch_service_merge_with_the_consoles_own() {
+    use zoomwatch_shared::rules::Detector;
+    use zoomwatch_shared::watch::Watcher;
+    let cfg = Config::parse(scenario::CONFIG, "scenario").unwrap();
+    let mut w = Watcher::new(Detector::new(cfg.clone()), "file:/var/log/zoomwatch/events.jsonl", zoomwatch_shared::Severity::Info)
+        .with_geo(Some(std::sync::Arc::new(scenario::geoip())));
+    w.observe(common::day());
+    let written = w.take_alerts(T0 + 901_000);
+    let ids: std::collections::BTreeSet<String> = written.iter().map(|r| r.alert.as_ref().unwrap().id.clone()).collect();
+    assert!(ids.len() > 5);
+    let fresh = || {
+        let mut s = State::new("x", cfg.clone(), Triage::default(), 10_000, T0).with_geo(Some(std::sync::Arc::new(scenario::geoip())));
+        update(&mut s, Msg::Resize(30));
+        s
+    };
+
+    // Opened in the morning: only the service's alert records are in reach.
+    let mut morning = fresh();
+    update(&mut morning, Msg::Source(SourceEvent::Records(written.clone())));
+    assert_eq!(morning.alerts.len(), ids.len());
+    assert!(morning.alerts.iter().all(|a| a.from_watch && !a.own));
+    let burst = morning.alerts.iter().find(|a| a.alert.rule == "join-burst").unwrap();
+    assert!(burst.alert.reason.contains("guests/external participants joined"), "{}", burst.alert.reason);
+
+    // Both, in either order: the same alerts, each once.
+    let alone = console();
+    for records_first in [true, false] {
+        let mut s = fresh();
+        let (a, b) = if records_first { (common::day(), written.clone()) } else { (written.clone(), common::day()) };
+        update(&mut s, Msg::Source(SourceEvent::Records(a)));
+        update(&mut s, Msg::Source(SourceEvent::Records(b)));
+        update(&mut s, Msg::Tick(T0 + 901_000));
+        let mut got: Vec<&str> = s.alerts.iter().map(|a| a.alert.id.as_str()).collect();
+        let mut want: Vec<&str> = alone.alerts.iter().map(|a| a.alert.id.as_str()).collect();
+        got.sort_unstable();
+        want.sort_unstable();
+        assert_eq!(got, want, "records first: {records_first}");
+        assert!(s.alerts.iter().filter(|a| ids.contains(&a.alert.id)).all(|a| a.own && a.from_watch));
+    }
+}

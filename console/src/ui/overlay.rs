@@ -68,6 +68,16 @@ fn detail_lines(state: &State, theme: Theme) -> (String, Vec<Line<'static>>) {
             )));
             out.push(Line::from(safe(&a.reason, 1000)));
             out.push(Line::from(format!("first seen {} · {} finding(s)", a.occurred_at, a.count)));
+            match (item.own, item.from_watch) {
+                (true, true) => {
+                    out.push(Line::from(Span::styled("raised here and by zoomwatch watch (a zoomwatch.alert record)", theme.dim())))
+                }
+                (false, true) => out.push(Line::from(Span::styled(
+                    "raised by zoomwatch watch (a zoomwatch.alert record); the records it rests on are not in this console",
+                    theme.dim(),
+                ))),
+                _ => {}
+            }
             if let Some(line) = a.participant.as_ref().and_then(|p| whereabouts(p.ip.as_deref(), p.geo.as_deref())) {
                 out.push(Line::from(line));
             }
