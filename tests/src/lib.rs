@@ -63,6 +63,28 @@ impl Receiver {
     }
 }
 
+/// The scenario day as the receiver stores it (enriched, flagged), received `ago_ms`
+/// before now.
+pub fn stored_day(ago_ms: i64) -> Vec<zoomwatch_shared::RecordV1> {
+    use zoomwatch_shared::scenario;
+    let cfg = zoomwatch_shared::config::Config::parse(scenario::CONFIG, "scenario").expect("the scenario's config parses");
+    let geo = scenario::geoip();
+    let now = zoomwatch_ingest::send::unix_now() * 1000;
+    let mut seen = std::collections::HashSet::new();
+    scenario::account_day(now - ago_ms - 900_000)
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, s)| {
+            let env = zoomwatch_shared::Envelope::parse(&s.body).ok()?;
+            let rx = zoomwatch_shared::Received { received_at_ms: now - ago_ms + i as i64 * 1000, request: None };
+            let mut r = zoomwatch_shared::normalize(env, &rx);
+            geo.enrich(&mut r);
+            r.flags = zoomwatch_shared::rules::evaluate(&r, &cfg);
+            seen.insert(r.id.clone()).then_some(r) // the scripted retry is stored once
+        })
+        .collect()
+}
+
 /// The repository's fixture directory.
 pub fn fixtures() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/zoom")

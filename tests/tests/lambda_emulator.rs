@@ -197,28 +197,6 @@ async fn the_scheduled_poller_runs_in_the_lambda_runtime() {
     assert!(!log().contains(CLIENT_SECRET), "the client secret never reaches the function's logs");
 }
 
-/// The scenario day as the receiver stores it (enriched, flagged), received `ago_ms`
-/// before now.
-fn stored_day(ago_ms: i64) -> Vec<RecordV1> {
-    use zoomwatch_shared::scenario;
-    let cfg = zoomwatch_shared::config::Config::parse(scenario::CONFIG, "scenario").unwrap();
-    let geo = scenario::geoip();
-    let now = zoomwatch_ingest::send::unix_now() * 1000;
-    let mut seen = std::collections::HashSet::new();
-    scenario::account_day(now - ago_ms - 900_000)
-        .into_iter()
-        .enumerate()
-        .filter_map(|(i, s)| {
-            let env = zoomwatch_shared::Envelope::parse(&s.body).ok()?;
-            let rx = zoomwatch_shared::Received { received_at_ms: now - ago_ms + i as i64 * 1000, request: None };
-            let mut r = zoomwatch_shared::normalize(env, &rx);
-            geo.enrich(&mut r);
-            r.flags = zoomwatch_shared::rules::evaluate(&r, &cfg);
-            seen.insert(r.id.clone()).then_some(r) // the scripted retry is stored once
-        })
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn the_scheduled_watcher_runs_in_the_lambda_runtime() {
     use zoomwatch_ingest::sink::{CloudWatchSink, Sink};
@@ -231,7 +209,7 @@ async fn the_scheduled_watcher_runs_in_the_lambda_runtime() {
     s3.create_bucket().bucket("zw-watch-state").send().await.unwrap();
     // Three hours ago the receiver stored the day; nobody had a console open.
     let receiver = CloudWatchSink::new(logs.clone(), GROUP, Duration::from_secs(10));
-    receiver.write(stored_day(3 * 3600 * 1000)).await.unwrap();
+    receiver.write(zoomwatch_e2e::stored_day(3 * 3600 * 1000)).await.unwrap();
 
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("zoomwatch.toml");

@@ -2,7 +2,8 @@
 //! file (real HTTP on loopback, signed deliveries), alert records to a file, a webhook
 //! for notifications that fails before it recovers. Killed with SIGKILL mid-day and
 //! started again: every incident is raised exactly once, growing alerts are updated,
-//! the result equals one uninterrupted pass, and each high alert is notified once.
+//! the result equals one uninterrupted pass, and each high alert is notified once. And
+//! on a log group (moto): alerts on the watch streams, a second run adding none.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -194,4 +195,65 @@ async fn the_watcher_raises_each_incident_once_across_a_kill_and_a_restart() {
         let text = std::fs::read_to_string(dir.join(format!("watch-{run}.log"))).unwrap();
         assert!(!text.contains("hook-secret"), "{text}");
     }
+}
+
+/// `zoomwatch watch --log-group` from a workstation (no Lambda): the same alerts, on the
+/// group's watch streams, and a second run from its checkpoint adds none.
+#[tokio::test(flavor = "multi_thread")]
+async fn zoomwatch_watch_on_a_log_group_resumes_from_its_checkpoint() {
+    use zoomwatch_ingest::sink::{CloudWatchSink, Sink};
+    let moto = zoomwatch_e2e::moto::Moto::start();
+    let sdk = moto.sdk_config().await;
+    let logs = zoomwatch_ingest::lambda::cloudwatch_client(&sdk, Duration::from_secs(5));
+    logs.create_log_group().log_group_name("/zoomwatch/events").send().await.unwrap();
+    CloudWatchSink::new(logs.clone(), "/zoomwatch/events", Duration::from_secs(10))
+        .write(zoomwatch_e2e::stored_day(20 * 60 * 1000))
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("zoomwatch.toml");
+    std::fs::write(&config, zoomwatch_shared::scenario::CONFIG).unwrap();
+    let checkpoint = dir.path().join("watch.json");
+    let run = || {
+        let mut cmd = Command::new(workspace_bin("zoomwatch"));
+        cmd.args([
+            "watch",
+            "--once",
+            "--log-group",
+            "/zoomwatch/events",
+            "--since",
+            "1h",
+            "--endpoint-url",
+            &moto.url,
+            "--region",
+            "us-east-1",
+        ])
+        .arg("--config")
+        .arg(&config)
+        .arg("--checkpoint")
+        .arg(&checkpoint);
+        for (k, v) in moto.env() {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{err}");
+        err
+    };
+    let first = run();
+    assert!(first.contains("alert records written"), "{first}");
+    let alerts = |logs: aws_sdk_cloudwatchlogs::Client| async move {
+        let page = logs.filter_log_events().log_group_name("/zoomwatch/events").filter_pattern("\"zoomwatch.alert\"").send().await.unwrap();
+        page.events().iter().map(|e| serde_json::from_str::<serde_json::Value>(e.message().unwrap()).unwrap()).collect::<Vec<_>>()
+    };
+    let written = alerts(logs.clone()).await;
+    let mut above_low: Vec<&str> =
+        written.iter().filter(|r| r["alert"]["severity"] != "low").map(|r| r["alert"]["rule"].as_str().unwrap()).collect();
+    above_low.sort_unstable();
+    assert_eq!(above_low, zoomwatch_shared::scenario::expected_alerts(), "{first}");
+    let second = run();
+    assert!(second.contains("resuming from the checkpoint") && second.contains("0 alert records written"), "{second}");
+    assert_eq!(alerts(logs.clone()).await.len(), written.len());
+    let streams = logs.describe_log_streams().log_group_name("/zoomwatch/events").send().await.unwrap();
+    assert!(streams.log_streams().iter().any(|s| s.log_stream_name().unwrap_or("").contains("/zoomwatch-watch/")));
 }
