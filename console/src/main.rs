@@ -120,15 +120,17 @@ each batch that wrote alerts and every 5 s; a restart goes on from it and writes
 A checkpoint belongs to one source: use one --checkpoint file per source.
 
 Notifications (--notify, repeatable): a JSON POST in the incoming-webhook shape Slack and Teams
-accept ({\"text\": …, \"zoomwatch\": {the alert}}), once per alert, retried with back-off; a
-failing endpoint never holds up the alert records. Prefer webhook-env:VAR or
+accept ({\"text\": …, \"zoomwatch\": {the alert}}), or that JSON published to an SNS topic\n\
+(sns:ARN; message attributes severity and rule, for filter policies); once per alert, retried\n\
+with back-off; a failing endpoint never holds up the alert records. Prefer webhook-env:VAR or
 webhook-secret:ID to webhook:URL (a command line is visible to other users of the machine).
 
 Examples:
   zoomwatch watch --file zoomwatch-events.jsonl
   zoomwatch watch --file events.jsonl --alerts-to file:alerts.jsonl --notify webhook-env:SLACK_WEBHOOK_URL
   zoomwatch watch --log-group /zoomwatch/events --since 1h --notify webhook-secret:zoomwatch/slack
-  zoomwatch watch --file events.jsonl --once --alerts-to stdout     # cron, or a look at what it would raise")]
+  zoomwatch watch --log-group /zoomwatch/events --notify sns:arn:aws:sns:eu-west-1:123456789012:soc\n  \
+zoomwatch watch --file events.jsonl --once --alerts-to stdout     # cron-style: once, then exit")]
 struct WatchArgs {
     #[command(flatten)]
     source: SourceArgs,
@@ -149,8 +151,8 @@ struct WatchArgs {
     /// Write alerts at or above this severity: info, low, medium, high.
     #[arg(long, default_value = "low", value_name = "SEV")]
     min_severity: String,
-    /// Notify each new alert: webhook:URL, webhook-env:VAR (URL in a variable), or
-    /// webhook-secret:ID (URL in AWS Secrets Manager). Repeatable.
+    /// Notify each new alert: sns:TOPIC_ARN, webhook:URL, webhook-env:VAR (URL in a
+    /// variable), or webhook-secret:ID (URL in AWS Secrets Manager). Repeatable.
     #[arg(long, value_name = "DEST")]
     notify: Vec<String>,
     /// Notify alerts at or above this severity.
@@ -723,7 +725,10 @@ async fn watch(args: WatchArgs) -> Result<ExitCode> {
     };
     let mut notifiers = Vec::new();
     for spec in &args.notify {
-        let hook = zoomwatch_console::notify::Webhook::parse(spec).await.map_err(anyhow::Error::msg)?;
+        let src = &args.source;
+        let hook = zoomwatch_console::notify::Target::parse(spec, src.profile.as_deref(), src.region.as_deref())
+            .await
+            .map_err(anyhow::Error::msg)?;
         let l = log.clone();
         notifiers.push(zoomwatch_console::notify::Notifier::start(hook, notify_min, move |line| l(line)).map_err(anyhow::Error::msg)?);
     }

@@ -1,5 +1,6 @@
 //! Notifications of `zoomwatch watch` and the scheduled watch function: each alert raised at or above a severity is sent
-//! to a JSON webhook in the incoming-webhook shape Slack and Teams accept (`{"text": …}`,
+//! to an SNS topic (`sns:ARN`: the same JSON as the message, `severity` and `rule` as
+//! message attributes for subscription filter policies) or to a JSON webhook in the incoming-webhook shape Slack and Teams accept (`{"text": …}`,
 //! plus the alert itself under `zoomwatch`). Delivery runs in its own task behind a
 //! bounded queue, with retries and back-off, so a failing endpoint never holds up the
 //! alert records; what could not be delivered is counted and logged.
@@ -22,7 +23,90 @@ const QUEUE: usize = 1024;
 /// Attempts per notification of the long-running watcher.
 pub const ATTEMPTS: u32 = 6;
 
-/// Where notifications go.
+/// Where notifications go: `--notify` parsed.
+#[derive(Clone, Debug)]
+pub enum Target {
+    /// An incoming webhook.
+    Webhook(Webhook),
+    /// An SNS topic.
+    Sns {
+        /// Topic ARN.
+        arn: String,
+        /// Client (standard AWS chain, with its own retries).
+        client: aws_sdk_sns::Client,
+    },
+}
+
+impl Target {
+    /// `sns:ARN`, or a webhook spec ([`Webhook::parse`]). `profile` and `region` select
+    /// the AWS settings for SNS (else the standard chain).
+    pub async fn parse(spec: &str, profile: Option<&str>, region: Option<&str>) -> Result<Self, String> {
+        let Some(arn) = spec.strip_prefix("sns:") else {
+            return Webhook::parse(spec).await.map(Self::Webhook);
+        };
+        if !arn.starts_with("arn:") || arn.split(':').count() != 6 {
+            return Err(format!(
+                "--notify sns:{}: expected a topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)",
+                zoomwatch_shared::text::sanitize(arn, 80)
+            ));
+        }
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+        if let Some(p) = profile {
+            loader = loader.profile_name(p);
+        }
+        // The topic's own region unless one was given.
+        let region = region.map(str::to_owned).or_else(|| arn.split(':').nth(3).map(str::to_owned)).filter(|r| !r.is_empty());
+        if let Some(r) = region {
+            loader = loader.region(aws_config::Region::new(r));
+        }
+        let sdk = loader.load().await;
+        Ok(Self::Sns { arn: arn.to_owned(), client: aws_sdk_sns::Client::new(&sdk) })
+    }
+
+    /// `webhook https://HOST/…` or `sns:ARN`.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Webhook(w) => w.describe(),
+            Self::Sns { arn, .. } => format!("sns:{arn}"),
+        }
+    }
+
+    /// Sends the notification of one alert record: a webhook up to `attempts` times
+    /// ([`deliver`]); SNS with the SDK's retries.
+    pub async fn post(&self, http: &reqwest::Client, block: &AlertBlock, r: &RecordV1, attempts: u32) -> Result<(), String> {
+        match self {
+            Self::Webhook(w) => w.post(http, block, r, attempts).await,
+            Self::Sns { arn, client } => {
+                let doc = body(block, r);
+                let subject: String = format!("zoomwatch {} alert {}", block.severity.as_str().to_uppercase(), block.rule)
+                    .chars()
+                    .filter(|c| c.is_ascii_graphic() || *c == ' ')
+                    .take(100)
+                    .collect();
+                let attr = |v: &str| {
+                    aws_sdk_sns::types::MessageAttributeValue::builder()
+                        .data_type("String")
+                        .string_value(v)
+                        .build()
+                        .map_err(|e| e.to_string())
+                };
+                client
+                    .publish()
+                    .topic_arn(arn)
+                    .subject(subject)
+                    .message(doc.to_string())
+                    .message_attributes("severity", attr(block.severity.as_str())?)
+                    .message_attributes("rule", attr(&block.rule)?)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| format!("SNS Publish to {arn}: {}", crate::sink::cloudwatch::describe(&e)))
+            }
+        }
+    }
+}
+
+/// An incoming webhook (its URL is the secret).
 #[derive(Clone)]
 pub struct Webhook {
     url: String,
@@ -124,7 +208,7 @@ pub struct NotifyStats {
 
 /// Queues notifications for one webhook.
 pub struct Notifier {
-    tx: Option<mpsc::Sender<serde_json::Value>>,
+    tx: Option<mpsc::Sender<(AlertBlock, RecordV1)>>,
     task: Option<tokio::task::JoinHandle<()>>,
     min: Severity,
     /// Delivery counts.
@@ -135,22 +219,21 @@ pub struct Notifier {
 impl Notifier {
     /// Starts delivery to `hook` of alerts at or above `min` (raised ones; an update
     /// of the same alert is not notified again).
-    pub fn start(hook: Webhook, min: Severity, log: impl Fn(String) + Send + Sync + 'static) -> Result<Self, String> {
+    pub fn start(hook: Target, min: Severity, log: impl Fn(String) + Send + Sync + 'static) -> Result<Self, String> {
         let client = http_client()?;
-        let (tx, mut rx) = mpsc::channel::<serde_json::Value>(QUEUE);
+        let (tx, mut rx) = mpsc::channel::<(AlertBlock, RecordV1)>(QUEUE);
         let stats = Arc::new(NotifyStats::default());
         let st = stats.clone();
         let label = hook.describe();
         let task = tokio::spawn(async move {
-            while let Some(body) = rx.recv().await {
-                match deliver(&client, &hook.url, &body, ATTEMPTS).await {
+            while let Some((block, rec)) = rx.recv().await {
+                match hook.post(&client, &block, &rec, ATTEMPTS).await {
                     Ok(()) => {
                         st.sent.fetch_add(1, Ordering::Relaxed);
                     }
                     Err(e) => {
                         st.failed.fetch_add(1, Ordering::Relaxed);
-                        let id = body.pointer("/zoomwatch/id").and_then(|v| v.as_str()).unwrap_or("?");
-                        log(format!("notification of alert {id} to {} not delivered: {e}", hook.describe()));
+                        log(format!("notification of alert {} to {} not delivered: {e}", block.id, hook.describe()));
                     }
                 }
             }
@@ -158,7 +241,7 @@ impl Notifier {
         Ok(Self { tx: Some(tx), task: Some(task), min, stats, label })
     }
 
-    /// `webhook https://HOST/…`.
+    /// `webhook https://HOST/…` or `sns:ARN`.
     pub fn describe(&self) -> &str {
         &self.label
     }
@@ -168,7 +251,7 @@ impl Notifier {
     pub fn offer(&self, r: &RecordV1) {
         let Some(block) = wanted(r, self.min) else { return };
         if let Some(tx) = &self.tx
-            && tx.try_send(body(block, r)).is_err()
+            && tx.try_send((block.clone(), r.clone())).is_err()
         {
             self.stats.dropped.fetch_add(1, Ordering::Relaxed);
         }

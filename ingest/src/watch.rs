@@ -18,7 +18,7 @@
 //! | `ZOOMWATCH_WATCH_KEY` | its key | `watch-checkpoint.json` |
 //! | `ZOOMWATCH_WATCH_SINCE` | how far back a first run reads | `1h` |
 //! | `ZOOMWATCH_WATCH_MIN_SEVERITY` | alerts written at or above | `low` |
-//! | `ZOOMWATCH_NOTIFY` | `webhook-secret:ID`, `webhook-env:VAR` or `webhook:URL`; empty: none | none |
+//! | `ZOOMWATCH_NOTIFY` | space-separated: `sns:TOPIC_ARN`, `webhook-secret:ID`, `webhook-env:VAR`, `webhook:URL` | none |
 //! | `ZOOMWATCH_NOTIFY_MIN_SEVERITY` | notified at or above | `high` |
 //! | `ZOOMWATCH_CONFIG`, `ZOOMWATCH_GEOIP_*` | rules and enrichment, as the receiver | built-in |
 
@@ -30,7 +30,7 @@ use zoomwatch_shared::record::Severity;
 use zoomwatch_shared::rules::Detector;
 use zoomwatch_shared::watch::{Cursor, LOG_GROUP_OVERLAP_MS, Watcher};
 
-use crate::notify::Webhook;
+use crate::notify::Target;
 use crate::sink::{CloudWatchSink, Sink};
 
 /// Time kept in reserve at the end of an invocation for writing and saving: a quarter
@@ -49,7 +49,9 @@ pub struct WatchFunction {
     key: String,
     since_ms: i64,
     min: Severity,
-    notify: Option<(Webhook, Severity, reqwest::Client)>,
+    notify: Vec<Target>,
+    notify_min: Severity,
+    http: reqwest::Client,
     cfg: zoomwatch_shared::config::Config,
     geo: Option<std::sync::Arc<zoomwatch_shared::geo::GeoIp>>,
 }
@@ -93,14 +95,12 @@ impl WatchFunction {
         let since_ms = crate::poll::parse_duration_ms(&std::env::var("ZOOMWATCH_WATCH_SINCE").unwrap_or_else(|_| "1h".into()))
             .map_err(|e| anyhow::anyhow!("ZOOMWATCH_WATCH_SINCE: {e}"))?;
         let min = severity_env("ZOOMWATCH_WATCH_MIN_SEVERITY", Severity::Low)?;
-        let notify = match std::env::var("ZOOMWATCH_NOTIFY") {
-            Ok(spec) if !spec.trim().is_empty() => {
-                let hook = Webhook::parse(spec.trim()).await.map_err(anyhow::Error::msg)?;
-                let min = severity_env("ZOOMWATCH_NOTIFY_MIN_SEVERITY", Severity::High)?;
-                Some((hook, min, crate::notify::http_client().map_err(anyhow::Error::msg)?))
-            }
-            _ => None,
-        };
+        let mut notify = Vec::new();
+        for spec in std::env::var("ZOOMWATCH_NOTIFY").unwrap_or_default().split_whitespace() {
+            notify.push(Target::parse(spec, None, None).await.map_err(anyhow::Error::msg)?);
+        }
+        let notify_min = severity_env("ZOOMWATCH_NOTIFY_MIN_SEVERITY", Severity::High)?;
+        let http = crate::notify::http_client().map_err(anyhow::Error::msg)?;
         let (cfg, geo) = crate::config::load_rules(None).map_err(anyhow::Error::msg)?;
         let budget = Duration::from_secs(10);
         let logs = crate::lambda::cloudwatch_client(sdk, budget);
@@ -108,13 +108,14 @@ impl WatchFunction {
         // A custom endpoint (an emulator, a VPC endpoint) needs path-style addressing.
         let custom = std::env::var_os("AWS_ENDPOINT_URL").is_some() || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
         let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(sdk).force_path_style(custom).build());
-        Ok(Self { logs, s3, sink, group, bucket, key, since_ms, min, notify, cfg, geo })
+        Ok(Self { logs, s3, sink, group, bucket, key, since_ms, min, notify, notify_min, http, cfg, geo })
     }
 
     /// Where notifications go, for the start-up log line (never the URL).
     pub fn describe(&self) -> String {
+        let to: Vec<String> = self.notify.iter().map(Target::describe).collect();
         let n =
-            self.notify.as_ref().map(|(h, m, _)| format!("; notifying {} ({} and above)", h.describe(), m.as_str())).unwrap_or_default();
+            if to.is_empty() { String::new() } else { format!("; notifying {} ({} and above)", to.join(", "), self.notify_min.as_str()) };
         format!("log group {} → alerts at {} and above; checkpoint s3://{}/{}{n}", self.group, self.min.as_str(), self.bucket, self.key)
     }
 
@@ -214,10 +215,9 @@ impl WatchFunction {
                 summary.raised += 1;
                 tracing::info!(rule = %b.rule, severity = b.severity.as_str(), alert = %b.id, reason = %zoomwatch_shared::text::sanitize(&b.reason, 300), "alert raised");
             }
-            if let Some((hook, min, client)) = &self.notify
-                && let Some(block) = crate::notify::wanted(r, *min)
-            {
-                match hook.post(client, block, r, NOTIFY_ATTEMPTS).await {
+            let Some(block) = crate::notify::wanted(r, self.notify_min) else { continue };
+            for hook in &self.notify {
+                match hook.post(&self.http, block, r, NOTIFY_ATTEMPTS).await {
                     Ok(()) => summary.notified += 1,
                     Err(e) => {
                         summary.notify_failed += 1;

@@ -1,7 +1,7 @@
 //! A stand-in for a Slack/Teams-style incoming webhook, strict about what arrives:
 //! `POST /services/T0/B0/hook-secret`, `content-type: application/json`, a body with
 //! `text` and the alert under `zoomwatch`. It refuses the first requests with 503, as
-//! an endpoint in trouble would, then accepts.
+//! an endpoint in trouble would, then accepts. And an SNS topic's HTTP subscriber.
 
 use std::sync::{Arc, Mutex};
 
@@ -59,4 +59,25 @@ pub async fn start_hook(fail_first: usize) -> (String, Arc<Mutex<HookLog>>) {
     let url = format!("http://{}/services/T0/B0/hook-secret", listener.local_addr().expect("local address"));
     tokio::spawn(async move { axum::serve(listener, app).await });
     (url, log)
+}
+
+/// An HTTP(S) subscriber of an SNS topic, as moto delivers to one: `POST /sns` with the
+/// notification envelope (`Type`, `TopicArn`, `Subject`, `Message`). Returns its URL and
+/// the envelopes received.
+pub async fn start_sns_subscriber() -> (String, Arc<Mutex<Vec<Value>>>) {
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let app = axum::Router::new()
+        .route(
+            "/sns",
+            axum::routing::post(|State(got): State<Arc<Mutex<Vec<Value>>>>, body: String| async move {
+                let v = serde_json::from_str::<Value>(&body).unwrap_or(Value::String(body));
+                got.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(v);
+                StatusCode::OK
+            }),
+        )
+        .with_state(got.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a loopback port");
+    let url = format!("http://{}/sns", listener.local_addr().expect("local address"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, got)
 }

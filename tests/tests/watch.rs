@@ -214,6 +214,12 @@ async fn zoomwatch_watch_on_a_log_group_resumes_from_its_checkpoint() {
     let config = dir.path().join("zoomwatch.toml");
     std::fs::write(&config, zoomwatch_shared::scenario::CONFIG).unwrap();
     let checkpoint = dir.path().join("watch.json");
+    // High alerts also go to an SNS topic; moto delivers to its HTTP subscriber.
+    let sns = aws_sdk_sns::Client::new(&sdk);
+    let topic = sns.create_topic().name("soc-alerts").send().await.unwrap().topic_arn().unwrap().to_owned();
+    let (subscriber, received) = zoomwatch_e2e::hook::start_sns_subscriber().await;
+    sns.subscribe().topic_arn(&topic).protocol("http").endpoint(&subscriber).send().await.unwrap();
+    let notify = format!("sns:{topic}");
     let run = || {
         let mut cmd = Command::new(workspace_bin("zoomwatch"));
         cmd.args([
@@ -231,7 +237,8 @@ async fn zoomwatch_watch_on_a_log_group_resumes_from_its_checkpoint() {
         .arg("--config")
         .arg(&config)
         .arg("--checkpoint")
-        .arg(&checkpoint);
+        .arg(&checkpoint)
+        .args(["--notify", &notify]);
         for (k, v) in moto.env() {
             cmd.env(k, v);
         }
@@ -251,8 +258,29 @@ async fn zoomwatch_watch_on_a_log_group_resumes_from_its_checkpoint() {
         written.iter().filter(|r| r["alert"]["severity"] != "low").map(|r| r["alert"]["rule"].as_str().unwrap()).collect();
     above_low.sort_unstable();
     assert_eq!(above_low, zoomwatch_shared::scenario::expected_alerts(), "{first}");
+    let high: std::collections::BTreeSet<&str> =
+        written.iter().filter(|r| r["alert"]["severity"] == "high").map(|r| r["alert"]["id"].as_str().unwrap()).collect();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while received.lock().unwrap().len() < high.len() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    {
+        let got = received.lock().unwrap();
+        let ids: Vec<String> = got
+            .iter()
+            .map(|n| {
+                assert_eq!((n["Type"].as_str(), n["TopicArn"].as_str()), (Some("Notification"), Some(topic.as_str())), "{n}");
+                assert!(n["Subject"].as_str().unwrap().starts_with("zoomwatch HIGH alert "), "{n}");
+                let msg: Value = serde_json::from_str(n["Message"].as_str().unwrap()).unwrap();
+                msg["zoomwatch"]["id"].as_str().unwrap().to_owned()
+            })
+            .collect();
+        assert_eq!(ids.iter().map(String::as_str).collect::<std::collections::BTreeSet<_>>(), high);
+        assert_eq!(ids.len(), high.len(), "one message per high alert");
+    }
     let second = run();
     assert!(second.contains("resuming from the checkpoint") && second.contains("0 alert records written"), "{second}");
+    assert_eq!(received.lock().unwrap().len(), high.len(), "nothing notified again");
     assert_eq!(alerts(logs.clone()).await.len(), written.len());
     let streams = logs.describe_log_streams().log_group_name("/zoomwatch/events").send().await.unwrap();
     assert!(streams.log_streams().iter().any(|s| s.log_stream_name().unwrap_or("").contains("/zoomwatch-watch/")));
