@@ -10,7 +10,7 @@
 //! - [`source`] — where records come from: [`source::file`] tails a JSONL file
 //!   (truncation and rotation safe). Sources send [`source::SourceEvent`]s on a channel.
 //! - [`filter`] — the filter language (`meeting:`, `user:`, `type:`, `sev:>=`, text),
-//!   shared by `tail` and the console.
+//!   shared by `tail` and the console (it lives in `zoomwatch-shared`).
 //! - [`settings`] — finding and loading `zoomwatch.toml`.
 //! - [`tail`] — `zoomwatch tail`: records and alerts as text or JSON lines.
 //! - [`watch`] — `zoomwatch watch`: the detector as a service, alerts written as
@@ -31,7 +31,6 @@ pub mod app;
 pub mod demo;
 pub mod demo_api;
 pub mod export;
-pub mod filter;
 pub mod keymap;
 pub mod respond;
 pub mod settings;
@@ -41,5 +40,5 @@ pub mod tail;
 pub mod triage;
 pub mod ui;
 pub use zoomwatch_ingest::notify;
-pub use zoomwatch_shared::lines;
+pub use zoomwatch_shared::{filter, lines};
 pub mod watch;

@@ -14,6 +14,8 @@
 //! - [`record`] — **Record v1**, the one documented shape every event is stored as.
 //! - [`normalize`] — envelope → Record v1 (identity, times, meeting/participant/actor
 //!   blocks, `changes` from `old_object`, dedupe id).
+//! - [`filter`] — the filter language (`meeting:`, `user:`, `type:`, `sev:>=`, `country:`,
+//!   text), shared by the console, `tail` and the fuzz targets.
 //! - [`geo`] — offline GeoIP/ASN/anonymizer lookups that fill Record v1's `geo` blocks.
 //! - [`ids`] — a bounded set of record ids (duplicate suppression).
 //! - [`lines`] — one stored line (file, log group) → a record, or a counted skip.
@@ -36,6 +38,7 @@ pub mod audit;
 pub mod config;
 pub mod diff;
 pub mod envelope;
+pub mod filter;
 pub mod geo;
 pub mod ids;
 pub mod lines;

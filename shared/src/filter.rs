@@ -13,8 +13,8 @@
 //!
 //! Matching is case-insensitive. `"quoted words"` keep their spaces.
 
-use zoomwatch_shared::record::{Actor, Geo, Participant, RecordV1, Severity};
-use zoomwatch_shared::rules::Alert;
+use crate::record::{Actor, Geo, Participant, RecordV1, Severity};
+use crate::rules::Alert;
 
 /// One term.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -379,10 +379,7 @@ mod tests {
     #[test]
     fn search_text_agrees_with_the_record_matcher() {
         let body = r#"{"event":"meeting.participant_joined","event_ts":1,"payload":{"object":{"uuid":"U1","id":7,"topic":"Łódź Board","participant":{"user_name":"ÉMILE Zola","email":"Emile@Acme.example","id":"Z1","user_id":"9","public_ip":"203.0.113.9"}}}}"#;
-        let r = zoomwatch_shared::normalize(
-            zoomwatch_shared::Envelope::parse(body.as_bytes()).unwrap(),
-            &zoomwatch_shared::Received::default(),
-        );
+        let r = crate::normalize(crate::Envelope::parse(body.as_bytes()).unwrap(), &crate::Received::default());
         let st = SearchText::of(&r);
         for q in [
             "user:émile",
@@ -406,10 +403,7 @@ mod tests {
     #[test]
     fn country_and_network_terms() {
         let body = r#"{"event":"meeting.participant_joined","event_ts":1,"payload":{"object":{"uuid":"U1","id":7,"topic":"T","participant":{"user_name":"A","user_id":"9","public_ip":"89.160.20.128"}}}}"#;
-        let mut r = zoomwatch_shared::normalize(
-            zoomwatch_shared::Envelope::parse(body.as_bytes()).unwrap(),
-            &zoomwatch_shared::Received::default(),
-        );
+        let mut r = crate::normalize(crate::Envelope::parse(body.as_bytes()).unwrap(), &crate::Received::default());
         let st = SearchText::of(&r);
         let m = |q: &str, r: &RecordV1| Filter::parse(q).unwrap().matches_search(r, None, &st);
         assert!(!m("country:se", &r), "no geo: no country");
