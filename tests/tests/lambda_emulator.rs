@@ -106,6 +106,14 @@ async fn webhooks_through_the_lambda_runtime_land_in_cloudwatch() {
     join["payload"]["object"]["participant"]["public_ip"] = serde_json::json!("89.160.20.128");
     let d = sender.send(serde_json::to_vec(&join).unwrap(), None).await.unwrap();
     assert_eq!(d.status, 200, "{} / {}", d.body, log());
+    // An event lambda_http cannot turn into a request (an invalid host name; found by the
+    // lambda_event fuzz target): that one invocation fails, the function goes on.
+    let hostile = std::fs::read(tools::repo_root().join("fuzz/corpus/lambda_event/regression-invalid-domain-name")).unwrap();
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().unwrap();
+    let r =
+        http.post(format!("http://127.0.0.1:{port}/2015-03-31/functions/zoomwatch-ingest/invocations")).body(hostile).send().await.unwrap();
+    let (status, body) = (r.status().as_u16(), r.text().await.unwrap_or_default());
+    assert!(status >= 400 || body.contains("errorType"), "the invocation failed: {status} {body}");
     let forged = Sender::with_timeout(&url, Secret::new("wrong"), Duration::from_secs(60)).unwrap();
     let d = forged.send(std::fs::read(fixtures().join("meeting.ended.json")).unwrap(), None).await.unwrap();
     assert_eq!(d.status, 401);
