@@ -707,6 +707,13 @@ async fn watch(args: WatchArgs) -> Result<ExitCode> {
         (None, None, Some(g)) => format!("log-group:{g}"),
         (None, None, None) => unreachable!("source_label checked"),
     };
+    let same = |p: &str| std::path::absolute(p).ok() == args.source.file.as_ref().and_then(|f| std::path::absolute(f).ok());
+    let to_source = match dest.split_once(':') {
+        Some(("file", p)) => same(p),
+        Some(("log-group", g)) => args.source.log_group.as_deref() == Some(g),
+        _ => false,
+    };
+    watcher = watcher.writing_to_source(to_source);
     let sink = if let Some(path) = dest.strip_prefix("file:") {
         // What an earlier run wrote but did not checkpoint (it was killed in between):
         // at most the last batch, at the end of the file.

@@ -100,6 +100,8 @@ pub async fn run(
     let mut last_save = std::time::Instant::now();
     let mut dirty = false;
     let mut waiting_said = false;
+    // One-shot: a source that cannot be read is a failure, not something to wait for.
+    let mut unreadable: Option<String> = None;
     loop {
         let mut ended = false;
         tokio::select! {
@@ -108,6 +110,7 @@ pub async fn run(
                 Some(SourceEvent::Position(p)) => { w.at(p.inode, p.offset); dirty = true; }
                 Some(SourceEvent::Skipped(n)) => log(format!("{n} lines skipped (not zoomwatch.v1 records)")),
                 Some(SourceEvent::Status(Status::Done)) | None => ended = true,
+                Some(SourceEvent::Status(Status::Waiting(why))) if opts.tick.is_none() => unreadable = Some(why),
                 Some(SourceEvent::Status(Status::Waiting(why))) => {
                     if !waiting_said { log(why); waiting_said = true; }
                 }
@@ -139,6 +142,9 @@ pub async fn run(
             save_file(path, &bytes).map_err(|e| format!("cannot save the checkpoint {}: {e}", path.display()))?;
             last_save = std::time::Instant::now();
             dirty = false;
+        }
+        if ended && let Some(why) = unreadable.take() {
+            return Err(why);
         }
         if ended || *stop.borrow() {
             return Ok(w.stats);

@@ -140,7 +140,7 @@ impl Webhook {
             }
         } else {
             return Err(format!(
-                "--notify {}: expected webhook:URL, webhook-env:VAR or webhook-secret:ID",
+                "--notify {}: expected sns:TOPIC_ARN, webhook:URL, webhook-env:VAR or webhook-secret:ID",
                 zoomwatch_shared::text::sanitize(spec, 40)
             ));
         };
@@ -331,7 +331,9 @@ mod tests {
     async fn specs() {
         assert!(Webhook::parse("webhook:https://hooks.example.invalid/T0/B0/secret").await.is_ok());
         let e = Webhook::parse("slack:https://x").await.unwrap_err();
-        assert!(e.contains("expected webhook:URL"), "{e}");
+        assert!(e.contains("expected sns:TOPIC_ARN, webhook:URL"), "{e}");
+        let e = Target::parse("sns:not-an-arn", None, None).await.unwrap_err();
+        assert!(e.contains("expected a topic ARN"), "{e}");
         assert!(Webhook::parse("webhook:ftp://x/y").await.is_err());
         assert!(Webhook::parse("webhook-env:ZOOMWATCH_TEST_UNSET_VARIABLE").await.unwrap_err().contains("not set"));
         let h = Webhook::parse("webhook:https://hooks.example.invalid/T0/B0/secret").await.unwrap();

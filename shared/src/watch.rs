@@ -75,6 +75,9 @@ pub struct Watcher {
     min: Severity,
     total_records: u64,
     geo: Option<std::sync::Arc<crate::geo::GeoIp>>,
+    /// Whether alert records read from the source count as written (the destination is
+    /// the source).
+    own_source: bool,
     /// This run's counts.
     pub stats: WatchStats,
 }
@@ -90,6 +93,7 @@ impl Watcher {
             min,
             total_records: 0,
             geo: None,
+            own_source: true,
             stats: WatchStats::default(),
         }
     }
@@ -97,6 +101,14 @@ impl Watcher {
     /// Enriches records stored without `geo` (as the console does).
     pub fn with_geo(mut self, geo: Option<std::sync::Arc<crate::geo::GeoIp>>) -> Self {
         self.geo = geo;
+        self
+    }
+
+    /// Whether alerts go to the source itself (the default: its alert records are then
+    /// ours, read back). With another destination, alert records found in the source
+    /// (another watcher's) do not stop this one from writing its own.
+    pub fn writing_to_source(mut self, yes: bool) -> Self {
+        self.own_source = yes;
         self
     }
 
@@ -133,7 +145,7 @@ impl Watcher {
         for mut r in batch {
             self.stats.records += 1;
             self.total_records += 1;
-            if let Some(block) = r.alert.as_deref() {
+            if let Some(block) = r.alert.as_deref().filter(|_| self.own_source) {
                 // Our own alert read back (the default destination is the source):
                 // already written, whatever the checkpoint says.
                 self.book.mark_written(block);
