@@ -285,3 +285,17 @@ async fn zoomwatch_watch_on_a_log_group_resumes_from_its_checkpoint() {
     let streams = logs.describe_log_streams().log_group_name("/zoomwatch/events").send().await.unwrap();
     assert!(streams.log_streams().iter().any(|s| s.log_stream_name().unwrap_or("").contains("/zoomwatch-watch/")));
 }
+
+#[test]
+fn a_one_shot_run_on_a_missing_file_fails_and_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope.jsonl");
+    let out = Command::new(workspace_bin("zoomwatch"))
+        .args(["watch", "--once", "--no-checkpoint", "--alerts-to", "stdout", "--file"])
+        .arg(&missing)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("cannot open") && err.contains("nope.jsonl"), "{err}");
+}
