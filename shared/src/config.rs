@@ -477,10 +477,51 @@ pub fn domain_in(domain: &str, list: &[String]) -> bool {
     list.iter().any(|d| domain == d || domain.strip_suffix(d.as_str()).is_some_and(|p| p.ends_with('.')))
 }
 
-/// A display name reduced for comparison: hidden characters removed, letters and digits
-/// only, lower-case. `"Morgan  R\u{200B}eyes"` and `"morgan.reyes"` compare equal.
+/// A display name reduced for comparison, so look-alikes compare equal: hidden and
+/// zero-width characters removed, lower-cased, the digit swaps of evasion (`0`→o, `1`→l,
+/// `3`→e, `5`→s), Unicode confusables folded to their UTS #39 skeleton (Cyrillic `а`,
+/// Greek `ο`, full-width letters, `rn`/`m` …), diacritics dropped, then letters and digits
+/// only, its words in sorted order ("Whitfield, Dana" is "Dana Whitfield").
+/// `"Morgan  R\u{200B}eyes"`, `"morgan.reyes"` and `"Reyes, Mоrgan"` (Cyrillic о) compare equal.
 pub fn normalize_name(name: &str) -> String {
-    name.chars().filter(|c| !crate::text::is_invisible_format(*c)).filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+    let mut lowered = String::with_capacity(name.len());
+    for c in name.chars().filter(|c| !crate::text::is_invisible_format(*c)).flat_map(char::to_lowercase) {
+        lowered.push(match c {
+            '0' => 'o',
+            '1' => 'l',
+            '3' => 'e',
+            '5' => 's',
+            c => c,
+        });
+    }
+    let mut folded = String::with_capacity(lowered.len());
+    if lowered.is_ascii() {
+        // The skeleton of an ASCII character depends on it alone: from a table.
+        let table = ascii_skeletons();
+        for b in lowered.bytes() {
+            folded.push_str(&table[usize::from(b)]);
+        }
+    } else {
+        folded.extend(unicode_security::skeleton(&lowered).flat_map(char::to_lowercase));
+    }
+    // Diacritics (combining marks, after the decomposition) go; anything else that is not
+    // a letter or digit separates words.
+    let is_mark = |c: char| matches!(c, '\u{0300}'..='\u{036F}' | '\u{1AB0}'..='\u{1AFF}' | '\u{1DC0}'..='\u{1DFF}' | '\u{20D0}'..='\u{20FF}' | '\u{FE20}'..='\u{FE2F}');
+    folded.retain(|c| !is_mark(c));
+    let mut words: Vec<&str> = folded.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    words.sort_unstable();
+    words.concat()
+}
+
+/// The lower-cased skeleton of each ASCII character.
+fn ascii_skeletons() -> &'static [String; 128] {
+    static T: std::sync::OnceLock<[String; 128]> = std::sync::OnceLock::new();
+    T.get_or_init(|| {
+        std::array::from_fn(|i| {
+            let c = char::from(u8::try_from(i).unwrap_or(0));
+            unicode_security::skeleton(c.encode_utf8(&mut [0; 4])).flat_map(char::to_lowercase).collect()
+        })
+    })
 }
 
 /// Where the config is looked up when `--config` is not given:
@@ -576,8 +617,27 @@ mod tests {
 
     #[test]
     fn names_normalize() {
-        assert_eq!(normalize_name("Morgan  R\u{200B}eyes"), "morganreyes");
-        assert_eq!(normalize_name("morgan.reyes"), "morganreyes");
+        assert_eq!(normalize_name("Morgan  R\u{200B}eyes"), normalize_name("morgan.reyes"));
+        // Look-alikes an attacker would try, folded to the same key …
+        let host = normalize_name("Dana Whitfield");
+        for evasion in [
+            "Dаna Whitfield",              // Cyrillic а
+            "DANA  WHITFIELD",             // case, doubled space
+            "Whitfield, Dana",             // Last, First
+            "D\u{200B}ana Whitfie1d",      // zero-width space, 1 for l
+            "Dána Whitfiéld",              // diacritics
+            "Ｄａｎａ Ｗｈｉｔｆｉｅｌｄ", // full-width
+            "Dana Whitfiel\u{0501}",       // Cyrillic komi de for d
+            "Dana_Whitfield.",             // punctuation
+        ] {
+            assert_eq!(normalize_name(evasion), host, "{evasion:?}");
+        }
+        // … and other people's names do not.
+        for other in ["Dan Whitfield", "Dana Whitford", "Diana Whitfield", "Dana"] {
+            assert_ne!(normalize_name(other), host, "{other:?}");
+        }
+        assert_eq!(normalize_name("M0rgan Reye5"), normalize_name("Morgan Reyes"));
+        assert_eq!(normalize_name("Morgan Reyes"), normalize_name("Rnorgan Reyes"), "rn looks like m (UTS #39)");
         assert_eq!(default_path(Some("/x"), Some("/h")).unwrap(), std::path::PathBuf::from("/x/zoomwatch/zoomwatch.toml"));
         assert_eq!(default_path(None, Some("/h")).unwrap(), std::path::PathBuf::from("/h/.config/zoomwatch/zoomwatch.toml"));
     }

@@ -273,6 +273,35 @@ fn impersonation_of_the_host() {
 }
 
 #[test]
+fn look_alike_host_names_are_impersonation_too() {
+    // Each evasion in its own meeting instance, after the real host joined it.
+    let evasions = ["Mоrgan Rеyes", "Reyes, Morgan", "M0rgan Reye5", "Morgan\u{200D} Reyes", "Mórgan Reyés", "Ｍｏｒｇａｎ Ｒｅｙｅｓ"];
+    for (i, fake_name) in evasions.iter().enumerate() {
+        let mut d = Detector::new(cfg(ORG));
+        let uuid = format!("L{i}");
+        let host = join_ts("Sync", "Morgan Reyes", "morgan@acme.example", "HOST", "198.51.100.1", "2026-01-01T10:00:00Z", &uuid, 1);
+        let fake = join_ts("Sync", fake_name, "", "", "203.0.113.9", "2026-01-01T10:01:00Z", &uuid, 2);
+        assert!(feed(&mut d, &[host]).is_empty());
+        let mut events = Vec::new();
+        for e in d.observe(&fake) {
+            if let AlertEvent::Raised(a) = e {
+                events.push(*a);
+            }
+        }
+        let a = events.iter().find(|a| a.rule == "display-name-impersonation").unwrap_or_else(|| panic!("{fake_name:?}: {events:?}"));
+        assert!(a.reason.contains("after folding look-alike characters"), "{fake_name:?}: {}", a.reason);
+    }
+    // Colleagues with similar names are not.
+    let mut d = Detector::new(cfg(ORG));
+    let host = join_ts("Sync", "Morgan Reyes", "morgan@acme.example", "HOST", "198.51.100.1", "2026-01-01T10:00:00Z", "N1", 1);
+    assert!(feed(&mut d, &[host]).is_empty());
+    for (i, other) in ["Morgan Reed", "Megan Reyes", "Morgana"].iter().enumerate() {
+        let j = join_ts("Sync", other, "", "", "203.0.113.9", "2026-01-01T10:01:00Z", "N1", 10 + i as i64);
+        assert!(!feed(&mut d, &[j]).contains(&"display-name-impersonation".to_owned()), "{other:?}");
+    }
+}
+
+#[test]
 fn rejoin_after_removal_and_plain_rejoin() {
     let mut d = Detector::new(cfg(ORG));
     let j1 = join_ts("Sync", "xXbomberXx", "", "", "203.0.113.9", "2026-01-01T10:00:00Z", "S1", 1);

@@ -490,10 +490,13 @@ impl Detector {
                     }
                 };
                 let as_who = if p.guest { "as a guest".to_owned() } else { format!("as {}", who(p)) };
+                // Say how it matched when the names differ beyond case and spacing.
+                let plain = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+                let folded = if plain(name) == plain(&person.display) { "" } else { " after folding look-alike characters" };
                 out.push(Finding {
                     rule: "display-name-impersonation",
                     severity: rule.severity,
-                    reason: format!("{} joined {} {as_who}, using {whose} ({})", quote(name), topic(), quote(&person.display)),
+                    reason: format!("{} joined {} {as_who}, using {whose} ({}){folded}", quote(name), topic(), quote(&person.display)),
                     records: vec![r.id.clone()],
                 });
             }
