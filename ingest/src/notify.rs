@@ -271,17 +271,17 @@ impl Notifier {
 /// `Retry-After`), up to `attempts` times. Other 4xx are final.
 async fn deliver(client: &reqwest::Client, url: &str, body: &serde_json::Value, attempts: u32) -> Result<(), String> {
     let mut last = String::new();
+    let mut retry_after: Option<u64> = None;
     for attempt in 0..attempts {
         if attempt > 0 {
-            tokio::time::sleep(backoff(attempt, &last)).await;
+            tokio::time::sleep(backoff(attempt, retry_after.take())).await;
         }
         let bytes = serde_json::to_vec(body).unwrap_or_default();
         match client.post(url).header("content-type", "application/json").body(bytes).send().await {
             Ok(resp) if resp.status().is_success() => return Ok(()),
             Ok(resp) => {
                 let status = resp.status();
-                let retry_after =
-                    resp.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
+                retry_after = resp.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
                 last = match retry_after {
                     Some(s) => format!("HTTP {} (retry after {s} s)", status.as_u16()),
                     None => format!("HTTP {}", status.as_u16()),
@@ -299,8 +299,10 @@ async fn deliver(client: &reqwest::Client, url: &str, body: &serde_json::Value, 
     Err(format!("{last} after {attempts} attempts"))
 }
 
-fn backoff(attempt: u32, last: &str) -> Duration {
-    if let Some(secs) = last.split("retry after ").nth(1).and_then(|s| s.split(' ').next()).and_then(|s| s.parse::<u64>().ok()) {
+/// The wait before attempt `attempt`: the endpoint's `Retry-After` (seconds, at most
+/// 5 minutes) when it gave one, else exponential with jitter.
+fn backoff(attempt: u32, retry_after: Option<u64>) -> Duration {
+    if let Some(secs) = retry_after {
         return Duration::from_secs(secs.min(300));
     }
     let base = 1000u64 << attempt.saturating_sub(1).min(5);
@@ -319,9 +321,9 @@ mod tests {
 
     #[test]
     fn back_off_grows_and_honours_retry_after() {
-        assert_eq!(backoff(2, "HTTP 429 (retry after 7 s)"), Duration::from_secs(7));
+        assert_eq!(backoff(2, Some(7)), Duration::from_secs(7));
         for attempt in 1..8 {
-            let d = backoff(attempt, "HTTP 503");
+            let d = backoff(attempt, None);
             assert!(d <= Duration::from_secs(30), "{d:?}");
             assert!(d >= Duration::from_millis(500), "{d:?}");
         }

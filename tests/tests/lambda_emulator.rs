@@ -77,6 +77,17 @@ fn start_emulator_with(moto: &Moto, port: u16, dir: &std::path::Path, extra: &[(
     emu
 }
 
+/// Invokes the emulated function directly with `event` (as EventBridge does): status, body.
+async fn invoke_raw(port: u16, event: Vec<u8>) -> (u16, String) {
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(600)).build().unwrap();
+    let r =
+        http.post(format!("http://127.0.0.1:{port}/2015-03-31/functions/zoomwatch-ingest/invocations")).body(event).send().await.unwrap();
+    (r.status().as_u16(), r.text().await.unwrap_or_default())
+}
+
+/// A scheduled event, as EventBridge sends it.
+const SCHEDULED: &str = r#"{"version":"0","id":"e1","detail-type":"Scheduled Event","source":"aws.events","time":"2026-12-01T00:00:00Z","resources":[],"detail":{}}"#;
+
 #[tokio::test]
 async fn webhooks_through_the_lambda_runtime_land_in_cloudwatch() {
     let moto = Moto::start();
@@ -109,10 +120,7 @@ async fn webhooks_through_the_lambda_runtime_land_in_cloudwatch() {
     // An event lambda_http cannot turn into a request (an invalid host name; found by the
     // lambda_event fuzz target): that one invocation fails, the function goes on.
     let hostile = std::fs::read(tools::repo_root().join("fuzz/corpus/lambda_event/regression-invalid-domain-name")).unwrap();
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().unwrap();
-    let r =
-        http.post(format!("http://127.0.0.1:{port}/2015-03-31/functions/zoomwatch-ingest/invocations")).body(hostile).send().await.unwrap();
-    let (status, body) = (r.status().as_u16(), r.text().await.unwrap_or_default());
+    let (status, body) = invoke_raw(port, hostile).await;
     assert!(status >= 400 || body.contains("errorType"), "the invocation failed: {status} {body}");
     let forged = Sender::with_timeout(&url, Secret::new("wrong"), Duration::from_secs(60)).unwrap();
     let d = forged.send(std::fs::read(fixtures().join("meeting.ended.json")).unwrap(), None).await.unwrap();
@@ -173,18 +181,7 @@ async fn the_scheduled_poller_runs_in_the_lambda_runtime() {
     let emu = start_emulator_with(&moto, port, dir.path(), &env);
     let log = || std::fs::read_to_string(&emu.log).unwrap_or_default();
     // As EventBridge invokes it: a scheduled event.
-    let invoke = || async {
-        let http = reqwest::Client::builder().timeout(Duration::from_secs(600)).build().unwrap();
-        let event = r#"{"version":"0","id":"e1","detail-type":"Scheduled Event","source":"aws.events","time":"2026-12-01T00:00:00Z","resources":[],"detail":{}}"#;
-        let r = http
-            .post(format!("http://127.0.0.1:{port}/2015-03-31/functions/zoomwatch-ingest/invocations"))
-            .body(event)
-            .send()
-            .await
-            .unwrap();
-        let status = r.status().as_u16();
-        (status, r.text().await.unwrap_or_default())
-    };
+    let invoke = || invoke_raw(port, SCHEDULED.into());
     let (status, body) = invoke().await;
     assert_eq!(status, 200, "{body} / {}", log());
     let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body} / {}", log()));
@@ -235,16 +232,7 @@ async fn the_scheduled_watcher_runs_in_the_lambda_runtime() {
     let emu = start_emulator_with(&moto, port, dir.path(), &env);
     let log = || std::fs::read_to_string(&emu.log).unwrap_or_default();
     let invoke = || async {
-        let http = reqwest::Client::builder().timeout(Duration::from_secs(600)).build().unwrap();
-        let event = r#"{"version":"0","id":"e2","detail-type":"Scheduled Event","source":"aws.events","time":"2026-12-01T00:00:00Z","resources":[],"detail":{}}"#;
-        let r = http
-            .post(format!("http://127.0.0.1:{port}/2015-03-31/functions/zoomwatch-ingest/invocations"))
-            .body(event)
-            .send()
-            .await
-            .unwrap();
-        let status = r.status().as_u16();
-        let body = r.text().await.unwrap_or_default();
+        let (status, body) = invoke_raw(port, SCHEDULED.into()).await;
         assert_eq!(status, 200, "{body} / {}", log());
         serde_json::from_str::<serde_json::Value>(&body).unwrap_or_else(|e| panic!("{e}: {body} / {}", log()))
     };
