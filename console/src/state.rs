@@ -741,11 +741,20 @@ impl State {
                 }
             }
             AlertEvent::Raised(a) => self.add_alert(*a, true),
-            AlertEvent::Grew { alert_id, record_id, count, .. } => {
+            AlertEvent::Grew { alert_id, record_id, count, severity, reason, .. } => {
                 if let Some(item) = self.alert_pos.get(&alert_id).and_then(|i| self.alerts.get_mut(*i)) {
                     item.alert.count = item.alert.count.max(count);
+                    let escalated = severity > item.alert.severity;
+                    if escalated {
+                        // An escalation explains itself, and moves up the list.
+                        item.alert.severity = severity;
+                        item.alert.reason = reason;
+                    }
                     if item.alert.record_ids.len() < 200 {
                         item.alert.record_ids.push(record_id);
+                    }
+                    if escalated {
+                        self.sort_alerts();
                     }
                 }
             }

@@ -144,6 +144,9 @@ pub struct RuleSettings {
     pub threshold: Option<u32>,
     /// Time window in seconds for rules that count or wait.
     pub window_secs: Option<u64>,
+    /// `join-burst` only: severity of a burst made mostly of vetted arrivals (registered
+    /// attendees, people admitted from the waiting room) — `off` to stay silent.
+    pub crowd_severity: Option<String>,
 }
 
 /// A configuration problem, located in the file.
@@ -171,6 +174,8 @@ pub struct EffectiveRule {
     pub threshold: u32,
     /// Window in seconds (rules that count or wait), else 0.
     pub window_secs: u64,
+    /// `join-burst`: severity of a crowd of vetted arrivals (`None`: silent).
+    pub crowd_severity: Option<Severity>,
 }
 
 /// The compiled configuration the rules run with.
@@ -333,6 +338,7 @@ impl Config {
                 severity: info.severity,
                 threshold: info.threshold,
                 window_secs: info.window_secs,
+                crowd_severity: (info.id == "join-burst").then_some(Severity::Low),
             })
             .collect();
         for (id, settings) in &file.rules {
@@ -366,6 +372,18 @@ impl Config {
                     return Err(err(line, format!("rules.{id}.window_secs: must be at least 1")));
                 }
                 rule.window_secs = w;
+            }
+            if let Some(s) = &settings.crowd_severity {
+                if rule.info.id != "join-burst" {
+                    return Err(err(line, format!("rules.{id}.crowd_severity: only join-burst tells crowds from raids")));
+                }
+                rule.crowd_severity = if s == "off" {
+                    None
+                } else {
+                    Some(Severity::parse(s).ok_or_else(|| {
+                        err(line, format!("rules.{id}.crowd_severity: {s:?} is not one of off, info, low, medium, high"))
+                    })?)
+                };
             }
         }
 
@@ -459,6 +477,9 @@ impl Config {
             }
             if r.info.window_secs > 0 {
                 let _ = writeln!(out, "window_secs = {}", r.window_secs);
+            }
+            if r.info.id == "join-burst" {
+                let _ = writeln!(out, "crowd_severity = {:?}", r.crowd_severity.map_or("off", Severity::as_str));
             }
             out.push('\n');
         }

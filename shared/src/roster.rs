@@ -53,6 +53,13 @@ pub struct Attendee {
     pub is_host: bool,
     /// Worst flag seen on this person's records in this meeting.
     pub worst: Option<Severity>,
+    /// True once the host let them in from the waiting room (an `admitted` event, or a
+    /// join after `joined_waiting_room`): someone looked at them before they got in.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub admitted: bool,
+    /// True while they have been in the host-controlled waiting room in this instance.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub waited: bool,
 }
 
 /// One meeting instance (keyed by uuid).
@@ -256,10 +263,18 @@ impl MeetingBook {
                         joins: 0,
                         is_host,
                         worst: None,
+                        admitted: false,
+                        waited: false,
                     })
                 });
                 if worst.is_some() {
                     a.worst = a.worst.max(worst);
+                }
+                match action {
+                    "joined_waiting_room" | "put_in_waiting_room" => a.waited = true,
+                    "admitted" => a.admitted = true,
+                    "joined" if a.waited => a.admitted = true,
+                    _ => {}
                 }
                 if after == Presence::In {
                     a.joins += 1;

@@ -521,3 +521,100 @@ fn a_flood_in_one_meeting_is_one_growing_alert() {
     assert_eq!(raised.iter().filter(|r| *r == "join-burst").count(), 1, "{raised:?}");
     assert!(grew > 29_000);
 }
+
+fn webinar_join(name: &str, email: &str, registrant: &str, t: &str, ts: i64) -> RecordV1 {
+    let mut p = json!({"user_name": name, "email": email, "user_id": format!("{ts}"), "participant_uuid": format!("P{ts}"),
+        "public_ip": "203.0.113.40", "join_time": t});
+    if !registrant.is_empty() {
+        p["registrant_id"] = json!(registrant);
+    }
+    rec(json!({"event": "webinar.participant_joined", "event_ts": ts, "payload": {"account_id": "A", "object": {
+        "id": "222", "uuid": "WEB1", "topic": "Product launch webinar", "host_id": "HOST", "type": 5, "participant": p}}}))
+}
+
+fn high_or_medium(d: &mut Detector, records: &[RecordV1]) -> Vec<(String, Severity, String)> {
+    let mut out = Vec::new();
+    for r in records {
+        for e in d.observe(r) {
+            if let AlertEvent::Raised(a) = e {
+                out.push((a.rule, a.severity, a.reason));
+            }
+        }
+    }
+    out.retain(|(_, s, _)| *s >= Severity::Medium);
+    out
+}
+
+#[test]
+fn a_registered_crowd_is_not_a_raid_but_unregistered_junk_names_are() {
+    // 25 registered attendees of a webinar arriving in the minute it starts.
+    let crowd: Vec<RecordV1> = (0..25)
+        .map(|i| {
+            webinar_join(&format!("Attendee {i}"), &format!("a{i}@customer{i}.example"), &format!("REG{i}"), &format!("2026-01-01T15:00:{:02}Z", i * 2), i)
+        })
+        .collect();
+    let mut d = Detector::new(cfg(ORG));
+    let mut all = Vec::new();
+    for r in &crowd {
+        for e in d.observe(r) {
+            if let AlertEvent::Raised(a) = e {
+                all.push(*a);
+            }
+        }
+    }
+    assert!(all.iter().all(|a| a.severity < Severity::Medium), "{all:#?}");
+    let note = all.iter().find(|a| a.rule == "join-burst").expect("the crowd is noted at low");
+    assert_eq!(note.severity, Severity::Low);
+    assert!(note.reason.contains("registered or admitted") && note.reason.contains("legitimate audience"), "{}", note.reason);
+    // …and with crowd_severity off, not even that.
+    let mut quiet = Detector::new(cfg(&format!("{ORG}[rules.join-burst]\ncrowd_severity = \"off\"\n")));
+    assert!(!feed(&mut quiet, &crowd).contains(&"join-burst".to_owned()));
+
+    // 8 unregistered guests with junk names in a minute: still a raid, high.
+    let junk = ["xx", "asdf", "zzz", "qwerty", "lol", "aaaa", "h4x", "yo"];
+    let raid: Vec<RecordV1> =
+        junk.iter().enumerate().map(|(i, n)| webinar_join(n, "", "", &format!("2026-01-01T15:01:{:02}Z", i * 5), 100 + i as i64)).collect();
+    let mut d = Detector::new(cfg(ORG));
+    let fired = high_or_medium(&mut d, &raid);
+    let burst = fired.iter().find(|(r, _, _)| r == "join-burst").expect("raid");
+    assert_eq!(burst.1, Severity::High);
+    assert!(burst.2.starts_with("8 unregistered"), "{}", burst.2);
+
+    // The raid hidden inside the crowd still stands out, as its own alert.
+    let mut d = Detector::new(cfg(ORG));
+    let mixed: Vec<RecordV1> = crowd.iter().chain(&raid).cloned().collect();
+    let fired = high_or_medium(&mut d, &mixed);
+    let burst = fired.iter().find(|(r, _, _)| r == "join-burst").expect("raid among the crowd");
+    // (the last 7 of the crowd arrived within the raid's minute)
+    assert!(burst.2.starts_with("8 unregistered") && burst.2.contains("besides 7 registered"), "{}", burst.2);
+
+    // Evasion: registering first does not launder a junk name that is flagged.
+    let registered_spam: Vec<RecordV1> = (0..8)
+        .map(|i| webinar_join(&format!("FREE CRYPTO {i}"), "", &format!("R{i}"), &format!("2026-01-01T15:02:{:02}Z", i * 5), 200 + i))
+        .collect();
+    let mut d = Detector::new(cfg(ORG));
+    assert!(high_or_medium(&mut d, &registered_spam).iter().any(|(r, s, _)| r == "join-burst" && *s == Severity::High));
+}
+
+#[test]
+fn guests_admitted_from_the_waiting_room_are_a_crowd() {
+    let step = |event: &str, i: i64, t: &str| {
+        rec(json!({"event": event, "event_ts": i, "payload": {"account_id": "A", "object": {
+            "id": "111", "uuid": "TOWN", "topic": "Town hall", "host_id": "HOST", "type": 2,
+            "participant": {"user_name": format!("Visitor {}", i % 100), "user_id": format!("{}", i % 100), "participant_uuid": format!("PU{}", i % 100),
+                "public_ip": "203.0.113.50", "join_time": t, "date_time": t}}}}))
+    };
+    let mut admitted = Vec::new();
+    for i in 0..12 {
+        let t = format!("2026-01-01T09:00:{:02}Z", i * 4);
+        admitted.push(step("meeting.participant_joined_waiting_room", i, &t));
+        admitted.push(step("meeting.participant_admitted", 1000 + i, &t));
+        admitted.push(step("meeting.participant_joined", 2000 + i, &t));
+    }
+    let mut d = Detector::new(cfg(ORG));
+    assert!(high_or_medium(&mut d, &admitted).is_empty());
+    // The same twelve walking straight in is a raid.
+    let straight: Vec<RecordV1> = admitted.iter().filter(|r| r.action == "joined").cloned().collect();
+    let mut d = Detector::new(cfg(ORG));
+    assert!(high_or_medium(&mut d, &straight).iter().any(|(r, s, _)| r == "join-burst" && *s == Severity::High));
+}

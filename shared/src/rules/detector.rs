@@ -86,6 +86,9 @@ pub enum AlertEvent {
 
 struct Finding {
     rule: &'static str,
+    /// Appended to the alert's subject when one rule raises distinct kinds of alert
+    /// about the same subject (a crowd and a raid in one meeting are two alerts).
+    variant: &'static str,
     severity: Severity,
     reason: String,
     /// Record ids of the finding (usually the one record).
@@ -125,7 +128,12 @@ pub struct Detector {
 struct Memory {
     seen: crate::ids::RecentIds,
     book: MeetingBook,
+    /// Per meeting: joins of outsiders nobody vetted (no registration, not admitted
+    /// from the waiting room, or flagged).
     outsider_joins: HashMap<String, Vec<(i64, String)>>,
+    /// Per meeting: joins of outsiders who registered or were admitted by the host.
+    #[serde(default)]
+    vetted_joins: HashMap<String, Vec<(i64, String)>>,
     removals: HashMap<String, Vec<RemovalMark>>,
     protected: HashMap<String, Person>,
     active: HashMap<String, Vec<(String, Option<String>)>>,
@@ -192,6 +200,11 @@ fn window_ids(series: &[(i64, String)], range: std::ops::Range<usize>, n: usize,
     }
 }
 
+/// How many entries of a sorted series lie within `from..=to`.
+fn count_between(series: &[(i64, String)], from: i64, to: i64) -> usize {
+    series.partition_point(|(x, _)| *x <= to) - series.partition_point(|(x, _)| *x < from)
+}
+
 /// Drops entries older than `keep_from`.
 fn trim(series: &mut Vec<(i64, String)>, keep_from: i64) {
     let cut = series.partition_point(|(x, _)| *x < keep_from);
@@ -215,6 +228,7 @@ impl Detector {
                 seen: crate::ids::RecentIds::new(SEEN_CAPACITY),
                 book: MeetingBook::default(),
                 outsider_joins: HashMap::new(),
+                vetted_joins: HashMap::new(),
                 removals: HashMap::new(),
                 protected,
                 active: HashMap::new(),
@@ -314,7 +328,7 @@ impl Detector {
             .iter()
             .filter_map(|f| {
                 let rule = catalog::info(&f.rule)?.id;
-                Some(Finding { rule, severity: f.severity, reason: f.reason.clone(), records: vec![r.id.clone()] })
+                Some(Finding { rule, variant: "", severity: f.severity, reason: f.reason.clone(), records: vec![r.id.clone()] })
             })
             .collect();
 
@@ -325,7 +339,7 @@ impl Detector {
         if let Some(tr) = &transition {
             self.track_active(r, tr.after, &tr.meeting);
         }
-        self.join_rules(r, t, norm_name.as_deref(), &mut findings);
+        self.join_rules(r, t, norm_name.as_deref(), flags.iter().map(|f| f.severity).max(), &mut findings);
         self.travel_rules(r, t, &mut findings);
         self.removal_rules(r, t, &mut findings);
         self.deletion_rule(r, t, &mut findings);
@@ -431,7 +445,7 @@ impl Detector {
         }
     }
 
-    fn join_rules(&mut self, r: &RecordV1, t: i64, norm_name: Option<&str>, out: &mut Vec<Finding>) {
+    fn join_rules(&mut self, r: &RecordV1, t: i64, norm_name: Option<&str>, worst_flag: Option<Severity>, out: &mut Vec<Finding>) {
         if !is_join(r) {
             return;
         }
@@ -443,17 +457,55 @@ impl Detector {
         let outsider = is_outsider(p, &self.cfg);
 
         if let Some(rule) = self.cfg.rule("join-burst").filter(|_| outsider) {
-            let w = i64::try_from(rule.window_secs).unwrap_or(i64::MAX / 2).saturating_mul(1000);
-            let series = self.mem.outsider_joins.entry(mkey.clone()).or_default();
+            let (threshold, w) = (rule.threshold as usize, i64::try_from(rule.window_secs).unwrap_or(i64::MAX / 2).saturating_mul(1000));
+            // Who is arriving: a registered attendee, or someone the host admitted from
+            // the waiting room, was vetted; a flagged join (junk name, watchlist,
+            // anonymizer) never counts as vetted, whatever its registration.
+            let admitted = self
+                .mem
+                .book
+                .meetings
+                .get(&mkey)
+                .and_then(|m| m.attendees.get(&p.identity_key()))
+                .is_some_and(|a| a.admitted);
+            let vetted = worst_flag < Some(Severity::Medium) && (p.registrant_id.is_some() || admitted);
+            let series = if vetted { &mut self.mem.vetted_joins } else { &mut self.mem.outsider_joins };
+            let series = match series.get_mut(&mkey) {
+                Some(s) => s,
+                None => series.entry(mkey.clone()).or_default(),
+            };
             let (n, range) = insert_and_count(series, t, &r.id, w);
-            let ids = (n >= rule.threshold as usize).then(|| window_ids(series, range, n, rule.threshold as usize, &r.id));
+            let raid_ids = (!vetted && n >= threshold).then(|| window_ids(series, range, n, threshold, &r.id));
             trim(series, t.saturating_sub(4 * w));
-            if let Some(ids) = ids {
+            let others = if vetted { &self.mem.outsider_joins } else { &self.mem.vetted_joins };
+            let other_n = others.get(&mkey).map_or(0, |s| count_between(s, t.saturating_sub(w), t));
+            let (unvetted_n, vetted_n) = if vetted { (other_n, n) } else { (n, other_n) };
+            if let Some(ids) = raid_ids {
+                let besides = if vetted_n > 0 { format!(", besides {vetted_n} registered or admitted") } else { String::new() };
                 out.push(Finding {
                     rule: "join-burst",
+                    variant: "",
                     severity: rule.severity,
-                    reason: format!("{n} guests/external participants joined {} within {} s (raid?)", topic(), rule.window_secs),
+                    reason: format!(
+                        "{n} unregistered guests/external participants joined {} within {} s{besides} (raid?)",
+                        topic(),
+                        rule.window_secs
+                    ),
                     records: ids,
+                });
+            } else if let Some(severity) = rule.crowd_severity.filter(|_| unvetted_n < threshold && unvetted_n + vetted_n >= threshold) {
+                // A crowd: enough arrivals for a raid, but most of them vetted.
+                let total = unvetted_n + vetted_n;
+                out.push(Finding {
+                    rule: "join-burst",
+                    variant: "crowd",
+                    severity,
+                    reason: format!(
+                        "a crowd of {total} outsiders joined {} within {} s, {vetted_n} of them registered or admitted from the waiting room: likely a legitimate audience",
+                        topic(),
+                        rule.window_secs
+                    ),
+                    records: vec![r.id.clone()],
                 });
             }
         }
@@ -465,6 +517,7 @@ impl Detector {
             if !is_host && (r.action == "jbh_joined" || host_away()) {
                 out.push(Finding {
                     rule: "host-absent-join",
+                    variant: "",
                     severity: rule.severity,
                     reason: format!("{} joined {} while the host was not in the meeting", who(p), topic()),
                     records: vec![r.id.clone()],
@@ -495,6 +548,7 @@ impl Detector {
                 let folded = if plain(name) == plain(&person.display) { "" } else { " after folding look-alike characters" };
                 out.push(Finding {
                     rule: "display-name-impersonation",
+                    variant: "",
                     severity: rule.severity,
                     reason: format!("{} joined {} {as_who}, using {whose} ({}){folded}", quote(name), topic(), quote(&person.display)),
                     records: vec![r.id.clone()],
@@ -511,6 +565,7 @@ impl Detector {
                 self.mem.book.meetings.get(other).and_then(|m| m.topic.clone()).map_or_else(|| "another meeting".to_owned(), |t| quote(&t));
             out.push(Finding {
                 rule: "concurrent-sessions",
+                variant: "",
                 severity: rule.severity,
                 reason: format!(
                     "{} joined {} from {ip} while also in {other_topic} from {}",
@@ -537,7 +592,7 @@ impl Detector {
         let sessions = ident.as_deref().and_then(|i| self.mem.active.get(i));
         let live = |m: &str| sessions.is_some_and(|s| s.iter().any(|(k, _)| k == m));
         for f in self.mem.travel.observe(r, t, &self.cfg, mkey.as_deref(), live) {
-            out.push(Finding { rule: f.rule, severity: f.severity, reason: f.reason, records: vec![r.id.clone()] });
+            out.push(Finding { rule: f.rule, variant: "", severity: f.severity, reason: f.reason, records: vec![r.id.clone()] });
         }
     }
 
@@ -598,6 +653,7 @@ impl Detector {
             let after = if gap < 120 { format!("{gap} s") } else { format!("{} min", gap / 60) };
             out.push(Finding {
                 rule: "rejoin-after-removal",
+                variant: "",
                 severity,
                 reason: format!("{} rejoined {} {after} after being removed by the host", who(p), meeting_label(r)),
                 records: vec![r.id.clone()],
@@ -624,6 +680,7 @@ impl Detector {
         if let Some(ids) = ids {
             out.push(Finding {
                 rule: "mass-deletion",
+                variant: "",
                 severity,
                 reason: format!("{actor} deleted {n} meetings/recordings/users within {} min", window / 60),
                 records: ids,
@@ -660,6 +717,7 @@ impl Detector {
                 if first { in_window.iter().rev().take(MAX_RECORD_IDS).map(|(_, _, id)| id.clone()).collect() } else { vec![r.id.clone()] };
             out.push(Finding {
                 rule: "rejected-burst",
+                variant: "",
                 severity,
                 reason: format!("{n} requests refused within {window} s (latest: {} from {src}): someone is probing the endpoint, or the secret is wrong", rej.reason),
                 records,
@@ -690,7 +748,10 @@ impl Detector {
 
     fn group(&mut self, r: &RecordV1, t: i64, f: Finding) -> Option<AlertEvent> {
         let info = catalog::info(f.rule)?;
-        let scope = Self::scope(info.grouping, r);
+        let mut scope = Self::scope(info.grouping, r);
+        if !f.variant.is_empty() {
+            scope = format!("{}|{scope}", f.variant);
+        }
         let key = format!("{}\n{scope}", f.rule);
         if let Some(open) = self.mem.open.get_mut(&key)
             && (t - open.last_ms).abs() <= GROUP_WINDOW_MS
