@@ -505,6 +505,66 @@ pub fn domain_in(domain: &str, list: &[String]) -> bool {
 /// only, its words in sorted order ("Whitfield, Dana" is "Dana Whitfield").
 /// `"Morgan  R\u{200B}eyes"`, `"morgan.reyes"` and `"Reyes, Mоrgan"` (Cyrillic о) compare equal.
 pub fn normalize_name(name: &str) -> String {
+    let folded = fold_name(name);
+    let mut words: Vec<&str> = name_words(&folded).collect();
+    words.sort_unstable();
+    words.concat()
+}
+
+/// The keys under which a shortened form of `name` — some of its words cut to their
+/// initial, at least one kept whole ("Dana W.", "D. Whitfield") — normalizes, paired with
+/// how many words that form has. Names of one word or more than four have none.
+pub fn initial_forms(name: &str) -> Vec<(String, usize)> {
+    // Words of the name as written, each folded on its own, and its initial folded the
+    // same way ("M" folds like the start of "Morgan" would not: its skeleton is "rn").
+    let words: Vec<(String, String)> = written_words(name)
+        .map(|w| (normalize_name(w), normalize_name(w.get(..w.chars().next().map_or(0, char::len_utf8)).unwrap_or(""))))
+        .filter(|(w, _)| !w.is_empty())
+        .collect();
+    let n = words.len();
+    if !(2..=4).contains(&n) {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    // Every proper, non-empty subset of the words to cut down.
+    for mask in 1u32..(1 << n) - 1 {
+        let mut form: Vec<&str> = Vec::with_capacity(n);
+        let mut kept_whole = false;
+        let mut cut_ok = true;
+        for (i, (whole, initial)) in words.iter().enumerate() {
+            if mask & (1 << i) == 0 {
+                kept_whole |= whole.chars().count() >= 3;
+                form.push(whole);
+            } else {
+                cut_ok &= whole != initial;
+                form.push(initial);
+            }
+        }
+        if kept_whole && cut_ok {
+            form.sort_unstable();
+            out.push((form.concat(), n));
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// How many words `name` has as written (letters and digits; the rest separates).
+pub fn name_word_count(name: &str) -> usize {
+    written_words(name).count()
+}
+
+fn written_words(name: &str) -> impl Iterator<Item = &str> {
+    name.split(|c: char| !c.is_alphanumeric() && !crate::text::is_invisible_format(c)).filter(|w| !w.is_empty())
+}
+
+fn name_words(folded: &str) -> impl Iterator<Item = &str> {
+    folded.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty())
+}
+
+/// [`normalize_name`] before splitting into words.
+fn fold_name(name: &str) -> String {
     let mut lowered = String::with_capacity(name.len());
     for c in name.chars().filter(|c| !crate::text::is_invisible_format(*c)).flat_map(char::to_lowercase) {
         lowered.push(match c {
@@ -529,9 +589,7 @@ pub fn normalize_name(name: &str) -> String {
     // a letter or digit separates words.
     let is_mark = |c: char| matches!(c, '\u{0300}'..='\u{036F}' | '\u{1AB0}'..='\u{1AFF}' | '\u{1DC0}'..='\u{1DFF}' | '\u{20D0}'..='\u{20FF}' | '\u{FE20}'..='\u{FE2F}');
     folded.retain(|c| !is_mark(c));
-    let mut words: Vec<&str> = folded.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
-    words.sort_unstable();
-    words.concat()
+    folded
 }
 
 /// The lower-cased skeleton of each ASCII character.

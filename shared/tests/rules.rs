@@ -302,6 +302,41 @@ fn look_alike_host_names_are_impersonation_too() {
 }
 
 #[test]
+fn initials_are_a_weaker_impersonation() {
+    for (i, short) in ["Morgan R.", "M. Reyes", "Reyes M", "m.reyes"].iter().enumerate() {
+        let mut d = Detector::new(cfg(ORG));
+        let uuid = format!("I{i}");
+        let host = join_ts("Sync", "Morgan Reyes", "morgan@acme.example", "HOST", "198.51.100.1", "2026-01-01T10:00:00Z", &uuid, 1);
+        let fake = join_ts("Sync", short, "", "", "203.0.113.9", "2026-01-01T10:01:00Z", &uuid, 2);
+        assert!(feed(&mut d, &[host]).is_empty());
+        let a = d
+            .observe(&fake)
+            .into_iter()
+            .find_map(|e| if let AlertEvent::Raised(a) = e { (a.rule == "display-name-impersonation").then_some(a) } else { None })
+            .unwrap_or_else(|| panic!("{short:?} is a shortened form of the host's name"));
+        assert_eq!(a.severity, Severity::Medium, "{short:?}");
+        assert!(a.reason.contains("by initials (a weaker match)") && a.reason.contains("\"Morgan Reyes\""), "{}", a.reason);
+    }
+    // Not initials: one letter alone, a different initial, a one-word name, the same
+    // person signed in, and a full name (which is the strong match, not this one).
+    let mut d = Detector::new(cfg(ORG));
+    let host = join_ts("Sync", "Morgan Reyes", "morgan@acme.example", "HOST", "198.51.100.1", "2026-01-01T10:00:00Z", "I9", 1);
+    assert!(feed(&mut d, &[host]).is_empty());
+    for (i, other) in ["M R", "Morgan T.", "Morgan", "Morganr"].iter().enumerate() {
+        let j = join_ts("Sync", other, "", "", "203.0.113.9", "2026-01-01T10:01:00Z", "I9", 10 + i as i64);
+        assert!(!feed(&mut d, &[j]).contains(&"display-name-impersonation".to_owned()), "{other:?}");
+    }
+    let own_phone = join_ts("Sync", "Morgan R.", "morgan@acme.example", "HOST", "198.51.100.7", "2026-01-01T10:02:00Z", "I9", 20);
+    assert!(!feed(&mut d, &[own_phone]).contains(&"display-name-impersonation".to_owned()));
+    // Restored from a checkpoint, the shortened forms still match.
+    let mut saved = Vec::new();
+    d.save(&mut saved).unwrap();
+    let mut back = Detector::restore(cfg(ORG), &saved).unwrap();
+    let fake = join_ts("Sync", "Morgan R", "", "", "203.0.113.9", "2026-01-01T10:03:00Z", "I9", 30);
+    assert!(feed(&mut back, &[fake]).contains(&"display-name-impersonation".to_owned()));
+}
+
+#[test]
 fn rejoin_after_removal_and_plain_rejoin() {
     let mut d = Detector::new(cfg(ORG));
     let j1 = join_ts("Sync", "xXbomberXx", "", "", "203.0.113.9", "2026-01-01T10:00:00Z", "S1", 1);

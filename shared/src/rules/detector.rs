@@ -136,6 +136,10 @@ struct Memory {
     vetted_joins: HashMap<String, Vec<(i64, String)>>,
     removals: HashMap<String, Vec<RemovalMark>>,
     protected: HashMap<String, Person>,
+    /// Shortened forms of the protected names ("dana w"): form → (full key, word count).
+    /// Derived from `protected`, so not saved.
+    #[serde(skip)]
+    initials: HashMap<String, (String, usize)>,
     active: HashMap<String, Vec<(String, Option<String>)>>,
     deletions: HashMap<String, Vec<(i64, String)>>,
     travel: crate::rules::location::Travel,
@@ -147,6 +151,22 @@ struct Memory {
     silent_alerted: bool,
     validation_alerted: bool,
     applied: u64,
+}
+
+impl Memory {
+    /// Starts protecting a name (`norm`: its [`normalize_name`] key).
+    fn protect(&mut self, norm: String, display: String) {
+        self.index_initials(&norm, &display);
+        self.protected.insert(norm, Person { display, zoom_user_id: None, email: None, host_of: None });
+    }
+
+    fn index_initials(&mut self, norm: &str, display: &str) {
+        for (form, words) in crate::config::initial_forms(display) {
+            if form != norm {
+                self.initials.entry(form).or_insert_with(|| (norm.to_owned(), words));
+            }
+        }
+    }
 }
 
 /// Version of the saved detector memory; a checkpoint of another version is not
@@ -216,13 +236,8 @@ fn trim(series: &mut Vec<(i64, String)>, keep_from: i64) {
 impl Detector {
     /// A detector running with `cfg`.
     pub fn new(cfg: Config) -> Self {
-        let mut protected = HashMap::new();
-        for (norm, display) in &cfg.known_people {
-            if !norm.is_empty() {
-                protected.insert(norm.clone(), Person { display: display.clone(), zoom_user_id: None, email: None, host_of: None });
-            }
-        }
-        Self {
+        let known = cfg.known_people.clone();
+        let mut d = Self {
             cfg,
             mem: Memory {
                 seen: crate::ids::RecentIds::new(SEEN_CAPACITY),
@@ -230,7 +245,8 @@ impl Detector {
                 outsider_joins: HashMap::new(),
                 vetted_joins: HashMap::new(),
                 removals: HashMap::new(),
-                protected,
+                initials: HashMap::new(),
+                protected: HashMap::new(),
                 active: HashMap::new(),
                 deletions: HashMap::new(),
                 travel: crate::rules::location::Travel::new(),
@@ -242,7 +258,13 @@ impl Detector {
                 validation_alerted: false,
                 applied: 0,
             },
+        };
+        for (norm, display) in known {
+            if !norm.is_empty() {
+                d.mem.protect(norm, display);
+            }
         }
+        d
     }
 
     /// Writes the detector's memory (not its configuration) as JSON: rosters, series,
@@ -262,6 +284,10 @@ impl Detector {
         let mut d = Self::new(cfg);
         for (k, v) in std::mem::take(&mut d.mem.protected) {
             mem.protected.entry(k).or_insert(v);
+        }
+        let names: Vec<(String, String)> = mem.protected.iter().map(|(k, p)| (k.clone(), p.display.clone())).collect();
+        for (norm, display) in names {
+            mem.index_initials(&norm, &display);
         }
         d.mem = mem;
         Ok(d)
@@ -410,8 +436,7 @@ impl Detector {
         let internal = !self.cfg.internal_domains.is_empty() && p.email.as_deref().is_some_and(|e| self.cfg.is_internal_email(e));
         if is_host || internal {
             if !self.mem.protected.contains_key(norm) {
-                let person = Person { display: name.clone(), zoom_user_id: None, email: None, host_of: None };
-                self.mem.protected.insert(norm.to_owned(), person);
+                self.mem.protect(norm.to_owned(), name.clone());
             }
             let Some(entry) = self.mem.protected.get_mut(norm) else { return };
             // Most joins repeat what is known: copy only what changed.
@@ -527,7 +552,12 @@ impl Detector {
 
         if let Some(rule) = self.cfg.rule("display-name-impersonation")
             && let (Some(name), Some(norm)) = (&p.name, norm_name)
-            && let Some(person) = self.mem.protected.get(norm)
+            && let Some((person, by_initials)) = self.mem.protected.get(norm).map(|x| (x, false)).or_else(|| {
+                // "Dana W." for "Dana Whitfield": a weaker match (a colleague may share a
+                // first name and an initial), so one step less severe.
+                let (full, words) = self.mem.initials.get(norm)?;
+                (crate::config::name_word_count(name) == *words).then(|| self.mem.protected.get(full).map(|x| (x, true)))?
+            })
         {
             let same_id = person.zoom_user_id.is_some() && person.zoom_user_id == p.zoom_user_id;
             let same_email = person.email.as_deref().zip(p.email.as_deref()).is_some_and(|(a, b)| a.eq_ignore_ascii_case(b));
@@ -545,12 +575,19 @@ impl Detector {
                 let as_who = if p.guest { "as a guest".to_owned() } else { format!("as {}", who(p)) };
                 // Say how it matched when the names differ beyond case and spacing.
                 let plain = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
-                let folded = if plain(name) == plain(&person.display) { "" } else { " after folding look-alike characters" };
+                let (how, severity) = if by_initials {
+                    (" by initials (a weaker match)", rule.severity.lower())
+                } else if plain(name) == plain(&person.display) {
+                    ("", rule.severity)
+                } else {
+                    (" after folding look-alike characters", rule.severity)
+                };
+                let using = if by_initials { format!("a shortened form of {whose}") } else { format!("using {whose}") };
                 out.push(Finding {
                     rule: "display-name-impersonation",
                     variant: "",
-                    severity: rule.severity,
-                    reason: format!("{} joined {} {as_who}, using {whose} ({}){folded}", quote(name), topic(), quote(&person.display)),
+                    severity,
+                    reason: format!("{} joined {} {as_who}, {using} ({}){how}", quote(name), topic(), quote(&person.display)),
                     records: vec![r.id.clone()],
                 });
             }
