@@ -108,6 +108,27 @@ enum Command {
     Watch(Box<WatchArgs>),
     /// Validate a zoomwatch.toml and print the effective configuration.
     CheckConfig(ConfigArg),
+    /// List the detection rules (built-in and custom) with their effective settings, or
+    /// write the stateless ones as Sigma rules (--sigma).
+    Rules(RulesArgs),
+}
+
+#[derive(clap::Args, Debug)]
+#[command(after_help = "Sigma (--sigma): one YAML document per stateless rule, over Record v1 fields (logsource
+product zoom, service zoomwatch). A built-in rule matches the records the receiver flagged
+with it (flags.rule), so the SIEM sees exactly what the receiver judged; a custom rule is
+compiled from its filter terms. Stateful rules are named in a comment: run `zoomwatch watch`,
+whose alerts reach the SIEM as zoomwatch.alert records.
+
+Examples:
+  zoomwatch rules
+  zoomwatch rules --config zoomwatch.toml --sigma > zoomwatch-sigma.yml")]
+struct RulesArgs {
+    #[command(flatten)]
+    config: ConfigArg,
+    /// Write the stateless rules as Sigma YAML instead of the table.
+    #[arg(long)]
+    sigma: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -347,6 +368,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Some(Command::CheckConfig(args)) => check_config(&args),
+        Some(Command::Rules(args)) => rules(&args),
         Some(Command::Tail(args)) => runtime().and_then(|rt| rt.block_on(tail(*args))),
         Some(Command::Demo(args)) => runtime().and_then(|rt| rt.block_on(demo(args))),
         Some(Command::Act(args)) => runtime().and_then(|rt| rt.block_on(act(*args))),
@@ -370,6 +392,33 @@ fn check_config(args: &ConfigArg) -> Result<ExitCode> {
         None => println!("# GeoIP: none configured (records are not enriched)\n"),
     }
     print!("{}", s.config.describe());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn rules(args: &RulesArgs) -> Result<ExitCode> {
+    let s = settings::load(args.config.config.as_deref()).map_err(anyhow::Error::msg)?;
+    if args.sigma {
+        print!("{}", zoomwatch_shared::rules::sigma::export(&s.config));
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("# rules in effect — configuration from {}", s.origin);
+    println!("{:<28} {:<8} {:<9} {:<10} what it means", "rule", "severity", "runs", "");
+    for r in &s.config.rules {
+        let state = if r.enabled { "" } else { "(disabled)" };
+        println!("{:<28} {:<8} {:<9} {:<10} {}", r.info.id, r.severity.as_str(), r.info.scope.as_str(), state, r.info.summary);
+    }
+    for c in &s.config.custom_rules {
+        let count = if c.count > 0 { format!(" ({} within {} s per {})", c.count, c.window_secs, c.per()) } else { String::new() };
+        println!(
+            "{:<28} {:<8} {:<9} {:<10} {}: when {}{count}",
+            c.id,
+            c.severity.as_str(),
+            c.scope().as_str(),
+            "(custom)",
+            c.reason,
+            c.when
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 

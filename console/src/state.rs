@@ -447,6 +447,7 @@ impl State {
             Term::Severity(s, at_least) => m.worst.is_some_and(|w| if *at_least { w >= *s } else { w == *s }),
             Term::Text(v) => m.topic.as_deref().is_some_and(|tp| tp.to_lowercase().contains(v.as_str())),
             Term::Country(_) | Term::Asn(_) => m.attendees.values().any(|a| place_matches(t, a.participant.geo.as_deref())),
+            Term::Is(tr) => m.attendees.values().any(|a| tr.of(&a.participant, m.host_id.as_deref())),
             Term::Type(_) => true,
         })
     }

@@ -33,6 +33,75 @@ pub struct ConfigFile {
     pub policy: PolicyFile,
     /// Per-rule settings, keyed by rule id.
     pub rules: BTreeMap<String, RuleSettings>,
+    /// The team's own rules, written in the filter language.
+    pub custom_rules: Vec<CustomRuleFile>,
+}
+
+/// `[[custom_rules]]` as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomRuleFile {
+    /// Kebab-case id, not one of the built-in rules.
+    pub id: Spanned<String>,
+    /// Filter-language terms a record must match (`type:participant_joined meeting:board`).
+    pub when: Spanned<String>,
+    /// `info`, `low`, `medium` (default), `high`.
+    #[serde(default)]
+    pub severity: Option<Spanned<String>>,
+    /// One line for the analyst; the matching record is described after it.
+    pub reason: Spanned<String>,
+    /// Fire only when this many matching records arrive within `window_secs`.
+    #[serde(default)]
+    pub count: Option<Spanned<u32>>,
+    /// The window for `count` (default 60 s).
+    #[serde(default)]
+    pub window_secs: Option<Spanned<u64>>,
+    /// What one alert (and one count) is about: `meeting` (default), `participant`,
+    /// `operator`, `record`, `account`.
+    #[serde(default)]
+    pub per: Option<Spanned<String>>,
+}
+
+/// A custom rule, compiled.
+#[derive(Debug, Clone)]
+pub struct CustomRule {
+    /// Id.
+    pub id: String,
+    /// The `when` filter as written.
+    pub when: String,
+    /// The compiled filter.
+    pub filter: crate::filter::Filter,
+    /// Severity of its findings.
+    pub severity: Severity,
+    /// Reason prefix.
+    pub reason: String,
+    /// Records needed within the window (0: every matching record is a finding; the rule
+    /// is stateless and runs in the receiver too).
+    pub count: u32,
+    /// Window for `count`, seconds (0 when `count` is 0).
+    pub window_secs: u64,
+    /// Alert grouping (and what is counted together).
+    pub grouping: catalog::Grouping,
+    /// Line of its `id` in the file (0 when unknown).
+    pub line: usize,
+}
+
+impl CustomRule {
+    /// Stateless (judges one record) or stateful (counts).
+    pub fn scope(&self) -> catalog::RuleScope {
+        if self.count == 0 { catalog::RuleScope::Stateless } else { catalog::RuleScope::Stateful }
+    }
+
+    /// The `per` value for this rule's grouping.
+    pub fn per(&self) -> &'static str {
+        match self.grouping {
+            catalog::Grouping::PerMeeting => "meeting",
+            catalog::Grouping::PerParticipant => "participant",
+            catalog::Grouping::PerActor => "operator",
+            catalog::Grouping::PerRecord => "record",
+            catalog::Grouping::Global => "account",
+        }
+    }
 }
 
 /// `[enrichment]` — MaxMind DB files (GeoLite2, GeoIP2, DB-IP Lite). Relative paths are
@@ -215,6 +284,8 @@ pub struct Config {
     pub anonymizer_asns: Vec<u32>,
     /// Every rule in the catalog with its effective settings, in catalog order.
     pub rules: Vec<EffectiveRule>,
+    /// The `[[custom_rules]]`, in file order.
+    pub custom_rules: Vec<CustomRule>,
 }
 
 /// One configured database file.
@@ -377,15 +448,18 @@ impl Config {
                 if rule.info.id != "join-burst" {
                     return Err(err(line, format!("rules.{id}.crowd_severity: only join-burst tells crowds from raids")));
                 }
-                rule.crowd_severity = if s == "off" {
-                    None
-                } else {
-                    Some(Severity::parse(s).ok_or_else(|| {
-                        err(line, format!("rules.{id}.crowd_severity: {s:?} is not one of off, info, low, medium, high"))
-                    })?)
-                };
+                rule.crowd_severity =
+                    if s == "off" {
+                        None
+                    } else {
+                        Some(Severity::parse(s).ok_or_else(|| {
+                            err(line, format!("rules.{id}.crowd_severity: {s:?} is not one of off, info, low, medium, high"))
+                        })?)
+                    };
             }
         }
+
+        let custom_rules = custom_rules(&file.custom_rules, text, origin)?;
 
         Ok(Self {
             internal_domains: lower(&file.organization.internal_domains),
@@ -405,7 +479,13 @@ impl Config {
             policy_sensitive_only: file.policy.only_sensitive_meetings,
             anonymizer_asns,
             rules,
+            custom_rules,
         })
+    }
+
+    /// The custom rule `id`, if there is one.
+    pub fn custom_rule(&self, id: &str) -> Option<&CustomRule> {
+        self.custom_rules.iter().find(|c| c.id == id)
     }
 
     /// The effective settings of rule `id`, if it exists and is enabled.
@@ -483,8 +563,96 @@ impl Config {
             }
             out.push('\n');
         }
+        for c in &self.custom_rules {
+            let _ = writeln!(out, "[[custom_rules]]  # {}", c.scope().as_str());
+            let _ = writeln!(out, "id = {:?}\nwhen = {:?}\nseverity = {:?}\nreason = {:?}", c.id, c.when, c.severity.as_str(), c.reason);
+            if c.count > 0 {
+                let _ = writeln!(out, "count = {}\nwindow_secs = {}", c.count, c.window_secs);
+            }
+            let _ = writeln!(out, "per = {:?}\n", c.per());
+        }
         out
     }
+}
+
+/// Validates and compiles `[[custom_rules]]`.
+fn custom_rules(list: &[CustomRuleFile], text: &str, origin: &str) -> Result<Vec<CustomRule>, ConfigError> {
+    let err = |line: usize, message: String| ConfigError { origin: origin.to_owned(), line, message };
+    let at = |span: std::ops::Range<usize>| if span.end == 0 { 0 } else { line_of(text, span.start) };
+    let mut out: Vec<CustomRule> = Vec::new();
+    for c in list {
+        let id = c.id.get_ref().trim();
+        let line = at(c.id.span());
+        let kebab = !id.is_empty()
+            && id.len() <= 64
+            && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !id.starts_with('-')
+            && !id.ends_with('-');
+        if !kebab {
+            return Err(err(
+                line,
+                format!("custom_rules.id: {id:?} must be kebab-case (lower-case letters, digits, dashes), e.g. \"board-from-guest\""),
+            ));
+        }
+        if catalog::info(id).is_some() {
+            return Err(err(line, format!("custom_rules.id: {id:?} is a built-in rule; tune it in [rules.{id}] or pick another id")));
+        }
+        if out.iter().any(|o| o.id == id) {
+            return Err(err(line, format!("custom_rules.id: {id:?} is defined twice")));
+        }
+        let when = c.when.get_ref().trim();
+        if when.is_empty() {
+            return Err(err(at(c.when.span()), format!("custom_rules {id}: `when` is empty (it would match every record)")));
+        }
+        let filter = crate::filter::Filter::parse(when).map_err(|e| err(at(c.when.span()), format!("custom_rules {id}: when: {e}")))?;
+        let severity = match &c.severity {
+            None => Severity::Medium,
+            Some(s) => Severity::parse(s.get_ref()).ok_or_else(|| {
+                err(at(s.span()), format!("custom_rules {id}: severity {:?} is not one of info, low, medium, high", s.get_ref()))
+            })?,
+        };
+        let reason = crate::text::sanitize(c.reason.get_ref().trim(), 200).into_owned();
+        if reason.is_empty() {
+            return Err(err(at(c.reason.span()), format!("custom_rules {id}: `reason` is empty; say what it means for the analyst")));
+        }
+        let count = match &c.count {
+            None => 0,
+            Some(n) if *n.get_ref() >= 2 => *n.get_ref(),
+            Some(n) => {
+                return Err(err(at(n.span()), format!("custom_rules {id}: count must be at least 2 (leave it out to fire on every match)")));
+            }
+        };
+        let window_secs = match (&c.window_secs, count) {
+            (Some(w), 0) => return Err(err(at(w.span()), format!("custom_rules {id}: window_secs needs a count"))),
+            (Some(w), _) if *w.get_ref() == 0 => {
+                return Err(err(at(w.span()), format!("custom_rules {id}: window_secs must be at least 1")));
+            }
+            (Some(w), _) => *w.get_ref(),
+            (None, 0) => 0,
+            (None, _) => 60,
+        };
+        let grouping = match c.per.as_ref().map(|p| (p.get_ref().trim(), p.span())) {
+            None | Some(("meeting", _)) => catalog::Grouping::PerMeeting,
+            Some(("participant", _)) => catalog::Grouping::PerParticipant,
+            Some(("operator", _)) => catalog::Grouping::PerActor,
+            Some(("record", _)) => catalog::Grouping::PerRecord,
+            Some(("account", _)) => catalog::Grouping::Global,
+            Some((other, span)) => {
+                return Err(err(
+                    at(span),
+                    format!("custom_rules {id}: per {other:?} is not one of meeting, participant, operator, record, account"),
+                ));
+            }
+        };
+        if count > 0 && grouping == catalog::Grouping::PerRecord {
+            return Err(err(
+                line,
+                format!("custom_rules {id}: per = \"record\" cannot count; use meeting, participant, operator or account"),
+            ));
+        }
+        out.push(CustomRule { id: id.to_owned(), when: when.to_owned(), filter, severity, reason, count, window_secs, grouping, line });
+    }
+    Ok(out)
 }
 
 /// The lower-cased domain of an email address.

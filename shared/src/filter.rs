@@ -9,6 +9,7 @@
 //! | `sev:>=medium`, `sev:high` | worst flag (or alert severity) at least / exactly |
 //! | `country:GB` | participant or sign-in from that country (ISO code; needs GeoIP) |
 //! | `asn:29518` | participant or sign-in from that network (AS number; `AS29518` too) |
+//! | `is:guest`, `is:registered`, `is:host` | participant without a Zoom identity / with a registration / who is the meeting's host |
 //! | anything else | text anywhere in event, topic, names, emails, IPs, reasons |
 //!
 //! Matching is case-insensitive. `"quoted words"` keep their spaces.
@@ -31,8 +32,32 @@ pub enum Term {
     Country(String),
     /// `asn:`
     Asn(u32),
+    /// `is:`
+    Is(Trait),
     /// Free text.
     Text(String),
+}
+
+/// What `is:` asks of the participant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trait {
+    /// No Zoom identity.
+    Guest,
+    /// Registered (a `registrant_id`).
+    Registered,
+    /// The meeting's host.
+    Host,
+}
+
+impl Trait {
+    /// Whether `p` has the trait (`host_id`: the meeting's host, when known).
+    pub fn of(self, p: &Participant, host_id: Option<&str>) -> bool {
+        match self {
+            Self::Guest => p.guest,
+            Self::Registered => p.registrant_id.is_some(),
+            Self::Host => host_id.is_some() && p.zoom_user_id.as_deref() == host_id,
+        }
+    }
 }
 
 /// A conjunction of terms. The empty filter matches everything.
@@ -55,7 +80,7 @@ impl Eq for Filter {}
 /// Rough cost of evaluating a term, to try cheap ones first.
 fn cost(t: &Term) -> u8 {
     match t {
-        Term::Severity(..) | Term::Country(_) | Term::Asn(_) => 0,
+        Term::Severity(..) | Term::Country(_) | Term::Asn(_) | Term::Is(_) => 0,
         Term::Type(_) => 1,
         Term::Meeting(_) => 2,
         Term::User(_) => 3,
@@ -181,6 +206,13 @@ impl Filter {
             } else if let Some(v) = lower.strip_prefix("asn:") {
                 let n = v.strip_prefix("as").unwrap_or(v);
                 Term::Asn(n.parse().map_err(|_| FilterError(format!("{word:?}: an AS number, e.g. asn:29518")))?)
+            } else if let Some(v) = lower.strip_prefix("is:") {
+                Term::Is(match v {
+                    "guest" => Trait::Guest,
+                    "registered" => Trait::Registered,
+                    "host" => Trait::Host,
+                    _ => return Err(FilterError(format!("{word:?}: use is:guest, is:registered or is:host"))),
+                })
             } else if let Some(v) = lower.strip_prefix("sev:") {
                 let (at_least, name) = match v.strip_prefix(">=") {
                     Some(n) => (true, n),
@@ -253,6 +285,7 @@ impl Filter {
             Term::Severity(s, at_least) => worst.is_some_and(|w| if *at_least { w >= *s } else { w == *s }),
             Term::Country(_) | Term::Asn(_) => geos(r.participant.as_ref(), r.actor.as_ref()).any(|g| place_matches(t, Some(g))),
             Term::Text(v) => text_fields(r).any(|f| contains(f, v)),
+            Term::Is(t) => r.participant.as_ref().is_some_and(|p| t.of(p, r.meeting.as_ref().and_then(|m| m.host_id.as_deref()))),
         }
     }
 
@@ -277,6 +310,7 @@ impl Filter {
             }
             Term::Country(_) | Term::Asn(_) => geos(a.participant.as_ref(), a.actor.as_ref()).any(|g| place_matches(t, Some(g))),
             Term::Text(v) => contains(&a.reason, v) || contains(&a.rule, v),
+            Term::Is(t) => a.participant.as_ref().is_some_and(|p| t.of(p, None)),
         })
     }
 }

@@ -585,7 +585,13 @@ fn a_registered_crowd_is_not_a_raid_but_unregistered_junk_names_are() {
     // 25 registered attendees of a webinar arriving in the minute it starts.
     let crowd: Vec<RecordV1> = (0..25)
         .map(|i| {
-            webinar_join(&format!("Attendee {i}"), &format!("a{i}@customer{i}.example"), &format!("REG{i}"), &format!("2026-01-01T15:00:{:02}Z", i * 2), i)
+            webinar_join(
+                &format!("Attendee {i}"),
+                &format!("a{i}@customer{i}.example"),
+                &format!("REG{i}"),
+                &format!("2026-01-01T15:00:{:02}Z", i * 2),
+                i,
+            )
         })
         .collect();
     let mut d = Detector::new(cfg(ORG));

@@ -36,10 +36,27 @@ impl Receiver {
         Self::start_file_geo(path, Some(std::sync::Arc::new(zoomwatch_shared::scenario::geoip()))).await
     }
 
+    /// Like [`Receiver::start_file_enriched`], judging with `rules` (a zoomwatch.toml's),
+    /// as `zoomwatch-ingest serve --config` does.
+    pub async fn start_file_rules(path: &Path, rules: zoomwatch_shared::config::Config) -> std::io::Result<Self> {
+        Self::start(path, Some(std::sync::Arc::new(zoomwatch_shared::scenario::geoip())), Some(rules)).await
+    }
+
     async fn start_file_geo(path: &Path, geo: Option<std::sync::Arc<zoomwatch_shared::geo::GeoIp>>) -> std::io::Result<Self> {
+        Self::start(path, geo, None).await
+    }
+
+    async fn start(
+        path: &Path,
+        geo: Option<std::sync::Arc<zoomwatch_shared::geo::GeoIp>>,
+        rules: Option<zoomwatch_shared::config::Config>,
+    ) -> std::io::Result<Self> {
         let sink = FileSink::open(path, Durability::Fsync)?;
         let mut cfg = ReceiverConfig::new(SecretSet::parse(SECRET).map_err(std::io::Error::other)?);
         cfg.geo = geo;
+        if let Some(rules) = rules {
+            cfg.rules = std::sync::Arc::new(rules);
+        }
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let (tx, rx) = oneshot::channel::<()>();

@@ -4,6 +4,8 @@
 //! new finding added to an open alert of the same rule and subject (one raid = one
 //! alert that grows, not fifty).
 
+use std::borrow::Cow;
+
 use foldhash::{HashMap, HashMapExt};
 
 use serde::{Deserialize, Serialize};
@@ -85,7 +87,8 @@ pub enum AlertEvent {
 }
 
 struct Finding {
-    rule: &'static str,
+    /// A built-in rule id, or a custom rule's.
+    rule: Cow<'static, str>,
     /// Appended to the alert's subject when one rule raises distinct kinds of alert
     /// about the same subject (a crowd and a raid in one meeting are two alerts).
     variant: &'static str,
@@ -142,6 +145,9 @@ struct Memory {
     initials: HashMap<String, (String, usize)>,
     active: HashMap<String, Vec<(String, Option<String>)>>,
     deletions: HashMap<String, Vec<(i64, String)>>,
+    /// Counting custom rules: matching records per rule and subject.
+    #[serde(default)]
+    custom_counts: HashMap<String, Vec<(i64, String)>>,
     travel: crate::rules::location::Travel,
     rejected: Vec<(i64, u64, String)>,
     /// Open alerts by rule and subject (`rule` + `\n` + scope).
@@ -249,6 +255,7 @@ impl Detector {
                 protected: HashMap::new(),
                 active: HashMap::new(),
                 deletions: HashMap::new(),
+                custom_counts: HashMap::new(),
                 travel: crate::rules::location::Travel::new(),
                 rejected: Vec::new(),
                 open: HashMap::new(),
@@ -353,7 +360,10 @@ impl Detector {
         let mut findings: Vec<Finding> = flags
             .iter()
             .filter_map(|f| {
-                let rule = catalog::info(&f.rule)?.id;
+                let rule = match catalog::info(&f.rule) {
+                    Some(info) => Cow::Borrowed(info.id),
+                    None => Cow::Owned(self.cfg.custom_rule(&f.rule)?.id.clone()),
+                };
                 Some(Finding { rule, variant: "", severity: f.severity, reason: f.reason.clone(), records: vec![r.id.clone()] })
             })
             .collect();
@@ -370,11 +380,13 @@ impl Detector {
         self.removal_rules(r, t, &mut findings);
         self.deletion_rule(r, t, &mut findings);
         self.rejected_rule(r, t, &mut findings);
+        self.custom_counting_rules(r, t, flags.iter().map(|f| f.severity).max(), &mut findings);
 
         self.mem.applied += 1;
         if self.mem.applied.is_multiple_of(10_000) {
             self.mem.book.prune_ended(t - 24 * 3600 * 1000);
             self.mem.open.retain(|_, o| o.last_ms >= t - GROUP_WINDOW_MS);
+            self.mem.custom_counts.retain(|_, s| s.last().is_some_and(|(x, _)| *x >= t - 24 * 3600 * 1000));
         }
         let events = findings.into_iter().filter_map(|f| self.group(r, t, f)).collect();
         Some((flags, events))
@@ -486,13 +498,7 @@ impl Detector {
             // Who is arriving: a registered attendee, or someone the host admitted from
             // the waiting room, was vetted; a flagged join (junk name, watchlist,
             // anonymizer) never counts as vetted, whatever its registration.
-            let admitted = self
-                .mem
-                .book
-                .meetings
-                .get(&mkey)
-                .and_then(|m| m.attendees.get(&p.identity_key()))
-                .is_some_and(|a| a.admitted);
+            let admitted = self.mem.book.meetings.get(&mkey).and_then(|m| m.attendees.get(&p.identity_key())).is_some_and(|a| a.admitted);
             let vetted = worst_flag < Some(Severity::Medium) && (p.registrant_id.is_some() || admitted);
             let series = if vetted { &mut self.mem.vetted_joins } else { &mut self.mem.outsider_joins };
             let series = match series.get_mut(&mkey) {
@@ -508,7 +514,7 @@ impl Detector {
             if let Some(ids) = raid_ids {
                 let besides = if vetted_n > 0 { format!(", besides {vetted_n} registered or admitted") } else { String::new() };
                 out.push(Finding {
-                    rule: "join-burst",
+                    rule: Cow::Borrowed("join-burst"),
                     variant: "",
                     severity: rule.severity,
                     reason: format!(
@@ -522,7 +528,7 @@ impl Detector {
                 // A crowd: enough arrivals for a raid, but most of them vetted.
                 let total = unvetted_n + vetted_n;
                 out.push(Finding {
-                    rule: "join-burst",
+                    rule: Cow::Borrowed("join-burst"),
                     variant: "crowd",
                     severity,
                     reason: format!(
@@ -541,7 +547,7 @@ impl Detector {
             let host_away = || m.is_some_and(|m| m.start_seen && !m.host_present());
             if !is_host && (r.action == "jbh_joined" || host_away()) {
                 out.push(Finding {
-                    rule: "host-absent-join",
+                    rule: Cow::Borrowed("host-absent-join"),
                     variant: "",
                     severity: rule.severity,
                     reason: format!("{} joined {} while the host was not in the meeting", who(p), topic()),
@@ -584,7 +590,7 @@ impl Detector {
                 };
                 let using = if by_initials { format!("a shortened form of {whose}") } else { format!("using {whose}") };
                 out.push(Finding {
-                    rule: "display-name-impersonation",
+                    rule: Cow::Borrowed("display-name-impersonation"),
                     variant: "",
                     severity,
                     reason: format!("{} joined {} {as_who}, {using} ({}){how}", quote(name), topic(), quote(&person.display)),
@@ -601,7 +607,7 @@ impl Detector {
             let other_topic =
                 self.mem.book.meetings.get(other).and_then(|m| m.topic.clone()).map_or_else(|| "another meeting".to_owned(), |t| quote(&t));
             out.push(Finding {
-                rule: "concurrent-sessions",
+                rule: Cow::Borrowed("concurrent-sessions"),
                 variant: "",
                 severity: rule.severity,
                 reason: format!(
@@ -629,7 +635,13 @@ impl Detector {
         let sessions = ident.as_deref().and_then(|i| self.mem.active.get(i));
         let live = |m: &str| sessions.is_some_and(|s| s.iter().any(|(k, _)| k == m));
         for f in self.mem.travel.observe(r, t, &self.cfg, mkey.as_deref(), live) {
-            out.push(Finding { rule: f.rule, variant: "", severity: f.severity, reason: f.reason, records: vec![r.id.clone()] });
+            out.push(Finding {
+                rule: Cow::Borrowed(f.rule),
+                variant: "",
+                severity: f.severity,
+                reason: f.reason,
+                records: vec![r.id.clone()],
+            });
         }
     }
 
@@ -689,7 +701,7 @@ impl Detector {
             let gap = (t - mark.at_ms) / 1000;
             let after = if gap < 120 { format!("{gap} s") } else { format!("{} min", gap / 60) };
             out.push(Finding {
-                rule: "rejoin-after-removal",
+                rule: Cow::Borrowed("rejoin-after-removal"),
                 variant: "",
                 severity,
                 reason: format!("{} rejoined {} {after} after being removed by the host", who(p), meeting_label(r)),
@@ -716,7 +728,7 @@ impl Detector {
         trim(series, t.saturating_sub(4 * w));
         if let Some(ids) = ids {
             out.push(Finding {
-                rule: "mass-deletion",
+                rule: Cow::Borrowed("mass-deletion"),
                 variant: "",
                 severity,
                 reason: format!("{actor} deleted {n} meetings/recordings/users within {} min", window / 60),
@@ -753,12 +765,41 @@ impl Detector {
             let records: Vec<String> =
                 if first { in_window.iter().rev().take(MAX_RECORD_IDS).map(|(_, _, id)| id.clone()).collect() } else { vec![r.id.clone()] };
             out.push(Finding {
-                rule: "rejected-burst",
+                rule: Cow::Borrowed("rejected-burst"),
                 variant: "",
                 severity,
                 reason: format!("{n} requests refused within {window} s (latest: {} from {src}): someone is probing the endpoint, or the secret is wrong", rej.reason),
                 records,
             });
+        }
+    }
+
+    /// `[[custom_rules]]` with a `count`: that many matching records about one subject
+    /// (`per`) within the window.
+    fn custom_counting_rules(&mut self, r: &RecordV1, t: i64, worst: Option<Severity>, out: &mut Vec<Finding>) {
+        if r.event == crate::record::ALERT_EVENT {
+            return;
+        }
+        for c in self.cfg.custom_rules.iter().filter(|c| c.count > 0) {
+            if !c.filter.matches_record(r, worst) {
+                continue;
+            }
+            let key = format!("{}\n{}", c.id, Self::scope(c.grouping, r));
+            let w = i64::try_from(c.window_secs).unwrap_or(i64::MAX / 2).saturating_mul(1000);
+            let series = self.mem.custom_counts.entry(key).or_default();
+            let (n, range) = insert_and_count(series, t, &r.id, w);
+            let threshold = c.count as usize;
+            let ids = (n >= threshold).then(|| window_ids(series, range, n, threshold, &r.id));
+            trim(series, t.saturating_sub(4 * w));
+            if let Some(ids) = ids {
+                out.push(Finding {
+                    rule: Cow::Owned(c.id.clone()),
+                    variant: "",
+                    severity: c.severity,
+                    reason: format!("{}: {n} matching records within {} s (latest: {})", c.reason, c.window_secs, stateless::describe(r)),
+                    records: ids,
+                });
+            }
         }
     }
 
@@ -784,8 +825,11 @@ impl Detector {
     }
 
     fn group(&mut self, r: &RecordV1, t: i64, f: Finding) -> Option<AlertEvent> {
-        let info = catalog::info(f.rule)?;
-        let mut scope = Self::scope(info.grouping, r);
+        let grouping = match catalog::info(&f.rule) {
+            Some(info) => info.grouping,
+            None => self.cfg.custom_rule(&f.rule)?.grouping,
+        };
+        let mut scope = Self::scope(grouping, r);
         if !f.variant.is_empty() {
             scope = format!("{}|{scope}", f.variant);
         }
@@ -804,14 +848,14 @@ impl Detector {
                 occurred_at: r.occurred_at.clone(),
             });
         }
-        let id = hash_id(&[f.rule, &scope, &r.id]);
+        let id = hash_id(&[&f.rule, &scope, &r.id]);
         self.mem.open.insert(key, OpenAlert { id: id.clone(), last_ms: t, count: 1 });
         let meeting = r.meeting.as_ref().map(|m| MeetingBrief { id: m.id.clone(), uuid: m.uuid.clone(), topic: m.topic.clone() });
         let mut records = f.records;
         records.truncate(MAX_RECORD_IDS);
         Some(AlertEvent::Raised(Box::new(Alert {
             id,
-            rule: f.rule.to_owned(),
+            rule: f.rule.into_owned(),
             severity: f.severity,
             reason: f.reason,
             meeting,

@@ -7,6 +7,7 @@
 pub mod catalog;
 mod detector;
 pub mod location;
+pub mod sigma;
 pub mod stateless;
 
 pub use catalog::{Grouping, RULES, RuleInfo, RuleScope};

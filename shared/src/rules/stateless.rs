@@ -45,6 +45,24 @@ fn operator(r: &RecordV1) -> String {
         .map_or_else(|| "an admin".to_owned(), |s| sanitize(&s, QUOTE).into_owned())
 }
 
+/// One line about any record, for custom rules' reasons: who, what, where.
+pub fn describe(r: &RecordV1) -> String {
+    let subject = match (&r.participant, &r.actor, &r.target_user) {
+        (Some(p), _, _) => who(p),
+        (None, Some(_), _) => operator(r),
+        (None, None, Some(t)) => {
+            t.email.as_deref().or(t.id.as_deref()).map_or_else(|| "someone".to_owned(), |s| sanitize(s, QUOTE).into_owned())
+        }
+        _ => "someone".to_owned(),
+    };
+    let mut s = format!("{subject}, {}", sanitize(&r.event, QUOTE));
+    if r.meeting.is_some() {
+        s.push_str(" in ");
+        s.push_str(&meeting_label(r));
+    }
+    s
+}
+
 /// True for events that put someone *in* a meeting.
 pub fn is_join(r: &RecordV1) -> bool {
     r.category == Category::Participant && matches!(r.action.as_str(), "joined" | "jbh_joined")
@@ -238,6 +256,15 @@ pub fn evaluate(r: &RecordV1, cfg: &Config) -> Vec<Flag> {
         // Creating an account for an outside address is worth a closer look.
         for f in flags.iter_mut().filter(|f| f.rule == "user-lifecycle") {
             f.severity = f.severity.max(crate::record::Severity::Medium);
+        }
+    }
+    if !cfg.custom_rules.is_empty() && r.event != crate::record::ALERT_EVENT {
+        // The team's own stateless rules see the built-ins' verdict (`sev:` terms).
+        let worst = flags.iter().map(|f| f.severity).max();
+        for c in cfg.custom_rules.iter().filter(|c| c.count == 0) {
+            if c.filter.matches_record(r, worst) {
+                flags.push(Flag { rule: c.id.clone(), severity: c.severity, reason: format!("{}: {}", c.reason, describe(r)) });
+            }
         }
     }
     flags
