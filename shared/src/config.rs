@@ -619,7 +619,10 @@ fn custom_rules(list: &[CustomRuleFile], text: &str, origin: &str) -> Result<Vec
             None => 0,
             Some(n) if *n.get_ref() >= 2 => *n.get_ref(),
             Some(n) => {
-                return Err(err(at(n.span()), format!("custom_rules {id}: count must be at least 2 (leave it out to fire on every match)")));
+                return Err(err(
+                    at(n.span()),
+                    format!("custom_rules {id}: count must be at least 2 (leave it out to fire on every match)"),
+                ));
             }
         };
         let window_secs = match (&c.window_secs, count) {
@@ -733,25 +736,39 @@ fn name_words(folded: &str) -> impl Iterator<Item = &str> {
 
 /// [`normalize_name`] before splitting into words.
 fn fold_name(name: &str) -> String {
-    let mut lowered = String::with_capacity(name.len());
-    for c in name.chars().filter(|c| !crate::text::is_invisible_format(*c)).flat_map(char::to_lowercase) {
-        lowered.push(match c {
-            '0' => 'o',
-            '1' => 'l',
-            '3' => 'e',
-            '5' => 's',
-            c => c,
-        });
-    }
-    let mut folded = String::with_capacity(lowered.len());
-    if lowered.is_ascii() {
-        // The skeleton of an ASCII character depends on it alone: from a table.
-        let table = ascii_skeletons();
-        for b in lowered.bytes() {
-            folded.push_str(&table[usize::from(b)]);
+    let swapped = |c: char| match c {
+        '0' => 'o',
+        '1' => 'l',
+        '3' => 'e',
+        '5' => 's',
+        c => c,
+    };
+    let visible = name.chars().filter(|c| !crate::text::is_invisible_format(*c)).map(swapped);
+    // The skeleton of an ASCII character depends on it alone: from a table.
+    let table = ascii_skeletons();
+    let mut folded = String::with_capacity(name.len());
+    if name.is_ascii() {
+        for c in visible {
+            folded.push_str(&table[usize::from(c.to_ascii_lowercase() as u8)]);
         }
     } else {
-        folded.extend(unicode_security::skeleton(&lowered).flat_map(char::to_lowercase));
+        // Other characters fold before lower-casing too: a Cyrillic capital Т is
+        // confusable with T, its small form т is not confusable with t.
+        let mut buf = [0u8; 4];
+        for c in visible {
+            if c.is_ascii() {
+                folded.push_str(&table[usize::from(c.to_ascii_lowercase() as u8)]);
+                continue;
+            }
+            let first: Vec<char> = unicode_security::skeleton(c.encode_utf8(&mut buf)).flat_map(char::to_lowercase).collect();
+            for d in first {
+                if d.is_ascii() {
+                    folded.push_str(&table[usize::from(d as u8)]);
+                } else {
+                    folded.extend(unicode_security::skeleton(d.encode_utf8(&mut buf)).flat_map(char::to_lowercase));
+                }
+            }
+        }
     }
     // Diacritics (combining marks, after the decomposition) go; anything else that is not
     // a letter or digit separates words.

@@ -398,22 +398,26 @@ pub fn info(id: &str) -> Option<&'static RuleInfo> {
     RULES.iter().find(|r| r.id == id)
 }
 
-/// The README's rule table (Markdown), generated from the catalog so the two agree.
-pub fn markdown_table() -> String {
-    let mut out = String::from("| rule | severity | runs | what it means | Zoom events needed | tune with |\n|---|---|---|---|---|---|\n");
+/// The README's rule table (Markdown), generated from the catalog so the two agree;
+/// `tested_against` gives each rule's summary of its adversarial corpus.
+pub fn markdown_table(tested_against: impl Fn(&str) -> String) -> String {
+    let mut out = String::from(
+        "| rule | severity | runs | what it means | Zoom events needed | tune with | tested against |\n|---|---|---|---|---|---|---|\n",
+    );
     for r in RULES {
         let mut tune = r.tuning.to_owned();
         if r.threshold > 0 {
             tune = format!("{tune} (default {} in {} s)", r.threshold, r.window_secs);
         }
         out.push_str(&format!(
-            "| `{}` | {} | {} | {} | {} | {} |\n",
+            "| `{}` | {} | {} | {} | {} | {} | {} |\n",
             r.id,
             r.severity.as_str(),
             if r.scope == RuleScope::Stateless { "receiver + console" } else { "console, tail, watch" },
             r.summary,
             r.events,
-            tune
+            tune,
+            tested_against(r.id)
         ));
     }
     out

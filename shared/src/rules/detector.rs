@@ -201,7 +201,11 @@ const MAX_SERIES: usize = 4096;
 
 /// Sorted insert into a time series (capped at [`MAX_SERIES`]), then the largest count
 /// in a window of `w` ms that contains `t`, and where that window is in the series.
-fn insert_and_count(series: &mut Vec<(i64, String)>, t: i64, id: &str, w: i64) -> (usize, std::ops::Range<usize>) {
+/// Windows ending or starting at `t` are tried first; when neither reaches `threshold`,
+/// the windows straddling `t` are too (records delivered out of order: the 8 joins of a
+/// raid may arrive as the last 4, then the first 4). That scan only runs below the
+/// threshold, over fewer than `2 × threshold` entries, so floods stay linear.
+fn insert_and_count(series: &mut Vec<(i64, String)>, t: i64, id: &str, w: i64, threshold: usize) -> (usize, std::ops::Range<usize>) {
     let pos = series.partition_point(|(x, _)| *x <= t);
     series.insert(pos, (t, id.to_owned()));
     if series.len() > MAX_SERIES {
@@ -212,7 +216,21 @@ fn insert_and_count(series: &mut Vec<(i64, String)>, t: i64, id: &str, w: i64) -
     let at_hi = series.partition_point(|(x, _)| *x <= t);
     let end = series.partition_point(|(x, _)| *x <= t.saturating_add(w));
     let (before, after) = (at_hi - start, end - at_lo);
-    if before >= after { (before, start..at_hi) } else { (after, at_lo..end) }
+    let mut best = if before >= after { (before, start..at_hi) } else { (after, at_lo..end) };
+    if best.0 < threshold {
+        // Windows [x, x + w] for each x in [t - w, t) that still contain t.
+        let mut hi = at_hi;
+        for lo in start..at_lo {
+            let x = series[lo].0;
+            while hi < end && series[hi].0 <= x.saturating_add(w) {
+                hi += 1;
+            }
+            if hi - lo > best.0 {
+                best = (hi - lo, lo..hi);
+            }
+        }
+    }
+    best
 }
 
 /// The record ids of a finding over `range` of `series`: the whole window when the count
@@ -505,7 +523,7 @@ impl Detector {
                 Some(s) => s,
                 None => series.entry(mkey.clone()).or_default(),
             };
-            let (n, range) = insert_and_count(series, t, &r.id, w);
+            let (n, range) = insert_and_count(series, t, &r.id, w, threshold);
             let raid_ids = (!vetted && n >= threshold).then(|| window_ids(series, range, n, threshold, &r.id));
             trim(series, t.saturating_sub(4 * w));
             let others = if vetted { &self.mem.outsider_joins } else { &self.mem.vetted_joins };
@@ -723,7 +741,7 @@ impl Detector {
         };
         let w = i64::try_from(window).unwrap_or(i64::MAX / 2).saturating_mul(1000);
         let series = self.mem.deletions.entry(actor.clone()).or_default();
-        let (n, range) = insert_and_count(series, t, &r.id, w);
+        let (n, range) = insert_and_count(series, t, &r.id, w, threshold as usize);
         let ids = (n >= threshold as usize).then(|| window_ids(series, range, n, threshold as usize, &r.id));
         trim(series, t.saturating_sub(4 * w));
         if let Some(ids) = ids {
@@ -787,8 +805,8 @@ impl Detector {
             let key = format!("{}\n{}", c.id, Self::scope(c.grouping, r));
             let w = i64::try_from(c.window_secs).unwrap_or(i64::MAX / 2).saturating_mul(1000);
             let series = self.mem.custom_counts.entry(key).or_default();
-            let (n, range) = insert_and_count(series, t, &r.id, w);
             let threshold = c.count as usize;
+            let (n, range) = insert_and_count(series, t, &r.id, w, threshold);
             let ids = (n >= threshold).then(|| window_ids(series, range, n, threshold, &r.id));
             trim(series, t.saturating_sub(4 * w));
             if let Some(ids) = ids {
