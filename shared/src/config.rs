@@ -216,6 +216,37 @@ pub struct RuleSettings {
     /// `join-burst` only: severity of a burst made mostly of vetted arrivals (registered
     /// attendees, people admitted from the waiting room) — `off` to stay silent.
     pub crowd_severity: Option<String>,
+    /// `mass-deletion` only: bulk clean-ups announced in advance (operator and time).
+    pub announced: Vec<AnnouncedFile>,
+}
+
+/// `[[rules.mass-deletion.announced]]`: an operator's planned bulk deletion.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct AnnouncedFile {
+    /// Who (email).
+    pub operator: Spanned<String>,
+    /// From (RFC 3339).
+    pub from: Spanned<String>,
+    /// Until (RFC 3339).
+    pub until: Spanned<String>,
+    /// Why, for the alert ("retiring the 2024 webinars").
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// A planned bulk deletion: `mass-deletion` by this operator within this time is noted at
+/// low severity instead of raised.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Announced {
+    /// Lower-cased operator email.
+    pub operator: String,
+    /// Start, Unix ms.
+    pub from_ms: i64,
+    /// End, Unix ms.
+    pub until_ms: i64,
+    /// Why.
+    pub note: String,
 }
 
 /// A configuration problem, located in the file.
@@ -245,6 +276,8 @@ pub struct EffectiveRule {
     pub window_secs: u64,
     /// `join-burst`: severity of a crowd of vetted arrivals (`None`: silent).
     pub crowd_severity: Option<Severity>,
+    /// `mass-deletion`: announced clean-ups.
+    pub announced: Vec<Announced>,
 }
 
 /// The compiled configuration the rules run with.
@@ -410,6 +443,7 @@ impl Config {
                 threshold: info.threshold,
                 window_secs: info.window_secs,
                 crowd_severity: (info.id == "join-burst").then_some(Severity::Low),
+                announced: Vec::new(),
             })
             .collect();
         for (id, settings) in &file.rules {
@@ -443,6 +477,36 @@ impl Config {
                     return Err(err(line, format!("rules.{id}.window_secs: must be at least 1")));
                 }
                 rule.window_secs = w;
+            }
+            for a in &settings.announced {
+                let at = |s: &Spanned<String>| if s.span().end == 0 { line } else { line_of(text, s.span().start) };
+                if rule.info.id != "mass-deletion" {
+                    return Err(err(at(&a.operator), format!("rules.{id}.announced: only mass-deletion takes announced clean-ups")));
+                }
+                let time = |s: &Spanned<String>, field: &str| {
+                    crate::timefmt::parse_rfc3339_ms(s.get_ref().trim()).ok_or_else(|| {
+                        err(
+                            at(s),
+                            format!("rules.{id}.announced.{field}: {:?} is not an RFC 3339 time (e.g. 2026-01-10T18:00:00Z)", s.get_ref()),
+                        )
+                    })
+                };
+                let (from_ms, until_ms) = (time(&a.from, "from")?, time(&a.until, "until")?);
+                if until_ms <= from_ms {
+                    return Err(err(at(&a.until), format!("rules.{id}.announced.until: must be after from")));
+                }
+                if until_ms - from_ms > 7 * 24 * 3_600_000 {
+                    return Err(err(
+                        at(&a.until),
+                        format!("rules.{id}.announced: longer than 7 days; announce a clean-up, not a blind spot"),
+                    ));
+                }
+                let operator = a.operator.get_ref().trim().to_ascii_lowercase();
+                if !operator.contains('@') {
+                    return Err(err(at(&a.operator), format!("rules.{id}.announced.operator: {operator:?} is not an email")));
+                }
+                let note = crate::text::sanitize(a.note.as_deref().unwrap_or("announced clean-up").trim(), 120).into_owned();
+                rule.announced.push(Announced { operator, from_ms, until_ms, note });
             }
             if let Some(s) = &settings.crowd_severity {
                 if rule.info.id != "join-burst" {
@@ -560,6 +624,17 @@ impl Config {
             }
             if r.info.id == "join-burst" {
                 let _ = writeln!(out, "crowd_severity = {:?}", r.crowd_severity.map_or("off", Severity::as_str));
+            }
+            for a in &r.announced {
+                let _ = writeln!(
+                    out,
+                    "[[rules.{}.announced]]\noperator = {:?}\nfrom = {:?}\nuntil = {:?}\nnote = {:?}",
+                    r.info.id,
+                    a.operator,
+                    crate::timefmt::format_ms(a.from_ms),
+                    crate::timefmt::format_ms(a.until_ms),
+                    a.note
+                );
             }
             out.push('\n');
         }

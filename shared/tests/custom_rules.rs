@@ -145,3 +145,22 @@ fn mistakes_in_custom_rules_name_the_line() {
     assert!(described.contains("[[custom_rules]]  # stateless\nid = \"outsider-in-board\""), "{described}");
     assert!(described.contains("count = 5\nwindow_secs = 300\nper = \"meeting\""), "{described}");
 }
+
+#[test]
+fn announced_clean_ups_are_checked() {
+    let ok = "[[rules.mass-deletion.announced]]\noperator = \"it-admin@acme.example\"\nfrom = \"2026-01-10T18:00:00Z\"\nuntil = \"2026-01-10T22:00:00Z\"\nnote = \"old webinars\"\n";
+    let c = Config::parse(ok, "zoomwatch.toml").unwrap();
+    assert_eq!(c.rule("mass-deletion").unwrap().announced.len(), 1);
+    assert!(c.describe().contains("[[rules.mass-deletion.announced]]\noperator = \"it-admin@acme.example\""));
+    for (text, line, words) in [
+        (ok.replace("2026-01-10T22:00:00Z", "tonight"), 4, "not an RFC 3339 time"),
+        (ok.replace("2026-01-10T22:00:00Z", "2026-01-10T17:00:00Z"), 4, "must be after from"),
+        (ok.replace("2026-01-10T22:00:00Z", "2026-02-10T22:00:00Z"), 4, "longer than 7 days"),
+        (ok.replace("it-admin@acme.example", "it-admin"), 2, "not an email"),
+        (ok.replace("mass-deletion", "join-burst"), 2, "only mass-deletion"),
+    ] {
+        let e = Config::parse(&text, "zoomwatch.toml").expect_err(&text);
+        assert_eq!(e.line, line, "{text}: {e}");
+        assert!(e.message.contains(words), "{text}: {e}");
+    }
+}

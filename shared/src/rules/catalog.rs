@@ -284,7 +284,7 @@ pub const RULES: &[RuleInfo] = &[
             PerActor,
             "one operator deleted many meetings, recordings or users within a short time",
             "meeting.deleted, recording.deleted/trashed, user.deleted",
-            "threshold, window_secs",
+            "threshold, window_secs, announced clean-ups (low)",
         ),
         5,
         600,

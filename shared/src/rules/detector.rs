@@ -739,6 +739,12 @@ impl Detector {
         let Some(actor) = r.actor.as_ref().and_then(|a| a.email.clone().or_else(|| a.id.clone())) else {
             return;
         };
+        // A clean-up announced in the config is noted, not raised.
+        let announced = rule.announced.iter().find(|a| a.operator.eq_ignore_ascii_case(&actor) && (a.from_ms..=a.until_ms).contains(&t));
+        let (severity, variant, why) = match announced {
+            Some(a) => (Severity::Low, "announced", format!(" — announced in the config: {}", a.note)),
+            None => (severity, "", String::new()),
+        };
         let w = i64::try_from(window).unwrap_or(i64::MAX / 2).saturating_mul(1000);
         let series = self.mem.deletions.entry(actor.clone()).or_default();
         let (n, range) = insert_and_count(series, t, &r.id, w, threshold as usize);
@@ -747,9 +753,9 @@ impl Detector {
         if let Some(ids) = ids {
             out.push(Finding {
                 rule: Cow::Borrowed("mass-deletion"),
-                variant: "",
+                variant,
                 severity,
-                reason: format!("{actor} deleted {n} meetings/recordings/users within {} min", window / 60),
+                reason: format!("{actor} deleted {n} meetings/recordings/users within {} min{why}", window / 60),
                 records: ids,
             });
         }
