@@ -107,6 +107,7 @@ pub fn fixtures() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/zoom")
 }
 
+pub mod faults;
 pub mod hook;
 pub mod moto;
 pub mod tools;

@@ -1,0 +1,223 @@
+//! A fault-injecting HTTP proxy for the AWS SDK's JSON protocol, on a loopback port in
+//! front of moto. Requests pass through unchanged until a [`Fault`] is set for an
+//! operation (by its `X-Amz-Target`, e.g. `Logs_20140328.PutLogEvents`): then it answers
+//! 500, throttles, answers late, accepts only part of a `PutLogEvents` batch (the rest is
+//! really dropped, and `rejectedLogEventsInfo` says so), or resets the connection.
+//!
+//! A minimal HTTP/1.1 server (keep-alive, `Content-Length` bodies — what the SDK sends);
+//! the forwarded request and moto's answer are otherwise untouched.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// What the proxy does to the requests of one operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// 500 `InternalFailure` (the SDK retries it).
+    ServerError,
+    /// 400 `ThrottlingException` (the SDK retries it with back-off).
+    Throttle,
+    /// Forwarded after this delay (past the caller's budget).
+    Slow(Duration),
+    /// `PutLogEvents`: only the first half of the batch is forwarded; the answer reports
+    /// the rest as too new (`rejectedLogEventsInfo.tooNewLogEventStartIndex`).
+    Partial,
+    /// The connection is reset without an answer.
+    Reset,
+}
+
+/// The proxy. Dropping it stops accepting connections.
+pub struct FaultProxy {
+    /// `http://127.0.0.1:PORT`
+    pub url: String,
+    faults: Arc<Mutex<HashMap<String, Fault>>>,
+    counts: Arc<Mutex<HashMap<String, (u64, u64)>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl FaultProxy {
+    /// Starts a proxy forwarding to `upstream` (`http://127.0.0.1:PORT`).
+    pub async fn start(upstream: &str) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind the proxy");
+        let url = format!("http://{}", listener.local_addr().expect("proxy address"));
+        let faults: Arc<Mutex<HashMap<String, Fault>>> = Arc::default();
+        let counts: Arc<Mutex<HashMap<String, (u64, u64)>>> = Arc::default();
+        let client = reqwest::Client::builder().no_proxy().build().expect("http client");
+        let upstream = upstream.trim_end_matches('/').to_owned();
+        let (f, c) = (faults.clone(), counts.clone());
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else { return };
+                let (f, c, client, upstream) = (f.clone(), c.clone(), client.clone(), upstream.clone());
+                tokio::spawn(async move {
+                    let _ = serve(stream, f, c, client, upstream).await;
+                });
+            }
+        });
+        Self { url, faults, counts, task }
+    }
+
+    /// Injects `fault` into requests for `operation` (`PutLogEvents`, `FilterLogEvents`…).
+    pub fn set(&self, operation: &str, fault: Fault) {
+        self.faults.lock().expect("faults").insert(operation.to_owned(), fault);
+    }
+
+    /// Lets every request through again.
+    pub fn clear(&self) {
+        self.faults.lock().expect("faults").clear();
+    }
+
+    /// Requests seen for `operation`: (total, faulted).
+    pub fn count(&self, operation: &str) -> (u64, u64) {
+        self.counts.lock().expect("counts").get(operation).copied().unwrap_or_default()
+    }
+}
+
+struct Request {
+    method: String,
+    path: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+/// Reads one request; `None` when the client closed the connection.
+async fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> std::io::Result<Option<Request>> {
+    let head_end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i;
+        }
+        let mut chunk = [0u8; 8192];
+        let n = stream.read(&mut chunk).await?;
+        if n == 0 {
+            return Ok(None);
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+    let mut lines = head.split("\r\n");
+    let mut first = lines.next().unwrap_or("").split(' ');
+    let (method, path) = (first.next().unwrap_or("").to_owned(), first.next().unwrap_or("/").to_owned());
+    let headers: Vec<(String, String)> =
+        lines.filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned())).collect();
+    let len: usize = headers.iter().find(|(k, _)| k == "content-length").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
+    let start = head_end + 4;
+    while buf.len() < start + len {
+        let mut chunk = [0u8; 65536];
+        let n = stream.read(&mut chunk).await?;
+        if n == 0 {
+            return Ok(None);
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    let body = buf[start..start + len].to_vec();
+    buf.drain(..start + len);
+    Ok(Some(Request { method, path, headers, body }))
+}
+
+async fn respond(stream: &mut TcpStream, status: u16, content_type: &str, body: &[u8]) -> std::io::Result<()> {
+    let reason = match status {
+        200 => "OK",
+        400 => "Bad Request",
+        500 => "Internal Server Error",
+        _ => "Status",
+    };
+    let head = format!(
+        "HTTP/1.1 {status} {reason}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nx-amzn-requestid: fault-proxy\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await?;
+    stream.write_all(body).await?;
+    stream.flush().await
+}
+
+async fn serve(
+    mut stream: TcpStream,
+    faults: Arc<Mutex<HashMap<String, Fault>>>,
+    counts: Arc<Mutex<HashMap<String, (u64, u64)>>>,
+    client: reqwest::Client,
+    upstream: String,
+) -> std::io::Result<()> {
+    let mut buf = Vec::new();
+    while let Some(mut req) = read_request(&mut stream, &mut buf).await? {
+        let target = req.headers.iter().find(|(k, _)| k == "x-amz-target").map(|(_, v)| v.clone()).unwrap_or_default();
+        let operation = target.rsplit('.').next().unwrap_or("").to_owned();
+        let fault = faults.lock().expect("faults").get(&operation).copied();
+        {
+            let mut c = counts.lock().expect("counts");
+            let e = c.entry(operation.clone()).or_default();
+            e.0 += 1;
+            e.1 += u64::from(fault.is_some());
+        }
+        let mut rejected_from = None;
+        match fault {
+            Some(Fault::ServerError) => {
+                respond(
+                    &mut stream,
+                    500,
+                    "application/x-amz-json-1.1",
+                    br#"{"__type":"InternalFailure","message":"injected by the fault proxy"}"#,
+                )
+                .await?;
+                continue;
+            }
+            Some(Fault::Throttle) => {
+                respond(&mut stream, 400, "application/x-amz-json-1.1", br#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#)
+                    .await?;
+                continue;
+            }
+            Some(Fault::Reset) => {
+                // Linger 0: the close sends RST, as a dropped load balancer connection does
+                // (with a zero timeout the close does not block).
+                #[allow(deprecated)]
+                let _ = stream.set_linger(Some(Duration::ZERO));
+                return Ok(());
+            }
+            Some(Fault::Slow(d)) => tokio::time::sleep(d).await,
+            Some(Fault::Partial) => {
+                if let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(&req.body)
+                    && let Some(events) = v.get_mut("logEvents").and_then(serde_json::Value::as_array_mut)
+                {
+                    let keep = events.len() / 2;
+                    events.truncate(keep);
+                    rejected_from = Some(keep);
+                    req.body = serde_json::to_vec(&v).unwrap_or_default();
+                }
+            }
+            None => {}
+        }
+        let method = reqwest::Method::from_bytes(req.method.as_bytes()).unwrap_or(reqwest::Method::POST);
+        let mut forward = client.request(method, format!("{upstream}{}", req.path));
+        for (k, v) in &req.headers {
+            if !matches!(k.as_str(), "host" | "content-length" | "connection") {
+                forward = forward.header(k.as_str(), v.as_str());
+            }
+        }
+        let answer = forward.body(req.body).send().await;
+        let Ok(answer) = answer else {
+            respond(&mut stream, 500, "application/x-amz-json-1.1", br#"{"__type":"InternalFailure","message":"upstream unreachable"}"#)
+                .await?;
+            continue;
+        };
+        let status = answer.status().as_u16();
+        let content_type =
+            answer.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("application/x-amz-json-1.1").to_owned();
+        let mut body = answer.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
+        if let (Some(from), 200) = (rejected_from, status) {
+            let mut v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_else(|_| serde_json::json!({}));
+            v["rejectedLogEventsInfo"] = serde_json::json!({"tooNewLogEventStartIndex": from});
+            body = serde_json::to_vec(&v).unwrap_or_default();
+        }
+        respond(&mut stream, status, &content_type, &body).await?;
+    }
+    Ok(())
+}
