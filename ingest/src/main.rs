@@ -342,6 +342,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
         header_read_timeout: std::time::Duration::from_secs(args.header_timeout.max(1)),
         max_connections: args.max_connections.max(1),
     };
+    server::survive_file_size_limit();
     server::serve_with(listener, router(cfg, sink), server::shutdown_signal(), limits).await?;
     tracing::info!("stopped; every accepted record was written");
     Ok(())

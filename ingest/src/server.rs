@@ -107,6 +107,20 @@ pub async fn serve_with(
     Ok(())
 }
 
+/// Keeps the process alive past a file size limit (`ulimit -f`): by default SIGXFSZ
+/// kills it; with a handler the write fails with `EFBIG` instead, the sink reports it and
+/// Zoom is answered 503, like a full disk. Each signal is logged once per burst.
+pub fn survive_file_size_limit() {
+    #[cfg(unix)]
+    if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::from_raw(25)) {
+        tokio::spawn(async move {
+            while s.recv().await.is_some() {
+                tracing::warn!("the file size limit (ulimit -f) was reached; writes fail until it is raised");
+            }
+        });
+    }
+}
+
 /// Resolves on Ctrl-C or SIGTERM.
 pub async fn shutdown_signal() {
     let ctrl_c = async {

@@ -6,9 +6,11 @@
 //! default — calls `fdatasync` once for the whole group and only then acknowledges each
 //! request. So a 200 means "on disk", and under load one fsync covers many requests.
 //!
-//! A crash can at worst leave a partial last line; on open, a file that does not end in
-//! a newline gets one first, so the next record starts on its own line. Readers skip
-//! lines that are not records.
+//! A write that fails part-way (disk full, file size limit) is cut back to where it
+//! started, so a failed request leaves no torn record behind; its requests get the error
+//! (the router answers 503) and the next write starts cleanly. A crash can at worst leave
+//! a partial last line; on open, a file that does not end in a newline gets one first, so
+//! the next record starts on its own line. Readers skip lines that are not records.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -112,11 +114,13 @@ fn writer_loop(mut file: File, mut rx: mpsc::UnboundedReceiver<Job>, durability:
                 Err(_) => break,
             }
         }
-        let result = file.write_all(&buf).and_then(|()| match durability {
+        let before = file.metadata().map(|m| m.len()).ok();
+        let mut written = 0usize;
+        let result = write_counted(&mut file, &buf, &mut written).and_then(|()| match durability {
             Durability::Fsync => file.sync_data(),
             Durability::OsBuffer => Ok(()),
         });
-        after_error = result.is_err();
+        after_error = result.is_err() && written > 0 && !cut_back(&file, before, written);
         for ack in acks.drain(..) {
             let r = match &result {
                 Ok(()) => Ok(()),
@@ -125,6 +129,28 @@ fn writer_loop(mut file: File, mut rx: mpsc::UnboundedReceiver<Job>, durability:
             let _ = ack.send(r);
         }
     }
+}
+
+/// `write_all` that says how far it got.
+fn write_counted(file: &mut File, buf: &[u8], written: &mut usize) -> std::io::Result<()> {
+    while *written < buf.len() {
+        match file.write(&buf[*written..]) {
+            Ok(0) => return Err(std::io::Error::new(std::io::ErrorKind::WriteZero, "the file accepted no more bytes")),
+            Ok(n) => *written += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// After a failed write of which `written` bytes landed: cuts them back off, when they are
+/// still the end of the file (no other process appended since). True when the file ends
+/// where it did before the write.
+fn cut_back(file: &File, before: Option<u64>, written: usize) -> bool {
+    let Some(before) = before else { return false };
+    let ours_at_end = file.metadata().is_ok_and(|m| m.len() == before + written as u64);
+    ours_at_end && file.set_len(before).is_ok()
 }
 
 impl Sink for FileSink {
