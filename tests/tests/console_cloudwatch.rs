@@ -205,3 +205,60 @@ async fn reconnects_without_gap_or_duplicate() {
     assert_eq!(unique.into_iter().cloned().collect::<HashSet<_>>(), expected, "no gap");
     assert!(statuses.iter().any(|s| matches!(s, Status::Reconnecting(_))), "the outage was reported: {statuses:?}");
 }
+
+/// FilterLogEvents throttled, then failing with 500, during the backfill (through the
+/// fault-injecting proxy): the source says so, backs off, and once the service answers
+/// again delivers every record exactly once.
+#[tokio::test]
+async fn backfill_survives_throttling_and_server_errors() {
+    use zoomwatch_e2e::faults::{Fault, FaultProxy};
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(&moto.url).await;
+    let direct = moto.sdk_config().await;
+    let writer = cloudwatch_client(&direct, Duration::from_secs(10));
+    writer.create_log_group().log_group_name(GROUP).send().await.unwrap();
+    let sink = CloudWatchSink::new(writer, GROUP, Duration::from_secs(10));
+    sink.write(records(0, 300)).await.unwrap();
+
+    for (fault, words) in [(Fault::Throttle, "Throttling"), (Fault::ServerError, "InternalFailure")] {
+        proxy.set("FilterLogEvents", fault);
+        let reader = sdk_for(&proxy.url).await;
+        let (tx, mut rx) = mpsc::channel(64);
+        let opts = CloudWatchSource {
+            group: GROUP.into(),
+            since_ms: unix_now() * 1000 - 60_000,
+            follow: true,
+            poll_only: true,
+            poll_every: Duration::from_millis(300),
+        };
+        let task = tokio::spawn(cloudwatch::run(cloudwatch::client(&reader, true), opts, tx));
+        // The first answers are refusals: the header shows why, and nothing arrives.
+        let mut statuses = Vec::new();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        while !statuses.iter().any(|s| matches!(s, Status::Reconnecting(m) if m.contains(words))) {
+            match tokio::time::timeout_at(deadline, rx.recv()).await.expect("the refusal is reported") {
+                Some(SourceEvent::Status(s)) => statuses.push(s),
+                Some(SourceEvent::Records(b)) => panic!("{} records through a refusing service", b.len()),
+                Some(_) => {}
+                None => panic!("the source gave up"),
+            }
+        }
+        proxy.clear();
+        let (mut ids, mut skipped) = (Vec::new(), 0);
+        collect(&mut rx, 300, &mut ids, &mut statuses, &mut skipped).await;
+        let unique: HashSet<&String> = ids.iter().collect();
+        assert_eq!((ids.len(), unique.len()), (300, 300), "{words}: every record once");
+        // …and goes on following by itself.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        while !statuses.contains(&Status::Live) {
+            match tokio::time::timeout_at(deadline, rx.recv()).await {
+                Ok(Some(SourceEvent::Status(s))) => statuses.push(s),
+                Ok(Some(SourceEvent::Records(b))) => panic!("{words}: {} records more than written", b.len()),
+                Ok(Some(_)) => {}
+                Ok(None) | Err(_) => panic!("{words}: did not recover: {statuses:?}"),
+            }
+        }
+        task.abort();
+    }
+    assert!(proxy.count("FilterLogEvents").1 >= 2, "faults were injected");
+}
