@@ -56,7 +56,10 @@ fn start_emulator_with(moto: &Moto, port: u16, dir: &std::path::Path, extra: &[(
         .stderr(out)
         .process_group(0);
     for (k, v) in moto.env() {
-        cmd.args(["--env-var", &format!("{k}={v}")]);
+        // An extra AWS_ENDPOINT_URL (a fault-injecting proxy in front of moto) wins.
+        if !extra.iter().any(|(e, _)| *e == k) {
+            cmd.args(["--env-var", &format!("{k}={v}")]);
+        }
     }
     cmd.args(["--env-var", &format!("ZOOM_WEBHOOK_SECRET_TOKEN={SECRET}")]);
     cmd.args(["--env-var", "ZOOMWATCH_SINK=cloudwatch", "--env-var", &format!("ZOOMWATCH_LOG_GROUP={GROUP}")]);
@@ -149,6 +152,62 @@ async fn webhooks_through_the_lambda_runtime_land_in_cloudwatch() {
     assert!(req.request_id.as_deref().is_some_and(|id| !id.is_empty()), "request id from the Lambda request context");
     assert_eq!(records[5].rejection.as_ref().unwrap().reason, "bad_signature");
     assert!(!log().contains(SECRET), "the secret never reaches the function's logs");
+}
+
+/// CloudWatch failing under the Lambda (500s on PutLogEvents, through the fault proxy):
+/// each delivery is answered 503 within Zoom's 3 s, and Zoom-style retries after recovery
+/// land every event once; a further retry is answered `duplicate` by the same instance.
+#[tokio::test]
+async fn the_lambda_answers_503_while_cloudwatch_fails_and_loses_nothing() {
+    use zoomwatch_e2e::faults::{Fault, FaultProxy};
+    use zoomwatch_ingest::send::unix_now;
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(&moto.url).await;
+    let client = cloudwatch_client(&moto.sdk_config().await, Duration::from_secs(5));
+    client.create_log_group().log_group_name(GROUP).send().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let port = tools::free_port();
+    let emu = start_emulator_with(&moto, port, dir.path(), &[("AWS_ENDPOINT_URL", proxy.url.clone())]);
+    let url = format!("http://127.0.0.1:{port}/lambda-url/zoomwatch-ingest/zoom/webhook");
+    let log = || std::fs::read_to_string(&emu.log).unwrap_or_default();
+    let bodies: Vec<Vec<u8>> = [
+        "meeting.started.json",
+        "meeting.participant_joined.json",
+        "meeting.participant_left.json",
+        "meeting.ended.json",
+        "user.signed_in.json",
+    ]
+    .iter()
+    .map(|n| std::fs::read(fixtures().join(n)).unwrap())
+    .collect();
+    // The first invocation may have to build the function: allow for it.
+    let warm = Sender::with_timeout(&url, Secret::new(SECRET), Duration::from_secs(600)).unwrap();
+    let d = warm.send(std::fs::read(fixtures().join("meeting.created.json")).unwrap(), None).await.unwrap();
+    assert_eq!(d.status, 200, "{} / {}", d.body, log());
+
+    let zoom = Sender::with_timeout(&url, Secret::new(SECRET), Duration::from_secs(3)).unwrap();
+    proxy.set("PutLogEvents", Fault::ServerError);
+    let mut signed_at = Vec::new();
+    for body in &bodies {
+        let ts = unix_now();
+        let d = zoom.send(body.clone(), Some(ts)).await.unwrap_or_else(|e| panic!("no answer within 3 s: {e} / {}", log()));
+        assert_eq!(d.status, 503, "{} / {}", d.body, log());
+        signed_at.push(ts);
+    }
+    assert!(proxy.count("PutLogEvents").1 >= bodies.len() as u64, "every write met the fault");
+    proxy.clear();
+    for (body, ts) in bodies.iter().zip(&signed_at) {
+        let d = zoom.send(body.clone(), Some(*ts)).await.unwrap();
+        assert_eq!(d.status, 200, "{} / {}", d.body, log());
+    }
+    let d = zoom.send(bodies[0].clone(), Some(signed_at[0])).await.unwrap();
+    assert!(d.status == 200 && d.body.contains("duplicate"), "{}", d.body);
+
+    let page = client.filter_log_events().log_group_name(GROUP).send().await.unwrap();
+    let ids: Vec<String> = page.events().iter().map(|e| serde_json::from_str::<RecordV1>(e.message().unwrap()).unwrap().id).collect();
+    let unique: std::collections::HashSet<&String> = ids.iter().collect();
+    assert_eq!((ids.len(), unique.len()), (bodies.len() + 1, bodies.len() + 1), "every event once: {ids:?}");
+    assert!(log().contains("503") || log().contains("sink write failed"), "the failure is in the function's log");
 }
 
 #[tokio::test(flavor = "multi_thread")]
