@@ -485,12 +485,34 @@ async fn start_source_at(
     Ok((format!("cloudwatch:{group}"), rx))
 }
 
+/// Whether the shared AWS config or credentials file defines profile `name`
+/// (`[profile name]` / `[name]`), where the SDK looks for them.
+fn aws_profile_defined(name: &str) -> bool {
+    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
+    let config = std::env::var_os("AWS_CONFIG_FILE").map_or_else(|| home.join(".aws/config"), PathBuf::from);
+    let creds = std::env::var_os("AWS_SHARED_CREDENTIALS_FILE").map_or_else(|| home.join(".aws/credentials"), PathBuf::from);
+    [config, creds].iter().filter_map(|f| std::fs::read_to_string(f).ok()).any(|text| {
+        text.lines().map(str::trim).any(|l| {
+            let inner = l.strip_prefix('[').and_then(|l| l.strip_suffix(']')).map(str::trim);
+            inner.is_some_and(|i| i == name || i.strip_prefix("profile").map(str::trim) == Some(name))
+        })
+    })
+}
+
 /// A CloudWatch Logs client from the standard AWS chain and the flags.
 async fn logs_client(
     profile: Option<&String>,
     region: Option<&String>,
     endpoint: Option<&String>,
 ) -> Result<aws_sdk_cloudwatchlogs::Client> {
+    let named = profile.cloned().or_else(|| std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty()));
+    if let Some(p) = named.as_deref()
+        && !aws_profile_defined(p)
+    {
+        anyhow::bail!(
+            "AWS profile {p:?} is not defined in ~/.aws/config or ~/.aws/credentials (or AWS_CONFIG_FILE): check the name with `aws configure list-profiles`"
+        );
+    }
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
     if let Some(p) = profile {
         loader = loader.profile_name(p);

@@ -182,7 +182,7 @@ fn main() -> ExitCode {
 /// runtime loop. Arguments are ignored; settings come from the environment.
 fn lambda_main() -> ExitCode {
     let filter =
-        tracing_subscriber::EnvFilter::try_from_env("ZOOMWATCH_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        tracing_subscriber::EnvFilter::try_from_env("ZOOMWATCH_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG));
     tracing_subscriber::fmt()
         .json()
         .flatten_event(true)
@@ -207,6 +207,11 @@ fn lambda_main() -> ExitCode {
     }
 }
 
+/// Diagnostics without `ZOOMWATCH_LOG`: ours at info; the AWS SDK's own only when they are
+/// errors — its warnings (a credentials provider that found nothing) are multi-line debug
+/// dumps, and zoomwatch reports the same failure as one line saying what to do.
+const DEFAULT_LOG: &str = "info,aws_config=error,aws_smithy_runtime=error,aws_smithy_runtime_api=error";
+
 /// `ZOOMWATCH_LOG_FORMAT=json`: every stderr line is a JSON object (no banner either).
 fn json_logs() -> bool {
     std::env::var("ZOOMWATCH_LOG_FORMAT").is_ok_and(|v| v.eq_ignore_ascii_case("json"))
@@ -217,7 +222,7 @@ fn json_logs() -> bool {
 fn init_tracing() {
     use std::io::IsTerminal;
     let filter =
-        tracing_subscriber::EnvFilter::try_from_env("ZOOMWATCH_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        tracing_subscriber::EnvFilter::try_from_env("ZOOMWATCH_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false);
     if json_logs() {
         builder.json().flatten_event(true).init();
@@ -317,6 +322,21 @@ async fn serve(args: ServeArgs) -> Result<()> {
     let (rules, geo) = load_rules(args.config.as_deref()).map_err(anyhow::Error::msg)?;
     let durability = if args.no_fsync { Durability::OsBuffer } else { Durability::Fsync };
     let sink = open_sink(&args.sink, durability).await?;
+    if let AnySink::CloudWatch(cw) = &sink {
+        // Say at once what is wrong with the AWS side (credentials, region, log group);
+        // the receiver still starts, answering 503 until CloudWatch takes writes.
+        let now =
+            i64::try_from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_millis()).unwrap_or(0);
+        match cw.check(now).await {
+            Ok(()) => tracing::info!(group = cw.group(), "CloudWatch Logs reachable; the log stream is ready"),
+            Err(e) => {
+                tracing::warn!(error = %e, "CloudWatch Logs is not usable yet; deliveries are answered 503 (Zoom retries) until it is");
+                if !json_logs() {
+                    eprintln!("zoomwatch-ingest: warning: {e}");
+                }
+            }
+        }
+    }
     let describe = zoomwatch_ingest::Sink::describe(&sink);
     let mut cfg = ReceiverConfig::new(secrets);
     cfg.replay_window = zoomwatch_shared::signature::ReplayWindow { max_age_secs: args.replay_window, max_ahead_secs: args.max_ahead };

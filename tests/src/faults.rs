@@ -28,6 +28,9 @@ pub enum Fault {
     Partial,
     /// The connection is reset without an answer.
     Reset,
+    /// This status and AWS error (`__type`, `message`): an access denial, an expired
+    /// session.
+    Answer(u16, &'static str, &'static str),
 }
 
 /// The proxy. Dropping it stops accepting connections.
@@ -128,6 +131,7 @@ async fn respond(stream: &mut TcpStream, status: u16, content_type: &str, body: 
     let reason = match status {
         200 => "OK",
         400 => "Bad Request",
+        403 => "Forbidden",
         500 => "Internal Server Error",
         _ => "Status",
     };
@@ -173,6 +177,11 @@ async fn serve(
             Some(Fault::Throttle) => {
                 respond(&mut stream, 400, "application/x-amz-json-1.1", br#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#)
                     .await?;
+                continue;
+            }
+            Some(Fault::Answer(status, kind, message)) => {
+                let body = serde_json::json!({"__type": kind, "message": message}).to_string();
+                respond(&mut stream, status, "application/x-amz-json-1.1", body.as_bytes()).await?;
                 continue;
             }
             Some(Fault::Reset) => {

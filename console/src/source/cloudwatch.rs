@@ -158,6 +158,13 @@ async fn sweep(
             Ok(p) => p,
             Err(e) => {
                 let throttled = e.code() == Some("ThrottlingException");
+                if e.code() == Some("ResourceNotFoundException") {
+                    let region = client.config().region().map_or_else(|| "this region".to_owned(), ToString::to_string);
+                    return Err((
+                        format!("log group {group} does not exist in {region} (another --region or account? or not created yet)"),
+                        false,
+                    ));
+                }
                 return Err((describe(&e), throttled));
             }
         };
@@ -174,7 +181,10 @@ async fn sweep(
 
 async fn group_arn(client: &Client, group: &str) -> Result<String, String> {
     let out = client.describe_log_groups().log_group_name_prefix(group).send().await.map_err(|e| describe(&e))?;
-    let g = out.log_groups().iter().find(|g| g.log_group_name() == Some(group)).ok_or_else(|| format!("log group {group} not found"))?;
+    let g = out.log_groups().iter().find(|g| g.log_group_name() == Some(group)).ok_or_else(|| {
+        let region = client.config().region().map_or_else(|| "this region".to_owned(), ToString::to_string);
+        format!("log group {group} does not exist in {region} (another --region or account?)")
+    })?;
     let arn = g.arn().ok_or("log group without ARN")?;
     Ok(arn.trim_end_matches(":*").to_owned())
 }

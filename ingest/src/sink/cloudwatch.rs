@@ -231,7 +231,28 @@ impl CloudWatchSink {
 /// answered — no credentials, an expired SSO session, an unreachable endpoint — a
 /// sentence instead of the SDK's nested debug dump.
 pub fn describe<E: ProvideErrorMetadata + std::error::Error>(e: &E) -> String {
-    match (e.code(), e.message()) {
+    let first = |t: &str| t.lines().next().unwrap_or("").chars().take(300).collect::<String>();
+    match (e.code(), e.message().map(first)) {
+        (Some(c @ ("ExpiredTokenException" | "ExpiredToken" | "RequestExpired")), _) => {
+            return format!(
+                "the AWS session has expired ({c}): run `aws sso login` (with --profile if you use one) or refresh the credentials"
+            );
+        }
+        (Some(c @ ("UnrecognizedClientException" | "InvalidSignatureException" | "InvalidClientTokenId")), m) => {
+            return format!(
+                "AWS does not accept these credentials ({c}: {}): check the access key, the profile and the region",
+                m.unwrap_or_default()
+            );
+        }
+        (Some(c @ "AccessDeniedException"), Some(m)) => {
+            // AWS's message names the action ("… not authorized to perform: logs:FilterLogEvents on …").
+            return format!(
+                "{c}: {m} — grant that action to this identity (template.yaml's analyst and receiver policies list what each needs)"
+            );
+        }
+        (Some(c @ "ThrottlingException"), m) => {
+            return format!("{c}: {} — CloudWatch is limiting this account's requests; retrying with back-off", m.unwrap_or_default());
+        }
         (Some(c), Some(m)) => return format!("{c}: {m}"),
         (Some(c), None) => return c.to_owned(),
         _ => {}
