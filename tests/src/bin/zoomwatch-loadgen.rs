@@ -4,7 +4,10 @@
 //! throughput and latency percentiles as one JSON object.
 //!
 //! `ZOOM_WEBHOOK_SECRET_TOKEN=… zoomwatch-loadgen --url URL [--concurrency 64]
-//! [--requests 50000] [--body FILE]`
+//! [--requests 50000] [--body FILE] [--rate N --duration SECS]`
+//!
+//! With `--rate` and `--duration` (the soak), requests are paced: request `i` is sent
+//! no earlier than `i / rate` seconds after the start, `rate × duration` in all.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -19,10 +22,12 @@ struct Args {
     concurrency: usize,
     requests: usize,
     body: Option<String>,
+    rate: Option<f64>,
+    duration: Option<f64>,
 }
 
 fn args() -> Result<Args> {
-    let mut a = Args { url: String::new(), concurrency: 64, requests: 50_000, body: None };
+    let mut a = Args { url: String::new(), concurrency: 64, requests: 50_000, body: None, rate: None, duration: None };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let mut value = || it.next().with_context(|| format!("{flag} needs a value"));
@@ -31,8 +36,10 @@ fn args() -> Result<Args> {
             "--concurrency" => a.concurrency = value()?.parse().context("--concurrency")?,
             "--requests" => a.requests = value()?.parse().context("--requests")?,
             "--body" => a.body = Some(value()?),
+            "--rate" => a.rate = Some(value()?.parse().context("--rate")?),
+            "--duration" => a.duration = Some(value()?.parse().context("--duration")?),
             "-h" | "--help" => {
-                println!("zoomwatch-loadgen --url URL [--concurrency N] [--requests N] [--body FILE] (secret: ZOOM_WEBHOOK_SECRET_TOKEN)");
+                println!("zoomwatch-loadgen --url URL [--concurrency N] [--requests N] [--body FILE] [--rate N --duration SECS] (secret: ZOOM_WEBHOOK_SECRET_TOKEN)");
                 std::process::exit(0);
             }
             other => bail!("unknown argument {other:?} (see --help)"),
@@ -40,6 +47,11 @@ fn args() -> Result<Args> {
     }
     if a.url.is_empty() {
         bail!("--url is required");
+    }
+    match (a.rate, a.duration) {
+        (Some(r), Some(d)) if r > 0.0 && d > 0.0 => a.requests = (r * d).round() as usize,
+        (None, None) => {}
+        _ => bail!("--rate and --duration go together, both above 0"),
     }
     Ok(a)
 }
@@ -68,6 +80,7 @@ async fn main() -> Result<()> {
         let (client, next, head, tail, url, secret) =
             (client.clone(), next.clone(), head.clone(), tail.clone(), a.url.clone(), secret.clone());
         let total = a.requests;
+        let rate = a.rate;
         workers.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             let mut failures = 0usize;
@@ -75,6 +88,9 @@ async fn main() -> Result<()> {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 if i >= total {
                     return (latencies, failures);
+                }
+                if let Some(r) = rate {
+                    tokio::time::sleep_until((started + Duration::from_secs_f64(i as f64 / r)).into()).await;
                 }
                 let body = format!("{head}{}{tail}", base_ts + i as i64);
                 let ts = unix_now().to_string();
@@ -107,9 +123,10 @@ async fn main() -> Result<()> {
     all.sort_unstable();
     let pct = |p: f64| all.get(((all.len() as f64 - 1.0) * p).round() as usize).map_or(0.0, |d| d.as_secs_f64() * 1000.0);
     println!(
-        "{{\"requests\":{},\"failures\":{failures},\"concurrency\":{},\"seconds\":{:.3},\"per_second\":{:.0},\"p50_ms\":{:.3},\"p90_ms\":{:.3},\"p99_ms\":{:.3},\"max_ms\":{:.3}}}",
+        "{{\"requests\":{},\"failures\":{failures},\"concurrency\":{},\"target_per_second\":{},\"seconds\":{:.3},\"per_second\":{:.0},\"p50_ms\":{:.3},\"p90_ms\":{:.3},\"p99_ms\":{:.3},\"max_ms\":{:.3}}}",
         all.len(),
         a.concurrency,
+        a.rate.map_or_else(|| "null".to_owned(), |r| format!("{r:.0}")),
         elapsed.as_secs_f64(),
         all.len() as f64 / elapsed.as_secs_f64(),
         pct(0.50),
