@@ -65,6 +65,8 @@ pub enum Action {
     ExportCsv,
     /// Show or hide the help overlay.
     Help,
+    /// Freeze the record lists while records keep arriving; again to catch up.
+    Pause,
 }
 
 /// Where a binding applies.
@@ -146,6 +148,7 @@ pub const KEYMAP: &[Binding] = &[
     f(KeyCode::Char('a'), Action::Ack, "a", "acknowledge alert", Alerts, ("a", "ack")),
     f(KeyCode::Char('x'), Action::Dismiss, "x", "dismiss alert", Alerts, ("x", "dismiss")),
     f(KeyCode::Char('n'), Action::Note, "n", "note on alert", Alerts, ("n", "note")),
+    f(KeyCode::Char('p'), Action::Pause, "p", "pause / resume lists", Global, ("p", "pause")),
     b(KeyCode::Char('e'), Action::ExportJsonl, "e", "export view as JSONL", Global),
     b(KeyCode::Char('E'), Action::ExportCsv, "E", "export view as CSV", Global),
     f(KeyCode::Char('?'), Action::Help, "?", "help", Global, ("?", "help")),

@@ -323,6 +323,9 @@ pub struct State {
     pub respond_unavailable: Option<String>,
     /// Who this analyst is (for triage records and lines).
     pub analyst: String,
+    /// While paused (`p`): the first sequence number not shown in the record lists.
+    /// Records keep arriving and being judged; the lists show them on resume.
+    pub paused_at: Option<u64>,
 }
 
 fn is_admin_row(r: &RecordV1) -> bool {
@@ -372,6 +375,7 @@ impl State {
             geo: None,
             respond_unavailable: Some("not set up for this console".into()),
             analyst: "analyst".into(),
+            paused_at: None,
         }
     }
 
@@ -400,15 +404,30 @@ impl State {
         self.cursor.get(&v).copied().unwrap_or(0)
     }
 
+    /// The sequence numbers a list view shows (oldest first): all of them, or while
+    /// paused those that arrived before the pause.
+    pub fn shown(&self, v: View) -> &[u64] {
+        let list = self.lists.get(&v).map_or(&[][..], Vec::as_slice);
+        match self.paused_at {
+            Some(at) => &list[..list.partition_point(|s| *s < at)],
+            None => list,
+        }
+    }
+
+    /// Records that arrived since the pause (none when not paused).
+    pub fn arrived_while_paused(&self) -> u64 {
+        self.paused_at.map_or(0, |at| (self.base_seq + self.rows.len() as u64).saturating_sub(at))
+    }
+
     /// Rows of a list view, newest first.
     pub fn list_rows(&self, v: View) -> impl Iterator<Item = &Row> {
-        self.lists.get(&v).into_iter().flat_map(|l| l.iter().rev()).filter_map(|s| self.row(*s))
+        self.shown(v).iter().rev().filter_map(|s| self.row(*s))
     }
 
     /// Number of entries in the current view's list.
     pub fn len_of(&self, v: View) -> usize {
         match v {
-            View::Feed | View::Participants | View::Admin => self.lists.get(&v).map_or(0, Vec::len),
+            View::Feed | View::Participants | View::Admin => self.shown(v).len(),
             View::Alerts => self.alert_order.len(),
             View::Meetings => {
                 if self.roster_focus {
@@ -613,8 +632,9 @@ impl State {
                 self.apply_alert_event(e);
             }
         }
-        // Keep the analyst's selection on the same row while new rows arrive on top.
-        for (v, n) in added {
+        // Keep the analyst's selection on the same row while new rows arrive on top
+        // (while paused they are not shown yet: nothing moves).
+        for (v, n) in added.into_iter().filter(|_| self.paused_at.is_none()) {
             let c = self.cursor_of(v);
             if c > 0 {
                 self.cursor.insert(v, c + n);
@@ -1142,8 +1162,30 @@ impl State {
             Action::ExportJsonl => return self.export(false),
             Action::ExportCsv => return self.export(true),
             Action::Help => self.overlay = if self.overlay == Overlay::Help { Overlay::None } else { Overlay::Help },
+            Action::Pause => self.toggle_pause(),
         }
         Vec::new()
+    }
+
+    fn toggle_pause(&mut self) {
+        match self.paused_at.take() {
+            None => {
+                self.paused_at = Some(self.base_seq + self.rows.len() as u64);
+                self.say("paused: records keep arriving and being judged; p shows them");
+            }
+            Some(at) => {
+                // Keep the selection on the same row as the held-back rows appear above it.
+                for v in LIST_VIEWS {
+                    let c = self.cursor_of(v);
+                    let revealed = self.lists.get(&v).map_or(0, |l| l.len() - l.partition_point(|s| *s < at));
+                    if c > 0 {
+                        self.cursor.insert(v, c + revealed);
+                    }
+                }
+                let n = (self.base_seq + self.rows.len() as u64).saturating_sub(at);
+                self.say(format!("resumed: {n} records arrived while paused"));
+            }
+        }
     }
 
     fn on_prompt_key(&mut self, key: KeyEvent) -> Vec<Effect> {

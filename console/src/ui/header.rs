@@ -34,6 +34,12 @@ pub(super) fn draw_header(state: &State, frame: &mut Frame<'_>, area: Rect, them
         Span::raw(format!("─ {} ", safe(&state.source, 48))),
         Span::styled(format!("{dot} {conn}"), style),
     ];
+    if state.paused_at.is_some() {
+        spans.push(Span::styled(
+            format!("  ⏸ PAUSED +{} new (p)", state.arrived_while_paused()),
+            theme.severity(Some(zoomwatch_shared::Severity::Medium)),
+        ));
+    }
     if let Some(lag) = state.stats.lag_ms {
         spans.push(Span::raw(format!("  lag {:.1}s", lag as f64 / 1000.0)));
     }

@@ -78,7 +78,7 @@ fn topic(r: &RecordV1) -> String {
 
 pub(super) fn draw(state: &State, frame: &mut Frame<'_>, area: Rect, theme: Theme) {
     let view = state.view;
-    let list = state.lists.get(&view).map(Vec::as_slice).unwrap_or(&[]);
+    let list = state.shown(view);
     let height = usize::from(area.height.saturating_sub(3));
     let cursor = state.cursor_of(view);
     let offset = scroll_offset(cursor, height);

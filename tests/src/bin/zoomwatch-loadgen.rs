@@ -39,7 +39,9 @@ fn args() -> Result<Args> {
             "--rate" => a.rate = Some(value()?.parse().context("--rate")?),
             "--duration" => a.duration = Some(value()?.parse().context("--duration")?),
             "-h" | "--help" => {
-                println!("zoomwatch-loadgen --url URL [--concurrency N] [--requests N] [--body FILE] [--rate N --duration SECS] (secret: ZOOM_WEBHOOK_SECRET_TOKEN)");
+                println!(
+                    "zoomwatch-loadgen --url URL [--concurrency N] [--requests N] [--body FILE] [--rate N --duration SECS] (secret: ZOOM_WEBHOOK_SECRET_TOKEN)"
+                );
                 std::process::exit(0);
             }
             other => bail!("unknown argument {other:?} (see --help)"),
