@@ -467,6 +467,8 @@ impl State {
             Term::Text(v) => m.topic.as_deref().is_some_and(|tp| tp.to_lowercase().contains(v.as_str())),
             Term::Country(_) | Term::Asn(_) => m.attendees.values().any(|a| place_matches(t, a.participant.geo.as_deref())),
             Term::Is(tr) => m.attendees.values().any(|a| tr.of(&a.participant, m.host_id.as_deref())),
+            // Meetings that were going on at some point of the window.
+            Term::Time(from, to) => m.started_ms.unwrap_or(m.last_ms) <= *to && m.ended_ms.is_none_or(|e| e >= *from),
             Term::Type(_) => true,
         })
     }
@@ -807,7 +809,7 @@ impl State {
 
     /// Replaces the filter with `text` (as typed at the `/` prompt) and rebuilds the lists.
     pub fn set_filter(&mut self, text: &str) -> Result<(), String> {
-        let f = Filter::parse(text).map_err(|e| e.to_string())?;
+        let f = Filter::parse_at(text, self.now_ms).map_err(|e| e.to_string())?;
         self.filter = f;
         self.filter_text = text.trim().to_owned();
         self.rebuild_lists();

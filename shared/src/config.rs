@@ -680,6 +680,12 @@ fn custom_rules(list: &[CustomRuleFile], text: &str, origin: &str) -> Result<Vec
             return Err(err(at(c.when.span()), format!("custom_rules {id}: `when` is empty (it would match every record)")));
         }
         let filter = crate::filter::Filter::parse(when).map_err(|e| err(at(c.when.span()), format!("custom_rules {id}: when: {e}")))?;
+        if filter.terms.iter().any(|t| matches!(t, crate::filter::Term::Time(..))) {
+            return Err(err(
+                at(c.when.span()),
+                format!("custom_rules {id}: when: since:/between: filter what is shown, not what a rule judges; use count and window_secs"),
+            ));
+        }
         let severity = match &c.severity {
             None => Severity::Medium,
             Some(s) => Severity::parse(s.get_ref()).ok_or_else(|| {

@@ -10,6 +10,8 @@
 //! | `country:GB` | participant or sign-in from that country (ISO code; needs GeoIP) |
 //! | `asn:29518` | participant or sign-in from that network (AS number; `AS29518` too) |
 //! | `is:guest`, `is:registered`, `is:host` | participant without a Zoom identity / with a registration / who is the meeting's host |
+//! | `since:15m`, `since:2026-12-01T09:00` | happened (payload time) within the last 15 min (`s`, `m`, `h`, `d`) / since then, UTC |
+//! | `between:09:00..09:30`, `between:2026-12-01T09:00..2026-12-01T12:00` | happened in that window: times of day are today's, UTC |
 //! | anything else | text anywhere in event, topic, names, emails, IPs, reasons |
 //!
 //! Matching is case-insensitive. `"quoted words"` keep their spaces.
@@ -34,6 +36,8 @@ pub enum Term {
     Asn(u32),
     /// `is:`
     Is(Trait),
+    /// `since:` / `between:`: payload time within `from..=to` (Unix ms).
+    Time(i64, i64),
     /// Free text.
     Text(String),
 }
@@ -80,7 +84,7 @@ impl Eq for Filter {}
 /// Rough cost of evaluating a term, to try cheap ones first.
 fn cost(t: &Term) -> u8 {
     match t {
-        Term::Severity(..) | Term::Country(_) | Term::Asn(_) | Term::Is(_) => 0,
+        Term::Severity(..) | Term::Country(_) | Term::Asn(_) | Term::Is(_) | Term::Time(..) => 0,
         Term::Type(_) => 1,
         Term::Meeting(_) => 2,
         Term::User(_) => 3,
@@ -172,10 +176,53 @@ fn split_words(s: &str) -> Vec<String> {
     out
 }
 
+/// `15m`, `2h`, `30s`, `7d` → ms.
+fn parse_span(v: &str) -> Option<i64> {
+    let (n, unit) = v.split_at(v.find(|c: char| !c.is_ascii_digit())?);
+    let n: i64 = n.parse().ok()?;
+    let unit_ms = match unit {
+        "s" => 1_000,
+        "m" | "min" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => return None,
+    };
+    n.checked_mul(unit_ms)
+}
+
+/// A point in time of a `since:`/`between:` term: `YYYY-MM-DDTHH:MM[:SS][Z]` (UTC) or
+/// `HH:MM` (today, UTC).
+fn parse_instant(v: &str, now_ms: i64) -> Option<i64> {
+    let v = v.trim().trim_end_matches(['Z', 'z']);
+    if let [h, m] = v.split(':').collect::<Vec<_>>()[..]
+        && h.len() <= 2
+        && m.len() == 2
+    {
+        let (h, m): (i64, i64) = (h.parse().ok()?, m.parse().ok()?);
+        if h > 23 || m > 59 {
+            return None;
+        }
+        return Some(now_ms.div_euclid(86_400_000) * 86_400_000 + (h * 60 + m) * 60_000);
+    }
+    let full = match v.len() {
+        16 => format!("{v}:00Z"),
+        19 => format!("{v}Z"),
+        _ => return None,
+    };
+    crate::timefmt::parse_rfc3339_ms(&full.to_ascii_uppercase())
+}
+
 impl Filter {
-    /// Parses filter text.
+    /// Parses filter text (`since:`/`between:` relative to the system clock).
     pub fn parse(s: &str) -> Result<Self, FilterError> {
-        let mut f = Self::parse_terms(s)?;
+        let now =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(0));
+        Self::parse_at(s, now)
+    }
+
+    /// Parses filter text; `since:15m` and times of day in `between:` count from `now_ms`.
+    pub fn parse_at(s: &str, now_ms: i64) -> Result<Self, FilterError> {
+        let mut f = Self::parse_terms(s, now_ms)?;
         f.terms.sort_by_key(cost);
         f.finders = f
             .terms
@@ -188,7 +235,7 @@ impl Filter {
         Ok(f)
     }
 
-    fn parse_terms(s: &str) -> Result<Self, FilterError> {
+    fn parse_terms(s: &str, now_ms: i64) -> Result<Self, FilterError> {
         let mut terms = Vec::new();
         for word in split_words(s) {
             let lower = word.to_lowercase();
@@ -206,6 +253,23 @@ impl Filter {
             } else if let Some(v) = lower.strip_prefix("asn:") {
                 let n = v.strip_prefix("as").unwrap_or(v);
                 Term::Asn(n.parse().map_err(|_| FilterError(format!("{word:?}: an AS number, e.g. asn:29518")))?)
+            } else if let Some(v) = lower.strip_prefix("since:") {
+                let from = parse_span(v)
+                    .map(|span| now_ms.saturating_sub(span))
+                    .or_else(|| parse_instant(v, now_ms))
+                    .ok_or_else(|| FilterError(format!("{word:?}: since:15m (s, m, h, d) or since:2026-12-01T09:00 (UTC)")))?;
+                Term::Time(from, i64::MAX)
+            } else if let Some(v) = lower.strip_prefix("between:") {
+                let window = v.split_once("..").and_then(|(a, b)| Some((parse_instant(a, now_ms)?, parse_instant(b, now_ms)?)));
+                match window {
+                    Some((a, b)) if a <= b => Term::Time(a, b),
+                    Some(_) => return Err(FilterError(format!("{word:?}: the window ends before it starts"))),
+                    None => {
+                        return Err(FilterError(format!(
+                            "{word:?}: between:09:00..09:30 (today, UTC) or between:2026-12-01T09:00..2026-12-01T12:00"
+                        )));
+                    }
+                }
             } else if let Some(v) = lower.strip_prefix("is:") {
                 Term::Is(match v {
                     "guest" => Trait::Guest,
@@ -286,6 +350,7 @@ impl Filter {
             Term::Country(_) | Term::Asn(_) => geos(r.participant.as_ref(), r.actor.as_ref()).any(|g| place_matches(t, Some(g))),
             Term::Text(v) => text_fields(r).any(|f| contains(f, v)),
             Term::Is(t) => r.participant.as_ref().is_some_and(|p| t.of(p, r.meeting.as_ref().and_then(|m| m.host_id.as_deref()))),
+            Term::Time(from, to) => (*from..=*to).contains(&r.occurred_ms()),
         }
     }
 
@@ -311,6 +376,7 @@ impl Filter {
             Term::Country(_) | Term::Asn(_) => geos(a.participant.as_ref(), a.actor.as_ref()).any(|g| place_matches(t, Some(g))),
             Term::Text(v) => contains(&a.reason, v) || contains(&a.rule, v),
             Term::Is(t) => a.participant.as_ref().is_some_and(|p| t.of(p, None)),
+            Term::Time(from, to) => crate::timefmt::parse_rfc3339_ms(&a.occurred_at).is_some_and(|t| (*from..=*to).contains(&t)),
         })
     }
 }
@@ -396,6 +462,32 @@ fn text_fields(r: &RecordV1) -> impl Iterator<Item = &str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn time_windows() {
+        // 2026-12-01T10:00:00Z
+        let now = 1_796_119_200_000;
+        let at = |t: &str| {
+            let body = format!(
+                r#"{{"event":"meeting.participant_joined","payload":{{"object":{{"id":1,"participant":{{"user_name":"a","join_time":"{t}"}}}}}}}}"#
+            );
+            crate::normalize(crate::Envelope::parse(body.as_bytes()).unwrap(), &crate::Received { received_at_ms: now, request: None })
+        };
+        let f = Filter::parse_at("since:15m", now).unwrap();
+        assert_eq!(f.terms, vec![Term::Time(now - 900_000, i64::MAX)]);
+        assert!(f.matches_record(&at("2026-12-01T09:50:00Z"), None));
+        assert!(!f.matches_record(&at("2026-12-01T09:40:00Z"), None));
+        let f = Filter::parse_at("between:09:00..09:30", now).unwrap();
+        assert!(f.matches_record(&at("2026-12-01T09:15:00Z"), None));
+        assert!(!f.matches_record(&at("2026-12-01T09:31:00Z"), None));
+        assert!(!f.matches_record(&at("2026-11-30T09:15:00Z"), None), "a time of day is today's");
+        let f = Filter::parse_at("between:2026-11-30T09:00..2026-11-30T10:00 type:joined", now).unwrap();
+        assert!(f.matches_record(&at("2026-11-30T09:15:00Z"), None));
+        assert!(Filter::parse_at("since:2026-12-01T09:00", now).unwrap().matches_record(&at("2026-12-01T09:59:00Z"), None));
+        for bad in ["since:15x", "since:", "between:09:30..09:00", "between:9..10", "between:25:00..26:00", "since:2026-13-01T00:00"] {
+            assert!(Filter::parse_at(bad, now).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn parses_terms() {

@@ -121,6 +121,7 @@ fn mistakes_in_custom_rules_name_the_line() {
         ("[[custom_rules]]\nid = \"a\"\nwhen = \"sev:>=urgent\"\nreason = \"x\"\n", 3, "unknown severity"),
         ("[[custom_rules]]\nid = \"a\"\nwhen = \"is:alien\"\nreason = \"x\"\n", 3, "is:guest"),
         ("[[custom_rules]]\nid = \"a\"\nwhen = \"  \"\nreason = \"x\"\n", 3, "empty"),
+        ("[[custom_rules]]\nid = \"a\"\nwhen = \"since:15m type:joined\"\nreason = \"x\"\n", 3, "since:/between:"),
         ("[[custom_rules]]\nid = \"a\"\nwhen = \"type:joined\"\nreason = \"x\"\nseverity = \"urgent\"\n", 5, "severity"),
         ("[[custom_rules]]\nid = \"a\"\nwhen = \"type:joined\"\nreason = \"\"\n", 4, "reason"),
         ("[[custom_rules]]\nid = \"a\"\nwhen = \"type:joined\"\nreason = \"x\"\ncount = 1\n", 5, "at least 2"),

@@ -121,6 +121,8 @@ fn custom(c: &CustomRule) -> String {
             Term::Is(Trait::Registered) => alternatives.push(("participant.registrant_id|exists".into(), "true".into())),
             Term::Is(Trait::Host) => alternatives.push(("participant.zoom_user_id|fieldref".into(), "meeting.host_id".into())),
             Term::Text(v) => keyword = Some(yaml_str(&escape(v))),
+            // Refused in custom rules (config validation): a rule has no "now".
+            Term::Time(..) => continue,
         }
         if let Some(k) = keyword {
             let _ = writeln!(d, "  {name}:\n    - {k}");
