@@ -67,6 +67,8 @@ pub enum Action {
     Help,
     /// Freeze the record lists while records keep arriving; again to catch up.
     Pause,
+    /// Pick one of the saved filters (`[filters]` in zoomwatch.toml).
+    SavedFilters,
 }
 
 /// Where a binding applies.
@@ -143,6 +145,7 @@ pub const KEYMAP: &[Binding] = &[
     f(KeyCode::Char('r'), Action::Respond, "r", "act through Zoom on the selection", Global, ("r", "respond")),
     f(KeyCode::Char('/'), Action::Filter, "/", "filter", Global, ("/", "filter")),
     b(KeyCode::Esc, Action::Back, "Esc", "close / clear filter", Global),
+    b(KeyCode::Char('f'), Action::SavedFilters, "f", "saved filters", Global),
     f(KeyCode::Char('m'), Action::ThisMeeting, "m", "only this meeting", Global, ("m", "this meeting")),
     f(KeyCode::Char('u'), Action::ThisUser, "u", "only this user", Global, ("u", "this user")),
     f(KeyCode::Char('a'), Action::Ack, "a", "acknowledge alert", Alerts, ("a", "ack")),

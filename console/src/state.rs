@@ -151,6 +151,11 @@ pub enum Overlay {
         /// The alert it responds to.
         alert_id: Option<String>,
     },
+    /// The saved filters of `[filters]` in zoomwatch.toml, to pick one.
+    Saved {
+        /// Selected entry.
+        cursor: usize,
+    },
     /// The answer of a lookup.
     Info {
         /// Title.
@@ -929,6 +934,32 @@ impl State {
                 KeyCode::Char('n' | 'N' | 'q') | KeyCode::Esc => self.say("not done"),
                 _ => self.overlay = Overlay::Confirm { action, alert_id },
             },
+            Overlay::Saved { cursor } => {
+                let n = self.detector.config().filters.len();
+                let pick = match (key.code, action) {
+                    (KeyCode::Esc, _) | (_, Some(Action::Quit | Action::SavedFilters)) => return Vec::new(),
+                    (_, Some(Action::Up)) => {
+                        self.overlay = Overlay::Saved { cursor: cursor.saturating_sub(1) };
+                        return Vec::new();
+                    }
+                    (_, Some(Action::Down)) => {
+                        self.overlay = Overlay::Saved { cursor: (cursor + 1).min(n.saturating_sub(1)) };
+                        return Vec::new();
+                    }
+                    (KeyCode::Enter, _) => cursor,
+                    (KeyCode::Char(c @ '1'..='9'), _) => (c as usize) - ('1' as usize),
+                    _ => {
+                        self.overlay = Overlay::Saved { cursor };
+                        return Vec::new();
+                    }
+                };
+                if let Some((name, text)) = self.detector.config().filters.get(pick).cloned() {
+                    match self.set_filter(&text) {
+                        Ok(()) => self.say(format!("filter {name}: {text}")),
+                        Err(e) => self.say(format!("filter {name}: {e}")),
+                    }
+                }
+            }
             Overlay::Info { title, lines } => match (key.code, action) {
                 (KeyCode::Esc | KeyCode::Enter, _) | (_, Some(Action::Quit)) => {}
                 (_, Some(Action::Up)) => {
@@ -1165,6 +1196,13 @@ impl State {
             Action::ExportCsv => return self.export(true),
             Action::Help => self.overlay = if self.overlay == Overlay::Help { Overlay::None } else { Overlay::Help },
             Action::Pause => self.toggle_pause(),
+            Action::SavedFilters => {
+                if self.detector.config().filters.is_empty() {
+                    self.say("no saved filters: add a [filters] table to zoomwatch.toml (see zoomwatch.example.toml)");
+                } else {
+                    self.overlay = Overlay::Saved { cursor: 0 };
+                }
+            }
         }
         Vec::new()
     }
@@ -1243,7 +1281,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 }
                 return state.on_prompt_key(key);
             }
-            if matches!(state.overlay, Overlay::Respond(_) | Overlay::Confirm { .. } | Overlay::Info { .. }) {
+            if matches!(state.overlay, Overlay::Respond(_) | Overlay::Confirm { .. } | Overlay::Info { .. } | Overlay::Saved { .. }) {
                 if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
                     return vec![Effect::Quit];
                 }

@@ -323,3 +323,32 @@ fn pause_freezes_the_lists_while_records_keep_arriving() {
     assert_eq!(s.list_rows(View::Feed).nth(s.cursor_of(View::Feed)).unwrap().record.id, selected);
     assert_eq!(s.arrived_while_paused(), 0);
 }
+
+#[test]
+fn saved_filters_are_picked_from_a_menu() {
+    let text = format!("{}\n[filters]\nraid = \"type:joined sev:>=medium\"\nboard = \"meeting:board\"\n", scenario::CONFIG);
+    let cfg = Config::parse(&text, "zoomwatch.toml").unwrap();
+    let mut s = State::new("file:x", cfg, Triage::default(), 10_000, T0);
+    update(&mut s, Msg::Resize(30));
+    update(&mut s, Msg::Source(SourceEvent::Records(day())));
+    key(&mut s, KeyCode::Char('f'));
+    assert!(matches!(s.overlay, Overlay::Saved { cursor: 0 }));
+    key(&mut s, KeyCode::Down);
+    key(&mut s, KeyCode::Enter);
+    assert_eq!(s.overlay, Overlay::None);
+    assert_eq!(s.filter_text, "type:joined sev:>=medium", "by name: board, raid");
+    assert!(s.list_rows(View::Feed).count() > 0);
+    assert!(s.list_rows(View::Feed).all(|r| r.record.event.contains("joined") && r.worst >= Some(zoomwatch_shared::Severity::Medium)));
+    key(&mut s, KeyCode::Char('f'));
+    key(&mut s, KeyCode::Char('1'));
+    assert_eq!(s.filter_text, "meeting:board");
+    // Without saved filters the key says how to add them.
+    let mut plain = console();
+    key(&mut plain, KeyCode::Char('f'));
+    assert_eq!(plain.overlay, Overlay::None);
+    assert!(plain.notice.as_ref().is_some_and(|(n, _)| n.contains("[filters]")));
+    // A mistake in one names its line.
+    let e = Config::parse("[filters]\nok = \"type:joined\"\nbad = \"sev:>=urgent\"\n", "zoomwatch.toml").unwrap_err();
+    assert_eq!(e.line, 3, "{e}");
+    assert!(e.message.contains("filters.bad"), "{e}");
+}

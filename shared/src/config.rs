@@ -35,6 +35,8 @@ pub struct ConfigFile {
     pub rules: BTreeMap<String, RuleSettings>,
     /// The team's own rules, written in the filter language.
     pub custom_rules: Vec<CustomRuleFile>,
+    /// Saved filters for the console's `f` menu: name → filter text.
+    pub filters: BTreeMap<String, Spanned<String>>,
 }
 
 /// `[[custom_rules]]` as written.
@@ -319,6 +321,8 @@ pub struct Config {
     pub rules: Vec<EffectiveRule>,
     /// The `[[custom_rules]]`, in file order.
     pub custom_rules: Vec<CustomRule>,
+    /// `[filters]`: (name, filter text), by name.
+    pub filters: Vec<(String, String)>,
 }
 
 /// One configured database file.
@@ -524,6 +528,15 @@ impl Config {
         }
 
         let custom_rules = custom_rules(&file.custom_rules, text, origin)?;
+        let mut filters = Vec::new();
+        for (name, f) in &file.filters {
+            let line = if f.span().end == 0 { 0 } else { line_of(text, f.span().start) };
+            if name.trim().is_empty() || name.chars().count() > 40 {
+                return Err(err(line, format!("filters: {name:?}: a name of 1 to 40 characters")));
+            }
+            crate::filter::Filter::parse(f.get_ref()).map_err(|e| err(line, format!("filters.{name}: {e}")))?;
+            filters.push((name.clone(), f.get_ref().trim().to_owned()));
+        }
 
         Ok(Self {
             internal_domains: lower(&file.organization.internal_domains),
@@ -544,6 +557,7 @@ impl Config {
             anonymizer_asns,
             rules,
             custom_rules,
+            filters,
         })
     }
 
@@ -635,6 +649,13 @@ impl Config {
                     crate::timefmt::format_ms(a.until_ms),
                     a.note
                 );
+            }
+            out.push('\n');
+        }
+        if !self.filters.is_empty() {
+            out.push_str("[filters]\n");
+            for (name, f) in &self.filters {
+                let _ = writeln!(out, "{name:?} = {f:?}");
             }
             out.push('\n');
         }

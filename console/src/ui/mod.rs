@@ -155,6 +155,7 @@ pub fn draw(state: &State, frame: &mut Frame<'_>, theme: Theme) {
         Overlay::Help => overlay::help(state, frame, body, theme),
         Overlay::Detail => overlay::detail(state, frame, body, theme),
         Overlay::Respond(menu) => overlay::respond(menu, frame, body, theme),
+        Overlay::Saved { cursor } => overlay::saved(&state.detector.config().filters, *cursor, frame, body, theme),
         Overlay::Confirm { action, alert_id } => overlay::confirm(action, alert_id.as_deref(), frame, body, theme),
         Overlay::Info { title, lines } => overlay::info(state, title, lines, frame, body),
         _ => {}

@@ -239,6 +239,24 @@ pub(super) fn respond(menu: &crate::respond::Menu, frame: &mut Frame<'_>, area: 
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 
+/// The saved filters menu.
+pub(super) fn saved(filters: &[(String, String)], cursor: usize, frame: &mut Frame<'_>, area: Rect, theme: Theme) {
+    let height = u16::try_from(filters.len()).unwrap_or(10).saturating_add(2).min(area.height);
+    let area = centered(area, height);
+    frame.render_widget(Clear, area);
+    let lines: Vec<Line<'_>> = filters
+        .iter()
+        .enumerate()
+        .map(|(i, (name, text))| {
+            let key = if i < 9 { format!("{}", i + 1) } else { " ".to_owned() };
+            let line = format!("{} {key} {}  {}", if i == cursor { "▶" } else { " " }, safe(name, 40), safe(text, 200));
+            if i == cursor { Line::from(Span::styled(line, theme.selected())) } else { Line::from(line) }
+        })
+        .collect();
+    let block = Block::default().borders(Borders::ALL).title(" Saved filters · ↑↓ or 1–9 · ⏎ apply · Esc closes ");
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
 /// The confirmation: exactly what will be called on whom.
 pub(super) fn confirm(action: &zoomwatch_zoomapi::Action, alert_id: Option<&str>, frame: &mut Frame<'_>, area: Rect, theme: Theme) {
     let area = centered(area, 9.min(area.height));
