@@ -170,3 +170,15 @@ fn the_response_menu_and_confirmation_at_80x24() {
     let shown = text(&draw(&s, 80, 24, COLOR));
     insta::assert_snapshot!("respond_confirm_80x24", shown);
 }
+
+#[test]
+fn the_header_shows_how_far_a_backfill_has_come() {
+    let mut s = console();
+    update(&mut s, Msg::Source(SourceEvent::Status(zoomwatch_console::source::Status::Backfilling)));
+    let head = text(&draw(&s, 160, 30, COLOR)).lines().next().unwrap().to_owned();
+    assert!(head.contains("◐ BACKFILL 52 read, newest "), "{head}");
+    assert!(head.contains(" old"), "{head}");
+    key(&mut s, KeyCode::Char('p'));
+    let head = text(&draw(&s, 160, 30, COLOR)).lines().next().unwrap().to_owned();
+    assert!(head.contains("⏸ PAUSED +0 new (p)"), "{head}");
+}

@@ -21,10 +21,27 @@ pub fn sparkline(state: &State, n: usize) -> String {
     tail.iter().map(|v| if *v == 0 { ' ' } else { SPARK[((*v * 7) / max) as usize] }).collect()
 }
 
+/// `1234567` → `1,234,567`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 pub(super) fn draw_header(state: &State, frame: &mut Frame<'_>, area: Rect, theme: Theme) {
     let (dot, conn, style) = match &state.conn {
         Status::Live => ("●", "LIVE".to_owned(), theme.accent()),
-        Status::Backfilling => ("◐", "BACKFILL".to_owned(), theme.severity(Some(zoomwatch_shared::Severity::Low))),
+        Status::Backfilling => {
+            // How far the catch-up has come: records read, and how recent the newest is.
+            let upto = state.stats.last_received_ms.map(|l| format!(", newest {} old", ago(state.now_ms, l))).unwrap_or_default();
+            ("◐", format!("BACKFILL {} read{upto}", thousands(state.stats.records)), theme.severity(Some(zoomwatch_shared::Severity::Low)))
+        }
         Status::Done => ("■", "END".to_owned(), theme.dim()),
         Status::Waiting(w) => ("○", format!("WAITING {}", safe(w, 40)), theme.severity(Some(zoomwatch_shared::Severity::Medium))),
         Status::Reconnecting(w) => ("○", format!("RECONNECTING {}", safe(w, 40)), theme.severity(Some(zoomwatch_shared::Severity::High))),
