@@ -856,18 +856,17 @@ fn fold_name(name: &str) -> String {
     } else {
         // Other characters fold before lower-casing too: a Cyrillic capital Т is
         // confusable with T, its small form т is not confusable with t.
-        let mut buf = [0u8; 4];
+        let (mut buf, mut inner) = ([0u8; 4], [0u8; 4]);
         for c in visible {
             if c.is_ascii() {
                 folded.push_str(&table[usize::from(c.to_ascii_lowercase() as u8)]);
                 continue;
             }
-            let first: Vec<char> = unicode_security::skeleton(c.encode_utf8(&mut buf)).flat_map(char::to_lowercase).collect();
-            for d in first {
+            for d in unicode_security::skeleton(c.encode_utf8(&mut buf)).flat_map(char::to_lowercase) {
                 if d.is_ascii() {
                     folded.push_str(&table[usize::from(d as u8)]);
                 } else {
-                    folded.extend(unicode_security::skeleton(d.encode_utf8(&mut buf)).flat_map(char::to_lowercase));
+                    folded.extend(unicode_security::skeleton(d.encode_utf8(&mut inner)).flat_map(char::to_lowercase));
                 }
             }
         }

@@ -5,6 +5,18 @@
 
 use std::borrow::Cow;
 
+/// A run of digits with thousands separators: `"1234567"` → `"1,234,567"`.
+pub fn group_digits(digits: &str) -> String {
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// True for characters that change how surrounding text is displayed without being
 /// visible themselves: bidi controls, zero-width characters, BOM.
 pub fn is_invisible_format(c: char) -> bool {

@@ -58,6 +58,22 @@ impl Moto {
     }
 }
 
+/// Every record in log group `group`, all pages of `FilterLogEvents`.
+pub async fn read_all(client: &aws_sdk_cloudwatchlogs::Client, group: &str) -> Vec<zoomwatch_shared::RecordV1> {
+    let mut out = Vec::new();
+    let mut token = None;
+    loop {
+        let page = client.filter_log_events().log_group_name(group).set_next_token(token).send().await.expect("FilterLogEvents");
+        for e in page.events() {
+            out.push(serde_json::from_str(e.message().unwrap_or_default()).expect("a stored record"));
+        }
+        token = page.next_token().map(str::to_owned);
+        if token.is_none() {
+            return out;
+        }
+    }
+}
+
 impl Drop for Moto {
     fn drop(&mut self) {
         let _ = self.child.kill();

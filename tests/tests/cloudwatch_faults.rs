@@ -14,30 +14,14 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use zoomwatch_e2e::SECRET;
 use zoomwatch_e2e::faults::{Fault, FaultProxy};
-use zoomwatch_e2e::moto::Moto;
+use zoomwatch_e2e::moto::{Moto, read_all};
 use zoomwatch_ingest::config::ReceiverConfig;
 use zoomwatch_ingest::lambda::cloudwatch_client;
 use zoomwatch_ingest::send::{Sender, unix_now};
 use zoomwatch_ingest::sink::{AnySink, CloudWatchSink};
 use zoomwatch_ingest::{router, server};
-use zoomwatch_shared::record::RecordV1;
 use zoomwatch_shared::signature::Secret;
 use zoomwatch_shared::{SecretSet, scenario};
-
-async fn read_all(client: &aws_sdk_cloudwatchlogs::Client, group: &str) -> Vec<RecordV1> {
-    let mut out = Vec::new();
-    let mut token = None;
-    loop {
-        let page = client.filter_log_events().log_group_name(group).set_next_token(token).send().await.unwrap();
-        for e in page.events() {
-            out.push(serde_json::from_str(e.message().unwrap()).unwrap());
-        }
-        token = page.next_token().map(str::to_owned);
-        if token.is_none() {
-            return out;
-        }
-    }
-}
 
 /// Distinct deliveries of the scripted day (its scripted Zoom retry left out).
 fn deliveries(n: usize) -> Vec<Vec<u8>> {

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use zoomwatch_e2e::moto::Moto;
+use zoomwatch_e2e::moto::{Moto, read_all};
 use zoomwatch_e2e::{SECRET, fixtures};
 use zoomwatch_ingest::config::ReceiverConfig;
 use zoomwatch_ingest::lambda::cloudwatch_client;
@@ -18,21 +18,6 @@ use zoomwatch_shared::signature::Secret;
 use zoomwatch_shared::{Envelope, Received, SecretSet, normalize};
 
 const GROUP: &str = "/zoomwatch/events";
-
-async fn read_all(client: &aws_sdk_cloudwatchlogs::Client, group: &str) -> Vec<RecordV1> {
-    let mut out = Vec::new();
-    let mut token = None;
-    loop {
-        let page = client.filter_log_events().log_group_name(group).set_next_token(token).send().await.unwrap();
-        for e in page.events() {
-            out.push(serde_json::from_str(e.message().unwrap()).unwrap());
-        }
-        token = page.next_token().map(str::to_owned);
-        if token.is_none() {
-            return out;
-        }
-    }
-}
 
 async fn serve_with(sink: CloudWatchSink) -> (String, tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<std::io::Result<()>>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -21,26 +21,17 @@ pub fn sparkline(state: &State, n: usize) -> String {
     tail.iter().map(|v| if *v == 0 { ' ' } else { SPARK[((*v * 7) / max) as usize] }).collect()
 }
 
-/// `1234567` → `1,234,567`.
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 pub(super) fn draw_header(state: &State, frame: &mut Frame<'_>, area: Rect, theme: Theme) {
     let (dot, conn, style) = match &state.conn {
         Status::Live => ("●", "LIVE".to_owned(), theme.accent()),
         Status::Backfilling => {
             // How far the catch-up has come: records read, and how recent the newest is.
             let upto = state.stats.last_received_ms.map(|l| format!(", newest {} old", ago(state.now_ms, l))).unwrap_or_default();
-            ("◐", format!("BACKFILL {} read{upto}", thousands(state.stats.records)), theme.severity(Some(zoomwatch_shared::Severity::Low)))
+            (
+                "◐",
+                format!("BACKFILL {} read{upto}", zoomwatch_shared::text::group_digits(&state.stats.records.to_string())),
+                theme.severity(Some(zoomwatch_shared::Severity::Low)),
+            )
         }
         Status::Done => ("■", "END".to_owned(), theme.dim()),
         Status::Waiting(w) => ("○", format!("WAITING {}", safe(w, 40)), theme.severity(Some(zoomwatch_shared::Severity::Medium))),

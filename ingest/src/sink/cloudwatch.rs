@@ -231,8 +231,7 @@ impl CloudWatchSink {
 /// answered — no credentials, an expired SSO session, an unreachable endpoint — a
 /// sentence instead of the SDK's nested debug dump.
 pub fn describe<E: ProvideErrorMetadata + std::error::Error>(e: &E) -> String {
-    let first = |t: &str| t.lines().next().unwrap_or("").chars().take(300).collect::<String>();
-    match (e.code(), e.message().map(first)) {
+    match (e.code(), e.message().map(|m| first_line(m, 300))) {
         (Some(c @ ("ExpiredTokenException" | "ExpiredToken" | "RequestExpired")), _) => {
             return format!(
                 "the AWS session has expired ({c}): run `aws sso login` (with --profile if you use one) or refresh the credentials"
@@ -268,7 +267,6 @@ pub fn describe<E: ProvideErrorMetadata + std::error::Error>(e: &E) -> String {
         src = s.source();
     }
     let lower = chain.to_ascii_lowercase();
-    let first_line = |t: &str| t.lines().next().unwrap_or("").chars().take(200).collect::<String>();
     if lower.contains("sso") && (lower.contains("expired") || lower.contains("token")) {
         return "the AWS SSO session has expired or was never started: run `aws sso login` (with --profile if you use one)".to_owned();
     }
@@ -276,16 +274,21 @@ pub fn describe<E: ProvideErrorMetadata + std::error::Error>(e: &E) -> String {
     if no_identity || (lower.contains("credentials") && (lower.contains("load") || lower.contains("provider"))) {
         return format!(
             "no usable AWS credentials ({}): set AWS_PROFILE or pass --profile, run `aws sso login`, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY",
-            first_line(&innermost)
+            first_line(&innermost, 200)
         );
     }
     if lower.contains("dispatch failure") || lower.contains("timeout") || lower.contains("connect") {
         return format!(
             "cannot reach CloudWatch Logs ({}): check the region, the network or proxy, and --endpoint-url",
-            first_line(&innermost)
+            first_line(&innermost, 200)
         );
     }
-    first_line(&chain)
+    first_line(&chain, 200)
+}
+
+/// The first line of `t`, at most `max` characters.
+fn first_line(t: &str, max: usize) -> String {
+    t.lines().next().unwrap_or("").chars().take(max).collect()
 }
 
 impl Sink for CloudWatchSink {

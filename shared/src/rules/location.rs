@@ -185,15 +185,7 @@ pub fn stateless_flags(r: &RecordV1, cfg: &Config, out: &mut Vec<Flag>) {
 
 /// `8010.4` → `8,010`: a rounded figure with thousands separators.
 fn grouped(v: f64) -> String {
-    let digits = format!("{:.0}", v.max(0.0));
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    crate::text::group_digits(&format!("{:.0}", v.max(0.0)))
 }
 
 /// A finding of the stateful location rules.
