@@ -41,7 +41,8 @@ pub fn export(state: &State, csv: bool) -> String {
             // Oldest first: the natural order of a log.
             let rows: Vec<_> = state.list_rows(state.view).collect();
             for row in rows.into_iter().rev() {
-                let r = &row.record;
+                let Some(mut rec) = row.record() else { continue };
+                let r = &rec;
                 if csv {
                     let m = r.meeting.as_ref();
                     let p = r.participant.as_ref();
@@ -61,7 +62,6 @@ pub fn export(state: &State, csv: bool) -> String {
                         &r.id,
                     ]));
                 } else {
-                    let mut rec = (*row.record).clone();
                     rec.flags = row.flags.clone();
                     out.push_str(&serde_json::to_string(&rec).unwrap_or_default());
                     out.push('\n');

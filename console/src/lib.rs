@@ -11,6 +11,7 @@
 //!   (truncation and rotation safe). Sources send [`source::SourceEvent`]s on a channel.
 //! - [`filter`] — the filter language (`meeting:`, `user:`, `type:`, `sev:>=`, text),
 //!   shared by `tail` and the console (it lives in `zoomwatch-shared`).
+//! - [`pushdown`] — the part of a filter CloudWatch applies itself (filter patterns).
 //! - [`settings`] — finding and loading `zoomwatch.toml`.
 //! - [`tail`] — `zoomwatch tail`: records and alerts as text or JSON lines.
 //! - [`watch`] — `zoomwatch watch`: the detector as a service, alerts written as
@@ -34,6 +35,7 @@ pub mod export;
 pub mod keymap;
 pub mod respond;
 pub mod settings;
+pub mod pushdown;
 pub mod source;
 pub mod state;
 pub mod tail;

@@ -449,9 +449,23 @@ fn load_triage(path: Option<PathBuf>) -> (Triage, Option<PathBuf>) {
     (t, path)
 }
 
+/// What a reader asks of its source besides where to read.
+#[derive(Default)]
+struct Reading {
+    /// Prepare records in the source's task (the console).
+    prepare: Option<std::sync::Arc<zoomwatch_console::source::Preparer>>,
+    /// The filter, for what CloudWatch can apply of it ([`zoomwatch_console::pushdown`]).
+    filter: Option<Filter>,
+}
+
 /// Starts the configured source; returns its label and channel.
-async fn start_source(args: &SourceArgs, follow: bool, from_end: bool) -> Result<(String, tokio::sync::mpsc::Receiver<SourceEvent>)> {
-    start_source_at(args, follow, if from_end { Start::End } else { Start::Beginning }, None).await
+async fn start_source(
+    args: &SourceArgs,
+    follow: bool,
+    from_end: bool,
+    reading: Reading,
+) -> Result<(String, tokio::sync::mpsc::Receiver<SourceEvent>)> {
+    start_source_at(args, follow, if from_end { Start::End } else { Start::Beginning }, None, reading).await
 }
 
 /// Like [`start_source`], from a place in a file or (`since_ms`) in a log group.
@@ -460,12 +474,14 @@ async fn start_source_at(
     follow: bool,
     start: Start,
     since_ms: Option<i64>,
+    reading: Reading,
 ) -> Result<(String, tokio::sync::mpsc::Receiver<SourceEvent>)> {
     let (tx, rx) = tokio::sync::mpsc::channel(zoomwatch_console::source::CHANNEL_CAPACITY);
     if let Some(path) = &args.file {
         let mut src = FileSource::new(path);
         src.follow = follow;
         src.start = start;
+        src.prepare = reading.prepare;
         tokio::spawn(file::run(src, tx));
         return Ok((format!("file:{}", path.display()), rx));
     }
@@ -479,10 +495,18 @@ async fn start_source_at(
         None => cloudwatch::parse_since(&args.since, now_ms()).map_err(anyhow::Error::msg)?,
     };
     let client = logs_client(args.profile.as_ref(), args.region.as_ref(), args.endpoint_url.as_ref()).await?;
-    let opts =
-        cloudwatch::CloudWatchSource { group: group.clone(), since_ms, follow, poll_only: args.poll, poll_every: Duration::from_secs(1) };
+    let push = reading.filter.as_ref().map(zoomwatch_console::pushdown::compile).unwrap_or_default();
+    let mut opts = cloudwatch::CloudWatchSource::new(group.clone(), since_ms.max(push.start_ms.unwrap_or(i64::MIN)));
+    opts.follow = follow;
+    opts.poll_only = args.poll;
+    opts.prepare = reading.prepare;
+    opts.pattern = push.pattern.clone();
+    let mut label = format!("cloudwatch:{group}");
+    if let Some(p) = &push.pattern {
+        label.push_str(&format!(" (only events matching {p})"));
+    }
     tokio::spawn(cloudwatch::run(client, opts, tx));
-    Ok((format!("cloudwatch:{group}"), rx))
+    Ok((label, rx))
 }
 
 /// Whether the shared AWS config or credentials file defines profile `name`
@@ -634,12 +658,15 @@ async fn console(args: ConsoleArgs) -> Result<ExitCode> {
     zoomwatch_console::app::require_terminal()?;
     let s = settings::load(args.config.config.as_deref()).map_err(anyhow::Error::msg)?;
     let (triage, triage_path) = load_triage(args.triage_file.clone());
-    let (label, rx) = start_source(&args.source, true, false).await?;
+    let initial = initial_filter(args.meeting.as_ref(), args.user.as_ref());
+    let filter = Filter::parse(&initial).map_err(anyhow::Error::msg)?;
+    let prepare = std::sync::Arc::new(zoomwatch_console::source::Preparer::new(s.config.clone(), s.geo.clone()));
+    let (label, rx) = start_source(&args.source, true, false, Reading { prepare: Some(prepare), filter: Some(filter) }).await?;
     let (responder, why) = console_responder(&args).await;
     let analyst = responder.analyst.as_ref().map(|a| a.name.clone()).unwrap_or_default();
     let unavailable = responder.unavailable(why.as_deref());
     let mut state = State::new(label, s.config, triage, args.retention, now_ms()).with_geo(s.geo).with_respond(analyst, unavailable);
-    state.set_filter(&initial_filter(args.meeting.as_ref(), args.user.as_ref())).map_err(anyhow::Error::msg)?;
+    state.set_filter(&initial).map_err(anyhow::Error::msg)?;
     zoomwatch_console::app::run(state, rx, triage_path, responder).await?;
     Ok(ExitCode::SUCCESS)
 }
@@ -811,7 +838,7 @@ async fn watch(args: WatchArgs) -> Result<ExitCode> {
         notifiers.push(zoomwatch_console::notify::Notifier::start(hook, notify_min, move |line| l(line)).map_err(anyhow::Error::msg)?);
     }
 
-    let (_, rx) = start_source_at(&args.source, !args.once, start, since).await?;
+    let (_, rx) = start_source_at(&args.source, !args.once, start, since, Reading::default()).await?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         let term = async {
@@ -877,9 +904,10 @@ async fn tail(args: TailArgs) -> Result<ExitCode> {
         filter = filter.with(Term::User(u.to_lowercase()));
     }
     let opts = TailOptions { format: if args.json { Format::Json } else { Format::Text }, alerts_only: args.alerts_only, filter };
+    let reading = Reading { prepare: None, filter: Some(opts.filter.clone()) };
     let mut printer = Printer::new(Detector::new(cfg), opts).with_geo(geo);
 
-    let (_, mut rx) = start_source(&args.source, args.follow, args.from_end).await?;
+    let (_, mut rx) = start_source(&args.source, args.follow, args.from_end, reading).await?;
 
     let stdout = std::io::stdout();
     let mut tick = tokio::time::interval(Duration::from_secs(10));
@@ -891,6 +919,7 @@ async fn tail(args: TailArgs) -> Result<ExitCode> {
                 let mut out = stdout.lock();
                 let written = match ev {
                     SourceEvent::Records(batch) => printer.records(batch, &mut out),
+                    SourceEvent::Prepared(batch) => printer.records(batch.into_iter().map(|p| p.record).collect(), &mut out),
                     SourceEvent::Skipped(n) => { printer.stats.skipped += n; Ok(()) }
                     SourceEvent::Status(Status::Done) => break,
                     SourceEvent::Status(Status::Waiting(why)) => {

@@ -20,20 +20,24 @@ use crate::keymap::{self, Action};
 use crate::source::{SourceEvent, Status};
 use crate::triage::{self, Triage};
 
-/// Frees evicted rows on a helper thread. A record owns a few dozen small allocations;
-/// freeing 8,000 of them at the tail of every batch would stall the screen as long as
-/// applying them did. The helper is started on first use; if it cannot be, rows are
-/// freed here.
-fn drop_elsewhere(rows: Vec<Row>) {
+/// Frees records and evicted rows on a helper thread. A record owns a few dozen small
+/// allocations; freeing 8,000 of them at the tail of every batch would stall the screen
+/// as long as applying them did. The helper is started on first use; if it cannot be,
+/// they are freed here.
+fn drop_elsewhere<T: Send + 'static>(items: Vec<T>) {
     use std::sync::OnceLock;
     use std::sync::mpsc::{Sender, channel};
-    static DROPPER: OnceLock<Option<Sender<Vec<Row>>>> = OnceLock::new();
+    type Garbage = Box<dyn Send>;
+    static DROPPER: OnceLock<Option<Sender<Garbage>>> = OnceLock::new();
+    if items.is_empty() {
+        return;
+    }
     let dropper = DROPPER.get_or_init(|| {
-        let (tx, rx) = channel::<Vec<Row>>();
+        let (tx, rx) = channel::<Garbage>();
         std::thread::Builder::new().name("zoomwatch-drop".into()).spawn(move || rx.into_iter().for_each(drop)).ok().map(|_| tx)
     });
     if let Some(tx) = dropper
-        && let Err(back) = tx.send(rows)
+        && let Err(back) = tx.send(Box::new(items))
     {
         drop(back.0); // the helper is gone: free them here
     }
@@ -83,19 +87,52 @@ impl View {
     }
 }
 
-/// One stored record with what the console computed for it.
+/// One stored record with what the console computed for it, held compactly: the
+/// record's stored JSON line (parsed again only to be shown: a screenful at a time)
+/// and what the filter needs. About a third of the memory of the parsed record.
 #[derive(Debug, Clone)]
 pub struct Row {
     /// Arrival sequence number.
     pub seq: u64,
-    /// The record.
-    pub record: Arc<RecordV1>,
+    /// The record as one JSON line.
+    line: Box<str>,
     /// Effective flags (rules re-run with this console's configuration).
     pub flags: Vec<Flag>,
     /// Worst flag.
     pub worst: Option<Severity>,
-    /// Lower-cased text the filter searches.
+    /// Lower-cased text the filter searches, and the facts it compares.
     pub search: crate::filter::SearchText,
+    /// Which list views it belongs to ([`list_bit`]).
+    lists: u8,
+}
+
+impl Row {
+    /// The record, parsed from its stored line (`None` only if that line were not a
+    /// record, which a row's never is: it was parsed from it or written from one).
+    pub fn record(&self) -> Option<RecordV1> {
+        crate::lines::parse(self.line.as_bytes()).ok()
+    }
+
+    /// The stored line.
+    pub fn line(&self) -> &str {
+        &self.line
+    }
+
+    /// Bytes this row holds (estimate: itself, its line, search text and flags).
+    pub fn size(&self) -> usize {
+        std::mem::size_of::<Self>() + self.line.len() + self.search.size()
+            - std::mem::size_of::<crate::filter::SearchText>()
+            + self.flags.iter().map(|f| std::mem::size_of::<Flag>() + f.rule.len() + f.reason.len()).sum::<usize>()
+    }
+}
+
+fn list_bit(v: View) -> u8 {
+    match v {
+        View::Feed => 1,
+        View::Participants => 2,
+        View::Admin => 4,
+        _ => 0,
+    }
 }
 
 /// An alert with the analyst's verdict.
@@ -331,6 +368,8 @@ pub struct State {
     /// While paused (`p`): the first sequence number not shown in the record lists.
     /// Records keep arriving and being judged; the lists show them on resume.
     pub paused_at: Option<u64>,
+    /// Bytes the kept rows hold ([`Row::size`]).
+    pub held_bytes: usize,
 }
 
 fn is_admin_row(r: &RecordV1) -> bool {
@@ -381,6 +420,7 @@ impl State {
             respond_unavailable: Some("not set up for this console".into()),
             analyst: "analyst".into(),
             paused_at: None,
+            held_bytes: 0,
         }
     }
 
@@ -557,11 +597,11 @@ impl State {
             lists.entry(v).or_default().clear();
         }
         for row in &self.rows {
-            if !self.filter.matches_search(&row.record, row.worst, &row.search) {
+            if !self.filter.matches_search(row.worst, &row.search) {
                 continue;
             }
             for v in LIST_VIEWS {
-                if in_list(v, &row.record)
+                if row.lists & list_bit(v) != 0
                     && let Some(l) = lists.get_mut(&v)
                 {
                     l.push(row.seq);
@@ -606,13 +646,22 @@ impl State {
     }
 
     fn apply_records(&mut self, batch: Vec<RecordV1>) {
+        // Records that came without their line (tests, the demo's direct feed): prepared
+        // here, as a source given a `Preparer` does in its task.
+        let cfg = self.detector.config();
+        let geo = self.geo.as_deref();
+        let prepared = batch.into_iter().map(|r| crate::source::Preparer::prepare_with(cfg, geo, r)).collect();
+        self.apply_prepared(prepared);
+    }
+
+    fn apply_prepared(&mut self, batch: Vec<crate::source::Prepared>) {
         let mut added: HashMap<View, usize> = HashMap::new();
-        for mut r in batch {
-            if let Some(g) = &self.geo {
-                g.enrich(&mut r);
-            }
-            let Some((flags, events)) = self.detector.observe_full(&r) else {
+        let mut done = Vec::with_capacity(batch.len());
+        for p in batch {
+            let crate::source::Prepared { record: r, line, flags, search } = p;
+            let Some((flags, events)) = self.detector.observe_flagged(&r, flags) else {
                 self.stats.duplicates += 1;
+                done.push(r);
                 continue;
             };
             self.count(&r);
@@ -624,21 +673,28 @@ impl State {
             }
             let worst = flags.iter().map(|f| f.severity).max();
             let seq = self.base_seq + self.rows.len() as u64;
-            let search = crate::filter::SearchText::of(&r);
-            let matches = self.filter.is_empty() || self.filter.matches_search(&r, worst, &search);
+            let matches = self.filter.is_empty() || self.filter.matches_search(worst, &search);
+            let mut bits = 0;
             for v in LIST_VIEWS {
-                if matches && in_list(v, &r) {
-                    if let Some(l) = self.lists.get_mut(&v) {
-                        l.push(seq);
+                if in_list(v, &r) {
+                    bits |= list_bit(v);
+                    if matches {
+                        if let Some(l) = self.lists.get_mut(&v) {
+                            l.push(seq);
+                        }
+                        *added.entry(v).or_default() += 1;
                     }
-                    *added.entry(v).or_default() += 1;
                 }
             }
-            self.rows.push_back(Row { seq, record: Arc::new(r), flags, worst, search });
+            let row = Row { seq, line, flags, worst, search, lists: bits };
+            self.held_bytes += row.size();
+            self.rows.push_back(row);
             for e in events {
                 self.apply_alert_event(e);
             }
+            done.push(r);
         }
+        drop_elsewhere(done);
         // Keep the analyst's selection on the same row while new rows arrive on top
         // (while paused they are not shown yet: nothing moves).
         for (v, n) in added.into_iter().filter(|_| self.paused_at.is_none()) {
@@ -653,7 +709,9 @@ impl State {
     fn evict(&mut self) {
         let excess = self.rows.len().saturating_sub(self.retention);
         if excess > 0 {
-            drop_elsewhere(self.rows.drain(..excess).collect());
+            let gone: Vec<Row> = self.rows.drain(..excess).collect();
+            self.held_bytes = self.held_bytes.saturating_sub(gone.iter().map(Row::size).sum());
+            drop_elsewhere(gone);
             self.base_seq += excess as u64;
         }
         let base = self.base_seq;
@@ -864,8 +922,8 @@ impl State {
             }
             return Some(s);
         }
-        let row = self.selected_row()?;
-        let r = &row.record;
+        let r = self.selected_row()?.record()?;
+        let r = &r;
         let m = r.meeting.as_ref();
         let mut s = Subjects {
             meeting_id: m.and_then(|m| m.id.clone()),
@@ -1053,8 +1111,8 @@ impl State {
 
     /// The meeting and user of the selection (for `m` / `u`).
     fn selection_subjects(&self) -> (Option<String>, Option<String>) {
-        if let Some(row) = self.selected_row() {
-            let r = &row.record;
+        if let Some(r) = self.selected_row().and_then(Row::record) {
+            let r = &r;
             let meeting = r.meeting.as_ref().and_then(|m| m.uuid.clone().or_else(|| m.id.clone()));
             let user = r
                 .participant
@@ -1310,6 +1368,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::Source(SourceEvent::Records(batch)) => {
             state.apply_records(batch);
+            Vec::new()
+        }
+        Msg::Source(SourceEvent::Prepared(batch)) => {
+            state.apply_prepared(batch);
             Vec::new()
         }
         Msg::Source(SourceEvent::Skipped(n)) => {

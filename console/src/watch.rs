@@ -107,6 +107,7 @@ pub async fn run(
         tokio::select! {
             ev = rx.recv() => match ev {
                 Some(SourceEvent::Records(batch)) => { w.observe(batch); dirty = true; }
+                Some(SourceEvent::Prepared(batch)) => { w.observe(batch.into_iter().map(|p| p.record).collect()); dirty = true; }
                 Some(SourceEvent::Position(p)) => { w.at(p.inode, p.offset); dirty = true; }
                 Some(SourceEvent::Skipped(n)) => log(format!("{n} lines skipped (not zoomwatch.v1 records)")),
                 Some(SourceEvent::Status(Status::Done)) | None => ended = true,

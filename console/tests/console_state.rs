@@ -67,7 +67,7 @@ fn filtering_by_prompt_and_jumps() {
     assert_eq!(s.filter_text, "meeting:\"board review\"");
     let feed = &s.lists[&View::Feed];
     assert!(!feed.is_empty());
-    assert!(feed.iter().all(|seq| s.row(*seq).unwrap().record.meeting.as_ref().unwrap().topic.as_deref().unwrap().contains("Board")));
+    assert!(feed.iter().all(|seq| s.row(*seq).unwrap().record().unwrap().meeting.as_ref().unwrap().topic.as_deref().unwrap().contains("Board")));
     assert_eq!(s.meetings().len(), 1);
     // A bad filter keeps the prompt open with the error.
     key(&mut s, KeyCode::Char('/'));
@@ -162,13 +162,13 @@ fn the_selection_stays_put_while_records_arrive() {
     let mut s = console();
     key(&mut s, KeyCode::Down);
     key(&mut s, KeyCode::Down);
-    let before = s.selected_row().unwrap().record.id.clone();
+    let before = s.selected_row().unwrap().record().unwrap().id.clone();
     let extra = common::day().into_iter().map(|mut r| {
         r.id = format!("x{}", r.id);
         r
     });
     update(&mut s, Msg::Source(SourceEvent::Records(extra.take(5).collect())));
-    assert_eq!(s.selected_row().unwrap().record.id, before);
+    assert_eq!(s.selected_row().unwrap().record().unwrap().id, before);
     key(&mut s, KeyCode::Home);
     assert_eq!(s.cursor_of(View::Feed), 0);
 }
@@ -218,7 +218,7 @@ fn countries_from_the_consoles_own_databases() {
     key(&mut s, KeyCode::Enter);
     let rows: Vec<_> = s.lists[&View::Participants].iter().map(|q| s.row(*q).unwrap()).collect();
     assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0].record.participant.as_ref().unwrap().email.as_deref(), Some("helen.park@acme.example"));
+    assert_eq!(rows[0].record().unwrap().participant.as_ref().unwrap().email.as_deref(), Some("helen.park@acme.example"));
     // Meetings narrow to those with someone from there, rosters to those people.
     let meetings = s.meetings();
     assert_eq!(meetings.len(), 1);
@@ -236,7 +236,7 @@ fn countries_from_the_consoles_own_databases() {
     let n = s.lists[&View::Participants].len();
     assert_eq!(n, 9, "the Linköping office: 4 joins and a rejoin, the late leave and 3 more leaves");
     assert!(s.lists[&View::Participants].iter().all(|q| {
-        let r = &s.row(*q).unwrap().record;
+        let r = &s.row(*q).unwrap().record().unwrap();
         r.meeting.as_ref().unwrap().topic.as_deref() == Some("Eng stand-up")
     }));
 }
@@ -305,22 +305,22 @@ fn pause_freezes_the_lists_while_records_keep_arriving() {
     let mut s = State::new("file:x", cfg, Triage::default(), 10_000, T0);
     update(&mut s, Msg::Resize(30));
     update(&mut s, Msg::Source(SourceEvent::Records(first.to_vec())));
-    let before: Vec<String> = s.list_rows(View::Feed).map(|r| r.record.id.clone()).collect();
+    let before: Vec<String> = s.list_rows(View::Feed).map(|r| r.record().unwrap().id.clone()).collect();
     key(&mut s, KeyCode::Down);
     key(&mut s, KeyCode::Down);
-    let selected = s.list_rows(View::Feed).nth(s.cursor_of(View::Feed)).unwrap().record.id.clone();
+    let selected = s.list_rows(View::Feed).nth(s.cursor_of(View::Feed)).unwrap().record().unwrap().id.clone();
     key(&mut s, KeyCode::Char('p'));
     update(&mut s, Msg::Source(SourceEvent::Records(rest.to_vec())));
     // The lists hold still; the records were judged all the same.
-    let during: Vec<String> = s.list_rows(View::Feed).map(|r| r.record.id.clone()).collect();
+    let during: Vec<String> = s.list_rows(View::Feed).map(|r| r.record().unwrap().id.clone()).collect();
     assert_eq!(during, before);
     assert_eq!(s.arrived_while_paused() as usize, rest.len());
     assert!(s.alerts.iter().any(|a| a.alert.rule == "join-burst"), "alerts keep coming while paused");
-    assert_eq!(s.list_rows(View::Feed).nth(s.cursor_of(View::Feed)).unwrap().record.id, selected);
+    assert_eq!(s.list_rows(View::Feed).nth(s.cursor_of(View::Feed)).unwrap().record().unwrap().id, selected);
     // Resumed: everything shows, the selection stays on the same record.
     key(&mut s, KeyCode::Char('p'));
     assert_eq!(s.list_rows(View::Feed).count(), day.len() - 1, "the scripted retry is a duplicate");
-    assert_eq!(s.list_rows(View::Feed).nth(s.cursor_of(View::Feed)).unwrap().record.id, selected);
+    assert_eq!(s.list_rows(View::Feed).nth(s.cursor_of(View::Feed)).unwrap().record().unwrap().id, selected);
     assert_eq!(s.arrived_while_paused(), 0);
 }
 
@@ -338,7 +338,7 @@ fn saved_filters_are_picked_from_a_menu() {
     assert_eq!(s.overlay, Overlay::None);
     assert_eq!(s.filter_text, "type:joined sev:>=medium", "by name: board, raid");
     assert!(s.list_rows(View::Feed).count() > 0);
-    assert!(s.list_rows(View::Feed).all(|r| r.record.event.contains("joined") && r.worst >= Some(zoomwatch_shared::Severity::Medium)));
+    assert!(s.list_rows(View::Feed).all(|r| r.record().unwrap().event.contains("joined") && r.worst >= Some(zoomwatch_shared::Severity::Medium)));
     key(&mut s, KeyCode::Char('f'));
     key(&mut s, KeyCode::Char('1'));
     assert_eq!(s.filter_text, "meeting:board");

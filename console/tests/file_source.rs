@@ -78,6 +78,7 @@ async fn reads_to_the_end_and_stops_without_follow() {
     while let Some(ev) = rx.recv().await {
         match ev {
             SourceEvent::Records(r) => records += r.len(),
+            SourceEvent::Prepared(r) => records += r.len(),
             SourceEvent::Skipped(n) => skipped += n,
             SourceEvent::Status(Status::Done) => done = true,
             SourceEvent::Status(_) | SourceEvent::Position(_) => {}

@@ -140,5 +140,5 @@ fn another_analysts_verdicts_and_actions_arrive_as_records() {
     assert_eq!(item.triage.actions.len(), 1);
     assert!(item.triage.actions[0].contains("bob: done: deny registrant"));
     // The records are in the feed too, like any other.
-    assert!(s.rows.iter().any(|r| r.record.event == "zoomwatch.triage"));
+    assert!(s.rows.iter().any(|r| r.record().unwrap().event == "zoomwatch.triage"));
 }

@@ -37,6 +37,46 @@ pub struct ConfigFile {
     pub custom_rules: Vec<CustomRuleFile>,
     /// Saved filters for the console's `f` menu: name → filter text.
     pub filters: BTreeMap<String, Spanned<String>>,
+    /// Caps on what the detector remembers.
+    pub limits: LimitsFile,
+}
+
+/// `[limits]` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsFile {
+    /// Ended meetings that keep their rosters.
+    pub ended_rosters: Option<Spanned<u64>>,
+    /// People who left, kept per meeting roster.
+    pub departed_per_meeting: Option<Spanned<u64>>,
+    /// Hours without a record after which a running meeting is closed.
+    pub idle_meeting_hours: Option<Spanned<u64>>,
+    /// Learned internal names (the impersonation rule's memory).
+    pub learned_names: Option<Spanned<u64>>,
+}
+
+/// Caps on the detector's memory (`[limits]`): what a long-running console or watcher
+/// holds stays bounded however many meetings and people a day brings. Past a cap the
+/// oldest goes first; the Overview shows each cap and its fill.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Ended meetings that keep their rosters (the most recently ended); older ones keep
+    /// their summary line only.
+    pub ended_rosters: usize,
+    /// People who left, kept per roster (the most recent); everyone present or waiting
+    /// is always kept.
+    pub departed_per_meeting: usize,
+    /// A running meeting without any record for this long is closed (its
+    /// `meeting.ended` never came), in ms.
+    pub idle_meeting_ms: i64,
+    /// Learned internal names; names from `known_people` are never forgotten.
+    pub learned_names: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { ended_rosters: 2_000, departed_per_meeting: 200, idle_meeting_ms: 12 * 3_600_000, learned_names: 100_000 }
+    }
 }
 
 /// `[[custom_rules]]` as written.
@@ -323,6 +363,8 @@ pub struct Config {
     pub custom_rules: Vec<CustomRule>,
     /// `[filters]`: (name, filter text), by name.
     pub filters: Vec<(String, String)>,
+    /// `[limits]`.
+    pub limits: Limits,
 }
 
 /// One configured database file.
@@ -357,6 +399,36 @@ impl Default for Config {
         // The built-in patterns are tested to compile (see tests), so this cannot fail.
         Self::parse("", "<built-in>").unwrap_or_else(|e| unreachable!("built-in config: {e}"))
     }
+}
+
+/// `[limits]`: each a whole number within its range.
+fn limits(file: &LimitsFile, text: &str, origin: &str) -> Result<Limits, ConfigError> {
+    let mut out = Limits::default();
+    let get = |v: &Option<Spanned<u64>>, key: &str, range: std::ops::RangeInclusive<u64>| -> Result<Option<u64>, ConfigError> {
+        let Some(v) = v else { return Ok(None) };
+        if !range.contains(v.get_ref()) {
+            return Err(ConfigError {
+                origin: origin.to_owned(),
+                line: line_of(text, v.span().start),
+                message: format!("limits.{key}: {} is outside {}..={}", v.get_ref(), range.start(), range.end()),
+            });
+        }
+        Ok(Some(*v.get_ref()))
+    };
+    let size = |v: u64| usize::try_from(v).unwrap_or(usize::MAX);
+    if let Some(v) = get(&file.ended_rosters, "ended_rosters", 10..=1_000_000)? {
+        out.ended_rosters = size(v);
+    }
+    if let Some(v) = get(&file.departed_per_meeting, "departed_per_meeting", 10..=100_000)? {
+        out.departed_per_meeting = size(v);
+    }
+    if let Some(v) = get(&file.idle_meeting_hours, "idle_meeting_hours", 1..=24 * 30)? {
+        out.idle_meeting_ms = i64::try_from(v).unwrap_or(i64::MAX).saturating_mul(3_600_000);
+    }
+    if let Some(v) = get(&file.learned_names, "learned_names", 1_000..=10_000_000)? {
+        out.learned_names = size(v);
+    }
+    Ok(out)
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
@@ -538,6 +610,8 @@ impl Config {
             filters.push((name.clone(), f.get_ref().trim().to_owned()));
         }
 
+        let limits = limits(&file.limits, text, origin)?;
+
         Ok(Self {
             internal_domains: lower(&file.organization.internal_domains),
             admin_operators: lower(&file.organization.admin_operators),
@@ -558,6 +632,7 @@ impl Config {
             rules,
             custom_rules,
             filters,
+            limits,
         })
     }
 

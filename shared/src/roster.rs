@@ -8,6 +8,7 @@ use foldhash::{HashMap, HashMapExt};
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::Limits;
 use crate::record::{Category, Participant, RecordV1, Severity};
 
 /// Meeting lifecycle as far as the records tell.
@@ -90,6 +91,18 @@ pub struct Meeting {
     pub worst: Option<Severity>,
     /// Whether `meeting.started` was seen (the roster is then complete).
     pub start_seen: bool,
+    /// Closed by zoomwatch after [`Limits::idle_meeting_ms`] without a record: its
+    /// `meeting.ended` never came.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub closed_idle: bool,
+    /// Roster lines not kept (past [`Limits::departed_per_meeting`], or the whole roster
+    /// of an ended meeting past [`Limits::ended_rosters`]).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub dropped: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl Meeting {
@@ -107,6 +120,8 @@ impl Meeting {
             attendees: HashMap::new(),
             worst: None,
             start_seen: false,
+            closed_idle: false,
+            dropped: 0,
         }
     }
 
@@ -165,6 +180,33 @@ pub struct MeetingBook {
     /// Latest instance key per meeting number, for events that carry only the number
     /// (`meeting.updated`, some deletes).
     latest_by_id: HashMap<String, String>,
+    /// What the limits took away so far.
+    #[serde(default)]
+    pub trimmed: Trimmed,
+}
+
+/// What [`MeetingBook::enforce`] has dropped or closed, in total.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Trimmed {
+    /// Ended meetings whose roster was dropped.
+    pub rosters: u64,
+    /// Departed people dropped from rosters.
+    pub departed: u64,
+    /// Running meetings closed for being idle.
+    pub closed_idle: u64,
+}
+
+/// How full the book is, against its [`Limits`].
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Fill {
+    /// Meetings tracked (running, scheduled and ended).
+    pub meetings: usize,
+    /// Ended meetings that still hold a roster.
+    pub ended_rosters: usize,
+    /// Roster lines held, all meetings.
+    pub attendees: usize,
+    /// The most departed people one roster holds.
+    pub most_departed: usize,
 }
 
 impl MeetingBook {
@@ -305,6 +347,78 @@ impl MeetingBook {
     /// Drops ended meetings whose last record is older than `older_than_ms` (memory bound).
     pub fn prune_ended(&mut self, older_than_ms: i64) {
         self.meetings.retain(|_, m| !(m.phase == MeetingPhase::Ended && m.last_ms < older_than_ms));
+        let meetings = &self.meetings;
+        self.latest_by_id.retain(|_, key| meetings.contains_key(key));
+    }
+
+    /// Applies `limits` at payload time `t`: closes running meetings idle for longer
+    /// than allowed (everyone in them leaves), keeps the most recent departed people
+    /// of each roster, and the rosters of the most recently ended meetings. Meetings
+    /// keep their summary. Called now and then (every few thousand records): between
+    /// calls a cap can be exceeded by what those records brought.
+    pub fn enforce(&mut self, t: i64, limits: &Limits) {
+        let idle_before = t.saturating_sub(limits.idle_meeting_ms);
+        for m in self.meetings.values_mut() {
+            if m.phase == MeetingPhase::Running && m.last_ms < idle_before {
+                m.phase = MeetingPhase::Ended;
+                m.ended_ms = Some(m.last_ms);
+                m.closed_idle = true;
+                for a in m.attendees.values_mut().filter(|a| a.presence != Presence::Left) {
+                    a.presence = Presence::Left;
+                    a.since_ms = m.last_ms;
+                    a.left_ms = Some(m.last_ms);
+                }
+                self.trimmed.closed_idle += 1;
+            }
+            if m.attendees.len() > limits.departed_per_meeting {
+                let mut left: Vec<(i64, &str)> =
+                    m.attendees.values().filter(|a| a.presence == Presence::Left).map(|a| (a.since_ms, a.key.as_str())).collect();
+                if left.len() > limits.departed_per_meeting {
+                    let n = left.len() - limits.departed_per_meeting;
+                    left.select_nth_unstable(n - 1);
+                    let gone: Vec<String> = left[..n].iter().map(|(_, k)| (*k).to_owned()).collect();
+                    for k in &gone {
+                        m.attendees.remove(k);
+                    }
+                    m.attendees.shrink_to_fit();
+                    m.dropped = m.dropped.saturating_add(u32::try_from(n).unwrap_or(u32::MAX));
+                    self.trimmed.departed += n as u64;
+                }
+            }
+        }
+        let mut ended: Vec<(i64, &str)> = self
+            .meetings
+            .values()
+            .filter(|m| m.phase == MeetingPhase::Ended && !m.attendees.is_empty())
+            .map(|m| (m.ended_ms.unwrap_or(m.last_ms), m.key.as_str()))
+            .collect();
+        if ended.len() > limits.ended_rosters {
+            let n = ended.len() - limits.ended_rosters;
+            ended.select_nth_unstable(n - 1);
+            let gone: Vec<String> = ended[..n].iter().map(|(_, k)| (*k).to_owned()).collect();
+            for k in gone {
+                if let Some(m) = self.meetings.get_mut(&k) {
+                    m.dropped = m.dropped.saturating_add(u32::try_from(m.attendees.len()).unwrap_or(u32::MAX));
+                    m.attendees = HashMap::new();
+                    self.trimmed.rosters += 1;
+                }
+            }
+        }
+    }
+
+    /// How full the book is.
+    pub fn fill(&self) -> Fill {
+        let mut f = Fill { meetings: self.meetings.len(), ..Fill::default() };
+        for m in self.meetings.values() {
+            f.attendees += m.attendees.len();
+            if m.phase == MeetingPhase::Ended && !m.attendees.is_empty() {
+                f.ended_rosters += 1;
+            }
+            if m.attendees.len() > f.most_departed {
+                f.most_departed = f.most_departed.max(m.attendees.values().filter(|a| a.presence == Presence::Left).count());
+            }
+        }
+        f
     }
 }
 

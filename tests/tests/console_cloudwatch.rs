@@ -49,6 +49,7 @@ async fn collect(rx: &mut mpsc::Receiver<SourceEvent>, want: usize, ids: &mut Ve
     while ids.len() < want {
         match tokio::time::timeout_at(deadline, rx.recv()).await.expect("records did not arrive in time") {
             Some(SourceEvent::Records(b)) => ids.extend(b.into_iter().map(|r| r.id)),
+            Some(SourceEvent::Prepared(b)) => ids.extend(b.into_iter().map(|p| p.record.id)),
             Some(SourceEvent::Skipped(n)) => *skipped += n,
             Some(SourceEvent::Status(s)) => statuses.push(s),
             Some(SourceEvent::Position(_)) => panic!("a log group has no file positions"),
@@ -84,6 +85,8 @@ async fn backfill_pages_and_skips_garbage() {
         follow: false,
         poll_only: true,
         poll_every: Duration::from_secs(1),
+        pattern: None,
+        prepare: None,
     };
     tokio::spawn(cloudwatch::run(cloudwatch::client(&sdk, true), opts, tx));
     let (mut ids, mut statuses, mut skipped) = (Vec::new(), Vec::new(), 0);
@@ -110,6 +113,8 @@ async fn live_tail_frames_then_polling_follow() {
         follow: true,
         poll_only: false,
         poll_every: Duration::from_millis(500),
+        pattern: None,
+        prepare: None,
     };
     tokio::spawn(cloudwatch::run(cloudwatch::client(&sdk, true), opts, tx));
     let (mut ids, mut statuses, mut skipped) = (Vec::new(), Vec::new(), 0);
@@ -120,6 +125,7 @@ async fn live_tail_frames_then_polling_follow() {
     while !statuses.iter().any(|s| matches!(s, Status::Reconnecting(m) if m.contains("polling"))) {
         match tokio::time::timeout_at(deadline, rx.recv()).await.expect("no fallback to polling") {
             Some(SourceEvent::Records(b)) => ids.extend(b.into_iter().map(|r| r.id)),
+            Some(SourceEvent::Prepared(b)) => ids.extend(b.into_iter().map(|p| p.record.id)),
             Some(SourceEvent::Status(s)) => statuses.push(s),
             Some(SourceEvent::Skipped(_)) => {}
             Some(SourceEvent::Position(_)) => panic!("a log group has no file positions"),
@@ -185,6 +191,8 @@ async fn reconnects_without_gap_or_duplicate() {
         follow: true,
         poll_only: true,
         poll_every: Duration::from_millis(300),
+        pattern: None,
+        prepare: None,
     };
     tokio::spawn(cloudwatch::run(cloudwatch::client(&reader, true), opts, tx));
     let (mut ids, mut statuses, mut skipped) = (Vec::new(), Vec::new(), 0);
@@ -230,6 +238,8 @@ async fn backfill_survives_throttling_and_server_errors() {
             follow: true,
             poll_only: true,
             poll_every: Duration::from_millis(300),
+            pattern: None,
+            prepare: None,
         };
         let task = tokio::spawn(cloudwatch::run(cloudwatch::client(&reader, true), opts, tx));
         // The first answers are refusals: the header shows why, and nothing arrives.

@@ -15,6 +15,7 @@
 //! platform lines with the stdout sink, garbage) are counted and skipped.
 
 use std::collections::{HashSet, VecDeque};
+use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_cloudwatchlogs::Client;
@@ -24,9 +25,8 @@ use aws_sdk_cloudwatchlogs::error::ProvideErrorMetadata;
 use aws_sdk_cloudwatchlogs::types::StartLiveTailResponseStream;
 use tokio::sync::mpsc;
 use zoomwatch_ingest::sink::cloudwatch::describe;
-use zoomwatch_shared::RecordV1;
 
-use super::{SourceEvent, Status};
+use super::{Collected, Preparer, SourceEvent, Status};
 use crate::lines;
 
 /// How much earlier than the newest event each catch-up/poll starts (late ingestion).
@@ -47,6 +47,18 @@ pub struct CloudWatchSource {
     pub poll_only: bool,
     /// Poll interval.
     pub poll_every: Duration,
+    /// A CloudWatch Logs filter pattern ([`crate::pushdown`]): only events matching it
+    /// are sent by CloudWatch, for `FilterLogEvents` and `StartLiveTail` alike.
+    pub pattern: Option<String>,
+    /// Prepare records for the console in this task.
+    pub prepare: Option<Arc<Preparer>>,
+}
+
+impl CloudWatchSource {
+    /// Reads `group` from `since_ms` and follows it, live tail first.
+    pub fn new(group: impl Into<String>, since_ms: i64) -> Self {
+        Self { group: group.into(), since_ms, follow: true, poll_only: false, poll_every: Duration::from_secs(1), pattern: None, prepare: None }
+    }
 }
 
 /// Removes the `streaming-` host prefix the SDK adds to `StartLiveTail` requests when a
@@ -91,6 +103,7 @@ struct Tracker {
     seen: HashSet<String>,
     order: VecDeque<String>,
     newest_ms: i64,
+    prepare: Option<Arc<Preparer>>,
 }
 
 impl Tracker {
@@ -109,8 +122,8 @@ impl Tracker {
     }
 
     /// Parses messages, drops duplicates; returns (new records, skipped lines).
-    fn take<'a>(&mut self, events: impl Iterator<Item = (Option<&'a str>, Option<i64>, Option<&'a str>)>) -> (Vec<RecordV1>, u64) {
-        let mut out = Vec::new();
+    fn take<'a>(&mut self, events: impl Iterator<Item = (Option<&'a str>, Option<i64>, Option<&'a str>)>) -> (Collected, u64) {
+        let mut out = Collected::new(self.prepare.clone());
         let mut skipped = 0;
         for (message, ts, event_id) in events {
             if let Some(t) = ts {
@@ -120,7 +133,7 @@ impl Tracker {
             match lines::parse(message.as_bytes()) {
                 Ok(r) => {
                     if self.accept(r.id.clone()) {
-                        out.push(r);
+                        out.push(message.as_bytes(), r);
                     }
                 }
                 Err(lines::Skip::Blank) => {}
@@ -136,24 +149,35 @@ impl Tracker {
     }
 }
 
-async fn send(tx: &mpsc::Sender<SourceEvent>, records: Vec<RecordV1>, skipped: u64) -> bool {
+async fn send(tx: &mpsc::Sender<SourceEvent>, mut records: Collected, skipped: u64) -> bool {
     if skipped > 0 && tx.send(SourceEvent::Skipped(skipped)).await.is_err() {
         return false;
     }
-    records.is_empty() || tx.send(SourceEvent::Records(records)).await.is_ok()
+    match records.next_batch(usize::MAX) {
+        Some(batch) => tx.send(batch).await.is_ok(),
+        None => true,
+    }
 }
 
 /// One full `FilterLogEvents` sweep from `start_ms`. Err(message, throttled).
 async fn sweep(
     client: &Client,
-    group: &str,
+    opts: &CloudWatchSource,
     start_ms: i64,
     tracker: &mut Tracker,
     tx: &mpsc::Sender<SourceEvent>,
 ) -> Result<bool, (String, bool)> {
+    let group = opts.group.as_str();
     let mut token: Option<String> = None;
     loop {
-        let page = client.filter_log_events().log_group_name(group).start_time(start_ms.max(0)).set_next_token(token.clone()).send().await;
+        let page = client
+            .filter_log_events()
+            .log_group_name(group)
+            .start_time(start_ms.max(0))
+            .set_filter_pattern(opts.pattern.clone())
+            .set_next_token(token.clone())
+            .send()
+            .await;
         let page = match page {
             Ok(p) => p,
             Err(e) => {
@@ -199,9 +223,9 @@ enum Tail {
     Unavailable(String),
 }
 
-async fn live_tail(client: &Client, arn: &str, group: &str, tracker: &mut Tracker, tx: &mpsc::Sender<SourceEvent>) -> Tail {
+async fn live_tail(client: &Client, arn: &str, opts: &CloudWatchSource, tracker: &mut Tracker, tx: &mpsc::Sender<SourceEvent>) -> Tail {
     let started = tokio::time::Instant::now();
-    let out = match client.start_live_tail().log_group_identifiers(arn).send().await {
+    let out = match client.start_live_tail().log_group_identifiers(arn).set_log_event_filter_pattern(opts.pattern.clone()).send().await {
         Ok(o) => o,
         Err(e) => {
             let code = e.code().unwrap_or("");
@@ -226,7 +250,7 @@ async fn live_tail(client: &Client, arn: &str, group: &str, tracker: &mut Tracke
             // sweep and this session, then we are live.
             established = true;
             let from = tracker.newest_ms - OVERLAP_MS;
-            if let Err((e, _)) = sweep(client, group, from, tracker, tx).await {
+            if let Err((e, _)) = sweep(client, opts, from, tracker, tx).await {
                 return Tail::Ended(started.elapsed(), e);
             }
             if tx.send(SourceEvent::Status(Status::Live)).await.is_err() {
@@ -249,12 +273,12 @@ async fn live_tail(client: &Client, arn: &str, group: &str, tracker: &mut Tracke
 
 /// Runs the source until the end (not following) or until the consumer goes away.
 pub async fn run(client: Client, opts: CloudWatchSource, tx: mpsc::Sender<SourceEvent>) {
-    let mut tracker = Tracker { seen: HashSet::new(), order: VecDeque::new(), newest_ms: opts.since_ms };
+    let mut tracker = Tracker { seen: HashSet::new(), order: VecDeque::new(), newest_ms: opts.since_ms, prepare: opts.prepare.clone() };
     let _ = tx.send(SourceEvent::Status(Status::Backfilling)).await;
     let mut backoff = Duration::from_secs(1);
     // Backfill, retried until it succeeds (the group may not exist yet).
     loop {
-        match sweep(&client, &opts.group, opts.since_ms, &mut tracker, &tx).await {
+        match sweep(&client, &opts, opts.since_ms, &mut tracker, &tx).await {
             Ok(true) => break,
             Ok(false) => return,
             Err((e, _)) => {
@@ -291,7 +315,7 @@ pub async fn run(client: Client, opts: CloudWatchSource, tx: mpsc::Sender<Source
                 continue;
             }
         };
-        match live_tail(&client, &arn, &opts.group, &mut tracker, &tx).await {
+        match live_tail(&client, &arn, &opts, &mut tracker, &tx).await {
             Tail::Stop => return,
             Tail::Unavailable(e) => {
                 let _ =
@@ -326,7 +350,7 @@ pub async fn run(client: Client, opts: CloudWatchSource, tx: mpsc::Sender<Source
         if tx.is_closed() {
             return;
         }
-        match sweep(&client, &opts.group, tracker.newest_ms - OVERLAP_MS, &mut tracker, &tx).await {
+        match sweep(&client, &opts, tracker.newest_ms - OVERLAP_MS, &mut tracker, &tx).await {
             Ok(true) => {
                 wait = opts.poll_every;
                 if !live {

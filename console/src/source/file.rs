@@ -6,12 +6,13 @@
 use std::io::SeekFrom;
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio::sync::mpsc;
 
-use super::{Position, SourceEvent, Status};
+use super::{Collected, Position, Preparer, SourceEvent, Status};
 use crate::lines;
 
 /// Where to start reading.
@@ -37,12 +38,14 @@ pub struct FileSource {
     pub follow: bool,
     /// Poll interval when idle.
     pub poll: Duration,
+    /// Prepare records for the console in this task (see [`Preparer`]).
+    pub prepare: Option<Arc<Preparer>>,
 }
 
 impl FileSource {
     /// Follows `path` from the beginning.
     pub fn new(path: impl Into<PathBuf>) -> Self {
-        Self { path: path.into(), start: Start::Beginning, follow: true, poll: Duration::from_millis(50) }
+        Self { path: path.into(), start: Start::Beginning, follow: true, poll: Duration::from_millis(50), prepare: None }
     }
 }
 
@@ -51,7 +54,7 @@ const BATCH: usize = 8192;
 
 struct Reader {
     pending: Vec<u8>,
-    batch: Vec<zoomwatch_shared::RecordV1>,
+    batch: Collected,
     skipped: u64,
 }
 
@@ -62,7 +65,7 @@ impl Reader {
         while let Some(nl) = self.pending[start..].iter().position(|&b| b == b'\n') {
             let line = &self.pending[start..start + nl];
             match lines::parse(line) {
-                Ok(r) => self.batch.push(r),
+                Ok(r) => self.batch.push(line, r),
                 Err(lines::Skip::Blank) => {}
                 Err(_) => self.skipped += 1,
             }
@@ -80,7 +83,7 @@ impl Reader {
         if !self.pending.is_empty() {
             let line = std::mem::take(&mut self.pending);
             match lines::parse(&line) {
-                Ok(r) => self.batch.push(r),
+                Ok(r) => self.batch.push(&line, r),
                 Err(lines::Skip::Blank) => {}
                 Err(_) => self.skipped += 1,
             }
@@ -91,11 +94,8 @@ impl Reader {
         if self.skipped > 0 && tx.send(SourceEvent::Skipped(std::mem::take(&mut self.skipped))).await.is_err() {
             return false;
         }
-        while !self.batch.is_empty() {
-            let n = self.batch.len().min(BATCH);
-            let rest = self.batch.split_off(n);
-            let out = std::mem::replace(&mut self.batch, rest);
-            if tx.send(SourceEvent::Records(out)).await.is_err() {
+        while let Some(out) = self.batch.next_batch(BATCH) {
+            if tx.send(out).await.is_err() {
                 return false;
             }
         }
@@ -116,7 +116,7 @@ async fn report(tx: &mpsc::Sender<SourceEvent>, reported: &mut Option<Position>,
 /// Runs the source until the end (not following), or until the receiver goes away.
 pub async fn run(opts: FileSource, tx: mpsc::Sender<SourceEvent>) {
     let mut reported: Option<Position> = None;
-    let mut reader = Reader { pending: Vec::new(), batch: Vec::new(), skipped: 0 };
+    let mut reader = Reader { pending: Vec::new(), batch: Collected::new(opts.prepare.clone()), skipped: 0 };
     let mut buf = vec![0u8; 256 * 1024];
     let mut first_open = true;
     'reopen: loop {

@@ -31,8 +31,7 @@ fn who(r: &RecordV1) -> String {
     String::new()
 }
 
-fn what(row: &Row) -> String {
-    let r = &row.record;
+fn what(row: &Row, r: &RecordV1) -> String {
     // The worst flag; among equals the first (catalog order: the most specific rule).
     if let Some(f) = row.flags.iter().rev().max_by_key(|f| f.severity) {
         return safe(&f.reason, 200);
@@ -86,7 +85,8 @@ pub(super) fn draw(state: &State, frame: &mut Frame<'_>, area: Rect, theme: Them
 
     let rows: Vec<TRow<'_>> = visible
         .map(|(i, row)| {
-            let r = &row.record;
+            let Some(r) = row.record() else { return TRow::new(vec![Cell::from("(unreadable row)")]) };
+            let r = &r;
             let style = if i == cursor { theme.severity(row.worst).patch(theme.selected()) } else { theme.severity(row.worst) };
             let cells = match view {
                 View::Admin => vec![
@@ -101,7 +101,7 @@ pub(super) fn draw(state: &State, frame: &mut Frame<'_>, area: Rect, theme: Them
                             .map(|s| safe(s, 36))
                             .unwrap_or_default(),
                     ),
-                    Cell::from(if r.changes.is_empty() { what(row) } else { changes(r, 4) }),
+                    Cell::from(if r.changes.is_empty() { what(row, r) } else { changes(r, 4) }),
                 ],
                 View::Participants => vec![
                     Cell::from(clock(&r.occurred_at).to_owned()),
@@ -110,7 +110,7 @@ pub(super) fn draw(state: &State, frame: &mut Frame<'_>, area: Rect, theme: Them
                     Cell::from(topic(r)),
                     Cell::from(who(r)),
                     Cell::from(r.participant.as_ref().map(country).unwrap_or_default()),
-                    Cell::from(what(row)),
+                    Cell::from(what(row, r)),
                 ],
                 _ => vec![
                     Cell::from(clock(&r.occurred_at).to_owned()),
@@ -118,7 +118,7 @@ pub(super) fn draw(state: &State, frame: &mut Frame<'_>, area: Rect, theme: Them
                     Cell::from(safe(&r.event, 36)),
                     Cell::from(topic(r)),
                     Cell::from(who(r)),
-                    Cell::from(what(row)),
+                    Cell::from(what(row, r)),
                 ],
             };
             TRow::new(cells).style(style)

@@ -38,7 +38,7 @@ pub(super) fn draw(state: &State, frame: &mut Frame<'_>, area: Rect, theme: Them
                 Cell::from(icon),
                 Cell::from(label),
                 Cell::from(format!("{:>3}", m.present())),
-                Cell::from(format!("{:>3}", m.attendees.len())),
+                Cell::from(format!("{:>3}", m.attendees.len() + m.dropped as usize)),
                 Cell::from(sev_letter(m.worst)),
             ])
             .style(style)
@@ -103,7 +103,13 @@ pub(super) fn draw(state: &State, frame: &mut Frame<'_>, area: Rect, theme: Them
         .collect();
     let topic = m.topic.as_deref().map(|t| safe(t, 40)).unwrap_or_else(|| m.id.clone().unwrap_or_default());
     let host = if m.host_present() { "host in" } else { "host away" };
-    let title = format!(" Roster · {topic} · {} in, {} waiting · {host} ", m.present(), m.waiting());
+    let mut title = format!(" Roster · {topic} · {} in, {} waiting · {host} ", m.present(), m.waiting());
+    if m.closed_idle {
+        title.push_str("· closed: idle, no meeting.ended came ");
+    }
+    if m.dropped > 0 {
+        title.push_str(&format!("· {} earlier lines not kept ([limits]) ", m.dropped));
+    }
     let table = Table::new(
         rows,
         // Time, country, address and presence keep their width; name and email share

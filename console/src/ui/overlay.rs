@@ -102,10 +102,16 @@ fn detail_lines(state: &State, theme: Theme) -> (String, Vec<Line<'static>>) {
             out.push(Line::from(""));
             out.push(Line::from(format!("records: {}", a.record_ids.join(" "))));
             if let Some(first) = a.record_ids.first()
-                && let Some(row) = state.rows.iter().rev().find(|r| &r.record.id == first)
+                && let Some(r) = state
+                    .rows
+                    .iter()
+                    .rev()
+                    .filter(|r| r.line().contains(first.as_str()))
+                    .filter_map(crate::state::Row::record)
+                    .find(|r| &r.id == first)
             {
                 out.push(Line::from(""));
-                record_lines(&row.record, &mut out);
+                record_lines(&r, &mut out);
             }
             ("Alert".into(), out)
         }
@@ -158,7 +164,8 @@ fn detail_lines(state: &State, theme: Theme) -> (String, Vec<Line<'static>>) {
                     theme.severity(Some(f.severity)),
                 )));
             }
-            let r = &row.record;
+            let Some(r) = row.record() else { return (String::new(), out) };
+            let r = &r;
             let located = [
                 r.participant.as_ref().map(|p| (p.ip.as_deref(), p.geo.as_deref())),
                 r.actor.as_ref().map(|a| (a.ip.as_deref(), a.geo.as_deref())),

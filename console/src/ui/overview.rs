@@ -45,8 +45,12 @@ pub(super) fn draw(state: &State, frame: &mut Frame<'_>, area: Rect, theme: Them
         ]),
         Line::from(format!("meetings     {}", state.detector.meetings().meetings.len())),
     ];
-    let [totals, places] = Layout::vertical([Constraint::Length(9), Constraint::Min(2)]).areas(left);
+    let [totals, caps, places] = Layout::vertical([Constraint::Length(9), Constraint::Length(8), Constraint::Min(2)]).areas(left);
     frame.render_widget(Paragraph::new(lines).block(Block::default().borders(Borders::TOP | Borders::RIGHT).title(" Totals ")), totals);
+    frame.render_widget(
+        Paragraph::new(memory_lines(state)).block(Block::default().borders(Borders::TOP | Borders::RIGHT).title(" Memory · held / cap ")),
+        caps,
+    );
 
     let mut by_country: Vec<(&String, &(u64, Option<String>))> = s.joins_by_country.iter().collect();
     by_country.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(b.0)));
@@ -77,4 +81,45 @@ pub(super) fn draw(state: &State, frame: &mut Frame<'_>, area: Rect, theme: Them
         })
         .collect();
     frame.render_widget(Paragraph::new(lines).block(Block::default().borders(Borders::TOP).title(" By event type ")), right);
+}
+
+/// A byte count for a person: KB below a megabyte, MB above.
+fn bytes(n: usize) -> String {
+    if n < 1 << 20 { format!("{} KB", n.div_ceil(1 << 10)) } else { format!("{} MB", n.div_ceil(1 << 20)) }
+}
+
+/// A cap's time span: hours when whole, minutes otherwise.
+fn span(ms: i64) -> String {
+    if ms % 3_600_000 == 0 { format!("{} h", ms / 3_600_000) } else { format!("{} min", ms / 60_000) }
+}
+
+/// What the console holds against each cap (`--retention`, `[limits]`, built-in caps).
+fn memory_lines(state: &State) -> Vec<Line<'static>> {
+    let g = |n: u64| zoomwatch_shared::text::group_digits(&n.to_string());
+    let m = state.detector.memory();
+    let u = |n: usize| g(n as u64);
+    let dropped = |n: u64, what: &str| if n > 0 { format!(" ({} {what})", g(n)) } else { String::new() };
+    vec![
+        Line::from(format!(
+            "records       {} / {} · {}",
+            u(state.rows.len()),
+            u(state.retention),
+            bytes(state.held_bytes)
+        )),
+        Line::from(format!("ended rosters {} / {}{}", u(m.book.ended_rosters), u(m.limits.ended_rosters), dropped(m.trimmed.rosters, "dropped"))),
+        Line::from(format!(
+            "left/roster   {} / {}{}",
+            u(m.book.most_departed),
+            u(m.limits.departed_per_meeting),
+            dropped(m.trimmed.departed, "dropped")
+        )),
+        Line::from(format!(
+            "idle closed   {} (silent {})",
+            g(m.trimmed.closed_idle),
+            span(m.limits.idle_meeting_ms)
+        )),
+        Line::from(format!("learned names {} / {}{}", u(m.learned_names), u(m.limits.learned_names), dropped(m.forgotten_names, "forgotten"))),
+        Line::from(format!("travel ids    {} / {}", u(m.travel_identities), u(m.travel_cap))),
+        Line::from(format!("record ids    {} / {}", u(m.record_ids), u(m.record_ids_cap))),
+    ]
 }

@@ -123,7 +123,7 @@ pub fn stored_line(data: &[u8]) {
     let mut d = Detector::new(rules().clone());
     let flags = d.flags_for(&r);
     let _ = d.observe(&r);
-    let _ = Filter::default().matches_search(&r, None, &search);
+    let _ = Filter::default().matches_search(None, &search);
     let _ = zoomwatch_shared::alert::alert_of(&r);
     sanitized(r.participant.as_ref().and_then(|p| p.name.as_deref()).unwrap_or(""));
     let _ = flags;
@@ -143,7 +143,7 @@ pub fn filter(data: &[u8]) {
     });
     for r in records {
         let search = SearchText::of(r);
-        let fast = f.matches_search(r, r.worst_severity(), &search);
+        let fast = f.matches_search(r.worst_severity(), &search);
         assert_eq!(fast, f.matches_record(r, r.worst_severity()), "the two match paths disagree on {text:?}");
     }
 }

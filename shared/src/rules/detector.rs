@@ -111,12 +111,52 @@ struct Person {
     zoom_user_id: Option<String>,
     email: Option<String>,
     host_of: Option<String>,
+    /// When last seen (the detector's record count), for forgetting the least recent
+    /// learned names past [`Limits::learned_names`](crate::config::Limits).
+    #[serde(default)]
+    seen: u64,
 }
 
 #[derive(Serialize, Deserialize)]
 struct RemovalMark {
     keys: Vec<String>,
     at_ms: i64,
+}
+
+/// The flags the console shows for `r` under `cfg`: the stateless rules re-run with
+/// this configuration, plus flags stored by the receiver for rules this build does not
+/// know (a newer receiver). Disabled rules are dropped; severities follow the config.
+pub fn effective_flags(r: &RecordV1, cfg: &Config) -> Vec<Flag> {
+    let mut flags = stateless::evaluate(r, cfg);
+    for f in &r.flags {
+        if catalog::info(&f.rule).is_none() && !flags.iter().any(|x| x.rule == f.rule) {
+            flags.push(f.clone());
+        }
+    }
+    flags
+}
+
+/// What the detector holds, against its caps ([`Detector::memory`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MemoryFill {
+    /// Meetings and rosters.
+    pub book: crate::roster::Fill,
+    /// What the roster caps took away so far.
+    pub trimmed: crate::roster::Trimmed,
+    /// Learned internal names (impersonation rule).
+    pub learned_names: usize,
+    /// Learned names forgotten past the cap, in total.
+    pub forgotten_names: u64,
+    /// Identities the travel rules remember.
+    pub travel_identities: usize,
+    /// Their cap.
+    pub travel_cap: usize,
+    /// Record ids remembered against duplicates.
+    pub record_ids: usize,
+    /// Their cap.
+    pub record_ids_cap: usize,
+    /// The configured caps.
+    pub limits: crate::config::Limits,
 }
 
 /// Watches a stream of records.
@@ -157,13 +197,44 @@ struct Memory {
     silent_alerted: bool,
     validation_alerted: bool,
     applied: u64,
+    /// Learned names forgotten past the cap, in total.
+    #[serde(default)]
+    forgotten_names: u64,
 }
 
 impl Memory {
     /// Starts protecting a name (`norm`: its [`normalize_name`] key).
     fn protect(&mut self, norm: String, display: String) {
         self.index_initials(&norm, &display);
-        self.protected.insert(norm, Person { display, zoom_user_id: None, email: None, host_of: None });
+        self.protected.insert(norm, Person { display, zoom_user_id: None, email: None, host_of: None, seen: self.applied });
+    }
+
+    /// Forgets the least recently seen learned names beyond `cap` (never one of
+    /// `known`), with their shortened forms. Runs when the table is a tenth over the
+    /// cap, so the cost is spread over many joins.
+    fn forget_names(&mut self, cap: usize, known: &[(String, String)]) {
+        if self.protected.len() <= cap + cap / 10 {
+            return;
+        }
+        let known: foldhash::HashSet<&str> = known.iter().map(|(n, _)| n.as_str()).collect();
+        let mut learned: Vec<(u64, &str)> = self
+            .protected
+            .iter()
+            .filter(|(k, _)| !known.contains(k.as_str()))
+            .map(|(k, p)| (p.seen, k.as_str()))
+            .collect();
+        let n = self.protected.len().saturating_sub(cap).min(learned.len());
+        if n == 0 {
+            return;
+        }
+        learned.select_nth_unstable(n - 1);
+        let gone: Vec<String> = learned[..n].iter().map(|(_, k)| (*k).to_owned()).collect();
+        for k in &gone {
+            self.protected.remove(k);
+        }
+        let protected = &self.protected;
+        self.initials.retain(|_, (full, _)| protected.contains_key(full));
+        self.forgotten_names += n as u64;
     }
 
     fn index_initials(&mut self, norm: &str, display: &str) {
@@ -282,6 +353,7 @@ impl Detector {
                 silent_alerted: false,
                 validation_alerted: false,
                 applied: 0,
+                forgotten_names: 0,
             },
         };
         for (norm, display) in known {
@@ -333,17 +405,26 @@ impl Detector {
         &self.mem.book
     }
 
+    /// What the detector holds against its caps, for the console's Overview.
+    pub fn memory(&self) -> MemoryFill {
+        MemoryFill {
+            book: self.mem.book.fill(),
+            trimmed: self.mem.book.trimmed,
+            learned_names: self.mem.protected.len(),
+            forgotten_names: self.mem.forgotten_names,
+            travel_identities: self.mem.travel.len(),
+            travel_cap: crate::rules::location::MAX_IDENTITIES,
+            record_ids: self.mem.seen.len(),
+            record_ids_cap: SEEN_CAPACITY,
+            limits: self.cfg.limits,
+        }
+    }
+
     /// The flags the console shows for `r`: the stateless rules re-run with this
     /// configuration, plus flags stored by the receiver for rules this build does not
     /// know (a newer receiver). Disabled rules are dropped; severities follow the config.
     pub fn flags_for(&self, r: &RecordV1) -> Vec<Flag> {
-        let mut flags = stateless::evaluate(r, &self.cfg);
-        for f in &r.flags {
-            if catalog::info(&f.rule).is_none() && !flags.iter().any(|x| x.rule == f.rule) {
-                flags.push(f.clone());
-            }
-        }
-        flags
+        effective_flags(r, &self.cfg)
     }
 
     /// Feeds one record. Returns the alerts it raised or grew. A record id seen before
@@ -355,6 +436,17 @@ impl Detector {
     /// Like [`Detector::observe`], also returning the record's effective flags; `None`
     /// when the record id was seen before (a duplicate delivery).
     pub fn observe_full(&mut self, r: &RecordV1) -> Option<(Vec<Flag>, Vec<AlertEvent>)> {
+        if self.mem.seen.contains(&r.id) {
+            return None;
+        }
+        let flags = self.flags_for(r);
+        self.observe_flagged(r, flags)
+    }
+
+    /// Like [`Detector::observe_full`] with the record's effective flags already
+    /// computed ([`effective_flags`] with this detector's configuration) — by the
+    /// console's source task, so the loop keeps only the stateful part.
+    pub fn observe_flagged(&mut self, r: &RecordV1, flags: Vec<Flag>) -> Option<(Vec<Flag>, Vec<AlertEvent>)> {
         if !self.mem.seen.insert(&r.id) {
             return None;
         }
@@ -374,7 +466,6 @@ impl Detector {
             self.mem.validation_alerted = false;
         }
 
-        let flags = self.flags_for(r);
         let mut findings: Vec<Finding> = flags
             .iter()
             .filter_map(|f| {
@@ -402,9 +493,17 @@ impl Detector {
 
         self.mem.applied += 1;
         if self.mem.applied.is_multiple_of(10_000) {
-            self.mem.book.prune_ended(t - 24 * 3600 * 1000);
+            let day_ago = t - 24 * 3600 * 1000;
+            self.mem.book.prune_ended(day_ago);
+            self.mem.book.enforce(t, &self.cfg.limits);
+            self.mem.forget_names(self.cfg.limits.learned_names, &self.cfg.known_people);
             self.mem.open.retain(|_, o| o.last_ms >= t - GROUP_WINDOW_MS);
-            self.mem.custom_counts.retain(|_, s| s.last().is_some_and(|(x, _)| *x >= t - 24 * 3600 * 1000));
+            let recent = |s: &Vec<(i64, String)>| s.last().is_some_and(|(x, _)| *x >= day_ago);
+            self.mem.custom_counts.retain(|_, s| recent(s));
+            self.mem.outsider_joins.retain(|_, s| recent(s));
+            self.mem.vetted_joins.retain(|_, s| recent(s));
+            self.mem.deletions.retain(|_, s| recent(s));
+            self.mem.removals.retain(|_, marks| marks.last().is_some_and(|m| m.at_ms >= day_ago));
         }
         let events = findings.into_iter().filter_map(|f| self.group(r, t, f)).collect();
         Some((flags, events))
@@ -469,6 +568,7 @@ impl Detector {
                 self.mem.protect(norm.to_owned(), name.clone());
             }
             let Some(entry) = self.mem.protected.get_mut(norm) else { return };
+            entry.seen = self.mem.applied;
             // Most joins repeat what is known: copy only what changed.
             crate::roster::set_if_changed(&mut entry.zoom_user_id, &p.zoom_user_id);
             crate::roster::set_if_changed(&mut entry.email, &p.email);

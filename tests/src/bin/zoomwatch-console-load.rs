@@ -19,7 +19,7 @@ use anyhow::{Context, Result};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use zoomwatch_console::source::SourceEvent;
+use zoomwatch_console::source::{Prepared, Preparer, SourceEvent};
 use zoomwatch_console::state::{DEFAULT_RETENTION, Msg, State, update};
 use zoomwatch_console::triage::Triage;
 use zoomwatch_console::ui::{self, Theme};
@@ -33,11 +33,15 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const T0: i64 = 1_795_856_400_000;
 const BATCH: usize = 8192;
 
-fn batch(body_of: fn(usize, i64) -> String, from: usize, to: usize) -> Result<Vec<RecordV1>> {
+/// A batch as the console's sources send it: read and prepared in the source's task
+/// (here: outside the timed part).
+fn batch(prep: &Preparer, body_of: fn(usize, i64) -> String, from: usize, to: usize) -> Result<Vec<Prepared>> {
     (from..to)
         .map(|i| {
             let line = synthetic::stored_line(body_of, i, T0)?;
-            zoomwatch_console::lines::parse(line.as_bytes()).map_err(|e| anyhow::anyhow!("stored line does not parse back: {e:?}"))
+            let r: RecordV1 =
+                zoomwatch_console::lines::parse(line.as_bytes()).map_err(|e| anyhow::anyhow!("stored line does not parse back: {e:?}"))?;
+            Ok(prep.prepare(line.as_bytes(), r))
         })
         .collect()
 }
@@ -116,6 +120,7 @@ fn catch_up(state: &mut State, path: &std::path::Path) -> Result<(Duration, Dura
         let start = Instant::now();
         let mut src = FileSource::new(path);
         src.follow = false;
+        src.prepare = Some(std::sync::Arc::new(Preparer::new(state.detector.config().clone(), None)));
         tokio::spawn(file::run(src, tx));
         let mut applying = Duration::ZERO;
         while let Some(ev) = rx.recv().await {
@@ -166,12 +171,13 @@ fn main() -> Result<()> {
         anyhow::ensure!(state.stats.records as usize == records, "applied {} of {records} records", state.stats.records);
         (wall, applying) = (Some(w), a);
     } else {
+        let prep = Preparer::new(state.detector.config().clone(), None);
         let mut from = 0;
         while from < records {
             let to = (from + BATCH).min(records);
-            let b = batch(body_of, from, to)?;
+            let b = batch(&prep, body_of, from, to)?;
             let start = Instant::now();
-            update(&mut state, Msg::Source(SourceEvent::Records(b)));
+            update(&mut state, Msg::Source(SourceEvent::Prepared(b)));
             applying += start.elapsed();
             from = to;
         }
@@ -186,11 +192,12 @@ fn main() -> Result<()> {
     let final_mb = status_kb("VmRSS:").unwrap_or(0) as f64 / 1024.0;
     let screen = if with_screen { format!(",{}", screen(&mut state)?) } else { String::new() };
     println!(
-        "{{\"workload\":\"{workload}\",\"records\":{records},\"retention\":{retention},\"kept\":{},\"meetings\":{},\"alerts\":{},\"apply_seconds\":{secs:.2},\"records_per_s\":{:.0},\"peak_rss_mb\":{peak_mb:.0},\"final_rss_mb\":{final_mb:.0},\"alerts_by_rule\":{}{wall}{screen}}}",
+        "{{\"workload\":\"{workload}\",\"records\":{records},\"retention\":{retention},\"kept\":{},\"meetings\":{},\"alerts\":{},\"apply_seconds\":{secs:.2},\"records_per_s\":{:.0},\"peak_rss_mb\":{peak_mb:.0},\"final_rss_mb\":{final_mb:.0},\"bytes_per_row\":{},\"alerts_by_rule\":{}{wall}{screen}}}",
         state.rows.len(),
         state.detector.meetings().meetings.len(),
         state.alerts.len(),
         records as f64 / secs,
+        state.held_bytes / state.rows.len().max(1),
         serde_json::to_string(&rules)?,
     );
     Ok(())
