@@ -1,0 +1,141 @@
+//! The caps on what the detector remembers (`[limits]`): rosters keep their present
+//! people and their most recent departures, idle meetings close, learned names are
+//! forgotten least-recent first (never a `known_people` name), and bad values in
+//! `[limits]` are errors that name the line.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use serde_json::json;
+use zoomwatch_shared::config::{Config, Limits};
+use zoomwatch_shared::record::RecordV1;
+use zoomwatch_shared::roster::{MeetingBook, MeetingPhase, Presence};
+use zoomwatch_shared::rules::Detector;
+use zoomwatch_shared::{Envelope, Received, normalize};
+
+const T0: i64 = 1_796_115_600_000;
+
+fn rec(v: &serde_json::Value) -> RecordV1 {
+    normalize(Envelope::parse(&serde_json::to_vec(v).unwrap()).unwrap(), &Received { received_at_ms: T0, request: None })
+}
+
+/// A participant event in meeting `uuid` at `t` (ms) by person `n`.
+fn presence(event: &str, uuid: &str, n: usize, t: i64) -> RecordV1 {
+    rec(&json!({"event": format!("meeting.participant_{event}"), "event_ts": t, "payload": {"account_id": "A", "object": {
+        "id": "111", "uuid": uuid, "topic": "Stand-up", "host_id": "HOST", "type": 2,
+        "participant": {"user_name": format!("Person {n}"), "email": format!("p{n}@acme.example"), "id": format!("Z{n}"),
+            "participant_user_id": format!("Z{n}"), "user_id": format!("{n}"), "public_ip": "198.51.100.1"}}}}))
+}
+
+fn meeting(event: &str, uuid: &str, t: i64) -> RecordV1 {
+    rec(&json!({"event": format!("meeting.{event}"), "event_ts": t, "payload": {"account_id": "A", "object": {
+        "id": "111", "uuid": uuid, "topic": "Stand-up", "host_id": "HOST", "type": 2, "start_time": "2026-12-01T09:00:00Z"}}}))
+}
+
+fn small() -> Limits {
+    Limits { ended_rosters: 2, departed_per_meeting: 3, idle_meeting_ms: 3_600_000, learned_names: 1_000 }
+}
+
+#[test]
+fn a_roster_keeps_everyone_present_and_its_most_recent_departures() {
+    let mut book = MeetingBook::default();
+    book.apply(&meeting("started", "m1", T0), None);
+    for n in 0..10 {
+        book.apply(&presence("joined", "m1", n, T0 + 1_000 * n as i64), None);
+    }
+    // Six leave, in order: the last three to leave stay on the roster.
+    for n in 0..6 {
+        book.apply(&presence("left", "m1", n, T0 + 60_000 + 1_000 * n as i64), None);
+    }
+    book.enforce(T0 + 120_000, &small());
+    let m = &book.meetings["m1"];
+    assert_eq!(m.present(), 4, "everyone still in is kept");
+    let mut left: Vec<&str> = m.attendees.values().filter(|a| a.presence == Presence::Left).map(|a| a.key.as_str()).collect();
+    left.sort_unstable();
+    assert_eq!(left.len(), 3);
+    assert!(m.attendees.values().filter(|a| a.presence == Presence::Left).all(|a| a.since_ms >= T0 + 63_000), "{left:?}");
+    assert_eq!((m.dropped, book.trimmed.departed), (3, 3));
+    // A dropped person who comes back is simply a new line.
+    book.apply(&presence("joined", "m1", 0, T0 + 130_000), None);
+    assert_eq!(book.meetings["m1"].present(), 5);
+    assert_eq!(book.fill().most_departed, 3);
+}
+
+#[test]
+fn a_running_meeting_without_records_for_the_idle_time_is_closed() {
+    let mut book = MeetingBook::default();
+    book.apply(&meeting("started", "quiet", T0), None);
+    book.apply(&presence("joined", "quiet", 1, T0 + 1_000), None);
+    book.apply(&meeting("started", "busy", T0), None);
+    book.apply(&presence("joined", "busy", 2, T0 + 3_500_000), None);
+    // 59 minutes after its last record: still running.
+    book.enforce(T0 + 1_000 + 3_540_000, &small());
+    assert_eq!(book.meetings["quiet"].phase, MeetingPhase::Running);
+    // Past the hour: closed, with everyone in it gone, and counted; the other stays.
+    book.enforce(T0 + 1_000 + 3_600_001, &small());
+    let quiet = &book.meetings["quiet"];
+    assert_eq!(quiet.phase, MeetingPhase::Ended);
+    assert!(quiet.closed_idle);
+    assert_eq!(quiet.ended_ms, Some(T0 + 1_000));
+    assert_eq!(quiet.present(), 0);
+    assert_eq!(book.meetings["busy"].phase, MeetingPhase::Running);
+    assert_eq!(book.trimmed.closed_idle, 1);
+    // Closing is done once.
+    book.enforce(T0 + 10 * 3_600_000, &small());
+    assert_eq!(book.trimmed.closed_idle, 2, "busy went idle too");
+}
+
+#[test]
+fn only_the_most_recently_ended_meetings_keep_their_rosters() {
+    let mut book = MeetingBook::default();
+    for (i, uuid) in ["a", "b", "c", "d"].iter().enumerate() {
+        let t = T0 + 600_000 * i as i64;
+        book.apply(&meeting("started", uuid, t), None);
+        book.apply(&presence("joined", uuid, i, t + 1_000), None);
+        book.apply(&meeting("ended", uuid, t + 60_000), None);
+    }
+    book.enforce(T0 + 3_000_000, &small());
+    let with_roster: Vec<&str> = ["a", "b", "c", "d"].into_iter().filter(|k| !book.meetings[*k].attendees.is_empty()).collect();
+    assert_eq!(with_roster, ["c", "d"]);
+    assert_eq!(book.meetings.len(), 4, "every meeting keeps its summary");
+    assert_eq!((book.meetings["a"].dropped, book.trimmed.rosters), (1, 2));
+    assert_eq!(book.fill().ended_rosters, 2);
+}
+
+#[test]
+fn learned_names_are_capped_and_known_people_never_forgotten() {
+    let toml = "[organization]\ninternal_domains = [\"acme.example\"]\nknown_people = [\"Chief Exec\"]\n[limits]\nlearned_names = 1000\n";
+    let mut d = Detector::new(Config::parse(toml, "test.toml").unwrap());
+    // 20,000 different internal people join (two enforcement rounds).
+    for n in 0..20_000 {
+        d.observe(&presence("joined", "all-hands", n, T0 + n as i64));
+    }
+    let m = d.memory();
+    assert!(m.learned_names <= 1_100, "{}", m.learned_names);
+    assert!(m.forgotten_names >= 18_000, "{}", m.forgotten_names);
+    assert_eq!(m.limits.learned_names, 1_000);
+    // The known name still protects: a guest using it is flagged as impersonation.
+    let imp = rec(&json!({"event": "meeting.participant_joined", "event_ts": T0 + 30_000, "payload": {"account_id": "A", "object": {
+        "id": "111", "uuid": "all-hands", "topic": "Stand-up", "host_id": "HOST", "type": 2,
+        "participant": {"user_name": "Chief Exec", "email": "", "id": "", "user_id": "99999", "public_ip": "203.0.113.9"}}}}));
+    let events = d.observe(&imp);
+    assert!(
+        events.iter().any(|e| matches!(e, zoomwatch_shared::rules::AlertEvent::Raised(a) if a.rule == "display-name-impersonation")),
+        "{events:?}"
+    );
+}
+
+#[test]
+fn bad_limits_name_their_line() {
+    for (text, want) in [
+        ("[limits]\nidle_meeting_hours = 0\n", "test.toml:2: limits.idle_meeting_hours: 0 is outside 1..=720"),
+        ("[limits]\n\nended_rosters = 5\n", "test.toml:3: limits.ended_rosters: 5 is outside 10..=1000000"),
+        ("[limits]\nlearned_names = 1\n", "test.toml:2: limits.learned_names: 1 is outside 1000..=10000000"),
+    ] {
+        let e = Config::parse(text, "test.toml").unwrap_err().to_string();
+        assert!(e.starts_with(want), "{e}");
+    }
+    let e = Config::parse("[limits]\nroster = 5\n", "test.toml").unwrap_err().to_string();
+    assert!(e.contains("roster"), "{e}");
+    let c = Config::parse("[limits]\nidle_meeting_hours = 2\ndeparted_per_meeting = 50\n", "test.toml").unwrap();
+    assert_eq!(c.limits, Limits { idle_meeting_ms: 7_200_000, departed_per_meeting: 50, ..Limits::default() });
+}
