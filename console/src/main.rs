@@ -905,17 +905,41 @@ async fn tail(args: TailArgs) -> Result<ExitCode> {
     }
     let opts = TailOptions { format: if args.json { Format::Json } else { Format::Text }, alerts_only: args.alerts_only, filter };
     let reading = Reading { prepare: None, filter: Some(opts.filter.clone()) };
+    let window_start = zoomwatch_console::pushdown::compile(&opts.filter).start_ms.unwrap_or(i64::MIN);
     let mut printer = Printer::new(Detector::new(cfg), opts).with_geo(geo);
 
+    // The bar covers the window the read starts from (a log group), else counts only.
+    let since_ms = match &args.source.log_group {
+        Some(_) => {
+            let since = cloudwatch::parse_since(&args.source.since, now_ms()).map_err(anyhow::Error::msg)?;
+            Some(since.max(window_start))
+        }
+        None => None,
+    };
+    let mut progress = std::io::IsTerminal::is_terminal(&std::io::stderr()).then(|| zoomwatch_console::tail::Progress::new(since_ms));
     let (_, mut rx) = start_source(&args.source, args.follow, args.from_end, reading).await?;
 
     let stdout = std::io::stdout();
+    let stdout_is_terminal = std::io::IsTerminal::is_terminal(&stdout);
     let mut tick = tokio::time::interval(Duration::from_secs(10));
     let mut failed_to_open = None;
     loop {
         tokio::select! {
             ev = rx.recv() => {
                 let Some(ev) = ev else { break };
+                if let Some(p) = progress.as_mut() {
+                    match &ev {
+                        SourceEvent::Records(batch) => {
+                            let newest = batch.iter().filter_map(|r| zoomwatch_shared::timefmt::parse_rfc3339_ms(&r.received_at)).max();
+                            p.read(batch.len(), newest);
+                            // Lines about to go to the same terminal: out of their way.
+                            if stdout_is_terminal { p.clear(&mut std::io::stderr()); }
+                        }
+                        SourceEvent::Status(Status::Live | Status::Done) => p.finish(&mut std::io::stderr()),
+                        SourceEvent::Status(Status::Waiting(_) | Status::Reconnecting(_)) => p.clear(&mut std::io::stderr()),
+                        _ => {}
+                    }
+                }
                 let mut out = stdout.lock();
                 let written = match ev {
                     SourceEvent::Records(batch) => printer.records(batch, &mut out),
@@ -929,7 +953,10 @@ async fn tail(args: TailArgs) -> Result<ExitCode> {
                     SourceEvent::Status(Status::Reconnecting(why)) => { eprintln!("zoomwatch: {why}"); Ok(()) }
                     SourceEvent::Status(_) | SourceEvent::Position(_) => Ok(()),
                 };
-                if let Err(e) = written.and_then(|()| out.flush()) {
+                let written = written.and_then(|()| out.flush());
+                drop(out);
+                if let Some(p) = progress.as_mut() { p.draw(now_ms(), &mut std::io::stderr()); }
+                if let Err(e) = written {
                     // A closed pipe (`| head`) is a normal way to stop.
                     if e.kind() == std::io::ErrorKind::BrokenPipe { return Ok(ExitCode::SUCCESS); }
                     return Err(e.into());

@@ -200,3 +200,114 @@ impl Printer {
         self.alerts(events, out)
     }
 }
+
+/// The progress bar `tail` draws on stderr while it reads history (only when stderr is
+/// a terminal, so pipes and logs never see it): how much of the window from `since` to
+/// now the records read so far cover, how many, and how old the newest is. Cleared
+/// once the backfill is over.
+#[derive(Debug)]
+pub struct Progress {
+    /// Start of the window (Unix ms); `None` for a file (no window: counts only).
+    since_ms: Option<i64>,
+    records: u64,
+    newest_ms: Option<i64>,
+    drawn_at_ms: i64,
+    shown: bool,
+    done: bool,
+}
+
+/// Width of the bar, in cells.
+const BAR: usize = 24;
+
+impl Progress {
+    /// A bar for a read starting at `since_ms` (a log group) or at the start of a file.
+    pub fn new(since_ms: Option<i64>) -> Self {
+        Self { since_ms, records: 0, newest_ms: None, drawn_at_ms: i64::MIN, shown: false, done: false }
+    }
+
+    /// Counts `n` more records read, the newest received at `newest_ms`.
+    pub fn read(&mut self, n: usize, newest_ms: Option<i64>) {
+        self.records += n as u64;
+        if let Some(t) = newest_ms {
+            self.newest_ms = Some(self.newest_ms.map_or(t, |m| m.max(t)));
+        }
+    }
+
+    /// The line as it stands at `now_ms` (without the leading carriage return).
+    pub fn line(&self, now_ms: i64) -> String {
+        let count = zoomwatch_shared::text::group_digits(&self.records.to_string());
+        let newest = self.newest_ms.map(|t| format!(", newest {} old", crate::ui::ago(now_ms, t))).unwrap_or_default();
+        match self.since_ms {
+            Some(since) if now_ms > since => {
+                let covered = self.newest_ms.map_or(0.0, |t| (t - since).max(0) as f64 / (now_ms - since) as f64).min(1.0);
+                let full = (covered * BAR as f64).round() as usize;
+                format!("zoomwatch: backfill [{}{}] {:>3}%  {count} records{newest}", "█".repeat(full), "░".repeat(BAR - full), (covered * 100.0) as u32)
+            }
+            _ => format!("zoomwatch: backfill {count} records{newest}"),
+        }
+    }
+
+    /// Redraws on `err` (at most ten times a second) unless the backfill is over.
+    pub fn draw(&mut self, now_ms: i64, err: &mut impl Write) {
+        if self.done || now_ms.saturating_sub(self.drawn_at_ms) < 100 {
+            return;
+        }
+        self.drawn_at_ms = now_ms;
+        self.shown = true;
+        let _ = write!(err, "\r\x1b[2K{}", self.line(now_ms));
+        let _ = err.flush();
+    }
+
+    /// Erases the bar for a moment (a message or records go to the same terminal); the
+    /// next [`draw`](Self::draw) brings it back.
+    pub fn clear(&mut self, err: &mut impl Write) {
+        if self.shown {
+            let _ = write!(err, "\r\x1b[2K");
+            let _ = err.flush();
+            self.shown = false;
+            self.drawn_at_ms = i64::MIN;
+        }
+    }
+
+    /// The backfill is over: the bar is erased (what follows starts on a clean line).
+    pub fn finish(&mut self, err: &mut impl Write) {
+        if self.shown && !self.done {
+            let _ = write!(err, "\r\x1b[2K");
+            let _ = err.flush();
+        }
+        self.done = true;
+    }
+}
+
+#[cfg(test)]
+mod progress_tests {
+    use super::Progress;
+
+    #[test]
+    fn the_bar_shows_how_much_of_the_window_is_covered() {
+        let since = 1_000_000_000_000;
+        let now = since + 4 * 3_600_000;
+        let mut p = Progress::new(Some(since));
+        assert!(p.line(now).contains("[░░░░░░░░░░░░░░░░░░░░░░░░]   0%  0 records"), "{}", p.line(now));
+        p.read(12_345, Some(since + 3_600_000));
+        p.read(5, Some(since + 10)); // an older record does not move it back
+        assert_eq!(p.line(now), "zoomwatch: backfill [██████░░░░░░░░░░░░░░░░░░]  25%  12,350 records, newest 3h old");
+        let mut file = Progress::new(None);
+        file.read(7, None);
+        assert_eq!(file.line(now), "zoomwatch: backfill 7 records");
+    }
+
+    #[test]
+    fn it_draws_at_most_ten_times_a_second_and_erases_itself() {
+        let mut p = Progress::new(None);
+        let mut err = Vec::new();
+        p.read(1, None);
+        p.draw(1_000, &mut err);
+        p.draw(1_050, &mut err);
+        p.draw(1_100, &mut err);
+        assert_eq!(String::from_utf8_lossy(&err).matches('\r').count(), 2);
+        p.finish(&mut err);
+        p.draw(5_000, &mut err);
+        assert!(String::from_utf8_lossy(&err).ends_with("records\r\x1b[2K"), "{:?}", String::from_utf8_lossy(&err));
+    }
+}

@@ -4,6 +4,11 @@
 //! 500, throttles, answers late, accepts only part of a `PutLogEvents` batch (the rest is
 //! really dropped, and `rejectedLogEventsInfo` says so), or resets the connection.
 //!
+//! It also records each `FilterLogEvents` read (its `filterPattern`, `startTime` and the
+//! number of events answered), and can apply regex filter patterns (`%…%`) to moto's
+//! answers as CloudWatch Logs does — moto matches every event for them — so a test sees
+//! what a real log group would send.
+//!
 //! A minimal HTTP/1.1 server (keep-alive, `Content-Length` bodies — what the SDK sends);
 //! the forwarded request and moto's answer are otherwise untouched.
 
@@ -33,12 +38,30 @@ pub enum Fault {
     Answer(u16, &'static str, &'static str),
 }
 
+/// One `FilterLogEvents` request and its answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Read {
+    /// `filterPattern`, if sent.
+    pub pattern: Option<String>,
+    /// `startTime` (Unix ms), if sent.
+    pub start_ms: Option<i64>,
+    /// Events in the answer (after the pattern, when patterns are applied).
+    pub events: usize,
+}
+
+#[derive(Default)]
+struct Shared {
+    faults: Mutex<HashMap<String, Fault>>,
+    counts: Mutex<HashMap<String, (u64, u64)>>,
+    reads: Mutex<Vec<Read>>,
+    apply_patterns: std::sync::atomic::AtomicBool,
+}
+
 /// The proxy. Dropping it stops accepting connections.
 pub struct FaultProxy {
     /// `http://127.0.0.1:PORT`
     pub url: String,
-    faults: Arc<Mutex<HashMap<String, Fault>>>,
-    counts: Arc<Mutex<HashMap<String, (u64, u64)>>>,
+    shared: Arc<Shared>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -53,36 +76,46 @@ impl FaultProxy {
     pub async fn start(upstream: &str) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind the proxy");
         let url = format!("http://{}", listener.local_addr().expect("proxy address"));
-        let faults: Arc<Mutex<HashMap<String, Fault>>> = Arc::default();
-        let counts: Arc<Mutex<HashMap<String, (u64, u64)>>> = Arc::default();
+        let shared: Arc<Shared> = Arc::default();
         let client = reqwest::Client::builder().no_proxy().build().expect("http client");
         let upstream = upstream.trim_end_matches('/').to_owned();
-        let (f, c) = (faults.clone(), counts.clone());
+        let sh = shared.clone();
         let task = tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else { return };
-                let (f, c, client, upstream) = (f.clone(), c.clone(), client.clone(), upstream.clone());
+                let (sh, client, upstream) = (sh.clone(), client.clone(), upstream.clone());
                 tokio::spawn(async move {
-                    let _ = serve(stream, f, c, client, upstream).await;
+                    let _ = serve(stream, sh, client, upstream).await;
                 });
             }
         });
-        Self { url, faults, counts, task }
+        Self { url, shared, task }
+    }
+
+    /// Applies regex filter patterns (`%…%`) of `FilterLogEvents` to moto's answers, as
+    /// CloudWatch Logs does (moto returns every event for them).
+    pub fn apply_regex_patterns(&self, on: bool) {
+        self.shared.apply_patterns.store(on, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// The `FilterLogEvents` reads so far, and forgets them.
+    pub fn take_reads(&self) -> Vec<Read> {
+        std::mem::take(&mut *self.shared.reads.lock().expect("reads"))
     }
 
     /// Injects `fault` into requests for `operation` (`PutLogEvents`, `FilterLogEvents`…).
     pub fn set(&self, operation: &str, fault: Fault) {
-        self.faults.lock().expect("faults").insert(operation.to_owned(), fault);
+        self.shared.faults.lock().expect("faults").insert(operation.to_owned(), fault);
     }
 
     /// Lets every request through again.
     pub fn clear(&self) {
-        self.faults.lock().expect("faults").clear();
+        self.shared.faults.lock().expect("faults").clear();
     }
 
     /// Requests seen for `operation`: (total, faulted).
     pub fn count(&self, operation: &str) -> (u64, u64) {
-        self.counts.lock().expect("counts").get(operation).copied().unwrap_or_default()
+        self.shared.counts.lock().expect("counts").get(operation).copied().unwrap_or_default()
     }
 }
 
@@ -144,20 +177,38 @@ async fn respond(stream: &mut TcpStream, status: u16, content_type: &str, body: 
     stream.flush().await
 }
 
-async fn serve(
-    mut stream: TcpStream,
-    faults: Arc<Mutex<HashMap<String, Fault>>>,
-    counts: Arc<Mutex<HashMap<String, (u64, u64)>>>,
-    client: reqwest::Client,
-    upstream: String,
-) -> std::io::Result<()> {
+/// A CloudWatch regex pattern (`%…%`) as a regex; `None` for other patterns.
+fn regex_pattern(pattern: &str) -> Option<regex::Regex> {
+    let body = pattern.strip_prefix('%')?.strip_suffix('%')?;
+    regex::Regex::new(body).ok()
+}
+
+/// Keeps the events of a `FilterLogEvents` answer that `pattern` matches (when patterns
+/// are applied) and records the read.
+fn filter_answer(shared: &Shared, request: &[u8], body: &mut Vec<u8>) {
+    let req: serde_json::Value = serde_json::from_slice(request).unwrap_or_default();
+    let pattern = req.get("filterPattern").and_then(serde_json::Value::as_str).map(str::to_owned);
+    let Ok(mut answer) = serde_json::from_slice::<serde_json::Value>(body) else { return };
+    let Some(events) = answer.get_mut("events").and_then(serde_json::Value::as_array_mut) else { return };
+    if shared.apply_patterns.load(std::sync::atomic::Ordering::SeqCst)
+        && let Some(re) = pattern.as_deref().and_then(regex_pattern)
+    {
+        events.retain(|e| e.get("message").and_then(serde_json::Value::as_str).is_some_and(|m| re.is_match(m)));
+        *body = serde_json::to_vec(&answer).unwrap_or_default();
+    }
+    let events = answer.get("events").and_then(serde_json::Value::as_array).map_or(0, Vec::len);
+    let start_ms = req.get("startTime").and_then(serde_json::Value::as_i64);
+    shared.reads.lock().expect("reads").push(Read { pattern, start_ms, events });
+}
+
+async fn serve(mut stream: TcpStream, shared: Arc<Shared>, client: reqwest::Client, upstream: String) -> std::io::Result<()> {
     let mut buf = Vec::new();
     while let Some(mut req) = read_request(&mut stream, &mut buf).await? {
         let target = req.headers.iter().find(|(k, _)| k == "x-amz-target").map(|(_, v)| v.clone()).unwrap_or_default();
         let operation = target.rsplit('.').next().unwrap_or("").to_owned();
-        let fault = faults.lock().expect("faults").get(&operation).copied();
+        let fault = shared.faults.lock().expect("faults").get(&operation).copied();
         {
-            let mut c = counts.lock().expect("counts");
+            let mut c = shared.counts.lock().expect("counts");
             let e = c.entry(operation.clone()).or_default();
             e.0 += 1;
             e.1 += u64::from(fault.is_some());
@@ -211,7 +262,7 @@ async fn serve(
                 forward = forward.header(k.as_str(), v.as_str());
             }
         }
-        let answer = forward.body(req.body).send().await;
+        let answer = forward.body(req.body.clone()).send().await;
         let Ok(answer) = answer else {
             respond(&mut stream, 500, "application/x-amz-json-1.1", br#"{"__type":"InternalFailure","message":"upstream unreachable"}"#)
                 .await?;
@@ -225,6 +276,9 @@ async fn serve(
             let mut v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_else(|_| serde_json::json!({}));
             v["rejectedLogEventsInfo"] = serde_json::json!({"tooNewLogEventStartIndex": from});
             body = serde_json::to_vec(&v).unwrap_or_default();
+        }
+        if operation == "FilterLogEvents" && status == 200 {
+            filter_answer(&shared, &req.body, &mut body);
         }
         respond(&mut stream, status, &content_type, &body).await?;
     }
