@@ -56,9 +56,13 @@ fn breakdown(mut state: State) -> String {
     };
     let rows = part(&mut || drop(std::mem::take(&mut state.rows)));
     let alerts = part(&mut || drop(std::mem::take(&mut state.alerts)));
+    let cfg = state.detector.config().clone();
+    let detector = part(&mut || drop(std::mem::replace(&mut state.detector, zoomwatch_shared::rules::Detector::new(cfg.clone()))));
     let mut state = Some(state);
     let rest = part(&mut || drop(state.take()));
-    format!("{{\"heap_mb\":{{\"total\":{total:.0},\"rows\":{rows:.0},\"alerts\":{alerts:.0},\"rest\":{rest:.0}}}}}")
+    format!(
+        "{{\"heap_mb\":{{\"total\":{total:.0},\"rows\":{rows:.0},\"alerts\":{alerts:.0},\"detector\":{detector:.0},\"rest\":{rest:.0}}}}}"
+    )
 }
 
 const T0: i64 = 1_795_856_400_000;
