@@ -40,7 +40,8 @@ const MAX_RUN: usize = 40;
 const FOLDED_INTO: [char; 2] = ['i', 'k'];
 
 fn usable(c: char) -> bool {
-    (c.is_ascii_alphanumeric() && !FOLDED_INTO.contains(&c.to_ascii_lowercase())) || matches!(c, '@' | '_' | '-' | ':' | '#' | '=' | ';' | ',' | '.')
+    (c.is_ascii_alphanumeric() && !FOLDED_INTO.contains(&c.to_ascii_lowercase()))
+        || matches!(c, '@' | '_' | '-' | ':' | '#' | '=' | ';' | ',' | '.')
 }
 
 /// The longest run of usable characters in `needle` (already lower-case).
@@ -97,7 +98,8 @@ pub fn compile(filter: &Filter) -> Pushdown {
         .filter(|(_, run)| run.len() >= MIN_RUN)
         .max_by_key(|(r, run)| (*r, run.len()))
         .map(|(_, run)| regex_of(run));
-    let start_ms = filter.terms.iter().filter_map(|t| if let Term::Time(from, _) = t { Some(from.saturating_sub(SKEW_MS)) } else { None }).max();
+    let start_ms =
+        filter.terms.iter().filter_map(|t| if let Term::Time(from, _) = t { Some(from.saturating_sub(SKEW_MS)) } else { None }).max();
     Pushdown { pattern, start_ms }
 }
 
@@ -130,16 +132,14 @@ mod tests {
             }
         }
         let m = message.as_bytes();
-        (0..=m.len().saturating_sub(atoms.len())).any(|s| atoms.iter().enumerate().all(|(j, set)| m.get(s + j).is_some_and(|c| set.contains(c))))
+        (0..=m.len().saturating_sub(atoms.len()))
+            .any(|s| atoms.iter().enumerate().all(|(j, set)| m.get(s + j).is_some_and(|c| set.contains(c))))
     }
 
     #[test]
     fn only_i_and_k_have_non_ascii_upper_cases() {
-        let mut folded: Vec<char> = (0x80..=0x10_FFFFu32)
-            .filter_map(char::from_u32)
-            .flat_map(char::to_lowercase)
-            .filter(char::is_ascii)
-            .collect();
+        let mut folded: Vec<char> =
+            (0x80..=0x10_FFFFu32).filter_map(char::from_u32).flat_map(char::to_lowercase).filter(char::is_ascii).collect();
         folded.sort_unstable();
         folded.dedup();
         assert_eq!(folded, FOLDED_INTO, "the letters a two-case class cannot cover");
@@ -178,7 +178,8 @@ mod tests {
         let mut needles: Vec<String> = Vec::new();
         for r in &records {
             let p = r.participant.as_ref();
-            let fields = [p.and_then(|p| p.name.clone()), p.and_then(|p| p.email.clone()), r.meeting.as_ref().and_then(|m| m.topic.clone())];
+            let fields =
+                [p.and_then(|p| p.name.clone()), p.and_then(|p| p.email.clone()), r.meeting.as_ref().and_then(|m| m.topic.clone())];
             for f in fields.into_iter().flatten() {
                 let chars: Vec<char> = f.chars().collect();
                 for start in 0..chars.len() {

@@ -120,8 +120,7 @@ impl Row {
 
     /// Bytes this row holds (estimate: itself, its line, search text and flags).
     pub fn size(&self) -> usize {
-        std::mem::size_of::<Self>() + self.line.len() + self.search.size()
-            - std::mem::size_of::<crate::filter::SearchText>()
+        std::mem::size_of::<Self>() + self.line.len() + self.search.size() - std::mem::size_of::<crate::filter::SearchText>()
             + self.flags.iter().map(|f| std::mem::size_of::<Flag>() + f.rule.len() + f.reason.len()).sum::<usize>()
     }
 }

@@ -241,7 +241,12 @@ impl Progress {
             Some(since) if now_ms > since => {
                 let covered = self.newest_ms.map_or(0.0, |t| (t - since).max(0) as f64 / (now_ms - since) as f64).min(1.0);
                 let full = (covered * BAR as f64).round() as usize;
-                format!("zoomwatch: backfill [{}{}] {:>3}%  {count} records{newest}", "█".repeat(full), "░".repeat(BAR - full), (covered * 100.0) as u32)
+                format!(
+                    "zoomwatch: backfill [{}{}] {:>3}%  {count} records{newest}",
+                    "█".repeat(full),
+                    "░".repeat(BAR - full),
+                    (covered * 100.0) as u32
+                )
             }
             _ => format!("zoomwatch: backfill {count} records{newest}"),
         }

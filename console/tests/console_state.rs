@@ -67,7 +67,9 @@ fn filtering_by_prompt_and_jumps() {
     assert_eq!(s.filter_text, "meeting:\"board review\"");
     let feed = &s.lists[&View::Feed];
     assert!(!feed.is_empty());
-    assert!(feed.iter().all(|seq| s.row(*seq).unwrap().record().unwrap().meeting.as_ref().unwrap().topic.as_deref().unwrap().contains("Board")));
+    assert!(
+        feed.iter().all(|seq| s.row(*seq).unwrap().record().unwrap().meeting.as_ref().unwrap().topic.as_deref().unwrap().contains("Board"))
+    );
     assert_eq!(s.meetings().len(), 1);
     // A bad filter keeps the prompt open with the error.
     key(&mut s, KeyCode::Char('/'));
@@ -338,7 +340,10 @@ fn saved_filters_are_picked_from_a_menu() {
     assert_eq!(s.overlay, Overlay::None);
     assert_eq!(s.filter_text, "type:joined sev:>=medium", "by name: board, raid");
     assert!(s.list_rows(View::Feed).count() > 0);
-    assert!(s.list_rows(View::Feed).all(|r| r.record().unwrap().event.contains("joined") && r.worst >= Some(zoomwatch_shared::Severity::Medium)));
+    assert!(
+        s.list_rows(View::Feed)
+            .all(|r| r.record().unwrap().event.contains("joined") && r.worst >= Some(zoomwatch_shared::Severity::Medium))
+    );
     key(&mut s, KeyCode::Char('f'));
     key(&mut s, KeyCode::Char('1'));
     assert_eq!(s.filter_text, "meeting:board");

@@ -57,7 +57,15 @@ pub struct CloudWatchSource {
 impl CloudWatchSource {
     /// Reads `group` from `since_ms` and follows it, live tail first.
     pub fn new(group: impl Into<String>, since_ms: i64) -> Self {
-        Self { group: group.into(), since_ms, follow: true, poll_only: false, poll_every: Duration::from_secs(1), pattern: None, prepare: None }
+        Self {
+            group: group.into(),
+            since_ms,
+            follow: true,
+            poll_only: false,
+            poll_every: Duration::from_secs(1),
+            pattern: None,
+            prepare: None,
+        }
     }
 }
 

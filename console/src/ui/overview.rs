@@ -100,25 +100,26 @@ fn memory_lines(state: &State) -> Vec<Line<'static>> {
     let u = |n: usize| g(n as u64);
     let dropped = |n: u64, what: &str| if n > 0 { format!(" ({} {what})", g(n)) } else { String::new() };
     vec![
+        Line::from(format!("records       {} / {} · {}", u(state.rows.len()), u(state.retention), bytes(state.held_bytes))),
         Line::from(format!(
-            "records       {} / {} · {}",
-            u(state.rows.len()),
-            u(state.retention),
-            bytes(state.held_bytes)
+            "ended rosters {} / {}{}",
+            u(m.book.ended_rosters),
+            u(m.limits.ended_rosters),
+            dropped(m.trimmed.rosters, "dropped")
         )),
-        Line::from(format!("ended rosters {} / {}{}", u(m.book.ended_rosters), u(m.limits.ended_rosters), dropped(m.trimmed.rosters, "dropped"))),
         Line::from(format!(
             "left/roster   {} / {}{}",
             u(m.book.most_departed),
             u(m.limits.departed_per_meeting),
             dropped(m.trimmed.departed, "dropped")
         )),
+        Line::from(format!("idle closed   {} (silent {})", g(m.trimmed.closed_idle), span(m.limits.idle_meeting_ms))),
         Line::from(format!(
-            "idle closed   {} (silent {})",
-            g(m.trimmed.closed_idle),
-            span(m.limits.idle_meeting_ms)
+            "learned names {} / {}{}",
+            u(m.learned_names),
+            u(m.limits.learned_names),
+            dropped(m.forgotten_names, "forgotten")
         )),
-        Line::from(format!("learned names {} / {}{}", u(m.learned_names), u(m.limits.learned_names), dropped(m.forgotten_names, "forgotten"))),
         Line::from(format!("travel ids    {} / {}", u(m.travel_identities), u(m.travel_cap))),
         Line::from(format!("record ids    {} / {}", u(m.record_ids), u(m.record_ids_cap))),
     ]

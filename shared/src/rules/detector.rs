@@ -217,12 +217,8 @@ impl Memory {
             return;
         }
         let known: foldhash::HashSet<&str> = known.iter().map(|(n, _)| n.as_str()).collect();
-        let mut learned: Vec<(u64, &str)> = self
-            .protected
-            .iter()
-            .filter(|(k, _)| !known.contains(k.as_str()))
-            .map(|(k, p)| (p.seen, k.as_str()))
-            .collect();
+        let mut learned: Vec<(u64, &str)> =
+            self.protected.iter().filter(|(k, _)| !known.contains(k.as_str())).map(|(k, p)| (p.seen, k.as_str())).collect();
         let n = self.protected.len().saturating_sub(cap).min(learned.len());
         if n == 0 {
             return;

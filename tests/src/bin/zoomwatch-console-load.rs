@@ -187,7 +187,9 @@ fn main() -> Result<()> {
             "--screen" => with_screen = true,
             "--catch-up" => from_file = true,
             "--config" => config = Some(it.next().context("--config FILE")?),
-            other => anyhow::bail!("unknown argument {other:?}: --records N --retention N --workload busy|growing --screen --catch-up --config FILE"),
+            other => anyhow::bail!(
+                "unknown argument {other:?}: --records N --retention N --workload busy|growing --screen --catch-up --config FILE"
+            ),
         }
     }
     anyhow::ensure!(records > 0, "--records must be at least 1");
@@ -198,7 +200,10 @@ fn main() -> Result<()> {
     };
     // The scenario's organization, with the caps (`[limits]`) of `--config` if given.
     let cfg = match &config {
-        Some(path) => Config::parse(&format!("{}\n{}", scenario::CONFIG, std::fs::read_to_string(path)?), &format!("scenario config followed by {path}"))?,
+        Some(path) => Config::parse(
+            &format!("{}\n{}", scenario::CONFIG, std::fs::read_to_string(path)?),
+            &format!("scenario config followed by {path}"),
+        )?,
         None => Config::parse(scenario::CONFIG, "scenario")?,
     };
     let mut state = State::new("synthetic", cfg, Triage::default(), retention, T0);
