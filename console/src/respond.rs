@@ -119,7 +119,8 @@ pub fn reconcile(meeting: Option<&Meeting>, body: &Value) -> Vec<String> {
     let Some(m) = meeting else { return vec!["(the meeting is not in this console's rosters)".into()] };
     let zoom: Vec<&Value> = body.get("participants").and_then(Value::as_array).map(|a| a.iter().collect()).unwrap_or_default();
     let field = |p: &Value, k: &str| p.get(k).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned);
-    let present: Vec<&Participant> = m.attendees.values().filter(|a| a.presence != Presence::Left).map(|a| &a.participant).collect();
+    let present: Vec<Participant> =
+        m.attendees.values().filter(|a| a.presence != Presence::Left).map(|a| a.participant.to_participant()).collect();
     let same = |z: &Value, p: &Participant| {
         let pairs = [
             (field(z, "participant_uuid"), p.participant_uuid.clone()),

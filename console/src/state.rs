@@ -502,15 +502,15 @@ impl State {
         self.filter.terms.iter().all(|t| match t {
             Term::Meeting(v) => crate::filter::meeting_matches(v, m.id.as_deref(), Some(&m.key), m.topic.as_deref()),
             Term::User(v) => m.attendees.values().any(|a| {
-                [&a.participant.email, &a.participant.name, &a.participant.zoom_user_id]
+                [a.participant.email(), a.participant.name(), a.participant.zoom_user_id()]
                     .into_iter()
                     .flatten()
                     .any(|f| f.to_lowercase().contains(v.as_str()))
             }),
             Term::Severity(s, at_least) => m.worst.is_some_and(|w| if *at_least { w >= *s } else { w == *s }),
             Term::Text(v) => m.topic.as_deref().is_some_and(|tp| tp.to_lowercase().contains(v.as_str())),
-            Term::Country(_) | Term::Asn(_) => m.attendees.values().any(|a| place_matches(t, a.participant.geo.as_deref())),
-            Term::Is(tr) => m.attendees.values().any(|a| tr.of(&a.participant, m.host_id.as_deref())),
+            Term::Country(_) | Term::Asn(_) => m.attendees.values().any(|a| place_matches(t, a.participant.geo())),
+            Term::Is(tr) => m.attendees.values().any(|a| tr.of_attendee(&a.participant, m.host_id.as_deref())),
             // Meetings that were going on at some point of the window.
             Term::Time(from, to) => m.started_ms.unwrap_or(m.last_ms) <= *to && m.ended_ms.is_none_or(|e| e >= *from),
             Term::Type(_) => true,
@@ -529,11 +529,11 @@ impl State {
             .into_iter()
             .filter(|a| {
                 users.iter().all(|u| {
-                    [&a.participant.email, &a.participant.name, &a.participant.zoom_user_id]
+                    [a.participant.email(), a.participant.name(), a.participant.zoom_user_id()]
                         .into_iter()
                         .flatten()
                         .any(|f| f.to_lowercase().contains(u.as_str()))
-                }) && self.filter.terms.iter().all(|t| place_matches(t, a.participant.geo.as_deref()))
+                }) && self.filter.terms.iter().all(|t| place_matches(t, a.participant.geo()))
             })
             .collect()
     }
@@ -653,21 +653,23 @@ impl State {
         self.apply_prepared(prepared);
     }
 
-    fn apply_prepared(&mut self, batch: Vec<crate::source::Prepared>) {
+    fn apply_prepared(&mut self, mut batch: Vec<crate::source::Prepared>) {
         let mut added: HashMap<View, usize> = HashMap::new();
-        let mut done = Vec::with_capacity(batch.len());
-        for p in batch {
-            let crate::source::Prepared { record: r, line, flags, search } = p;
-            let Some((flags, events)) = self.detector.observe_flagged(&r, flags) else {
+        // The records stay in the batch (moving a record costs as much as a small rule)
+        // and leave with it, to the drop thread; rows take the line, flags and search.
+        self.rows.reserve(batch.len());
+        for p in &mut batch {
+            let r = &p.record;
+            let (line, flags, search) = (std::mem::take(&mut p.line), std::mem::take(&mut p.flags), std::mem::take(&mut p.search));
+            let Some((flags, events)) = self.detector.observe_flagged(r, flags) else {
                 self.stats.duplicates += 1;
-                done.push(r);
                 continue;
             };
-            self.count(&r);
+            self.count(r);
             if r.response.is_some() {
-                self.apply_response(&r);
+                self.apply_response(r);
             }
-            if let Some(a) = zoomwatch_shared::alert::alert_of(&r) {
+            if let Some(a) = zoomwatch_shared::alert::alert_of(r) {
                 self.merge_watch_alert(a);
             }
             let worst = flags.iter().map(|f| f.severity).max();
@@ -675,7 +677,7 @@ impl State {
             let matches = self.filter.is_empty() || self.filter.matches_search(worst, &search);
             let mut bits = 0;
             for v in LIST_VIEWS {
-                if in_list(v, &r) {
+                if in_list(v, r) {
                     bits |= list_bit(v);
                     if matches {
                         if let Some(l) = self.lists.get_mut(&v) {
@@ -691,9 +693,8 @@ impl State {
             for e in events {
                 self.apply_alert_event(e);
             }
-            done.push(r);
         }
-        drop_elsewhere(done);
+        drop_elsewhere(batch);
         // Keep the analyst's selection on the same row while new rows arrive on top
         // (while paused they are not shown yet: nothing moves).
         for (v, n) in added.into_iter().filter(|_| self.paused_at.is_none()) {
@@ -917,7 +918,7 @@ impl State {
             if self.roster_focus
                 && let Some(a) = self.roster_of(m).get(self.roster_cursor)
             {
-                s = s.with_participant(&a.participant);
+                s = s.with_participant(&a.participant.to_participant());
             }
             return Some(s);
         }
@@ -1138,7 +1139,7 @@ impl State {
                 m.and_then(|m| {
                     self.roster_of(m)
                         .get(self.roster_cursor)
-                        .and_then(|a| a.participant.email.clone().or_else(|| a.participant.name.clone()))
+                        .and_then(|a| a.participant.email().or_else(|| a.participant.name()).map(str::to_owned))
                 })
             } else {
                 None

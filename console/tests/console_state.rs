@@ -226,7 +226,7 @@ fn countries_from_the_consoles_own_databases() {
     assert_eq!(meetings.len(), 1);
     let roster = s.roster_of(meetings[0]);
     assert_eq!(roster.len(), 1);
-    assert_eq!(roster[0].participant.geo.as_deref().unwrap().city.as_deref(), Some("Changchun"));
+    assert_eq!(roster[0].participant.geo().unwrap().city.as_deref(), Some("Changchun"));
     // The alert about it matches the same term.
     let rules: Vec<&str> = s.alert_order.iter().map(|i| s.alerts[*i].alert.rule.as_str()).collect();
     assert!(rules.contains(&"impossible-travel") && !rules.contains(&"join-burst"), "{rules:?}");

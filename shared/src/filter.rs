@@ -56,10 +56,19 @@ pub enum Trait {
 impl Trait {
     /// Whether `p` has the trait (`host_id`: the meeting's host, when known).
     pub fn of(self, p: &Participant, host_id: Option<&str>) -> bool {
+        self.holds(p.guest, p.registrant_id.is_some(), p.zoom_user_id.as_deref(), host_id)
+    }
+
+    /// Whether a roster line has the trait.
+    pub fn of_attendee(self, p: &crate::roster::RosterPerson, host_id: Option<&str>) -> bool {
+        self.holds(p.guest(), p.registrant_id().is_some(), p.zoom_user_id(), host_id)
+    }
+
+    fn holds(self, guest: bool, registered: bool, zoom_user_id: Option<&str>, host_id: Option<&str>) -> bool {
         match self {
-            Self::Guest => p.guest,
-            Self::Registered => p.registrant_id.is_some(),
-            Self::Host => host_id.is_some() && p.zoom_user_id.as_deref() == host_id,
+            Self::Guest => guest,
+            Self::Registered => registered,
+            Self::Host => host_id.is_some() && zoom_user_id == host_id,
         }
     }
 }

@@ -9,7 +9,150 @@ use foldhash::{HashMap, HashMapExt};
 use serde::{Deserialize, Serialize};
 
 use crate::config::Limits;
-use crate::record::{Category, Participant, RecordV1, Severity};
+use crate::record::{Category, Geo, Participant, RecordV1, Severity};
+
+/// A participant as a roster keeps them: the details the Meetings view, the filter and
+/// the rules read (not the per-session id or the private IP), their text in one
+/// allocation. Rosters hold hundreds of thousands of people; a full [`Participant`] is
+/// eight separate strings. Saved and restored as a [`Participant`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "Participant", into = "Participant")]
+pub struct RosterPerson {
+    /// The fields of [`FIELDS`] one after the other.
+    text: Box<str>,
+    /// Where each field ends in `text`.
+    ends: [u32; FIELDS],
+    /// Which fields are present (bit `i` for field `i`).
+    present: u8,
+    geo: Option<Box<Geo>>,
+    guest: bool,
+}
+
+/// Name, email, Zoom user id, participant uuid, registrant id, public IP, leave reason.
+const FIELDS: usize = 7;
+
+fn fields_of(p: &Participant) -> [Option<&str>; FIELDS] {
+    [
+        p.name.as_deref(),
+        p.email.as_deref(),
+        p.zoom_user_id.as_deref(),
+        p.participant_uuid.as_deref(),
+        p.registrant_id.as_deref(),
+        p.ip.as_deref(),
+        p.leave_reason.as_deref(),
+    ]
+}
+
+impl RosterPerson {
+    fn build(fields: [Option<&str>; FIELDS], geo: Option<Box<Geo>>, guest: bool) -> Self {
+        let mut text = String::with_capacity(fields.iter().flatten().map(|f| f.len()).sum());
+        let mut ends = [0u32; FIELDS];
+        let mut present = 0u8;
+        for (i, f) in fields.iter().enumerate() {
+            if let Some(f) = f {
+                text.push_str(f);
+                present |= 1 << i;
+            }
+            ends[i] = u32::try_from(text.len()).unwrap_or(u32::MAX);
+        }
+        Self { text: text.into_boxed_str(), ends, present, geo, guest }
+    }
+
+    fn field(&self, i: usize) -> Option<&str> {
+        if self.present & (1 << i) == 0 {
+            return None;
+        }
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        self.text.get(start..self.ends[i] as usize)
+    }
+
+    /// Display name.
+    pub fn name(&self) -> Option<&str> {
+        self.field(0)
+    }
+    /// Email.
+    pub fn email(&self) -> Option<&str> {
+        self.field(1)
+    }
+    /// Zoom account user id.
+    pub fn zoom_user_id(&self) -> Option<&str> {
+        self.field(2)
+    }
+    /// `participant_uuid`.
+    pub fn participant_uuid(&self) -> Option<&str> {
+        self.field(3)
+    }
+    /// Registrant id.
+    pub fn registrant_id(&self) -> Option<&str> {
+        self.field(4)
+    }
+    /// Public IP.
+    pub fn ip(&self) -> Option<&str> {
+        self.field(5)
+    }
+    /// Why they last left.
+    pub fn leave_reason(&self) -> Option<&str> {
+        self.field(6)
+    }
+    /// Where the IP is, when GeoIP knew it.
+    pub fn geo(&self) -> Option<&Geo> {
+        self.geo.as_deref()
+    }
+    /// True without a Zoom identity.
+    pub fn guest(&self) -> bool {
+        self.guest
+    }
+
+    /// The kept details as a [`Participant`] (the others empty).
+    pub fn to_participant(&self) -> Participant {
+        let own = |i| self.field(i).map(str::to_owned);
+        Participant {
+            name: own(0),
+            email: own(1),
+            zoom_user_id: own(2),
+            participant_uuid: own(3),
+            registrant_id: own(4),
+            ip: own(5),
+            leave_reason: own(6),
+            geo: self.geo.clone(),
+            guest: self.guest,
+            ..Participant::default()
+        }
+    }
+
+    /// Takes the newer details of `from`: its present fields replace ours, absent ones
+    /// erase nothing. Rebuilds only when something changed (most events repeat them).
+    fn merge(&mut self, from: &Participant) {
+        let new = fields_of(from);
+        let changed = new.iter().enumerate().any(|(i, f)| f.is_some() && *f != self.field(i));
+        let geo_changed = from.geo.is_some() && from.geo != self.geo;
+        if !changed && !geo_changed {
+            return;
+        }
+        let merged: [Option<String>; FIELDS] = std::array::from_fn(|i| new[i].or(self.field(i)).map(str::to_owned));
+        let geo = if geo_changed { from.geo.clone() } else { self.geo.take() };
+        let guest = merged[2].is_none();
+        *self = Self::build(std::array::from_fn(|i| merged[i].as_deref()), geo, guest);
+    }
+}
+
+impl From<Participant> for RosterPerson {
+    fn from(p: Participant) -> Self {
+        Self::from(&p)
+    }
+}
+
+impl From<&Participant> for RosterPerson {
+    fn from(p: &Participant) -> Self {
+        Self::build(fields_of(p), p.geo.clone(), p.guest)
+    }
+}
+
+impl From<RosterPerson> for Participant {
+    fn from(p: RosterPerson) -> Self {
+        p.to_participant()
+    }
+}
 
 /// Meeting lifecycle as far as the records tell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -39,7 +182,7 @@ pub struct Attendee {
     /// Identity key ([`Participant::identity_key`]).
     pub key: String,
     /// Latest known details.
-    pub participant: Participant,
+    pub participant: RosterPerson,
     /// Where they are.
     pub presence: Presence,
     /// Payload time of the event that set `presence` (ms).
@@ -297,7 +440,7 @@ impl MeetingBook {
                 let a = m.attendees.entry(pkey).or_insert_with_key(|k| {
                     Box::new(Attendee {
                         key: k.clone(),
-                        participant: p.clone(),
+                        participant: RosterPerson::from(p),
                         presence: Presence::Left,
                         since_ms: i64::MIN,
                         first_join_ms: None,
@@ -334,7 +477,7 @@ impl MeetingBook {
                 a.presence = after;
                 a.since_ms = t;
                 a.is_host |= is_host;
-                merge_participant(&mut a.participant, p);
+                a.participant.merge(p);
                 if after == Presence::In && m.phase == MeetingPhase::Scheduled {
                     m.phase = MeetingPhase::Running;
                 }
@@ -429,17 +572,4 @@ pub(crate) fn set_if_changed(into: &mut Option<String>, from: &Option<String>) {
     {
         *into = Some(v.clone());
     }
-}
-
-fn merge_participant(into: &mut Participant, from: &Participant) {
-    set_if_changed(&mut into.name, &from.name);
-    set_if_changed(&mut into.email, &from.email);
-    set_if_changed(&mut into.user_id, &from.user_id);
-    set_if_changed(&mut into.zoom_user_id, &from.zoom_user_id);
-    set_if_changed(&mut into.participant_uuid, &from.participant_uuid);
-    set_if_changed(&mut into.registrant_id, &from.registrant_id);
-    set_if_changed(&mut into.ip, &from.ip);
-    set_if_changed(&mut into.private_ip, &from.private_ip);
-    set_if_changed(&mut into.leave_reason, &from.leave_reason);
-    into.guest = into.zoom_user_id.is_none();
 }

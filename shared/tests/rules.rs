@@ -474,7 +474,7 @@ fn the_scripted_day_raises_each_planted_incident_once() {
 
     // The roster survived the late leave: Priya was in the stand-up until it ended.
     let standup = d.meetings().meetings.get("eNgStAnDuP9x8y7z6w5v4A==").unwrap();
-    let priya = standup.attendees.values().find(|a| a.participant.name.as_deref() == Some("Priya Natarajan")).unwrap();
+    let priya = standup.attendees.values().find(|a| a.participant.name() == Some("Priya Natarajan")).unwrap();
     assert_eq!(priya.presence, Presence::Left);
     assert_eq!(priya.joins, 2);
     let all_hands = d.meetings().meetings.get("aLlH4nds/Q3+2026xYz0w==").unwrap();

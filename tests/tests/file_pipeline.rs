@@ -68,7 +68,7 @@ async fn webhooks_reach_the_console_state_while_it_follows() {
     assert!(all_hands.host_present());
     // The removed raider came back from the same device under a new name: one roster
     // line (same participant_uuid), present again, two joins.
-    let bomber = all_hands.attendees.values().find(|a| a.participant.name.as_deref() == Some("bomber_is_back")).unwrap();
+    let bomber = all_hands.attendees.values().find(|a| a.participant.name() == Some("bomber_is_back")).unwrap();
     assert_eq!((bomber.presence, bomber.joins), (Presence::In, 2));
     assert!(bomber.left_ms.is_some(), "the removal is remembered");
 }
@@ -135,6 +135,6 @@ async fn the_console_state_follows_the_receiver_headless() {
     // Countries reached the roster from the receiver's enrichment.
     let all_hands = state.meetings().into_iter().find(|m| m.topic.as_deref() == Some("Company all-hands")).unwrap();
     let countries: std::collections::BTreeSet<String> =
-        all_hands.attendees.values().filter_map(|a| a.participant.geo.as_deref()?.country.clone()).collect();
+        all_hands.attendees.values().filter_map(|a| a.participant.geo()?.country.clone()).collect();
     assert_eq!(countries.into_iter().collect::<Vec<_>>(), ["CN", "GB", "US"]);
 }

@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Borders, Cell, Row as TRow, Table};
 use zoomwatch_shared::roster::{MeetingPhase, Presence};
 use zoomwatch_shared::timefmt::format_ms;
 
-use super::{Theme, clock, country, safe, scroll_offset, sev_letter};
+use super::{Theme, clock, country_of, safe, scroll_offset, sev_letter};
 use crate::state::{State, View};
 
 pub(super) fn draw(state: &State, frame: &mut Frame<'_>, area: Rect, theme: Theme) {
@@ -69,8 +69,8 @@ pub(super) fn draw(state: &State, frame: &mut Frame<'_>, area: Rect, theme: Them
         .map(|(i, a)| {
             let p = &a.participant;
             let since = a.first_join_ms.map(format_ms).unwrap_or_default();
-            let name = p.name.as_deref().map(|n| safe(n, 30)).unwrap_or_else(|| "?".into());
-            let id = match (&p.email, p.guest) {
+            let name = p.name().map(|n| safe(n, 30)).unwrap_or_else(|| "?".into());
+            let id = match (p.email(), p.guest()) {
                 (Some(e), _) => safe(e, 36),
                 (None, true) => "guest".to_owned(),
                 (None, false) => String::new(),
@@ -93,8 +93,8 @@ pub(super) fn draw(state: &State, frame: &mut Frame<'_>, area: Rect, theme: Them
                 Cell::from(clock(&since).to_owned()),
                 Cell::from(name),
                 Cell::from(id),
-                Cell::from(country(p)),
-                Cell::from(p.ip.as_deref().map(|ip| safe(ip, 40)).unwrap_or_default()),
+                Cell::from(country_of(p.geo())),
+                Cell::from(p.ip().map(|ip| safe(ip, 40)).unwrap_or_default()),
                 Cell::from(format!("{presence} {role}")),
                 Cell::from(sev_letter(worst)),
             ])

@@ -95,7 +95,12 @@ pub fn safe(s: &str, max: usize) -> String {
 /// A participant's two-letter country, when GeoIP placed their IP (safe: at most two
 /// characters of sanitized text).
 pub fn country(p: &zoomwatch_shared::record::Participant) -> String {
-    p.geo.as_deref().and_then(|g| g.country.as_deref()).map(|c| safe(c, 2)).unwrap_or_default()
+    country_of(p.geo.as_deref())
+}
+
+/// The two-letter country of a place, as [`country`].
+pub fn country_of(geo: Option<&zoomwatch_shared::record::Geo>) -> String {
+    geo.and_then(|g| g.country.as_deref()).map(|c| safe(c, 2)).unwrap_or_default()
 }
 
 /// `from 81.2.69.142 — London, GB (United Kingdom) · AS29518 Bredband2 AB · Tor exit`:

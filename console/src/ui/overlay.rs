@@ -139,19 +139,16 @@ fn detail_lines(state: &State, theme: Theme) -> (String, Vec<Line<'static>>) {
                 out.push(Line::from(format!(
                     "{:<5} {:<28} {:<32} {:<16} joins {} · first {} · left {}{}",
                     format!("{:?}", a.presence).to_lowercase(),
-                    p.name.as_deref().map(|n| safe(n, 28)).unwrap_or_default(),
-                    p.email.as_deref().map(|e| safe(e, 32)).unwrap_or_else(|| if p.guest { "guest".into() } else { String::new() }),
-                    p.ip.as_deref().map(|i| safe(i, 16)).unwrap_or_default(),
+                    p.name().map(|n| safe(n, 28)).unwrap_or_default(),
+                    p.email().map(|e| safe(e, 32)).unwrap_or_else(|| if p.guest() { "guest".into() } else { String::new() }),
+                    p.ip().map(|i| safe(i, 16)).unwrap_or_default(),
                     a.joins,
                     a.first_join_ms.map(format_ms).unwrap_or_default(),
                     a.left_ms.map(format_ms).unwrap_or_default(),
-                    p.leave_reason.as_deref().map(|r| format!(" · {}", safe(r, 80))).unwrap_or_default()
+                    p.leave_reason().map(|r| format!(" · {}", safe(r, 80))).unwrap_or_default()
                 )));
-                if let Some(g) = &p.geo {
-                    out.push(Line::from(Span::styled(
-                        format!("      {}", whereabouts(p.ip.as_deref(), Some(g)).unwrap_or_default()),
-                        theme.dim(),
-                    )));
+                if let Some(g) = p.geo() {
+                    out.push(Line::from(Span::styled(format!("      {}", whereabouts(p.ip(), Some(g)).unwrap_or_default()), theme.dim())));
                 }
             }
             ("Meeting".into(), out)
