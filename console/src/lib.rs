@@ -33,6 +33,7 @@ pub mod demo;
 pub mod demo_api;
 pub mod export;
 pub mod keymap;
+pub mod packed;
 pub mod pushdown;
 pub mod respond;
 pub mod settings;

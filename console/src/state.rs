@@ -94,8 +94,8 @@ impl View {
 pub struct Row {
     /// Arrival sequence number.
     pub seq: u64,
-    /// The record as one JSON line.
-    line: Box<str>,
+    /// The record as one JSON line, packed ([`crate::packed`]).
+    line: crate::packed::PackedLine,
     /// Effective flags (rules re-run with this console's configuration).
     pub flags: Vec<Flag>,
     /// Worst flag.
@@ -110,17 +110,17 @@ impl Row {
     /// The record, parsed from its stored line (`None` only if that line were not a
     /// record, which a row's never is: it was parsed from it or written from one).
     pub fn record(&self) -> Option<RecordV1> {
-        crate::lines::parse(self.line.as_bytes()).ok()
+        crate::lines::parse(self.line.unpack().as_bytes()).ok()
     }
 
     /// The stored line.
-    pub fn line(&self) -> &str {
-        &self.line
+    pub fn line(&self) -> String {
+        self.line.unpack()
     }
 
     /// Bytes this row holds (estimate: itself, its line, search text and flags).
     pub fn size(&self) -> usize {
-        std::mem::size_of::<Self>() + self.line.len() + self.search.size() - std::mem::size_of::<crate::filter::SearchText>()
+        std::mem::size_of::<Self>() + self.line.packed_len() + self.search.size() - std::mem::size_of::<crate::filter::SearchText>()
             + self.flags.iter().map(|f| std::mem::size_of::<Flag>() + f.rule.len() + f.reason.len()).sum::<usize>()
     }
 }

@@ -242,6 +242,10 @@ pub struct Meeting {
     /// of an ended meeting past [`Limits::ended_rosters`]).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub dropped: u32,
+    /// Fingerprint of the descriptive fields last applied (number, topic, host, kind):
+    /// most records repeat them, and comparing the strings costs a cache miss each.
+    #[serde(skip)]
+    described: u64,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -265,6 +269,7 @@ impl Meeting {
             start_seen: false,
             closed_idle: false,
             dropped: 0,
+            described: 0,
         }
     }
 
@@ -356,6 +361,11 @@ impl MeetingBook {
     /// Applies one record (in any order) whose worst flag is `worst`. Returns the
     /// presence change it caused, if any.
     pub fn apply(&mut self, r: &RecordV1, worst: Option<Severity>) -> Option<Transition> {
+        self.apply_at(r, r.occurred_ms(), worst)
+    }
+
+    /// [`MeetingBook::apply`] with the record's payload time `t` (ms) already parsed.
+    pub fn apply_at(&mut self, r: &RecordV1, t: i64, worst: Option<Severity>) -> Option<Transition> {
         if !matches!(r.category, Category::Meeting | Category::Webinar | Category::Participant) {
             return None;
         }
@@ -385,7 +395,6 @@ impl MeetingBook {
             },
             (None, None) => return None,
         };
-        let t = r.occurred_ms();
         // Look up before allocating a key: nearly every record is about a known meeting.
         if !self.meetings.contains_key(key) {
             self.meetings.insert(key.to_owned(), Meeting::new(key.to_owned()));
@@ -393,7 +402,12 @@ impl MeetingBook {
         let m = self.meetings.get_mut(key)?;
         // Later records win for descriptive fields, but never erase them; copy only what
         // changed (most events repeat the same topic and host).
-        if t >= m.last_ms || m.topic.is_none() {
+        let described = {
+            use std::hash::BuildHasher;
+            foldhash::fast::FixedState::with_seed(0x5a17).hash_one((&info.id, &info.topic, &info.host_id, &info.kind))
+        };
+        if (t >= m.last_ms || m.topic.is_none()) && m.described != described {
+            m.described = described;
             set_if_changed(&mut m.id, &info.id);
             set_if_changed(&mut m.topic, &info.topic);
             set_if_changed(&mut m.host_id, &info.host_id);

@@ -17,6 +17,8 @@ use zoomwatch_shared::filter::SearchText;
 use zoomwatch_shared::geo::GeoIp;
 use zoomwatch_shared::record::{Flag, RecordV1};
 
+use crate::packed::PackedLine;
+
 /// A record made ready for the console in the source's task: GeoIP filled in, the
 /// stateless rules run, the search text built, and the stored line kept (the console
 /// holds that compact form and parses it again only to show it). The console's loop
@@ -25,8 +27,8 @@ use zoomwatch_shared::record::{Flag, RecordV1};
 pub struct Prepared {
     /// The record.
     pub record: RecordV1,
-    /// The record as one JSON line.
-    pub line: Box<str>,
+    /// The record as one JSON line, packed.
+    pub line: crate::packed::PackedLine,
     /// Its effective flags under the console's configuration.
     pub flags: Vec<Flag>,
     /// What the filter searches.
@@ -55,10 +57,10 @@ impl Preparer {
     pub fn prepare(&self, line: &[u8], mut record: RecordV1) -> Prepared {
         let enriched = self.geo.as_ref().is_some_and(|g| g.enrich(&mut record));
         let line = match std::str::from_utf8(line.trim_ascii()) {
-            Ok(text) if !enriched => text.into(),
+            Ok(text) if !enriched => PackedLine::pack(text),
             // Enriched here, or not UTF-8 (serde_json refuses that, so not reached):
             // the record as it now is.
-            _ => serde_json::to_string(&record).unwrap_or_default().into_boxed_str(),
+            _ => PackedLine::pack(&serde_json::to_string(&record).unwrap_or_default()),
         };
         finish(&self.cfg, record, line)
     }
@@ -69,12 +71,12 @@ impl Preparer {
         if let Some(g) = geo {
             g.enrich(&mut record);
         }
-        let line = serde_json::to_string(&record).unwrap_or_default().into_boxed_str();
+        let line = PackedLine::pack(&serde_json::to_string(&record).unwrap_or_default());
         finish(cfg, record, line)
     }
 }
 
-fn finish(cfg: &Config, record: RecordV1, line: Box<str>) -> Prepared {
+fn finish(cfg: &Config, record: RecordV1, line: PackedLine) -> Prepared {
     let flags = zoomwatch_shared::rules::effective_flags(&record, cfg);
     let search = SearchText::of(&record);
     Prepared { record, line, flags, search }

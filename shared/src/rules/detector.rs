@@ -473,7 +473,7 @@ impl Detector {
             })
             .collect();
 
-        let transition = self.mem.book.apply(r, flags.iter().map(|f| f.severity).max());
+        let transition = self.mem.book.apply_at(r, t, flags.iter().map(|f| f.severity).max());
         // A joiner's display name, normalized once for the rules that compare names.
         let norm_name = if is_join(r) { r.participant.as_ref().and_then(|p| p.name.as_deref()).map(normalize_name) } else { None };
         self.learn_people(r, norm_name.as_deref());
