@@ -657,7 +657,13 @@ impl State {
         let mut added: HashMap<View, usize> = HashMap::new();
         // The records stay in the batch (moving a record costs as much as a small rule)
         // and leave with it, to the drop thread; rows take the line, flags and search.
-        self.rows.reserve(batch.len());
+        let want = self.rows.len() + batch.len();
+        if want > self.rows.capacity() {
+            // Doubling, but never past the retention plus this batch: the rows never
+            // need more, and a doubled deque past it would hold a third more than that.
+            let cap = self.rows.capacity().saturating_mul(2).min(self.retention.saturating_add(batch.len())).max(want);
+            self.rows.reserve_exact(cap - self.rows.len());
+        }
         for p in &mut batch {
             let r = &p.record;
             let (line, flags, search) = (std::mem::take(&mut p.line), std::mem::take(&mut p.flags), std::mem::take(&mut p.search));

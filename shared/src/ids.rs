@@ -19,7 +19,7 @@ pub struct RecentIds {
 }
 
 /// Most ids a saved set keeps (the newest): enough for Zoom's retries of the last
-/// hours on a busy account, small enough for a checkpoint (about 7 MB of JSON).
+/// hours on a busy account, small enough for a checkpoint (about 4 MB of JSON).
 pub const SAVED_IDS: usize = 200_000;
 
 impl serde::Serialize for RecentIds {
