@@ -587,3 +587,54 @@ pub(crate) fn set_if_changed(into: &mut Option<String>, from: &Option<String>) {
         *into = Some(v.clone());
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_roster_person_keeps_what_it_shows_and_merges_like_a_participant() {
+        let joined = Participant {
+            name: Some("Dana Whitfield".into()),
+            email: Some("dana@acme.example".into()),
+            user_id: Some("16778240".into()),
+            zoom_user_id: Some("dWf3".into()),
+            ip: Some("203.0.113.9".into()),
+            private_ip: Some("10.0.0.4".into()),
+            geo: Some(Box::new(Geo { country: Some("US".into()), ..Geo::default() })),
+            ..Participant::default()
+        };
+        let mut p = RosterPerson::from(&joined);
+        assert_eq!(
+            (p.name(), p.email(), p.zoom_user_id(), p.ip()),
+            (Some("Dana Whitfield"), Some("dana@acme.example"), Some("dWf3"), Some("203.0.113.9"))
+        );
+        assert_eq!((p.participant_uuid(), p.registrant_id(), p.leave_reason()), (None, None, None));
+        assert_eq!(p.geo().and_then(|g| g.country.as_deref()), Some("US"));
+        assert!(!p.guest());
+        // An empty field is present and empty, not absent.
+        assert_eq!(RosterPerson::from(&Participant { name: Some(String::new()), ..Participant::default() }).name(), Some(""));
+
+        // A later event: present fields replace, absent ones erase nothing.
+        let left = Participant {
+            name: Some("Dana W.".into()),
+            leave_reason: Some("left the meeting".into()),
+            geo: Some(Box::new(Geo { country: Some("CA".into()), ..Geo::default() })),
+            ..Participant::default()
+        };
+        p.merge(&left);
+        assert_eq!(
+            (p.name(), p.email(), p.zoom_user_id(), p.leave_reason()),
+            (Some("Dana W."), Some("dana@acme.example"), Some("dWf3"), Some("left the meeting"))
+        );
+        assert_eq!(p.geo().and_then(|g| g.country.as_deref()), Some("CA"));
+        assert!(!p.guest(), "still signed in: the Zoom id was kept");
+
+        // Saved as a participant (without the per-session id and private IP), read back the same.
+        let saved = serde_json::to_value(&p).unwrap();
+        assert_eq!(saved["name"], "Dana W.");
+        assert!(saved.get("user_id").is_none() && saved.get("private_ip").is_none(), "{saved}");
+        let back: RosterPerson = serde_json::from_value(saved).unwrap();
+        assert_eq!(back, p);
+    }
+}
