@@ -375,6 +375,14 @@ fn host_absent_and_concurrent_sessions() {
     let a = join_ts("Sync", "Ann", "ann@acme.example", "Z1", "198.51.100.1", "2026-01-01T10:00:00Z", "S1", 1);
     let b = join_ts("Other", "Ann", "ann@acme.example", "Z1", "203.0.113.50", "2026-01-01T10:05:00Z", "S2", 2);
     assert_eq!(feed(&mut d, &[a, b]), ["concurrent-sessions"]);
+    // The first meeting ended (no leave came for Ann): she is not in two places.
+    let mut d = Detector::new(cfg(ORG));
+    let a = join_ts("Sync", "Ann", "ann@acme.example", "Z1", "198.51.100.1", "2026-01-01T10:00:00Z", "S1", 1);
+    let ended = rec(
+        json!({"event": "meeting.ended", "event_ts": 3, "payload": {"account_id": "A", "object": {"id": "111", "uuid": "S1", "topic": "Sync", "host_id": "HOST", "type": 2, "start_time": "2026-01-01T09:59:00Z", "end_time": "2026-01-01T10:02:00Z"}}}),
+    );
+    let b = join_ts("Other", "Ann", "ann@acme.example", "Z1", "203.0.113.50", "2026-01-01T10:05:00Z", "S2", 2);
+    assert!(feed(&mut d, &[a, ended, b]).is_empty());
     // Same IP (two devices at the desk): fine.
     let mut d = Detector::new(cfg(ORG));
     let a = join_ts("Sync", "Ann", "ann@acme.example", "Z1", "198.51.100.1", "2026-01-01T10:00:00Z", "S1", 1);

@@ -255,6 +255,12 @@ fn hash_id(parts: &[&str]) -> String {
     hex::encode(&h.finalize()[..8])
 }
 
+/// Whether meeting `key` is still going on: a session in a meeting that ended (with
+/// `meeting.ended`, or closed for being idle) is over, whether or not its leave came.
+fn in_progress(book: &MeetingBook, key: &str) -> bool {
+    book.meetings.get(key).is_some_and(|m| m.phase != crate::roster::MeetingPhase::Ended)
+}
+
 /// Who a participant is across meetings, for concurrent sessions: the Zoom user id, else
 /// the email (lower-cased). Borrowed when it needs no change.
 fn session_ident(p: &Participant) -> Option<std::borrow::Cow<'_, str>> {
@@ -479,6 +485,8 @@ impl Detector {
         self.learn_people(r, norm_name.as_deref());
         if let Some(tr) = &transition {
             self.track_active(r, tr.after, &tr.meeting);
+        } else if matches!(r.category, Category::Meeting | Category::Webinar) && r.action == "ended" {
+            self.end_sessions(r);
         }
         self.join_rules(r, t, norm_name.as_deref(), flags.iter().map(|f| f.severity).max(), &mut findings);
         self.travel_rules(r, t, &mut findings);
@@ -491,8 +499,17 @@ impl Detector {
         if self.mem.applied.is_multiple_of(10_000) {
             let day_ago = t - 24 * 3600 * 1000;
             self.mem.book.prune_ended(day_ago);
+            let closed = self.mem.book.trimmed.closed_idle;
             self.mem.book.enforce(t, &self.cfg.limits);
             self.mem.forget_names(self.cfg.limits.learned_names, &self.cfg.known_people);
+            if self.mem.book.trimmed.closed_idle != closed {
+                // Meetings closed for being idle: their people's sessions are over.
+                let book = &self.mem.book;
+                self.mem.active.retain(|_, sessions| {
+                    sessions.retain(|(m, _)| in_progress(book, m));
+                    !sessions.is_empty()
+                });
+            }
             self.mem.open.retain(|_, o| o.last_ms >= t - GROUP_WINDOW_MS);
             let recent = |s: &Vec<(i64, String)>| s.last().is_some_and(|(x, _)| *x >= day_ago);
             self.mem.custom_counts.retain(|_, s| recent(s));
@@ -592,6 +609,24 @@ impl Detector {
             sessions.retain(|(m, _)| m != meeting);
             if sessions.is_empty() {
                 self.mem.active.remove(ident);
+            }
+        }
+    }
+
+    /// A meeting ended: the sessions of everyone in it are over, whether or not their
+    /// leave comes. (The rules also ask [`in_progress`], so this only frees memory.)
+    fn end_sessions(&mut self, r: &RecordV1) {
+        let Some(m) = meeting_key(r).and_then(|k| self.mem.book.meetings.get(&k)).filter(|m| !in_progress(&self.mem.book, &m.key)) else {
+            return;
+        };
+        for a in m.attendees.values() {
+            let p = &a.participant;
+            let Some(ident) = crate::rules::location::identity(p.zoom_user_id(), p.email()) else { continue };
+            if let Some(sessions) = self.mem.active.get_mut(ident.as_ref()) {
+                sessions.retain(|(k, _)| *k != m.key);
+                if sessions.is_empty() {
+                    self.mem.active.remove(ident.as_ref());
+                }
             }
         }
     }
@@ -716,7 +751,8 @@ impl Detector {
         if let Some(rule) = self.cfg.rule("concurrent-sessions")
             && let (Some(ident), Some(ip)) = (session_ident(p).filter(|_| !p.guest), &p.ip)
             && let Some(sessions) = self.mem.active.get(ident.as_ref())
-            && let Some((other, other_ip)) = sessions.iter().find(|(_, i)| i.as_ref().is_some_and(|i| i != ip))
+            && let Some((other, other_ip)) =
+                sessions.iter().find(|(m, i)| i.as_ref().is_some_and(|i| i != ip) && in_progress(&self.mem.book, m))
         {
             let other_topic =
                 self.mem.book.meetings.get(other).and_then(|m| m.topic.clone()).map_or_else(|| "another meeting".to_owned(), |t| quote(&t));
@@ -747,7 +783,8 @@ impl Detector {
             .and_then(session_ident)
             .or_else(|| r.actor.as_ref().and_then(|a| crate::rules::location::identity(a.id.as_deref(), a.email.as_deref())));
         let sessions = ident.as_deref().and_then(|i| self.mem.active.get(i));
-        let live = |m: &str| sessions.is_some_and(|s| s.iter().any(|(k, _)| k == m));
+        let book = &self.mem.book;
+        let live = |m: &str| sessions.is_some_and(|s| s.iter().any(|(k, _)| k == m)) && in_progress(book, m);
         for f in self.mem.travel.observe(r, t, &self.cfg, mkey.as_deref(), live) {
             out.push(Finding {
                 rule: Cow::Borrowed(f.rule),
