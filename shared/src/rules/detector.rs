@@ -183,7 +183,7 @@ struct Memory {
     /// Derived from `protected`, so not saved.
     #[serde(skip)]
     initials: HashMap<String, (String, usize)>,
-    active: HashMap<String, Vec<(String, Option<String>)>>,
+    active: super::sessions::Sessions,
     deletions: HashMap<String, Vec<(i64, String)>>,
     /// Counting custom rules: matching records per rule and subject.
     #[serde(default)]
@@ -344,7 +344,7 @@ impl Detector {
                 removals: HashMap::new(),
                 initials: HashMap::new(),
                 protected: HashMap::new(),
-                active: HashMap::new(),
+                active: super::sessions::Sessions::new(),
                 deletions: HashMap::new(),
                 custom_counts: HashMap::new(),
                 travel: crate::rules::location::Travel::new(),
@@ -505,10 +505,7 @@ impl Detector {
             if self.mem.book.trimmed.closed_idle != closed {
                 // Meetings closed for being idle: their people's sessions are over.
                 let book = &self.mem.book;
-                self.mem.active.retain(|_, sessions| {
-                    sessions.retain(|(m, _)| in_progress(book, m));
-                    !sessions.is_empty()
-                });
+                self.mem.active.retain_meetings(|m| in_progress(book, m));
             }
             self.mem.open.retain(|_, o| o.last_ms >= t - GROUP_WINDOW_MS);
             let recent = |s: &Vec<(i64, String)>| s.last().is_some_and(|(x, _)| *x >= day_ago);
@@ -599,17 +596,9 @@ impl Detector {
         let Some(ident) = session_ident(p) else { return };
         let ident = ident.as_ref();
         if after == Presence::In {
-            let sessions = match self.mem.active.get_mut(ident) {
-                Some(s) => s,
-                None => self.mem.active.entry(ident.to_owned()).or_default(),
-            };
-            sessions.retain(|(m, _)| m != meeting);
-            sessions.push((meeting.to_owned(), p.ip.clone()));
-        } else if let Some(sessions) = self.mem.active.get_mut(ident) {
-            sessions.retain(|(m, _)| m != meeting);
-            if sessions.is_empty() {
-                self.mem.active.remove(ident);
-            }
+            self.mem.active.join(ident, meeting, p.ip.as_deref());
+        } else {
+            self.mem.active.leave(ident, meeting);
         }
     }
 
@@ -622,12 +611,7 @@ impl Detector {
         for a in m.attendees.values() {
             let p = &a.participant;
             let Some(ident) = crate::rules::location::identity(p.zoom_user_id(), p.email()) else { continue };
-            if let Some(sessions) = self.mem.active.get_mut(ident.as_ref()) {
-                sessions.retain(|(k, _)| *k != m.key);
-                if sessions.is_empty() {
-                    self.mem.active.remove(ident.as_ref());
-                }
-            }
+            self.mem.active.leave(&ident, &m.key);
         }
     }
 
@@ -750,9 +734,8 @@ impl Detector {
 
         if let Some(rule) = self.cfg.rule("concurrent-sessions")
             && let (Some(ident), Some(ip)) = (session_ident(p).filter(|_| !p.guest), &p.ip)
-            && let Some(sessions) = self.mem.active.get(ident.as_ref())
             && let Some((other, other_ip)) =
-                sessions.iter().find(|(m, i)| i.as_ref().is_some_and(|i| i != ip) && in_progress(&self.mem.book, m))
+                self.mem.active.of(&ident).find(|(m, i)| i.is_some_and(|i| i != ip) && in_progress(&self.mem.book, m))
         {
             let other_topic =
                 self.mem.book.meetings.get(other).and_then(|m| m.topic.clone()).map_or_else(|| "another meeting".to_owned(), |t| quote(&t));
@@ -760,12 +743,7 @@ impl Detector {
                 rule: Cow::Borrowed("concurrent-sessions"),
                 variant: "",
                 severity: rule.severity,
-                reason: format!(
-                    "{} joined {} from {ip} while also in {other_topic} from {}",
-                    who(p),
-                    topic(),
-                    other_ip.as_deref().unwrap_or("?")
-                ),
+                reason: format!("{} joined {} from {ip} while also in {other_topic} from {}", who(p), topic(), other_ip.unwrap_or("?")),
                 records: vec![r.id.clone()],
             });
         }
@@ -782,9 +760,8 @@ impl Detector {
             .as_ref()
             .and_then(session_ident)
             .or_else(|| r.actor.as_ref().and_then(|a| crate::rules::location::identity(a.id.as_deref(), a.email.as_deref())));
-        let sessions = ident.as_deref().and_then(|i| self.mem.active.get(i));
-        let book = &self.mem.book;
-        let live = |m: &str| sessions.is_some_and(|s| s.iter().any(|(k, _)| k == m)) && in_progress(book, m);
+        let (active, book) = (&self.mem.active, &self.mem.book);
+        let live = |m: &str| ident.as_deref().is_some_and(|i| active.of(i).any(|(k, _)| k == m)) && in_progress(book, m);
         for f in self.mem.travel.observe(r, t, &self.cfg, mkey.as_deref(), live) {
             out.push(Finding {
                 rule: Cow::Borrowed(f.rule),

@@ -7,6 +7,7 @@
 pub mod catalog;
 mod detector;
 pub mod location;
+mod sessions;
 pub mod sigma;
 pub mod stateless;
 
