@@ -171,6 +171,18 @@ fn catch_up(state: &mut State, path: &std::path::Path) -> Result<(Duration, Dura
     })
 }
 
+const USAGE: &str =
+    "usage: zoomwatch-console-load [--records N] [--retention N] [--workload busy|growing] [--screen] [--catch-up] [--config FILE]
+
+  --records N      records to feed (default 1,000,000)
+  --retention N    records the console holds (default: the console's, 100,000)
+  --workload W     busy (a working day) or growing (meetings that never end), default busy
+  --screen         then time drawing a frame and changing the filter
+  --catch-up       read the records from a JSONL file through the console's file source
+  --config FILE    a zoomwatch.toml read after the scenario's own (for [limits] and rules)
+
+Prints one JSON object of timings and memory on stdout.";
+
 fn main() -> Result<()> {
     let mut records = 1_000_000usize;
     let mut retention = DEFAULT_RETENTION;
@@ -187,9 +199,11 @@ fn main() -> Result<()> {
             "--screen" => with_screen = true,
             "--catch-up" => from_file = true,
             "--config" => config = Some(it.next().context("--config FILE")?),
-            other => anyhow::bail!(
-                "unknown argument {other:?}: --records N --retention N --workload busy|growing --screen --catch-up --config FILE"
-            ),
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                return Ok(());
+            }
+            other => anyhow::bail!("unknown argument {other:?}\n{USAGE}"),
         }
     }
     anyhow::ensure!(records > 0, "--records must be at least 1");
