@@ -51,6 +51,24 @@ impl List {
             Self::Many(v) => v,
         }
     }
+
+    /// Keeps the sessions `keep` accepts (back to the inline form when one is left);
+    /// false when none is.
+    fn retain(&mut self, mut keep: impl FnMut(&Session) -> bool) -> bool {
+        match self {
+            Self::One(s) => keep(s),
+            Self::Many(v) => {
+                v.retain(|s| keep(s));
+                if v.len() == 1
+                    && let Some(last) = v.pop()
+                {
+                    *self = Self::One(last);
+                    return true;
+                }
+                !v.is_empty()
+            }
+        }
+    }
 }
 
 /// Live sessions per identity.
@@ -99,23 +117,9 @@ impl Sessions {
 
     /// `ident` is no longer in `meeting`.
     pub fn leave(&mut self, ident: &str, meeting: &str) {
-        let Some(list) = self.by_ident.get_mut(ident) else { return };
-        let empty = match list {
-            List::One(s) => s.meeting() == meeting,
-            List::Many(v) => {
-                v.retain(|s| s.meeting() != meeting);
-                match v.len() {
-                    0 => true,
-                    1 => {
-                        let last = v.remove(0);
-                        *list = List::One(last);
-                        false
-                    }
-                    _ => false,
-                }
-            }
-        };
-        if empty {
+        if let Some(list) = self.by_ident.get_mut(ident)
+            && !list.retain(|s| s.meeting() != meeting)
+        {
             self.by_ident.remove(ident);
         }
     }
@@ -127,16 +131,7 @@ impl Sessions {
 
     /// Keeps only the sessions whose meeting `keep` accepts.
     pub fn retain_meetings(&mut self, mut keep: impl FnMut(&str) -> bool) {
-        self.by_ident.retain(|_, list| {
-            let List::Many(v) = list else { return list.as_slice().iter().all(|s| keep(s.meeting())) };
-            v.retain(|s| keep(s.meeting()));
-            if v.len() == 1 {
-                let last = v.remove(0);
-                *list = List::One(last);
-                return true;
-            }
-            !v.is_empty()
-        });
+        self.by_ident.retain(|_, list| list.retain(|s| keep(s.meeting())));
     }
 }
 
