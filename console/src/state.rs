@@ -13,7 +13,7 @@ use zoomwatch_shared::config::Config;
 use zoomwatch_shared::record::{Category, Flag, RecordV1, Severity};
 use zoomwatch_shared::roster::{Meeting, MeetingPhase};
 use zoomwatch_shared::rules::{Alert, AlertEvent, Detector};
-use zoomwatch_shared::timefmt::{format_ms, parse_rfc3339_ms};
+use zoomwatch_shared::timefmt::format_ms;
 
 use crate::filter::{Filter, Term, place_matches};
 use crate::keymap::{self, Action};
@@ -667,11 +667,11 @@ impl State {
         for p in &mut batch {
             let r = &p.record;
             let (line, flags, search) = (std::mem::take(&mut p.line), std::mem::take(&mut p.flags), std::mem::take(&mut p.search));
-            let Some((flags, events)) = self.detector.observe_flagged(r, flags) else {
+            let Some((flags, events)) = self.detector.observe_prepared(r, flags, &p.keys) else {
                 self.stats.duplicates += 1;
                 continue;
             };
-            self.count(r);
+            self.count(r, p.keys.received_ms);
             if r.response.is_some() {
                 self.apply_response(r);
             }
@@ -733,7 +733,8 @@ impl State {
         }
     }
 
-    fn count(&mut self, r: &RecordV1) {
+    /// Counts `r` (received at `received_ms`, when readable) in the Overview's figures.
+    fn count(&mut self, r: &RecordV1, received_ms: Option<i64>) {
         self.stats.records += 1;
         match self.stats.by_event.get_mut(&r.event) {
             Some(n) => *n += 1,
@@ -753,7 +754,7 @@ impl State {
                 None => self.stats.joins_unplaced += 1,
             }
         }
-        let received = parse_rfc3339_ms(&r.received_at).unwrap_or(self.now_ms);
+        let received = received_ms.unwrap_or(self.now_ms);
         self.stats.last_received_ms = Some(self.stats.last_received_ms.map_or(received, |l| l.max(received)));
         self.stats.lag_ms = Some((self.now_ms - received).max(0));
         if let Some(rej) = &r.rejection {

@@ -55,7 +55,7 @@ fn fold(v: u128) -> u64 {
 }
 
 /// The set's key of a record id.
-fn id_key(id: &str) -> u64 {
+pub fn id_key(id: &str) -> u64 {
     if id.len() == 32
         && let Ok(v) = u128::from_str_radix(id, 16)
     {
@@ -73,10 +73,14 @@ impl RecentIds {
 
     /// Adds `id`; true if it was not there. Past the capacity the oldest id goes.
     pub fn insert(&mut self, id: &str) -> bool {
+        self.insert_key(id_key(id))
+    }
+
+    /// [`RecentIds::insert`] by the id's key ([`id_key`]), computed beforehand.
+    pub fn insert_key(&mut self, key: u64) -> bool {
         if self.capacity == 0 {
             return true;
         }
-        let key = id_key(id);
         if !self.set.insert(key) {
             return false;
         }

@@ -328,19 +328,30 @@ impl Participant {
     /// A stable key for "the same person in this meeting instance": Zoom identity, then
     /// email, then `participant_uuid`, then per-session id, then display name.
     pub fn identity_key(&self) -> String {
-        if let Some(id) = &self.zoom_user_id {
-            return format!("zoom:{id}");
-        }
-        if let Some(email) = &self.email {
-            return format!("email:{}", email.to_ascii_lowercase());
-        }
-        if let Some(uuid) = &self.participant_uuid {
-            return format!("puuid:{uuid}");
-        }
-        if let Some(uid) = &self.user_id {
-            return format!("uid:{uid}");
-        }
-        format!("name:{}", self.name.as_deref().unwrap_or(""))
+        let mut k = String::new();
+        self.write_identity_key(&mut k);
+        k
+    }
+
+    /// [`Participant::identity_key`] written into `out` (cleared first): a caller that
+    /// looks the key up for every record reuses one buffer.
+    pub fn write_identity_key(&self, out: &mut String) {
+        out.clear();
+        let (prefix, value) = if let Some(id) = &self.zoom_user_id {
+            ("zoom:", id.as_str())
+        } else if let Some(email) = &self.email {
+            out.push_str("email:");
+            out.extend(email.chars().map(|c| c.to_ascii_lowercase()));
+            return;
+        } else if let Some(uuid) = &self.participant_uuid {
+            ("puuid:", uuid.as_str())
+        } else if let Some(uid) = &self.user_id {
+            ("uid:", uid.as_str())
+        } else {
+            ("name:", self.name.as_deref().unwrap_or(""))
+        };
+        out.push_str(prefix);
+        out.push_str(value);
     }
 }
 

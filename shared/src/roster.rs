@@ -246,6 +246,11 @@ pub struct Meeting {
     /// most records repeat them, and comparing the strings costs a cache miss each.
     #[serde(skip)]
     described: u64,
+    /// True when `latest_by_id` maps this meeting's number to it (then a record about
+    /// it needs no lookup there). Cleared when that changes; not saved (a restored book
+    /// finds out again).
+    #[serde(skip)]
+    latest_for_id: bool,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -270,6 +275,7 @@ impl Meeting {
             closed_idle: false,
             dropped: 0,
             described: 0,
+            latest_for_id: false,
         }
     }
 
@@ -331,6 +337,9 @@ pub struct MeetingBook {
     /// What the limits took away so far.
     #[serde(default)]
     pub trimmed: Trimmed,
+    /// The identity key of the record being applied (one buffer, not one per record).
+    #[serde(skip)]
+    key_buf: String,
 }
 
 /// What [`MeetingBook::enforce`] has dropped or closed, in total.
@@ -373,10 +382,21 @@ impl MeetingBook {
         let by_number;
         let key: &str = match (&info.uuid, &info.id) {
             (Some(uuid), id) => {
+                // Keep "the latest instance of this number" current. A meeting that
+                // already is the latest for its number skips the table: most records
+                // are about a known instance, and that lookup costs cache misses.
                 if let Some(id) = id
-                    && self.latest_by_id.get(id) != Some(uuid)
+                    && !self.meetings.get(uuid.as_str()).is_some_and(|m| m.latest_for_id && m.id.as_ref() == Some(id))
                 {
-                    self.latest_by_id.insert(id.clone(), uuid.clone());
+                    if self.latest_by_id.get(id) != Some(uuid)
+                        && let Some(old) = self.latest_by_id.insert(id.clone(), uuid.clone())
+                        && let Some(m) = self.meetings.get_mut(&old)
+                    {
+                        m.latest_for_id = false;
+                    }
+                    if let Some(m) = self.meetings.get_mut(uuid.as_str()) {
+                        m.latest_for_id = m.id.as_ref() == Some(id);
+                    }
                 }
                 uuid
             }
@@ -408,6 +428,10 @@ impl MeetingBook {
         };
         if (t >= m.last_ms || m.topic.is_none()) && m.described != described {
             m.described = described;
+            if info.id.is_some() && m.id != info.id {
+                // Its number changed: whether it is that number's latest is not known.
+                m.latest_for_id = false;
+            }
             set_if_changed(&mut m.id, &info.id);
             set_if_changed(&mut m.topic, &info.topic);
             set_if_changed(&mut m.host_id, &info.host_id);
@@ -449,11 +473,12 @@ impl MeetingBook {
                     "left" | "left_waiting_room" | "jbh_waiting_left" => Presence::Left,
                     _ => return None, // role changes, sharing, breakout rooms: no presence change
                 };
-                let pkey = p.identity_key();
+                p.write_identity_key(&mut self.key_buf);
+                let pkey = self.key_buf.as_str();
                 let is_host = m.host_id.is_some() && p.zoom_user_id == m.host_id;
-                let a = m.attendees.entry(pkey).or_insert_with_key(|k| {
-                    Box::new(Attendee {
-                        key: k.clone(),
+                if !m.attendees.contains_key(pkey) {
+                    let a = Box::new(Attendee {
+                        key: pkey.to_owned(),
                         participant: RosterPerson::from(p),
                         presence: Presence::Left,
                         since_ms: i64::MIN,
@@ -464,8 +489,10 @@ impl MeetingBook {
                         worst: None,
                         admitted: false,
                         waited: false,
-                    })
-                });
+                    });
+                    m.attendees.insert(pkey.to_owned(), a);
+                }
+                let a = m.attendees.get_mut(pkey)?;
                 if worst.is_some() {
                     a.worst = a.worst.max(worst);
                 }

@@ -33,6 +33,8 @@ pub struct Prepared {
     pub flags: Vec<Flag>,
     /// What the filter searches.
     pub search: SearchText,
+    /// What the detector derives from the record alone (times, meeting key, name).
+    pub keys: zoomwatch_shared::rules::Keys,
 }
 
 /// Prepares records for a console with this configuration and these databases.
@@ -79,7 +81,8 @@ impl Preparer {
 fn finish(cfg: &Config, record: RecordV1, line: PackedLine) -> Prepared {
     let flags = zoomwatch_shared::rules::effective_flags(&record, cfg);
     let search = SearchText::of(&record);
-    Prepared { record, line, flags, search }
+    let keys = zoomwatch_shared::rules::Keys::of(&record);
+    Prepared { record, line, flags, search, keys }
 }
 
 /// Connection state of a source, for the console header.

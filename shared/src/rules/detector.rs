@@ -136,6 +136,37 @@ pub fn effective_flags(r: &RecordV1, cfg: &Config) -> Vec<Flag> {
     flags
 }
 
+/// What the detector derives from a record alone, before any state: computed where the
+/// record is prepared (the console's source task), so the loop that applies records in
+/// order does only the stateful part ([`Detector::observe_prepared`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Keys {
+    /// The duplicate-suppression key of the record id.
+    pub id: u64,
+    /// Payload time (ms; 0 when unreadable, as [`RecordV1::occurred_ms`]).
+    pub occurred_ms: i64,
+    /// Receive time (ms), when readable.
+    pub received_ms: Option<i64>,
+    /// The key its meeting is tracked under ([`meeting_key`]).
+    pub meeting: Option<String>,
+    /// A joiner's display name, normalized ([`normalize_name`]) for the rules that
+    /// compare names; `None` for anything but a join.
+    pub joiner_name: Option<String>,
+}
+
+impl Keys {
+    /// The keys of `r`.
+    pub fn of(r: &RecordV1) -> Self {
+        Self {
+            id: crate::ids::id_key(&r.id),
+            occurred_ms: r.occurred_ms(),
+            received_ms: crate::timefmt::parse_rfc3339_ms(&r.received_at),
+            meeting: meeting_key(r),
+            joiner_name: if is_join(r) { r.participant.as_ref().and_then(|p| p.name.as_deref()).map(normalize_name) } else { None },
+        }
+    }
+}
+
 /// What the detector holds, against its caps ([`Detector::memory`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MemoryFill {
@@ -446,18 +477,25 @@ impl Detector {
     }
 
     /// Like [`Detector::observe_full`] with the record's effective flags already
-    /// computed ([`effective_flags`] with this detector's configuration) — by the
-    /// console's source task, so the loop keeps only the stateful part.
+    /// computed ([`effective_flags`] with this detector's configuration).
     pub fn observe_flagged(&mut self, r: &RecordV1, flags: Vec<Flag>) -> Option<(Vec<Flag>, Vec<AlertEvent>)> {
-        if !self.mem.seen.insert(&r.id) {
+        self.observe_prepared(r, flags, &Keys::of(r))
+    }
+
+    /// Like [`Detector::observe_flagged`] with the record's [`Keys`] already derived —
+    /// flags and keys by the console's source task, so the loop keeps only the
+    /// stateful part.
+    pub fn observe_prepared(&mut self, r: &RecordV1, flags: Vec<Flag>, keys: &Keys) -> Option<(Vec<Flag>, Vec<AlertEvent>)> {
+        if !self.mem.seen.insert_key(keys.id) {
             return None;
         }
         if r.event == crate::record::ALERT_EVENT {
             // An alert written by `zoomwatch watch`: a conclusion, not evidence.
             return Some((Vec::new(), Vec::new()));
         }
-        let t = r.occurred_ms();
-        let received = crate::timefmt::parse_rfc3339_ms(&r.received_at).unwrap_or(t);
+        let t = keys.occurred_ms;
+        let received = keys.received_ms.unwrap_or(t);
+        let mkey = keys.meeting.as_deref();
         if r.event != crate::record::REJECTED_EVENT {
             self.mem.last_received_ms = Some(self.mem.last_received_ms.map_or(received, |l| l.max(received)));
             self.mem.silent_alerted = false;
@@ -480,20 +518,19 @@ impl Detector {
             .collect();
 
         let transition = self.mem.book.apply_at(r, t, flags.iter().map(|f| f.severity).max());
-        // A joiner's display name, normalized once for the rules that compare names.
-        let norm_name = if is_join(r) { r.participant.as_ref().and_then(|p| p.name.as_deref()).map(normalize_name) } else { None };
-        self.learn_people(r, norm_name.as_deref());
+        let norm_name = keys.joiner_name.as_deref();
+        self.learn_people(r, norm_name, mkey);
         if let Some(tr) = &transition {
             self.track_active(r, tr.after, &tr.meeting);
         } else if matches!(r.category, Category::Meeting | Category::Webinar) && r.action == "ended" {
-            self.end_sessions(r);
+            self.end_sessions(mkey);
         }
-        self.join_rules(r, t, norm_name.as_deref(), flags.iter().map(|f| f.severity).max(), &mut findings);
-        self.travel_rules(r, t, &mut findings);
+        self.join_rules(r, t, norm_name, mkey, flags.iter().map(|f| f.severity).max(), &mut findings);
+        self.travel_rules(r, t, mkey, &mut findings);
         self.removal_rules(r, t, &mut findings);
         self.deletion_rule(r, t, &mut findings);
         self.rejected_rule(r, t, &mut findings);
-        self.custom_counting_rules(r, t, flags.iter().map(|f| f.severity).max(), &mut findings);
+        self.custom_counting_rules(r, t, mkey, flags.iter().map(|f| f.severity).max(), &mut findings);
 
         self.mem.applied += 1;
         if self.mem.applied.is_multiple_of(10_000) {
@@ -515,7 +552,7 @@ impl Detector {
             self.mem.deletions.retain(|_, s| recent(s));
             self.mem.removals.retain(|_, marks| marks.last().is_some_and(|m| m.at_ms >= day_ago));
         }
-        let events = findings.into_iter().filter_map(|f| self.group(r, t, f)).collect();
+        let events = findings.into_iter().filter_map(|f| self.group(r, t, mkey, f)).collect();
         Some((flags, events))
     }
 
@@ -564,7 +601,7 @@ impl Detector {
 
     /// Learns the display name (`norm`: normalized, of a join) of hosts and internal
     /// people, for the impersonation rule.
-    fn learn_people(&mut self, r: &RecordV1, norm: Option<&str>) {
+    fn learn_people(&mut self, r: &RecordV1, norm: Option<&str>, mkey: Option<&str>) {
         let (Some(p), Some(norm)) = (&r.participant, norm) else { return };
         let Some(name) = &p.name else { return };
         if p.guest || norm.chars().count() < 3 {
@@ -582,8 +619,8 @@ impl Detector {
             // Most joins repeat what is known: copy only what changed.
             crate::roster::set_if_changed(&mut entry.zoom_user_id, &p.zoom_user_id);
             crate::roster::set_if_changed(&mut entry.email, &p.email);
-            if is_host {
-                entry.host_of = meeting_key(r);
+            if is_host && entry.host_of.as_deref() != mkey {
+                entry.host_of = mkey.map(str::to_owned);
             }
         }
     }
@@ -604,8 +641,8 @@ impl Detector {
 
     /// A meeting ended: the sessions of everyone in it are over, whether or not their
     /// leave comes. (The rules also ask [`in_progress`], so this only frees memory.)
-    fn end_sessions(&mut self, r: &RecordV1) {
-        let Some(m) = meeting_key(r).and_then(|k| self.mem.book.meetings.get(&k)).filter(|m| !in_progress(&self.mem.book, &m.key)) else {
+    fn end_sessions(&mut self, mkey: Option<&str>) {
+        let Some(m) = mkey.and_then(|k| self.mem.book.meetings.get(k)).filter(|m| !in_progress(&self.mem.book, &m.key)) else {
             return;
         };
         for a in m.attendees.values() {
@@ -615,11 +652,19 @@ impl Detector {
         }
     }
 
-    fn join_rules(&mut self, r: &RecordV1, t: i64, norm_name: Option<&str>, worst_flag: Option<Severity>, out: &mut Vec<Finding>) {
+    fn join_rules(
+        &mut self,
+        r: &RecordV1,
+        t: i64,
+        norm_name: Option<&str>,
+        mkey: Option<&str>,
+        worst_flag: Option<Severity>,
+        out: &mut Vec<Finding>,
+    ) {
         if !is_join(r) {
             return;
         }
-        let (Some(p), Some(mkey)) = (&r.participant, meeting_key(r)) else {
+        let (Some(p), Some(mkey)) = (&r.participant, mkey) else {
             return;
         };
         // Formatted only when a rule fires.
@@ -631,18 +676,18 @@ impl Detector {
             // Who is arriving: a registered attendee, or someone the host admitted from
             // the waiting room, was vetted; a flagged join (junk name, watchlist,
             // anonymizer) never counts as vetted, whatever its registration.
-            let admitted = self.mem.book.meetings.get(&mkey).and_then(|m| m.attendees.get(&p.identity_key())).is_some_and(|a| a.admitted);
+            let admitted = self.mem.book.meetings.get(mkey).and_then(|m| m.attendees.get(&p.identity_key())).is_some_and(|a| a.admitted);
             let vetted = worst_flag < Some(Severity::Medium) && (p.registrant_id.is_some() || admitted);
             let series = if vetted { &mut self.mem.vetted_joins } else { &mut self.mem.outsider_joins };
-            let series = match series.get_mut(&mkey) {
+            let series = match series.get_mut(mkey) {
                 Some(s) => s,
-                None => series.entry(mkey.clone()).or_default(),
+                None => series.entry(mkey.to_owned()).or_default(),
             };
             let (n, range) = insert_and_count(series, t, &r.id, w, threshold);
             let raid_ids = (!vetted && n >= threshold).then(|| window_ids(series, range, n, threshold, &r.id));
             trim(series, t.saturating_sub(4 * w));
             let others = if vetted { &self.mem.outsider_joins } else { &self.mem.vetted_joins };
-            let other_n = others.get(&mkey).map_or(0, |s| count_between(s, t.saturating_sub(w), t));
+            let other_n = others.get(mkey).map_or(0, |s| count_between(s, t.saturating_sub(w), t));
             let (unvetted_n, vetted_n) = if vetted { (other_n, n) } else { (n, other_n) };
             if let Some(ids) = raid_ids {
                 let besides = if vetted_n > 0 { format!(", besides {vetted_n} registered or admitted") } else { String::new() };
@@ -675,7 +720,7 @@ impl Detector {
         }
 
         if let Some(rule) = self.cfg.rule("host-absent-join").filter(|_| outsider) {
-            let m = self.mem.book.meetings.get(&mkey);
+            let m = self.mem.book.meetings.get(mkey);
             let is_host = m.and_then(|m| m.host_id.as_ref()).is_some_and(|h| p.zoom_user_id.as_ref() == Some(h));
             let host_away = || m.is_some_and(|m| m.start_seen && !m.host_present());
             if !is_host && (r.action == "jbh_joined" || host_away()) {
@@ -703,7 +748,7 @@ impl Detector {
             let unverifiable_but_internal =
                 person.zoom_user_id.is_none() && person.email.is_none() && !is_outsider(p, &self.cfg) && !p.guest;
             if !same_id && !same_email && !unverifiable_but_internal {
-                let whose = if person.host_of.as_deref() == Some(mkey.as_str()) {
+                let whose = if person.host_of.as_deref() == Some(mkey) {
                     "the host's name".to_owned()
                 } else {
                     match &person.email {
@@ -750,11 +795,10 @@ impl Detector {
     }
 
     /// `new-country` and `impossible-travel` (see [`crate::rules::location`]).
-    fn travel_rules(&mut self, r: &RecordV1, t: i64, out: &mut Vec<Finding>) {
+    fn travel_rules(&mut self, r: &RecordV1, t: i64, mkey: Option<&str>, out: &mut Vec<Finding>) {
         if r.participant.as_ref().is_some_and(|p| p.geo.is_none()) && r.actor.as_ref().is_none_or(|a| a.geo.is_none()) {
             return;
         }
-        let mkey = meeting_key(r);
         let ident = r
             .participant
             .as_ref()
@@ -762,7 +806,7 @@ impl Detector {
             .or_else(|| r.actor.as_ref().and_then(|a| crate::rules::location::identity(a.id.as_deref(), a.email.as_deref())));
         let (active, book) = (&self.mem.active, &self.mem.book);
         let live = |m: &str| ident.as_deref().is_some_and(|i| active.of(i).any(|(k, _)| k == m)) && in_progress(book, m);
-        for f in self.mem.travel.observe(r, t, &self.cfg, mkey.as_deref(), live) {
+        for f in self.mem.travel.observe(r, t, &self.cfg, mkey, live) {
             out.push(Finding {
                 rule: Cow::Borrowed(f.rule),
                 variant: "",
@@ -910,7 +954,7 @@ impl Detector {
 
     /// `[[custom_rules]]` with a `count`: that many matching records about one subject
     /// (`per`) within the window.
-    fn custom_counting_rules(&mut self, r: &RecordV1, t: i64, worst: Option<Severity>, out: &mut Vec<Finding>) {
+    fn custom_counting_rules(&mut self, r: &RecordV1, t: i64, mkey: Option<&str>, worst: Option<Severity>, out: &mut Vec<Finding>) {
         if r.event == crate::record::ALERT_EVENT {
             return;
         }
@@ -918,7 +962,7 @@ impl Detector {
             if !c.filter.matches_record(r, worst) {
                 continue;
             }
-            let key = format!("{}\n{}", c.id, Self::scope(c.grouping, r));
+            let key = format!("{}\n{}", c.id, Self::scope(c.grouping, r, mkey));
             let w = i64::try_from(c.window_secs).unwrap_or(i64::MAX / 2).saturating_mul(1000);
             let series = self.mem.custom_counts.entry(key).or_default();
             let threshold = c.count as usize;
@@ -937,8 +981,8 @@ impl Detector {
         }
     }
 
-    fn scope(grouping: Grouping, r: &RecordV1) -> String {
-        let mkey = meeting_key(r).unwrap_or_default();
+    fn scope(grouping: Grouping, r: &RecordV1, mkey: Option<&str>) -> String {
+        let mkey = mkey.unwrap_or_default();
         let actor = r.actor.as_ref().and_then(|a| a.email.clone().or_else(|| a.id.clone()));
         match grouping {
             Grouping::PerRecord => r.id.clone(),
@@ -946,7 +990,7 @@ impl Detector {
                 if mkey.is_empty() {
                     r.id.clone()
                 } else {
-                    mkey
+                    mkey.to_owned()
                 }
             }
             Grouping::PerParticipant => match &r.participant {
@@ -958,12 +1002,12 @@ impl Detector {
         }
     }
 
-    fn group(&mut self, r: &RecordV1, t: i64, f: Finding) -> Option<AlertEvent> {
+    fn group(&mut self, r: &RecordV1, t: i64, mkey: Option<&str>, f: Finding) -> Option<AlertEvent> {
         let grouping = match catalog::info(&f.rule) {
             Some(info) => info.grouping,
             None => self.cfg.custom_rule(&f.rule)?.grouping,
         };
-        let mut scope = Self::scope(grouping, r);
+        let mut scope = Self::scope(grouping, r, mkey);
         if !f.variant.is_empty() {
             scope = format!("{}|{scope}", f.variant);
         }

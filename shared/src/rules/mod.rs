@@ -12,5 +12,5 @@ pub mod sigma;
 pub mod stateless;
 
 pub use catalog::{Grouping, RULES, RuleInfo, RuleScope};
-pub use detector::{Alert, AlertEvent, Detector, MeetingBrief, MemoryFill, effective_flags};
+pub use detector::{Alert, AlertEvent, Detector, Keys, MeetingBrief, MemoryFill, effective_flags};
 pub use stateless::evaluate;
