@@ -72,7 +72,7 @@ pub fn export(state: &State, csv: bool) -> String {
             if csv {
                 out.push_str(&line(&["occurred_at", "severity", "rule", "status", "count", "reason", "meeting_topic", "note", "id"]));
             }
-            for i in &state.alert_order {
+            for i in state.alert_order.iter() {
                 let item = &state.alerts[*i];
                 let a = &item.alert;
                 if csv {

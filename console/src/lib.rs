@@ -28,6 +28,7 @@
 //! `src/main.rs` parses arguments and calls into these.
 
 pub mod act;
+pub mod alert_order;
 pub mod app;
 pub mod demo;
 pub mod demo_api;

@@ -327,7 +327,7 @@ pub struct State {
     pub alerts: Vec<AlertItem>,
     alert_pos: HashMap<String, usize>,
     /// Display order of alerts (indices into `alerts`).
-    pub alert_order: Vec<usize>,
+    pub alert_order: crate::alert_order::AlertOrder,
     /// Verdicts, persisted.
     pub triage: Triage,
     /// Current screen.
@@ -400,7 +400,7 @@ impl State {
             detector: Detector::new(cfg),
             alerts: Vec::new(),
             alert_pos: HashMap::new(),
-            alert_order: Vec::new(),
+            alert_order: crate::alert_order::AlertOrder::default(),
             triage,
             view: View::Feed,
             filter: Filter::default(),
@@ -617,17 +617,15 @@ impl State {
         self.roster_cursor = 0;
     }
 
-    /// Display order of two alerts (indices into `alerts`): unhandled first, then by
-    /// severity, newest first.
-    fn alert_cmp(&self, a: usize, b: usize) -> std::cmp::Ordering {
-        let (x, y) = (&self.alerts[a], &self.alerts[b]);
-        x.triage.status.cmp(&y.triage.status).then(y.alert.severity.cmp(&x.alert.severity)).then(b.cmp(&a))
+    /// Where alert `i` sorts: unhandled first, then by severity (newest first within).
+    fn alert_rank(&self, i: usize) -> crate::alert_order::Rank {
+        let a = &self.alerts[i];
+        (a.triage.status, std::cmp::Reverse(a.alert.severity))
     }
 
     fn sort_alerts(&mut self) {
-        let mut order: Vec<usize> = (0..self.alerts.len()).filter(|i| self.filter.matches_alert(&self.alerts[*i].alert)).collect();
-        order.sort_by(|a, b| self.alert_cmp(*a, *b));
-        self.alert_order = order;
+        let shown = (0..self.alerts.len()).filter(|i| self.filter.matches_alert(&self.alerts[*i].alert));
+        self.alert_order = crate::alert_order::AlertOrder::from_ranked(shown.map(|i| (i, self.alert_rank(i))).collect::<Vec<_>>());
     }
 
     /// Puts the new alert `i` in its place in the display order (if the filter shows it),
@@ -636,8 +634,7 @@ impl State {
         if !self.filter.matches_alert(&self.alerts[i].alert) {
             return;
         }
-        let pos = self.alert_order.partition_point(|j| self.alert_cmp(*j, i).is_lt());
-        self.alert_order.insert(pos, i);
+        let pos = self.alert_order.insert(i, self.alert_rank(i));
         let c = self.cursor_of(View::Alerts);
         if c > 0 && pos <= c {
             self.cursor.insert(View::Alerts, c + 1);
@@ -1312,7 +1309,8 @@ impl State {
                 }
                 PromptKind::Note(id) => {
                     let id = id.clone();
-                    if let Some(pos) = self.alert_order.iter().position(|i| self.alerts[*i].alert.id == id) {
+                    let found = self.alert_order.iter().position(|i| self.alerts[*i].alert.id == id);
+                    if let Some(pos) = found {
                         self.cursor.insert(View::Alerts, pos);
                         return self.triage_selected(None, Some(prompt.text.trim().to_owned()));
                     }

@@ -16,9 +16,9 @@ pub(super) fn draw(state: &State, frame: &mut Frame<'_>, area: Rect, theme: Them
     let offset = scroll_offset(cursor, height);
     let rows: Vec<TRow<'_>> = state
         .alert_order
-        .iter()
+        .iter_from(offset)
         .enumerate()
-        .skip(offset)
+        .map(|(i, idx)| (i + offset, idx))
         .take(height)
         .map(|(i, idx)| {
             let item = &state.alerts[*idx];
