@@ -318,8 +318,6 @@ pub fn meeting_key(r: &RecordV1) -> Option<String> {
 pub struct Transition {
     /// Meeting key.
     pub meeting: String,
-    /// Participant identity key.
-    pub key: String,
     /// Presence before.
     pub before: Option<Presence>,
     /// Presence after.
@@ -375,19 +373,30 @@ impl MeetingBook {
 
     /// [`MeetingBook::apply`] with the record's payload time `t` (ms) already parsed.
     pub fn apply_at(&mut self, r: &RecordV1, t: i64, worst: Option<Severity>) -> Option<Transition> {
+        let described = r.meeting.as_ref().map_or(0, described);
+        self.apply_described(r, t, worst, described)
+    }
+
+    /// [`MeetingBook::apply_at`] with the fingerprint of the record's meeting
+    /// description ([`described`]) already computed (where the record was prepared).
+    pub fn apply_described(&mut self, r: &RecordV1, t: i64, worst: Option<Severity>, described: u64) -> Option<Transition> {
         if !matches!(r.category, Category::Meeting | Category::Webinar | Category::Participant) {
             return None;
         }
         let info = r.meeting.as_ref()?;
+        // Most records are about a known instance that already is its number's latest:
+        // one lookup, nothing else to keep current.
+        if let Some(uuid) = &info.uuid
+            && let Some(m) = self.meetings.get_mut(uuid.as_str())
+            && (info.id.is_none() || (m.latest_for_id && m.id == info.id))
+        {
+            return apply_to(m, &mut self.key_buf, r, info, t, worst, described);
+        }
         let by_number;
         let key: &str = match (&info.uuid, &info.id) {
             (Some(uuid), id) => {
-                // Keep "the latest instance of this number" current. A meeting that
-                // already is the latest for its number skips the table: most records
-                // are about a known instance, and that lookup costs cache misses.
-                if let Some(id) = id
-                    && !self.meetings.get(uuid.as_str()).is_some_and(|m| m.latest_for_id && m.id.as_ref() == Some(id))
-                {
+                // Keep "the latest instance of this number" current.
+                if let Some(id) = id {
                     if self.latest_by_id.get(id) != Some(uuid)
                         && let Some(old) = self.latest_by_id.insert(id.clone(), uuid.clone())
                         && let Some(m) = self.meetings.get_mut(&old)
@@ -415,117 +424,11 @@ impl MeetingBook {
             },
             (None, None) => return None,
         };
-        // Look up before allocating a key: nearly every record is about a known meeting.
         if !self.meetings.contains_key(key) {
             self.meetings.insert(key.to_owned(), Meeting::new(key.to_owned()));
         }
         let m = self.meetings.get_mut(key)?;
-        // Later records win for descriptive fields, but never erase them; copy only what
-        // changed (most events repeat the same topic and host).
-        let described = {
-            use std::hash::BuildHasher;
-            foldhash::fast::FixedState::with_seed(0x5a17).hash_one((&info.id, &info.topic, &info.host_id, &info.kind))
-        };
-        if (t >= m.last_ms || m.topic.is_none()) && m.described != described {
-            m.described = described;
-            if info.id.is_some() && m.id != info.id {
-                // Its number changed: whether it is that number's latest is not known.
-                m.latest_for_id = false;
-            }
-            set_if_changed(&mut m.id, &info.id);
-            set_if_changed(&mut m.topic, &info.topic);
-            set_if_changed(&mut m.host_id, &info.host_id);
-            set_if_changed(&mut m.kind, &info.kind);
-        }
-        m.last_ms = m.last_ms.max(t);
-        if worst.is_some() {
-            m.worst = m.worst.max(worst);
-        }
-        match (r.category, r.action.as_str()) {
-            (Category::Meeting | Category::Webinar, "started") => {
-                m.start_seen = true;
-                m.started_ms = Some(m.started_ms.map_or(t, |s| s.min(t)));
-                if m.ended_ms.is_none_or(|e| e < t) {
-                    m.phase = MeetingPhase::Running;
-                    m.ended_ms = None;
-                }
-                None
-            }
-            (Category::Meeting | Category::Webinar, "ended") => {
-                if m.started_ms.is_none_or(|s| s <= t) {
-                    m.phase = MeetingPhase::Ended;
-                    m.ended_ms = Some(t);
-                    for a in m.attendees.values_mut() {
-                        if a.presence != Presence::Left && a.since_ms <= t {
-                            a.presence = Presence::Left;
-                            a.since_ms = t;
-                            a.left_ms = Some(t);
-                        }
-                    }
-                }
-                None
-            }
-            (Category::Participant, action) => {
-                let p = r.participant.as_ref()?;
-                let after = match action {
-                    "joined" | "jbh_joined" | "admitted" => Presence::In,
-                    "joined_waiting_room" | "put_in_waiting_room" | "jbh_waiting" => Presence::Waiting,
-                    "left" | "left_waiting_room" | "jbh_waiting_left" => Presence::Left,
-                    _ => return None, // role changes, sharing, breakout rooms: no presence change
-                };
-                p.write_identity_key(&mut self.key_buf);
-                let pkey = self.key_buf.as_str();
-                let is_host = m.host_id.is_some() && p.zoom_user_id == m.host_id;
-                if !m.attendees.contains_key(pkey) {
-                    let a = Box::new(Attendee {
-                        key: pkey.to_owned(),
-                        participant: RosterPerson::from(p),
-                        presence: Presence::Left,
-                        since_ms: i64::MIN,
-                        first_join_ms: None,
-                        left_ms: None,
-                        joins: 0,
-                        is_host,
-                        worst: None,
-                        admitted: false,
-                        waited: false,
-                    });
-                    m.attendees.insert(pkey.to_owned(), a);
-                }
-                let a = m.attendees.get_mut(pkey)?;
-                if worst.is_some() {
-                    a.worst = a.worst.max(worst);
-                }
-                match action {
-                    "joined_waiting_room" | "put_in_waiting_room" => a.waited = true,
-                    "admitted" => a.admitted = true,
-                    "joined" if a.waited => a.admitted = true,
-                    _ => {}
-                }
-                if after == Presence::In {
-                    a.joins += 1;
-                    a.first_join_ms = Some(a.first_join_ms.map_or(t, |f| f.min(t)));
-                }
-                if after == Presence::Left && action == "left" {
-                    a.left_ms = Some(a.left_ms.map_or(t, |l| l.max(t)));
-                }
-                // Leaving the waiting room to be admitted must not undo an earlier "in".
-                let stale = t < a.since_ms || (action == "left_waiting_room" && a.presence == Presence::In);
-                if stale {
-                    return None;
-                }
-                let before = (a.since_ms != i64::MIN).then_some(a.presence);
-                a.presence = after;
-                a.since_ms = t;
-                a.is_host |= is_host;
-                a.participant.merge(p);
-                if after == Presence::In && m.phase == MeetingPhase::Scheduled {
-                    m.phase = MeetingPhase::Running;
-                }
-                Some(Transition { meeting: m.key.clone(), key: a.key.clone(), before, after })
-            }
-            _ => None,
-        }
+        apply_to(m, &mut self.key_buf, r, info, t, worst, described)
     }
 
     /// Drops ended meetings whose last record is older than `older_than_ms` (memory bound).
@@ -603,6 +506,128 @@ impl MeetingBook {
             }
         }
         f
+    }
+}
+
+/// The fingerprint of a meeting description (number, topic, host, kind): most records
+/// repeat their meeting's, and comparing the strings costs a cache miss each.
+pub fn described(info: &crate::record::MeetingRef) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::fast::FixedState::with_seed(0x5a17).hash_one((&info.id, &info.topic, &info.host_id, &info.kind))
+}
+
+/// Applies `r` (about meeting `info`, whose description has fingerprint `described`)
+/// to its meeting `m`; `key_buf` holds the participant's identity key meanwhile.
+fn apply_to(
+    m: &mut Meeting,
+    key_buf: &mut String,
+    r: &RecordV1,
+    info: &crate::record::MeetingRef,
+    t: i64,
+    worst: Option<Severity>,
+    described: u64,
+) -> Option<Transition> {
+    // Later records win for descriptive fields, but never erase them; copy only what
+    // changed (most events repeat the same topic and host).
+    if (t >= m.last_ms || m.topic.is_none()) && m.described != described {
+        m.described = described;
+        if info.id.is_some() && m.id != info.id {
+            // Its number changed: whether it is that number's latest is not known.
+            m.latest_for_id = false;
+        }
+        set_if_changed(&mut m.id, &info.id);
+        set_if_changed(&mut m.topic, &info.topic);
+        set_if_changed(&mut m.host_id, &info.host_id);
+        set_if_changed(&mut m.kind, &info.kind);
+    }
+    m.last_ms = m.last_ms.max(t);
+    if worst.is_some() {
+        m.worst = m.worst.max(worst);
+    }
+    match (r.category, r.action.as_str()) {
+        (Category::Meeting | Category::Webinar, "started") => {
+            m.start_seen = true;
+            m.started_ms = Some(m.started_ms.map_or(t, |s| s.min(t)));
+            if m.ended_ms.is_none_or(|e| e < t) {
+                m.phase = MeetingPhase::Running;
+                m.ended_ms = None;
+            }
+            None
+        }
+        (Category::Meeting | Category::Webinar, "ended") => {
+            if m.started_ms.is_none_or(|s| s <= t) {
+                m.phase = MeetingPhase::Ended;
+                m.ended_ms = Some(t);
+                for a in m.attendees.values_mut() {
+                    if a.presence != Presence::Left && a.since_ms <= t {
+                        a.presence = Presence::Left;
+                        a.since_ms = t;
+                        a.left_ms = Some(t);
+                    }
+                }
+            }
+            None
+        }
+        (Category::Participant, action) => {
+            let p = r.participant.as_ref()?;
+            let after = match action {
+                "joined" | "jbh_joined" | "admitted" => Presence::In,
+                "joined_waiting_room" | "put_in_waiting_room" | "jbh_waiting" => Presence::Waiting,
+                "left" | "left_waiting_room" | "jbh_waiting_left" => Presence::Left,
+                _ => return None, // role changes, sharing, breakout rooms: no presence change
+            };
+            p.write_identity_key(key_buf);
+            let pkey = key_buf.as_str();
+            let is_host = m.host_id.is_some() && p.zoom_user_id == m.host_id;
+            if !m.attendees.contains_key(pkey) {
+                let a = Box::new(Attendee {
+                    key: pkey.to_owned(),
+                    participant: RosterPerson::from(p),
+                    presence: Presence::Left,
+                    since_ms: i64::MIN,
+                    first_join_ms: None,
+                    left_ms: None,
+                    joins: 0,
+                    is_host,
+                    worst: None,
+                    admitted: false,
+                    waited: false,
+                });
+                m.attendees.insert(pkey.to_owned(), a);
+            }
+            let a = m.attendees.get_mut(pkey)?;
+            if worst.is_some() {
+                a.worst = a.worst.max(worst);
+            }
+            match action {
+                "joined_waiting_room" | "put_in_waiting_room" => a.waited = true,
+                "admitted" => a.admitted = true,
+                "joined" if a.waited => a.admitted = true,
+                _ => {}
+            }
+            if after == Presence::In {
+                a.joins += 1;
+                a.first_join_ms = Some(a.first_join_ms.map_or(t, |f| f.min(t)));
+            }
+            if after == Presence::Left && action == "left" {
+                a.left_ms = Some(a.left_ms.map_or(t, |l| l.max(t)));
+            }
+            // Leaving the waiting room to be admitted must not undo an earlier "in".
+            let stale = t < a.since_ms || (action == "left_waiting_room" && a.presence == Presence::In);
+            if stale {
+                return None;
+            }
+            let before = (a.since_ms != i64::MIN).then_some(a.presence);
+            a.presence = after;
+            a.since_ms = t;
+            a.is_host |= is_host;
+            a.participant.merge(p);
+            if after == Presence::In && m.phase == MeetingPhase::Scheduled {
+                m.phase = MeetingPhase::Running;
+            }
+            Some(Transition { meeting: m.key.clone(), before, after })
+        }
+        _ => None,
     }
 }
 

@@ -152,6 +152,8 @@ pub struct Keys {
     /// A joiner's display name, normalized ([`normalize_name`]) for the rules that
     /// compare names; `None` for anything but a join.
     pub joiner_name: Option<String>,
+    /// The fingerprint of its meeting's description ([`crate::roster::described`]).
+    pub described: u64,
 }
 
 impl Keys {
@@ -163,6 +165,7 @@ impl Keys {
             received_ms: crate::timefmt::parse_rfc3339_ms(&r.received_at),
             meeting: meeting_key(r),
             joiner_name: if is_join(r) { r.participant.as_ref().and_then(|p| p.name.as_deref()).map(normalize_name) } else { None },
+            described: r.meeting.as_ref().map_or(0, crate::roster::described),
         }
     }
 }
@@ -517,7 +520,7 @@ impl Detector {
             })
             .collect();
 
-        let transition = self.mem.book.apply_at(r, t, flags.iter().map(|f| f.severity).max());
+        let transition = self.mem.book.apply_described(r, t, flags.iter().map(|f| f.severity).max(), keys.described);
         let norm_name = keys.joiner_name.as_deref();
         self.learn_people(r, norm_name, mkey);
         if let Some(tr) = &transition {
@@ -611,16 +614,24 @@ impl Detector {
         let is_host = host_id.is_some() && p.zoom_user_id.as_ref() == host_id;
         let internal = !self.cfg.internal_domains.is_empty() && p.email.as_deref().is_some_and(|e| self.cfg.is_internal_email(e));
         if is_host || internal {
-            if !self.mem.protected.contains_key(norm) {
-                self.mem.protect(norm.to_owned(), name.clone());
-            }
-            let Some(entry) = self.mem.protected.get_mut(norm) else { return };
-            entry.seen = self.mem.applied;
+            let seen = self.mem.applied;
             // Most joins repeat what is known: copy only what changed.
-            crate::roster::set_if_changed(&mut entry.zoom_user_id, &p.zoom_user_id);
-            crate::roster::set_if_changed(&mut entry.email, &p.email);
-            if is_host && entry.host_of.as_deref() != mkey {
-                entry.host_of = mkey.map(str::to_owned);
+            let update = |entry: &mut Person| {
+                entry.seen = seen;
+                crate::roster::set_if_changed(&mut entry.zoom_user_id, &p.zoom_user_id);
+                crate::roster::set_if_changed(&mut entry.email, &p.email);
+                if is_host && entry.host_of.as_deref() != mkey {
+                    entry.host_of = mkey.map(str::to_owned);
+                }
+            };
+            match self.mem.protected.get_mut(norm) {
+                Some(entry) => update(entry),
+                None => {
+                    self.mem.protect(norm.to_owned(), name.clone());
+                    if let Some(entry) = self.mem.protected.get_mut(norm) {
+                        update(entry);
+                    }
+                }
             }
         }
     }
