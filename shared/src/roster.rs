@@ -129,10 +129,10 @@ impl RosterPerson {
         if !changed && !geo_changed {
             return;
         }
-        let merged: [Option<String>; FIELDS] = std::array::from_fn(|i| new[i].or(self.field(i)).map(str::to_owned));
         let geo = if geo_changed { from.geo.clone() } else { self.geo.take() };
+        let merged: [Option<&str>; FIELDS] = std::array::from_fn(|i| new[i].or(self.field(i)));
         let guest = merged[2].is_none();
-        *self = Self::build(std::array::from_fn(|i| merged[i].as_deref()), geo, guest);
+        *self = Self::build(merged, geo, guest);
     }
 }
 
