@@ -129,7 +129,11 @@ impl Collected {
     /// The next batch of at most `max` as an event, oldest first.
     pub(crate) fn next_batch(&mut self, max: usize) -> Option<SourceEvent> {
         fn front<T>(v: &mut Vec<T>, max: usize) -> Vec<T> {
-            let rest = v.split_off(v.len().min(max));
+            // The next batch collects in a buffer as large as this one from the start,
+            // rather than re-grown (and copied) a doubling at a time: records are big.
+            let cap = v.capacity().min(max);
+            let mut rest = v.split_off(v.len().min(max));
+            rest.reserve(cap.saturating_sub(rest.len()));
             std::mem::replace(v, rest)
         }
         if !self.prepared.is_empty() {
