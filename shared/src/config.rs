@@ -64,7 +64,7 @@ pub struct Limits {
     /// their summary line only.
     pub ended_rosters: usize,
     /// People who left, kept per roster (the most recent); everyone present or waiting
-    /// is always kept.
+    /// is always kept. A roster is trimmed back to it once a tenth over it.
     pub departed_per_meeting: usize,
     /// A running meeting without any record for this long is closed (its
     /// `meeting.ended` never came), in ms.

@@ -251,6 +251,11 @@ pub struct Meeting {
     /// finds out again).
     #[serde(skip)]
     latest_for_id: bool,
+    /// How many in `attendees` have left, when known: kept as presence changes, so the
+    /// caps look at a roster only when it is over. Not saved: a restored meeting is
+    /// counted the first time the caps are enforced.
+    #[serde(skip)]
+    left: Option<u32>,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -276,6 +281,7 @@ impl Meeting {
             dropped: 0,
             described: 0,
             latest_for_id: false,
+            left: Some(0),
         }
     }
 
@@ -454,12 +460,24 @@ impl MeetingBook {
                     a.presence = Presence::Left;
                     a.since_ms = m.last_ms;
                     a.left_ms = Some(m.last_ms);
+                    count_left(&mut m.left, 1);
                 }
                 self.trimmed.closed_idle += 1;
             }
-            if m.attendees.len() > limits.departed_per_meeting {
+            let departed = match m.left {
+                Some(n) => n as usize,
+                None => {
+                    let n = m.attendees.values().filter(|a| a.presence == Presence::Left).count();
+                    m.left = Some(u32::try_from(n).unwrap_or(u32::MAX));
+                    n
+                }
+            };
+            // Trimmed back to the cap once a tenth over it, so a roster where people keep
+            // leaving is sorted now and then, not at every call.
+            if departed > limits.departed_per_meeting + limits.departed_per_meeting / 10 {
                 let mut left: Vec<(i64, &str)> =
                     m.attendees.values().filter(|a| a.presence == Presence::Left).map(|a| (a.since_ms, a.key.as_str())).collect();
+                m.left = Some(u32::try_from(left.len().min(limits.departed_per_meeting)).unwrap_or(u32::MAX));
                 if left.len() > limits.departed_per_meeting {
                     let n = left.len() - limits.departed_per_meeting;
                     left.select_nth_unstable(n - 1);
@@ -487,6 +505,7 @@ impl MeetingBook {
                 if let Some(m) = self.meetings.get_mut(&k) {
                     m.dropped = m.dropped.saturating_add(u32::try_from(m.attendees.len()).unwrap_or(u32::MAX));
                     m.attendees = HashMap::new();
+                    m.left = Some(0);
                     self.trimmed.rosters += 1;
                 }
             }
@@ -563,6 +582,7 @@ fn apply_to(
                         a.presence = Presence::Left;
                         a.since_ms = t;
                         a.left_ms = Some(t);
+                        count_left(&mut m.left, 1);
                     }
                 }
             }
@@ -594,6 +614,7 @@ fn apply_to(
                     waited: false,
                 });
                 m.attendees.insert(pkey.to_owned(), a);
+                count_left(&mut m.left, 1);
             }
             let a = m.attendees.get_mut(pkey)?;
             if worst.is_some() {
@@ -618,6 +639,11 @@ fn apply_to(
                 return None;
             }
             let before = (a.since_ms != i64::MIN).then_some(a.presence);
+            match (a.presence == Presence::Left, after == Presence::Left) {
+                (true, false) => count_left(&mut m.left, -1),
+                (false, true) => count_left(&mut m.left, 1),
+                _ => {}
+            }
             a.presence = after;
             a.since_ms = t;
             a.is_host |= is_host;
@@ -628,6 +654,13 @@ fn apply_to(
             Some(Transition { meeting: m.key.clone(), before, after })
         }
         _ => None,
+    }
+}
+
+/// Adds `delta` to a meeting's count of departed attendees, when it is known.
+fn count_left(left: &mut Option<u32>, delta: i32) {
+    if let Some(n) = left {
+        *n = n.saturating_add_signed(delta);
     }
 }
 

@@ -60,6 +60,54 @@ fn a_roster_keeps_everyone_present_and_its_most_recent_departures() {
     assert_eq!(book.fill().most_departed, 3);
 }
 
+/// People who have left meeting `uuid`'s roster.
+fn departed(book: &MeetingBook, uuid: &str) -> usize {
+    book.meetings[uuid].attendees.values().filter(|a| a.presence == Presence::Left).count()
+}
+
+#[test]
+fn a_roster_is_trimmed_back_to_its_cap_once_a_tenth_over_it() {
+    let limits = Limits { departed_per_meeting: 20, ..small() };
+    let mut book = MeetingBook::default();
+    let mut t = T0;
+    let mut at = || {
+        t += 1_000;
+        t
+    };
+    book.apply(&meeting("started", "m1", at()), None);
+    for n in 0..100 {
+        book.apply(&presence("joined", "m1", n, at()), None);
+    }
+    for n in 0..60 {
+        book.apply(&presence("left", "m1", n, at()), None);
+    }
+    // Someone who left comes back, someone present rejoins (no change): counted right.
+    book.apply(&presence("joined", "m1", 59, at()), None);
+    book.apply(&presence("joined", "m1", 99, at()), None);
+    book.enforce(at(), &limits);
+    assert_eq!((departed(&book, "m1"), book.meetings["m1"].present()), (20, 41), "59 left, trimmed to 20; all 41 present kept");
+    // Two more leave: within a tenth over the cap, left alone; a third: trimmed again.
+    for n in 60..62 {
+        book.apply(&presence("left", "m1", n, at()), None);
+    }
+    book.enforce(at(), &limits);
+    assert_eq!(departed(&book, "m1"), 22);
+    book.apply(&presence("left", "m1", 62, at()), None);
+    book.enforce(at(), &limits);
+    assert_eq!(departed(&book, "m1"), 20);
+    // Saved and restored (a watcher's checkpoint): the departures are counted again.
+    let mut back: MeetingBook = serde_json::from_str(&serde_json::to_string(&book).unwrap()).unwrap();
+    for n in 63..70 {
+        back.apply(&presence("left", "m1", n, at()), None);
+    }
+    back.enforce(at(), &limits);
+    assert_eq!((departed(&back, "m1"), back.meetings["m1"].present()), (20, 31));
+    // The meeting ends: everyone has left, the most recent 20 stay.
+    back.apply(&meeting("ended", "m1", at()), None);
+    back.enforce(at(), &limits);
+    assert_eq!((departed(&back, "m1"), back.meetings["m1"].present()), (20, 0));
+}
+
 #[test]
 fn a_running_meeting_without_records_for_the_idle_time_is_closed() {
     let mut book = MeetingBook::default();
