@@ -147,8 +147,10 @@ pub struct Keys {
     pub occurred_ms: i64,
     /// Receive time (ms), when readable.
     pub received_ms: Option<i64>,
-    /// The key its meeting is tracked under ([`meeting_key`]).
-    pub meeting: Option<String>,
+    /// The key its meeting is tracked under ([`meeting_key`]) when it has to be made
+    /// (no instance uuid: `id:<number>`); otherwise the uuid, read from the record
+    /// ([`Keys::meeting`]). Most records have one, so most keys allocate nothing.
+    pub meeting_by_number: Option<String>,
     /// A joiner's display name, normalized ([`normalize_name`]) for the rules that
     /// compare names; `None` for anything but a join.
     pub joiner_name: Option<String>,
@@ -157,13 +159,19 @@ pub struct Keys {
 }
 
 impl Keys {
+    /// The key `r`'s meeting is tracked under ([`meeting_key`]); `r` is the record these
+    /// keys are of.
+    pub fn meeting<'a>(&'a self, r: &'a RecordV1) -> Option<&'a str> {
+        r.meeting.as_ref().and_then(|m| m.uuid.as_deref()).or(self.meeting_by_number.as_deref())
+    }
+
     /// The keys of `r`.
     pub fn of(r: &RecordV1) -> Self {
         Self {
             id: crate::ids::id_key(&r.id),
             occurred_ms: r.occurred_ms(),
             received_ms: crate::timefmt::parse_rfc3339_ms(&r.received_at),
-            meeting: meeting_key(r),
+            meeting_by_number: r.meeting.as_ref().filter(|m| m.uuid.is_none()).and_then(|_| meeting_key(r)),
             joiner_name: if is_join(r) { r.participant.as_ref().and_then(|p| p.name.as_deref()).map(normalize_name) } else { None },
             described: r.meeting.as_ref().map_or(0, crate::roster::described),
         }
@@ -498,7 +506,7 @@ impl Detector {
         }
         let t = keys.occurred_ms;
         let received = keys.received_ms.unwrap_or(t);
-        let mkey = keys.meeting.as_deref();
+        let mkey = keys.meeting(r);
         if r.event != crate::record::REJECTED_EVENT {
             self.mem.last_received_ms = Some(self.mem.last_received_ms.map_or(received, |l| l.max(received)));
             self.mem.silent_alerted = false;
