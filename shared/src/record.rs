@@ -337,21 +337,23 @@ impl Participant {
     /// looks the key up for every record reuses one buffer.
     pub fn write_identity_key(&self, out: &mut String) {
         out.clear();
-        let (prefix, value) = if let Some(id) = &self.zoom_user_id {
-            ("zoom:", id.as_str())
+        if let Some(id) = &self.zoom_user_id {
+            out.push_str("zoom:");
+            out.push_str(id);
         } else if let Some(email) = &self.email {
             out.push_str("email:");
-            out.extend(email.chars().map(|c| c.to_ascii_lowercase()));
-            return;
+            out.push_str(email);
+            out.make_ascii_lowercase(); // the prefix is lower-case already
         } else if let Some(uuid) = &self.participant_uuid {
-            ("puuid:", uuid.as_str())
+            out.push_str("puuid:");
+            out.push_str(uuid);
         } else if let Some(uid) = &self.user_id {
-            ("uid:", uid.as_str())
+            out.push_str("uid:");
+            out.push_str(uid);
         } else {
-            ("name:", self.name.as_deref().unwrap_or(""))
-        };
-        out.push_str(prefix);
-        out.push_str(value);
+            out.push_str("name:");
+            out.push_str(self.name.as_deref().unwrap_or(""));
+        }
     }
 }
 

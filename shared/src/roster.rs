@@ -379,12 +379,12 @@ impl MeetingBook {
 
     /// [`MeetingBook::apply`] with the record's payload time `t` (ms) already parsed.
     pub fn apply_at(&mut self, r: &RecordV1, t: i64, worst: Option<Severity>) -> Option<Transition> {
-        let described = r.meeting.as_ref().map_or(0, described);
+        let described = r.meeting.as_ref().map_or(0, description_fingerprint);
         self.apply_described(r, t, worst, described)
     }
 
     /// [`MeetingBook::apply_at`] with the fingerprint of the record's meeting
-    /// description ([`described`]) already computed (where the record was prepared).
+    /// description ([`description_fingerprint`]) already computed (where the record was prepared).
     pub fn apply_described(&mut self, r: &RecordV1, t: i64, worst: Option<Severity>, described: u64) -> Option<Transition> {
         if !matches!(r.category, Category::Meeting | Category::Webinar | Category::Participant) {
             return None;
@@ -521,7 +521,8 @@ impl MeetingBook {
                 f.ended_rosters += 1;
             }
             if m.attendees.len() > f.most_departed {
-                f.most_departed = f.most_departed.max(m.attendees.values().filter(|a| a.presence == Presence::Left).count());
+                let departed = m.left.map_or_else(|| m.attendees.values().filter(|a| a.presence == Presence::Left).count(), |n| n as usize);
+                f.most_departed = f.most_departed.max(departed);
             }
         }
         f
@@ -530,7 +531,7 @@ impl MeetingBook {
 
 /// The fingerprint of a meeting description (number, topic, host, kind): most records
 /// repeat their meeting's, and comparing the strings costs a cache miss each.
-pub fn described(info: &crate::record::MeetingRef) -> u64 {
+pub fn description_fingerprint(info: &crate::record::MeetingRef) -> u64 {
     use std::hash::BuildHasher;
     foldhash::fast::FixedState::with_seed(0x5a17).hash_one((&info.id, &info.topic, &info.host_id, &info.kind))
 }

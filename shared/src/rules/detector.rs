@@ -154,7 +154,7 @@ pub struct Keys {
     /// A joiner's display name, normalized ([`normalize_name`]) for the rules that
     /// compare names; `None` for anything but a join.
     pub joiner_name: Option<String>,
-    /// The fingerprint of its meeting's description ([`crate::roster::described`]).
+    /// The fingerprint of its meeting's description ([`crate::roster::description_fingerprint`]).
     pub described: u64,
 }
 
@@ -173,7 +173,7 @@ impl Keys {
             received_ms: crate::timefmt::parse_rfc3339_ms(&r.received_at),
             meeting_by_number: r.meeting.as_ref().filter(|m| m.uuid.is_none()).and_then(|_| meeting_key(r)),
             joiner_name: if is_join(r) { r.participant.as_ref().and_then(|p| p.name.as_deref()).map(normalize_name) } else { None },
-            described: r.meeting.as_ref().map_or(0, crate::roster::described),
+            described: r.meeting.as_ref().map_or(0, crate::roster::description_fingerprint),
         }
     }
 }
