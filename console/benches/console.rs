@@ -8,7 +8,6 @@ use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use zoomwatch_console::source::SourceEvent;
 use zoomwatch_console::state::{Msg, State, update};
 use zoomwatch_console::triage::Triage;
 use zoomwatch_console::ui::{self, Theme};
@@ -27,7 +26,7 @@ pub fn records(n: usize) -> Vec<RecordV1> {
     (0..n)
         .map(|i| {
             let line = synthetic::stored_line(synthetic::busy_account_body, i, T0).unwrap();
-            zoomwatch_console::lines::parse(line.as_bytes()).unwrap()
+            zoomwatch_shared::lines::parse(line.as_bytes()).unwrap()
         })
         .collect()
 }
@@ -36,7 +35,7 @@ fn state_with(n: usize, retention: usize) -> State {
     let cfg = Config::parse(scenario::CONFIG, "bench").unwrap();
     let mut s = State::new("file:bench", cfg, Triage::default(), retention, T0);
     for chunk in records(n).chunks(8192) {
-        update(&mut s, Msg::Source(SourceEvent::Records(chunk.to_vec())));
+        update(&mut s, Msg::Records(chunk.to_vec()));
     }
     update(&mut s, Msg::Resize(40));
     s
@@ -52,7 +51,7 @@ fn apply(c: &mut Criterion) {
             || (State::new("file:bench", cfg.clone(), Triage::default(), 100_000, T0), batches.clone()),
             |(mut s, batches)| {
                 for batch in batches {
-                    update(&mut s, Msg::Source(SourceEvent::Records(batch)));
+                    update(&mut s, Msg::Records(batch));
                 }
                 s
             },

@@ -5,12 +5,23 @@
 //! The destination is checked *before* Zoom is called, so no action goes unaudited.
 
 use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::Subcommand;
 
 use serde_json::{Value, json};
-use zoomwatch_ingest::sink::{CloudWatchSink, Durability, FileSink, Sink};
+use std::time::Duration;
+
+use zoomwatch_log::aws::AwsOptions;
+use zoomwatch_log::sink::{AnySink, Durability, FileSink, Sink};
+use zoomwatch_log::{Destination, OpenOptions, Writer};
 use zoomwatch_shared::RecordV1;
 use zoomwatch_shared::audit::{self, ActionAudit, Answer, CallInfo, Outcome, Response};
-use zoomwatch_zoomapi::{Action, ApiError, Client, Lookup};
+use zoomwatch_zoomapi::{Action, ApiError, Client, ClientConfig, Lookup, Registrant};
+
+use crate::app::now_ms;
 
 /// Who is acting, for the audit trail.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,44 +50,34 @@ impl Analyst {
     }
 }
 
-/// Where action and triage records go.
-pub enum AuditSink {
-    /// A JSONL file (the local receiver's, so consoles following it see the records).
-    File(FileSink),
-    /// A log group, on the `zoomwatch-response` streams.
-    CloudWatch(CloudWatchSink),
+/// Opens a JSONL file for action and triage records (created if missing): the local
+/// receiver's, so consoles following it see them.
+pub fn audit_file(path: &std::path::Path) -> Result<AnySink, String> {
+    FileSink::open(path, Durability::Fsync).map(AnySink::File).map_err(|e| format!("cannot open the audit file {}: {e}", path.display()))
 }
 
-impl AuditSink {
-    /// Opens a JSONL file for appending (created if missing).
-    pub fn file(path: &std::path::Path) -> Result<Self, String> {
-        FileSink::open(path, Durability::Fsync).map(Self::File).map_err(|e| format!("cannot open the audit file {}: {e}", path.display()))
-    }
-
-    /// Checks the destination can be written.
-    pub async fn check(&self, now_ms: i64) -> Result<(), String> {
-        match self {
-            Self::File(_) => Ok(()),
-            Self::CloudWatch(s) => s.check(now_ms).await.map_err(|e| format!("cannot write audit records to {}: {e}", s.describe())),
+/// Opens where action and triage records go: a file, or a log group's
+/// `zoomwatch-response` streams (standard output is no audit trail).
+pub async fn open_audit(dest: &Destination, aws: AwsOptions) -> Result<AnySink, String> {
+    match dest {
+        Destination::File(path) => audit_file(path),
+        Destination::LogGroup(_) => {
+            let opts =
+                OpenOptions { writer: Writer::Response, budget: Duration::from_secs(10), durability: Durability::Fsync, aws: Some(aws) };
+            dest.open(&opts).await.map_err(|e| e.to_string())
         }
+        Destination::Stdout => Err("--audit stdout: expected file:PATH or log-group:NAME".to_owned()),
     }
+}
 
-    /// Writes one record.
-    pub async fn write(&self, record: RecordV1) -> Result<(), String> {
-        let r = match self {
-            Self::File(s) => s.write(vec![record]).await,
-            Self::CloudWatch(s) => s.write(vec![record]).await,
-        };
-        r.map_err(|e| format!("the audit record was not written to {}: {e}", self.describe()))
-    }
+/// Checks that audit records can be written to `sink` now.
+pub async fn check_audit(sink: &AnySink, now_ms: i64) -> Result<(), String> {
+    sink.check(now_ms).await.map_err(|e| format!("cannot write audit records to {}: {e}", sink.describe()))
+}
 
-    /// `file:PATH` or `cloudwatch:GROUP`.
-    pub fn describe(&self) -> String {
-        match self {
-            Self::File(s) => s.describe(),
-            Self::CloudWatch(s) => s.describe(),
-        }
-    }
+/// Writes one action or triage record.
+pub async fn write_audit(sink: &AnySink, record: RecordV1) -> Result<(), String> {
+    sink.write(vec![record]).await.map_err(|e| format!("the audit record was not written to {}: {e}", sink.describe()))
 }
 
 /// Why and on whose behalf.
@@ -224,12 +225,12 @@ pub async fn run_cli(
     client: Option<&Client>,
     action: &Action,
     analyst: &Analyst,
-    sink: &AuditSink,
+    sink: &AnySink,
     opts: &CliOptions,
     now_ms: impl Fn() -> i64,
 ) -> u8 {
     let req = action.request();
-    if let Err(e) = sink.check(now_ms()).await {
+    if let Err(e) = check_audit(sink, now_ms()).await {
         eprintln!("zoomwatch act: {e}; nothing was done");
         return EXIT_USAGE;
     }
@@ -254,7 +255,7 @@ pub async fn run_cli(
     }
     let done = execute(client, action, analyst, &opts.ctx, &now_ms).await;
     let record_id = done.record.id.clone();
-    let written = sink.write(done.record.clone()).await;
+    let written = write_audit(sink, done.record.clone()).await;
     if opts.json {
         let r = done.record.response.as_deref();
         let out = json!({
@@ -284,4 +285,186 @@ pub async fn run_cli(
         Outcome::Succeeded | Outcome::DryRun => EXIT_REFUSED,
         Outcome::Refused | Outcome::Failed => EXIT_REFUSED,
     }
+}
+
+/// `zoomwatch act`'s arguments.
+#[derive(clap::Args, Debug)]
+#[command(after_help = "Credentials (Server-to-Server OAuth app), first found wins:\n  \
+--credentials FILE / ZOOM_CREDENTIALS_FILE   TOML or JSON with account_id, client_id, client_secret (mode 600)\n  \
+ZOOM_CREDENTIALS_SECRET=ID                   the same JSON in AWS Secrets Manager\n  \
+ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID, ZOOM_CLIENT_SECRET\n  \
+$XDG_CONFIG_HOME/zoomwatch/zoom-credentials.toml\n\
+ZOOM_API_URL and ZOOM_OAUTH_URL override Zoom's endpoints (a proxy, a test stand-in).\n\n\
+Exit status: 0 done (or dry run), 1 Zoom refused or the action failed, 2 usage or configuration.\n\
+Without a terminal, an action needs --yes. Every action, dry runs included, writes one\n\
+zoomwatch.action record to the audit destination, which is checked before Zoom is called.\n\n\
+Examples:\n  \
+zoomwatch act end-meeting 84512345678 --audit file:zoomwatch-events.jsonl\n  \
+zoomwatch act deactivate-user jdoe@example.com --yes --json --reason \"INC-42\" --log-group /zoomwatch/events\n  \
+zoomwatch act harden-meeting 84512345678 --require-auth --dry-run --audit file:audit.jsonl")]
+pub struct ActArgs {
+    /// The action or lookup.
+    #[command(subcommand)]
+    pub what: ActCommand,
+    /// Do not ask for confirmation (needed without a terminal).
+    #[arg(long, global = true)]
+    pub yes: bool,
+    /// Print the exact request and audit it as a dry run; call nothing.
+    #[arg(long, global = true)]
+    pub dry_run: bool,
+    /// One JSON object with the outcome on stdout (for SOAR scripts).
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Why (kept in the audit record), e.g. a ticket number.
+    #[arg(long, global = true, value_name = "TEXT")]
+    pub reason: Option<String>,
+    /// The alert this responds to (its id, kept in the audit record).
+    #[arg(long, global = true, value_name = "ID")]
+    pub alert: Option<String>,
+    /// Who is acting (default: the OS user).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub analyst: Option<String>,
+    /// Where the audit record goes: file:PATH (JSONL) or log-group:NAME.
+    #[arg(long, global = true, env = "ZOOMWATCH_AUDIT", value_name = "DEST")]
+    pub audit: Option<String>,
+    /// Shorthand for --audit log-group:NAME.
+    #[arg(long, global = true, value_name = "NAME", conflicts_with = "audit")]
+    pub log_group: Option<String>,
+    /// Zoom API credentials file (see below).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub credentials: Option<PathBuf>,
+    /// AWS profile for a log-group audit destination (Secrets Manager credentials use
+    /// the standard chain: AWS_PROFILE, AWS_REGION…).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// AWS region.
+    #[arg(long, global = true, value_name = "REGION")]
+    pub region: Option<String>,
+    /// CloudWatch Logs endpoint.
+    #[arg(long, global = true, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+}
+
+/// What `zoomwatch act` does.
+#[derive(Subcommand, Debug)]
+pub enum ActCommand {
+    /// End a meeting for everyone (PUT /meetings/{id}/status).
+    EndMeeting {
+        /// Meeting number or UUID.
+        meeting: String,
+    },
+    /// Waiting room on, join-before-host off, optionally sign-in required and a new
+    /// passcode (PATCH /meetings/{id}). Zoom refuses this for a meeting in progress
+    /// (code 3000): it protects the next start; end-meeting stops a live one.
+    HardenMeeting {
+        /// Meeting number.
+        meeting: String,
+        /// Set this new passcode (never printed or audited).
+        #[arg(long, value_name = "NEW")]
+        passcode: Option<String>,
+        /// Only signed-in Zoom users may join.
+        #[arg(long)]
+        require_auth: bool,
+    },
+    /// Remove a participant from a live meeting (PATCH /live_meetings/{id}/events,
+    /// method participant.remove). Not in Zoom's published API reference (only in its
+    /// 2026 API-hub spec): zoomwatch sends the documented shape and shows Zoom's answer.
+    /// Whether the person may rejoin follows the account's settings.
+    RemoveParticipant {
+        /// Meeting number or UUID.
+        meeting: String,
+        /// The participant's participant_uuid (from the join record or live-participants).
+        participant_uuid: String,
+    },
+    /// Deny a registrant (PUT /meetings/{id}/registrants/status, action deny).
+    DenyRegistrant {
+        /// Meeting number.
+        meeting: String,
+        /// Registrant id, or email.
+        registrant: String,
+    },
+    /// Deactivate a user: they cannot sign in until reactivated (PUT /users/{id}/status).
+    DeactivateUser {
+        /// User id or email.
+        user: String,
+    },
+    /// Sign a user out of all Zoom sessions (DELETE /users/{id}/token).
+    SignOutUser {
+        /// User id or email.
+        user: String,
+    },
+    /// Look up a user's role, type and status (GET /users/{id}; read-only, not audited).
+    ShowUser {
+        /// User id or email.
+        user: String,
+    },
+    /// Who is in a meeting now according to Zoom's Dashboard (a Heavy call, Business
+    /// plans and up; read-only, not audited).
+    LiveParticipants {
+        /// Meeting number or UUID.
+        meeting: String,
+    },
+}
+
+/// `zoomwatch act`: one action or lookup; the exit status says how it went
+/// ([`EXIT_DONE`], [`EXIT_REFUSED`], [`EXIT_USAGE`]).
+pub async fn run(args: ActArgs) -> Result<ExitCode> {
+    let wanted = match &args.what {
+        ActCommand::ShowUser { user } => Some(Lookup::User { user: user.clone() }),
+        ActCommand::LiveParticipants { meeting } => Some(Lookup::LiveParticipants { meeting: meeting.clone() }),
+        _ => None,
+    };
+    let action = match args.what {
+        ActCommand::EndMeeting { meeting } => Some(Action::EndMeeting { meeting }),
+        ActCommand::HardenMeeting { meeting, passcode, require_auth } => Some(Action::HardenMeeting { meeting, passcode, require_auth }),
+        ActCommand::RemoveParticipant { meeting, participant_uuid } => Some(Action::RemoveParticipant { meeting, participant_uuid }),
+        ActCommand::DenyRegistrant { meeting, registrant } => {
+            Some(Action::DenyRegistrant { meeting, registrant: Registrant::parse(&registrant) })
+        }
+        ActCommand::DeactivateUser { user } => Some(Action::DeactivateUser { user }),
+        ActCommand::SignOutUser { user } => Some(Action::SignOutUser { user }),
+        ActCommand::ShowUser { .. } | ActCommand::LiveParticipants { .. } => None,
+    };
+    let new_client = async |file: Option<&std::path::Path>| -> Result<Client> {
+        let (creds, _) = zoomwatch_zoomapi::credentials::load(file).await?;
+        Ok(Client::new(ClientConfig::from_env(), creds)?.with_progress(Box::new(|line| eprintln!("zoomwatch act: {line}"))))
+    };
+    if let Some(l) = wanted {
+        if args.dry_run {
+            println!("dry run: would call {}", l.request());
+            return Ok(ExitCode::SUCCESS);
+        }
+        let client = new_client(args.credentials.as_deref()).await?;
+        let client = &client;
+        return match lookup(client, &l).await {
+            Ok((title, lines)) => {
+                println!("{}", zoomwatch_shared::text::sanitize(&title, 200));
+                for line in lines {
+                    println!("  {}", zoomwatch_shared::text::sanitize(&line, 400));
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e) => {
+                eprintln!("zoomwatch act: {}", zoomwatch_shared::text::sanitize(&e.to_string(), 2000));
+                Ok(ExitCode::from(EXIT_REFUSED))
+            }
+        };
+    }
+    let Some(action) = action else { anyhow::bail!("not an action") };
+    let dest = match (&args.audit, &args.log_group) {
+        (_, Some(g)) => format!("log-group:{g}"),
+        (Some(d), None) => d.clone(),
+        (None, None) => anyhow::bail!(
+            "say where the audit record goes: --audit file:PATH (the receiver's JSONL file) or --log-group NAME (or ZOOMWATCH_AUDIT); nothing was done"
+        ),
+    };
+    let dest = Destination::parse("--audit", &dest).map_err(|_| anyhow::anyhow!("--audit {dest}: expected file:PATH or log-group:NAME"))?;
+    let aws = AwsOptions { profile: args.profile.clone(), region: args.region.clone(), endpoint_url: args.endpoint_url.clone() };
+    let sink = open_audit(&dest, aws).await.map_err(anyhow::Error::msg)?;
+    let client = if args.dry_run { None } else { Some(new_client(args.credentials.as_deref()).await?) };
+    let analyst = Analyst::current(args.analyst.as_deref());
+    let opts =
+        CliOptions { yes: args.yes, dry_run: args.dry_run, json: args.json, ctx: Context { reason: args.reason, alert_id: args.alert } };
+    let code = run_cli(client.as_ref(), &action, &analyst, &sink, &opts, now_ms).await;
+    Ok(ExitCode::from(code))
 }

@@ -15,8 +15,12 @@ use futures_util::StreamExt;
 use ratatui::DefaultTerminal;
 use tokio::sync::mpsc;
 
-use crate::act::{Analyst, AuditSink, Context};
-use crate::source::SourceEvent;
+use zoomwatch_log::AnySink;
+
+use crate::act::{Analyst, Context, check_audit, write_audit};
+use zoomwatch_log::source::SourceEvent;
+
+use crate::prepare::Prepared;
 use crate::state::{Effect, Msg, State, ZoomCall, update};
 use crate::ui::{self, Theme};
 
@@ -43,7 +47,7 @@ pub struct Responder {
     /// Zoom's API.
     pub client: Option<Arc<zoomwatch_zoomapi::Client>>,
     /// Where action and triage records go (the destination the console reads).
-    pub sink: Option<Arc<AuditSink>>,
+    pub sink: Option<Arc<AnySink>>,
     /// Who is acting.
     pub analyst: Option<Analyst>,
 }
@@ -60,7 +64,12 @@ impl Responder {
 }
 
 /// Runs the console until the analyst quits. `triage_path` is where verdicts are saved.
-pub async fn run(state: State, source: mpsc::Receiver<SourceEvent>, triage_path: Option<PathBuf>, responder: Responder) -> Result<()> {
+pub async fn run(
+    state: State,
+    source: mpsc::Receiver<SourceEvent<Prepared>>,
+    triage_path: Option<PathBuf>,
+    responder: Responder,
+) -> Result<()> {
     require_terminal()?;
     let mut terminal = ratatui::init();
     let result = event_loop(&mut terminal, state, source, triage_path, responder).await;
@@ -99,7 +108,7 @@ pub fn perform(
                         &entry.note,
                         now_ms(),
                     );
-                    if let Err(e) = sink.write(r).await {
+                    if let Err(e) = write_audit(&sink, r).await {
                         let _ = done.send(Msg::Notice(format!("verdict saved locally, not shared: {e}")));
                     }
                 });
@@ -119,12 +128,12 @@ pub fn perform(
                             let ctx =
                                 Context { reason: alert_id.as_ref().map(|a| format!("console, alert {a}")), alert_id: alert_id.clone() };
                             // The destination is checked first: no action goes unaudited.
-                            if let Err(e) = sink.check(now_ms()).await {
+                            if let Err(e) = check_audit(&sink, now_ms()).await {
                                 Msg::Acted { alert_id, line: format!("not done: {e}"), ok: false }
                             } else {
                                 let d = crate::act::execute(Some(&client), &action, &analyst, &ctx, now_ms).await;
                                 let ok = d.outcome == zoomwatch_shared::audit::Outcome::Succeeded;
-                                let line = match sink.write(d.record).await {
+                                let line = match write_audit(&sink, d.record).await {
                                     Ok(()) => d.line,
                                     Err(e) => format!("{} — {e}", d.line),
                                 };
@@ -158,7 +167,7 @@ pub fn perform(
 async fn event_loop(
     terminal: &mut DefaultTerminal,
     mut state: State,
-    source: mpsc::Receiver<SourceEvent>,
+    source: mpsc::Receiver<SourceEvent<Prepared>>,
     triage_path: Option<PathBuf>,
     responder: Responder,
 ) -> Result<()> {

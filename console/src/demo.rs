@@ -12,19 +12,28 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::io::Write;
+use std::process::ExitCode;
+
 use anyhow::{Context, Result};
 use tokio::sync::mpsc;
 use zoomwatch_ingest::config::ReceiverConfig;
 use zoomwatch_ingest::send::Sender;
-use zoomwatch_ingest::sink::{Durability, FileSink};
 use zoomwatch_ingest::{router, server};
+use zoomwatch_log::sink::{Durability, FileSink};
 use zoomwatch_shared::SecretSet;
 use zoomwatch_shared::config::Config;
 use zoomwatch_shared::scenario;
 use zoomwatch_shared::signature::Secret;
 
-use crate::source::SourceEvent;
-use crate::source::file::{self, FileSource};
+use zoomwatch_log::source::file::{self, FileSource};
+use zoomwatch_log::source::{AsRead, CHANNEL_CAPACITY, Prepare, SourceEvent};
+use zoomwatch_shared::filter::Filter;
+use zoomwatch_shared::rules::Detector;
+
+use crate::prepare::Preparer;
+use crate::state::State;
+use crate::tail::{Format, Printer, TailOptions};
 
 /// A running receiver + simulator.
 pub struct Demo {
@@ -75,14 +84,14 @@ impl Demo {
             ..zoomwatch_zoomapi::ClientConfig::default()
         };
         let client = zoomwatch_zoomapi::Client::new(cfg, self.zoom.credentials.clone())?;
-        let sink = crate::act::AuditSink::file(&self.path).map_err(anyhow::Error::msg)?;
+        let sink = crate::act::audit_file(&self.path).map_err(anyhow::Error::msg)?;
         Ok(crate::app::Responder { client: Some(Arc::new(client)), sink: Some(Arc::new(sink)), analyst: Some(analyst) })
     }
 
-    /// Follows the demo's file.
-    pub fn source(&self) -> mpsc::Receiver<SourceEvent> {
-        let (tx, rx) = mpsc::channel(crate::source::CHANNEL_CAPACITY);
-        tokio::spawn(file::run(FileSource::new(&self.path), tx));
+    /// Follows the demo's file, each record prepared by `prep`.
+    pub fn source<P: Prepare>(&self, prep: Arc<P>) -> mpsc::Receiver<SourceEvent<P::Item>> {
+        let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
+        tokio::spawn(file::run_prepared(FileSource::new(&self.path), prep, tx));
         rx
     }
 
@@ -138,4 +147,87 @@ pub async fn play(sender: &Sender, speed: f64, mut each: impl FnMut(&str, &[u8],
         }
     }
     (sent, ok)
+}
+
+/// `zoomwatch demo`'s arguments.
+#[derive(clap::Args, Debug)]
+pub struct DemoArgs {
+    /// Playback speed of the scripted day (1 = real time, about 15 minutes).
+    #[arg(long, default_value_t = 10.0, value_name = "N")]
+    pub speed: f64,
+    /// Print records and alerts as lines instead of the console (no terminal needed).
+    #[arg(long)]
+    pub tail: bool,
+    /// Only play the scripted day, signed, against this endpoint (a deployed API, the
+    /// Lambda emulator) — secret from ZOOM_WEBHOOK_SECRET_TOKEN; no local receiver.
+    #[arg(long, value_name = "URL")]
+    pub send_to: Option<String>,
+}
+
+/// `zoomwatch demo`: the scripted day through the real pipeline, shown in the console
+/// (or as lines, or only sent to another endpoint).
+pub async fn run(args: DemoArgs) -> Result<ExitCode> {
+    if let Some(url) = &args.send_to {
+        let secrets = zoomwatch_ingest::config::load_secrets(None)?;
+        let sender = zoomwatch_ingest::send::Sender::new(url, secrets.primary().clone())?;
+        let (sent, ok) = play(&sender, args.speed, |event, _, outcome| match outcome {
+            Ok(status) => println!("{status} {event}"),
+            Err(e) => println!("ERR {event} {e}"),
+        })
+        .await;
+        eprintln!("zoomwatch demo: {ok} of {sent} webhooks accepted by {url}");
+        return Ok(if ok == sent { ExitCode::SUCCESS } else { ExitCode::from(1) });
+    }
+    if !args.tail {
+        crate::app::require_terminal().map_err(|e| anyhow::anyhow!("{e}; or run `zoomwatch demo --tail`"))?;
+    }
+    let demo = Demo::start(args.speed).await?;
+    if args.tail {
+        let mut rx = demo.source(Arc::new(AsRead));
+        eprintln!("zoomwatch demo: receiver {} → {} (Ctrl-C stops)", demo.url, demo.path.display());
+        let opts = TailOptions { format: Format::Text, alerts_only: false, filter: Filter::default() };
+        let mut printer = Printer::new(Detector::new(demo.config.clone()), opts);
+        let stdout = std::io::stdout();
+        loop {
+            tokio::select! {
+                ev = rx.recv() => match ev {
+                    Some(SourceEvent::Records(b)) => {
+                        let mut out = stdout.lock();
+                        printer.records(b, &mut out)?;
+                        out.flush()?;
+                    }
+                    Some(_) => {}
+                    None => break,
+                },
+                () = tokio::time::sleep(Duration::from_millis(500)) => {
+                    if demo.finished() {
+                        // Let the last records reach the file and the tailer.
+                        tokio::time::sleep(Duration::from_millis(300)).await;
+                        while let Ok(ev) = rx.try_recv() {
+                            if let SourceEvent::Records(b) = ev {
+                                printer.records(b, &mut stdout.lock())?;
+                            }
+                        }
+                        break;
+                    }
+                }
+                _ = tokio::signal::ctrl_c() => break,
+            }
+        }
+        let (sent, ok) = demo.stop().await;
+        eprintln!("zoomwatch demo: {ok} of {sent} webhooks accepted; {} records, {} alerts", printer.stats.records, printer.stats.alerts);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let rx = demo.source(Arc::new(Preparer::new(demo.config.clone(), None)));
+    let (triage, _) = crate::live::load_triage(None);
+    let label = format!("demo {}", demo.url.trim_end_matches("/zoom/webhook"));
+    let analyst = crate::act::Analyst::current(None);
+    let state = State::new(label, demo.config.clone(), triage, crate::state::DEFAULT_RETENTION, crate::app::now_ms())
+        .with_respond(analyst.name.clone(), None);
+    let responder = demo.responder(analyst)?;
+    // Demo verdicts are not written into the analyst's real triage file.
+    let result = crate::app::run(state, rx, None, responder).await;
+    demo.stop().await;
+    result?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,48 +1,55 @@
-//! The analyst's side of zoomwatch: reading Record v1 streams (a JSONL file, a
-//! CloudWatch Logs group), running the stateful detector over them, and showing the
-//! result — as lines (`zoomwatch tail`) or as the live console.
+//! The analyst's side of zoomwatch: following Record v1 streams (a JSONL file, a
+//! CloudWatch Logs group, both read through `zoomwatch_log`), running the stateful
+//! detector over them, and showing the result — as lines (`zoomwatch tail`), as alerts
+//! written back for the SIEM (`zoomwatch watch`), or as the live console.
 //!
 //! # Layout
 //!
-//! - [`act`] — response actions through Zoom's API (`zoomwatch act`, the console's dialog), audited.
-//! - [`respond`] — which Zoom actions fit the selection (key `r`); roster vs Zoom's live list.
-//! - [`lines`] — one stored line → a record, or a counted skip (platform lines, garbage).
-//! - [`source`] — where records come from: [`source::file`] tails a JSONL file
-//!   (truncation and rotation safe). Sources send [`source::SourceEvent`]s on a channel.
-//! - [`filter`] — the filter language (`meeting:`, `user:`, `type:`, `sev:>=`, text),
-//!   shared by `tail` and the console (it lives in `zoomwatch-shared`).
-//! - [`pushdown`] — the part of a filter CloudWatch applies itself (filter patterns).
-//! - [`settings`] — finding and loading `zoomwatch.toml`.
+//! The commands — each module owns its arguments and its `run`:
+//! - [`live`] — the live console (`zoomwatch` with no subcommand).
 //! - [`tail`] — `zoomwatch tail`: records and alerts as text or JSON lines.
 //! - [`watch`] — `zoomwatch watch`: the detector as a service, alerts written as
-//!   `zoomwatch.alert` records, checkpointed; [`notify`] (re-exported from the receiver crate) sends them to a webhook.
+//!   `zoomwatch.alert` records, checkpointed, notified (`zoomwatch_log::notify`).
+//! - [`act`] — `zoomwatch act`: response actions through Zoom's API, audited (also the
+//!   console's response dialog).
+//! - [`rules`] — `zoomwatch rules` and `zoomwatch check-config`.
+//! - [`demo`] — `zoomwatch demo`: receiver + signed-webhook simulator + console;
+//!   [`demo_api`] is its stand-in for Zoom's REST API, so actions work offline.
+//! - [`args`] — the source and config flags several commands share, and starting a source.
+//!
+//! The console itself:
 //! - [`state`] — the console's state machine: pure `State` + `update(Msg) -> Effects`.
+//! - [`app`] — the async shell: terminal, source task, one `select!` loop.
 //! - [`keymap`] — the one key table (keys, footer hints, help overlay).
 //! - [`ui`] — rendering from `&State`, one module per screen region.
+//! - [`prepare`] — what the console makes of each record in the source's task.
+//! - [`packed`] — held rows' lines, LZ4-compressed.
+//! - [`alert_order`] — the Alerts view's order, kept incrementally.
+//! - [`pushdown`] — the part of a filter CloudWatch applies itself (filter patterns).
+//! - [`respond`] — which Zoom actions fit the selection (key `r`); roster vs Zoom's live list.
 //! - [`triage`] — acknowledged/dismissed/noted alerts, persisted across restarts.
 //! - [`export`] — the current view as JSONL or CSV.
-//! - [`app`] — the async shell: terminal, source task, one `select!` loop.
-//! - [`demo`] — `zoomwatch demo`: receiver + signed-webhook simulator + console.
-//! - [`demo_api`] — the demo's stand-in for Zoom's REST API, so actions work offline.
+//! - [`settings`] — finding and loading `zoomwatch.toml`.
 //!
-//! `src/main.rs` parses arguments and calls into these.
+//! `src/main.rs` parses arguments and dispatches to the commands.
 
 pub mod act;
 pub mod alert_order;
 pub mod app;
+pub mod args;
 pub mod demo;
 pub mod demo_api;
 pub mod export;
 pub mod keymap;
+pub mod live;
 pub mod packed;
+pub mod prepare;
 pub mod pushdown;
 pub mod respond;
+pub mod rules;
 pub mod settings;
-pub mod source;
 pub mod state;
 pub mod tail;
 pub mod triage;
 pub mod ui;
-pub use zoomwatch_ingest::notify;
-pub use zoomwatch_shared::{filter, lines};
 pub mod watch;

@@ -1,7 +1,7 @@
 //! Stored lines as the console holds them: LZ4-compressed against a small dictionary of
 //! typical records (built once from the demo's own day, so it follows the schema), which
 //! halves what 100,000 held records cost. Packed in the source's task with the rest of
-//! [`crate::source::Preparer`]'s work; unpacked only for what is drawn, inspected or
+//! [`crate::prepare::Preparer`]'s work; unpacked only for what is drawn, inspected or
 //! exported.
 
 use std::sync::OnceLock;

@@ -6,12 +6,24 @@
 //! "participant", "actor", "record_ids", "occurred_at", "id", "count"}`.
 
 use std::io::Write;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Result;
+use zoomwatch_log::source::file::Start;
+use zoomwatch_log::source::{AsRead, SourceEvent, Status};
+use zoomwatch_shared::filter::Term;
+
+use crate::app::now_ms;
+use crate::args::{ConfigArg, Reading, SourceArgs, start_source};
+use crate::settings;
 
 use zoomwatch_shared::record::{RecordV1, Severity};
 use zoomwatch_shared::rules::{Alert, AlertEvent, Detector};
 use zoomwatch_shared::text::sanitize;
 
-use crate::filter::Filter;
+use zoomwatch_shared::filter::Filter;
 
 /// Output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -282,6 +294,129 @@ impl Progress {
         }
         self.done = true;
     }
+}
+
+/// `zoomwatch tail`'s arguments.
+#[derive(clap::Args, Debug)]
+pub struct TailArgs {
+    /// Where records come from.
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// Keep following as records arrive (a file: survives rotation and truncation).
+    #[arg(long, short = 'f')]
+    pub follow: bool,
+    /// With --follow and --file: skip what is already in the file.
+    #[arg(long, requires = "follow")]
+    pub from_end: bool,
+    /// One JSON object per line: {"kind":"record",...} or {"kind":"alert",...}.
+    #[arg(long)]
+    pub json: bool,
+    /// Print alerts only.
+    #[arg(long)]
+    pub alerts_only: bool,
+    /// Only this meeting: number, uuid, or part of the topic.
+    #[arg(long, value_name = "X")]
+    pub meeting: Option<String>,
+    /// Only this user: part of an email, name or id (participant, operator or target).
+    #[arg(long, value_name = "Y")]
+    pub user: Option<String>,
+    /// Filter expression; terms all must match: meeting:X user:X type:X sev:>=medium
+    /// country:GB asn:29518 (GeoIP), or free text — e.g. "type:joined country:CN".
+    #[arg(long, value_name = "EXPR")]
+    pub filter: Option<String>,
+    /// Which zoomwatch.toml.
+    #[command(flatten)]
+    pub config: ConfigArg,
+}
+
+/// `zoomwatch tail`: prints records and alerts until the end (or, following, until
+/// stopped). A source that cannot be read is an error.
+pub async fn run(args: TailArgs) -> Result<ExitCode> {
+    let settings::Settings { config: cfg, geo, .. } = settings::load(args.config.config.as_deref()).map_err(anyhow::Error::msg)?;
+    if cfg.internal_domains.is_empty() {
+        eprintln!("zoomwatch: {}", crate::state::NO_INTERNAL_DOMAINS);
+    }
+    let mut filter = Filter::parse(args.filter.as_deref().unwrap_or("")).map_err(anyhow::Error::msg)?;
+    if let Some(m) = &args.meeting {
+        filter = filter.with(Term::Meeting(m.to_lowercase()));
+    }
+    if let Some(u) = &args.user {
+        filter = filter.with(Term::User(u.to_lowercase()));
+    }
+    let opts = TailOptions { format: if args.json { Format::Json } else { Format::Text }, alerts_only: args.alerts_only, filter };
+    let filter = opts.filter.clone();
+    let start = if args.from_end { Start::End } else { Start::Beginning };
+    let reading = Reading { follow: args.follow, start, since_ms: None, filter: Some(&filter) };
+    let window_start = crate::pushdown::compile(&opts.filter).start_ms.unwrap_or(i64::MIN);
+    let mut printer = Printer::new(Detector::new(cfg), opts).with_geo(geo);
+
+    // The bar covers the window the read starts from (a log group), else counts only.
+    let since_ms = match &args.source.log_group {
+        Some(_) => {
+            let since = zoomwatch_log::source::cloudwatch::parse_since(&args.source.since, now_ms()).map_err(anyhow::Error::msg)?;
+            Some(since.max(window_start))
+        }
+        None => None,
+    };
+    let mut progress = std::io::IsTerminal::is_terminal(&std::io::stderr()).then(|| Progress::new(since_ms));
+    let (_, mut rx) = start_source(&args.source, reading, Arc::new(AsRead)).await?;
+
+    let stdout = std::io::stdout();
+    let stdout_is_terminal = std::io::IsTerminal::is_terminal(&stdout);
+    let mut tick = tokio::time::interval(Duration::from_secs(10));
+    let mut failed_to_open = None;
+    loop {
+        tokio::select! {
+            ev = rx.recv() => {
+                let Some(ev) = ev else { break };
+                if let Some(p) = progress.as_mut() {
+                    match &ev {
+                        SourceEvent::Records(batch) => {
+                            let newest = batch.iter().filter_map(|r| zoomwatch_shared::timefmt::parse_rfc3339_ms(&r.received_at)).max();
+                            p.read(batch.len(), newest);
+                            // Lines about to go to the same terminal: out of their way.
+                            if stdout_is_terminal { p.clear(&mut std::io::stderr()); }
+                        }
+                        SourceEvent::Status(Status::Live | Status::Done) => p.finish(&mut std::io::stderr()),
+                        SourceEvent::Status(Status::Waiting(_) | Status::Reconnecting(_)) => p.clear(&mut std::io::stderr()),
+                        _ => {}
+                    }
+                }
+                let mut out = stdout.lock();
+                let written = match ev {
+                    SourceEvent::Records(batch) => printer.records(batch, &mut out),
+                    SourceEvent::Skipped(n) => { printer.stats.skipped += n; Ok(()) }
+                    SourceEvent::Status(Status::Done) => break,
+                    SourceEvent::Status(Status::Waiting(why)) => {
+                        if args.follow { eprintln!("zoomwatch: {why}"); } else { failed_to_open = Some(why); }
+                        Ok(())
+                    }
+                    SourceEvent::Status(Status::Reconnecting(why)) => { eprintln!("zoomwatch: {why}"); Ok(()) }
+                    SourceEvent::Status(_) | SourceEvent::Position(_) => Ok(()),
+                };
+                let written = written.and_then(|()| out.flush());
+                drop(out);
+                if let Some(p) = progress.as_mut() { p.draw(now_ms(), &mut std::io::stderr()); }
+                if let Err(e) = written {
+                    // A closed pipe (`| head`) is a normal way to stop.
+                    if e.kind() == std::io::ErrorKind::BrokenPipe { return Ok(ExitCode::SUCCESS); }
+                    return Err(e.into());
+                }
+            }
+            _ = tick.tick(), if args.follow => {
+                let mut out = stdout.lock();
+                printer.tick(now_ms(), &mut out)?;
+            }
+        }
+    }
+    if let Some(why) = failed_to_open {
+        anyhow::bail!("{why}");
+    }
+    let s = printer.stats;
+    if s.skipped > 0 {
+        eprintln!("zoomwatch: {} records, {} alerts; {} lines skipped (not zoomwatch.v1 records)", s.records, s.alerts, s.skipped);
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 #[cfg(test)]

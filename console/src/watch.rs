@@ -16,8 +16,21 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use std::process::ExitCode;
+use std::sync::Arc;
 use zoomwatch_shared::record::RecordV1;
-pub use zoomwatch_shared::watch::{Checkpoint, Cursor, LOG_GROUP_OVERLAP_MS, WatchStats, Watcher};
+
+use anyhow::Result;
+use zoomwatch_log::sink::{AnySink, Durability, FileSink, StdoutSink};
+use zoomwatch_log::source::file::Start;
+use zoomwatch_log::source::{AsRead, Position, SourceEvent, Status};
+use zoomwatch_log::{Destination, OpenOptions, Writer};
+use zoomwatch_shared::rules::Detector;
+use zoomwatch_shared::watcher::{Cursor, LOG_GROUP_OVERLAP_MS, WatchStats, Watcher};
+
+use crate::app::now_ms;
+use crate::args::{ConfigArg, Reading, SourceArgs, start_source};
+use crate::settings;
 
 /// Writes `bytes` to `path` atomically: a temporary file beside it, synced, renamed.
 pub fn save_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -56,12 +69,12 @@ pub type Log = std::sync::Arc<dyn Fn(String) + Send + Sync>;
 /// Writes `records`, retrying with back-off until they are stored or `stop` fires:
 /// alert records are never dropped while the process lives.
 async fn write_all(
-    sink: &zoomwatch_ingest::sink::AnySink,
+    sink: &zoomwatch_log::sink::AnySink,
     records: &[RecordV1],
     log: &Log,
     stop: &mut tokio::sync::watch::Receiver<bool>,
 ) -> Result<(), String> {
-    use zoomwatch_ingest::sink::Sink;
+    use zoomwatch_log::sink::Sink;
     let mut wait = Duration::from_millis(500);
     loop {
         match sink.write(records.to_vec()).await {
@@ -87,14 +100,13 @@ async fn write_all(
 /// saved (the next run then starts from the last good checkpoint).
 pub async fn run(
     w: &mut Watcher,
-    mut rx: tokio::sync::mpsc::Receiver<crate::source::SourceEvent>,
-    sink: &zoomwatch_ingest::sink::AnySink,
-    notifiers: &[crate::notify::Notifier],
+    mut rx: tokio::sync::mpsc::Receiver<SourceEvent>,
+    sink: &zoomwatch_log::sink::AnySink,
+    notifiers: &[zoomwatch_log::notify::Notifier],
     opts: &RunOptions,
     log: Log,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) -> Result<WatchStats, String> {
-    use crate::source::{SourceEvent, Status};
     let mut tick = tokio::time::interval(opts.tick.unwrap_or(Duration::from_secs(3600)));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_save = std::time::Instant::now();
@@ -107,7 +119,6 @@ pub async fn run(
         tokio::select! {
             ev = rx.recv() => match ev {
                 Some(SourceEvent::Records(batch)) => { w.observe(batch); dirty = true; }
-                Some(SourceEvent::Prepared(batch)) => { w.observe(batch.into_iter().map(|p| p.record).collect()); dirty = true; }
                 Some(SourceEvent::Position(p)) => { w.at(p.inode, p.offset); dirty = true; }
                 Some(SourceEvent::Skipped(n)) => log(format!("{n} lines skipped (not zoomwatch.v1 records)")),
                 Some(SourceEvent::Status(Status::Done)) | None => ended = true,
@@ -149,6 +160,215 @@ pub async fn run(
         }
         if ended || *stop.borrow() {
             return Ok(w.stats);
+        }
+    }
+}
+
+/// `zoomwatch watch`'s arguments.
+#[derive(clap::Args, Debug)]
+#[command(after_help = "Alert records: one `raised` record per alert, then an `updated` record (same alert.id) each
+time it grows (a raid of 8, then 20). Alert ids follow from the records they rest on, so a
+replay never raises a second alert; record ids follow from the alert and its count.
+
+Checkpoint: the detector's memory, the alerts written and the place in the source, saved after
+each batch that wrote alerts and every 5 s; a restart goes on from it and writes nothing twice.
+A checkpoint belongs to one source: use one --checkpoint file per source.
+
+Notifications (--notify, repeatable): a JSON POST in the incoming-webhook shape Slack and Teams
+accept ({\"text\": …, \"zoomwatch\": {the alert}}), or that JSON published to an SNS topic\n\
+(sns:ARN; message attributes severity and rule, for filter policies); once per alert, retried\n\
+with back-off; a failing endpoint never holds up the alert records. Prefer webhook-env:VAR or
+webhook-secret:ID to webhook:URL (a command line is visible to other users of the machine).
+
+Examples:
+  zoomwatch watch --file zoomwatch-events.jsonl
+  zoomwatch watch --file events.jsonl --alerts-to file:alerts.jsonl --notify webhook-env:SLACK_WEBHOOK_URL
+  zoomwatch watch --log-group /zoomwatch/events --since 1h --notify webhook-secret:zoomwatch/slack
+  zoomwatch watch --log-group /zoomwatch/events --notify sns:arn:aws:sns:eu-west-1:123456789012:soc\n  \
+zoomwatch watch --file events.jsonl --once --alerts-to stdout     # cron-style: once, then exit")]
+pub struct WatchArgs {
+    /// Where records come from.
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// Where alert records go: file:PATH (JSONL), stdout, or log-group:NAME (streams
+    /// …/zoomwatch-watch/…). Default: the source itself — the file, or the log group —
+    /// so consoles and the SIEM following it see them.
+    #[arg(long, value_name = "DEST")]
+    pub alerts_to: Option<String>,
+    /// Checkpoint file (default: $XDG_STATE_HOME/zoomwatch/watch-checkpoint.json).
+    #[arg(long, value_name = "PATH")]
+    pub checkpoint: Option<PathBuf>,
+    /// Neither read nor save a checkpoint: start from the beginning (a file) or --since.
+    #[arg(long, conflicts_with = "checkpoint")]
+    pub no_checkpoint: bool,
+    /// Read what is there now, write its alerts, save the checkpoint and exit.
+    #[arg(long)]
+    pub once: bool,
+    /// Write alerts at or above this severity: info, low, medium, high.
+    #[arg(long, default_value = "low", value_name = "SEV")]
+    pub min_severity: String,
+    /// Notify each new alert: sns:TOPIC_ARN, webhook:URL, webhook-env:VAR (URL in a
+    /// variable), or webhook-secret:ID (URL in AWS Secrets Manager). Repeatable.
+    #[arg(long, value_name = "DEST")]
+    pub notify: Vec<String>,
+    /// Notify alerts at or above this severity.
+    #[arg(long, default_value = "high", value_name = "SEV")]
+    pub notify_min_severity: String,
+    /// Which zoomwatch.toml.
+    #[command(flatten)]
+    pub config: ConfigArg,
+}
+
+fn severity_arg(flag: &str, v: &str) -> Result<zoomwatch_shared::Severity> {
+    zoomwatch_shared::Severity::parse(v).ok_or_else(|| anyhow::anyhow!("{flag} {v}: expected info, low, medium or high"))
+}
+
+/// The alert records in the last 8 MiB of `path` (nothing if it cannot be read).
+fn alert_records_at_end(path: &std::path::Path) -> Vec<zoomwatch_shared::RecordV1> {
+    use std::io::{Read, Seek, SeekFrom};
+    const TAIL: u64 = 8 << 20;
+    let Ok(mut f) = std::fs::File::open(path) else { return Vec::new() };
+    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut buf = Vec::new();
+    if f.seek(SeekFrom::Start(len.saturating_sub(TAIL))).is_err() || f.read_to_end(&mut buf).is_err() {
+        return Vec::new();
+    }
+    buf.split(|b| *b == b'\n')
+        .skip(usize::from(len > TAIL)) // a partial first line
+        .filter(|l| l.windows(17).any(|w| w == b"\"zoomwatch.alert\""))
+        .filter_map(|l| zoomwatch_shared::lines::parse(l).ok())
+        .collect()
+}
+
+/// `zoomwatch watch`: follows the source, writes alert records, notifies, until
+/// stopped (or, `--once`, until the end).
+pub async fn run_command(args: WatchArgs) -> Result<ExitCode> {
+    let settings::Settings { config: cfg, geo, .. } = settings::load(args.config.config.as_deref()).map_err(anyhow::Error::msg)?;
+    let min = severity_arg("--min-severity", &args.min_severity)?;
+    let notify_min = severity_arg("--notify-min-severity", &args.notify_min_severity)?;
+    let label = args.source.label()?;
+    let log: Log = Arc::new(|line: String| eprintln!("zoomwatch watch: {line}"));
+
+    let checkpoint = if args.no_checkpoint { None } else { args.checkpoint.clone().or_else(default_checkpoint) };
+    let mut watcher = match checkpoint.as_deref().map(std::fs::read) {
+        Some(Ok(bytes)) => Watcher::resume(cfg.clone(), &bytes, &label, min).map_err(|e| {
+            anyhow::anyhow!(
+                "{e} ({}); pass another --checkpoint for this source, or --no-checkpoint",
+                checkpoint.as_deref().unwrap_or(std::path::Path::new("?")).display()
+            )
+        })?,
+        Some(Err(e)) if e.kind() != std::io::ErrorKind::NotFound => {
+            anyhow::bail!("cannot read the checkpoint {}: {e}", checkpoint.as_deref().unwrap_or(std::path::Path::new("?")).display())
+        }
+        _ => Watcher::new(Detector::new(cfg.clone()), &label, min),
+    }
+    .with_geo(geo);
+    let (start, since) = match watcher.cursor() {
+        Cursor::File { inode, offset } => (Start::At(Position { inode, offset }), None),
+        Cursor::LogGroup { through_ms } => (Start::Beginning, Some(through_ms - LOG_GROUP_OVERLAP_MS)),
+        Cursor::Start => (Start::Beginning, None),
+    };
+    if watcher.cursor() != Cursor::Start {
+        log(format!("resuming from the checkpoint ({} records read before)", watcher.total_records()));
+    }
+
+    let dest = match (&args.alerts_to, &args.source.file, &args.source.log_group) {
+        (Some(d), _, _) => d.clone(),
+        (None, Some(p), _) => format!("file:{}", p.display()),
+        (None, None, Some(g)) => format!("log-group:{g}"),
+        (None, None, None) => unreachable!("source_label checked"),
+    };
+    let same = |p: &str| std::path::absolute(p).ok() == args.source.file.as_ref().and_then(|f| std::path::absolute(f).ok());
+    let to_source = match dest.split_once(':') {
+        Some(("file", p)) => same(p),
+        Some(("log-group", g)) => args.source.log_group.as_deref() == Some(g),
+        _ => false,
+    };
+    watcher = watcher.writing_to_source(to_source);
+    let sink = match Destination::parse("--alerts-to", &dest)
+        .map_err(|_| anyhow::anyhow!("--alerts-to {dest}: expected {}", zoomwatch_log::dest::FORMS))?
+    {
+        Destination::File(path) => {
+            // What an earlier run wrote but did not checkpoint (it was killed in between):
+            // at most the last batch, at the end of the file.
+            watcher.already_written(&alert_records_at_end(&path));
+            AnySink::File(
+                FileSink::open(&path, Durability::Fsync)
+                    .map_err(|e| anyhow::anyhow!("cannot open {} for alert records: {e}", path.display()))?,
+            )
+        }
+        Destination::Stdout => AnySink::Stdout(StdoutSink::new()),
+        group @ Destination::LogGroup(_) => {
+            let opts = OpenOptions {
+                writer: Writer::Watch,
+                budget: Duration::from_secs(10),
+                durability: Durability::Fsync,
+                aws: Some(args.source.aws()),
+            };
+            let s = group.open(&opts).await?;
+            s.check(now_ms()).await.map_err(|e| anyhow::anyhow!("cannot write alert records to {}: {e}", group.describe()))?;
+            s
+        }
+    };
+    let mut notifiers = Vec::new();
+    for spec in &args.notify {
+        let src = &args.source;
+        let hook =
+            zoomwatch_log::notify::Target::parse(spec, src.profile.as_deref(), src.region.as_deref()).await.map_err(anyhow::Error::msg)?;
+        let l = log.clone();
+        notifiers.push(zoomwatch_log::notify::Notifier::start(hook, notify_min, move |line| l(line)).map_err(anyhow::Error::msg)?);
+    }
+
+    let reading = Reading { follow: !args.once, start, since_ms: since, filter: None };
+    let (_, rx) = start_source(&args.source, reading, Arc::new(AsRead)).await?;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        let term = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            () = term => {}
+        }
+        let _ = stop_tx.send(true);
+    });
+    let to: Vec<String> = notifiers.iter().map(|n| n.describe().to_owned()).collect();
+    log(format!(
+        "{label} → alerts at {} and above to {}{}{}",
+        min.as_str(),
+        zoomwatch_shared::text::sanitize(&dest, 200),
+        if to.is_empty() { String::new() } else { format!("; notifying {} ({} and above)", to.join(", "), notify_min.as_str()) },
+        checkpoint.as_ref().map(|p| format!("; checkpoint {}", p.display())).unwrap_or_default()
+    ));
+    let opts = RunOptions { checkpoint, tick: (!args.once).then_some(Duration::from_secs(10)), now_ms };
+    let result = run(&mut watcher, rx, &sink, &notifiers, &opts, log.clone(), stop_rx).await;
+    for n in &mut notifiers {
+        n.finish(Duration::from_secs(30)).await;
+    }
+    let s = watcher.stats;
+    let mut summary = format!("{} records read; {} alert records written ({} raised)", s.records, s.written, s.raised);
+    for n in &notifiers {
+        use std::sync::atomic::Ordering::Relaxed;
+        let st = &n.stats;
+        summary.push_str(&format!(
+            "; {}: {} sent, {} failed, {} dropped",
+            n.describe(),
+            st.sent.load(Relaxed),
+            st.failed.load(Relaxed),
+            st.dropped.load(Relaxed)
+        ));
+    }
+    log(summary);
+    match result {
+        Ok(_) => Ok(ExitCode::SUCCESS),
+        Err(e) => {
+            log(e);
+            Ok(ExitCode::from(1))
         }
     }
 }

@@ -7,7 +7,6 @@ mod common;
 
 use common::{T0, console, day, key, typed};
 use crossterm::event::KeyCode;
-use zoomwatch_console::source::SourceEvent;
 use zoomwatch_console::state::{Effect, Msg, Overlay, State, View, update};
 use zoomwatch_console::triage::{Status, Triage};
 use zoomwatch_shared::config::Config;
@@ -121,7 +120,7 @@ fn triage_is_saved_and_restored() {
     t.save(&path).unwrap();
     let cfg = Config::parse(scenario::CONFIG, "scenario").unwrap();
     let mut again = State::new("x", cfg, Triage::load(&path).unwrap(), 10_000, T0);
-    update(&mut again, Msg::Source(SourceEvent::Records(day())));
+    update(&mut again, Msg::Records(day()));
     let item = again.alerts.iter().find(|a| a.alert.id == id).unwrap();
     assert_eq!((item.triage.status, item.triage.note.as_str()), (Status::Acked, "host aware, guest admitted on purpose"));
 }
@@ -152,7 +151,7 @@ fn export_writes_the_current_view() {
 fn retention_bounds_memory_and_keeps_rosters() {
     let cfg = Config::parse(scenario::CONFIG, "scenario").unwrap();
     let mut s = State::new("x", cfg, Triage::default(), 10, T0);
-    update(&mut s, Msg::Source(SourceEvent::Records(day())));
+    update(&mut s, Msg::Records(day()));
     assert_eq!(s.rows.len(), 10);
     assert_eq!(s.lists[&View::Feed].len(), 10);
     assert!(s.lists.values().all(|l| l.iter().all(|seq| s.row(*seq).is_some())));
@@ -169,7 +168,7 @@ fn the_selection_stays_put_while_records_arrive() {
         r.id = format!("x{}", r.id);
         r
     });
-    update(&mut s, Msg::Source(SourceEvent::Records(extra.take(5).collect())));
+    update(&mut s, Msg::Records(extra.take(5).collect()));
     assert_eq!(s.selected_row().unwrap().record().unwrap().id, before);
     key(&mut s, KeyCode::Home);
     assert_eq!(s.cursor_of(View::Feed), 0);
@@ -189,7 +188,7 @@ fn alerts_placed_one_by_one_are_in_display_order() {
     key(&mut s, KeyCode::Char('5'));
     let mut selected = None;
     for r in day() {
-        update(&mut s, Msg::Source(SourceEvent::Records(vec![r])));
+        update(&mut s, Msg::Records(vec![r]));
         if selected.is_none() && s.alert_order.len() >= 3 {
             // Select the second alert; later alerts must not move the selection.
             key(&mut s, KeyCode::Down);
@@ -249,7 +248,7 @@ fn deliveries_zoom_could_not_make_show_in_the_header() {
     let body = r#"{"event":"meeting.started","event_ts":1795856400000,"payload":{"object":{"id":"1","uuid":"u1","topic":"t"}}}"#;
     let row = serde_json::json!({"event": "meeting.started", "status": 503, "failed_reason_type": 1, "request_body": body, "date_time": "2026-11-28T09:01:00Z", "retry_num": 0});
     let r = zoomwatch_shared::report::failed_delivery(&row, T0).unwrap();
-    update(&mut s, Msg::Source(SourceEvent::Records(vec![r])));
+    update(&mut s, Msg::Records(vec![r]));
     assert_eq!(s.stats.undelivered, 1);
     let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(140, 10)).unwrap();
     term.draw(|f| zoomwatch_console::ui::draw(&s, f, zoomwatch_console::ui::Theme { color: false })).unwrap();
@@ -260,7 +259,7 @@ fn deliveries_zoom_could_not_make_show_in_the_header() {
 #[test]
 fn alerts_written_by_the_watch_service_merge_with_the_consoles_own() {
     use zoomwatch_shared::rules::Detector;
-    use zoomwatch_shared::watch::Watcher;
+    use zoomwatch_shared::watcher::Watcher;
     let cfg = Config::parse(scenario::CONFIG, "scenario").unwrap();
     let mut w = Watcher::new(Detector::new(cfg.clone()), "file:/var/log/zoomwatch/events.jsonl", zoomwatch_shared::Severity::Info)
         .with_geo(Some(std::sync::Arc::new(scenario::geoip())));
@@ -276,7 +275,7 @@ fn alerts_written_by_the_watch_service_merge_with_the_consoles_own() {
 
     // Opened in the morning: only the service's alert records are in reach.
     let mut morning = fresh();
-    update(&mut morning, Msg::Source(SourceEvent::Records(written.clone())));
+    update(&mut morning, Msg::Records(written.clone()));
     assert_eq!(morning.alerts.len(), ids.len());
     assert!(morning.alerts.iter().all(|a| a.from_watch && !a.own));
     let burst = morning.alerts.iter().find(|a| a.alert.rule == "join-burst").unwrap();
@@ -287,8 +286,8 @@ fn alerts_written_by_the_watch_service_merge_with_the_consoles_own() {
     for records_first in [true, false] {
         let mut s = fresh();
         let (a, b) = if records_first { (common::day(), written.clone()) } else { (written.clone(), common::day()) };
-        update(&mut s, Msg::Source(SourceEvent::Records(a)));
-        update(&mut s, Msg::Source(SourceEvent::Records(b)));
+        update(&mut s, Msg::Records(a));
+        update(&mut s, Msg::Records(b));
         update(&mut s, Msg::Tick(T0 + 901_000));
         let mut got: Vec<&str> = s.alerts.iter().map(|a| a.alert.id.as_str()).collect();
         let mut want: Vec<&str> = alone.alerts.iter().map(|a| a.alert.id.as_str()).collect();
@@ -306,13 +305,13 @@ fn pause_freezes_the_lists_while_records_keep_arriving() {
     let cfg = Config::parse(scenario::CONFIG, "scenario").unwrap();
     let mut s = State::new("file:x", cfg, Triage::default(), 10_000, T0);
     update(&mut s, Msg::Resize(30));
-    update(&mut s, Msg::Source(SourceEvent::Records(first.to_vec())));
+    update(&mut s, Msg::Records(first.to_vec()));
     let before: Vec<String> = s.list_rows(View::Feed).map(|r| r.record().unwrap().id.clone()).collect();
     key(&mut s, KeyCode::Down);
     key(&mut s, KeyCode::Down);
     let selected = s.list_rows(View::Feed).nth(s.cursor_of(View::Feed)).unwrap().record().unwrap().id.clone();
     key(&mut s, KeyCode::Char('p'));
-    update(&mut s, Msg::Source(SourceEvent::Records(rest.to_vec())));
+    update(&mut s, Msg::Records(rest.to_vec()));
     // The lists hold still; the records were judged all the same.
     let during: Vec<String> = s.list_rows(View::Feed).map(|r| r.record().unwrap().id.clone()).collect();
     assert_eq!(during, before);
@@ -332,7 +331,7 @@ fn saved_filters_are_picked_from_a_menu() {
     let cfg = Config::parse(&text, "zoomwatch.toml").unwrap();
     let mut s = State::new("file:x", cfg, Triage::default(), 10_000, T0);
     update(&mut s, Msg::Resize(30));
-    update(&mut s, Msg::Source(SourceEvent::Records(day())));
+    update(&mut s, Msg::Records(day()));
     key(&mut s, KeyCode::Char('f'));
     assert!(matches!(s.overlay, Overlay::Saved { cursor: 0 }));
     key(&mut s, KeyCode::Down);

@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use zoomwatch_console::act::{self, Analyst, Context};
 use zoomwatch_console::demo::Demo;
-use zoomwatch_console::lines;
 use zoomwatch_console::state::{Msg, State, update};
 use zoomwatch_console::triage::Triage;
+use zoomwatch_shared::lines;
 use zoomwatch_shared::record::RecordV1;
 use zoomwatch_shared::roster::MeetingPhase;
 use zoomwatch_zoomapi::{Action, Lookup};
@@ -68,7 +68,7 @@ async fn ending_the_raided_meeting_closes_it() {
     ] {
         let done = act::execute(Some(&client), &action, &analyst, &ctx, zoomwatch_console::app::now_ms).await;
         assert_eq!(done.outcome, zoomwatch_shared::audit::Outcome::Succeeded, "{}", done.line);
-        sink.write(done.record).await.unwrap();
+        act::write_audit(&sink, done.record).await.unwrap();
     }
     let left = wait_for(&demo, |r| {
         r.event == "meeting.participant_left"
@@ -82,7 +82,7 @@ async fn ending_the_raided_meeting_closes_it() {
     // The console, reading the file, shows the meeting closed and both actions audited.
     let cfg = demo.config.clone();
     let mut s = State::new("demo", cfg, Triage::default(), 10_000, zoomwatch_console::app::now_ms());
-    update(&mut s, Msg::Source(zoomwatch_console::source::SourceEvent::Records(stored(&demo))));
+    update(&mut s, Msg::Records(stored(&demo)));
     let all_hands = s.meetings().into_iter().find(|m| m.id.as_deref() == Some("84512345678")).unwrap();
     assert_eq!(all_hands.phase, MeetingPhase::Ended);
     assert_eq!(all_hands.present(), 0);

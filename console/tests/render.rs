@@ -12,10 +12,10 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::style::Color;
-use zoomwatch_console::source::SourceEvent;
 use zoomwatch_console::state::{Msg, State, update};
 use zoomwatch_console::triage::Triage;
 use zoomwatch_console::ui::{self, Theme};
+use zoomwatch_log::source::SourceEvent;
 use zoomwatch_shared::config::Config;
 use zoomwatch_shared::{Envelope, Received, normalize};
 
@@ -119,7 +119,7 @@ fn hostile_names_never_reach_a_cell() {
             normalize(Envelope::parse(body.to_string().as_bytes()).unwrap(), &Received { received_at_ms: T0, request: None })
         })
         .collect();
-    update(&mut s, Msg::Source(SourceEvent::Records(records)));
+    update(&mut s, Msg::Records(records));
     let forbidden = |c: char| c.is_control() || zoomwatch_shared::text::is_invisible_format(c);
     for k in ['1', '2', '3', '4', '5', '6'] {
         key(&mut s, KeyCode::Char(k));
@@ -148,11 +148,11 @@ fn the_detail_pane_lays_out_a_stored_payload() {
     let mut s = console();
     // Records as a source delivers them: payload kept as stored text.
     let line = serde_json::to_string(&common::day()[10]).unwrap();
-    let r = zoomwatch_console::lines::parse(line.as_bytes()).unwrap();
+    let r = zoomwatch_shared::lines::parse(line.as_bytes()).unwrap();
     assert!(matches!(r.raw, zoomwatch_shared::record::RawPayload::Text(_)));
     let mut r2 = r.clone();
     r2.id = "ffffffffffffffffffffffffffffffff".into();
-    update(&mut s, Msg::Source(SourceEvent::Records(vec![r2])));
+    update(&mut s, Msg::Records(vec![r2]));
     key(&mut s, KeyCode::Char('1'));
     key(&mut s, KeyCode::Home);
     key(&mut s, KeyCode::Enter);
@@ -174,7 +174,7 @@ fn the_response_menu_and_confirmation_at_80x24() {
 #[test]
 fn the_header_shows_how_far_a_backfill_has_come() {
     let mut s = console();
-    update(&mut s, Msg::Source(SourceEvent::Status(zoomwatch_console::source::Status::Backfilling)));
+    update(&mut s, Msg::Source(SourceEvent::Status(zoomwatch_log::source::Status::Backfilling)));
     let head = text(&draw(&s, 160, 30, COLOR)).lines().next().unwrap().to_owned();
     assert!(head.contains("◐ BACKFILL 52 read, newest "), "{head}");
     assert!(head.contains(" old"), "{head}");

@@ -9,7 +9,6 @@ mod common;
 use common::{T0, console, key};
 use crossterm::event::KeyCode;
 use zoomwatch_console::respond::Item;
-use zoomwatch_console::source::SourceEvent;
 use zoomwatch_console::state::{Effect, Msg, Overlay, State, View, ZoomCall, update};
 use zoomwatch_console::triage::Status;
 use zoomwatch_shared::audit;
@@ -132,7 +131,7 @@ fn another_analysts_verdicts_and_actions_arrive_as_records() {
             ..audit::Response::default()
         },
     });
-    update(&mut s, Msg::Source(SourceEvent::Records(vec![later, action, earlier])));
+    update(&mut s, Msg::Records(vec![later, action, earlier]));
     let item = s.alerts.iter().find(|a| a.alert.id == id).unwrap();
     assert_eq!(item.triage.status, Status::Dismissed, "the later verdict wins, whatever the order read");
     assert_eq!(item.triage.by, "bob");

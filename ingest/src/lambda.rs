@@ -28,7 +28,7 @@
 //! | `ZOOMWATCH_POLL_SINCE` | how far back a first run reaches (`2d`, `12h`) | `2d` |
 //! | `ZOOMWATCH_POLL_CURSOR_PARAMETER` | SSM parameter holding the cursor | `/zoomwatch/poll-cursor` |
 //!
-//! With `ZOOMWATCH_MODE=watch` it is the scheduled watch function ([`crate::watch`],
+//! With `ZOOMWATCH_MODE=watch` it is the scheduled watch function ([`crate::watch_function`],
 //! settings there): the detector over the log group, alerts written back to it.
 
 use std::time::Duration;
@@ -42,13 +42,13 @@ use lambda_http::request::RequestContext;
 
 use crate::config::{ReceiverConfig, SECRET_ENV, load_rules};
 use crate::router::ClientInfo;
-use crate::sink::{AnySink, CloudWatchSink, StdoutSink};
+
+use zoomwatch_log::aws::{DEFAULT_LOG_GROUP, logs_client};
+use zoomwatch_log::sink::{AnySink, CloudWatchSink, StdoutSink};
 use zoomwatch_shared::SecretSet;
 
 /// Environment variable naming the Secrets Manager secret.
 pub const SECRET_ARN_ENV: &str = "ZOOM_WEBHOOK_SECRET_ARN";
-/// Default log group.
-pub const DEFAULT_LOG_GROUP: &str = "/zoomwatch/events";
 
 /// True when this process was started by the Lambda runtime (or an emulator of it).
 pub fn in_lambda() -> bool {
@@ -138,7 +138,7 @@ pub async fn from_env() -> Result<(ReceiverConfig, AnySink)> {
                 None => aws_config::load_from_env().await,
             };
             AnySink::CloudWatch(CloudWatchSink::new(
-                cloudwatch_client(&conf, Duration::from_millis(budget_ms)),
+                logs_client(&conf, Some(Duration::from_millis(budget_ms))),
                 group,
                 Duration::from_millis(budget_ms),
             ))
@@ -148,30 +148,9 @@ pub async fn from_env() -> Result<(ReceiverConfig, AnySink)> {
     Ok((cfg, sink))
 }
 
-/// A CloudWatch Logs client whose retries (standard mode: exponential backoff with
-/// jitter on throttling, 5xx and connection errors) fit in `budget`.
-pub fn cloudwatch_client(sdk: &aws_config::SdkConfig, budget: Duration) -> aws_sdk_cloudwatchlogs::Client {
-    let conf = aws_sdk_cloudwatchlogs::config::Builder::from(sdk)
-        .retry_config(
-            aws_config::retry::RetryConfig::standard()
-                .with_max_attempts(4)
-                .with_initial_backoff(Duration::from_millis(50))
-                .with_max_backoff(Duration::from_millis(500)),
-        )
-        .timeout_config(
-            aws_config::timeout::TimeoutConfig::builder()
-                .operation_timeout(budget)
-                .operation_attempt_timeout(budget / 2)
-                .connect_timeout(Duration::from_millis(500))
-                .build(),
-        )
-        .build();
-    aws_sdk_cloudwatchlogs::Client::from_conf(conf)
-}
-
 /// Runs the Lambda event loop until the runtime stops it: the receiver, or with
 /// `ZOOMWATCH_MODE=poll` the scheduled poller, or with `ZOOMWATCH_MODE=watch` the
-/// scheduled watch function ([`crate::watch`]).
+/// scheduled watch function ([`crate::watch_function`]).
 pub async fn run() -> Result<()> {
     match std::env::var("ZOOMWATCH_MODE").as_deref() {
         Ok("poll") => return run_poller().await,
@@ -179,7 +158,7 @@ pub async fn run() -> Result<()> {
         _ => {}
     }
     let (cfg, sink) = from_env().await?;
-    tracing::info!(sink = %crate::Sink::describe(&sink), secrets = cfg.secrets.len(), "zoomwatch-ingest ready (lambda)");
+    tracing::info!(sink = %zoomwatch_log::Sink::describe(&sink), secrets = cfg.secrets.len(), "zoomwatch-ingest ready (lambda)");
     let app = lambda_router(crate::router(cfg, sink));
     lambda_http::run(app).await.map_err(|e| anyhow::anyhow!("lambda runtime: {e}"))
 }
@@ -204,7 +183,7 @@ async fn run_poller() -> Result<()> {
     });
     let group = std::env::var("ZOOMWATCH_LOG_GROUP").unwrap_or_else(|_| DEFAULT_LOG_GROUP.to_owned());
     let budget = Duration::from_secs(10);
-    let sink = std::sync::Arc::new(CloudWatchSink::for_poller(cloudwatch_client(&sdk, budget), group, budget));
+    let sink = std::sync::Arc::new(CloudWatchSink::for_poller(logs_client(&sdk, Some(budget)), group, budget));
     let name = std::env::var("ZOOMWATCH_POLL_CURSOR_PARAMETER").unwrap_or_else(|_| "/zoomwatch/poll-cursor".into());
     let store = std::sync::Arc::new(CursorStore::Ssm { client: aws_sdk_ssm::Client::new(&sdk), name });
     tracing::info!(reports = ?opts.reports, "zoomwatch-ingest ready (lambda, poll)");
@@ -233,7 +212,7 @@ async fn run_poller() -> Result<()> {
 /// could not read, write or save; the next one starts from the last saved checkpoint.
 async fn run_watcher() -> Result<()> {
     let sdk = aws_config::load_from_env().await;
-    let f = std::sync::Arc::new(crate::watch::WatchFunction::from_env(&sdk).await?);
+    let f = std::sync::Arc::new(crate::watch_function::WatchFunction::from_env(&sdk).await?);
     tracing::info!(watch = %f.describe(), "zoomwatch-ingest ready (lambda, watch)");
     let handler = lambda_http::service_fn(move |event: lambda_http::LambdaEvent<serde_json::Value>| {
         let f = f.clone();

@@ -9,8 +9,9 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use zoomwatch_ingest::config::{ReceiverConfig, load_rules, load_secrets, parse_size};
 use zoomwatch_ingest::send::Sender;
-use zoomwatch_ingest::sink::{AnySink, Durability, FileSink, StdoutSink};
 use zoomwatch_ingest::{router, server};
+use zoomwatch_log::sink::{AnySink, Durability};
+use zoomwatch_log::{Destination, OpenOptions, Writer};
 
 /// Receives Zoom webhooks, verifies their signatures, and stores each event as one
 /// Record v1 JSON line (zoomwatch.v1).
@@ -46,7 +47,8 @@ struct ServeArgs {
     #[arg(long, default_value = "127.0.0.1:8787")]
     listen: SocketAddr,
     /// Where records go: `file:PATH` (JSON Lines, appended), `stdout`, or
-    /// `cloudwatch:LOG_GROUP` (standard AWS settings: AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL).
+    /// `log-group:NAME` (CloudWatch Logs; standard AWS settings: AWS_PROFILE, AWS_REGION,
+    /// AWS_ENDPOINT_URL). The older spelling `cloudwatch:NAME` is accepted too.
     #[arg(long, default_value = "file:zoomwatch-events.jsonl")]
     sink: String,
     /// Read the secret token(s) from this file instead of ZOOM_WEBHOOK_SECRET_TOKEN.
@@ -97,7 +99,7 @@ report:read:operation_logs:admin (operation log), marketplace_app:read:admin (fa
 Credentials: --credentials FILE, ZOOM_CREDENTIALS_SECRET, or ZOOM_ACCOUNT_ID / ZOOM_CLIENT_ID / ZOOM_CLIENT_SECRET.\n\n\
 Examples:\n  \
 zoomwatch-ingest poll --once --since 2d --sink file:zoomwatch-events.jsonl --config zoomwatch.toml\n  \
-zoomwatch-ingest poll --every 15m --sink cloudwatch:/zoomwatch/events --reports activities,operations")]
+zoomwatch-ingest poll --every 15m --sink log-group:/zoomwatch/events --reports activities,operations")]
 struct PollArgs {
     /// Poll once and exit (status 1 if a report failed).
     #[arg(long, conflicts_with = "every")]
@@ -150,6 +152,7 @@ struct SendArgs {
 }
 
 fn main() -> ExitCode {
+    #[cfg(feature = "lambda")]
     if zoomwatch_ingest::lambda::in_lambda() {
         return lambda_main();
     }
@@ -180,6 +183,7 @@ fn main() -> ExitCode {
 
 /// Under Lambda: JSON diagnostics (one object per line, never a secret), then the
 /// runtime loop. Arguments are ignored; settings come from the environment.
+#[cfg(feature = "lambda")]
 fn lambda_main() -> ExitCode {
     let filter =
         tracing_subscriber::EnvFilter::try_from_env("ZOOMWATCH_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG));
@@ -264,7 +268,7 @@ async fn poll(args: PollArgs) -> Result<ExitCode> {
         eprintln!(
             "zoomwatch-ingest poll: {} → {} (cursor {}, credentials from {from})",
             opts.reports.iter().map(|r| r.name()).collect::<Vec<_>>().join(","),
-            zoomwatch_ingest::Sink::describe(&sink),
+            zoomwatch_log::Sink::describe(&sink),
             cursor.display()
         );
     }
@@ -293,28 +297,15 @@ async fn poll(args: PollArgs) -> Result<ExitCode> {
     }
 }
 
+/// Opens `--sink` (the one destination syntax) for the receiver's streams.
 async fn open_sink(spec: &str, durability: Durability) -> Result<AnySink> {
-    if let Some(group) = spec.strip_prefix("cloudwatch:") {
-        if group.is_empty() {
-            bail!("--sink cloudwatch: needs a log group, e.g. --sink cloudwatch:/zoomwatch/events");
-        }
-        // Standard AWS settings: AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL, …
-        let sdk = aws_config::load_from_env().await;
-        let budget = std::time::Duration::from_secs(2);
-        let client = zoomwatch_ingest::lambda::cloudwatch_client(&sdk, budget);
-        return Ok(AnySink::CloudWatch(zoomwatch_ingest::sink::CloudWatchSink::new(client, group, budget)));
+    let dest = Destination::parse("--sink", spec)?;
+    if let Some(hint) = Destination::hint(spec) {
+        eprintln!("zoomwatch-ingest: {hint}");
     }
-    if spec == "stdout" {
-        return Ok(AnySink::Stdout(StdoutSink::new()));
-    }
-    if let Some(path) = spec.strip_prefix("file:") {
-        if path.is_empty() {
-            bail!("--sink file: needs a path, e.g. --sink file:zoomwatch-events.jsonl");
-        }
-        let sink = FileSink::open(path, durability).with_context(|| format!("cannot open {path} for appending"))?;
-        return Ok(AnySink::File(sink));
-    }
-    bail!("unknown sink {spec:?}: use file:PATH, stdout or cloudwatch:LOG_GROUP")
+    // A log group: the standard AWS settings (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL, …).
+    let opts = OpenOptions { writer: Writer::Receiver, budget: std::time::Duration::from_secs(2), durability, aws: None };
+    Ok(dest.open(&opts).await?)
 }
 
 async fn serve(args: ServeArgs) -> Result<()> {
@@ -337,7 +328,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
             }
         }
     }
-    let describe = zoomwatch_ingest::Sink::describe(&sink);
+    let describe = zoomwatch_log::Sink::describe(&sink);
     let mut cfg = ReceiverConfig::new(secrets);
     cfg.replay_window = zoomwatch_shared::signature::ReplayWindow { max_age_secs: args.replay_window, max_ahead_secs: args.max_ahead };
     cfg.recent_ids = args.recent_ids;

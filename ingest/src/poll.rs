@@ -23,7 +23,7 @@ use zoomwatch_shared::timefmt::format_ms;
 use zoomwatch_zoomapi::reports::Report;
 use zoomwatch_zoomapi::{ApiError, Client};
 
-use crate::sink::Sink;
+use zoomwatch_log::sink::Sink;
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -57,6 +57,7 @@ pub enum CursorStore {
     /// A local JSON file (for `poll`), replaced atomically.
     File(PathBuf),
     /// An SSM parameter (for the scheduled Lambda: no always-on infrastructure).
+    #[cfg(feature = "lambda")]
     Ssm {
         /// The client.
         client: aws_sdk_ssm::Client,
@@ -75,6 +76,7 @@ impl CursorStore {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Cursor::default()),
                 Err(e) => return Err(format!("cannot read the poll cursor {}: {e}", path.display())),
             },
+            #[cfg(feature = "lambda")]
             Self::Ssm { client, name } => match client.get_parameter().name(name).send().await {
                 Ok(out) => out.parameter().and_then(|p| p.value()).unwrap_or("{}").to_owned(),
                 Err(e) if e.as_service_error().is_some_and(|s| s.is_parameter_not_found()) => return Ok(Cursor::default()),
@@ -97,6 +99,7 @@ impl CursorStore {
                     .and_then(|()| std::fs::rename(&tmp, path))
                     .map_err(|e| format!("cannot save the poll cursor {}: {e}", path.display()))
             }
+            #[cfg(feature = "lambda")]
             Self::Ssm { client, name } => client
                 .put_parameter()
                 .name(name)
@@ -111,6 +114,7 @@ impl CursorStore {
     }
 }
 
+#[cfg(feature = "lambda")]
 fn ssm_error<E: aws_sdk_ssm::error::ProvideErrorMetadata + std::error::Error>(e: &E) -> String {
     match (e.code(), e.message()) {
         (Some(c), Some(m)) => format!("{c}: {m}"),

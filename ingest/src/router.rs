@@ -33,7 +33,7 @@ use zoomwatch_shared::{Envelope, Received, normalize};
 use crate::config::ReceiverConfig;
 use crate::recent::RecentIds;
 use crate::rejected::RejectLimiter;
-use crate::sink::Sink;
+use zoomwatch_log::sink::Sink;
 
 /// Who sent a request, as the serving layer knows it (socket peer locally, API
 /// Gateway's request context under Lambda). Inserted as a request extension.

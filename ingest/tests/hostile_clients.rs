@@ -14,7 +14,7 @@ use tokio::net::{TcpListener, TcpStream};
 use zoomwatch_ingest::config::ReceiverConfig;
 use zoomwatch_ingest::send::Sender;
 use zoomwatch_ingest::server::{self, Limits};
-use zoomwatch_ingest::sink::{Durability, FileSink};
+use zoomwatch_log::sink::{Durability, FileSink};
 use zoomwatch_shared::SecretSet;
 use zoomwatch_shared::signature::Secret;
 

@@ -12,7 +12,7 @@ use zoomwatch_ingest::config::ReceiverConfig;
 use zoomwatch_ingest::lambda::lambda_router;
 use zoomwatch_ingest::router;
 use zoomwatch_ingest::send::unix_now;
-use zoomwatch_ingest::sink::{Durability, FileSink};
+use zoomwatch_log::sink::{Durability, FileSink};
 use zoomwatch_shared::SecretSet;
 use zoomwatch_shared::record::RecordV1;
 use zoomwatch_shared::signature::{Secret, sign};

@@ -11,8 +11,8 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use zoomwatch_ingest::config::ReceiverConfig;
 use zoomwatch_ingest::send::{Sender, unix_now};
-use zoomwatch_ingest::sink::{Durability, FileSink};
 use zoomwatch_ingest::{router, server};
+use zoomwatch_log::sink::{Durability, FileSink};
 use zoomwatch_shared::record::RecordV1;
 use zoomwatch_shared::signature::{self, ReplayWindow, Secret};
 use zoomwatch_shared::{Category, SecretSet};
@@ -43,7 +43,7 @@ impl Running {
     }
 }
 
-async fn start_with(cfg: ReceiverConfig, sink: impl zoomwatch_ingest::Sink) -> Running {
+async fn start_with(cfg: ReceiverConfig, sink: impl zoomwatch_log::Sink) -> Running {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = oneshot::channel::<()>();
@@ -376,11 +376,11 @@ struct Outage {
     writes: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
-impl zoomwatch_ingest::Sink for Outage {
-    async fn write(&self, records: Vec<RecordV1>) -> Result<(), zoomwatch_ingest::SinkError> {
+impl zoomwatch_log::Sink for Outage {
+    async fn write(&self, records: Vec<RecordV1>) -> Result<(), zoomwatch_log::SinkError> {
         use std::sync::atomic::Ordering;
         if self.down.load(Ordering::SeqCst) {
-            return Err(zoomwatch_ingest::SinkError::Remote("injected outage".into()));
+            return Err(zoomwatch_log::SinkError::Remote("injected outage".into()));
         }
         self.writes.fetch_add(records.len(), Ordering::SeqCst);
         self.file.write(records).await

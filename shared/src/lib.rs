@@ -31,7 +31,7 @@
 //! - [`synthetic`] — a generated busy account (benchmarks).
 //! - [`roster`] — live meeting state (who is in which meeting now), order-robust.
 //! - [`text`] — making untrusted text from Zoom safe to show on a terminal.
-//! - [`watch`] — the detector as a service: records in, alert records out, checkpoints.
+//! - [`watcher`] — the detector as a service: records in, alert records out, checkpoints.
 
 pub mod alert;
 pub mod audit;
@@ -53,7 +53,7 @@ pub mod signature;
 pub mod synthetic;
 pub mod text;
 pub mod timefmt;
-pub mod watch;
+pub mod watcher;
 
 pub use envelope::Envelope;
 pub use normalize::{Received, normalize};

@@ -31,6 +31,9 @@ pub struct RosterPerson {
 /// Name, email, Zoom user id, participant uuid, registrant id, public IP, leave reason.
 const FIELDS: usize = 7;
 
+/// Where the address is among [`fields_of`].
+const IP: usize = 5;
+
 fn fields_of(p: &Participant) -> [Option<&str>; FIELDS] {
     [
         p.name.as_deref(),
@@ -121,11 +124,14 @@ impl RosterPerson {
     }
 
     /// Takes the newer details of `from`: its present fields replace ours, absent ones
-    /// erase nothing. Rebuilds only when something changed (most events repeat them).
+    /// erase nothing. The place always belongs to the address shown: a new address
+    /// brings its own place, or none (a private address has no place), never the last
+    /// device's. Rebuilds only when something changed (most events repeat them).
     fn merge(&mut self, from: &Participant) {
         let new = fields_of(from);
         let changed = new.iter().enumerate().any(|(i, f)| f.is_some() && *f != self.field(i));
-        let geo_changed = from.geo.is_some() && from.geo != self.geo;
+        let ip_changed = new[IP].is_some() && new[IP] != self.field(IP);
+        let geo_changed = (from.geo.is_some() || ip_changed) && from.geo != self.geo;
         if !changed && !geo_changed {
             return;
         }
@@ -722,5 +728,28 @@ mod tests {
         assert!(saved.get("user_id").is_none() && saved.get("private_ip").is_none(), "{saved}");
         let back: RosterPerson = serde_json::from_value(saved).unwrap();
         assert_eq!(back, p);
+    }
+
+    #[test]
+    fn the_place_shown_is_the_place_of_the_address_shown() {
+        // One identity, a second device: its private address has no place, so the roster
+        // must not show the first device's country beside it.
+        let se = Participant {
+            email: Some("dana@acme.example".into()),
+            zoom_user_id: Some("dWf3".into()),
+            ip: Some("89.160.20.112".into()),
+            geo: Some(Box::new(Geo { country: Some("SE".into()), ..Geo::default() })),
+            ..Participant::default()
+        };
+        let mut p = RosterPerson::from(&se);
+        let lan = Participant { email: se.email.clone(), ip: Some("10.1.2.3".into()), ..Participant::default() };
+        p.merge(&lan);
+        assert_eq!((p.ip(), p.geo()), (Some("10.1.2.3"), None), "the private address came with no place");
+        // Back on the first address: its place again. The same address repeated without a
+        // place keeps the one it has.
+        p.merge(&se);
+        assert_eq!(p.geo().and_then(|g| g.country.as_deref()), Some("SE"));
+        p.merge(&Participant { ip: Some("89.160.20.112".into()), ..Participant::default() });
+        assert_eq!(p.geo().and_then(|g| g.country.as_deref()), Some("SE"));
     }
 }

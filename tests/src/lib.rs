@@ -9,8 +9,8 @@ use std::path::Path;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use zoomwatch_ingest::config::ReceiverConfig;
-use zoomwatch_ingest::sink::{Durability, FileSink};
 use zoomwatch_ingest::{router, server};
+use zoomwatch_log::sink::{Durability, FileSink};
 use zoomwatch_shared::SecretSet;
 
 /// The secret the helpers sign with.

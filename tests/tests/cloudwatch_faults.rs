@@ -16,10 +16,10 @@ use zoomwatch_e2e::SECRET;
 use zoomwatch_e2e::faults::{Fault, FaultProxy};
 use zoomwatch_e2e::moto::{Moto, read_all};
 use zoomwatch_ingest::config::ReceiverConfig;
-use zoomwatch_ingest::lambda::cloudwatch_client;
 use zoomwatch_ingest::send::{Sender, unix_now};
-use zoomwatch_ingest::sink::{AnySink, CloudWatchSink};
 use zoomwatch_ingest::{router, server};
+use zoomwatch_log::aws::logs_client;
+use zoomwatch_log::sink::{AnySink, CloudWatchSink};
 use zoomwatch_shared::signature::Secret;
 use zoomwatch_shared::{SecretSet, scenario};
 
@@ -58,7 +58,7 @@ async fn every_event_lands_once_cloudwatch_recovers_from_each_fault() {
     for (i, (label, fault)) in faults.into_iter().enumerate() {
         let group = format!("/zoomwatch/faults/{i}");
         direct.create_log_group().log_group_name(&group).send().await.unwrap();
-        let sink = CloudWatchSink::new(cloudwatch_client(&sdk, budget), &group, budget);
+        let sink = CloudWatchSink::new(logs_client(&sdk, Some(budget)), &group, budget);
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/zoom/webhook", listener.local_addr().unwrap());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -9,10 +9,11 @@ use tokio::net::TcpListener;
 use zoomwatch_e2e::moto::{Moto, read_all};
 use zoomwatch_e2e::{SECRET, fixtures};
 use zoomwatch_ingest::config::ReceiverConfig;
-use zoomwatch_ingest::lambda::cloudwatch_client;
 use zoomwatch_ingest::send::Sender;
-use zoomwatch_ingest::sink::{AnySink, CloudWatchSink};
-use zoomwatch_ingest::{Sink, router, server};
+use zoomwatch_ingest::{router, server};
+use zoomwatch_log::Sink;
+use zoomwatch_log::aws::logs_client;
+use zoomwatch_log::sink::{AnySink, CloudWatchSink};
 use zoomwatch_shared::record::RecordV1;
 use zoomwatch_shared::signature::Secret;
 use zoomwatch_shared::{Envelope, Received, SecretSet, normalize};
@@ -34,7 +35,7 @@ async fn serve_with(sink: CloudWatchSink) -> (String, tokio::sync::oneshot::Send
 async fn signed_webhooks_land_in_the_log_group() {
     let moto = Moto::start();
     let sdk = moto.sdk_config().await;
-    let client = cloudwatch_client(&sdk, Duration::from_secs(2));
+    let client = logs_client(&sdk, Some(Duration::from_secs(2)));
     client.create_log_group().log_group_name(GROUP).send().await.unwrap();
 
     let (url, stop, task) = serve_with(CloudWatchSink::new(client.clone(), GROUP, Duration::from_secs(2))).await;
@@ -72,7 +73,7 @@ async fn signed_webhooks_land_in_the_log_group() {
 #[tokio::test]
 async fn batches_over_the_service_limits_all_land() {
     let moto = Moto::start();
-    let client = cloudwatch_client(&moto.sdk_config().await, Duration::from_secs(30));
+    let client = logs_client(&moto.sdk_config().await, Some(Duration::from_secs(30)));
     client.create_log_group().log_group_name(GROUP).send().await.unwrap();
     let sink = CloudWatchSink::new(client.clone(), GROUP, Duration::from_secs(60));
     let now = zoomwatch_ingest::send::unix_now() * 1000;
@@ -93,7 +94,7 @@ async fn batches_over_the_service_limits_all_land() {
 #[tokio::test]
 async fn a_missing_log_group_or_unreachable_endpoint_answers_503() {
     let moto = Moto::start();
-    let client = cloudwatch_client(&moto.sdk_config().await, Duration::from_secs(2));
+    let client = logs_client(&moto.sdk_config().await, Some(Duration::from_secs(2)));
     let sink = CloudWatchSink::new(client, "/does/not/exist", Duration::from_secs(2));
     let err = sink.write(vec![]).await;
     assert!(err.is_ok(), "nothing to write is not an error");
@@ -112,7 +113,7 @@ async fn a_missing_log_group_or_unreachable_endpoint_answers_503() {
         .credentials_provider(creds)
         .load()
         .await;
-    let sink = CloudWatchSink::new(cloudwatch_client(&sdk, Duration::from_secs(2)), GROUP, Duration::from_secs(2));
+    let sink = CloudWatchSink::new(logs_client(&sdk, Some(Duration::from_secs(2))), GROUP, Duration::from_secs(2));
     let (url, stop, task) = serve_with(sink).await;
     let sender = Sender::new(url, Secret::new(SECRET)).unwrap();
     let d = sender.send(std::fs::read(fixtures().join("meeting.ended.json")).unwrap(), None).await.unwrap();

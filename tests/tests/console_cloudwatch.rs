@@ -12,13 +12,13 @@ use std::time::Duration;
 use tokio::io::copy_bidirectional;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
-use zoomwatch_console::source::cloudwatch::{self, CloudWatchSource};
-use zoomwatch_console::source::{SourceEvent, Status};
 use zoomwatch_e2e::moto::Moto;
-use zoomwatch_ingest::Sink;
-use zoomwatch_ingest::lambda::cloudwatch_client;
 use zoomwatch_ingest::send::unix_now;
-use zoomwatch_ingest::sink::CloudWatchSink;
+use zoomwatch_log::Sink;
+use zoomwatch_log::aws::logs_client;
+use zoomwatch_log::sink::CloudWatchSink;
+use zoomwatch_log::source::cloudwatch::{self, CloudWatchSource};
+use zoomwatch_log::source::{SourceEvent, Status};
 use zoomwatch_shared::{Envelope, Received, RecordV1, normalize};
 
 const GROUP: &str = "/zoomwatch/events";
@@ -49,7 +49,6 @@ async fn collect(rx: &mut mpsc::Receiver<SourceEvent>, want: usize, ids: &mut Ve
     while ids.len() < want {
         match tokio::time::timeout_at(deadline, rx.recv()).await.expect("records did not arrive in time") {
             Some(SourceEvent::Records(b)) => ids.extend(b.into_iter().map(|r| r.id)),
-            Some(SourceEvent::Prepared(b)) => ids.extend(b.into_iter().map(|p| p.record.id)),
             Some(SourceEvent::Skipped(n)) => *skipped += n,
             Some(SourceEvent::Status(s)) => statuses.push(s),
             Some(SourceEvent::Position(_)) => panic!("a log group has no file positions"),
@@ -62,7 +61,7 @@ async fn collect(rx: &mut mpsc::Receiver<SourceEvent>, want: usize, ids: &mut Ve
 async fn backfill_pages_and_skips_garbage() {
     let moto = Moto::start();
     let sdk = moto.sdk_config().await;
-    let writer = cloudwatch_client(&sdk, Duration::from_secs(30));
+    let writer = logs_client(&sdk, Some(Duration::from_secs(30)));
     writer.create_log_group().log_group_name(GROUP).send().await.unwrap();
     CloudWatchSink::new(writer.clone(), GROUP, Duration::from_secs(60)).write(records(0, 12_000)).await.unwrap();
     // Platform lines in the same group (as with the stdout sink) are skipped, not fatal.
@@ -86,9 +85,8 @@ async fn backfill_pages_and_skips_garbage() {
         poll_only: true,
         poll_every: Duration::from_secs(1),
         pattern: None,
-        prepare: None,
     };
-    tokio::spawn(cloudwatch::run(cloudwatch::client(&sdk, true), opts, tx));
+    tokio::spawn(cloudwatch::run(zoomwatch_log::aws::logs_client(&sdk, None), opts, tx));
     let (mut ids, mut statuses, mut skipped) = (Vec::new(), Vec::new(), 0);
     collect(&mut rx, usize::MAX, &mut ids, &mut statuses, &mut skipped).await;
     assert_eq!(ids.len(), 12_000);
@@ -101,7 +99,7 @@ async fn backfill_pages_and_skips_garbage() {
 async fn live_tail_frames_then_polling_follow() {
     let moto = Moto::start();
     let sdk = moto.sdk_config().await;
-    let writer = cloudwatch_client(&sdk, Duration::from_secs(10));
+    let writer = logs_client(&sdk, Some(Duration::from_secs(10)));
     writer.create_log_group().log_group_name(GROUP).send().await.unwrap();
     let sink = CloudWatchSink::new(writer, GROUP, Duration::from_secs(10));
     sink.write(records(0, 50)).await.unwrap();
@@ -114,9 +112,8 @@ async fn live_tail_frames_then_polling_follow() {
         poll_only: false,
         poll_every: Duration::from_millis(500),
         pattern: None,
-        prepare: None,
     };
-    tokio::spawn(cloudwatch::run(cloudwatch::client(&sdk, true), opts, tx));
+    tokio::spawn(cloudwatch::run(zoomwatch_log::aws::logs_client(&sdk, None), opts, tx));
     let (mut ids, mut statuses, mut skipped) = (Vec::new(), Vec::new(), 0);
     collect(&mut rx, 50, &mut ids, &mut statuses, &mut skipped).await;
     // moto's live tail answers with the stored events and closes each session at once:
@@ -125,7 +122,6 @@ async fn live_tail_frames_then_polling_follow() {
     while !statuses.iter().any(|s| matches!(s, Status::Reconnecting(m) if m.contains("polling"))) {
         match tokio::time::timeout_at(deadline, rx.recv()).await.expect("no fallback to polling") {
             Some(SourceEvent::Records(b)) => ids.extend(b.into_iter().map(|r| r.id)),
-            Some(SourceEvent::Prepared(b)) => ids.extend(b.into_iter().map(|p| p.record.id)),
             Some(SourceEvent::Status(s)) => statuses.push(s),
             Some(SourceEvent::Skipped(_)) => {}
             Some(SourceEvent::Position(_)) => panic!("a log group has no file positions"),
@@ -178,7 +174,7 @@ async fn reconnects_without_gap_or_duplicate() {
     let port: u16 = moto.url.rsplit(':').next().unwrap().parse().unwrap();
     let (proxy_url, up) = proxy(port).await;
     let direct = moto.sdk_config().await;
-    let writer = cloudwatch_client(&direct, Duration::from_secs(10));
+    let writer = logs_client(&direct, Some(Duration::from_secs(10)));
     writer.create_log_group().log_group_name(GROUP).send().await.unwrap();
     let sink = CloudWatchSink::new(writer, GROUP, Duration::from_secs(10));
     sink.write(records(0, 20)).await.unwrap();
@@ -192,9 +188,8 @@ async fn reconnects_without_gap_or_duplicate() {
         poll_only: true,
         poll_every: Duration::from_millis(300),
         pattern: None,
-        prepare: None,
     };
-    tokio::spawn(cloudwatch::run(cloudwatch::client(&reader, true), opts, tx));
+    tokio::spawn(cloudwatch::run(zoomwatch_log::aws::logs_client(&reader, None), opts, tx));
     let (mut ids, mut statuses, mut skipped) = (Vec::new(), Vec::new(), 0);
     collect(&mut rx, 20, &mut ids, &mut statuses, &mut skipped).await;
 
@@ -223,7 +218,7 @@ async fn backfill_survives_throttling_and_server_errors() {
     let moto = Moto::start();
     let proxy = FaultProxy::start(&moto.url).await;
     let direct = moto.sdk_config().await;
-    let writer = cloudwatch_client(&direct, Duration::from_secs(10));
+    let writer = logs_client(&direct, Some(Duration::from_secs(10)));
     writer.create_log_group().log_group_name(GROUP).send().await.unwrap();
     let sink = CloudWatchSink::new(writer, GROUP, Duration::from_secs(10));
     sink.write(records(0, 300)).await.unwrap();
@@ -239,9 +234,8 @@ async fn backfill_survives_throttling_and_server_errors() {
             poll_only: true,
             poll_every: Duration::from_millis(300),
             pattern: None,
-            prepare: None,
         };
-        let task = tokio::spawn(cloudwatch::run(cloudwatch::client(&reader, true), opts, tx));
+        let task = tokio::spawn(cloudwatch::run(zoomwatch_log::aws::logs_client(&reader, None), opts, tx));
         // The first answers are refusals: the header shows why, and nothing arrives.
         let mut statuses = Vec::new();
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);

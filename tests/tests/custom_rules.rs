@@ -8,11 +8,11 @@
 use std::process::Command;
 
 use serde_json::Value;
-use zoomwatch_console::source::{SourceEvent, Status};
 use zoomwatch_console::state::{Msg, State, update};
 use zoomwatch_console::triage::Triage;
 use zoomwatch_e2e::{Receiver, SECRET, tools};
 use zoomwatch_ingest::send::{Sender, unix_now};
+use zoomwatch_log::source::{SourceEvent, Status};
 use zoomwatch_shared::config::Config;
 use zoomwatch_shared::lines;
 use zoomwatch_shared::scenario;
@@ -100,7 +100,7 @@ async fn custom_rules_run_in_the_receiver_tail_and_console_and_export_as_sigma()
         State::new("file:events.jsonl", Config::parse(&text, "zoomwatch.toml").unwrap(), Triage::default(), 10_000, unix_now() * 1000);
     update(&mut s, Msg::Resize(30));
     update(&mut s, Msg::Source(SourceEvent::Status(Status::Live)));
-    update(&mut s, Msg::Source(SourceEvent::Records(stored.clone())));
+    update(&mut s, Msg::Records(stored.clone()));
     let rules: Vec<&str> = s.alerts.iter().map(|a| a.alert.rule.as_str()).collect();
     assert_eq!(rules.iter().filter(|r| **r == "outsider-in-board").count(), 1, "{rules:?}");
     assert_eq!(rules.iter().filter(|r| **r == "all-hands-guests").count(), 1, "{rules:?}");

@@ -6,10 +6,10 @@
 use std::time::Duration;
 
 use tokio::sync::mpsc;
-use zoomwatch_console::source::SourceEvent;
-use zoomwatch_console::source::file::{self, FileSource};
 use zoomwatch_e2e::{Receiver, SECRET, fixtures};
 use zoomwatch_ingest::send::{Sender, unix_now};
+use zoomwatch_log::source::SourceEvent;
+use zoomwatch_log::source::file::{self, FileSource};
 use zoomwatch_shared::config::Config;
 use zoomwatch_shared::roster::Presence;
 use zoomwatch_shared::rules::{AlertEvent, Detector};
@@ -108,8 +108,9 @@ async fn the_console_state_follows_the_receiver_headless() {
     let path = dir.path().join("events.jsonl");
     let server = Receiver::start_file_enriched(&path).await.unwrap();
     let (tx, mut events) = mpsc::channel(64);
-    tokio::spawn(file::run(FileSource::new(&path), tx));
     let cfg = Config::parse(scenario::CONFIG, "scenario").unwrap();
+    let prep = std::sync::Arc::new(zoomwatch_console::prepare::Preparer::new(cfg.clone(), None));
+    tokio::spawn(file::run_prepared(FileSource::new(&path), prep, tx));
     let mut state = State::new(format!("file:{}", path.display()), cfg, Triage::default(), 10_000, unix_now() * 1000);
 
     let sender = Sender::new(server.url(), Secret::new(SECRET)).unwrap();

@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 
 use zoomwatch_e2e::moto::Moto;
 use zoomwatch_e2e::{fixtures, tools};
-use zoomwatch_ingest::lambda::cloudwatch_client;
 use zoomwatch_ingest::send::Sender;
+use zoomwatch_log::aws::logs_client;
 use zoomwatch_shared::record::RecordV1;
 use zoomwatch_shared::signature::Secret;
 
@@ -94,7 +94,7 @@ const SCHEDULED: &str = r#"{"version":"0","id":"e1","detail-type":"Scheduled Eve
 #[tokio::test]
 async fn webhooks_through_the_lambda_runtime_land_in_cloudwatch() {
     let moto = Moto::start();
-    let client = cloudwatch_client(&moto.sdk_config().await, Duration::from_secs(5));
+    let client = logs_client(&moto.sdk_config().await, Some(Duration::from_secs(5)));
     client.create_log_group().log_group_name(GROUP).send().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let port = tools::free_port();
@@ -163,7 +163,7 @@ async fn the_lambda_answers_503_while_cloudwatch_fails_and_loses_nothing() {
     use zoomwatch_ingest::send::unix_now;
     let moto = Moto::start();
     let proxy = FaultProxy::start(&moto.url).await;
-    let client = cloudwatch_client(&moto.sdk_config().await, Duration::from_secs(5));
+    let client = logs_client(&moto.sdk_config().await, Some(Duration::from_secs(5)));
     client.create_log_group().log_group_name(GROUP).send().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let port = tools::free_port();
@@ -215,7 +215,7 @@ async fn the_scheduled_poller_runs_in_the_lambda_runtime() {
     use zoomwatch_e2e::zoom_api::{CLIENT_SECRET, ZoomStandIn};
     let moto = Moto::start();
     let sdk = moto.sdk_config().await;
-    let logs = cloudwatch_client(&sdk, Duration::from_secs(5));
+    let logs = logs_client(&sdk, Some(Duration::from_secs(5)));
     logs.create_log_group().log_group_name(GROUP).send().await.unwrap();
     let ssm = aws_sdk_ssm::Client::new(&sdk);
     ssm.put_parameter().name("/zw/poll-cursor").value("{}").r#type(aws_sdk_ssm::types::ParameterType::String).send().await.unwrap();
@@ -263,11 +263,11 @@ async fn the_scheduled_poller_runs_in_the_lambda_runtime() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_scheduled_watcher_runs_in_the_lambda_runtime() {
-    use zoomwatch_ingest::sink::{CloudWatchSink, Sink};
+    use zoomwatch_log::sink::{CloudWatchSink, Sink};
     use zoomwatch_shared::scenario;
     let moto = Moto::start();
     let sdk = moto.sdk_config().await;
-    let logs = cloudwatch_client(&sdk, Duration::from_secs(5));
+    let logs = logs_client(&sdk, Some(Duration::from_secs(5)));
     logs.create_log_group().log_group_name(GROUP).send().await.unwrap();
     let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
     s3.create_bucket().bucket("zw-watch-state").send().await.unwrap();

@@ -14,10 +14,10 @@ use std::time::Duration;
 use zoomwatch_e2e::faults::FaultProxy;
 use zoomwatch_e2e::moto::Moto;
 use zoomwatch_e2e::tools;
-use zoomwatch_ingest::Sink;
-use zoomwatch_ingest::lambda::cloudwatch_client;
 use zoomwatch_ingest::send::unix_now;
-use zoomwatch_ingest::sink::CloudWatchSink;
+use zoomwatch_log::Sink;
+use zoomwatch_log::aws::logs_client;
+use zoomwatch_log::sink::CloudWatchSink;
 use zoomwatch_shared::filter::Filter;
 use zoomwatch_shared::{Envelope, Received, RecordV1, normalize, scenario};
 
@@ -66,7 +66,7 @@ async fn filters_travel_to_cloudwatch_and_no_matching_record_is_missed() {
         .filter_map(|s| Envelope::parse(&s.body).ok().map(|e| (s, e)))
         .map(|(s, e)| normalize(e, &Received { received_at_ms: t0 + s.offset_ms + 1_500, request: None }))
         .collect();
-    let writer = cloudwatch_client(&moto.sdk_config().await, Duration::from_secs(30));
+    let writer = logs_client(&moto.sdk_config().await, Some(Duration::from_secs(30)));
     writer.create_log_group().log_group_name(GROUP).send().await.unwrap();
     CloudWatchSink::new(writer, GROUP, Duration::from_secs(60)).write(records.clone()).await.unwrap();
 

@@ -201,10 +201,10 @@ async fn the_watcher_raises_each_incident_once_across_a_kill_and_a_restart() {
 /// group's watch streams, and a second run from its checkpoint adds none.
 #[tokio::test(flavor = "multi_thread")]
 async fn zoomwatch_watch_on_a_log_group_resumes_from_its_checkpoint() {
-    use zoomwatch_ingest::sink::{CloudWatchSink, Sink};
+    use zoomwatch_log::sink::{CloudWatchSink, Sink};
     let moto = zoomwatch_e2e::moto::Moto::start();
     let sdk = moto.sdk_config().await;
-    let logs = zoomwatch_ingest::lambda::cloudwatch_client(&sdk, Duration::from_secs(5));
+    let logs = zoomwatch_log::aws::logs_client(&sdk, Some(Duration::from_secs(5)));
     logs.create_log_group().log_group_name("/zoomwatch/events").send().await.unwrap();
     CloudWatchSink::new(logs.clone(), "/zoomwatch/events", Duration::from_secs(10))
         .write(zoomwatch_e2e::stored_day(20 * 60 * 1000))

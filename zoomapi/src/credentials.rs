@@ -142,6 +142,7 @@ pub fn default_file() -> Option<PathBuf> {
 
 /// The string value of secret `id` in AWS Secrets Manager (standard AWS chain). The
 /// error names the secret and what went wrong, never the value.
+#[cfg(feature = "secrets-manager")]
 pub async fn secret_string(id: &str) -> Result<String, String> {
     let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
     let out = aws_sdk_secretsmanager::Client::new(&sdk).get_secret_value().secret_id(id).send().await.map_err(|e| {
@@ -153,6 +154,12 @@ pub async fn secret_string(id: &str) -> Result<String, String> {
         }
     })?;
     out.secret_string().map(str::to_owned).ok_or_else(|| "the secret has no string value".to_owned())
+}
+
+/// This build was made without AWS Secrets Manager support (feature `secrets-manager`).
+#[cfg(not(feature = "secrets-manager"))]
+pub async fn secret_string(id: &str) -> Result<String, String> {
+    Err(format!("cannot read secret {id}: this build of zoomwatch has no AWS Secrets Manager support (feature secrets-manager)"))
 }
 
 /// Reads the secret `id` from AWS Secrets Manager (the JSON form).

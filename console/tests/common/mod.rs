@@ -3,9 +3,9 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use zoomwatch_console::source::{SourceEvent, Status};
 use zoomwatch_console::state::{Effect, Msg, State, update};
 use zoomwatch_console::triage::Triage;
+use zoomwatch_log::source::{SourceEvent, Status};
 use zoomwatch_shared::config::Config;
 use zoomwatch_shared::record::RecordV1;
 use zoomwatch_shared::scenario;
@@ -31,7 +31,7 @@ pub fn console() -> State {
         .with_geo(Some(std::sync::Arc::new(scenario::geoip())));
     update(&mut s, Msg::Resize(30));
     update(&mut s, Msg::Source(SourceEvent::Status(Status::Live)));
-    update(&mut s, Msg::Source(SourceEvent::Records(day())));
+    update(&mut s, Msg::Records(day()));
     update(&mut s, Msg::Tick(T0 + 901_000));
     s
 }

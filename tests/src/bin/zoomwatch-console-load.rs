@@ -19,10 +19,11 @@ use anyhow::{Context, Result};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use zoomwatch_console::source::{Prepared, Preparer, SourceEvent};
+use zoomwatch_console::prepare::{Prepared, Preparer};
 use zoomwatch_console::state::{DEFAULT_RETENTION, Msg, State, update};
 use zoomwatch_console::triage::Triage;
 use zoomwatch_console::ui::{self, Theme};
+use zoomwatch_log::source::SourceEvent;
 use zoomwatch_shared::config::Config;
 use zoomwatch_shared::{RecordV1, scenario, synthetic};
 
@@ -75,7 +76,7 @@ fn batch(prep: &Preparer, body_of: fn(usize, i64) -> String, from: usize, to: us
         .map(|i| {
             let line = synthetic::stored_line(body_of, i, T0)?;
             let r: RecordV1 =
-                zoomwatch_console::lines::parse(line.as_bytes()).map_err(|e| anyhow::anyhow!("stored line does not parse back: {e:?}"))?;
+                zoomwatch_shared::lines::parse(line.as_bytes()).map_err(|e| anyhow::anyhow!("stored line does not parse back: {e:?}"))?;
             Ok(prep.prepare(line.as_bytes(), r))
         })
         .collect()
@@ -147,16 +148,16 @@ fn write_file(path: &std::path::Path, body_of: fn(usize, i64) -> String, records
 /// Reads `path` with the console's file source into `state`, as the console does; returns
 /// (wall time until the source is done and everything is applied, time inside `update`).
 fn catch_up(state: &mut State, path: &std::path::Path) -> Result<(Duration, Duration)> {
-    use zoomwatch_console::source::Status;
-    use zoomwatch_console::source::file::{self, FileSource};
+    use zoomwatch_log::source::Status;
+    use zoomwatch_log::source::file::{self, FileSource};
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     rt.block_on(async {
-        let (tx, mut rx) = tokio::sync::mpsc::channel(zoomwatch_console::source::CHANNEL_CAPACITY);
+        let (tx, mut rx) = tokio::sync::mpsc::channel(zoomwatch_log::source::CHANNEL_CAPACITY);
         let start = Instant::now();
         let mut src = FileSource::new(path);
         src.follow = false;
-        src.prepare = Some(std::sync::Arc::new(Preparer::new(state.detector.config().clone(), None)));
-        tokio::spawn(file::run(src, tx));
+        let prep = std::sync::Arc::new(Preparer::new(state.detector.config().clone(), None));
+        tokio::spawn(file::run_prepared(src, prep, tx));
         let mut applying = Duration::ZERO;
         while let Some(ev) = rx.recv().await {
             let done = matches!(ev, SourceEvent::Status(Status::Done));
@@ -237,7 +238,7 @@ fn main() -> Result<()> {
             let to = (from + BATCH).min(records);
             let b = batch(&prep, body_of, from, to)?;
             let start = Instant::now();
-            update(&mut state, Msg::Source(SourceEvent::Prepared(b)));
+            update(&mut state, Msg::Source(SourceEvent::Records(b)));
             applying += start.elapsed();
             from = to;
         }

@@ -10,12 +10,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use tokio::sync::mpsc;
-use zoomwatch_console::source::SourceEvent;
-use zoomwatch_console::source::file::{self, FileSource};
 use zoomwatch_console::state::{Msg, State, update};
 use zoomwatch_console::triage::Triage;
 use zoomwatch_e2e::{Receiver, SECRET, fixtures};
 use zoomwatch_ingest::send::{Sender, unix_now};
+use zoomwatch_log::source::SourceEvent;
+use zoomwatch_log::source::file::{self, FileSource};
 use zoomwatch_shared::config::Config;
 use zoomwatch_shared::signature::Secret;
 
@@ -34,8 +34,9 @@ async fn main() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("events.jsonl");
     let receiver = Receiver::start_file(&path).await?;
-    let (tx, mut rx) = mpsc::channel(zoomwatch_console::source::CHANNEL_CAPACITY);
-    tokio::spawn(file::run(FileSource::new(&path), tx));
+    let (tx, mut rx) = mpsc::channel(zoomwatch_log::source::CHANNEL_CAPACITY);
+    let prep = Arc::new(zoomwatch_console::prepare::Preparer::new(Config::default(), None));
+    tokio::spawn(file::run_prepared(FileSource::new(&path), prep, tx));
 
     let sent: Arc<Mutex<HashMap<i64, Instant>>> = Arc::default();
     let seen = sent.clone();
@@ -46,7 +47,7 @@ async fn main() -> Result<()> {
             let Some(ev) = rx.recv().await else { break };
             let arrived = Instant::now();
             let ts: Vec<i64> = match &ev {
-                SourceEvent::Records(b) => b.iter().filter_map(|r| r.event_ts).collect(),
+                SourceEvent::Records(b) => b.iter().filter_map(|p| p.record.event_ts).collect(),
                 _ => Vec::new(),
             };
             update(&mut state, Msg::Source(ev));

@@ -12,8 +12,9 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio::sync::mpsc;
 
-use super::{Collected, Position, Preparer, SourceEvent, Status};
-use crate::lines;
+use zoomwatch_shared::lines;
+
+use super::{AsRead, Collected, Position, Prepare, SourceEvent, Status};
 
 /// Where to start reading.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,27 +39,25 @@ pub struct FileSource {
     pub follow: bool,
     /// Poll interval when idle.
     pub poll: Duration,
-    /// Prepare records for the console in this task (see [`Preparer`]).
-    pub prepare: Option<Arc<Preparer>>,
 }
 
 impl FileSource {
     /// Follows `path` from the beginning.
     pub fn new(path: impl Into<PathBuf>) -> Self {
-        Self { path: path.into(), start: Start::Beginning, follow: true, poll: Duration::from_millis(50), prepare: None }
+        Self { path: path.into(), start: Start::Beginning, follow: true, poll: Duration::from_millis(50) }
     }
 }
 
 /// Most records sent in one batch.
 const BATCH: usize = 8192;
 
-struct Reader {
+struct Reader<P: Prepare> {
     pending: Vec<u8>,
-    batch: Collected,
+    batch: Collected<P>,
     skipped: u64,
 }
 
-impl Reader {
+impl<P: Prepare> Reader<P> {
     fn take_lines(&mut self, chunk: &[u8]) {
         self.pending.extend_from_slice(chunk);
         let mut start = 0;
@@ -90,7 +89,7 @@ impl Reader {
         }
     }
 
-    async fn flush(&mut self, tx: &mpsc::Sender<SourceEvent>) -> bool {
+    async fn flush(&mut self, tx: &mpsc::Sender<SourceEvent<P::Item>>) -> bool {
         if self.skipped > 0 && tx.send(SourceEvent::Skipped(std::mem::take(&mut self.skipped))).await.is_err() {
             return false;
         }
@@ -104,7 +103,7 @@ impl Reader {
 }
 
 /// Sends the position when it moved; false when the receiver went away.
-async fn report(tx: &mpsc::Sender<SourceEvent>, reported: &mut Option<Position>, inode: u64, offset: u64) -> bool {
+async fn report<T>(tx: &mpsc::Sender<SourceEvent<T>>, reported: &mut Option<Position>, inode: u64, offset: u64) -> bool {
     let p = Position { inode, offset };
     if *reported == Some(p) {
         return true;
@@ -113,10 +112,16 @@ async fn report(tx: &mpsc::Sender<SourceEvent>, reported: &mut Option<Position>,
     tx.send(SourceEvent::Position(p)).await.is_ok()
 }
 
-/// Runs the source until the end (not following), or until the receiver goes away.
+/// Runs the source until the end (not following), or until the receiver goes away,
+/// sending records as read.
 pub async fn run(opts: FileSource, tx: mpsc::Sender<SourceEvent>) {
+    run_prepared(opts, Arc::new(AsRead), tx).await;
+}
+
+/// Like [`run`], each record prepared by the consumer's `prep` in this task.
+pub async fn run_prepared<P: Prepare>(opts: FileSource, prep: Arc<P>, tx: mpsc::Sender<SourceEvent<P::Item>>) {
     let mut reported: Option<Position> = None;
-    let mut reader = Reader { pending: Vec::new(), batch: Collected::new(opts.prepare.clone()), skipped: 0 };
+    let mut reader = Reader { pending: Vec::new(), batch: Collected::new(prep), skipped: 0 };
     let mut buf = vec![0u8; 256 * 1024];
     let mut first_open = true;
     'reopen: loop {

@@ -19,15 +19,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_cloudwatchlogs::Client;
-use aws_sdk_cloudwatchlogs::config::interceptors::BeforeTransmitInterceptorContextMut;
-use aws_sdk_cloudwatchlogs::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_cloudwatchlogs::error::ProvideErrorMetadata;
 use aws_sdk_cloudwatchlogs::types::StartLiveTailResponseStream;
 use tokio::sync::mpsc;
-use zoomwatch_ingest::sink::cloudwatch::describe;
+use zoomwatch_shared::lines;
 
-use super::{Collected, Preparer, SourceEvent, Status};
-use crate::lines;
+use super::{AsRead, Collected, Prepare, SourceEvent, Status};
+use crate::aws::describe;
+use crate::pager::{FilterPages, ReadError};
 
 /// How much earlier than the newest event each catch-up/poll starts (late ingestion).
 const OVERLAP_MS: i64 = 5_000;
@@ -47,74 +46,28 @@ pub struct CloudWatchSource {
     pub poll_only: bool,
     /// Poll interval.
     pub poll_every: Duration,
-    /// A CloudWatch Logs filter pattern ([`crate::pushdown`]): only events matching it
-    /// are sent by CloudWatch, for `FilterLogEvents` and `StartLiveTail` alike.
+    /// A CloudWatch Logs filter pattern (the console's pushdown of its filter): only
+    /// events matching it are sent by CloudWatch, for `FilterLogEvents` and
+    /// `StartLiveTail` alike.
     pub pattern: Option<String>,
-    /// Prepare records for the console in this task.
-    pub prepare: Option<Arc<Preparer>>,
 }
 
 impl CloudWatchSource {
     /// Reads `group` from `since_ms` and follows it, live tail first.
     pub fn new(group: impl Into<String>, since_ms: i64) -> Self {
-        Self {
-            group: group.into(),
-            since_ms,
-            follow: true,
-            poll_only: false,
-            poll_every: Duration::from_secs(1),
-            pattern: None,
-            prepare: None,
-        }
+        Self { group: group.into(), since_ms, follow: true, poll_only: false, poll_every: Duration::from_secs(1), pattern: None }
     }
-}
-
-/// Removes the `streaming-` host prefix the SDK adds to `StartLiveTail` requests when a
-/// custom endpoint (a local emulator, a VPC endpoint) is configured, where that host
-/// does not exist.
-#[derive(Debug)]
-pub struct StripStreamPrefix;
-
-impl Intercept for StripStreamPrefix {
-    fn name(&self) -> &'static str {
-        "StripStreamPrefix"
-    }
-
-    fn modify_before_transmit(
-        &self,
-        context: &mut BeforeTransmitInterceptorContextMut<'_>,
-        _rc: &RuntimeComponents,
-        _cfg: &mut ConfigBag,
-    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-        let req = context.request_mut();
-        let uri = req.uri().to_owned();
-        let Some((scheme, rest)) = uri.split_once("://") else { return Ok(()) };
-        // SDK versions have used both `stream-` and `streaming-`.
-        if let Some(host) = rest.strip_prefix("streaming-").or_else(|| rest.strip_prefix("stream-")) {
-            req.set_uri(format!("{scheme}://{host}"))?;
-        }
-        Ok(())
-    }
-}
-
-/// A client for `sdk`; with a custom endpoint, live tail requests keep its host.
-pub fn client(sdk: &aws_config::SdkConfig, custom_endpoint: bool) -> Client {
-    let mut conf = aws_sdk_cloudwatchlogs::config::Builder::from(sdk);
-    if custom_endpoint {
-        conf = conf.interceptor(StripStreamPrefix);
-    }
-    Client::from_conf(conf.build())
 }
 
 /// Deduplicates by record id and tracks the newest timestamp.
-struct Tracker {
+struct Tracker<P: Prepare> {
     seen: HashSet<String>,
     order: VecDeque<String>,
     newest_ms: i64,
-    prepare: Option<Arc<Preparer>>,
+    prepare: Arc<P>,
 }
 
-impl Tracker {
+impl<P: Prepare> Tracker<P> {
     fn accept(&mut self, key: String) -> bool {
         if self.seen.contains(&key) {
             return false;
@@ -130,7 +83,7 @@ impl Tracker {
     }
 
     /// Parses messages, drops duplicates; returns (new records, skipped lines).
-    fn take<'a>(&mut self, events: impl Iterator<Item = (Option<&'a str>, Option<i64>, Option<&'a str>)>) -> (Collected, u64) {
+    fn take<'a>(&mut self, events: impl Iterator<Item = (Option<&'a str>, Option<i64>, Option<&'a str>)>) -> (Collected<P>, u64) {
         let mut out = Collected::new(self.prepare.clone());
         let mut skipped = 0;
         for (message, ts, event_id) in events {
@@ -157,7 +110,7 @@ impl Tracker {
     }
 }
 
-async fn send(tx: &mpsc::Sender<SourceEvent>, mut records: Collected, skipped: u64) -> bool {
+async fn send<P: Prepare>(tx: &mpsc::Sender<SourceEvent<P::Item>>, mut records: Collected<P>, skipped: u64) -> bool {
     if skipped > 0 && tx.send(SourceEvent::Skipped(skipped)).await.is_err() {
         return false;
     }
@@ -167,48 +120,22 @@ async fn send(tx: &mpsc::Sender<SourceEvent>, mut records: Collected, skipped: u
     }
 }
 
-/// One full `FilterLogEvents` sweep from `start_ms`. Err(message, throttled).
-async fn sweep(
+/// One full `FilterLogEvents` sweep from `start_ms`: Ok(false) when the consumer is gone.
+async fn sweep<P: Prepare>(
     client: &Client,
     opts: &CloudWatchSource,
     start_ms: i64,
-    tracker: &mut Tracker,
-    tx: &mpsc::Sender<SourceEvent>,
-) -> Result<bool, (String, bool)> {
-    let group = opts.group.as_str();
-    let mut token: Option<String> = None;
-    loop {
-        let page = client
-            .filter_log_events()
-            .log_group_name(group)
-            .start_time(start_ms.max(0))
-            .set_filter_pattern(opts.pattern.clone())
-            .set_next_token(token.clone())
-            .send()
-            .await;
-        let page = match page {
-            Ok(p) => p,
-            Err(e) => {
-                let throttled = e.code() == Some("ThrottlingException");
-                if e.code() == Some("ResourceNotFoundException") {
-                    let region = client.config().region().map_or_else(|| "this region".to_owned(), ToString::to_string);
-                    return Err((
-                        format!("log group {group} does not exist in {region} (another --region or account? or not created yet)"),
-                        false,
-                    ));
-                }
-                return Err((describe(&e), throttled));
-            }
-        };
+    tracker: &mut Tracker<P>,
+    tx: &mpsc::Sender<SourceEvent<P::Item>>,
+) -> Result<bool, ReadError> {
+    let mut pages = FilterPages::new(client, &opts.group, start_ms).matching(opts.pattern.as_deref());
+    while let Some(page) = pages.next().await? {
         let (records, skipped) = tracker.take(page.events().iter().map(|e| (e.message(), e.timestamp(), e.event_id())));
         if !send(tx, records, skipped).await {
             return Ok(false);
         }
-        match page.next_token() {
-            Some(t) if Some(t) != token.as_deref() => token = Some(t.to_owned()),
-            _ => return Ok(true),
-        }
     }
+    Ok(true)
 }
 
 async fn group_arn(client: &Client, group: &str) -> Result<String, String> {
@@ -231,7 +158,13 @@ enum Tail {
     Unavailable(String),
 }
 
-async fn live_tail(client: &Client, arn: &str, opts: &CloudWatchSource, tracker: &mut Tracker, tx: &mpsc::Sender<SourceEvent>) -> Tail {
+async fn live_tail<P: Prepare>(
+    client: &Client,
+    arn: &str,
+    opts: &CloudWatchSource,
+    tracker: &mut Tracker<P>,
+    tx: &mpsc::Sender<SourceEvent<P::Item>>,
+) -> Tail {
     let started = tokio::time::Instant::now();
     let out = match client.start_live_tail().log_group_identifiers(arn).set_log_event_filter_pattern(opts.pattern.clone()).send().await {
         Ok(o) => o,
@@ -258,8 +191,8 @@ async fn live_tail(client: &Client, arn: &str, opts: &CloudWatchSource, tracker:
             // sweep and this session, then we are live.
             established = true;
             let from = tracker.newest_ms - OVERLAP_MS;
-            if let Err((e, _)) = sweep(client, opts, from, tracker, tx).await {
-                return Tail::Ended(started.elapsed(), e);
+            if let Err(e) = sweep(client, opts, from, tracker, tx).await {
+                return Tail::Ended(started.elapsed(), e.to_string());
             }
             if tx.send(SourceEvent::Status(Status::Live)).await.is_err() {
                 return Tail::Stop;
@@ -279,9 +212,15 @@ async fn live_tail(client: &Client, arn: &str, opts: &CloudWatchSource, tracker:
     }
 }
 
-/// Runs the source until the end (not following) or until the consumer goes away.
+/// Runs the source until the end (not following) or until the consumer goes away,
+/// sending records as read.
 pub async fn run(client: Client, opts: CloudWatchSource, tx: mpsc::Sender<SourceEvent>) {
-    let mut tracker = Tracker { seen: HashSet::new(), order: VecDeque::new(), newest_ms: opts.since_ms, prepare: opts.prepare.clone() };
+    run_prepared(client, opts, Arc::new(AsRead), tx).await;
+}
+
+/// Like [`run`], each record prepared by the consumer's `prep` in this task.
+pub async fn run_prepared<P: Prepare>(client: Client, opts: CloudWatchSource, prep: Arc<P>, tx: mpsc::Sender<SourceEvent<P::Item>>) {
+    let mut tracker = Tracker { seen: HashSet::new(), order: VecDeque::new(), newest_ms: opts.since_ms, prepare: prep };
     let _ = tx.send(SourceEvent::Status(Status::Backfilling)).await;
     let mut backoff = Duration::from_secs(1);
     // Backfill, retried until it succeeds (the group may not exist yet).
@@ -289,7 +228,8 @@ pub async fn run(client: Client, opts: CloudWatchSource, tx: mpsc::Sender<Source
         match sweep(&client, &opts, opts.since_ms, &mut tracker, &tx).await {
             Ok(true) => break,
             Ok(false) => return,
-            Err((e, _)) => {
+            Err(e) => {
+                let e = e.to_string();
                 if !opts.follow {
                     let _ = tx.send(SourceEvent::Status(Status::Waiting(e))).await;
                     let _ = tx.send(SourceEvent::Status(Status::Done)).await;
@@ -369,7 +309,9 @@ pub async fn run(client: Client, opts: CloudWatchSource, tx: mpsc::Sender<Source
                 }
             }
             Ok(false) => return,
-            Err((e, throttled)) => {
+            Err(e) => {
+                let throttled = matches!(e, ReadError::Throttled(_));
+                let e = e.to_string();
                 live = false;
                 wait = (wait * 2).min(Duration::from_secs(if throttled { 10 } else { 30 }));
                 if tx.send(SourceEvent::Status(Status::Reconnecting(e))).await.is_err() {

@@ -26,6 +26,8 @@ use zoomwatch_shared::RecordV1;
 use zoomwatch_shared::timefmt::{format_ms, parse_rfc3339_ms};
 
 use super::{Sink, SinkError};
+use crate::aws::describe;
+use crate::dest::Writer;
 
 /// Most events in one `PutLogEvents` call.
 pub const MAX_BATCH_EVENTS: usize = 10_000;
@@ -143,6 +145,17 @@ impl CloudWatchSink {
         Self { writer: WATCH, ..Self::new(client, group, budget) }
     }
 
+    /// A sink writing `writer`'s streams.
+    pub fn for_writer(client: Client, group: impl Into<String>, budget: Duration, writer: Writer) -> Self {
+        let writer = match writer {
+            Writer::Receiver => RECEIVER,
+            Writer::Poller => POLLER,
+            Writer::Response => RESPONSE,
+            Writer::Watch => WATCH,
+        };
+        Self { writer, ..Self::new(client, group, budget) }
+    }
+
     /// Makes sure today's stream exists (and so that the group does and may be
     /// written): a check before acting, so an action is never taken unaudited.
     pub async fn check(&self, now_ms: i64) -> Result<(), SinkError> {
@@ -224,71 +237,6 @@ impl CloudWatchSink {
             }
         }
     }
-}
-
-/// An AWS SDK error as one line that says what to do: `Code: message` for AWS's own
-/// refusals (an access denial names the missing action), and for failures before AWS
-/// answered — no credentials, an expired SSO session, an unreachable endpoint — a
-/// sentence instead of the SDK's nested debug dump.
-pub fn describe<E: ProvideErrorMetadata + std::error::Error>(e: &E) -> String {
-    match (e.code(), e.message().map(|m| first_line(m, 300))) {
-        (Some(c @ ("ExpiredTokenException" | "ExpiredToken" | "RequestExpired")), _) => {
-            return format!(
-                "the AWS session has expired ({c}): run `aws sso login` (with --profile if you use one) or refresh the credentials"
-            );
-        }
-        (Some(c @ ("UnrecognizedClientException" | "InvalidSignatureException" | "InvalidClientTokenId")), m) => {
-            return format!(
-                "AWS does not accept these credentials ({c}: {}): check the access key, the profile and the region",
-                m.unwrap_or_default()
-            );
-        }
-        (Some(c @ "AccessDeniedException"), Some(m)) => {
-            // AWS's message names the action ("… not authorized to perform: logs:FilterLogEvents on …").
-            return format!(
-                "{c}: {m} — grant that action to this identity (template.yaml's analyst and receiver policies list what each needs)"
-            );
-        }
-        (Some(c @ "ThrottlingException"), m) => {
-            return format!("{c}: {} — CloudWatch is limiting this account's requests; retrying with back-off", m.unwrap_or_default());
-        }
-        (Some(c), Some(m)) => return format!("{c}: {m}"),
-        (Some(c), None) => return c.to_owned(),
-        _ => {}
-    }
-    // The innermost cause says most (e.g. "Connection refused (os error 111)").
-    let mut innermost = e.to_string();
-    let mut chain = innermost.clone();
-    let mut src = std::error::Error::source(e);
-    while let Some(s) = src {
-        innermost = s.to_string();
-        chain.push_str(": ");
-        chain.push_str(&innermost);
-        src = s.source();
-    }
-    let lower = chain.to_ascii_lowercase();
-    if lower.contains("sso") && (lower.contains("expired") || lower.contains("token")) {
-        return "the AWS SSO session has expired or was never started: run `aws sso login` (with --profile if you use one)".to_owned();
-    }
-    let no_identity = lower.contains("identity resolver") || lower.contains("no credentials");
-    if no_identity || (lower.contains("credentials") && (lower.contains("load") || lower.contains("provider"))) {
-        return format!(
-            "no usable AWS credentials ({}): set AWS_PROFILE or pass --profile, run `aws sso login`, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY",
-            first_line(&innermost, 200)
-        );
-    }
-    if lower.contains("dispatch failure") || lower.contains("timeout") || lower.contains("connect") {
-        return format!(
-            "cannot reach CloudWatch Logs ({}): check the region, the network or proxy, and --endpoint-url",
-            first_line(&innermost, 200)
-        );
-    }
-    first_line(&chain, 200)
-}
-
-/// The first line of `t`, at most `max` characters.
-fn first_line(t: &str, max: usize) -> String {
-    t.lines().next().unwrap_or("").chars().take(max).collect()
 }
 
 impl Sink for CloudWatchSink {

@@ -25,13 +25,13 @@
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use aws_sdk_cloudwatchlogs::error::ProvideErrorMetadata;
 use zoomwatch_shared::record::Severity;
 use zoomwatch_shared::rules::Detector;
-use zoomwatch_shared::watch::{Cursor, LOG_GROUP_OVERLAP_MS, Watcher};
+use zoomwatch_shared::watcher::{Cursor, LOG_GROUP_OVERLAP_MS, Watcher};
 
-use crate::notify::Target;
-use crate::sink::{CloudWatchSink, Sink};
+use zoomwatch_log::notify::Target;
+use zoomwatch_log::pager::{FilterPages, ReadError};
+use zoomwatch_log::sink::{CloudWatchSink, Sink};
 
 /// Time kept in reserve at the end of an invocation for writing and saving: a quarter
 /// of what the invocation has, at most this.
@@ -89,7 +89,7 @@ fn severity_env(var: &str, default: Severity) -> Result<Severity> {
 impl WatchFunction {
     /// From the environment (see the module table).
     pub async fn from_env(sdk: &aws_config::SdkConfig) -> Result<Self> {
-        let group = std::env::var("ZOOMWATCH_LOG_GROUP").unwrap_or_else(|_| crate::lambda::DEFAULT_LOG_GROUP.to_owned());
+        let group = std::env::var("ZOOMWATCH_LOG_GROUP").unwrap_or_else(|_| zoomwatch_log::aws::DEFAULT_LOG_GROUP.to_owned());
         let bucket = std::env::var("ZOOMWATCH_WATCH_BUCKET").context("ZOOMWATCH_WATCH_BUCKET is not set (the checkpoint's S3 bucket)")?;
         let key = std::env::var("ZOOMWATCH_WATCH_KEY").unwrap_or_else(|_| "watch-checkpoint.json".to_owned());
         let since_ms = crate::poll::parse_duration_ms(&std::env::var("ZOOMWATCH_WATCH_SINCE").unwrap_or_else(|_| "1h".into()))
@@ -100,10 +100,10 @@ impl WatchFunction {
             notify.push(Target::parse(spec, None, None).await.map_err(anyhow::Error::msg)?);
         }
         let notify_min = severity_env("ZOOMWATCH_NOTIFY_MIN_SEVERITY", Severity::High)?;
-        let http = crate::notify::http_client().map_err(anyhow::Error::msg)?;
+        let http = zoomwatch_log::notify::http_client().map_err(anyhow::Error::msg)?;
         let (cfg, geo) = crate::config::load_rules(None).map_err(anyhow::Error::msg)?;
         let budget = Duration::from_secs(10);
-        let logs = crate::lambda::cloudwatch_client(sdk, budget);
+        let logs = zoomwatch_log::aws::logs_client(sdk, Some(budget));
         let sink = CloudWatchSink::for_watch(logs.clone(), group.clone(), budget);
         // A custom endpoint (an emulator, a VPC endpoint) needs path-style addressing.
         let custom = std::env::var_os("AWS_ENDPOINT_URL").is_some() || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
@@ -130,14 +130,14 @@ impl WatchFunction {
                 "cannot read the checkpoint s3://{}/{}: {} (the role needs s3:GetObject on it)",
                 self.bucket,
                 self.key,
-                crate::sink::cloudwatch::describe(&e)
+                zoomwatch_log::aws::describe(&e)
             )),
         }
     }
 
     async fn save(&self, bytes: Vec<u8>) -> Result<()> {
         self.s3.put_object().bucket(&self.bucket).key(&self.key).content_type("application/json").body(bytes.into()).send().await.map_err(
-            |e| anyhow::anyhow!("cannot save the checkpoint s3://{}/{}: {}", self.bucket, self.key, crate::sink::cloudwatch::describe(&e)),
+            |e| anyhow::anyhow!("cannot save the checkpoint s3://{}/{}: {}", self.bucket, self.key, zoomwatch_log::aws::describe(&e)),
         )?;
         Ok(())
     }
@@ -166,27 +166,23 @@ impl WatchFunction {
             Cursor::LogGroup { through_ms } => through_ms - LOG_GROUP_OVERLAP_MS,
             _ => now_ms - self.since_ms,
         };
-        let mut token: Option<String> = None;
         summary.complete = false;
         let reserve = RESERVE.min(deadline.saturating_duration_since(std::time::Instant::now()) / 4);
+        let mut pages = FilterPages::new(&self.logs, &self.group, start_ms).until(now_ms);
         loop {
             if std::time::Instant::now() + reserve >= deadline {
                 tracing::warn!(pages = summary.pages, "stopping early for time; the next run goes on from here");
                 break;
             }
-            let page = self
-                .logs
-                .filter_log_events()
-                .log_group_name(&self.group)
-                .start_time(start_ms.max(0))
-                .end_time(now_ms)
-                .set_next_token(token.clone())
-                .send()
-                .await
-                .map_err(|e| match e.code() {
-                    Some("ResourceNotFoundException") => anyhow::anyhow!("log group {} does not exist", self.group),
-                    _ => anyhow::anyhow!("FilterLogEvents on {}: {}", self.group, crate::sink::cloudwatch::describe(&e)),
-                })?;
+            let page = match pages.next().await {
+                Ok(Some(page)) => page,
+                Ok(None) => {
+                    summary.complete = true;
+                    break;
+                }
+                Err(ReadError::NoGroup { group, .. }) => anyhow::bail!("log group {group} does not exist"),
+                Err(e) => anyhow::bail!("FilterLogEvents on {}: {e}", self.group),
+            };
             summary.pages += 1;
             let batch: Vec<_> = page
                 .events()
@@ -196,11 +192,6 @@ impl WatchFunction {
                 .collect();
             summary.records += batch.len() as u64;
             w.observe(batch);
-            token = page.next_token().map(str::to_owned).filter(|t| Some(t.as_str()) != token.as_deref());
-            if token.is_none() {
-                summary.complete = true;
-                break;
-            }
         }
         w.tick(now_ms);
         let alerts = w.take_alerts(now_ms);
@@ -215,7 +206,7 @@ impl WatchFunction {
                 summary.raised += 1;
                 tracing::info!(rule = %b.rule, severity = b.severity.as_str(), alert = %b.id, reason = %zoomwatch_shared::text::sanitize(&b.reason, 300), "alert raised");
             }
-            let Some(block) = crate::notify::wanted(r, self.notify_min) else { continue };
+            let Some(block) = zoomwatch_log::notify::wanted(r, self.notify_min) else { continue };
             for hook in &self.notify {
                 match hook.post(&self.http, block, r, NOTIFY_ATTEMPTS).await {
                     Ok(()) => summary.notified += 1,

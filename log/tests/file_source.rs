@@ -7,8 +7,8 @@ use std::io::Write;
 use std::time::Duration;
 
 use tokio::sync::mpsc;
-use zoomwatch_console::source::file::{self, FileSource};
-use zoomwatch_console::source::{SourceEvent, Status};
+use zoomwatch_log::source::file::{self, FileSource};
+use zoomwatch_log::source::{SourceEvent, Status};
 use zoomwatch_shared::{Envelope, Received, normalize};
 
 fn line(n: i64) -> String {
@@ -78,7 +78,6 @@ async fn reads_to_the_end_and_stops_without_follow() {
     while let Some(ev) = rx.recv().await {
         match ev {
             SourceEvent::Records(r) => records += r.len(),
-            SourceEvent::Prepared(r) => records += r.len(),
             SourceEvent::Skipped(n) => skipped += n,
             SourceEvent::Status(Status::Done) => done = true,
             SourceEvent::Status(_) | SourceEvent::Position(_) => {}
@@ -88,7 +87,7 @@ async fn reads_to_the_end_and_stops_without_follow() {
 }
 
 /// Reads `path` to the end from `start`: the participants' names and the last position.
-async fn read_from(path: &std::path::Path, start: file::Start) -> (Vec<String>, Option<zoomwatch_console::source::Position>) {
+async fn read_from(path: &std::path::Path, start: file::Start) -> (Vec<String>, Option<zoomwatch_log::source::Position>) {
     let (tx, mut rx) = mpsc::channel(16);
     let mut src = FileSource::new(path);
     src.follow = false;
@@ -123,7 +122,7 @@ async fn positions_let_a_restart_resume_where_it_stopped() {
     assert_eq!(end.unwrap().offset, std::fs::metadata(&path).unwrap().len());
 
     // Another file under the same name (rotated), or a shorter one (truncated): all of it.
-    let other = zoomwatch_console::source::Position { inode: pos.inode + 1, ..pos };
+    let other = zoomwatch_log::source::Position { inode: pos.inode + 1, ..pos };
     assert_eq!(read_from(&path, file::Start::At(other)).await.0.len(), 4);
     std::fs::write(&path, line(9)).unwrap();
     assert_eq!(read_from(&path, file::Start::At(end.unwrap())).await.0, ["p9"]);

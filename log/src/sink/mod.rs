@@ -63,6 +63,19 @@ pub enum AnySink {
     CloudWatch(CloudWatchSink),
 }
 
+impl AnySink {
+    /// Makes sure the destination can be written now: for a log group, that today's
+    /// stream exists (and so that the group does and may be written); a file or stdout
+    /// was checked when opened. Checked before acting, so an action is never taken
+    /// unaudited.
+    pub async fn check(&self, now_ms: i64) -> Result<(), SinkError> {
+        match self {
+            Self::File(_) | Self::Stdout(_) => Ok(()),
+            Self::CloudWatch(s) => s.check(now_ms).await,
+        }
+    }
+}
+
 impl Sink for AnySink {
     async fn write(&self, records: Vec<RecordV1>) -> Result<(), SinkError> {
         match self {

@@ -29,6 +29,7 @@ pub enum Target {
     /// An incoming webhook.
     Webhook(Webhook),
     /// An SNS topic.
+    #[cfg(feature = "sns")]
     Sns {
         /// Topic ARN.
         arn: String,
@@ -44,6 +45,17 @@ impl Target {
         let Some(arn) = spec.strip_prefix("sns:") else {
             return Webhook::parse(spec).await.map(Self::Webhook);
         };
+        #[cfg(not(feature = "sns"))]
+        {
+            let _ = (arn, profile, region);
+            Err("--notify sns:…: this build of zoomwatch has no SNS support (feature sns); use a webhook".to_owned())
+        }
+        #[cfg(feature = "sns")]
+        Self::sns(arn, profile, region).await
+    }
+
+    #[cfg(feature = "sns")]
+    async fn sns(arn: &str, profile: Option<&str>, region: Option<&str>) -> Result<Self, String> {
         if !arn.starts_with("arn:") || arn.split(':').count() != 6 {
             return Err(format!(
                 "--notify sns:{}: expected a topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)",
@@ -67,6 +79,7 @@ impl Target {
     pub fn describe(&self) -> String {
         match self {
             Self::Webhook(w) => w.describe(),
+            #[cfg(feature = "sns")]
             Self::Sns { arn, .. } => format!("sns:{arn}"),
         }
     }
@@ -76,6 +89,7 @@ impl Target {
     pub async fn post(&self, http: &reqwest::Client, block: &AlertBlock, r: &RecordV1, attempts: u32) -> Result<(), String> {
         match self {
             Self::Webhook(w) => w.post(http, block, r, attempts).await,
+            #[cfg(feature = "sns")]
             Self::Sns { arn, client } => {
                 let doc = body(block, r);
                 let subject: String = format!("zoomwatch {} alert {}", block.severity.as_str().to_uppercase(), block.rule)
@@ -100,7 +114,7 @@ impl Target {
                     .send()
                     .await
                     .map(|_| ())
-                    .map_err(|e| format!("SNS Publish to {arn}: {}", crate::sink::cloudwatch::describe(&e)))
+                    .map_err(|e| format!("SNS Publish to {arn}: {}", crate::aws::describe(&e)))
             }
         }
     }

@@ -1,0 +1,226 @@
+//! The response flow (key `r`): which Zoom actions fit the selection, the dialog's
+//! keys, and the outcome of a call or lookup.
+
+use super::*;
+
+impl State {
+    /// What the selection is about, for the response menu.
+    pub(super) fn respond_subjects(&self) -> Option<crate::respond::Subjects> {
+        use crate::respond::Subjects;
+        if self.view == View::Alerts {
+            let item = self.selected_alert()?;
+            let a = &item.alert;
+            let m = a.meeting.as_ref();
+            let mut s = Subjects {
+                meeting_id: m.and_then(|m| m.id.clone()),
+                meeting_uuid: m.and_then(|m| m.uuid.clone()),
+                topic: m.and_then(|m| m.topic.clone()),
+                user: a.actor.as_ref().and_then(|x| x.id.clone().or_else(|| x.email.clone())),
+                alert_id: Some(a.id.clone()),
+                ..Subjects::default()
+            };
+            if let Some(p) = &a.participant {
+                s = s.with_participant(p);
+            }
+            return Some(s);
+        }
+        if self.view == View::Meetings {
+            let m = self.selected_meeting()?;
+            let uuid = (!m.key.starts_with("id:")).then(|| m.key.clone());
+            let mut s = Subjects { meeting_id: m.id.clone(), meeting_uuid: uuid, topic: m.topic.clone(), ..Subjects::default() };
+            if self.roster_focus
+                && let Some(a) = self.roster_of(m).get(self.roster_cursor)
+            {
+                s = s.with_participant(&a.participant.to_participant());
+            }
+            return Some(s);
+        }
+        let r = self.selected_row()?.record()?;
+        let r = &r;
+        let m = r.meeting.as_ref();
+        let mut s = Subjects {
+            meeting_id: m.and_then(|m| m.id.clone()),
+            meeting_uuid: m.and_then(|m| m.uuid.clone()),
+            topic: m.and_then(|m| m.topic.clone()),
+            user: r
+                .target_user
+                .as_ref()
+                .and_then(|t| t.id.clone().or_else(|| t.email.clone()))
+                .or_else(|| r.actor.as_ref().and_then(|x| x.id.clone().or_else(|| x.email.clone()))),
+            ..Subjects::default()
+        };
+        if let Some(p) = &r.participant {
+            s = s.with_participant(p);
+        }
+        Some(s)
+    }
+
+    pub(super) fn open_respond(&mut self) {
+        if let Some(why) = &self.respond_unavailable {
+            let why = why.clone();
+            self.say(format!("Zoom actions unavailable: {why}"));
+            return;
+        }
+        let Some(subjects) = self.respond_subjects() else {
+            self.say("select an alert, a record, a meeting or a roster line first");
+            return;
+        };
+        let menu = crate::respond::menu(&subjects);
+        if menu.items.is_empty() {
+            self.say("nothing to act on in the selection (no meeting, participant or Zoom user)");
+            return;
+        }
+        self.overlay = Overlay::Respond(menu);
+    }
+
+    pub(super) fn on_respond_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let overlay = std::mem::replace(&mut self.overlay, Overlay::None);
+        let action = keymap::lookup(&key, false, false);
+        match overlay {
+            Overlay::Respond(mut menu) => match (key.code, action) {
+                (KeyCode::Esc, _) | (_, Some(Action::Quit | Action::Respond)) => {}
+                (_, Some(Action::Up)) => {
+                    menu.cursor = menu.cursor.saturating_sub(1);
+                    self.overlay = Overlay::Respond(menu);
+                }
+                (_, Some(Action::Down)) => {
+                    menu.cursor = (menu.cursor + 1).min(menu.items.len().saturating_sub(1));
+                    self.overlay = Overlay::Respond(menu);
+                }
+                (KeyCode::Enter, _) => match menu.items.get(menu.cursor).cloned() {
+                    Some(crate::respond::Item::Act(a)) => self.overlay = Overlay::Confirm { action: a, alert_id: menu.alert_id },
+                    Some(crate::respond::Item::Look(l)) => {
+                        self.say(format!("asking Zoom: {}…", l.name()));
+                        return vec![Effect::Zoom(ZoomCall::Lookup(l))];
+                    }
+                    None => {}
+                },
+                _ => self.overlay = Overlay::Respond(menu),
+            },
+            Overlay::Confirm { action, alert_id } => match key.code {
+                KeyCode::Char('y' | 'Y') => {
+                    self.say(format!("calling Zoom: {}…", action.summary()));
+                    return vec![Effect::Zoom(ZoomCall::Act { action, alert_id })];
+                }
+                KeyCode::Char('n' | 'N' | 'q') | KeyCode::Esc => self.say("not done"),
+                _ => self.overlay = Overlay::Confirm { action, alert_id },
+            },
+            Overlay::Saved { cursor } => {
+                let n = self.detector.config().filters.len();
+                let pick = match (key.code, action) {
+                    (KeyCode::Esc, _) | (_, Some(Action::Quit | Action::SavedFilters)) => return Vec::new(),
+                    (_, Some(Action::Up)) => {
+                        self.overlay = Overlay::Saved { cursor: cursor.saturating_sub(1) };
+                        return Vec::new();
+                    }
+                    (_, Some(Action::Down)) => {
+                        self.overlay = Overlay::Saved { cursor: (cursor + 1).min(n.saturating_sub(1)) };
+                        return Vec::new();
+                    }
+                    (KeyCode::Enter, _) => cursor,
+                    (KeyCode::Char(c @ '1'..='9'), _) => (c as usize) - ('1' as usize),
+                    _ => {
+                        self.overlay = Overlay::Saved { cursor };
+                        return Vec::new();
+                    }
+                };
+                if let Some((name, text)) = self.detector.config().filters.get(pick).cloned() {
+                    match self.set_filter(&text) {
+                        Ok(()) => self.say(format!("filter {name}: {text}")),
+                        Err(e) => self.say(format!("filter {name}: {e}")),
+                    }
+                }
+            }
+            Overlay::Info { title, lines } => match (key.code, action) {
+                (KeyCode::Esc | KeyCode::Enter, _) | (_, Some(Action::Quit)) => {}
+                (_, Some(Action::Up)) => {
+                    self.detail_scroll = self.detail_scroll.saturating_sub(1);
+                    self.overlay = Overlay::Info { title, lines };
+                }
+                (_, Some(Action::Down)) => {
+                    self.detail_scroll = self.detail_scroll.saturating_add(1);
+                    self.overlay = Overlay::Info { title, lines };
+                }
+                _ => self.overlay = Overlay::Info { title, lines },
+            },
+            other => self.overlay = other,
+        }
+        Vec::new()
+    }
+
+    pub(super) fn on_acted(&mut self, alert_id: Option<String>, line: String, ok: bool) -> Vec<Effect> {
+        self.say(line.clone());
+        let Some(id) = alert_id else { return Vec::new() };
+        let stamp = format_ms(self.now_ms);
+        let entry = self.triage.alerts.entry(id.clone()).or_default();
+        entry.actions.push(format!("{} {}: {line}", stamp.get(11..19).unwrap_or(&stamp), self.analyst));
+        if ok && entry.status == triage::Status::New {
+            entry.status = triage::Status::Acked;
+        }
+        entry.updated_at = stamp;
+        entry.by = self.analyst.clone();
+        let entry = entry.clone();
+        if let Some(item) = self.alert_pos.get(&id).and_then(|i| self.alerts.get_mut(*i)) {
+            item.triage = entry.clone();
+        }
+        self.sort_alerts();
+        vec![Effect::SaveTriage(self.triage.clone()), Effect::ShareTriage { alert_id: id, entry }]
+    }
+
+    pub(super) fn on_looked_up(&mut self, lookup: zoomwatch_zoomapi::Lookup, result: Result<serde_json::Value, String>) {
+        let body = match result {
+            Ok(b) => b,
+            Err(e) => return self.say(e),
+        };
+        let (title, mut lines) = crate::act::describe_lookup(&lookup, &body);
+        if let zoomwatch_zoomapi::Lookup::LiveParticipants { meeting } = &lookup {
+            let m = self.detector.meetings().meetings.values().find(|m| &m.key == meeting || m.id.as_deref() == Some(meeting.as_str()));
+            let mut head = crate::respond::reconcile(m, &body);
+            head.push(String::new());
+            head.append(&mut lines);
+            lines = head;
+        }
+        self.detail_scroll = 0;
+        self.overlay = Overlay::Info { title, lines };
+    }
+
+    /// The meeting and user of the selection (for `m` / `u`).
+    pub(super) fn selection_subjects(&self) -> (Option<String>, Option<String>) {
+        if let Some(r) = self.selected_row().and_then(Row::record) {
+            let r = &r;
+            let meeting = r.meeting.as_ref().and_then(|m| m.uuid.clone().or_else(|| m.id.clone()));
+            let user = r
+                .participant
+                .as_ref()
+                .and_then(|p| p.email.clone().or_else(|| p.name.clone()))
+                .or_else(|| r.actor.as_ref().and_then(|a| a.email.clone().or_else(|| a.id.clone())))
+                .or_else(|| r.target_user.as_ref().and_then(|t| t.email.clone()));
+            return (meeting, user);
+        }
+        if let Some(item) = self.selected_alert() {
+            let a = &item.alert;
+            let meeting = a.meeting.as_ref().and_then(|m| m.uuid.clone().or_else(|| m.id.clone()));
+            let user = a
+                .participant
+                .as_ref()
+                .and_then(|p| p.email.clone().or_else(|| p.name.clone()))
+                .or_else(|| a.actor.as_ref().and_then(|x| x.email.clone()));
+            return (meeting, user);
+        }
+        if self.view == View::Meetings {
+            let m = self.selected_meeting();
+            let meeting = m.map(|m| m.key.clone());
+            let user = if self.roster_focus {
+                m.and_then(|m| {
+                    self.roster_of(m)
+                        .get(self.roster_cursor)
+                        .and_then(|a| a.participant.email().or_else(|| a.participant.name()).map(str::to_owned))
+                })
+            } else {
+                None
+            };
+            return (meeting, user);
+        }
+        (None, None)
+    }
+}
