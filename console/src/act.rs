@@ -21,7 +21,7 @@ use zoomwatch_shared::RecordV1;
 use zoomwatch_shared::audit::{self, ActionAudit, Answer, CallInfo, Outcome, Response};
 use zoomwatch_zoomapi::{Action, ApiError, Client, ClientConfig, Lookup, Registrant};
 
-use crate::app::now_ms;
+use crate::clock::now_ms;
 
 /// Who is acting, for the audit trail.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -18,16 +18,12 @@ use tokio::sync::mpsc;
 use zoomwatch_log::AnySink;
 
 use crate::act::{Analyst, Context, check_audit, write_audit};
+use crate::clock::now_ms;
 use zoomwatch_log::source::SourceEvent;
 
 use crate::prepare::Prepared;
 use crate::state::{Effect, Msg, State, ZoomCall, update};
 use crate::ui::{self, Theme};
-
-/// Current Unix time in ms.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
-}
 
 /// Refuses to start the TUI when stdout is not a terminal.
 pub fn require_terminal() -> Result<()> {

@@ -13,7 +13,7 @@ use zoomwatch_log::source::file::{self, FileSource, Start};
 use zoomwatch_log::source::{CHANNEL_CAPACITY, Prepare, SourceEvent};
 use zoomwatch_shared::filter::Filter;
 
-use crate::app::now_ms;
+use crate::clock::now_ms;
 
 /// Where records come from (one of `--file`, `--log-group`).
 #[derive(clap::Args, Debug, Clone)]

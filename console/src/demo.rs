@@ -126,7 +126,7 @@ async fn simulate(sender: Sender, speed: f64, zoom: Arc<crate::demo_api::DemoZoo
 /// the event name, the body and the outcome of every delivery. Returns (sent, accepted).
 pub async fn play(sender: &Sender, speed: f64, mut each: impl FnMut(&str, &[u8], Result<u16, String>)) -> (usize, usize) {
     let start = tokio::time::Instant::now();
-    let t0 = crate::app::now_ms();
+    let t0 = crate::clock::now_ms();
     let (mut sent, mut ok) = (0, 0);
     for step in scenario::account_day_at_speed(t0, speed) {
         let at = start + Duration::from_millis(u64::try_from(step.offset_ms).unwrap_or(0));
@@ -222,7 +222,7 @@ pub async fn run(args: DemoArgs) -> Result<ExitCode> {
     let (triage, _) = crate::live::load_triage(None);
     let label = format!("demo {}", demo.url.trim_end_matches("/zoom/webhook"));
     let analyst = crate::act::Analyst::current(None);
-    let state = State::new(label, demo.config.clone(), triage, crate::state::DEFAULT_RETENTION, crate::app::now_ms())
+    let state = State::new(label, demo.config.clone(), triage, crate::state::DEFAULT_RETENTION, crate::clock::now_ms())
         .with_respond(analyst.name.clone(), None);
     let responder = demo.responder(analyst)?;
     // Demo verdicts are not written into the analyst's real triage file.

@@ -159,7 +159,7 @@ fn decode(s: &str) -> String {
 }
 
 fn now_ms() -> i64 {
-    crate::app::now_ms()
+    crate::clock::now_ms()
 }
 
 /// Zoom sends whole seconds; the stand-in keeps milliseconds so that, with the demo

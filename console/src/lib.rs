@@ -20,6 +20,7 @@
 //! The console itself:
 //! - [`state`] — the console's state machine: pure `State` + `update(Msg) -> Effects`.
 //! - [`app`] — the async shell: terminal, source task, one `select!` loop.
+//! - [`clock`] — the wall clock, read only by the shells.
 //! - [`keymap`] — the one key table (keys, footer hints, help overlay).
 //! - [`ui`] — rendering from `&State`, one module per screen region.
 //! - [`prepare`] — what the console makes of each record in the source's task.
@@ -37,6 +38,7 @@ pub mod act;
 pub mod alert_order;
 pub mod app;
 pub mod args;
+pub mod clock;
 pub mod demo;
 pub mod demo_api;
 pub mod export;

@@ -9,8 +9,8 @@ use anyhow::Result;
 use zoomwatch_log::Destination;
 use zoomwatch_shared::filter::Filter;
 
-use crate::app::now_ms;
 use crate::args::{ConfigArg, Reading, SourceArgs, start_source};
+use crate::clock::now_ms;
 use crate::prepare::Preparer;
 use crate::settings;
 use crate::state::State;

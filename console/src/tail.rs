@@ -15,8 +15,8 @@ use zoomwatch_log::source::file::Start;
 use zoomwatch_log::source::{AsRead, SourceEvent, Status};
 use zoomwatch_shared::filter::Term;
 
-use crate::app::now_ms;
 use crate::args::{ConfigArg, Reading, SourceArgs, start_source};
+use crate::clock::now_ms;
 use crate::settings;
 
 use zoomwatch_shared::record::{RecordV1, Severity};

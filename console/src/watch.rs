@@ -28,8 +28,8 @@ use zoomwatch_log::{Destination, OpenOptions, Writer};
 use zoomwatch_shared::rules::Detector;
 use zoomwatch_shared::watcher::{Cursor, LOG_GROUP_OVERLAP_MS, WatchStats, Watcher};
 
-use crate::app::now_ms;
 use crate::args::{ConfigArg, Reading, SourceArgs, start_source};
+use crate::clock::now_ms;
 use crate::settings;
 
 /// Writes `bytes` to `path` atomically: a temporary file beside it, synced, renamed.

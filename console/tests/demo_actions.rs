@@ -66,7 +66,7 @@ async fn ending_the_raided_meeting_closes_it() {
         Action::RemoveParticipant { meeting: "84512345678".into(), participant_uuid: raider.clone() },
         Action::EndMeeting { meeting: "84512345678".into() },
     ] {
-        let done = act::execute(Some(&client), &action, &analyst, &ctx, zoomwatch_console::app::now_ms).await;
+        let done = act::execute(Some(&client), &action, &analyst, &ctx, zoomwatch_console::clock::now_ms).await;
         assert_eq!(done.outcome, zoomwatch_shared::audit::Outcome::Succeeded, "{}", done.line);
         act::write_audit(&sink, done.record).await.unwrap();
     }
@@ -81,7 +81,7 @@ async fn ending_the_raided_meeting_closes_it() {
 
     // The console, reading the file, shows the meeting closed and both actions audited.
     let cfg = demo.config.clone();
-    let mut s = State::new("demo", cfg, Triage::default(), 10_000, zoomwatch_console::app::now_ms());
+    let mut s = State::new("demo", cfg, Triage::default(), 10_000, zoomwatch_console::clock::now_ms());
     update(&mut s, Msg::Records(stored(&demo)));
     let all_hands = s.meetings().into_iter().find(|m| m.id.as_deref() == Some("84512345678")).unwrap();
     assert_eq!(all_hands.phase, MeetingPhase::Ended);
@@ -100,12 +100,12 @@ async fn the_stand_in_refuses_what_zoom_refuses() {
     let client = responder.client.clone().unwrap();
     // The all-hands is still running: Zoom does not update a started meeting.
     let harden = Action::HardenMeeting { meeting: "84512345678".into(), passcode: None, require_auth: true };
-    let done = act::execute(Some(&client), &harden, &analyst, &Context::default(), zoomwatch_console::app::now_ms).await;
+    let done = act::execute(Some(&client), &harden, &analyst, &Context::default(), zoomwatch_console::clock::now_ms).await;
     assert_eq!(done.outcome, zoomwatch_shared::audit::Outcome::Refused);
     assert!(done.line.contains("end-meeting stops it"), "{}", done.line);
     // The stand-up has ended: it cannot be ended again.
     let end = Action::EndMeeting { meeting: "87734567890".into() };
-    let done = act::execute(Some(&client), &end, &analyst, &Context::default(), zoomwatch_console::app::now_ms).await;
+    let done = act::execute(Some(&client), &end, &analyst, &Context::default(), zoomwatch_console::clock::now_ms).await;
     assert_eq!(done.outcome, zoomwatch_shared::audit::Outcome::Refused, "{}", done.line);
     demo.stop().await;
 }

@@ -14,6 +14,7 @@ use regex::{Regex, RegexBuilder};
 use serde::Deserialize;
 use toml::Spanned;
 
+use crate::limits::Limits;
 use crate::record::Severity;
 use crate::rules::catalog::{self, RuleInfo};
 
@@ -53,30 +54,6 @@ pub struct LimitsFile {
     pub idle_meeting_hours: Option<Spanned<u64>>,
     /// Learned internal names (the impersonation rule's memory).
     pub learned_names: Option<Spanned<u64>>,
-}
-
-/// Caps on the detector's memory (`[limits]`): what a long-running console or watcher
-/// holds stays bounded however many meetings and people a day brings. Past a cap the
-/// oldest goes first; the Overview shows each cap and its fill.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    /// Ended meetings that keep their rosters (the most recently ended); older ones keep
-    /// their summary line only.
-    pub ended_rosters: usize,
-    /// People who left, kept per roster (the most recent); everyone present or waiting
-    /// is always kept. A roster is trimmed back to it once a tenth over it.
-    pub departed_per_meeting: usize,
-    /// A running meeting without any record for this long is closed (its
-    /// `meeting.ended` never came), in ms.
-    pub idle_meeting_ms: i64,
-    /// Learned internal names; names from `known_people` are never forgotten.
-    pub learned_names: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self { ended_rosters: 2_000, departed_per_meeting: 200, idle_meeting_ms: 12 * 3_600_000, learned_names: 100_000 }
-    }
 }
 
 /// `[[custom_rules]]` as written.

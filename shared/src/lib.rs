@@ -25,6 +25,7 @@
 //! - [`diff`] — `old_object` → `object` change lists with nested paths.
 //! - [`timefmt`] — RFC 3339 parsing/formatting in milliseconds.
 //! - [`config`] — `zoomwatch.toml`: internal domains, patterns, watchlists, per-rule settings.
+//! - [`limits`] — `[limits]`: caps on the detector's memory.
 //! - [`rules`] — the detection catalog: stateless rules (flags on records) and the
 //!   stateful [`rules::Detector`] (alerts over the stream).
 //! - [`scenario`] — a scripted account day (demo and tests).
@@ -41,6 +42,7 @@ pub mod envelope;
 pub mod filter;
 pub mod geo;
 pub mod ids;
+pub mod limits;
 pub mod lines;
 pub mod normalize;
 pub mod record;

@@ -8,7 +8,7 @@ use foldhash::{HashMap, HashMapExt};
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::Limits;
+use crate::limits::Limits;
 use crate::record::{Category, Geo, Participant, RecordV1, Severity};
 
 /// A participant as a roster keeps them: the details the Meetings view, the filter and

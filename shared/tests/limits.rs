@@ -6,7 +6,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use serde_json::json;
-use zoomwatch_shared::config::{Config, Limits};
+use zoomwatch_shared::config::Config;
+use zoomwatch_shared::limits::Limits;
 use zoomwatch_shared::record::RecordV1;
 use zoomwatch_shared::roster::{MeetingBook, MeetingPhase, Presence};
 use zoomwatch_shared::rules::Detector;

@@ -208,7 +208,7 @@ impl State {
                 self.stats.by_event.insert(r.event.clone(), 1);
             }
         }
-        if zoomwatch_shared::rules::stateless::is_join(r) {
+        if zoomwatch_shared::rules::subjects::is_join(r) {
             let geo = r.participant.as_ref().and_then(|p| p.geo.as_deref());
             match geo.and_then(|g| g.country.as_ref().map(|c| (c, &g.country_name))) {
                 Some((cc, name)) => match self.stats.joins_by_country.get_mut(cc.as_str()) {

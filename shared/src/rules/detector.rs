@@ -15,7 +15,8 @@ use crate::config::{Config, normalize_name};
 use crate::record::{Actor, Category, Flag, Participant, RecordV1, Severity};
 use crate::roster::{MeetingBook, Presence, meeting_key};
 use crate::rules::catalog::{self, Grouping};
-use crate::rules::stateless::{self, is_join, is_outsider, meeting_label, quote, who};
+use crate::rules::stateless;
+use crate::rules::subjects::{self, is_join, is_outsider, meeting_label, quote, who};
 use crate::timefmt::format_ms;
 
 /// How long an alert stays open for more findings of the same rule and subject.
@@ -112,7 +113,7 @@ struct Person {
     email: Option<String>,
     host_of: Option<String>,
     /// When last seen (the detector's record count), for forgetting the least recent
-    /// learned names past [`Limits::learned_names`](crate::config::Limits).
+    /// learned names past [`Limits::learned_names`](crate::limits::Limits).
     #[serde(default)]
     seen: u64,
 }
@@ -198,7 +199,7 @@ pub struct MemoryFill {
     /// Their cap.
     pub record_ids_cap: usize,
     /// The configured caps.
-    pub limits: crate::config::Limits,
+    pub limits: crate::limits::Limits,
 }
 
 /// Watches a stream of records.
@@ -993,7 +994,7 @@ impl Detector {
                     rule: Cow::Owned(c.id.clone()),
                     variant: "",
                     severity: c.severity,
-                    reason: format!("{}: {n} matching records within {} s (latest: {})", c.reason, c.window_secs, stateless::describe(r)),
+                    reason: format!("{}: {n} matching records within {} s (latest: {})", c.reason, c.window_secs, subjects::describe(r)),
                     records: ids,
                 });
             }

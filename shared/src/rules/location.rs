@@ -17,7 +17,7 @@ use foldhash::{HashMap, HashMapExt};
 
 use crate::config::Config;
 use crate::record::{Flag, Geo, RecordV1, Severity};
-use crate::rules::stateless::{is_external, meeting_label, who};
+use crate::rules::subjects::{is_external, meeting_label, who};
 use crate::text::sanitize;
 
 /// Above this speed two sightings are "impossible travel" (a little faster than an

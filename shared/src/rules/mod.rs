@@ -10,6 +10,7 @@ pub mod location;
 mod sessions;
 pub mod sigma;
 pub mod stateless;
+pub mod subjects;
 
 pub use catalog::{Grouping, RULES, RuleInfo, RuleScope};
 pub use detector::{Alert, AlertEvent, Detector, Keys, MeetingBrief, MemoryFill, effective_flags};

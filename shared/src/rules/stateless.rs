@@ -7,77 +7,7 @@ use crate::config::{Config, domain_in, email_domain, normalize_name};
 use crate::record::{Category, Flag, Participant, RecordV1};
 use crate::text::{has_hidden_chars, sanitize};
 
-/// Longest name or topic quoted in a reason.
-const QUOTE: usize = 48;
-
-/// Quotes untrusted text for a reason line: sanitized, shortened, in double quotes.
-pub fn quote(s: &str) -> String {
-    format!("\"{}\"", sanitize(s, QUOTE))
-}
-
-/// `"Topic"` or `meeting 123` or `a meeting`.
-pub fn meeting_label(r: &RecordV1) -> String {
-    match &r.meeting {
-        Some(m) => match (&m.topic, &m.id) {
-            (Some(t), _) => quote(t),
-            (None, Some(id)) => format!("meeting {}", sanitize(id, QUOTE)),
-            _ => "a meeting".to_owned(),
-        },
-        None => "a meeting".to_owned(),
-    }
-}
-
-/// How a participant is named in reasons: email if any, else quoted display name, plus
-/// "(guest)" when they have no Zoom identity.
-pub fn who(p: &Participant) -> String {
-    let base = match (&p.email, &p.name) {
-        (Some(e), _) => sanitize(e, QUOTE).into_owned(),
-        (None, Some(n)) => quote(n),
-        (None, None) => "someone".to_owned(),
-    };
-    if p.guest && p.email.is_none() { format!("guest {base}") } else { base }
-}
-
-fn operator(r: &RecordV1) -> String {
-    r.actor
-        .as_ref()
-        .and_then(|a| a.email.clone().or_else(|| a.id.clone()))
-        .map_or_else(|| "an admin".to_owned(), |s| sanitize(&s, QUOTE).into_owned())
-}
-
-/// One line about any record, for custom rules' reasons: who, what, where.
-pub fn describe(r: &RecordV1) -> String {
-    let subject = match (&r.participant, &r.actor, &r.target_user) {
-        (Some(p), _, _) => who(p),
-        (None, Some(_), _) => operator(r),
-        (None, None, Some(t)) => {
-            t.email.as_deref().or(t.id.as_deref()).map_or_else(|| "someone".to_owned(), |s| sanitize(s, QUOTE).into_owned())
-        }
-        _ => "someone".to_owned(),
-    };
-    let mut s = format!("{subject}, {}", sanitize(&r.event, QUOTE));
-    if r.meeting.is_some() {
-        s.push_str(" in ");
-        s.push_str(&meeting_label(r));
-    }
-    s
-}
-
-/// True for events that put someone *in* a meeting.
-pub fn is_join(r: &RecordV1) -> bool {
-    r.category == Category::Participant && matches!(r.action.as_str(), "joined" | "jbh_joined")
-}
-
-/// True when the participant is external: has an email outside the internal domains
-/// (only when internal domains are configured).
-pub fn is_external(p: &Participant, cfg: &Config) -> bool {
-    !cfg.internal_domains.is_empty() && p.email.as_deref().is_some_and(|e| !cfg.is_internal_email(e))
-}
-
-/// Guest or external: not verifiably one of ours.
-pub fn is_outsider(p: &Participant, cfg: &Config) -> bool {
-    p.guest || is_external(p, cfg)
-}
+use super::subjects::{QUOTE, describe, is_external, is_join, is_outsider, meeting_label, operator, quote, who};
 
 fn topic_matches(r: &RecordV1, patterns: &[regex::Regex]) -> bool {
     r.meeting.as_ref().and_then(|m| m.topic.as_deref()).is_some_and(|t| patterns.iter().any(|p| p.is_match(t)))
