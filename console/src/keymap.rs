@@ -1,5 +1,5 @@
 //! The one key table: it drives key handling, the footer hints and the help overlay, so
-//! the three can never disagree. Each [`Action`] is also the vocabulary of the console's
+//! the three can never disagree. Each [`Command`] is also the vocabulary of the console's
 //! state machine (`update`).
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 /// Something the analyst asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Action {
+pub enum Command {
     /// Leave the console.
     Quit,
     /// Show the live feed of records.
@@ -69,6 +69,12 @@ pub enum Action {
     Pause,
     /// Pick one of the saved filters (`[filters]` in zoomwatch.toml).
     SavedFilters,
+    /// In a dialog: take the highlighted choice.
+    Choose,
+    /// In a confirmation: yes, do it.
+    Confirm,
+    /// In a confirmation: no.
+    Decline,
 }
 
 /// Where a binding applies.
@@ -80,6 +86,9 @@ pub enum Scope {
     Alerts,
     /// Only in the Meetings view.
     Meetings,
+    /// In the dialogs (the response menu, its confirmation, saved filters, results);
+    /// these take precedence there, and the global keys apply after them.
+    Dialog,
 }
 
 /// One key binding.
@@ -90,7 +99,7 @@ pub struct Binding {
     /// Required modifiers.
     pub mods: KeyModifiers,
     /// What it does.
-    pub action: Action,
+    pub action: Command,
     /// How the key is written in hints.
     pub label: &'static str,
     /// What it does, in a few words.
@@ -101,14 +110,14 @@ pub struct Binding {
     pub footer: Option<(&'static str, &'static str)>,
 }
 
-const fn b(code: KeyCode, action: Action, label: &'static str, help: &'static str, scope: Scope) -> Binding {
+const fn b(code: KeyCode, action: Command, label: &'static str, help: &'static str, scope: Scope) -> Binding {
     Binding { code, mods: KeyModifiers::NONE, action, label, help, scope, footer: None }
 }
 
 /// A binding that also appears in the footer.
 const fn f(
     code: KeyCode,
-    action: Action,
+    action: Command,
     label: &'static str,
     help: &'static str,
     scope: Scope,
@@ -117,49 +126,54 @@ const fn f(
     Binding { code, mods: KeyModifiers::NONE, action, label, help, scope, footer: Some(hint) }
 }
 
-use Scope::{Alerts, Global, Meetings};
+use Scope::{Alerts, Dialog, Global, Meetings};
 
 /// Every binding. Earlier entries win when two match.
 pub const KEYMAP: &[Binding] = &[
-    b(KeyCode::Char('1'), Action::ViewFeed, "1", "feed", Global),
-    b(KeyCode::Char('2'), Action::ViewMeetings, "2", "meetings and rosters", Global),
-    b(KeyCode::Char('3'), Action::ViewParticipants, "3", "participants", Global),
-    b(KeyCode::Char('4'), Action::ViewAdmin, "4", "admin actions", Global),
-    b(KeyCode::Char('5'), Action::ViewAlerts, "5", "alerts (triage)", Global),
-    b(KeyCode::Char('6'), Action::ViewOverview, "6", "overview", Global),
-    b(KeyCode::Tab, Action::NextView, "Tab", "next view", Global),
-    b(KeyCode::BackTab, Action::PrevView, "S-Tab", "previous view", Global),
-    f(KeyCode::Up, Action::Up, "↑", "up", Global, ("↑↓", "move")),
-    b(KeyCode::Char('k'), Action::Up, "k", "up", Global),
-    b(KeyCode::Down, Action::Down, "↓", "down", Global),
-    b(KeyCode::Char('j'), Action::Down, "j", "down", Global),
-    b(KeyCode::PageUp, Action::PageUp, "PgUp", "page up", Global),
-    b(KeyCode::PageDown, Action::PageDown, "PgDn", "page down", Global),
-    b(KeyCode::Home, Action::Top, "Home", "newest", Global),
-    b(KeyCode::Char('g'), Action::Top, "g", "newest", Global),
-    b(KeyCode::End, Action::Bottom, "End", "oldest", Global),
-    b(KeyCode::Char('G'), Action::Bottom, "G", "oldest", Global),
-    f(KeyCode::Left, Action::SwitchPane, "←", "meeting list / roster", Meetings, ("←→", "list/roster")),
-    b(KeyCode::Right, Action::SwitchPane, "→", "meeting list / roster", Meetings),
-    f(KeyCode::Enter, Action::Details, "⏎", "details (↑↓ scroll)", Global, ("⏎", "details")),
-    f(KeyCode::Char('r'), Action::Respond, "r", "act through Zoom on the selection", Global, ("r", "respond")),
-    f(KeyCode::Char('/'), Action::Filter, "/", "filter", Global, ("/", "filter")),
-    b(KeyCode::Esc, Action::Back, "Esc", "close / clear filter", Global),
-    b(KeyCode::Char('f'), Action::SavedFilters, "f", "saved filters", Global),
-    f(KeyCode::Char('m'), Action::ThisMeeting, "m", "only this meeting", Global, ("m", "this meeting")),
-    f(KeyCode::Char('u'), Action::ThisUser, "u", "only this user", Global, ("u", "this user")),
-    f(KeyCode::Char('a'), Action::Ack, "a", "acknowledge alert", Alerts, ("a", "ack")),
-    f(KeyCode::Char('x'), Action::Dismiss, "x", "dismiss alert", Alerts, ("x", "dismiss")),
-    f(KeyCode::Char('n'), Action::Note, "n", "note on alert", Alerts, ("n", "note")),
-    f(KeyCode::Char('p'), Action::Pause, "p", "pause / resume lists", Global, ("p", "pause")),
-    b(KeyCode::Char('e'), Action::ExportJsonl, "e", "export view as JSONL", Global),
-    b(KeyCode::Char('E'), Action::ExportCsv, "E", "export view as CSV", Global),
-    f(KeyCode::Char('?'), Action::Help, "?", "help", Global, ("?", "help")),
-    f(KeyCode::Char('q'), Action::Quit, "q", "quit", Global, ("q", "quit")),
+    b(KeyCode::Char('1'), Command::ViewFeed, "1", "feed", Global),
+    b(KeyCode::Char('2'), Command::ViewMeetings, "2", "meetings and rosters", Global),
+    b(KeyCode::Char('3'), Command::ViewParticipants, "3", "participants", Global),
+    b(KeyCode::Char('4'), Command::ViewAdmin, "4", "admin actions", Global),
+    b(KeyCode::Char('5'), Command::ViewAlerts, "5", "alerts (triage)", Global),
+    b(KeyCode::Char('6'), Command::ViewOverview, "6", "overview", Global),
+    b(KeyCode::Tab, Command::NextView, "Tab", "next view", Global),
+    b(KeyCode::BackTab, Command::PrevView, "S-Tab", "previous view", Global),
+    f(KeyCode::Up, Command::Up, "↑", "up", Global, ("↑↓", "move")),
+    b(KeyCode::Char('k'), Command::Up, "k", "up", Global),
+    b(KeyCode::Down, Command::Down, "↓", "down", Global),
+    b(KeyCode::Char('j'), Command::Down, "j", "down", Global),
+    b(KeyCode::PageUp, Command::PageUp, "PgUp", "page up", Global),
+    b(KeyCode::PageDown, Command::PageDown, "PgDn", "page down", Global),
+    b(KeyCode::Home, Command::Top, "Home", "newest", Global),
+    b(KeyCode::Char('g'), Command::Top, "g", "newest", Global),
+    b(KeyCode::End, Command::Bottom, "End", "oldest", Global),
+    b(KeyCode::Char('G'), Command::Bottom, "G", "oldest", Global),
+    f(KeyCode::Left, Command::SwitchPane, "←", "meeting list / roster", Meetings, ("←→", "list/roster")),
+    b(KeyCode::Right, Command::SwitchPane, "→", "meeting list / roster", Meetings),
+    f(KeyCode::Enter, Command::Details, "⏎", "details (↑↓ scroll)", Global, ("⏎", "details")),
+    f(KeyCode::Char('r'), Command::Respond, "r", "act through Zoom on the selection", Global, ("r", "respond")),
+    f(KeyCode::Char('/'), Command::Filter, "/", "filter", Global, ("/", "filter")),
+    b(KeyCode::Esc, Command::Back, "Esc", "close / clear filter", Global),
+    b(KeyCode::Char('f'), Command::SavedFilters, "f", "saved filters", Global),
+    f(KeyCode::Char('m'), Command::ThisMeeting, "m", "only this meeting", Global, ("m", "this meeting")),
+    f(KeyCode::Char('u'), Command::ThisUser, "u", "only this user", Global, ("u", "this user")),
+    f(KeyCode::Char('a'), Command::Ack, "a", "acknowledge alert", Alerts, ("a", "ack")),
+    f(KeyCode::Char('x'), Command::Dismiss, "x", "dismiss alert", Alerts, ("x", "dismiss")),
+    f(KeyCode::Char('n'), Command::Note, "n", "note on alert", Alerts, ("n", "note")),
+    f(KeyCode::Char('p'), Command::Pause, "p", "pause / resume lists", Global, ("p", "pause")),
+    b(KeyCode::Char('e'), Command::ExportJsonl, "e", "export view as JSONL", Global),
+    b(KeyCode::Char('E'), Command::ExportCsv, "E", "export view as CSV", Global),
+    f(KeyCode::Char('?'), Command::Help, "?", "help", Global, ("?", "help")),
+    f(KeyCode::Char('q'), Command::Quit, "q", "quit", Global, ("q", "quit")),
+    b(KeyCode::Enter, Command::Choose, "⏎", "take the highlighted choice", Dialog),
+    b(KeyCode::Char('y'), Command::Confirm, "y", "yes, do it", Dialog),
+    b(KeyCode::Char('Y'), Command::Confirm, "Y", "yes, do it", Dialog),
+    b(KeyCode::Char('n'), Command::Decline, "n", "no", Dialog),
+    b(KeyCode::Char('N'), Command::Decline, "N", "no", Dialog),
     Binding {
         code: KeyCode::Char('c'),
         mods: KeyModifiers::CONTROL,
-        action: Action::Quit,
+        action: Command::Quit,
         label: "C-c",
         help: "quit",
         scope: Global,
@@ -173,13 +187,27 @@ fn active(in_alerts: bool, in_meetings: bool) -> impl Iterator<Item = &'static B
         Global => true,
         Alerts => in_alerts,
         Meetings => in_meetings,
+        Dialog => false,
     })
 }
 
 /// The action for `key` in `in_alerts`/`in_meetings` context, if any.
-pub fn lookup(key: &KeyEvent, in_alerts: bool, in_meetings: bool) -> Option<Action> {
+pub fn lookup(key: &KeyEvent, in_alerts: bool, in_meetings: bool) -> Option<Command> {
     let mods = key.modifiers - KeyModifiers::SHIFT; // 'G', '?' and BackTab arrive with SHIFT
     active(in_alerts, in_meetings).find(|bnd| bnd.code == key.code && bnd.mods == mods).map(|bnd| bnd.action)
+}
+
+/// The command for `key` in a dialog: the dialog's own bindings first, then the global
+/// ones (moving, Esc, q).
+pub fn lookup_dialog(key: &KeyEvent) -> Option<Command> {
+    let mods = key.modifiers - KeyModifiers::SHIFT;
+    let matches = |bnd: &&Binding| bnd.code == key.code && bnd.mods == mods;
+    KEYMAP
+        .iter()
+        .filter(|b| b.scope == Dialog)
+        .find(matches)
+        .or_else(|| KEYMAP.iter().filter(|b| b.scope == Global).find(matches))
+        .map(|b| b.action)
 }
 
 /// Footer hints for the context, in table order.
@@ -188,11 +216,11 @@ pub fn footer(in_alerts: bool, in_meetings: bool) -> Vec<(&'static str, &'static
 }
 
 /// The help: one entry per action, in table order, with every key bound to it and where
-/// it applies.
+/// it applies. Dialog keys are left out: each dialog names its keys in its own title.
 pub fn help() -> Vec<(String, &'static str, Scope)> {
     let mut out: Vec<(String, &'static str, Scope)> = Vec::new();
-    let mut seen: Vec<Action> = Vec::new();
-    for bnd in KEYMAP {
+    let mut seen: Vec<Command> = Vec::new();
+    for bnd in KEYMAP.iter().filter(|b| b.scope != Dialog) {
         if seen.contains(&bnd.action) {
             continue;
         }
@@ -210,18 +238,31 @@ mod tests {
     #[test]
     fn keys_resolve_by_context() {
         let key = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
-        assert_eq!(lookup(&key('q'), false, false), Some(Action::Quit));
+        assert_eq!(lookup(&key('q'), false, false), Some(Command::Quit));
         assert_eq!(lookup(&key('a'), false, false), None, "ack only in Alerts");
-        assert_eq!(lookup(&key('a'), true, false), Some(Action::Ack));
-        assert_eq!(lookup(&KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT), false, false), Some(Action::Bottom));
-        assert_eq!(lookup(&KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL), false, false), Some(Action::Quit));
+        assert_eq!(lookup(&key('a'), true, false), Some(Command::Ack));
+        assert_eq!(lookup(&KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT), false, false), Some(Command::Bottom));
+        assert_eq!(lookup(&KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL), false, false), Some(Command::Quit));
         let hints = footer(true, false);
         assert!(hints.contains(&("a", "ack")) && hints.contains(&("q", "quit")));
         assert!(!footer(false, false).contains(&("a", "ack")));
     }
 
     #[test]
+    fn dialogs_take_their_keys_from_the_table() {
+        let key = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
+        assert_eq!(lookup_dialog(&key('y')), Some(Command::Confirm));
+        assert_eq!(lookup_dialog(&KeyEvent::new(KeyCode::Char('Y'), KeyModifiers::SHIFT)), Some(Command::Confirm));
+        assert_eq!(lookup_dialog(&key('n')), Some(Command::Decline), "n is no in a dialog, not a note");
+        assert_eq!(lookup_dialog(&KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)), Some(Command::Choose));
+        assert_eq!(lookup_dialog(&KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)), Some(Command::Back));
+        assert_eq!(lookup_dialog(&KeyEvent::new(KeyCode::Down, KeyModifiers::NONE)), Some(Command::Down));
+        assert_eq!(lookup(&key('y'), true, true), None, "dialog keys do nothing outside dialogs");
+        assert!(help().iter().all(|(_, _, scope)| *scope != Scope::Dialog), "dialogs name their keys in their titles");
+    }
+
+    #[test]
     fn actions_are_config_vocabulary() {
-        assert_eq!(serde_json::to_string(&Action::ThisMeeting).unwrap(), "\"this_meeting\"");
+        assert_eq!(serde_json::to_string(&Command::ThisMeeting).unwrap(), "\"this_meeting\"");
     }
 }

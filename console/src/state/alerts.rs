@@ -3,6 +3,19 @@
 
 use super::*;
 
+/// An alert with the analyst's verdict.
+#[derive(Debug, Clone)]
+pub struct AlertItem {
+    /// The alert.
+    pub alert: Alert,
+    /// Verdict and note.
+    pub triage: triage::Entry,
+    /// Also (or only) raised by `zoomwatch watch`: a `zoomwatch.alert` record said so.
+    pub from_watch: bool,
+    /// Raised by this console's own detector.
+    pub own: bool,
+}
+
 impl State {
     /// The alert selected in the Alerts view.
     pub fn selected_alert(&self) -> Option<&AlertItem> {

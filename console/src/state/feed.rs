@@ -3,6 +3,77 @@
 
 use super::*;
 
+/// Frees records and evicted rows on a helper thread. A record owns a few dozen small
+/// allocations; freeing 8,000 of them at the tail of every batch would stall the screen
+/// as long as applying them did. The helper is started on first use; if it cannot be,
+/// they are freed here.
+pub(super) fn drop_elsewhere<T: Send + 'static>(items: Vec<T>) {
+    use std::sync::OnceLock;
+    use std::sync::mpsc::{Sender, channel};
+    type Garbage = Box<dyn Send>;
+    static DROPPER: OnceLock<Option<Sender<Garbage>>> = OnceLock::new();
+    if items.is_empty() {
+        return;
+    }
+    let dropper = DROPPER.get_or_init(|| {
+        let (tx, rx) = channel::<Garbage>();
+        std::thread::Builder::new().name("zoomwatch-drop".into()).spawn(move || rx.into_iter().for_each(drop)).ok().map(|_| tx)
+    });
+    if let Some(tx) = dropper
+        && let Err(back) = tx.send(Box::new(items))
+    {
+        drop(back.0); // the helper is gone: free them here
+    }
+}
+
+/// One stored record with what the console computed for it, held compactly: the
+/// record's stored JSON line (parsed again only to be shown: a screenful at a time)
+/// and what the filter needs. About a third of the memory of the parsed record.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// Arrival sequence number.
+    pub seq: u64,
+    /// The record as one JSON line, packed ([`crate::packed`]).
+    pub(super) line: crate::packed::PackedLine,
+    /// Effective flags (rules re-run with this console's configuration).
+    pub flags: Vec<Flag>,
+    /// Worst flag.
+    pub worst: Option<Severity>,
+    /// Lower-cased text the filter searches, and the facts it compares.
+    pub search: zoomwatch_shared::filter::SearchText,
+    /// Which list views it belongs to ([`list_bit`]).
+    pub(super) lists: u8,
+}
+
+impl Row {
+    /// The record, parsed from its stored line (`None` only if that line were not a
+    /// record, which a row's never is: it was parsed from it or written from one).
+    pub fn record(&self) -> Option<RecordV1> {
+        zoomwatch_shared::lines::parse(self.line.unpack().as_bytes()).ok()
+    }
+
+    /// The stored line.
+    pub fn line(&self) -> String {
+        self.line.unpack()
+    }
+
+    /// Bytes this row holds (estimate: itself, its line, search text and flags).
+    pub fn size(&self) -> usize {
+        std::mem::size_of::<Self>() + self.line.packed_len() + self.search.size()
+            - std::mem::size_of::<zoomwatch_shared::filter::SearchText>()
+            + self.flags.iter().map(|f| std::mem::size_of::<Flag>() + f.rule.len() + f.reason.len()).sum::<usize>()
+    }
+}
+
+pub(super) fn list_bit(v: View) -> u8 {
+    match v {
+        View::Feed => 1,
+        View::Participants => 2,
+        View::Admin => 4,
+        _ => 0,
+    }
+}
+
 impl State {
     /// The row with sequence number `seq`, if still kept.
     pub fn row(&self, seq: u64) -> Option<&Row> {

@@ -4,31 +4,31 @@
 use super::*;
 
 impl State {
-    pub(super) fn on_action(&mut self, a: Action) -> Vec<Effect> {
+    pub(super) fn on_command(&mut self, a: Command) -> Vec<Effect> {
         let page = self.page.max(1);
         match a {
-            Action::Quit => return vec![Effect::Quit],
-            Action::ViewFeed => self.view = View::Feed,
-            Action::ViewMeetings => self.view = View::Meetings,
-            Action::ViewParticipants => self.view = View::Participants,
-            Action::ViewAdmin => self.view = View::Admin,
-            Action::ViewAlerts => self.view = View::Alerts,
-            Action::ViewOverview => self.view = View::Overview,
-            Action::NextView => self.view = View::ALL[(self.view.index() + 1) % View::ALL.len()],
-            Action::PrevView => self.view = View::ALL[(self.view.index() + View::ALL.len() - 1) % View::ALL.len()],
-            Action::Up => self.set_cursor(self.view, self.current_cursor().saturating_sub(1)),
-            Action::Down => self.set_cursor(self.view, self.current_cursor() + 1),
-            Action::PageUp => self.set_cursor(self.view, self.current_cursor().saturating_sub(page)),
-            Action::PageDown => self.set_cursor(self.view, self.current_cursor() + page),
-            Action::Top => self.set_cursor(self.view, 0),
-            Action::Bottom => self.set_cursor(self.view, usize::MAX),
-            Action::SwitchPane => {
+            Command::Quit => return vec![Effect::Quit],
+            Command::ViewFeed => self.view = View::Feed,
+            Command::ViewMeetings => self.view = View::Meetings,
+            Command::ViewParticipants => self.view = View::Participants,
+            Command::ViewAdmin => self.view = View::Admin,
+            Command::ViewAlerts => self.view = View::Alerts,
+            Command::ViewOverview => self.view = View::Overview,
+            Command::NextView => self.view = View::ALL[(self.view.index() + 1) % View::ALL.len()],
+            Command::PrevView => self.view = View::ALL[(self.view.index() + View::ALL.len() - 1) % View::ALL.len()],
+            Command::Up => self.set_cursor(self.view, self.current_cursor().saturating_sub(1)),
+            Command::Down => self.set_cursor(self.view, self.current_cursor() + 1),
+            Command::PageUp => self.set_cursor(self.view, self.current_cursor().saturating_sub(page)),
+            Command::PageDown => self.set_cursor(self.view, self.current_cursor() + page),
+            Command::Top => self.set_cursor(self.view, 0),
+            Command::Bottom => self.set_cursor(self.view, usize::MAX),
+            Command::SwitchPane => {
                 if self.view == View::Meetings {
                     self.roster_focus = !self.roster_focus;
                     self.roster_cursor = 0;
                 }
             }
-            Action::Details => {
+            Command::Details => {
                 let has = match self.view {
                     View::Meetings => self.selected_meeting().is_some(),
                     View::Alerts => self.selected_alert().is_some(),
@@ -40,10 +40,10 @@ impl State {
                     self.detail_scroll = 0;
                 }
             }
-            Action::Filter => {
+            Command::Filter => {
                 self.overlay = Overlay::Prompt(Prompt { kind: PromptKind::Filter, text: self.filter_text.clone(), error: None })
             }
-            Action::Back => {
+            Command::Back => {
                 if self.overlay != Overlay::None {
                     self.overlay = Overlay::None;
                 } else if !self.filter.is_empty() {
@@ -51,35 +51,37 @@ impl State {
                     self.say("filter cleared");
                 }
             }
-            Action::ThisMeeting => match self.selection_subjects().0 {
+            Command::ThisMeeting => match self.selection_subjects().0 {
                 Some(m) => self.narrow("meeting:", &m),
                 None => self.say("the selection has no meeting"),
             },
-            Action::ThisUser => match self.selection_subjects().1 {
+            Command::ThisUser => match self.selection_subjects().1 {
                 Some(u) => self.narrow("user:", &u),
                 None => self.say("the selection has no user"),
             },
-            Action::Ack => return self.triage_selected(Some(triage::Status::Acked), None),
-            Action::Dismiss => return self.triage_selected(Some(triage::Status::Dismissed), None),
-            Action::Note => {
+            Command::Ack => return self.triage_selected(Some(triage::Status::Acked), None),
+            Command::Dismiss => return self.triage_selected(Some(triage::Status::Dismissed), None),
+            Command::Note => {
                 if let Some(item) = self.selected_alert() {
                     let id = item.alert.id.clone();
                     let text = item.triage.note.clone();
                     self.overlay = Overlay::Prompt(Prompt { kind: PromptKind::Note(id), text, error: None });
                 }
             }
-            Action::Respond => self.open_respond(),
-            Action::ExportJsonl => return self.export(false),
-            Action::ExportCsv => return self.export(true),
-            Action::Help => self.overlay = if self.overlay == Overlay::Help { Overlay::None } else { Overlay::Help },
-            Action::Pause => self.toggle_pause(),
-            Action::SavedFilters => {
+            Command::Respond => self.open_respond(),
+            Command::ExportJsonl => return self.export(false),
+            Command::ExportCsv => return self.export(true),
+            Command::Help => self.overlay = if self.overlay == Overlay::Help { Overlay::None } else { Overlay::Help },
+            Command::Pause => self.toggle_pause(),
+            Command::SavedFilters => {
                 if self.detector.config().filters.is_empty() {
                     self.say("no saved filters: add a [filters] table to zoomwatch.toml (see zoomwatch.example.toml)");
                 } else {
                     self.overlay = Overlay::Saved { cursor: 0 };
                 }
             }
+            // Dialog keys: only dialogs look them up (`keymap::lookup_dialog`).
+            Command::Choose | Command::Confirm | Command::Decline => {}
         }
         Vec::new()
     }

@@ -26,7 +26,7 @@ use zoomwatch_shared::roster::{Meeting, MeetingPhase};
 use zoomwatch_shared::rules::{Alert, AlertEvent, Detector};
 use zoomwatch_shared::timefmt::format_ms;
 
-use crate::keymap::{self, Action};
+use crate::keymap::{self, Command};
 use zoomwatch_log::source::{SourceEvent, Status};
 use zoomwatch_shared::filter::{Filter, Term, place_matches};
 
@@ -35,32 +35,12 @@ use crate::triage::{self, Triage};
 
 mod alerts;
 mod feed;
+
+pub use alerts::AlertItem;
+pub use feed::Row;
 mod keys;
 mod meetings;
 mod response_flow;
-
-/// Frees records and evicted rows on a helper thread. A record owns a few dozen small
-/// allocations; freeing 8,000 of them at the tail of every batch would stall the screen
-/// as long as applying them did. The helper is started on first use; if it cannot be,
-/// they are freed here.
-fn drop_elsewhere<T: Send + 'static>(items: Vec<T>) {
-    use std::sync::OnceLock;
-    use std::sync::mpsc::{Sender, channel};
-    type Garbage = Box<dyn Send>;
-    static DROPPER: OnceLock<Option<Sender<Garbage>>> = OnceLock::new();
-    if items.is_empty() {
-        return;
-    }
-    let dropper = DROPPER.get_or_init(|| {
-        let (tx, rx) = channel::<Garbage>();
-        std::thread::Builder::new().name("zoomwatch-drop".into()).spawn(move || rx.into_iter().for_each(drop)).ok().map(|_| tx)
-    });
-    if let Some(tx) = dropper
-        && let Err(back) = tx.send(Box::new(items))
-    {
-        drop(back.0); // the helper is gone: free them here
-    }
-}
 
 /// Shown at start when the configuration names no internal domain.
 pub const NO_INTERNAL_DOMAINS: &str = "no internal domains configured: external-join and outsider rules are off (set organization.internal_domains, see zoomwatch.example.toml)";
@@ -104,67 +84,6 @@ impl View {
     fn index(self) -> usize {
         View::ALL.iter().position(|v| *v == self).unwrap_or(0)
     }
-}
-
-/// One stored record with what the console computed for it, held compactly: the
-/// record's stored JSON line (parsed again only to be shown: a screenful at a time)
-/// and what the filter needs. About a third of the memory of the parsed record.
-#[derive(Debug, Clone)]
-pub struct Row {
-    /// Arrival sequence number.
-    pub seq: u64,
-    /// The record as one JSON line, packed ([`crate::packed`]).
-    line: crate::packed::PackedLine,
-    /// Effective flags (rules re-run with this console's configuration).
-    pub flags: Vec<Flag>,
-    /// Worst flag.
-    pub worst: Option<Severity>,
-    /// Lower-cased text the filter searches, and the facts it compares.
-    pub search: zoomwatch_shared::filter::SearchText,
-    /// Which list views it belongs to ([`list_bit`]).
-    lists: u8,
-}
-
-impl Row {
-    /// The record, parsed from its stored line (`None` only if that line were not a
-    /// record, which a row's never is: it was parsed from it or written from one).
-    pub fn record(&self) -> Option<RecordV1> {
-        zoomwatch_shared::lines::parse(self.line.unpack().as_bytes()).ok()
-    }
-
-    /// The stored line.
-    pub fn line(&self) -> String {
-        self.line.unpack()
-    }
-
-    /// Bytes this row holds (estimate: itself, its line, search text and flags).
-    pub fn size(&self) -> usize {
-        std::mem::size_of::<Self>() + self.line.packed_len() + self.search.size()
-            - std::mem::size_of::<zoomwatch_shared::filter::SearchText>()
-            + self.flags.iter().map(|f| std::mem::size_of::<Flag>() + f.rule.len() + f.reason.len()).sum::<usize>()
-    }
-}
-
-fn list_bit(v: View) -> u8 {
-    match v {
-        View::Feed => 1,
-        View::Participants => 2,
-        View::Admin => 4,
-        _ => 0,
-    }
-}
-
-/// An alert with the analyst's verdict.
-#[derive(Debug, Clone)]
-pub struct AlertItem {
-    /// The alert.
-    pub alert: Alert,
-    /// Verdict and note.
-    pub triage: triage::Entry,
-    /// Also (or only) raised by `zoomwatch watch`: a `zoomwatch.alert` record said so.
-    pub from_watch: bool,
-    /// Raised by this console's own detector.
-    pub own: bool,
 }
 
 /// What the prompt is for.
@@ -487,18 +406,18 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 let page = u16::try_from(state.page).unwrap_or(20);
                 let scroll = &mut state.detail_scroll;
                 match action {
-                    Some(Action::Up) => *scroll = scroll.saturating_sub(1),
-                    Some(Action::Down) => *scroll = scroll.saturating_add(1),
-                    Some(Action::PageUp) => *scroll = scroll.saturating_sub(page),
-                    Some(Action::PageDown) => *scroll = scroll.saturating_add(page),
-                    Some(Action::Top) => *scroll = 0,
-                    Some(a) => return state.on_action(a),
+                    Some(Command::Up) => *scroll = scroll.saturating_sub(1),
+                    Some(Command::Down) => *scroll = scroll.saturating_add(1),
+                    Some(Command::PageUp) => *scroll = scroll.saturating_sub(page),
+                    Some(Command::PageDown) => *scroll = scroll.saturating_add(page),
+                    Some(Command::Top) => *scroll = 0,
+                    Some(a) => return state.on_command(a),
                     None => {}
                 }
                 return Vec::new();
             }
             match action {
-                Some(a) => state.on_action(a),
+                Some(a) => state.on_command(a),
                 None => Vec::new(),
             }
         }

@@ -75,19 +75,19 @@ impl State {
 
     pub(super) fn on_respond_key(&mut self, key: KeyEvent) -> Vec<Effect> {
         let overlay = std::mem::replace(&mut self.overlay, Overlay::None);
-        let action = keymap::lookup(&key, false, false);
+        let action = keymap::lookup_dialog(&key);
         match overlay {
             Overlay::Respond(mut menu) => match (key.code, action) {
-                (KeyCode::Esc, _) | (_, Some(Action::Quit | Action::Respond)) => {}
-                (_, Some(Action::Up)) => {
+                (_, Some(Command::Back | Command::Quit | Command::Respond)) => {}
+                (_, Some(Command::Up)) => {
                     menu.cursor = menu.cursor.saturating_sub(1);
                     self.overlay = Overlay::Respond(menu);
                 }
-                (_, Some(Action::Down)) => {
+                (_, Some(Command::Down)) => {
                     menu.cursor = (menu.cursor + 1).min(menu.items.len().saturating_sub(1));
                     self.overlay = Overlay::Respond(menu);
                 }
-                (KeyCode::Enter, _) => match menu.items.get(menu.cursor).cloned() {
+                (_, Some(Command::Choose)) => match menu.items.get(menu.cursor).cloned() {
                     Some(crate::respond::Item::Act(a)) => self.overlay = Overlay::Confirm { action: a, alert_id: menu.alert_id },
                     Some(crate::respond::Item::Look(l)) => {
                         self.say(format!("asking Zoom: {}…", l.name()));
@@ -97,27 +97,28 @@ impl State {
                 },
                 _ => self.overlay = Overlay::Respond(menu),
             },
-            Overlay::Confirm { action, alert_id } => match key.code {
-                KeyCode::Char('y' | 'Y') => {
-                    self.say(format!("calling Zoom: {}…", action.summary()));
-                    return vec![Effect::Zoom(ZoomCall::Act { action, alert_id })];
+            Overlay::Confirm { action: zoom, alert_id } => match action {
+                Some(Command::Confirm) => {
+                    self.say(format!("calling Zoom: {}…", zoom.summary()));
+                    return vec![Effect::Zoom(ZoomCall::Act { action: zoom, alert_id })];
                 }
-                KeyCode::Char('n' | 'N' | 'q') | KeyCode::Esc => self.say("not done"),
-                _ => self.overlay = Overlay::Confirm { action, alert_id },
+                Some(Command::Decline | Command::Quit | Command::Back) => self.say("not done"),
+                _ => self.overlay = Overlay::Confirm { action: zoom, alert_id },
             },
             Overlay::Saved { cursor } => {
                 let n = self.detector.config().filters.len();
                 let pick = match (key.code, action) {
-                    (KeyCode::Esc, _) | (_, Some(Action::Quit | Action::SavedFilters)) => return Vec::new(),
-                    (_, Some(Action::Up)) => {
+                    (_, Some(Command::Back | Command::Quit | Command::SavedFilters)) => return Vec::new(),
+                    (_, Some(Command::Up)) => {
                         self.overlay = Overlay::Saved { cursor: cursor.saturating_sub(1) };
                         return Vec::new();
                     }
-                    (_, Some(Action::Down)) => {
+                    (_, Some(Command::Down)) => {
                         self.overlay = Overlay::Saved { cursor: (cursor + 1).min(n.saturating_sub(1)) };
                         return Vec::new();
                     }
-                    (KeyCode::Enter, _) => cursor,
+                    (_, Some(Command::Choose)) => cursor,
+                    // A digit picks by number (the menu shows them), as typed text does.
                     (KeyCode::Char(c @ '1'..='9'), _) => (c as usize) - ('1' as usize),
                     _ => {
                         self.overlay = Overlay::Saved { cursor };
@@ -132,12 +133,12 @@ impl State {
                 }
             }
             Overlay::Info { title, lines } => match (key.code, action) {
-                (KeyCode::Esc | KeyCode::Enter, _) | (_, Some(Action::Quit)) => {}
-                (_, Some(Action::Up)) => {
+                (_, Some(Command::Back | Command::Choose | Command::Quit)) => {}
+                (_, Some(Command::Up)) => {
                     self.detail_scroll = self.detail_scroll.saturating_sub(1);
                     self.overlay = Overlay::Info { title, lines };
                 }
-                (_, Some(Action::Down)) => {
+                (_, Some(Command::Down)) => {
                     self.detail_scroll = self.detail_scroll.saturating_add(1);
                     self.overlay = Overlay::Info { title, lines };
                 }

@@ -33,6 +33,7 @@ pub(super) fn help(_state: &State, frame: &mut Frame<'_>, area: Rect, theme: The
                 crate::keymap::Scope::Global => "",
                 crate::keymap::Scope::Alerts => " (alerts)",
                 crate::keymap::Scope::Meetings => " (meetings)",
+                crate::keymap::Scope::Dialog => " (dialogs)",
             };
             Line::from(vec![Span::styled(format!(" {keys:<10}"), theme.accent()), Span::raw(format!("{what}{scope}"))])
         })
