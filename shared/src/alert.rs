@@ -14,34 +14,9 @@ use foldhash::HashMap;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::record::{ALERT_EVENT, Category, Flag, MeetingRef, RecordV1, Severity};
+pub use crate::blocks::AlertBlock;
+use crate::record::{ALERT_EVENT, Category, Flag, MeetingRef, RecordV1};
 use crate::rules::{Alert, AlertEvent, MeetingBrief};
-
-/// The `alert` block of a `zoomwatch.alert` record.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AlertBlock {
-    /// The alert's stable id (the same in every update).
-    pub id: String,
-    /// Rule id.
-    pub rule: String,
-    /// Severity (the highest of its findings).
-    pub severity: Severity,
-    /// The latest finding's reason (a growing raid states its new size).
-    pub reason: String,
-    /// Records it rests on (the first 200).
-    pub record_ids: Vec<String>,
-    /// Payload time of the first finding.
-    pub first_seen: String,
-    /// Payload time of the latest finding.
-    pub last_seen: String,
-    /// Findings grouped into it.
-    pub count: u32,
-    /// 0 when raised, then 1, 2, … for each update written.
-    pub update: u32,
-    /// What was watched (`file:PATH`, `log-group:NAME`).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub source: String,
-}
 
 /// Record ids kept on one alert.
 const MAX_RECORD_IDS: usize = 200;
@@ -239,6 +214,7 @@ pub fn alert_of(r: &RecordV1) -> Option<Alert> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Severity;
 
     fn raised(id: &str) -> AlertEvent {
         AlertEvent::Raised(Box::new(Alert {

@@ -4,97 +4,10 @@
 //! their own), so the SIEM keeps the trail and every console sees the others' work.
 //! Ids are deterministic, so writing the same record twice is harmless downstream.
 
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+pub use crate::blocks::{Answer, CallInfo, Outcome, Response};
 use crate::record::{ACTION_EVENT, Category, MeetingRef, Participant, RecordV1, TRIAGE_EVENT, TargetUser};
-
-/// How an action ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    /// `--dry-run`: shown, not sent.
-    DryRun,
-    /// Zoom accepted it (2xx).
-    Succeeded,
-    /// Zoom refused it (4xx, rate limit, missing scope).
-    Refused,
-    /// No clear answer (5xx, timeout, unreachable): it may or may not have happened.
-    Failed,
-}
-
-impl Outcome {
-    /// The serialized name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::DryRun => "dry_run",
-            Self::Succeeded => "succeeded",
-            Self::Refused => "refused",
-            Self::Failed => "failed",
-        }
-    }
-}
-
-/// The call that was (or would have been) made. Passcodes are already redacted.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CallInfo {
-    /// HTTP method.
-    pub method: String,
-    /// Path below the API base, as sent (encoded).
-    pub path: String,
-    /// JSON body.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub body: Option<Value>,
-}
-
-/// What Zoom answered.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct Answer {
-    /// HTTP status.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<u16>,
-    /// Zoom's error code.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<i64>,
-    /// Zoom's message, or ours when Zoom said nothing (timeout, unreachable).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
-}
-
-/// The `response` block of action and triage records.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct Response {
-    /// Who acted: `--analyst`, else the OS user.
-    pub analyst: String,
-    /// Host the action was taken from.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub host: Option<String>,
-    /// Action records: how it ended.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub outcome: Option<Outcome>,
-    /// Action records: the Zoom API call.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub call: Option<CallInfo>,
-    /// Action records: Zoom's answer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub answer: Option<Answer>,
-    /// Action records: the one-line result shown to the analyst.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub result: Option<String>,
-    /// Why (`--reason`, or the alert acted on).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    /// The alert this responds to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alert_id: Option<String>,
-    /// Triage records: `new`, `acked`, `dismissed`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
-    /// Triage records: the note.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-}
 
 /// One response action, as it happened.
 #[derive(Debug, Clone)]

@@ -8,6 +8,8 @@
 //!   beside the events by `zoomwatch watch`, raised once and updated as they grow.
 //! - [`audit`] — the records of response actions and triage verdicts (`zoomwatch.action`,
 //!   `zoomwatch.triage`), so the SIEM and every console see them.
+//! - [`blocks`] — the `alert` and `response` blocks of zoomwatch's own records, and the
+//!   severity scale.
 //! - [`signature`] — Zoom's `x-zm-signature` scheme on raw bytes, secret rotation,
 //!   replay window, and the `endpoint.url_validation` answer.
 //! - [`envelope`] — the outer `{event, event_ts, payload}` of a webhook body.
@@ -36,6 +38,7 @@
 
 pub mod alert;
 pub mod audit;
+pub mod blocks;
 pub mod config;
 pub mod diff;
 pub mod envelope;

@@ -11,6 +11,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+/// The severity scale of flags and alerts (defined with the blocks that share it).
+pub use crate::blocks::Severity;
+
 /// Value of the `schema` field.
 pub const SCHEMA: &str = "zoomwatch.v1";
 /// Event name of the records the receiver writes about requests it refused.
@@ -76,14 +79,14 @@ pub struct RecordV1 {
     /// Only on `zoomwatch.action` and `zoomwatch.triage` records: who responded how,
     /// and what Zoom answered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub response: Option<Box<crate::audit::Response>>,
+    pub response: Option<Box<crate::blocks::Response>>,
     /// Where a record not delivered by webhook came from (Zoom's reports, its delivery
     /// log). Absent for webhooks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub origin: Option<Box<Origin>>,
     /// For `zoomwatch.alert` records: the alert (rule, subject, evidence, count).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alert: Option<Box<crate::alert::AlertBlock>>,
+    pub alert: Option<Box<crate::blocks::AlertBlock>>,
     /// The event's `payload` as received, with secrets redacted.
     #[serde(default)]
     pub raw: RawPayload,
@@ -189,53 +192,6 @@ impl Category {
             Self::Response => "response",
             Self::Alert => "alert",
             Self::Other => "other",
-        }
-    }
-}
-
-/// How much attention a finding deserves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum Severity {
-    /// Context, no action expected.
-    #[default]
-    Info,
-    /// Worth a look when time allows.
-    Low,
-    /// Look today.
-    Medium,
-    /// Look now.
-    High,
-}
-
-impl Severity {
-    /// The serialized name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Info => "info",
-            Self::Low => "low",
-            Self::Medium => "medium",
-            Self::High => "high",
-        }
-    }
-
-    /// One step less (info stays info).
-    pub fn lower(self) -> Self {
-        match self {
-            Self::High => Self::Medium,
-            Self::Medium => Self::Low,
-            Self::Low | Self::Info => Self::Info,
-        }
-    }
-
-    /// Parses `info|low|medium|high` (case-insensitive).
-    pub fn parse(s: &str) -> Option<Self> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "info" => Some(Self::Info),
-            "low" => Some(Self::Low),
-            "medium" | "med" => Some(Self::Medium),
-            "high" => Some(Self::High),
-            _ => None,
         }
     }
 }
