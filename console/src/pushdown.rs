@@ -147,7 +147,7 @@ mod tests {
 
     #[test]
     fn compiles_the_most_selective_term() {
-        let p = |s: &str| compile(&Filter::parse(s).expect("filter"));
+        let p = |s: &str| compile(&Filter::parse(s, crate::clock::now_ms()).expect("filter"));
         assert_eq!(p("user:jdoe@freemail.example").pattern.as_deref(), Some("%[jJ][dD][oO][eE]@[fF][rR][eE][eE][mM][aA]%"));
         // The meeting beats the user; a longer run among equals.
         assert_eq!(p("user:jdoe meeting:84512345678").pattern.as_deref(), Some("%84512345678%"));
@@ -195,7 +195,7 @@ mod tests {
         for needle in needles.iter().filter(|n| !n.contains('"') && !n.trim().is_empty()) {
             for term in ["user:", "meeting:", ""] {
                 let text = format!("{term}\"{}\"", needle.replace('\n', " "));
-                let Ok(filter) = Filter::parse(&text) else { continue };
+                let Ok(filter) = Filter::parse(&text, crate::clock::now_ms()) else { continue };
                 let Some(pattern) = compile(&filter).pattern else { continue };
                 for (r, line) in records.iter().zip(&lines) {
                     if filter.matches_record(r, r.worst_severity()) {
@@ -208,7 +208,7 @@ mod tests {
         assert!(checked > 1_000, "only {checked} matches checked");
         // A look-alike: "İ" lower-cases to "i̇", so `user:ali̇` matches "ALİ" here; the
         // pattern keeps to what two ASCII cases cover ("al").
-        let f = Filter::parse("user:\"morgan ali̇\"").expect("filter");
+        let f = Filter::parse("user:\"morgan ali̇\"", 0).expect("filter");
         assert_eq!(compile(&f).pattern.as_deref(), Some("%[mM][oO][rR][gG][aA][nN]%"));
     }
 }

@@ -336,7 +336,7 @@ pub async fn run(args: TailArgs) -> Result<ExitCode> {
     if cfg.internal_domains.is_empty() {
         eprintln!("zoomwatch: {}", crate::state::NO_INTERNAL_DOMAINS);
     }
-    let mut filter = Filter::parse(args.filter.as_deref().unwrap_or("")).map_err(anyhow::Error::msg)?;
+    let mut filter = Filter::parse(args.filter.as_deref().unwrap_or(""), now_ms()).map_err(anyhow::Error::msg)?;
     if let Some(m) = &args.meeting {
         filter = filter.with(Term::Meeting(m.to_lowercase()));
     }

@@ -269,15 +269,9 @@ fn parse_instant(v: &str, now_ms: i64) -> Option<i64> {
 }
 
 impl Filter {
-    /// Parses filter text (`since:`/`between:` relative to the system clock).
-    pub fn parse(s: &str) -> Result<Self, FilterError> {
-        let now =
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(0));
-        Self::parse_at(s, now)
-    }
-
-    /// Parses filter text; `since:15m` and times of day in `between:` count from `now_ms`.
-    pub fn parse_at(s: &str, now_ms: i64) -> Result<Self, FilterError> {
+    /// Parses filter text; `since:15m` and times of day in `between:` count from `now_ms`
+    /// (the caller's clock: nothing in here reads one).
+    pub fn parse(s: &str, now_ms: i64) -> Result<Self, FilterError> {
         let mut f = Self::parse_terms(s, now_ms)?;
         f.terms.sort_by_key(cost);
         f.finders = f
@@ -549,25 +543,25 @@ mod tests {
             );
             crate::normalize(crate::Envelope::parse(body.as_bytes()).unwrap(), &crate::Received { received_at_ms: now, request: None })
         };
-        let f = Filter::parse_at("since:15m", now).unwrap();
+        let f = Filter::parse("since:15m", now).unwrap();
         assert_eq!(f.terms, vec![Term::Time(now - 900_000, i64::MAX)]);
         assert!(f.matches_record(&at("2026-12-01T09:50:00Z"), None));
         assert!(!f.matches_record(&at("2026-12-01T09:40:00Z"), None));
-        let f = Filter::parse_at("between:09:00..09:30", now).unwrap();
+        let f = Filter::parse("between:09:00..09:30", now).unwrap();
         assert!(f.matches_record(&at("2026-12-01T09:15:00Z"), None));
         assert!(!f.matches_record(&at("2026-12-01T09:31:00Z"), None));
         assert!(!f.matches_record(&at("2026-11-30T09:15:00Z"), None), "a time of day is today's");
-        let f = Filter::parse_at("between:2026-11-30T09:00..2026-11-30T10:00 type:joined", now).unwrap();
+        let f = Filter::parse("between:2026-11-30T09:00..2026-11-30T10:00 type:joined", now).unwrap();
         assert!(f.matches_record(&at("2026-11-30T09:15:00Z"), None));
-        assert!(Filter::parse_at("since:2026-12-01T09:00", now).unwrap().matches_record(&at("2026-12-01T09:59:00Z"), None));
+        assert!(Filter::parse("since:2026-12-01T09:00", now).unwrap().matches_record(&at("2026-12-01T09:59:00Z"), None));
         for bad in ["since:15x", "since:", "between:09:30..09:00", "between:9..10", "between:25:00..26:00", "since:2026-13-01T00:00"] {
-            assert!(Filter::parse_at(bad, now).is_err(), "{bad}");
+            assert!(Filter::parse(bad, now).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn parses_terms() {
-        let f = Filter::parse("meeting:8451 user:\"Morgan Reyes\" type:joined sev:>=medium raid").unwrap();
+        let f = Filter::parse("meeting:8451 user:\"Morgan Reyes\" type:joined sev:>=medium raid", 0).unwrap();
         assert_eq!(
             f.terms,
             vec![
@@ -579,10 +573,10 @@ mod tests {
             ],
             "cheapest terms first"
         );
-        assert!(Filter::parse("sev:critical").unwrap_err().0.contains("unknown severity"));
-        assert!(Filter::parse("user:").is_err());
-        assert!(Filter::parse("").unwrap().is_empty());
-        assert_eq!(Filter::parse("\"a\nb c\"").unwrap().terms, vec![Term::Text("a".into()), Term::Text("b c".into())]);
+        assert!(Filter::parse("sev:critical", 0).unwrap_err().0.contains("unknown severity"));
+        assert!(Filter::parse("user:", 0).is_err());
+        assert!(Filter::parse("", 0).unwrap().is_empty());
+        assert_eq!(Filter::parse("\"a\nb c\"", 0).unwrap().terms, vec![Term::Text("a".into()), Term::Text("b c".into())]);
     }
 
     #[test]
@@ -602,30 +596,30 @@ mod tests {
             "nothing",
             "sev:>=low",
         ] {
-            let f = Filter::parse(q).unwrap();
+            let f = Filter::parse(q, 0).unwrap();
             assert_eq!(f.matches_search(None, &st), f.matches_record(&r, None), "{q}");
         }
-        assert!(Filter::parse("user:émile").unwrap().matches_search(None, &st));
-        assert!(!Filter::parse("user:203.0").unwrap().matches_search(None, &st), "an IP is not a user field");
+        assert!(Filter::parse("user:émile", 0).unwrap().matches_search(None, &st));
+        assert!(!Filter::parse("user:203.0", 0).unwrap().matches_search(None, &st), "an IP is not a user field");
     }
 
     #[test]
     fn country_and_network_terms() {
         let body = r#"{"event":"meeting.participant_joined","event_ts":1,"payload":{"object":{"uuid":"U1","id":7,"topic":"T","participant":{"user_name":"A","user_id":"9","public_ip":"89.160.20.128"}}}}"#;
         let mut r = crate::normalize(crate::Envelope::parse(body.as_bytes()).unwrap(), &crate::Received::default());
-        let m = |q: &str, r: &RecordV1| Filter::parse(q).unwrap().matches_search(None, &SearchText::of(r));
+        let m = |q: &str, r: &RecordV1| Filter::parse(q, 0).unwrap().matches_search(None, &SearchText::of(r));
         assert!(!m("country:se", &r), "no geo: no country");
         r.participant.as_mut().unwrap().geo = Some(Box::new(Geo { country: Some("SE".into()), asn: Some(29518), ..Geo::default() }));
         for q in ["country:SE", "country:se", "asn:29518", "asn:AS29518", "country:se asn:29518"] {
             assert!(m(q, &r), "{q}");
-            assert_eq!(Filter::parse(q).unwrap().matches_record(&r, None), m(q, &r), "{q}");
+            assert_eq!(Filter::parse(q, 0).unwrap().matches_record(&r, None), m(q, &r), "{q}");
         }
         for q in ["country:gb", "asn:1", "country:se asn:1"] {
             assert!(!m(q, &r), "{q}");
         }
-        assert!(Filter::parse("country:GBR").unwrap_err().0.contains("two-letter ISO code"));
-        assert!(Filter::parse("asn:bredband").unwrap_err().0.contains("AS number"));
-        assert!(Filter::parse("country:").is_err());
+        assert!(Filter::parse("country:GBR", 0).unwrap_err().0.contains("two-letter ISO code"));
+        assert!(Filter::parse("asn:bredband", 0).unwrap_err().0.contains("AS number"));
+        assert!(Filter::parse("country:", 0).is_err());
     }
 
     #[test]

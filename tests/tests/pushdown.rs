@@ -92,7 +92,7 @@ async fn filters_travel_to_cloudwatch_and_no_matching_record_is_missed() {
     for applied in [false, true] {
         proxy.apply_regex_patterns(applied);
         for (args, filter) in &cases {
-            let f = Filter::parse(filter).unwrap();
+            let f = Filter::parse(filter, zoomwatch_console::clock::now_ms()).unwrap();
             let expected: BTreeSet<String> =
                 records.iter().filter(|r| f.matches_record(r, r.worst_severity())).map(|r| r.id.clone()).collect();
             assert!(!expected.is_empty() && expected.len() < records.len(), "{filter}: a selective case ({})", expected.len());

@@ -348,7 +348,7 @@ impl State {
 
     /// Replaces the filter with `text` (as typed at the `/` prompt) and rebuilds the lists.
     pub fn set_filter(&mut self, text: &str) -> Result<(), String> {
-        let f = Filter::parse_at(text, self.now_ms).map_err(|e| e.to_string())?;
+        let f = Filter::parse(text, self.now_ms).map_err(|e| e.to_string())?;
         self.filter = f;
         self.filter_text = text.trim().to_owned();
         self.rebuild_lists();

@@ -132,7 +132,7 @@ pub fn stored_line(data: &[u8]) {
 /// The filter language: parse, then match against a few records.
 pub fn filter(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else { return };
-    let Ok(f) = Filter::parse(text) else { return };
+    let Ok(f) = Filter::parse(text, 0) else { return };
     static RECORDS: OnceLock<Vec<RecordV1>> = OnceLock::new();
     let records = RECORDS.get_or_init(|| {
         zoomwatch_shared::scenario::account_day(NOW * 1000)

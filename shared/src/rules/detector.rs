@@ -11,10 +11,11 @@ use foldhash::{HashMap, HashMapExt};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::config::{Config, normalize_name};
+use crate::config::Config;
 use crate::record::{Actor, Category, Flag, Participant, RecordV1, Severity};
 use crate::roster::{MeetingBook, Presence, meeting_key};
 use crate::rules::catalog::{self, Grouping};
+use crate::rules::names::normalize_name;
 use crate::rules::stateless;
 use crate::rules::subjects::{self, is_join, is_outsider, meeting_label, quote, who};
 use crate::timefmt::format_ms;
@@ -277,7 +278,7 @@ impl Memory {
     }
 
     fn index_initials(&mut self, norm: &str, display: &str) {
-        for (form, words) in crate::config::initial_forms(display) {
+        for (form, words) in crate::rules::names::initial_forms(display) {
             if form != norm {
                 self.initials.entry(form).or_insert_with(|| (norm.to_owned(), words));
             }
@@ -760,7 +761,7 @@ impl Detector {
                 // "Dana W." for "Dana Whitfield": a weaker match (a colleague may share a
                 // first name and an initial), so one step less severe.
                 let (full, words) = self.mem.initials.get(norm)?;
-                (crate::config::name_word_count(name) == *words).then(|| self.mem.protected.get(full).map(|x| (x, true)))?
+                (crate::rules::names::name_word_count(name) == *words).then(|| self.mem.protected.get(full).map(|x| (x, true)))?
             })
         {
             let same_id = person.zoom_user_id.is_some() && person.zoom_user_id == p.zoom_user_id;

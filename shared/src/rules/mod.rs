@@ -3,10 +3,13 @@
 //! turns every finding into an [`Alert`], grouped so that one incident is one alert.
 //! [`location`] holds the rules that read GeoIP `geo` blocks: anonymizers and country
 //! policy (stateless), new countries and impossible travel (its `Travel` memory).
+//! [`subjects`] names who and where in reasons; [`names`] folds display names for the
+//! impersonation rules.
 
 pub mod catalog;
 mod detector;
 pub mod location;
+pub mod names;
 mod sessions;
 pub mod sigma;
 pub mod stateless;

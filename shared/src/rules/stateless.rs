@@ -3,8 +3,9 @@
 
 use serde_json::Value;
 
-use crate::config::{Config, domain_in, email_domain, normalize_name};
+use crate::config::{Config, domain_in, email_domain};
 use crate::record::{Category, Flag, Participant, RecordV1};
+use crate::rules::names::normalize_name;
 use crate::text::{has_hidden_chars, sanitize};
 
 use super::subjects::{QUOTE, describe, is_external, is_join, is_outsider, meeting_label, operator, quote, who};

@@ -1,0 +1,152 @@
+//! Display names folded for comparison, for the impersonation rules and watchlists:
+//! look-alikes an attacker would type (confusable letters, digit swaps, hidden
+//! characters, diacritics, reordered words) fold to the same key, other people's names
+//! do not; and the shortened forms ("Dana W.") a protected name may appear as.
+
+/// A display name reduced for comparison, so look-alikes compare equal: hidden and
+/// zero-width characters removed, lower-cased, the digit swaps of evasion (`0`→o, `1`→l,
+/// `3`→e, `5`→s), Unicode confusables folded to their UTS #39 skeleton (Cyrillic `а`,
+/// Greek `ο`, full-width letters, `rn`/`m` …), diacritics dropped, then letters and digits
+/// only, its words in sorted order ("Whitfield, Dana" is "Dana Whitfield").
+/// `"Morgan  R\u{200B}eyes"`, `"morgan.reyes"` and `"Reyes, Mоrgan"` (Cyrillic о) compare equal.
+pub fn normalize_name(name: &str) -> String {
+    let folded = fold_name(name);
+    let mut words: Vec<&str> = name_words(&folded).collect();
+    words.sort_unstable();
+    words.concat()
+}
+
+/// The keys under which a shortened form of `name` — some of its words cut to their
+/// initial, at least one kept whole ("Dana W.", "D. Whitfield") — normalizes, paired with
+/// how many words that form has. Names of one word or more than four have none.
+pub fn initial_forms(name: &str) -> Vec<(String, usize)> {
+    // Words of the name as written, each folded on its own, and its initial folded the
+    // same way ("M" folds like the start of "Morgan" would not: its skeleton is "rn").
+    let words: Vec<(String, String)> = written_words(name)
+        .map(|w| (normalize_name(w), normalize_name(w.get(..w.chars().next().map_or(0, char::len_utf8)).unwrap_or(""))))
+        .filter(|(w, _)| !w.is_empty())
+        .collect();
+    let n = words.len();
+    if !(2..=4).contains(&n) {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    // Every proper, non-empty subset of the words to cut down.
+    for mask in 1u32..(1 << n) - 1 {
+        let mut form: Vec<&str> = Vec::with_capacity(n);
+        let mut kept_whole = false;
+        let mut cut_ok = true;
+        for (i, (whole, initial)) in words.iter().enumerate() {
+            if mask & (1 << i) == 0 {
+                kept_whole |= whole.chars().count() >= 3;
+                form.push(whole);
+            } else {
+                cut_ok &= whole != initial;
+                form.push(initial);
+            }
+        }
+        if kept_whole && cut_ok {
+            form.sort_unstable();
+            out.push((form.concat(), n));
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// How many words `name` has as written (letters and digits; the rest separates).
+pub fn name_word_count(name: &str) -> usize {
+    written_words(name).count()
+}
+
+fn written_words(name: &str) -> impl Iterator<Item = &str> {
+    name.split(|c: char| !c.is_alphanumeric() && !crate::text::is_invisible_format(c)).filter(|w| !w.is_empty())
+}
+
+fn name_words(folded: &str) -> impl Iterator<Item = &str> {
+    folded.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty())
+}
+
+/// [`normalize_name`] before splitting into words.
+fn fold_name(name: &str) -> String {
+    let swapped = |c: char| match c {
+        '0' => 'o',
+        '1' => 'l',
+        '3' => 'e',
+        '5' => 's',
+        c => c,
+    };
+    let visible = name.chars().filter(|c| !crate::text::is_invisible_format(*c)).map(swapped);
+    // The skeleton of an ASCII character depends on it alone: from a table.
+    let table = ascii_skeletons();
+    let mut folded = String::with_capacity(name.len());
+    if name.is_ascii() {
+        for c in visible {
+            folded.push_str(&table[usize::from(c.to_ascii_lowercase() as u8)]);
+        }
+    } else {
+        // Other characters fold before lower-casing too: a Cyrillic capital Т is
+        // confusable with T, its small form т is not confusable with t.
+        let (mut buf, mut inner) = ([0u8; 4], [0u8; 4]);
+        for c in visible {
+            if c.is_ascii() {
+                folded.push_str(&table[usize::from(c.to_ascii_lowercase() as u8)]);
+                continue;
+            }
+            for d in unicode_security::skeleton(c.encode_utf8(&mut buf)).flat_map(char::to_lowercase) {
+                if d.is_ascii() {
+                    folded.push_str(&table[usize::from(d as u8)]);
+                } else {
+                    folded.extend(unicode_security::skeleton(d.encode_utf8(&mut inner)).flat_map(char::to_lowercase));
+                }
+            }
+        }
+    }
+    // Diacritics (combining marks, after the decomposition) go; anything else that is not
+    // a letter or digit separates words.
+    let is_mark = |c: char| matches!(c, '\u{0300}'..='\u{036F}' | '\u{1AB0}'..='\u{1AFF}' | '\u{1DC0}'..='\u{1DFF}' | '\u{20D0}'..='\u{20FF}' | '\u{FE20}'..='\u{FE2F}');
+    folded.retain(|c| !is_mark(c));
+    folded
+}
+
+/// The lower-cased skeleton of each ASCII character.
+fn ascii_skeletons() -> &'static [String; 128] {
+    static T: std::sync::OnceLock<[String; 128]> = std::sync::OnceLock::new();
+    T.get_or_init(|| {
+        std::array::from_fn(|i| {
+            let c = char::from(u8::try_from(i).unwrap_or(0));
+            unicode_security::skeleton(c.encode_utf8(&mut [0; 4])).flat_map(char::to_lowercase).collect()
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_normalize() {
+        assert_eq!(normalize_name("Morgan  R\u{200B}eyes"), normalize_name("morgan.reyes"));
+        // Look-alikes an attacker would try, folded to the same key …
+        let host = normalize_name("Dana Whitfield");
+        for evasion in [
+            "Dаna Whitfield",              // Cyrillic а
+            "DANA  WHITFIELD",             // case, doubled space
+            "Whitfield, Dana",             // Last, First
+            "D\u{200B}ana Whitfie1d",      // zero-width space, 1 for l
+            "Dána Whitfiéld",              // diacritics
+            "Ｄａｎａ Ｗｈｉｔｆｉｅｌｄ", // full-width
+            "Dana Whitfiel\u{0501}",       // Cyrillic komi de for d
+            "Dana_Whitfield.",             // punctuation
+        ] {
+            assert_eq!(normalize_name(evasion), host, "{evasion:?}");
+        }
+        // … and other people's names do not.
+        for other in ["Dan Whitfield", "Dana Whitford", "Diana Whitfield", "Dana"] {
+            assert_ne!(normalize_name(other), host, "{other:?}");
+        }
+        assert_eq!(normalize_name("M0rgan Reye5"), normalize_name("Morgan Reyes"));
+        assert_eq!(normalize_name("Morgan Reyes"), normalize_name("Rnorgan Reyes"), "rn looks like m (UTS #39)");
+    }
+}
