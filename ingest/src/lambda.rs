@@ -26,7 +26,8 @@
 //! | `ZOOM_APP_ID` | Marketplace app id, for failed deliveries | failed deliveries skipped |
 //! | `ZOOMWATCH_POLL_REPORTS` | comma-separated reports | all three |
 //! | `ZOOMWATCH_POLL_SINCE` | how far back a first run reaches (`2d`, `12h`) | `2d` |
-//! | `ZOOMWATCH_POLL_CURSOR_PARAMETER` | SSM parameter holding the cursor | `/zoomwatch/poll-cursor` |
+//! | `ZOOMWATCH_STATE_BUCKET` | S3 bucket of the cursor (beside the watch checkpoint) | — (required) |
+//! | `ZOOMWATCH_POLL_KEY` | the cursor's key | `poll-cursor.json` |
 //!
 //! With `ZOOMWATCH_MODE=watch` it is the scheduled watch function ([`crate::watch_function`],
 //! settings there): the detector over the log group, alerts written back to it.
@@ -184,8 +185,10 @@ async fn run_poller() -> Result<()> {
     let group = std::env::var("ZOOMWATCH_LOG_GROUP").unwrap_or_else(|_| DEFAULT_LOG_GROUP.to_owned());
     let budget = Duration::from_secs(10);
     let sink = std::sync::Arc::new(CloudWatchSink::for_poller(logs_client(&sdk, Some(budget)), group, budget));
-    let name = std::env::var("ZOOMWATCH_POLL_CURSOR_PARAMETER").unwrap_or_else(|_| "/zoomwatch/poll-cursor".into());
-    let store = std::sync::Arc::new(CursorStore::Ssm { client: aws_sdk_ssm::Client::new(&sdk), name });
+    let bucket = std::env::var("ZOOMWATCH_STATE_BUCKET").context("ZOOMWATCH_STATE_BUCKET is not set (the bucket of the poll cursor)")?;
+    let key = std::env::var("ZOOMWATCH_POLL_KEY").unwrap_or_else(|_| "poll-cursor.json".into());
+    let object = crate::state_store::StateObject { client: crate::state_store::s3_client(&sdk), bucket, key };
+    let store = std::sync::Arc::new(CursorStore::S3(object));
     tracing::info!(reports = ?opts.reports, "zoomwatch-ingest ready (lambda, poll)");
     let handler = lambda_http::service_fn(move |_event: lambda_http::LambdaEvent<serde_json::Value>| {
         let (client, sink, store, opts) = (client.clone(), sink.clone(), store.clone(), opts.clone());

@@ -14,12 +14,13 @@
 //! - [`server`] — running the router on a TCP listener with graceful shutdown.
 //! - [`send`] — signing and posting bodies to any endpoint (`zoomwatch-ingest send`).
 //! - [`config`] — receiver settings and where secrets come from.
+//! - [`state_store`] — the scheduled functions' state: one S3 bucket, an object each.
 //! - [`watch_function`] — the scheduled watch function: the stateful detector over the
 //!   log group, alerts written back as `zoomwatch.alert` records, checkpoint in S3.
 //! - [`lambda`] — running the router under AWS Lambda (`lambda_http`), settings from the
 //!   environment, SDK clients built once at init.
 //!
-//! The Lambda parts ([`lambda`], [`watch_function`], the poller's SSM cursor) are behind
+//! The Lambda parts ([`lambda`], [`watch_function`], [`state_store`]) are behind
 //! the `lambda` feature (on by default; the console's demo builds without it).
 //!
 //! Where records go (file, stdout, CloudWatch Logs) and alert notifications live in the
@@ -35,6 +36,8 @@ pub mod rejected;
 pub mod router;
 pub mod send;
 pub mod server;
+#[cfg(feature = "lambda")]
+pub mod state_store;
 #[cfg(feature = "lambda")]
 pub mod watch_function;
 

@@ -56,19 +56,14 @@ pub struct Cursor {
 pub enum CursorStore {
     /// A local JSON file (for `poll`), replaced atomically.
     File(PathBuf),
-    /// An SSM parameter (for the scheduled Lambda: no always-on infrastructure).
+    /// An object in the scheduled functions' state bucket, beside the watch checkpoint
+    /// (for the scheduled Lambda: no always-on infrastructure).
     #[cfg(feature = "lambda")]
-    Ssm {
-        /// The client.
-        client: aws_sdk_ssm::Client,
-        /// Parameter name.
-        name: String,
-    },
+    S3(crate::state_store::StateObject),
 }
 
 impl CursorStore {
-    /// Reads the cursor; a missing file or parameter, or the template's initial `{}`, is
-    /// an empty cursor.
+    /// Reads the cursor; a missing file or object, or an empty `{}`, is an empty cursor.
     pub async fn load(&self) -> Result<Cursor, String> {
         let text = match self {
             Self::File(path) => match std::fs::read_to_string(path) {
@@ -77,10 +72,9 @@ impl CursorStore {
                 Err(e) => return Err(format!("cannot read the poll cursor {}: {e}", path.display())),
             },
             #[cfg(feature = "lambda")]
-            Self::Ssm { client, name } => match client.get_parameter().name(name).send().await {
-                Ok(out) => out.parameter().and_then(|p| p.value()).unwrap_or("{}").to_owned(),
-                Err(e) if e.as_service_error().is_some_and(|s| s.is_parameter_not_found()) => return Ok(Cursor::default()),
-                Err(e) => return Err(format!("cannot read the poll cursor from SSM parameter {name}: {}", ssm_error(&e))),
+            Self::S3(object) => match object.load().await.map_err(|e| format!("the poll cursor: {e}"))? {
+                Some(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+                None => return Ok(Cursor::default()),
             },
         };
         serde_json::from_str(&text).map_err(|e| format!("the poll cursor is not valid ({e}); delete it to start again from --since"))
@@ -100,26 +94,8 @@ impl CursorStore {
                     .map_err(|e| format!("cannot save the poll cursor {}: {e}", path.display()))
             }
             #[cfg(feature = "lambda")]
-            Self::Ssm { client, name } => client
-                .put_parameter()
-                .name(name)
-                .value(text)
-                .r#type(aws_sdk_ssm::types::ParameterType::String)
-                .overwrite(true)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| format!("cannot save the poll cursor to SSM parameter {name}: {}", ssm_error(&e))),
+            Self::S3(object) => object.save(text.into_bytes()).await.map_err(|e| format!("the poll cursor: {e}")),
         }
-    }
-}
-
-#[cfg(feature = "lambda")]
-fn ssm_error<E: aws_sdk_ssm::error::ProvideErrorMetadata + std::error::Error>(e: &E) -> String {
-    match (e.code(), e.message()) {
-        (Some(c), Some(m)) => format!("{c}: {m}"),
-        (Some(c), None) => c.to_owned(),
-        _ => aws_sdk_ssm::error::DisplayErrorContext(e).to_string(),
     }
 }
 

@@ -14,7 +14,7 @@
 //! | variable | meaning | default |
 //! |---|---|---|
 //! | `ZOOMWATCH_LOG_GROUP` | the group read and written | `/zoomwatch/events` |
-//! | `ZOOMWATCH_WATCH_BUCKET` | S3 bucket of the checkpoint | — (required) |
+//! | `ZOOMWATCH_STATE_BUCKET` | S3 bucket of the checkpoint (beside the poll cursor; `ZOOMWATCH_WATCH_BUCKET` is read too) | — (required) |
 //! | `ZOOMWATCH_WATCH_KEY` | its key | `watch-checkpoint.json` |
 //! | `ZOOMWATCH_WATCH_SINCE` | how far back a first run reads | `1h` |
 //! | `ZOOMWATCH_WATCH_MIN_SEVERITY` | alerts written at or above | `low` |
@@ -33,6 +33,8 @@ use zoomwatch_log::notify::Target;
 use zoomwatch_log::pager::{FilterPages, ReadError};
 use zoomwatch_log::sink::{CloudWatchSink, Sink};
 
+use crate::state_store::{StateObject, s3_client};
+
 /// Time kept in reserve at the end of an invocation for writing and saving: a quarter
 /// of what the invocation has, at most this.
 const RESERVE: Duration = Duration::from_secs(15);
@@ -42,11 +44,9 @@ const NOTIFY_ATTEMPTS: u32 = 3;
 /// Settings read once per execution environment.
 pub struct WatchFunction {
     logs: aws_sdk_cloudwatchlogs::Client,
-    s3: aws_sdk_s3::Client,
+    checkpoint: StateObject,
     sink: CloudWatchSink,
     group: String,
-    bucket: String,
-    key: String,
     since_ms: i64,
     min: Severity,
     notify: Vec<Target>,
@@ -90,7 +90,9 @@ impl WatchFunction {
     /// From the environment (see the module table).
     pub async fn from_env(sdk: &aws_config::SdkConfig) -> Result<Self> {
         let group = std::env::var("ZOOMWATCH_LOG_GROUP").unwrap_or_else(|_| zoomwatch_log::aws::DEFAULT_LOG_GROUP.to_owned());
-        let bucket = std::env::var("ZOOMWATCH_WATCH_BUCKET").context("ZOOMWATCH_WATCH_BUCKET is not set (the checkpoint's S3 bucket)")?;
+        let bucket = std::env::var("ZOOMWATCH_STATE_BUCKET")
+            .or_else(|_| std::env::var("ZOOMWATCH_WATCH_BUCKET"))
+            .context("ZOOMWATCH_STATE_BUCKET is not set (the checkpoint's S3 bucket)")?;
         let key = std::env::var("ZOOMWATCH_WATCH_KEY").unwrap_or_else(|_| "watch-checkpoint.json".to_owned());
         let since_ms = crate::poll::parse_duration_ms(&std::env::var("ZOOMWATCH_WATCH_SINCE").unwrap_or_else(|_| "1h".into()))
             .map_err(|e| anyhow::anyhow!("ZOOMWATCH_WATCH_SINCE: {e}"))?;
@@ -105,10 +107,8 @@ impl WatchFunction {
         let budget = Duration::from_secs(10);
         let logs = zoomwatch_log::aws::logs_client(sdk, Some(budget));
         let sink = CloudWatchSink::for_watch(logs.clone(), group.clone(), budget);
-        // A custom endpoint (an emulator, a VPC endpoint) needs path-style addressing.
-        let custom = std::env::var_os("AWS_ENDPOINT_URL").is_some() || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
-        let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(sdk).force_path_style(custom).build());
-        Ok(Self { logs, s3, sink, group, bucket, key, since_ms, min, notify, notify_min, http, cfg, geo })
+        let checkpoint = StateObject { client: s3_client(sdk), bucket, key };
+        Ok(Self { logs, checkpoint, sink, group, since_ms, min, notify, notify_min, http, cfg, geo })
     }
 
     /// Where notifications go, for the start-up log line (never the URL).
@@ -116,37 +116,14 @@ impl WatchFunction {
         let to: Vec<String> = self.notify.iter().map(Target::describe).collect();
         let n =
             if to.is_empty() { String::new() } else { format!("; notifying {} ({} and above)", to.join(", "), self.notify_min.as_str()) };
-        format!("log group {} → alerts at {} and above; checkpoint s3://{}/{}{n}", self.group, self.min.as_str(), self.bucket, self.key)
-    }
-
-    async fn load(&self) -> Result<Option<Vec<u8>>> {
-        match self.s3.get_object().bucket(&self.bucket).key(&self.key).send().await {
-            Ok(out) => {
-                let bytes = out.body.collect().await.context("reading the checkpoint from S3")?.into_bytes();
-                Ok(Some(bytes.to_vec()))
-            }
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
-            Err(e) => Err(anyhow::anyhow!(
-                "cannot read the checkpoint s3://{}/{}: {} (the role needs s3:GetObject on it)",
-                self.bucket,
-                self.key,
-                zoomwatch_log::aws::describe(&e)
-            )),
-        }
-    }
-
-    async fn save(&self, bytes: Vec<u8>) -> Result<()> {
-        self.s3.put_object().bucket(&self.bucket).key(&self.key).content_type("application/json").body(bytes.into()).send().await.map_err(
-            |e| anyhow::anyhow!("cannot save the checkpoint s3://{}/{}: {}", self.bucket, self.key, zoomwatch_log::aws::describe(&e)),
-        )?;
-        Ok(())
+        format!("log group {} → alerts at {} and above; checkpoint {}{n}", self.group, self.min.as_str(), self.checkpoint.describe())
     }
 
     /// One invocation: read from the checkpoint to `now_ms`, stopping at `deadline`.
     pub async fn run_once(&self, now_ms: i64, deadline: std::time::Instant) -> Result<RunSummary> {
         let label = format!("log-group:{}", self.group);
         let mut summary = RunSummary::default();
-        let mut w = match self.load().await? {
+        let mut w = match self.checkpoint.load().await.map_err(|e| anyhow::anyhow!("the checkpoint: {e}"))? {
             Some(bytes) => match Watcher::resume(self.cfg.clone(), &bytes, &label, self.min) {
                 Ok(w) => {
                     summary.resumed = true;
@@ -217,7 +194,10 @@ impl WatchFunction {
                 }
             }
         }
-        self.save(w.checkpoint(now_ms).map_err(anyhow::Error::msg)?).await?;
+        self.checkpoint
+            .save(w.checkpoint(now_ms).map_err(anyhow::Error::msg)?)
+            .await
+            .map_err(|e| anyhow::anyhow!("the checkpoint: {e}"))?;
         Ok(summary)
     }
 }

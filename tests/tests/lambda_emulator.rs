@@ -2,8 +2,8 @@
 //! `zoomwatch-ingest` binary against its Lambda Runtime API emulator, signed webhooks go
 //! through its function-URL emulation, and records land in a CloudWatch-compatible server.
 //! The same bootstrap as the scheduled report poller (`ZOOMWATCH_MODE=poll`), invoked as
-//! EventBridge would, against the strict Zoom API stand-in, its cursor in SSM (moto); and
-//! as the scheduled watch function (`ZOOMWATCH_MODE=watch`), its checkpoint in S3.
+//! EventBridge would, against the strict Zoom API stand-in, its cursor in S3 (moto); and
+//! as the scheduled watch function (`ZOOMWATCH_MODE=watch`), its checkpoint in the same bucket.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -217,8 +217,8 @@ async fn the_scheduled_poller_runs_in_the_lambda_runtime() {
     let sdk = moto.sdk_config().await;
     let logs = logs_client(&sdk, Some(Duration::from_secs(5)));
     logs.create_log_group().log_group_name(GROUP).send().await.unwrap();
-    let ssm = aws_sdk_ssm::Client::new(&sdk);
-    ssm.put_parameter().name("/zw/poll-cursor").value("{}").r#type(aws_sdk_ssm::types::ParameterType::String).send().await.unwrap();
+    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
+    s3.create_bucket().bucket("zw-state").send().await.unwrap();
     let zoom = ZoomStandIn::start().await;
     let now = time::OffsetDateTime::now_utc().replace_nanosecond(0).unwrap();
     let t = |mins: i64| (now - time::Duration::minutes(mins)).format(&time::format_description::well_known::Rfc3339).unwrap();
@@ -235,7 +235,7 @@ async fn the_scheduled_poller_runs_in_the_lambda_runtime() {
     env.extend([
         ("ZOOMWATCH_MODE", "poll".to_owned()),
         ("ZOOMWATCH_POLL_REPORTS", "activities".to_owned()),
-        ("ZOOMWATCH_POLL_CURSOR_PARAMETER", "/zw/poll-cursor".to_owned()),
+        ("ZOOMWATCH_STATE_BUCKET", "zw-state".to_owned()),
     ]);
     let emu = start_emulator_with(&moto, port, dir.path(), &env);
     let log = || std::fs::read_to_string(&emu.log).unwrap_or_default();
@@ -248,7 +248,7 @@ async fn the_scheduled_poller_runs_in_the_lambda_runtime() {
     let (status, body) = invoke().await;
     assert_eq!(status, 200, "{body}");
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(v["reports"][0]["written"], 0, "the cursor in SSM: a second run adds nothing ({v})");
+    assert_eq!(v["reports"][0]["written"], 0, "the cursor in S3: a second run adds nothing ({v})");
 
     let page = logs.filter_log_events().log_group_name(GROUP).send().await.unwrap();
     let events: Vec<serde_json::Value> = page.events().iter().map(|e| serde_json::from_str(e.message().unwrap()).unwrap()).collect();
@@ -256,8 +256,9 @@ async fn the_scheduled_poller_runs_in_the_lambda_runtime() {
     assert_eq!(names, ["zoom.report.sign_in", "zoom.report.sign_out"]);
     let streams = logs.describe_log_streams().log_group_name(GROUP).send().await.unwrap();
     assert!(streams.log_streams().iter().all(|s| s.log_stream_name().unwrap_or("").contains("/zoomwatch-poll/")));
-    let cursor = ssm.get_parameter().name("/zw/poll-cursor").send().await.unwrap();
-    assert!(cursor.parameter().unwrap().value().unwrap().contains("activities"));
+    let cursor = s3.get_object().bucket("zw-state").key("poll-cursor.json").send().await.unwrap();
+    let cursor = cursor.body.collect().await.unwrap().into_bytes();
+    assert!(String::from_utf8_lossy(&cursor).contains("activities"));
     assert!(!log().contains(CLIENT_SECRET), "the client secret never reaches the function's logs");
 }
 

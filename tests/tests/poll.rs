@@ -215,20 +215,26 @@ async fn a_failure_half_way_loses_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn the_lambda_cursor_lives_in_ssm() {
+async fn the_lambda_cursor_lives_in_s3_beside_the_checkpoint() {
     use zoomwatch_ingest::poll::{Cursor, CursorStore, ReportCursor};
+    use zoomwatch_ingest::state_store::{StateObject, s3_client};
     let moto = Moto::start();
-    let client = aws_sdk_ssm::Client::new(&moto.sdk_config().await);
-    let store = CursorStore::Ssm { client: client.clone(), name: "/zoomwatch/poll-cursor".into() };
-    assert_eq!(store.load().await.unwrap(), Cursor::default(), "no parameter yet: start from --since");
+    let client = s3_client(&moto.sdk_config().await);
+    client.create_bucket().bucket("zw-state").send().await.unwrap();
+    let object = |key: &str| StateObject { client: client.clone(), bucket: "zw-state".into(), key: key.into() };
+    let store = CursorStore::S3(object("poll-cursor.json"));
+    assert_eq!(store.load().await.unwrap(), Cursor::default(), "no object yet: start from --since");
     let mut c = Cursor::default();
     c.reports
         .insert("activities".into(), ReportCursor { through_ms: 1_764_633_600_000, ids_at: vec!["a".into()], recent: vec!["a".into()] });
     store.save(&c).await.unwrap();
     store.save(&c).await.unwrap();
     assert_eq!(store.load().await.unwrap(), c);
-    // The template creates the parameter with "{}".
-    client.put_parameter().name("/fresh").value("{}").r#type(aws_sdk_ssm::types::ParameterType::String).send().await.unwrap();
-    let fresh = CursorStore::Ssm { client, name: "/fresh".into() };
-    assert_eq!(fresh.load().await.unwrap(), Cursor::default());
+    // An empty object reads as an empty cursor; another key in the bucket is untouched.
+    client.put_object().bucket("zw-state").key("fresh.json").body(b"{}".to_vec().into()).send().await.unwrap();
+    assert_eq!(CursorStore::S3(object("fresh.json")).load().await.unwrap(), Cursor::default());
+    // A missing bucket is an error that names the object, not an empty cursor.
+    let gone = CursorStore::S3(StateObject { client: client.clone(), bucket: "no-such-bucket".into(), key: "poll-cursor.json".into() });
+    let e = gone.load().await.unwrap_err();
+    assert!(e.contains("s3://no-such-bucket/poll-cursor.json"), "{e}");
 }
