@@ -108,7 +108,7 @@ pub async fn start_source<P: Prepare>(
     };
     let since_ms = match reading.since_ms {
         Some(t) => t,
-        None => cloudwatch::parse_since(&args.since, now_ms()).map_err(anyhow::Error::msg)?,
+        None => cloudwatch::parse_since(&args.since, now_ms())?,
     };
     let client = aws::logs_client(&aws::load(&args.aws()).await?, None);
     let push = reading.filter.map(crate::pushdown::compile).unwrap_or_default();

@@ -353,7 +353,7 @@ pub async fn run(args: TailArgs) -> Result<ExitCode> {
     // The bar covers the window the read starts from (a log group), else counts only.
     let since_ms = match &args.source.log_group {
         Some(_) => {
-            let since = zoomwatch_log::source::cloudwatch::parse_since(&args.source.since, now_ms()).map_err(anyhow::Error::msg)?;
+            let since = zoomwatch_log::source::cloudwatch::parse_since(&args.source.since, now_ms())?;
             Some(since.max(window_start))
         }
         None => None,

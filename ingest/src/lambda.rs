@@ -34,7 +34,7 @@
 
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use crate::error::{IngestError, Result};
 use axum::Router;
 use axum::extract::Request;
 use axum::middleware::{self, Next};
@@ -77,24 +77,23 @@ pub fn lambda_router(router: Router) -> Router {
 /// themselves (`new,old`) or JSON with a `token` (or `ZOOM_WEBHOOK_SECRET_TOKEN`) field.
 async fn secret_from_arn(sdk: &aws_config::SdkConfig, arn: &str) -> Result<SecretSet> {
     let client = aws_sdk_secretsmanager::Client::new(sdk);
-    let out = client
-        .get_secret_value()
-        .secret_id(arn)
-        .send()
-        .await
-        .map_err(|e| anyhow::anyhow!("{}", aws_sdk_secretsmanager::error::DisplayErrorContext(&e)))
-        .with_context(|| format!("cannot read secret {arn} (does the function's role allow secretsmanager:GetSecretValue on it?)"))?;
-    let Some(text) = out.secret_string() else { bail!("secret {arn} has no SecretString") };
+    let out = client.get_secret_value().secret_id(arn).send().await.map_err(|e| {
+        IngestError::Setting(format!(
+            "cannot read secret {arn} (does the function's role allow secretsmanager:GetSecretValue on it?): {}",
+            aws_sdk_secretsmanager::error::DisplayErrorContext(&e)
+        ))
+    })?;
+    let Some(text) = out.secret_string() else { return Err(IngestError::Setting(format!("secret {arn} has no SecretString"))) };
     let tokens = match serde_json::from_str::<serde_json::Value>(text) {
         Ok(serde_json::Value::Object(m)) => m
             .get("token")
             .or_else(|| m.get(SECRET_ENV))
             .and_then(|v| v.as_str())
             .map(str::to_owned)
-            .with_context(|| format!("secret {arn} is JSON without a \"token\" field"))?,
+            .ok_or_else(|| IngestError::Setting(format!("secret {arn} is JSON without a \"token\" field")))?,
         _ => text.to_owned(),
     };
-    SecretSet::parse(&tokens).with_context(|| format!("secret {arn} is empty"))
+    SecretSet::parse(&tokens).map_err(|e| IngestError::Setting(format!("secret {arn} is empty: {e}")))
 }
 
 /// Builds the receiver configuration and sink from the environment. SDK clients are
@@ -107,11 +106,11 @@ pub async fn from_env() -> Result<(ReceiverConfig, AnySink)> {
             let conf = sdk.insert(aws_config::load_from_env().await);
             secret_from_arn(conf, &arn).await?
         }
-        (_, Ok(tokens)) => SecretSet::parse(&tokens).with_context(|| format!("{SECRET_ENV} is empty"))?,
-        _ => bail!("no webhook secret: set {SECRET_ARN_ENV} (Secrets Manager) or {SECRET_ENV}"),
+        (_, Ok(tokens)) => SecretSet::parse(&tokens).map_err(|e| IngestError::Setting(format!("{SECRET_ENV} is empty: {e}")))?,
+        _ => return Err(IngestError::Setting(format!("no webhook secret: set {SECRET_ARN_ENV} (Secrets Manager) or {SECRET_ENV}"))),
     };
     let mut cfg = ReceiverConfig::new(secrets);
-    let (rules, geo) = load_rules(None).map_err(anyhow::Error::msg)?;
+    let (rules, geo) = load_rules(None).map_err(IngestError::Setting)?;
     if let Some(g) = &geo {
         tracing::info!(geoip = %g.describe(), "GeoIP enrichment on");
     }
@@ -119,7 +118,7 @@ pub async fn from_env() -> Result<(ReceiverConfig, AnySink)> {
     cfg.geo = geo;
     let secs = |var: &str| -> Result<Option<u64>> {
         match std::env::var(var) {
-            Ok(v) => v.trim().parse().map(Some).with_context(|| format!("{var}={v:?} is not a number of seconds")),
+            Ok(v) => v.trim().parse().map(Some).map_err(|e| IngestError::Setting(format!("{var}={v:?} is not a number of seconds: {e}"))),
             Err(_) => Ok(None),
         }
     };
@@ -144,7 +143,7 @@ pub async fn from_env() -> Result<(ReceiverConfig, AnySink)> {
                 Duration::from_millis(budget_ms),
             ))
         }
-        other => bail!("ZOOMWATCH_SINK={other:?}: use cloudwatch or stdout"),
+        other => return Err(IngestError::Setting(format!("ZOOMWATCH_SINK={other:?}: use cloudwatch or stdout"))),
     };
     Ok((cfg, sink))
 }
@@ -161,7 +160,7 @@ pub async fn run() -> Result<()> {
     let (cfg, sink) = from_env().await?;
     tracing::info!(sink = %zoomwatch_log::Sink::describe(&sink), secrets = cfg.secrets.len(), "zoomwatch-ingest ready (lambda)");
     let app = lambda_router(crate::router(cfg, sink));
-    lambda_http::run(app).await.map_err(|e| anyhow::anyhow!("lambda runtime: {e}"))
+    lambda_http::run(app).await.map_err(|e| IngestError::Runtime(e.to_string()))
 }
 
 /// The scheduled poller: settings read once per execution environment, one poll per
@@ -171,10 +170,10 @@ async fn run_poller() -> Result<()> {
     let sdk = aws_config::load_from_env().await;
     let (creds, _) = zoomwatch_zoomapi::credentials::load(None).await?;
     let client = std::sync::Arc::new(zoomwatch_zoomapi::Client::new(zoomwatch_zoomapi::ClientConfig::from_env(), creds)?);
-    let (rules, geo) = load_rules(None).map_err(anyhow::Error::msg)?;
-    let reports = parse_reports(&std::env::var("ZOOMWATCH_POLL_REPORTS").unwrap_or_default()).map_err(anyhow::Error::msg)?;
+    let (rules, geo) = load_rules(None).map_err(IngestError::Setting)?;
+    let reports = parse_reports(&std::env::var("ZOOMWATCH_POLL_REPORTS").unwrap_or_default()).map_err(IngestError::Setting)?;
     let since_ms = crate::poll::parse_duration_ms(&std::env::var("ZOOMWATCH_POLL_SINCE").unwrap_or_else(|_| "2d".into()))
-        .map_err(anyhow::Error::msg)?;
+        .map_err(IngestError::Setting)?;
     let opts = std::sync::Arc::new(PollOptions {
         reports,
         since_ms,
@@ -185,7 +184,8 @@ async fn run_poller() -> Result<()> {
     let group = std::env::var("ZOOMWATCH_LOG_GROUP").unwrap_or_else(|_| DEFAULT_LOG_GROUP.to_owned());
     let budget = Duration::from_secs(10);
     let sink = std::sync::Arc::new(CloudWatchSink::for_poller(logs_client(&sdk, Some(budget)), group, budget));
-    let bucket = std::env::var("ZOOMWATCH_STATE_BUCKET").context("ZOOMWATCH_STATE_BUCKET is not set (the bucket of the poll cursor)")?;
+    let bucket = std::env::var("ZOOMWATCH_STATE_BUCKET")
+        .map_err(|_| IngestError::Setting("ZOOMWATCH_STATE_BUCKET is not set (the bucket of the poll cursor)".into()))?;
     let key = std::env::var("ZOOMWATCH_POLL_KEY").unwrap_or_else(|_| "poll-cursor.json".into());
     let object = crate::state_store::StateObject { client: crate::state_store::s3_client(&sdk), bucket, key };
     let store = std::sync::Arc::new(CursorStore::S3(object));
@@ -207,7 +207,7 @@ async fn run_poller() -> Result<()> {
             Ok::<_, lambda_http::Error>(serde_json::json!({"reports": outcomes}))
         }
     });
-    lambda_http::lambda_runtime::run(handler).await.map_err(|e| anyhow::anyhow!("lambda runtime: {e}"))
+    lambda_http::lambda_runtime::run(handler).await.map_err(|e| IngestError::Runtime(e.to_string()))
 }
 
 /// The scheduled watch function: one pass over the log group per invocation, bounded
@@ -238,11 +238,11 @@ async fn run_watcher() -> Result<()> {
                     Ok::<_, lambda_http::Error>(serde_json::to_value(&s).unwrap_or_default())
                 }
                 Err(e) => {
-                    tracing::error!(error = %format!("{e:#}"), "watch run failed");
-                    Err(lambda_http::Error::from(format!("{e:#}")))
+                    tracing::error!(error = %e, "watch run failed");
+                    Err(lambda_http::Error::from(e.to_string()))
                 }
             }
         }
     });
-    lambda_http::lambda_runtime::run(handler).await.map_err(|e| anyhow::anyhow!("lambda runtime: {e}"))
+    lambda_http::lambda_runtime::run(handler).await.map_err(|e| IngestError::Runtime(e.to_string()))
 }

@@ -13,6 +13,7 @@
 //! - [`recent`] — the record ids stored recently (repeat deliveries answered `duplicate`).
 //! - [`server`] — running the router on a TCP listener with graceful shutdown.
 //! - [`send`] — signing and posting bodies to any endpoint (`zoomwatch-ingest send`).
+//! - [`error`] — [`IngestError`], the crate's one error type.
 //! - [`config`] — receiver settings and where secrets come from.
 //! - [`state_store`] — the scheduled functions' state: one S3 bucket, an object each.
 //! - [`watch_function`] — the scheduled watch function: the stateful detector over the
@@ -28,6 +29,7 @@
 //! together.
 
 pub mod config;
+pub mod error;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 pub mod poll;
@@ -42,4 +44,5 @@ pub mod state_store;
 pub mod watch_function;
 
 pub use config::ReceiverConfig;
+pub use error::IngestError;
 pub use router::router;

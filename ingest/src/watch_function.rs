@@ -24,7 +24,7 @@
 
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use crate::error::{IngestError, Result};
 use zoomwatch_shared::record::Severity;
 use zoomwatch_shared::rules::Detector;
 use zoomwatch_shared::watcher::{Cursor, LOG_GROUP_OVERLAP_MS, Watcher};
@@ -80,7 +80,7 @@ pub struct RunSummary {
 fn severity_env(var: &str, default: Severity) -> Result<Severity> {
     match std::env::var(var) {
         Ok(v) if !v.trim().is_empty() => {
-            Severity::parse(v.trim()).with_context(|| format!("{var}={v:?}: expected info, low, medium or high"))
+            Severity::parse(v.trim()).ok_or_else(|| IngestError::Setting(format!("{var}={v:?}: expected info, low, medium or high")))
         }
         _ => Ok(default),
     }
@@ -92,18 +92,18 @@ impl WatchFunction {
         let group = std::env::var("ZOOMWATCH_LOG_GROUP").unwrap_or_else(|_| zoomwatch_log::aws::DEFAULT_LOG_GROUP.to_owned());
         let bucket = std::env::var("ZOOMWATCH_STATE_BUCKET")
             .or_else(|_| std::env::var("ZOOMWATCH_WATCH_BUCKET"))
-            .context("ZOOMWATCH_STATE_BUCKET is not set (the checkpoint's S3 bucket)")?;
+            .map_err(|_| IngestError::Setting("ZOOMWATCH_STATE_BUCKET is not set (the checkpoint's S3 bucket)".into()))?;
         let key = std::env::var("ZOOMWATCH_WATCH_KEY").unwrap_or_else(|_| "watch-checkpoint.json".to_owned());
         let since_ms = crate::poll::parse_duration_ms(&std::env::var("ZOOMWATCH_WATCH_SINCE").unwrap_or_else(|_| "1h".into()))
-            .map_err(|e| anyhow::anyhow!("ZOOMWATCH_WATCH_SINCE: {e}"))?;
+            .map_err(|e| IngestError::Setting(format!("ZOOMWATCH_WATCH_SINCE: {e}")))?;
         let min = severity_env("ZOOMWATCH_WATCH_MIN_SEVERITY", Severity::Low)?;
         let mut notify = Vec::new();
         for spec in std::env::var("ZOOMWATCH_NOTIFY").unwrap_or_default().split_whitespace() {
-            notify.push(Target::parse(spec, None, None).await.map_err(anyhow::Error::msg)?);
+            notify.push(Target::parse(spec, None, None).await?);
         }
         let notify_min = severity_env("ZOOMWATCH_NOTIFY_MIN_SEVERITY", Severity::High)?;
-        let http = zoomwatch_log::notify::http_client().map_err(anyhow::Error::msg)?;
-        let (cfg, geo) = crate::config::load_rules(None).map_err(anyhow::Error::msg)?;
+        let http = zoomwatch_log::notify::http_client()?;
+        let (cfg, geo) = crate::config::load_rules(None).map_err(IngestError::Setting)?;
         let budget = Duration::from_secs(10);
         let logs = zoomwatch_log::aws::logs_client(sdk, Some(budget));
         let sink = CloudWatchSink::for_watch(logs.clone(), group.clone(), budget);
@@ -123,7 +123,7 @@ impl WatchFunction {
     pub async fn run_once(&self, now_ms: i64, deadline: std::time::Instant) -> Result<RunSummary> {
         let label = format!("log-group:{}", self.group);
         let mut summary = RunSummary::default();
-        let mut w = match self.checkpoint.load().await.map_err(|e| anyhow::anyhow!("the checkpoint: {e}"))? {
+        let mut w = match self.checkpoint.load().await.map_err(|e| IngestError::Aws(format!("the checkpoint: {e}")))? {
             Some(bytes) => match Watcher::resume(self.cfg.clone(), &bytes, &label, self.min) {
                 Ok(w) => {
                     summary.resumed = true;
@@ -157,8 +157,8 @@ impl WatchFunction {
                     summary.complete = true;
                     break;
                 }
-                Err(ReadError::NoGroup { group, .. }) => anyhow::bail!("log group {group} does not exist"),
-                Err(e) => anyhow::bail!("FilterLogEvents on {}: {e}", self.group),
+                Err(ReadError::NoGroup { group, .. }) => return Err(IngestError::Aws(format!("log group {group} does not exist"))),
+                Err(e) => return Err(IngestError::Aws(format!("FilterLogEvents on {}: {e}", self.group))),
             };
             summary.pages += 1;
             let batch: Vec<_> = page
@@ -174,7 +174,7 @@ impl WatchFunction {
         let alerts = w.take_alerts(now_ms);
         if !alerts.is_empty() {
             // Not saved when this fails: the next run raises the same alerts again.
-            self.sink.write(alerts.clone()).await.map_err(|e| anyhow::anyhow!("alert records not written: {e}"))?;
+            self.sink.write(alerts.clone()).await?;
         }
         summary.written = alerts.len() as u64;
         for r in &alerts {
@@ -195,9 +195,9 @@ impl WatchFunction {
             }
         }
         self.checkpoint
-            .save(w.checkpoint(now_ms).map_err(anyhow::Error::msg)?)
+            .save(w.checkpoint(now_ms).map_err(|e| IngestError::Aws(format!("the checkpoint: {e}")))?)
             .await
-            .map_err(|e| anyhow::anyhow!("the checkpoint: {e}"))?;
+            .map_err(|e| IngestError::Aws(format!("the checkpoint: {e}")))?;
         Ok(summary)
     }
 }

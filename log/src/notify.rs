@@ -18,6 +18,32 @@ use tokio::sync::mpsc;
 use zoomwatch_shared::alert::AlertBlock;
 use zoomwatch_shared::record::{RecordV1, Severity};
 
+/// Why a notification target could not be set up, or a notification not delivered.
+/// Never holds the webhook URL (it is the secret).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NotifyError {
+    /// A `--notify` value that is not one of the forms, or names what is not there.
+    #[error("{0}")]
+    Spec(String),
+    /// The HTTP client could not start.
+    #[error("cannot start the HTTP client: {0}")]
+    Client(String),
+    /// The endpoint refused the notification (a 4xx other than 408/429): not retried.
+    #[error("{0}: refused, not retried")]
+    Refused(String),
+    /// Every attempt failed (the last failure, and how many attempts).
+    #[error("{last} after {attempts} attempts")]
+    GaveUp {
+        /// The last failure.
+        last: String,
+        /// Attempts made.
+        attempts: u32,
+    },
+    /// SNS did not take the message.
+    #[error("{0}")]
+    Sns(String),
+}
+
 /// Notifications waiting for delivery; past this, new ones are dropped (and counted).
 const QUEUE: usize = 1024;
 /// Attempts per notification of the long-running watcher.
@@ -41,26 +67,26 @@ pub enum Target {
 impl Target {
     /// `sns:ARN`, or a webhook spec ([`Webhook::parse`]). `profile` and `region` select
     /// the AWS settings for SNS (else the standard chain).
-    pub async fn parse(spec: &str, profile: Option<&str>, region: Option<&str>) -> Result<Self, String> {
+    pub async fn parse(spec: &str, profile: Option<&str>, region: Option<&str>) -> Result<Self, NotifyError> {
         let Some(arn) = spec.strip_prefix("sns:") else {
             return Webhook::parse(spec).await.map(Self::Webhook);
         };
         #[cfg(not(feature = "sns"))]
         {
             let _ = (arn, profile, region);
-            Err("--notify sns:…: this build of zoomwatch has no SNS support (feature sns); use a webhook".to_owned())
+            Err(NotifyError::Spec("--notify sns:…: this build of zoomwatch has no SNS support (feature sns); use a webhook".to_owned()))
         }
         #[cfg(feature = "sns")]
         Self::sns(arn, profile, region).await
     }
 
     #[cfg(feature = "sns")]
-    async fn sns(arn: &str, profile: Option<&str>, region: Option<&str>) -> Result<Self, String> {
+    async fn sns(arn: &str, profile: Option<&str>, region: Option<&str>) -> Result<Self, NotifyError> {
         if !arn.starts_with("arn:") || arn.split(':').count() != 6 {
-            return Err(format!(
+            return Err(NotifyError::Spec(format!(
                 "--notify sns:{}: expected a topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)",
                 zoomwatch_shared::text::sanitize(arn, 80)
-            ));
+            )));
         }
         let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
         if let Some(p) = profile {
@@ -86,7 +112,7 @@ impl Target {
 
     /// Sends the notification of one alert record: a webhook up to `attempts` times
     /// ([`deliver`]); SNS with the SDK's retries.
-    pub async fn post(&self, http: &reqwest::Client, block: &AlertBlock, r: &RecordV1, attempts: u32) -> Result<(), String> {
+    pub async fn post(&self, http: &reqwest::Client, block: &AlertBlock, r: &RecordV1, attempts: u32) -> Result<(), NotifyError> {
         match self {
             Self::Webhook(w) => w.post(http, block, r, attempts).await,
             #[cfg(feature = "sns")]
@@ -102,7 +128,7 @@ impl Target {
                         .data_type("String")
                         .string_value(v)
                         .build()
-                        .map_err(|e| e.to_string())
+                        .map_err(|e| NotifyError::Sns(e.to_string()))
                 };
                 client
                     .publish()
@@ -114,7 +140,7 @@ impl Target {
                     .send()
                     .await
                     .map(|_| ())
-                    .map_err(|e| format!("SNS Publish to {arn}: {}", crate::aws::describe(&e)))
+                    .map_err(|e| NotifyError::Sns(format!("SNS Publish to {arn}: {}", crate::aws::describe(&e))))
             }
         }
     }
@@ -135,39 +161,39 @@ impl std::fmt::Debug for Webhook {
 impl Webhook {
     /// From `--notify`: `webhook:URL`, `webhook-env:VAR` (the URL in an environment
     /// variable) or `webhook-secret:ID` (the URL, or `{"url": …}`, in Secrets Manager).
-    pub async fn parse(spec: &str) -> Result<Self, String> {
+    pub async fn parse(spec: &str) -> Result<Self, NotifyError> {
         let url = if let Some(u) = spec.strip_prefix("webhook:") {
             u.to_owned()
         } else if let Some(var) = spec.strip_prefix("webhook-env:") {
-            std::env::var(var).map_err(|_| format!("--notify {spec}: the environment variable {var} is not set"))?
+            std::env::var(var).map_err(|_| NotifyError::Spec(format!("--notify {spec}: the environment variable {var} is not set")))?
         } else if let Some(id) = spec.strip_prefix("webhook-secret:") {
             let text = zoomwatch_zoomapi::credentials::secret_string(id)
                 .await
-                .map_err(|e| format!("--notify: Secrets Manager secret {id}: {e}"))?;
+                .map_err(|e| NotifyError::Spec(format!("--notify: Secrets Manager secret {id}: {e}")))?;
             match serde_json::from_str::<serde_json::Value>(&text) {
                 Ok(v) => v
                     .get("url")
                     .and_then(|u| u.as_str())
                     .map(str::to_owned)
-                    .ok_or_else(|| format!("--notify: secret {id} is JSON without a \"url\""))?,
+                    .ok_or_else(|| NotifyError::Spec(format!("--notify: secret {id} is JSON without a \"url\"")))?,
                 Err(_) => text.trim().to_owned(),
             }
         } else {
-            return Err(format!(
+            return Err(NotifyError::Spec(format!(
                 "--notify {}: expected sns:TOPIC_ARN, webhook:URL, webhook-env:VAR or webhook-secret:ID",
                 zoomwatch_shared::text::sanitize(spec, 40)
-            ));
+            )));
         };
-        let parsed = reqwest::Url::parse(url.trim()).map_err(|e| format!("--notify: not a URL ({e})"))?;
+        let parsed = reqwest::Url::parse(url.trim()).map_err(|e| NotifyError::Spec(format!("--notify: not a URL ({e})")))?;
         if !matches!(parsed.scheme(), "https" | "http") || parsed.host_str().is_none() {
-            return Err("--notify: the webhook URL must be http(s)://host/…".to_owned());
+            return Err(NotifyError::Spec("--notify: the webhook URL must be http(s)://host/…".to_owned()));
         }
         Ok(Self { url: url.trim().to_owned() })
     }
 
     /// Posts the notification of one alert record, up to `attempts` times (see
     /// [`deliver`]).
-    pub async fn post(&self, client: &reqwest::Client, block: &AlertBlock, r: &RecordV1, attempts: u32) -> Result<(), String> {
+    pub async fn post(&self, client: &reqwest::Client, block: &AlertBlock, r: &RecordV1, attempts: u32) -> Result<(), NotifyError> {
         deliver(client, &self.url, &body(block, r), attempts).await
     }
 
@@ -200,8 +226,8 @@ pub fn body(block: &AlertBlock, r: &RecordV1) -> serde_json::Value {
 }
 
 /// The HTTP client notifications are sent with (10 s per attempt).
-pub fn http_client() -> Result<reqwest::Client, String> {
-    reqwest::Client::builder().timeout(Duration::from_secs(10)).build().map_err(|e| format!("cannot start the HTTP client: {e}"))
+pub fn http_client() -> Result<reqwest::Client, NotifyError> {
+    reqwest::Client::builder().timeout(Duration::from_secs(10)).build().map_err(|e| NotifyError::Client(e.to_string()))
 }
 
 /// Whether a written alert record is notified: newly raised, at or above `min`.
@@ -233,7 +259,7 @@ pub struct Notifier {
 impl Notifier {
     /// Starts delivery to `hook` of alerts at or above `min` (raised ones; an update
     /// of the same alert is not notified again).
-    pub fn start(hook: Target, min: Severity, log: impl Fn(String) + Send + Sync + 'static) -> Result<Self, String> {
+    pub fn start(hook: Target, min: Severity, log: impl Fn(String) + Send + Sync + 'static) -> Result<Self, NotifyError> {
         let client = http_client()?;
         let (tx, mut rx) = mpsc::channel::<(AlertBlock, RecordV1)>(QUEUE);
         let stats = Arc::new(NotifyStats::default());
@@ -283,7 +309,7 @@ impl Notifier {
 /// Posts `body`, retrying connection failures, timeouts, 408, 429 and 5xx with
 /// exponential back-off (1 s, 2 s, 4 s … up to 30 s, with jitter, or the endpoint's
 /// `Retry-After`), up to `attempts` times. Other 4xx are final.
-async fn deliver(client: &reqwest::Client, url: &str, body: &serde_json::Value, attempts: u32) -> Result<(), String> {
+async fn deliver(client: &reqwest::Client, url: &str, body: &serde_json::Value, attempts: u32) -> Result<(), NotifyError> {
     let mut last = String::new();
     let mut retry_after: Option<u64> = None;
     for attempt in 0..attempts {
@@ -301,7 +327,7 @@ async fn deliver(client: &reqwest::Client, url: &str, body: &serde_json::Value, 
                     None => format!("HTTP {}", status.as_u16()),
                 };
                 if status.is_client_error() && status.as_u16() != 408 && status.as_u16() != 429 {
-                    return Err(format!("{last}: refused, not retried"));
+                    return Err(NotifyError::Refused(last));
                 }
             }
             // reqwest's error text can carry the URL: say what kind of failure only.
@@ -310,7 +336,7 @@ async fn deliver(client: &reqwest::Client, url: &str, body: &serde_json::Value, 
             Err(_) => last = "the request failed".to_owned(),
         }
     }
-    Err(format!("{last} after {attempts} attempts"))
+    Err(NotifyError::GaveUp { last, attempts })
 }
 
 /// The wait before attempt `attempt`: the endpoint's `Retry-After` (seconds, at most
@@ -346,12 +372,12 @@ mod tests {
     #[tokio::test]
     async fn specs() {
         assert!(Webhook::parse("webhook:https://hooks.example.invalid/T0/B0/secret").await.is_ok());
-        let e = Webhook::parse("slack:https://x").await.unwrap_err();
+        let e = Webhook::parse("slack:https://x").await.unwrap_err().to_string();
         assert!(e.contains("expected sns:TOPIC_ARN, webhook:URL"), "{e}");
-        let e = Target::parse("sns:not-an-arn", None, None).await.unwrap_err();
+        let e = Target::parse("sns:not-an-arn", None, None).await.unwrap_err().to_string();
         assert!(e.contains("expected a topic ARN"), "{e}");
         assert!(Webhook::parse("webhook:ftp://x/y").await.is_err());
-        assert!(Webhook::parse("webhook-env:ZOOMWATCH_TEST_UNSET_VARIABLE").await.unwrap_err().contains("not set"));
+        assert!(Webhook::parse("webhook-env:ZOOMWATCH_TEST_UNSET_VARIABLE").await.unwrap_err().to_string().contains("not set"));
         let h = Webhook::parse("webhook:https://hooks.example.invalid/T0/B0/secret").await.unwrap();
         assert_eq!(h.describe(), "webhook https://hooks.example.invalid/…");
         assert!(!format!("{h:?}").contains("secret"));

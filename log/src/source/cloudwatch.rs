@@ -323,14 +323,14 @@ pub async fn run_prepared<P: Prepare>(client: Client, opts: CloudWatchSource, pr
 }
 
 /// Parses `--since`: `90s`, `30m`, `1h`, `2d`, or an RFC 3339 time. Returns Unix ms.
-pub fn parse_since(s: &str, now_ms: i64) -> Result<i64, String> {
+pub fn parse_since(s: &str, now_ms: i64) -> Result<i64, crate::LogError> {
     let t = s.trim();
     if let Some(ms) = zoomwatch_shared::timefmt::parse_rfc3339_ms(t) {
         return Ok(ms);
     }
     match zoomwatch_shared::timefmt::parse_duration_ms(t) {
         Some(ms) => Ok(now_ms - ms),
-        None => Err(format!("--since {s:?}: use 90s, 30m, 1h, 2d or an RFC 3339 time")),
+        None => Err(crate::LogError::Config(format!("--since {s:?}: use 90s, 30m, 1h, 2d or an RFC 3339 time"))),
     }
 }
 
@@ -340,9 +340,9 @@ mod tests {
 
     #[test]
     fn since() {
-        assert_eq!(parse_since("1h", 10_000_000), Ok(10_000_000 - 3_600_000));
-        assert_eq!(parse_since("90s", 100_000), Ok(10_000));
-        assert_eq!(parse_since("2026-01-01T00:00:00Z", 0), Ok(1_767_225_600_000));
+        assert_eq!(parse_since("1h", 10_000_000).ok(), Some(10_000_000 - 3_600_000));
+        assert_eq!(parse_since("90s", 100_000).ok(), Some(10_000));
+        assert_eq!(parse_since("2026-01-01T00:00:00Z", 0).ok(), Some(1_767_225_600_000));
         assert!(parse_since("yesterday", 0).is_err());
         assert!(parse_since("5y", 0).is_err());
     }
