@@ -210,6 +210,78 @@ pub struct Attendee {
     /// True while they have been in the host-controlled waiting room in this instance.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub waited: bool,
+    /// While they are in from more than one device (Zoom gives each device its own
+    /// participant uuid): the devices other than the latest one shown, by a hash of their
+    /// uuid. Leaving from one of them leaves the person in; see [`Attendee::devices`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub other_devices: Option<Box<Vec<u64>>>,
+}
+
+impl Attendee {
+    /// Devices they are in the meeting from now: 0 when not in, else 1 and up.
+    pub fn devices(&self) -> usize {
+        match self.presence {
+            Presence::In => 1 + self.other_devices.as_ref().map_or(0, |d| d.len()),
+            Presence::Waiting | Presence::Left => 0,
+        }
+    }
+}
+
+/// A device's key among an attendee's devices.
+fn device_hash(participant_uuid: &str) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::fast::FixedState::with_seed(0xde71ce).hash_one(participant_uuid)
+}
+
+/// Keeps track of a person's devices for one non-stale presence event from device `uuid`.
+/// Returns true when the event is a device leaving while another stays in: the person
+/// stays in, and the event changes nothing else. Allocates only when a second device
+/// joins.
+fn track_devices(a: &mut Attendee, uuid: &str, after: Presence) -> bool {
+    if a.presence != Presence::In {
+        a.other_devices = None;
+        return false;
+    }
+    let shown = a.participant.participant_uuid();
+    match after {
+        Presence::In => {
+            if let Some(prev) = shown.filter(|s| *s != uuid) {
+                // Another device joins: the one shown until now stays in beside it.
+                let (prev, this) = (device_hash(prev), device_hash(uuid));
+                let others = a.other_devices.get_or_insert_with(Default::default);
+                if !others.contains(&prev) {
+                    others.push(prev);
+                }
+                others.retain(|d| *d != this);
+                if others.is_empty() {
+                    a.other_devices = None;
+                }
+            }
+            false
+        }
+        Presence::Left => {
+            let Some(others) = a.other_devices.as_mut() else { return false };
+            let this = device_hash(uuid);
+            let stays_in = if let Some(i) = others.iter().position(|d| *d == this) {
+                others.swap_remove(i); // a device not shown left
+                true
+            } else if shown == Some(uuid) {
+                others.pop(); // the device shown left; another is still in
+                true
+            } else {
+                others.clear();
+                false
+            };
+            if others.is_empty() {
+                a.other_devices = None;
+            }
+            stays_in
+        }
+        Presence::Waiting => {
+            a.other_devices = None;
+            false
+        }
+    }
 }
 
 /// One meeting instance (keyed by uuid).
@@ -619,6 +691,7 @@ fn apply_to(
                     worst: None,
                     admitted: false,
                     waited: false,
+                    other_devices: None,
                 });
                 m.attendees.insert(pkey.to_owned(), a);
                 count_left(&mut m.left, 1);
@@ -643,6 +716,11 @@ fn apply_to(
             // Leaving the waiting room to be admitted must not undo an earlier "in".
             let stale = t < a.since_ms || (action == "left_waiting_room" && a.presence == Presence::In);
             if stale {
+                return None;
+            }
+            if let Some(uuid) = p.participant_uuid.as_deref().filter(|u| !u.is_empty())
+                && track_devices(a, uuid, after)
+            {
                 return None;
             }
             let before = (a.since_ms != i64::MIN).then_some(a.presence);

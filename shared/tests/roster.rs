@@ -71,3 +71,53 @@ fn a_number_only_record_goes_to_the_instance_seen_last() {
     // Nobody was put anywhere else.
     assert!(back.meetings.keys().all(|k| ["inst-A", "inst-B", "inst-C"].contains(&k.as_str())), "{:?}", back.meetings.keys());
 }
+
+/// One identity (`Z7`) in meeting instance `U1` from device `device` at `ip`.
+fn device_event(event: &str, device: &str, ip: &str, t: i64) -> RecordV1 {
+    let time_key = if event.ends_with("joined") { "join_time" } else { "leave_time" };
+    let when = zoomwatch_shared::timefmt::format_ms(t);
+    rec(&json!({"event": event, "event_ts": t, "payload": {"account_id": "A", "object": {
+        "id": "841", "uuid": "U1", "topic": "Stand-up", "host_id": "HOST", "type": 2,
+        "participant": {"user_name": "Dana Whitfield", "id": "Z7", "participant_user_id": "Z7", "email": "dana@acme.example",
+            "participant_uuid": device, "public_ip": ip, time_key: when}}}}))
+}
+
+#[test]
+fn one_person_on_two_devices_is_one_row_with_a_count_and_stays_in_until_both_leave() {
+    let mut book = MeetingBook::default();
+    let mut at = |book: &mut MeetingBook, event: &str, device: &str, ip: &str, secs: i64| {
+        let t = T0 + secs * 1000;
+        book.apply_at(&device_event(event, device, ip, t), t, None)
+    };
+    let dana = |book: &MeetingBook| book.meetings["U1"].attendees["zoom:Z7"].clone();
+    at(&mut book, "meeting.participant_joined", "laptop", "89.160.20.112", 1);
+    assert_eq!(dana(&book).devices(), 1);
+    at(&mut book, "meeting.participant_joined", "phone", "10.1.2.3", 2);
+    let d = dana(&book);
+    assert_eq!((d.devices(), d.presence, d.participant.ip()), (2, Presence::In, Some("10.1.2.3")), "one row, two devices");
+    // The same device joining again (a reconnect) is not a third.
+    at(&mut book, "meeting.participant_joined", "phone", "10.1.2.3", 3);
+    assert_eq!(dana(&book).devices(), 2);
+    // The laptop leaves: still in, on the phone.
+    assert!(at(&mut book, "meeting.participant_left", "laptop", "89.160.20.112", 4).is_none(), "no presence change");
+    let d = dana(&book);
+    assert_eq!((d.devices(), d.presence), (1, Presence::In));
+    // The phone leaves: gone.
+    at(&mut book, "meeting.participant_left", "phone", "10.1.2.3", 5);
+    let d = dana(&book);
+    assert_eq!((d.devices(), d.presence), (0, Presence::Left));
+
+    // The device shown leaves first: the other keeps them in.
+    at(&mut book, "meeting.participant_joined", "laptop", "89.160.20.112", 10);
+    at(&mut book, "meeting.participant_joined", "phone", "10.1.2.3", 11);
+    at(&mut book, "meeting.participant_left", "phone", "10.1.2.3", 12);
+    assert_eq!((dana(&book).devices(), dana(&book).presence), (1, Presence::In));
+    at(&mut book, "meeting.participant_left", "laptop", "89.160.20.112", 13);
+    assert_eq!((dana(&book).devices(), dana(&book).presence), (0, Presence::Left));
+
+    // Saved and restored mid-meeting, the count survives.
+    at(&mut book, "meeting.participant_joined", "laptop", "89.160.20.112", 20);
+    at(&mut book, "meeting.participant_joined", "phone", "10.1.2.3", 21);
+    let back: MeetingBook = serde_json::from_value(serde_json::to_value(&book).unwrap()).unwrap();
+    assert_eq!(back.meetings["U1"].attendees["zoom:Z7"].devices(), 2);
+}

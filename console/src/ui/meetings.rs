@@ -95,7 +95,11 @@ pub(super) fn draw(state: &State, frame: &mut Frame<'_>, area: Rect, theme: Them
                 Cell::from(id),
                 Cell::from(country_of(p.geo())),
                 Cell::from(p.ip().map(|ip| safe(ip, 40)).unwrap_or_default()),
-                Cell::from(format!("{presence} {role}")),
+                Cell::from(match a.devices() {
+                    // One person on several devices: one row, the count beside it.
+                    n @ 2.. => format!("{presence}×{n} {role}"),
+                    _ => format!("{presence} {role}"),
+                }),
                 Cell::from(sev_letter(worst)),
             ])
             .style(style)
