@@ -85,7 +85,7 @@ fn device_event(event: &str, device: &str, ip: &str, t: i64) -> RecordV1 {
 #[test]
 fn one_person_on_two_devices_is_one_row_with_a_count_and_stays_in_until_both_leave() {
     let mut book = MeetingBook::default();
-    let mut at = |book: &mut MeetingBook, event: &str, device: &str, ip: &str, secs: i64| {
+    let at = |book: &mut MeetingBook, event: &str, device: &str, ip: &str, secs: i64| {
         let t = T0 + secs * 1000;
         book.apply_at(&device_event(event, device, ip, t), t, None)
     };
