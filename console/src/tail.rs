@@ -164,9 +164,13 @@ impl Printer {
             }
             // One rule evaluation per record: flags and alerts together. A duplicate
             // delivery (a Zoom retry) is still printed as stored, but raises nothing.
-            let (flags, events) = match self.detector.observe_full(&r) {
-                Some(both) => both,
-                None => (self.detector.flags_for(&r), Vec::new()),
+            let flags = self.detector.flags_for(&r);
+            let (flags, events) = if self.detector.seen(&r.id) {
+                (flags, Vec::new())
+            } else {
+                let keys = zoomwatch_shared::rules::Keys::of(&r);
+                // Not seen (checked above): the detector takes it and hands the flags back.
+                self.detector.observe_prepared(&r, flags, &keys).unwrap_or_default()
             };
             if !self.opts.alerts_only {
                 let worst: Option<Severity> = flags.iter().map(|f| f.severity).max();

@@ -15,6 +15,9 @@
 //! | anything else | text anywhere in event, topic, names, emails, IPs, reasons |
 //!
 //! Matching is case-insensitive. `"quoted words"` keep their spaces.
+//!
+//! Why one file of this length: the parser and the matcher of one small language read
+//! best side by side, and its tests (a sixth of the file) stay beside them.
 
 use crate::record::{Actor, Geo, Participant, RecordV1, Severity};
 use crate::rules::Alert;

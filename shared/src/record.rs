@@ -4,6 +4,9 @@
 //! Compatibility promise: within `zoomwatch.v1`, fields are only ever added. Absent
 //! optional fields are omitted rather than written as `null`; readers must treat a
 //! missing field as unknown.
+//!
+//! Why one file of this length: it is the schema, one type per block, in the order
+//! `docs/record-v1.md` documents them, so the two can be read side by side.
 
 use std::borrow::Cow;
 

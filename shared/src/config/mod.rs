@@ -5,13 +5,15 @@
 //! Parsing is strict — an unknown key, a bad regex, a bad CIDR or an unknown rule id is an
 //! error naming the field and its line, because a silently ignored typo in a detection
 //! config is a blind spot.
+//!
+//! Why one file of this length: resolving the file into [`Config`] is one pass that
+//! checks every key against the rest, and its tests (a fifth of the file) stay beside
+//! it; the file's shapes are in `file.rs`, custom rules in `custom.rs`.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use ipnet::IpNet;
 use regex::{Regex, RegexBuilder};
-use serde::Deserialize;
 use toml::Spanned;
 
 use crate::limits::Limits;
@@ -19,267 +21,17 @@ use crate::record::Severity;
 use crate::rules::catalog::{self, RuleInfo};
 use crate::rules::names::normalize_name;
 
-/// The file as written.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ConfigFile {
-    /// Who belongs to the organization.
-    pub organization: Organization,
-    /// Regular expressions for topics and names.
-    pub patterns: Patterns,
-    /// Specific people, addresses and networks to alert on.
-    pub watchlist: Watchlist,
-    /// Offline GeoIP/ASN databases.
-    pub enrichment: EnrichmentFile,
-    /// Where people may join from.
-    pub policy: PolicyFile,
-    /// Per-rule settings, keyed by rule id.
-    pub rules: BTreeMap<String, RuleSettings>,
-    /// The team's own rules, written in the filter language.
-    pub custom_rules: Vec<CustomRuleFile>,
-    /// Saved filters for the console's `f` menu: name → filter text.
-    pub filters: BTreeMap<String, Spanned<String>>,
-    /// Caps on what the detector remembers.
-    pub limits: LimitsFile,
-}
+mod custom;
+mod file;
 
-/// `[limits]` as written.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct LimitsFile {
-    /// Ended meetings that keep their rosters.
-    pub ended_rosters: Option<Spanned<u64>>,
-    /// People who left, kept per meeting roster.
-    pub departed_per_meeting: Option<Spanned<u64>>,
-    /// Hours without a record after which a running meeting is closed.
-    pub idle_meeting_hours: Option<Spanned<u64>>,
-    /// Learned internal names (the impersonation rule's memory).
-    pub learned_names: Option<Spanned<u64>>,
-}
-
-/// `[[custom_rules]]` as written.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CustomRuleFile {
-    /// Kebab-case id, not one of the built-in rules.
-    pub id: Spanned<String>,
-    /// Filter-language terms a record must match (`type:participant_joined meeting:board`).
-    pub when: Spanned<String>,
-    /// `info`, `low`, `medium` (default), `high`.
-    #[serde(default)]
-    pub severity: Option<Spanned<String>>,
-    /// One line for the analyst; the matching record is described after it.
-    pub reason: Spanned<String>,
-    /// Fire only when this many matching records arrive within `window_secs`.
-    #[serde(default)]
-    pub count: Option<Spanned<u32>>,
-    /// The window for `count` (default 60 s).
-    #[serde(default)]
-    pub window_secs: Option<Spanned<u64>>,
-    /// What one alert (and one count) is about: `meeting` (default), `participant`,
-    /// `operator`, `record`, `account`.
-    #[serde(default)]
-    pub per: Option<Spanned<String>>,
-}
-
-/// A custom rule, compiled.
-#[derive(Debug, Clone)]
-pub struct CustomRule {
-    /// Id.
-    pub id: String,
-    /// The `when` filter as written.
-    pub when: String,
-    /// The compiled filter.
-    pub filter: crate::filter::Filter,
-    /// Severity of its findings.
-    pub severity: Severity,
-    /// Reason prefix.
-    pub reason: String,
-    /// Records needed within the window (0: every matching record is a finding; the rule
-    /// is stateless and runs in the receiver too).
-    pub count: u32,
-    /// Window for `count`, seconds (0 when `count` is 0).
-    pub window_secs: u64,
-    /// Alert grouping (and what is counted together).
-    pub grouping: catalog::Grouping,
-    /// Line of its `id` in the file (0 when unknown).
-    pub line: usize,
-}
-
-impl CustomRule {
-    /// Stateless (judges one record) or stateful (counts).
-    pub fn scope(&self) -> catalog::RuleScope {
-        if self.count == 0 { catalog::RuleScope::Stateless } else { catalog::RuleScope::Stateful }
-    }
-
-    /// The `per` value for this rule's grouping.
-    pub fn per(&self) -> &'static str {
-        match self.grouping {
-            catalog::Grouping::PerMeeting => "meeting",
-            catalog::Grouping::PerParticipant => "participant",
-            catalog::Grouping::PerActor => "operator",
-            catalog::Grouping::PerRecord => "record",
-            catalog::Grouping::Global => "account",
-        }
-    }
-}
-
-/// `[enrichment]` — MaxMind DB files (GeoLite2, GeoIP2, DB-IP Lite). Relative paths are
-/// relative to the config file. Each can be overridden by an environment variable
-/// (`ZOOMWATCH_GEOIP_CITY`, `…_ASN`, `…_ANONYMOUS`), which is how the Lambda finds them.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct EnrichmentFile {
-    /// City (or Country) database: country, city, coordinates.
-    pub geoip_city: Option<Spanned<String>>,
-    /// ASN database: network number and organization.
-    pub geoip_asn: Option<Spanned<String>>,
-    /// GeoIP2 Anonymous-IP database: VPN, Tor exit, hosting, proxy markers.
-    pub geoip_anonymous: Option<Spanned<String>>,
-}
-
-/// `[policy]` — location rules.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct PolicyFile {
-    /// ISO country codes nobody should join or sign in from (rule `country-policy`).
-    pub denied_countries: Vec<Spanned<String>>,
-    /// When not empty: the only countries people may join or sign in from.
-    pub allowed_countries: Vec<Spanned<String>>,
-    /// Apply `country-policy` only to meetings whose topic is sensitive.
-    pub only_sensitive_meetings: bool,
-    /// Networks (AS numbers) treated as anonymizers by `anonymizer-join`, besides what
-    /// the Anonymous-IP database says (VPN providers, hosting companies).
-    pub anonymizer_asns: Vec<Spanned<u32>>,
-}
-
-/// `[organization]`
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Organization {
-    /// Email domains of the organization (`acme.example`); subdomains count too.
-    pub internal_domains: Vec<Spanned<String>>,
-    /// Emails allowed to perform admin actions; empty = rule `unlisted-admin` is off.
-    pub admin_operators: Vec<Spanned<String>>,
-    /// Display names of people worth protecting from impersonation (executives, IT).
-    pub known_people: Vec<Spanned<String>>,
-}
-
-/// `[patterns]` — regular expressions, case-insensitive.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Patterns {
-    /// Topics of sensitive meetings (board, M&A, legal…).
-    pub sensitive_topics: Vec<Spanned<String>>,
-    /// Display names that look hostile or spammy.
-    pub suspicious_names: Vec<Spanned<String>>,
-    /// Sensitive information that should never be in a topic (passcodes, card numbers).
-    pub sensitive_info: Vec<Spanned<String>>,
-    /// Leave reasons meaning "removed by the host".
-    pub removal_reasons: Vec<Spanned<String>>,
-}
-
-impl Default for Patterns {
-    fn default() -> Self {
-        let s = |v: &[&str]| v.iter().map(|p| Spanned::new(0..0, (*p).to_owned())).collect();
-        Self {
-            sensitive_topics: s(DEFAULT_SENSITIVE_TOPICS),
-            suspicious_names: s(DEFAULT_SUSPICIOUS_NAMES),
-            sensitive_info: s(DEFAULT_SENSITIVE_INFO),
-            removal_reasons: s(DEFAULT_REMOVAL_REASONS),
-        }
-    }
-}
-
-/// Built-in sensitive-topic patterns.
-pub const DEFAULT_SENSITIVE_TOPICS: &[&str] = &[
-    r"\b(board|confidential|restricted|privileged|attorney|legal hold|m&a|merger|acquisition|layoffs?|reorg|earnings|incident response)\b",
-];
-/// Built-in suspicious display-name patterns.
-pub const DEFAULT_SUSPICIOUS_NAMES: &[&str] = &[
-    r"(https?://|www\.|\.(com|net|org|io|xyz|ru|tk)\b)",
-    r"\b(free|crypto|bitcoin|btc|giveaway|casino|porn|xxx|onlyfans|telegram)\b",
-    r"(bomb|raid|troll|hacked|pwned)",
-];
-/// Built-in patterns for sensitive information in topics.
-pub const DEFAULT_SENSITIVE_INFO: &[&str] =
-    &[r"\b(password|passcode|pwd|pin)\s*[:=]\s*\S+", r"\b(?:\d[ -]?){13,16}\b", r"\b\d{3}-\d{2}-\d{4}\b"];
-/// Built-in patterns for removal by the host in `leave_reason`.
-pub const DEFAULT_REMOVAL_REASONS: &[&str] = &[r"(removed|expelled|kicked)\b"];
-
-/// `[watchlist]`
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Watchlist {
-    /// Display names (case-insensitive, exact after normalization).
-    pub names: Vec<Spanned<String>>,
-    /// Emails (case-insensitive).
-    pub emails: Vec<Spanned<String>>,
-    /// Email domains (subdomains match).
-    pub domains: Vec<Spanned<String>>,
-    /// IP addresses or CIDR networks.
-    pub ips: Vec<Spanned<String>>,
-}
-
-/// `[rules.<id>]`
-#[derive(Debug, Default, Deserialize, Clone)]
-#[serde(deny_unknown_fields, default)]
-pub struct RuleSettings {
-    /// Turn the rule off with `false`.
-    pub enabled: Option<bool>,
-    /// Re-weight: `info`, `low`, `medium`, `high`.
-    pub severity: Option<String>,
-    /// Count threshold for rules that count (`join-burst`, `mass-deletion`…).
-    pub threshold: Option<u32>,
-    /// Time window in seconds for rules that count or wait.
-    pub window_secs: Option<u64>,
-    /// `join-burst` only: severity of a burst made mostly of vetted arrivals (registered
-    /// attendees, people admitted from the waiting room) — `off` to stay silent.
-    pub crowd_severity: Option<String>,
-    /// `mass-deletion` only: bulk clean-ups announced in advance (operator and time).
-    pub announced: Vec<AnnouncedFile>,
-}
-
-/// `[[rules.mass-deletion.announced]]`: an operator's planned bulk deletion.
-#[derive(Debug, Deserialize, Clone)]
-#[serde(deny_unknown_fields)]
-pub struct AnnouncedFile {
-    /// Who (email).
-    pub operator: Spanned<String>,
-    /// From (RFC 3339).
-    pub from: Spanned<String>,
-    /// Until (RFC 3339).
-    pub until: Spanned<String>,
-    /// Why, for the alert ("retiring the 2024 webinars").
-    #[serde(default)]
-    pub note: Option<String>,
-}
-
-/// A planned bulk deletion: `mass-deletion` by this operator within this time is noted at
-/// low severity instead of raised.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Announced {
-    /// Lower-cased operator email.
-    pub operator: String,
-    /// Start, Unix ms.
-    pub from_ms: i64,
-    /// End, Unix ms.
-    pub until_ms: i64,
-    /// Why.
-    pub note: String,
-}
-
-/// A configuration problem, located in the file.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("{origin}:{line}: {message}")]
-pub struct ConfigError {
-    /// File name (or `<built-in>`).
-    pub origin: String,
-    /// 1-based line (0 when unknown).
-    pub line: usize,
-    /// What is wrong and what to do.
-    pub message: String,
-}
+pub use custom::CustomRule;
+use custom::custom_rules;
+pub use file::{
+    Announced, AnnouncedFile, ConfigError, ConfigFile, CustomRuleFile, DEFAULT_REMOVAL_REASONS, DEFAULT_SENSITIVE_INFO,
+    DEFAULT_SENSITIVE_TOPICS, DEFAULT_SUSPICIOUS_NAMES, EnrichmentFile, LimitsFile, Organization, Patterns, PolicyFile, RuleSettings,
+    Watchlist,
+};
+use file::{limits, line_of};
 
 /// Effective settings of one rule.
 #[derive(Debug, Clone)]
@@ -377,40 +129,6 @@ impl Default for Config {
         // The built-in patterns are tested to compile (see tests), so this cannot fail.
         Self::parse("", "<built-in>").unwrap_or_else(|e| unreachable!("built-in config: {e}"))
     }
-}
-
-/// `[limits]`: each a whole number within its range.
-fn limits(file: &LimitsFile, text: &str, origin: &str) -> Result<Limits, ConfigError> {
-    let mut out = Limits::default();
-    let get = |v: &Option<Spanned<u64>>, key: &str, range: std::ops::RangeInclusive<u64>| -> Result<Option<u64>, ConfigError> {
-        let Some(v) = v else { return Ok(None) };
-        if !range.contains(v.get_ref()) {
-            return Err(ConfigError {
-                origin: origin.to_owned(),
-                line: line_of(text, v.span().start),
-                message: format!("limits.{key}: {} is outside {}..={}", v.get_ref(), range.start(), range.end()),
-            });
-        }
-        Ok(Some(*v.get_ref()))
-    };
-    let size = |v: u64| usize::try_from(v).unwrap_or(usize::MAX);
-    if let Some(v) = get(&file.ended_rosters, "ended_rosters", 10..=1_000_000)? {
-        out.ended_rosters = size(v);
-    }
-    if let Some(v) = get(&file.departed_per_meeting, "departed_per_meeting", 10..=100_000)? {
-        out.departed_per_meeting = size(v);
-    }
-    if let Some(v) = get(&file.idle_meeting_hours, "idle_meeting_hours", 1..=24 * 30)? {
-        out.idle_meeting_ms = i64::try_from(v).unwrap_or(i64::MAX).saturating_mul(3_600_000);
-    }
-    if let Some(v) = get(&file.learned_names, "learned_names", 1_000..=10_000_000)? {
-        out.learned_names = size(v);
-    }
-    Ok(out)
-}
-
-fn line_of(text: &str, offset: usize) -> usize {
-    text.get(..offset.min(text.len())).map_or(0, |t| t.matches('\n').count() + 1)
 }
 
 impl Config {
@@ -734,95 +452,6 @@ impl Config {
         }
         out
     }
-}
-
-/// Validates and compiles `[[custom_rules]]`.
-fn custom_rules(list: &[CustomRuleFile], text: &str, origin: &str) -> Result<Vec<CustomRule>, ConfigError> {
-    let err = |line: usize, message: String| ConfigError { origin: origin.to_owned(), line, message };
-    let at = |span: std::ops::Range<usize>| if span.end == 0 { 0 } else { line_of(text, span.start) };
-    let mut out: Vec<CustomRule> = Vec::new();
-    for c in list {
-        let id = c.id.get_ref().trim();
-        let line = at(c.id.span());
-        let kebab = !id.is_empty()
-            && id.len() <= 64
-            && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-            && !id.starts_with('-')
-            && !id.ends_with('-');
-        if !kebab {
-            return Err(err(
-                line,
-                format!("custom_rules.id: {id:?} must be kebab-case (lower-case letters, digits, dashes), e.g. \"board-from-guest\""),
-            ));
-        }
-        if catalog::info(id).is_some() {
-            return Err(err(line, format!("custom_rules.id: {id:?} is a built-in rule; tune it in [rules.{id}] or pick another id")));
-        }
-        if out.iter().any(|o| o.id == id) {
-            return Err(err(line, format!("custom_rules.id: {id:?} is defined twice")));
-        }
-        let when = c.when.get_ref().trim();
-        if when.is_empty() {
-            return Err(err(at(c.when.span()), format!("custom_rules {id}: `when` is empty (it would match every record)")));
-        }
-        let filter = crate::filter::Filter::parse(when, 0).map_err(|e| err(at(c.when.span()), format!("custom_rules {id}: when: {e}")))?;
-        if filter.terms.iter().any(|t| matches!(t, crate::filter::Term::Time(..))) {
-            return Err(err(
-                at(c.when.span()),
-                format!("custom_rules {id}: when: since:/between: filter what is shown, not what a rule judges; use count and window_secs"),
-            ));
-        }
-        let severity = match &c.severity {
-            None => Severity::Medium,
-            Some(s) => Severity::parse(s.get_ref()).ok_or_else(|| {
-                err(at(s.span()), format!("custom_rules {id}: severity {:?} is not one of info, low, medium, high", s.get_ref()))
-            })?,
-        };
-        let reason = crate::text::sanitize(c.reason.get_ref().trim(), 200).into_owned();
-        if reason.is_empty() {
-            return Err(err(at(c.reason.span()), format!("custom_rules {id}: `reason` is empty; say what it means for the analyst")));
-        }
-        let count = match &c.count {
-            None => 0,
-            Some(n) if *n.get_ref() >= 2 => *n.get_ref(),
-            Some(n) => {
-                return Err(err(
-                    at(n.span()),
-                    format!("custom_rules {id}: count must be at least 2 (leave it out to fire on every match)"),
-                ));
-            }
-        };
-        let window_secs = match (&c.window_secs, count) {
-            (Some(w), 0) => return Err(err(at(w.span()), format!("custom_rules {id}: window_secs needs a count"))),
-            (Some(w), _) if *w.get_ref() == 0 => {
-                return Err(err(at(w.span()), format!("custom_rules {id}: window_secs must be at least 1")));
-            }
-            (Some(w), _) => *w.get_ref(),
-            (None, 0) => 0,
-            (None, _) => 60,
-        };
-        let grouping = match c.per.as_ref().map(|p| (p.get_ref().trim(), p.span())) {
-            None | Some(("meeting", _)) => catalog::Grouping::PerMeeting,
-            Some(("participant", _)) => catalog::Grouping::PerParticipant,
-            Some(("operator", _)) => catalog::Grouping::PerActor,
-            Some(("record", _)) => catalog::Grouping::PerRecord,
-            Some(("account", _)) => catalog::Grouping::Global,
-            Some((other, span)) => {
-                return Err(err(
-                    at(span),
-                    format!("custom_rules {id}: per {other:?} is not one of meeting, participant, operator, record, account"),
-                ));
-            }
-        };
-        if count > 0 && grouping == catalog::Grouping::PerRecord {
-            return Err(err(
-                line,
-                format!("custom_rules {id}: per = \"record\" cannot count; use meeting, participant, operator or account"),
-            ));
-        }
-        out.push(CustomRule { id: id.to_owned(), when: when.to_owned(), filter, severity, reason, count, window_secs, grouping, line });
-    }
-    Ok(out)
 }
 
 /// The lower-cased domain of an email address.

@@ -3,6 +3,10 @@
 //! current time for rules about silence. It reports [`AlertEvent`]s: a new alert, or a
 //! new finding added to an open alert of the same rule and subject (one raid = one
 //! alert that grows, not fifty).
+//!
+//! Why one file of this length: the detector's memory, its checkpoint form and the
+//! record path through every rule must change together; the rules themselves are in
+//! `joins.rs`, `admin.rs`, `grouping.rs` and `series.rs` beside this file.
 
 use std::borrow::Cow;
 
@@ -21,6 +25,13 @@ use crate::rules::subjects::{self, is_join, is_outsider, meeting_label, quote, w
 use crate::timefmt::format_ms;
 
 /// How long an alert stays open for more findings of the same rule and subject.
+mod admin;
+mod grouping;
+mod joins;
+mod series;
+
+use series::{MAX_SERIES, count_between, insert_and_count, trim, window_ids};
+
 const GROUP_WINDOW_MS: i64 = 30 * 60 * 1000;
 /// Record ids remembered for duplicate suppression.
 const SEEN_CAPACITY: usize = 2_000_000;
@@ -311,69 +322,6 @@ fn session_ident(p: &Participant) -> Option<std::borrow::Cow<'_, str>> {
     crate::rules::location::identity(p.zoom_user_id.as_deref(), p.email.as_deref())
 }
 
-/// Most entries one time series keeps (per meeting, per operator, globally). Rules only
-/// compare counts with a threshold, so forgetting the oldest entries of a flood changes
-/// no verdict — and keeps a raid of 100,000 joins from costing quadratic time.
-const MAX_SERIES: usize = 4096;
-
-/// Sorted insert into a time series (capped at [`MAX_SERIES`]), then the largest count
-/// in a window of `w` ms that contains `t`, and where that window is in the series.
-/// Windows ending or starting at `t` are tried first; when neither reaches `threshold`,
-/// the windows straddling `t` are too (records delivered out of order: the 8 joins of a
-/// raid may arrive as the last 4, then the first 4). That scan only runs below the
-/// threshold, over fewer than `2 × threshold` entries, so floods stay linear.
-fn insert_and_count(series: &mut Vec<(i64, String)>, t: i64, id: &str, w: i64, threshold: usize) -> (usize, std::ops::Range<usize>) {
-    let pos = series.partition_point(|(x, _)| *x <= t);
-    series.insert(pos, (t, id.to_owned()));
-    if series.len() > MAX_SERIES {
-        series.drain(..series.len() - MAX_SERIES);
-    }
-    let start = series.partition_point(|(x, _)| *x < t.saturating_sub(w));
-    let at_lo = series.partition_point(|(x, _)| *x < t);
-    let at_hi = series.partition_point(|(x, _)| *x <= t);
-    let end = series.partition_point(|(x, _)| *x <= t.saturating_add(w));
-    let (before, after) = (at_hi - start, end - at_lo);
-    let mut best = if before >= after { (before, start..at_hi) } else { (after, at_lo..end) };
-    if best.0 < threshold {
-        // Windows [x, x + w] for each x in [t - w, t) that still contain t.
-        let mut hi = at_hi;
-        for lo in start..at_lo {
-            let x = series[lo].0;
-            while hi < end && series[hi].0 <= x.saturating_add(w) {
-                hi += 1;
-            }
-            if hi - lo > best.0 {
-                best = (hi - lo, lo..hi);
-            }
-        }
-    }
-    best
-}
-
-/// The record ids of a finding over `range` of `series`: the whole window when the count
-/// first reaches the threshold (the alert's evidence), afterwards only the newest record
-/// (the alert is open and grows by one).
-fn window_ids(series: &[(i64, String)], range: std::ops::Range<usize>, n: usize, threshold: usize, current: &str) -> Vec<String> {
-    if n <= threshold {
-        series[range].iter().rev().take(MAX_RECORD_IDS).map(|(_, id)| id.clone()).collect()
-    } else {
-        vec![current.to_owned()]
-    }
-}
-
-/// How many entries of a sorted series lie within `from..=to`.
-fn count_between(series: &[(i64, String)], from: i64, to: i64) -> usize {
-    series.partition_point(|(x, _)| *x <= to) - series.partition_point(|(x, _)| *x < from)
-}
-
-/// Drops entries older than `keep_from`.
-fn trim(series: &mut Vec<(i64, String)>, keep_from: i64) {
-    let cut = series.partition_point(|(x, _)| *x < keep_from);
-    if cut > 0 {
-        series.drain(..cut);
-    }
-}
-
 impl Detector {
     /// A detector running with `cfg`.
     pub fn new(cfg: Config) -> Self {
@@ -476,28 +424,17 @@ impl Detector {
     /// Feeds one record. Returns the alerts it raised or grew. A record id seen before
     /// changes nothing.
     pub fn observe(&mut self, r: &RecordV1) -> Vec<AlertEvent> {
-        self.observe_full(r).map(|(_, events)| events).unwrap_or_default()
-    }
-
-    /// Like [`Detector::observe`], also returning the record's effective flags; `None`
-    /// when the record id was seen before (a duplicate delivery).
-    pub fn observe_full(&mut self, r: &RecordV1) -> Option<(Vec<Flag>, Vec<AlertEvent>)> {
         if self.mem.seen.contains(&r.id) {
-            return None;
+            return Vec::new();
         }
         let flags = self.flags_for(r);
-        self.observe_flagged(r, flags)
+        self.observe_prepared(r, flags, &Keys::of(r)).map(|(_, events)| events).unwrap_or_default()
     }
 
-    /// Like [`Detector::observe_full`] with the record's effective flags already
-    /// computed ([`effective_flags`] with this detector's configuration).
-    pub fn observe_flagged(&mut self, r: &RecordV1, flags: Vec<Flag>) -> Option<(Vec<Flag>, Vec<AlertEvent>)> {
-        self.observe_prepared(r, flags, &Keys::of(r))
-    }
-
-    /// Like [`Detector::observe_flagged`] with the record's [`Keys`] already derived —
-    /// flags and keys by the console's source task, so the loop keeps only the
-    /// stateful part.
+    /// Feeds one record whose effective flags ([`effective_flags`] with this detector's
+    /// configuration) and [`Keys`] were derived already — by the console's source task,
+    /// so its loop keeps only the stateful part. Returns the flags and the alerts;
+    /// `None` when the record id was seen before (a duplicate delivery).
     pub fn observe_prepared(&mut self, r: &RecordV1, flags: Vec<Flag>, keys: &Keys) -> Option<(Vec<Flag>, Vec<AlertEvent>)> {
         if !self.mem.seen.insert_key(keys.id) {
             return None;
@@ -671,398 +608,5 @@ impl Detector {
             let Some(ident) = crate::rules::location::identity(p.zoom_user_id(), p.email()) else { continue };
             self.mem.active.leave(&ident, &m.key);
         }
-    }
-
-    fn join_rules(
-        &mut self,
-        r: &RecordV1,
-        t: i64,
-        norm_name: Option<&str>,
-        mkey: Option<&str>,
-        worst_flag: Option<Severity>,
-        out: &mut Vec<Finding>,
-    ) {
-        if !is_join(r) {
-            return;
-        }
-        let (Some(p), Some(mkey)) = (&r.participant, mkey) else {
-            return;
-        };
-        // Formatted only when a rule fires.
-        let topic = || meeting_label(r);
-        let outsider = is_outsider(p, &self.cfg);
-
-        if let Some(rule) = self.cfg.rule("join-burst").filter(|_| outsider) {
-            let (threshold, w) = (rule.threshold as usize, i64::try_from(rule.window_secs).unwrap_or(i64::MAX / 2).saturating_mul(1000));
-            // Who is arriving: a registered attendee, or someone the host admitted from
-            // the waiting room, was vetted; a flagged join (junk name, watchlist,
-            // anonymizer) never counts as vetted, whatever its registration.
-            let admitted = self.mem.book.meetings.get(mkey).and_then(|m| m.attendees.get(&p.identity_key())).is_some_and(|a| a.admitted);
-            let vetted = worst_flag < Some(Severity::Medium) && (p.registrant_id.is_some() || admitted);
-            let series = if vetted { &mut self.mem.vetted_joins } else { &mut self.mem.outsider_joins };
-            let series = match series.get_mut(mkey) {
-                Some(s) => s,
-                None => series.entry(mkey.to_owned()).or_default(),
-            };
-            let (n, range) = insert_and_count(series, t, &r.id, w, threshold);
-            let raid_ids = (!vetted && n >= threshold).then(|| window_ids(series, range, n, threshold, &r.id));
-            trim(series, t.saturating_sub(4 * w));
-            let others = if vetted { &self.mem.outsider_joins } else { &self.mem.vetted_joins };
-            let other_n = others.get(mkey).map_or(0, |s| count_between(s, t.saturating_sub(w), t));
-            let (unvetted_n, vetted_n) = if vetted { (other_n, n) } else { (n, other_n) };
-            if let Some(ids) = raid_ids {
-                let besides = if vetted_n > 0 { format!(", besides {vetted_n} registered or admitted") } else { String::new() };
-                out.push(Finding {
-                    rule: Cow::Borrowed("join-burst"),
-                    variant: "",
-                    severity: rule.severity,
-                    reason: format!(
-                        "{n} unregistered guests/external participants joined {} within {} s{besides} (raid?)",
-                        topic(),
-                        rule.window_secs
-                    ),
-                    records: ids,
-                });
-            } else if let Some(severity) = rule.crowd_severity.filter(|_| unvetted_n < threshold && unvetted_n + vetted_n >= threshold) {
-                // A crowd: enough arrivals for a raid, but most of them vetted.
-                let total = unvetted_n + vetted_n;
-                out.push(Finding {
-                    rule: Cow::Borrowed("join-burst"),
-                    variant: "crowd",
-                    severity,
-                    reason: format!(
-                        "a crowd of {total} outsiders joined {} within {} s, {vetted_n} of them registered or admitted from the waiting room: likely a legitimate audience",
-                        topic(),
-                        rule.window_secs
-                    ),
-                    records: vec![r.id.clone()],
-                });
-            }
-        }
-
-        if let Some(rule) = self.cfg.rule("host-absent-join").filter(|_| outsider) {
-            let m = self.mem.book.meetings.get(mkey);
-            let is_host = m.and_then(|m| m.host_id.as_ref()).is_some_and(|h| p.zoom_user_id.as_ref() == Some(h));
-            let host_away = || m.is_some_and(|m| m.start_seen && !m.host_present());
-            if !is_host && (r.action == "jbh_joined" || host_away()) {
-                out.push(Finding {
-                    rule: Cow::Borrowed("host-absent-join"),
-                    variant: "",
-                    severity: rule.severity,
-                    reason: format!("{} joined {} while the host was not in the meeting", who(p), topic()),
-                    records: vec![r.id.clone()],
-                });
-            }
-        }
-
-        if let Some(rule) = self.cfg.rule("display-name-impersonation")
-            && let (Some(name), Some(norm)) = (&p.name, norm_name)
-            && let Some((person, by_initials)) = self.mem.protected.get(norm).map(|x| (x, false)).or_else(|| {
-                // "Dana W." for "Dana Whitfield": a weaker match (a colleague may share a
-                // first name and an initial), so one step less severe.
-                let (full, words) = self.mem.initials.get(norm)?;
-                (crate::rules::names::name_word_count(name) == *words).then(|| self.mem.protected.get(full).map(|x| (x, true)))?
-            })
-        {
-            let same_id = person.zoom_user_id.is_some() && person.zoom_user_id == p.zoom_user_id;
-            let same_email = person.email.as_deref().zip(p.email.as_deref()).is_some_and(|(a, b)| a.eq_ignore_ascii_case(b));
-            let unverifiable_but_internal =
-                person.zoom_user_id.is_none() && person.email.is_none() && !is_outsider(p, &self.cfg) && !p.guest;
-            if !same_id && !same_email && !unverifiable_but_internal {
-                let whose = if person.host_of.as_deref() == Some(mkey) {
-                    "the host's name".to_owned()
-                } else {
-                    match &person.email {
-                        Some(e) => format!("the name of {e}"),
-                        None => "a protected name".to_owned(),
-                    }
-                };
-                let as_who = if p.guest { "as a guest".to_owned() } else { format!("as {}", who(p)) };
-                // Say how it matched when the names differ beyond case and spacing.
-                let plain = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
-                let (how, severity) = if by_initials {
-                    (" by initials (a weaker match)", rule.severity.lower())
-                } else if plain(name) == plain(&person.display) {
-                    ("", rule.severity)
-                } else {
-                    (" after folding look-alike characters", rule.severity)
-                };
-                let using = if by_initials { format!("a shortened form of {whose}") } else { format!("using {whose}") };
-                out.push(Finding {
-                    rule: Cow::Borrowed("display-name-impersonation"),
-                    variant: "",
-                    severity,
-                    reason: format!("{} joined {} {as_who}, {using} ({}){how}", quote(name), topic(), quote(&person.display)),
-                    records: vec![r.id.clone()],
-                });
-            }
-        }
-
-        if let Some(rule) = self.cfg.rule("concurrent-sessions")
-            && let (Some(ident), Some(ip)) = (session_ident(p).filter(|_| !p.guest), &p.ip)
-            && let Some((other, other_ip)) =
-                self.mem.active.of(&ident).find(|(m, i)| i.is_some_and(|i| i != ip) && in_progress(&self.mem.book, m))
-        {
-            let other_topic =
-                self.mem.book.meetings.get(other).and_then(|m| m.topic.clone()).map_or_else(|| "another meeting".to_owned(), |t| quote(&t));
-            out.push(Finding {
-                rule: Cow::Borrowed("concurrent-sessions"),
-                variant: "",
-                severity: rule.severity,
-                reason: format!("{} joined {} from {ip} while also in {other_topic} from {}", who(p), topic(), other_ip.unwrap_or("?")),
-                records: vec![r.id.clone()],
-            });
-        }
-    }
-
-    /// `new-country` and `impossible-travel` (see [`crate::rules::location`]).
-    fn travel_rules(&mut self, r: &RecordV1, t: i64, mkey: Option<&str>, out: &mut Vec<Finding>) {
-        if r.participant.as_ref().is_some_and(|p| p.geo.is_none()) && r.actor.as_ref().is_none_or(|a| a.geo.is_none()) {
-            return;
-        }
-        let ident = r
-            .participant
-            .as_ref()
-            .and_then(session_ident)
-            .or_else(|| r.actor.as_ref().and_then(|a| crate::rules::location::identity(a.id.as_deref(), a.email.as_deref())));
-        let (active, book) = (&self.mem.active, &self.mem.book);
-        let live = |m: &str| ident.as_deref().is_some_and(|i| active.of(i).any(|(k, _)| k == m)) && in_progress(book, m);
-        for f in self.mem.travel.observe(r, t, &self.cfg, mkey, live) {
-            out.push(Finding {
-                rule: Cow::Borrowed(f.rule),
-                variant: "",
-                severity: f.severity,
-                reason: f.reason,
-                records: vec![r.id.clone()],
-            });
-        }
-    }
-
-    fn identity_marks(p: &Participant) -> Vec<String> {
-        let mut keys = Vec::new();
-        if let Some(u) = &p.participant_uuid {
-            keys.push(format!("puuid:{u}"));
-        }
-        if let Some(z) = &p.zoom_user_id {
-            keys.push(format!("zoom:{z}"));
-        }
-        if let Some(e) = &p.email {
-            keys.push(format!("email:{}", e.to_ascii_lowercase()));
-        }
-        if let (true, Some(ip)) = (p.guest, &p.ip) {
-            keys.push(format!("ip:{ip}"));
-        }
-        if let Some(n) = &p.name {
-            let norm = normalize_name(n);
-            if norm.chars().count() >= 4 {
-                keys.push(format!("name:{norm}"));
-            }
-        }
-        keys
-    }
-
-    fn removal_rules(&mut self, r: &RecordV1, t: i64, out: &mut Vec<Finding>) {
-        let Some(rule) = self.cfg.rule("rejoin-after-removal") else {
-            return;
-        };
-        let severity = rule.severity;
-        let (Some(p), Some(m)) = (&r.participant, &r.meeting) else {
-            return;
-        };
-        // Rejoins may land in a new instance of the same meeting number.
-        let Some(mid) = m.id.as_ref().or(m.uuid.as_ref()) else {
-            return;
-        };
-        if r.category == Category::Participant && r.action == "left" {
-            let removed = p.leave_reason.as_deref().is_some_and(|reason| self.cfg.removal_reasons.iter().any(|re| re.is_match(reason)));
-            if removed {
-                let marks = self.mem.removals.entry(mid.clone()).or_default();
-                if marks.len() < 1000 {
-                    marks.push(RemovalMark { keys: Self::identity_marks(p), at_ms: t });
-                }
-            }
-            return;
-        }
-        if !is_join(r) {
-            return;
-        }
-        let Some(marks) = self.mem.removals.get(mid) else {
-            return;
-        };
-        let keys = Self::identity_marks(p);
-        if let Some(mark) = marks.iter().find(|mk| mk.at_ms <= t && mk.keys.iter().any(|k| keys.contains(k))) {
-            let gap = (t - mark.at_ms) / 1000;
-            let after = if gap < 120 { format!("{gap} s") } else { format!("{} min", gap / 60) };
-            out.push(Finding {
-                rule: Cow::Borrowed("rejoin-after-removal"),
-                variant: "",
-                severity,
-                reason: format!("{} rejoined {} {after} after being removed by the host", who(p), meeting_label(r)),
-                records: vec![r.id.clone()],
-            });
-        }
-    }
-
-    fn deletion_rule(&mut self, r: &RecordV1, t: i64, out: &mut Vec<Finding>) {
-        if !matches!(r.event.as_str(), "meeting.deleted" | "webinar.deleted" | "recording.deleted" | "recording.trashed" | "user.deleted") {
-            return;
-        }
-        let Some(rule) = self.cfg.rule("mass-deletion") else {
-            return;
-        };
-        let (threshold, severity, window) = (rule.threshold, rule.severity, rule.window_secs);
-        let Some(actor) = r.actor.as_ref().and_then(|a| a.email.clone().or_else(|| a.id.clone())) else {
-            return;
-        };
-        // A clean-up announced in the config is noted, not raised.
-        let announced = rule.announced.iter().find(|a| a.operator.eq_ignore_ascii_case(&actor) && (a.from_ms..=a.until_ms).contains(&t));
-        let (severity, variant, why) = match announced {
-            Some(a) => (Severity::Low, "announced", format!(" — announced in the config: {}", a.note)),
-            None => (severity, "", String::new()),
-        };
-        let w = i64::try_from(window).unwrap_or(i64::MAX / 2).saturating_mul(1000);
-        let series = self.mem.deletions.entry(actor.clone()).or_default();
-        let (n, range) = insert_and_count(series, t, &r.id, w, threshold as usize);
-        let ids = (n >= threshold as usize).then(|| window_ids(series, range, n, threshold as usize, &r.id));
-        trim(series, t.saturating_sub(4 * w));
-        if let Some(ids) = ids {
-            out.push(Finding {
-                rule: Cow::Borrowed("mass-deletion"),
-                variant,
-                severity,
-                reason: format!("{actor} deleted {n} meetings/recordings/users within {} min{why}", window / 60),
-                records: ids,
-            });
-        }
-    }
-
-    fn rejected_rule(&mut self, r: &RecordV1, t: i64, out: &mut Vec<Finding>) {
-        let Some(rej) = r.rejection.as_ref().filter(|_| r.event == crate::record::REJECTED_EVENT) else {
-            return;
-        };
-        let Some(rule) = self.cfg.rule("rejected-burst") else {
-            return;
-        };
-        let (threshold, severity, window) = (rule.threshold, rule.severity, rule.window_secs);
-        let w = i64::try_from(window).unwrap_or(i64::MAX / 2).saturating_mul(1000);
-        let pos = self.mem.rejected.partition_point(|(x, _, _)| *x <= t);
-        self.mem.rejected.insert(pos, (t, 1 + rej.suppressed, r.id.clone()));
-        let cut = self
-            .mem
-            .rejected
-            .partition_point(|(x, _, _)| *x < t.saturating_sub(4 * w))
-            .max(self.mem.rejected.len().saturating_sub(MAX_SERIES));
-        self.mem.rejected.drain(..cut);
-        let lo = self.mem.rejected.partition_point(|(x, _, _)| *x < t.saturating_sub(w));
-        let hi = self.mem.rejected.partition_point(|(x, _, _)| *x <= t);
-        let in_window = &self.mem.rejected[lo..hi];
-        let n: u64 = in_window.iter().map(|(_, c, _)| *c).sum();
-        if n >= u64::from(threshold) {
-            let src = r.request.as_ref().and_then(|q| q.source_ip.clone()).unwrap_or_else(|| "?".into());
-            // The window's records as evidence when the threshold is first reached.
-            let first = n - (1 + rej.suppressed) < u64::from(threshold);
-            let records: Vec<String> =
-                if first { in_window.iter().rev().take(MAX_RECORD_IDS).map(|(_, _, id)| id.clone()).collect() } else { vec![r.id.clone()] };
-            out.push(Finding {
-                rule: Cow::Borrowed("rejected-burst"),
-                variant: "",
-                severity,
-                reason: format!("{n} requests refused within {window} s (latest: {} from {src}): someone is probing the endpoint, or the secret is wrong", rej.reason),
-                records,
-            });
-        }
-    }
-
-    /// `[[custom_rules]]` with a `count`: that many matching records about one subject
-    /// (`per`) within the window.
-    fn custom_counting_rules(&mut self, r: &RecordV1, t: i64, mkey: Option<&str>, worst: Option<Severity>, out: &mut Vec<Finding>) {
-        if r.event == crate::record::ALERT_EVENT {
-            return;
-        }
-        for c in self.cfg.custom_rules.iter().filter(|c| c.count > 0) {
-            if !c.filter.matches_record(r, worst) {
-                continue;
-            }
-            let key = format!("{}\n{}", c.id, Self::scope(c.grouping, r, mkey));
-            let w = i64::try_from(c.window_secs).unwrap_or(i64::MAX / 2).saturating_mul(1000);
-            let series = self.mem.custom_counts.entry(key).or_default();
-            let threshold = c.count as usize;
-            let (n, range) = insert_and_count(series, t, &r.id, w, threshold);
-            let ids = (n >= threshold).then(|| window_ids(series, range, n, threshold, &r.id));
-            trim(series, t.saturating_sub(4 * w));
-            if let Some(ids) = ids {
-                out.push(Finding {
-                    rule: Cow::Owned(c.id.clone()),
-                    variant: "",
-                    severity: c.severity,
-                    reason: format!("{}: {n} matching records within {} s (latest: {})", c.reason, c.window_secs, subjects::describe(r)),
-                    records: ids,
-                });
-            }
-        }
-    }
-
-    fn scope(grouping: Grouping, r: &RecordV1, mkey: Option<&str>) -> String {
-        let mkey = mkey.unwrap_or_default();
-        let actor = r.actor.as_ref().and_then(|a| a.email.clone().or_else(|| a.id.clone()));
-        match grouping {
-            Grouping::PerRecord => r.id.clone(),
-            Grouping::PerMeeting => {
-                if mkey.is_empty() {
-                    r.id.clone()
-                } else {
-                    mkey.to_owned()
-                }
-            }
-            Grouping::PerParticipant => match &r.participant {
-                Some(p) => format!("{mkey}|{}", p.identity_key()),
-                None => actor.unwrap_or_else(|| r.id.clone()),
-            },
-            Grouping::PerActor => actor.unwrap_or_else(|| r.id.clone()),
-            Grouping::Global => String::new(),
-        }
-    }
-
-    fn group(&mut self, r: &RecordV1, t: i64, mkey: Option<&str>, f: Finding) -> Option<AlertEvent> {
-        let grouping = match catalog::info(&f.rule) {
-            Some(info) => info.grouping,
-            None => self.cfg.custom_rule(&f.rule)?.grouping,
-        };
-        let mut scope = Self::scope(grouping, r, mkey);
-        if !f.variant.is_empty() {
-            scope = format!("{}|{scope}", f.variant);
-        }
-        let key = format!("{}\n{scope}", f.rule);
-        if let Some(open) = self.mem.open.get_mut(&key)
-            && (t - open.last_ms).abs() <= GROUP_WINDOW_MS
-        {
-            open.last_ms = open.last_ms.max(t);
-            open.count += 1;
-            return Some(AlertEvent::Grew {
-                alert_id: open.id.clone(),
-                record_id: r.id.clone(),
-                count: open.count,
-                severity: f.severity,
-                reason: f.reason,
-                occurred_at: r.occurred_at.clone(),
-            });
-        }
-        let id = hash_id(&[&f.rule, &scope, &r.id]);
-        self.mem.open.insert(key, OpenAlert { id: id.clone(), last_ms: t, count: 1 });
-        let meeting = r.meeting.as_ref().map(|m| MeetingBrief { id: m.id.clone(), uuid: m.uuid.clone(), topic: m.topic.clone() });
-        let mut records = f.records;
-        records.truncate(MAX_RECORD_IDS);
-        Some(AlertEvent::Raised(Box::new(Alert {
-            id,
-            rule: f.rule.into_owned(),
-            severity: f.severity,
-            reason: f.reason,
-            meeting,
-            participant: r.participant.clone(),
-            actor: r.actor.clone(),
-            record_ids: records,
-            occurred_at: r.occurred_at.clone(),
-            count: 1,
-        })))
     }
 }
