@@ -272,22 +272,21 @@ pub async fn run_command(args: WatchArgs) -> Result<ExitCode> {
         log(format!("resuming from the checkpoint ({} records read before)", watcher.total_records()));
     }
 
-    let dest = match (&args.alerts_to, &args.source.file, &args.source.log_group) {
+    let spec = match (&args.alerts_to, &args.source.file, &args.source.log_group) {
         (Some(d), _, _) => d.clone(),
         (None, Some(p), _) => format!("file:{}", p.display()),
         (None, None, Some(g)) => format!("log-group:{g}"),
-        (None, None, None) => unreachable!("source_label checked"),
+        (None, None, None) => unreachable!("SourceArgs::label checked"),
     };
-    let same = |p: &str| std::path::absolute(p).ok() == args.source.file.as_ref().and_then(|f| std::path::absolute(f).ok());
-    let to_source = match dest.split_once(':') {
-        Some(("file", p)) => same(p),
-        Some(("log-group", g)) => args.source.log_group.as_deref() == Some(g),
-        _ => false,
+    let dest = Destination::parse("--alerts-to", &spec)
+        .map_err(|_| anyhow::anyhow!("--alerts-to {spec}: expected {}", zoomwatch_log::dest::FORMS))?;
+    let to_source = match &dest {
+        Destination::File(p) => std::path::absolute(p).ok() == args.source.file.as_ref().and_then(|f| std::path::absolute(f).ok()),
+        Destination::LogGroup(g) => args.source.log_group.as_ref() == Some(g),
+        Destination::Stdout => false,
     };
     watcher = watcher.writing_to_source(to_source);
-    let sink = match Destination::parse("--alerts-to", &dest)
-        .map_err(|_| anyhow::anyhow!("--alerts-to {dest}: expected {}", zoomwatch_log::dest::FORMS))?
-    {
+    let sink = match dest {
         Destination::File(path) => {
             // What an earlier run wrote but did not checkpoint (it was killed in between):
             // at most the last batch, at the end of the file.
@@ -341,7 +340,7 @@ pub async fn run_command(args: WatchArgs) -> Result<ExitCode> {
     log(format!(
         "{label} → alerts at {} and above to {}{}{}",
         min.as_str(),
-        zoomwatch_shared::text::sanitize(&dest, 200),
+        zoomwatch_shared::text::sanitize(&spec, 200),
         if to.is_empty() { String::new() } else { format!("; notifying {} ({} and above)", to.join(", "), notify_min.as_str()) },
         checkpoint.as_ref().map(|p| format!("; checkpoint {}", p.display())).unwrap_or_default()
     ));
