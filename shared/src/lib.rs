@@ -34,6 +34,8 @@
 //! - [`synthetic`] — a generated busy account (benchmarks).
 //! - [`roster`] — live meeting state (who is in which meeting now), order-robust.
 //! - [`text`] — making untrusted text from Zoom safe to show on a terminal.
+//! - [`zoom_settings`] — the settings catalogue: every security-relevant Zoom setting
+//!   by its API path, webhook names and operation-log label, its secure value, CIS id.
 //! - [`watcher`] — the detector as a service: records in, alert records out, checkpoints.
 
 pub mod alert;
@@ -59,6 +61,7 @@ pub mod synthetic;
 pub mod text;
 pub mod timefmt;
 pub mod watcher;
+pub mod zoom_settings;
 
 pub use envelope::Envelope;
 pub use normalize::{Received, normalize};

@@ -138,35 +138,22 @@ pub fn failure_reason(t: i64) -> &'static str {
 /// What an operation-log detail says changed.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Detail {
-    /// Parsed changes.
+    /// Parsed changes: catalogued settings as `settings.<api path>` (see
+    /// [`crate::zoom_settings`]), others as `settings.<label>`; role changes as `role`;
+    /// group and channel admins added or removed as `group_admins` / `channel_admins`.
     pub changes: Vec<Change>,
-    /// The user acted on (an email in the detail other than the operator's).
+    /// The user acted on, taken only from the shapes that name one (`Change Role - USER`,
+    /// `Update|Edit|Add|Delete|Activate|Deactivate User USER`, `… Admins for G - USER`,
+    /// `Assign admin for channel C - USER`), never from free text.
     pub target: Option<String>,
+    /// Where the changes apply: `account`, `group NAME` or `user EMAIL`.
+    pub scope: String,
 }
 
-/// Portal labels of settings the rules know by their API names.
-const LABELS: &[(&str, &str)] = &[
-    ("waiting room", "waiting_room"),
-    ("join before host", "join_before_host"),
-    ("allow participants to join before host", "join_before_host"),
-    ("only authenticated users can join meetings", "meeting_authentication"),
-    ("only authenticated meeting participants and webinar attendees can join meetings and webinars", "meeting_authentication"),
-    ("require a passcode when scheduling new meetings", "require_password_for_scheduling_new_meetings"),
-    ("require a passcode for instant meetings", "require_password_for_instant_meetings"),
-    ("require a passcode for personal meeting id (pmi)", "password_for_pmi"),
-    ("embed passcode in invite link for one-click join", "embed_password_in_join_link"),
-    ("sign in with two-factor authentication", "sign_in_with_two_factor_auth"),
-    ("allow use of end-to-end encryption", "e2e_encryption"),
-    ("end-to-end encryption", "e2e_encryption"),
-];
-
-fn api_name(label: &str) -> String {
-    let l = label.trim().to_ascii_lowercase();
-    if let Some((_, n)) = LABELS.iter().find(|(k, _)| *k == l) {
-        return (*n).to_owned();
-    }
+/// The words of a label as a path part: lower-case, `_` between words.
+fn slug(label: &str) -> String {
     let mut out = String::new();
-    for c in l.chars() {
+    for c in label.trim().to_ascii_lowercase().chars() {
         if c.is_ascii_alphanumeric() {
             out.push(c);
         } else if !out.ends_with('_') {
@@ -184,43 +171,130 @@ fn value_of(v: &str) -> Value {
     }
 }
 
-/// Parses `"[Section  - ]Label: from OLD to NEW"` parts (several may be joined by `;` or
-/// `,` between parts) and an email naming the target. Role labels become `role`; other
-/// labels `settings.<api name>`. Anything else yields no change: the detail stays in
-/// `raw` for the analyst.
+/// The path a settings label is recorded under.
+pub fn setting_path(label: &str) -> String {
+    match crate::zoom_settings::by_label(label) {
+        Some(info) => format!("settings.{}", info.api.map_or_else(|| slug(label), str::to_owned)),
+        None => format!("settings.{}", slug(label)),
+    }
+}
+
+/// An email-like word (`a@b.c`), trimmed of punctuation around it.
+fn email_in(word: &str) -> Option<String> {
+    let w = word.trim().trim_matches(|c: char| matches!(c, ',' | ';' | ':' | '.' | '(' | ')' | '"' | '\''));
+    (w.len() > 4 && w.contains('@') && !w.contains(char::is_whitespace) && w.rsplit('@').next().is_some_and(|d| d.contains('.')))
+        .then(|| w.to_owned())
+}
+
+/// One `Label: …` item of a detail: (label, old, new); `old` is `None` for `set to`
+/// and plain values.
+fn item(token: &str) -> Option<(&str, Option<&str>, &str)> {
+    let (label, rest) = token.split_once(':')?;
+    let rest = rest.trim();
+    let lower = rest.to_ascii_lowercase();
+    if let Some(after) = lower.strip_prefix("from ") {
+        let to = after.find(" to ").or_else(|| after.ends_with(" to").then(|| after.len() - 3))?;
+        let old = rest[5..5 + to].trim();
+        let new = rest.get(5 + to + 4..).unwrap_or("").trim();
+        return Some((label.trim(), Some(old), new));
+    }
+    if lower == "set to" || lower.starts_with("set to ") {
+        return Some((label.trim(), None, rest.get(7..).unwrap_or("").trim()));
+    }
+    Some((label.trim(), None, rest))
+}
+
+/// Parses an operation-log detail in Zoom's wording: `<Section or verb phrase>  - <Label>:
+/// from <A> to <B>[ - <Label>: from <A> to <B>…]`, `set to <B>` (or nothing), any letter
+/// case. Shapes it does not know yield no change: the detail stays in `raw`.
 pub fn parse_detail(detail: &str, operator: Option<&str>) -> Detail {
-    let target = detail
-        .split(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '(' | ')' | '[' | ']' | '"' | '\''))
-        .map(|w| w.trim_end_matches(['.', ':']))
-        .find(|w| w.contains('@') && w.len() > 3 && operator.is_none_or(|o| !o.eq_ignore_ascii_case(w)))
-        .map(str::to_owned);
-    let mut out = Detail { changes: Vec::new(), target };
-    for part in detail.split(';') {
-        let lower = part.to_ascii_lowercase();
-        let Some(from_at) = lower.rfind(" from ").or_else(|| lower.starts_with("from ").then_some(0)) else { continue };
-        let Some(to_rel) = lower[from_at..].find(" to ") else { continue };
-        let to_at = from_at + to_rel;
-        let old = part[from_at..to_at]
-            .trim()
-            .strip_prefix("from ")
-            .or_else(|| part[from_at..to_at].trim().strip_prefix("From "))
-            .unwrap_or("")
-            .trim();
-        let new = part[to_at + 4..].trim();
-        let head = part[..from_at].trim().trim_end_matches(':').trim();
-        // "Section  - Label" → Label; "Update User x@y - Role" → Role.
-        let label = head.rsplit(" - ").next().unwrap_or(head).rsplit(':').next().unwrap_or(head).trim();
-        if old.is_empty() || new.is_empty() {
+    let mut out = Detail { changes: Vec::new(), target: None, scope: "account".into() };
+    // Items are joined by " - " (the first after a double space); a token without a
+    // colon continues the value before it, unless it is the subject of the head.
+    let mut tokens = detail.split(" - ").map(str::trim);
+    let head = tokens.next().unwrap_or("").trim();
+    let lower_head = head.to_ascii_lowercase();
+    let mut items: Vec<String> = Vec::new();
+    let mut subject: Option<String> = None;
+    for t in tokens {
+        if t.contains(':') || items.is_empty() && subject.is_some() {
+            items.push(t.to_owned());
+        } else if items.is_empty() {
+            subject = Some(t.to_owned());
+        } else if let Some(last) = items.last_mut() {
+            last.push_str(" - ");
+            last.push_str(t);
+        }
+    }
+    let not_operator = |e: &String| operator.is_none_or(|o| !o.eq_ignore_ascii_case(e));
+    let head_words: Vec<&str> = head.split_whitespace().collect();
+    let verb_user = matches!(
+        head_words.first().map(|w| w.to_ascii_lowercase()).as_deref(),
+        Some("update" | "edit" | "add" | "delete" | "activate" | "deactivate")
+    ) && head_words.get(1).is_some_and(|w| w.eq_ignore_ascii_case("user"));
+    if lower_head.starts_with("change role") {
+        // `Change Role  - USER: from A to B` (and `Change Role : ROLE - USER: …`).
+        for it in &items {
+            if let Some((who, Some(old), new)) = item(it)
+                && let Some(email) = email_in(who)
+                && !old.is_empty()
+                && !new.is_empty()
+            {
+                out.target.get_or_insert(email);
+                out.changes.push(Change { path: "role".into(), old: Value::String(old.into()), new: Value::String(new.into()) });
+            }
+        }
+        if let Some(t) = &out.target {
+            out.scope = format!("user {t}");
+        }
+        return out;
+    }
+    if verb_user {
+        // `Delete User x@y`, or the lower-case `delete user - x@y`.
+        out.target = head_words.get(2).and_then(|w| email_in(w)).or_else(|| subject.as_deref().and_then(email_in)).filter(not_operator);
+        out.scope = out.target.as_ref().map_or_else(|| "a user".into(), |t| format!("user {t}"));
+    } else if let Some(rest) = lower_head.strip_prefix("edit group ").or_else(|| lower_head.strip_prefix("add group ")) {
+        let _ = rest;
+        let name = head.split_whitespace().skip(2).collect::<Vec<_>>().join(" ");
+        if let Some(group) = name.strip_prefix("Admins for ").or_else(|| name.strip_prefix("admins for ")) {
+            // `Add Group Admins for G - USER`: a group admin added.
+            out.target = subject.as_deref().and_then(email_in);
+            out.scope = format!("group {group}");
+            if out.target.is_some() && lower_head.starts_with("add ") {
+                out.changes.push(Change { path: "group_admins".into(), old: Value::Null, new: Value::String(group.to_owned()) });
+            }
+            return out;
+        }
+        out.scope = format!("group {name}");
+    } else if let Some(group) = lower_head.strip_prefix("delete group admins for ") {
+        out.target = subject.as_deref().and_then(email_in);
+        let group = head.get(head.len() - group.len()..).unwrap_or(group);
+        out.scope = format!("group {group}");
+        if out.target.is_some() {
+            out.changes.push(Change { path: "group_admins".into(), old: Value::String(group.to_owned()), new: Value::Null });
+        }
+        return out;
+    } else if lower_head.starts_with("assign admin for channel ") {
+        let channel = head.get("assign admin for channel ".len()..).unwrap_or("").trim();
+        out.target = subject.as_deref().and_then(email_in);
+        out.scope = format!("channel {channel}");
+        if out.target.is_some() {
+            out.changes.push(Change { path: "channel_admins".into(), old: Value::Null, new: Value::String(channel.to_owned()) });
+        }
+        return out;
+    }
+    for it in &items {
+        let Some((label, old, new)) = item(it) else { continue };
+        let Some(old) = old else { continue }; // `set to` and plain values: no old value to compare
+        if label.is_empty() || old.is_empty() && new.is_empty() {
             continue;
         }
-        let path = if label.to_ascii_lowercase().contains("role") || label.is_empty() && lower.contains("role") {
-            "role".to_owned()
-        } else if label.is_empty() {
-            continue;
-        } else {
-            format!("settings.{}", api_name(label))
-        };
-        out.changes.push(Change { path, old: value_of(old), new: value_of(new) });
+        let path = if label.to_ascii_lowercase().ends_with("role") { "role".to_owned() } else { setting_path(label) };
+        if path == "settings." {
+            continue; // a label with no letters or digits names nothing
+        }
+        let old = if old.is_empty() { Value::Null } else { value_of(old) };
+        out.changes.push(Change { path, old, new: value_of(new) });
     }
     out
 }
@@ -232,8 +306,9 @@ mod tests {
 
     #[test]
     fn settings_and_roles_from_details() {
+        // A catalogued setting is recorded under its API path (the settings catalogue).
         let d = parse_detail("Meeting  - Waiting Room: from On to Off", Some("it@acme.example"));
-        assert_eq!(d.changes, vec![Change { path: "settings.waiting_room".into(), old: json!(true), new: json!(false) }]);
+        assert_eq!(d.changes, vec![Change { path: "settings.meeting_security.waiting_room".into(), old: json!(true), new: json!(false) }]);
         let d = parse_detail("Update User contractor@ext.example  - User Role: from Member to Admin", Some("it@acme.example"));
         assert_eq!(d.target.as_deref(), Some("contractor@ext.example"));
         assert_eq!(d.changes, vec![Change { path: "role".into(), old: json!("Member"), new: json!("Admin") }]);

@@ -128,7 +128,8 @@ async fn reports_become_records_once() {
     assert_eq!(ops.len(), 3);
     let promo = ops.iter().find(|r| r["target_user"]["email"] == "contractor.ops@acme.example").unwrap();
     assert_eq!(promo["flags"][0]["rule"], "privilege-granted", "{promo}");
-    let weakened = ops.iter().find(|r| r["changes"][0]["path"] == "settings.waiting_room").unwrap();
+    // The waiting room is catalogued: recorded under its API path (shared/src/zoom_settings.rs).
+    let weakened = ops.iter().find(|r| r["changes"][0]["path"] == "settings.meeting_security.waiting_room").unwrap();
     assert!(weakened["flags"].as_array().unwrap().iter().any(|f| f["rule"] == "account-security-weakened"), "{weakened}");
 
     // The failed delivery (two attempts, one event): once, with the receiver's id.

@@ -111,10 +111,12 @@ pub fn evaluate(r: &RecordV1, cfg: &Config) -> Vec<Flag> {
             let t = r.target_user.as_ref().and_then(|t| t.email.clone().or_else(|| t.id.clone())).unwrap_or_else(|| "a user".into());
             push("privilege-granted", format!("{} made {} a group admin", operator(r), sanitize(&t, QUOTE)));
         }
-        "user.created" | "user.deleted" | "user.deactivated" | "user.disassociated" => {
+        "user.created" | "user.deleted" | "user.deactivated" | "user.disassociated" | "zoom.report.operation"
+            if r.event != "zoom.report.operation" || oplog_user_verb(r).is_some() =>
+        {
             let email = r.target_user.as_ref().and_then(|t| t.email.clone());
             let external = !cfg.internal_domains.is_empty() && email.as_deref().is_some_and(|e| !cfg.is_internal_email(e));
-            let verb = r.action.as_str();
+            let verb = oplog_user_verb(r).unwrap_or(r.action.as_str());
             let target = email.as_deref().map_or_else(|| "a user".to_owned(), |e| sanitize(e, QUOTE).into_owned());
             let reason = format!("{} {verb} user {target}{}", operator(r), if external { " (external domain)" } else { "" });
             push("user-lifecycle", reason);
@@ -135,9 +137,15 @@ pub fn evaluate(r: &RecordV1, cfg: &Config) -> Vec<Flag> {
     if r.category == Category::Admin {
         let weakened = settings_weakenings(r);
         if !weakened.is_empty() {
-            let whose = match r.event.split('.').next() {
-                Some("account") => "account settings".to_owned(),
-                Some("group") => "group settings".to_owned(),
+            // An operation-log row says where in its own words (account, a group, a user).
+            let logged = (r.event == "zoom.report.operation")
+                .then(|| r.raw.value().get("operation_detail").and_then(Value::as_str).map(|d| crate::report::parse_detail(d, None).scope))
+                .flatten();
+            let whose = match (logged.as_deref(), r.event.split('.').next()) {
+                (Some("account"), _) => "account settings".to_owned(),
+                (Some(scope), _) => format!("settings of {}", sanitize(scope, 2 * QUOTE)),
+                (None, Some("account")) => "account settings".to_owned(),
+                (None, Some("group")) => "group settings".to_owned(),
                 _ => format!(
                     "settings of {}",
                     r.target_user.as_ref().and_then(|t| t.email.clone().or_else(|| t.id.clone())).unwrap_or_else(|| "a user".into())
@@ -236,55 +244,64 @@ fn meeting_weakenings(r: &RecordV1) -> Vec<String> {
     out
 }
 
-/// Settings that protect when `true`.
-const PROTECTIVE_WHEN_TRUE: &[&str] = &[
-    "e2e_encryption",
-    "waiting_room",
-    "meeting_authentication",
-    "enforce_login",
-    "enforce_login_with_domains",
-    "alert_guest_join",
-    "require_password_for_scheduling_new_meetings",
-    "require_password_for_scheduled_meetings",
-    "require_password_for_instant_meetings",
-    "require_password_for_all_meetings",
-    "require_password_for_scheduled_webinar",
-    "password_for_pmi",
-    "only_authenticated_can_join_from_webclient",
-    "sign_in_with_two_factor_auth",
-    "encryption",
-];
-/// Settings that weaken when `true`.
-const RISKY_WHEN_TRUE: &[&str] = &["join_before_host", "embed_password_in_join_link", "allow_users_to_delete_messages_in_meeting_chat"];
+/// The user-lifecycle verb of an operation-log row about a user (`Add User …`,
+/// `Delete User …`, `Deactivate User …`), if it is one.
+fn oplog_user_verb(r: &RecordV1) -> Option<&'static str> {
+    let raw = r.raw.value();
+    let detail = raw.get("operation_detail").and_then(Value::as_str)?.trim_start().to_ascii_lowercase();
+    let category = raw.get("category_type").and_then(Value::as_str).unwrap_or("");
+    if !category.eq_ignore_ascii_case("user") || r.target_user.is_none() {
+        return None;
+    }
+    [("add user ", "created"), ("delete user", "deleted"), ("deactivate user ", "deactivated")]
+        .into_iter()
+        .find(|(prefix, _)| detail.starts_with(prefix))
+        .map(|(_, verb)| verb)
+}
 
+/// Catalogued settings ([`crate::zoom_settings`]) this record's changes weaken.
 fn settings_weakenings(r: &RecordV1) -> Vec<String> {
+    use crate::zoom_settings::{Direction, by_path, judge};
     let mut out = Vec::new();
     for c in &r.changes {
-        let leaf = c.path.rsplit('.').next().unwrap_or("");
         let path = c.path.strip_prefix("settings.").unwrap_or(&c.path);
-        let weakened = (PROTECTIVE_WHEN_TRUE.contains(&leaf) && is_true(&c.old) && is_false(&c.new))
-            || (RISKY_WHEN_TRUE.contains(&leaf) && is_false(&c.old) && is_true(&c.new))
-            || (leaf == "require_password_for_pmi_meetings"
-                && c.new.as_str() == Some("none")
-                && c.old.as_str().is_some_and(|o| o != "none"));
-        if weakened {
+        if by_path(&c.path).is_some_and(|info| judge(info, &c.old, &c.new) == Direction::Weakened) {
             out.push(format!("{path} {} → {}", c.old, c.new));
         }
     }
     out
 }
 
+/// How much a role may do: member < billing admin < admin < co-owner < owner. A role
+/// this list does not know (a custom role) counts as privileged, like an admin.
+pub fn role_rank(name: &str) -> u8 {
+    match name.trim().to_ascii_lowercase().as_str() {
+        "member" | "user" | "normal" | "basic" | "" => 0,
+        "billing admin" | "billing administrator" => 1,
+        "admin" | "administrator" => 2,
+        "co-owner" | "coowner" | "co owner" => 3,
+        "owner" => 4,
+        _ => 2,
+    }
+}
+
 fn granted_role(r: &RecordV1) -> Option<String> {
-    let privileged = |s: &str| {
-        let l = s.to_ascii_lowercase();
-        l.contains("admin") || l.contains("owner")
-    };
+    let privileged = |s: &str| role_rank(s) > 0;
     for c in &r.changes {
         let leaf = c.path.rsplit('.').next().unwrap_or("");
+        // A promotion is a grant; a demotion, or a move between equals, is not.
         if matches!(leaf, "role_name" | "role")
             && let Some(n) = c.new.as_str().filter(|n| privileged(n))
+            && c.old.as_str().is_none_or(|o| role_rank(n) > role_rank(o))
         {
             return Some(n.to_owned());
+        }
+        // The operation log's "Add Group Admins for G - USER", "Assign admin for channel C - USER".
+        if matches!(leaf, "group_admins" | "channel_admins")
+            && let Some(n) = c.new.as_str()
+        {
+            let what = if leaf == "group_admins" { "group" } else { "channel" };
+            return Some(format!("admin of {what} {n}"));
         }
         // Zoom role ids: 0 owner, 1 admin, 2 member.
         if leaf == "role_id" {
