@@ -8,6 +8,9 @@
 //! same whether it came from a webhook or from the operation log's wording. Some settings
 //! have no API field (the sign-in methods, some sign-in password rules, automatic
 //! sign-out): they are judged from the operation log alone, and `api` is `None`.
+//!
+//! Why one file of this length: most of it is the table, one entry per setting, which
+//! reads best whole; the lookups and the judge are short.
 
 use serde_json::Value;
 
