@@ -5,6 +5,7 @@
 //! with the webhook Zoom would then send: ending the raided meeting makes it send a
 //! signed `meeting.ended`, and the meeting closes on the analyst's screen.
 
+use crate::clock::now_ms;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -156,10 +157,6 @@ fn decode(s: &str) -> String {
         cur = next;
     }
     cur
-}
-
-fn now_ms() -> i64 {
-    crate::clock::now_ms()
 }
 
 /// Zoom sends whole seconds; the stand-in keeps milliseconds so that, with the demo

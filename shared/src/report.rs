@@ -253,8 +253,7 @@ pub fn parse_detail(detail: &str, operator: Option<&str>) -> Detail {
         // `Delete User x@y`, or the lower-case `delete user - x@y`.
         out.target = head_words.get(2).and_then(|w| email_in(w)).or_else(|| subject.as_deref().and_then(email_in)).filter(not_operator);
         out.scope = out.target.as_ref().map_or_else(|| "a user".into(), |t| format!("user {t}"));
-    } else if let Some(rest) = lower_head.strip_prefix("edit group ").or_else(|| lower_head.strip_prefix("add group ")) {
-        let _ = rest;
+    } else if lower_head.starts_with("edit group ") || lower_head.starts_with("add group ") {
         let name = head.split_whitespace().skip(2).collect::<Vec<_>>().join(" ");
         if let Some(group) = name.strip_prefix("Admins for ").or_else(|| name.strip_prefix("admins for ")) {
             // `Add Group Admins for G - USER`: a group admin added.
