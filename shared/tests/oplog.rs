@@ -215,13 +215,7 @@ const DIFFERENT_ON_PURPOSE: &[(&str, &str)] = &[(
 
 #[test]
 fn agreement_with_a_peers_published_zoom_rule_tests() {
-    // The team's shared folder beside the repository (CI lays it there), or elsewhere.
-    let shared = std::env::var("ZOOMWATCH_SHARED_DIR").unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared").to_owned());
-    let path = format!("{shared}/fixtures/external/panther-zoom-tests.json");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!("the peer's cases are read from the team's shared fixtures, {path}: {e} (set ZOOMWATCH_SHARED_DIR to that folder)")
-    });
-    let cases: Vec<Value> = serde_json::from_str(&text).unwrap();
+    let cases: Vec<Value> = serde_json::from_value(shared_fixture("panther-zoom-tests.json")).unwrap();
     let (mut same, mut total, mut differ) = (0, 0, Vec::new());
     for c in &cases {
         let mut log = c["log"].clone();
@@ -265,4 +259,46 @@ fn readme_settings_table_matches_the_catalogue() {
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
     let table = zoomwatch_shared::zoom_settings::markdown_table();
     assert!(readme.contains(&table), "README's settings table is out of date; paste:\n{table}");
+}
+
+/// The team's shared folder beside the repository (CI lays it there), or elsewhere.
+fn shared_fixture(name: &str) -> Value {
+    let shared = std::env::var("ZOOMWATCH_SHARED_DIR").unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared").to_owned());
+    let path = format!("{shared}/fixtures/external/{name}");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("read from the team's shared fixtures, {path}: {e} (set ZOOMWATCH_SHARED_DIR to that folder)"));
+    serde_json::from_str(&text).unwrap()
+}
+
+#[test]
+fn every_cis_control_with_an_api_check_is_catalogued_the_same_way() {
+    use zoomwatch_shared::zoom_settings::{by_path, is_secure};
+    let cis = shared_fixture("cis-zoom-v100-steampipe.json");
+    let (mut checked, mut differ) = (0, Vec::new());
+    for c in cis["controls"].as_array().unwrap() {
+        let Some(paths) = c["settings_paths"].as_array().filter(|p| !p.is_empty()) else { continue };
+        let id = c["cis_id"].as_str().unwrap();
+        let path = paths[0].as_str().unwrap();
+        let info = by_path(path).unwrap_or_else(|| panic!("CIS {id} ({path}) is not in the catalogue"));
+        assert!(info.cis.contains(&id), "CIS {id}: {path} found {:?}, which does not name it", info.api);
+        checked += 1;
+        // The benchmark's own words say which way is secure for a toggle.
+        let title = c["title"].as_str().unwrap().to_ascii_lowercase();
+        let wants = if title.contains("set to enabled") {
+            Some(true)
+        } else if title.contains("set to disabled") {
+            Some(false)
+        } else {
+            None
+        };
+        if let Some(on) = wants
+            && let Some(ours) = is_secure(info, &Value::Bool(true))
+            && ours != on
+        {
+            assert!(!info.note.is_empty(), "CIS {id} wants {path} {on}; the catalogue disagrees without saying why");
+            differ.push(id);
+        }
+    }
+    println!("CIS controls with an API check, catalogued: {checked}; secure value differs on purpose: {differ:?}");
+    assert_eq!(checked, cis["_about"]["counts"]["with_api_condition"].as_u64().unwrap() as usize);
 }
