@@ -61,6 +61,7 @@ pub mod synthetic;
 pub mod text;
 pub mod timefmt;
 pub mod watcher;
+pub mod posture;
 pub mod zoom_settings;
 
 pub use envelope::Envelope;

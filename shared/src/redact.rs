@@ -16,7 +16,7 @@ pub fn redact(value: &mut Value) {
     match value {
         Value::Object(map) => {
             for (key, v) in map.iter_mut() {
-                if is_secret_key(key) {
+                if is_secret_key(key) && !is_setting(key, v) {
                     blank(v);
                 } else {
                     redact(v);
@@ -30,6 +30,17 @@ pub fn redact(value: &mut Value) {
             }
         }
         _ => {}
+    }
+}
+
+/// Whether a secret-sounding key holds a setting about secrets rather than one: a
+/// toggle (`pmi_password: true`), a group of rules (`meeting_password_requirement`), or
+/// a length (`minimum_password_length`). Settings decide the policy rules, so they stay.
+fn is_setting(key: &str, v: &Value) -> bool {
+    match v {
+        Value::Bool(_) | Value::Object(_) | Value::Array(_) => true,
+        Value::Number(_) => key.to_ascii_lowercase().contains("length"),
+        _ => false,
     }
 }
 
@@ -130,6 +141,25 @@ mod tests {
         assert_eq!(v["recording_files"][0]["download_url"], "https://x.example/rec/download/abc?access_token=[REDACTED]&other=1");
         assert_eq!(v["download_token"], REDACTED);
         assert_eq!(v["topic"], "password reset drill", "values are not judged by content");
+    }
+
+    #[test]
+    fn settings_about_passcodes_are_not_secrets() {
+        let mut v = json!({"settings": {
+            "meeting_security": {"pmi_password": false, "meeting_password_requirement": {"length": 8, "have_letter": true},
+                "password": 123456, "webinar_password": "abc"},
+            "security": {"password_requirement": {"minimum_password_length": 9}},
+            "schedule_meeting": {"require_password_for_scheduling_new_meetings": true, "default_password_for_scheduled_meetings": "s3cret"}
+        }});
+        redact(&mut v);
+        let s = &v["settings"];
+        assert_eq!(s["meeting_security"]["pmi_password"], false);
+        assert_eq!(s["meeting_security"]["meeting_password_requirement"], json!({"length": 8, "have_letter": true}));
+        assert_eq!(s["security"]["password_requirement"]["minimum_password_length"], 9);
+        assert_eq!(s["schedule_meeting"]["require_password_for_scheduling_new_meetings"], true);
+        assert_eq!(s["meeting_security"]["password"], REDACTED, "a numeric passcode is still a passcode");
+        assert_eq!(s["meeting_security"]["webinar_password"], REDACTED);
+        assert_eq!(s["schedule_meeting"]["default_password_for_scheduled_meetings"], REDACTED);
     }
 
     #[test]

@@ -15,6 +15,8 @@ use crate::normalize::{Received, normalize};
 use crate::record::{Actor, Category, Change, Origin, RecordV1, TargetUser};
 use crate::timefmt::{format_ms, parse_rfc3339_ms};
 
+/// The event name of an operation-log row's record.
+pub const OPERATION_EVENT: &str = "zoom.report.operation";
 /// `origin.source` of sign-in rows.
 pub const ACTIVITIES: &str = "zoom.report.activities";
 /// `origin.source` of operation-log rows.
@@ -82,7 +84,7 @@ pub fn sign_in(row: &Value, received_ms: i64) -> Result<RecordV1, RowError> {
 pub fn operation(row: &Value, received_ms: i64) -> Result<RecordV1, RowError> {
     let at = s(row, "time").and_then(parse_time).ok_or(RowError::Missing("time"))?;
     let action = s(row, "action").unwrap_or("operation").to_ascii_lowercase().replace(' ', "_");
-    let mut r = base("zoom.report.operation", Category::Admin, &action, row, at, received_ms, OPERATIONS);
+    let mut r = base(OPERATION_EVENT, Category::Admin, &action, row, at, received_ms, OPERATIONS);
     let operator = s(row, "operator");
     r.actor = operator.map(|o| Actor { email: Some(o.to_owned()), ..Actor::default() });
     let detail = s(row, "operation_detail").unwrap_or("");

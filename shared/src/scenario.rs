@@ -368,7 +368,7 @@ pub fn account_day_at_speed(t0_ms: i64, speed: f64) -> Vec<Step> {
 
     // Admin changes: one weakening, one privilege grant, one strengthening (benign).
     let it_admin = Person { name: "IT Admin", email: "it-admin@acme.example", id: "iTa9-Adm-0100AbCdEfGh" };
-    s.admin(420.0, Incident("account-security-weakened"), "account.settings_updated", &it_admin,
+    s.admin(420.0, Incident("policy-drift"), "account.settings_updated", &it_admin,
         json!({"id": ACCOUNT, "settings": {"in_meeting": {"waiting_room": false}, "schedule_meeting": {"require_password_for_scheduled_meetings": false}}}),
         Some(json!({"id": ACCOUNT, "settings": {"in_meeting": {"waiting_room": true}, "schedule_meeting": {"require_password_for_scheduled_meetings": true}}})));
     s.admin(

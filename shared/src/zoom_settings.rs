@@ -54,7 +54,7 @@ const ACCOUNT: Scopes = Scopes { account: true, group: false, user: false, locka
 const ACCOUNT_LOCKABLE: Scopes = Scopes { account: true, group: false, user: false, lockable: true };
 
 /// One catalogued setting.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SettingInfo {
     /// The API path (`section.field`), or `None` where Zoom's API has no field for it.
     pub api: Option<&'static str>,

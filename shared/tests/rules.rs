@@ -142,8 +142,9 @@ fn meeting_rules() {
 fn admin_rules() {
     let c = cfg(ORG);
     let auth_off = evaluate(&fixture("user.settings_updated__meeting_auth_disabled.json"), &Config::default());
-    assert_eq!(auth_off[0].rule, "account-security-weakened");
-    assert!(auth_off[0].reason.contains("meeting_authentication true → false"), "{}", auth_off[0].reason);
+    assert_eq!(auth_off[0].rule, "policy-drift");
+    assert!(auth_off[0].reason.contains("(meeting_authentication, CIS 1.1.1.9) in user"), "{}", auth_off[0].reason);
+    assert!(auth_off[0].reason.contains("true → false"), "{}", auth_off[0].reason);
     assert!(
         rules_fired(&fixture("account.settings_updated__e2e_encryption.json"), &Config::default()).is_empty(),
         "e2e turned ON is not a weakening"
@@ -152,7 +153,10 @@ fn admin_rules() {
         json!({"event": "account.settings_updated", "event_ts": 9, "payload": {"account_id": "A", "operator": "it-admin@acme.example",
         "object": {"id": "A", "settings": {"in_meeting": {"e2e_encryption": false}}}, "old_object": {"id": "A", "settings": {"in_meeting": {"e2e_encryption": true}}}}}),
     );
-    assert_eq!(rules_fired(&e2e_off, &c), ["account-security-weakened"]);
+    assert_eq!(rules_fired(&e2e_off, &c), ["policy-drift"]);
+    // Waived, it is nobody's concern.
+    let waived = Config::parse("[policy]\nwaive = [\"1.1.3.7\"]\n", "test").unwrap();
+    assert!(rules_fired(&e2e_off, &waived).is_empty());
 
     let grant = evaluate(&fixture("group.admin_added.json"), &Config::default());
     assert_eq!(grant[0].rule, "privilege-granted");

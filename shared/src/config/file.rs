@@ -99,6 +99,22 @@ pub struct PolicyFile {
     /// Networks (AS numbers) treated as anonymizers by `anonymizer-join`, besides what
     /// the Anonymous-IP database says (VPN providers, hosting companies).
     pub anonymizer_asns: Vec<Spanned<u32>>,
+    /// Catalogued settings (API path, CIS control id or portal label) that posture and
+    /// `policy-drift` do not check anywhere.
+    pub waive: Vec<Spanned<String>>,
+    /// Per group, by id or name: settings waived there, or required there although
+    /// waived account-wide.
+    pub groups: BTreeMap<String, GroupPolicyFile>,
+}
+
+/// `[policy.groups.NAME]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GroupPolicyFile {
+    /// Settings not checked in this group.
+    pub waive: Vec<Spanned<String>>,
+    /// Settings checked in this group although waived account-wide.
+    pub require: Vec<Spanned<String>>,
 }
 
 /// `[organization]`

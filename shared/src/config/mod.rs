@@ -87,6 +87,8 @@ pub struct Config {
     pub policy_sensitive_only: bool,
     /// AS numbers treated as anonymizers.
     pub anonymizer_asns: Vec<u32>,
+    /// Which catalogued settings posture and `policy-drift` check, where.
+    pub settings_policy: crate::posture::SettingsPolicy,
     /// Every rule in the catalog with its effective settings, in catalog order.
     pub rules: Vec<EffectiveRule>,
     /// The `[[custom_rules]]`, in file order.
@@ -204,6 +206,30 @@ impl Config {
                 return Err(err(line, "policy.anonymizer_asns: AS numbers start at 1".to_owned()));
             }
             anonymizer_asns.push(*a.get_ref());
+        }
+
+        let settings = |field: &str, list: &[Spanned<String>]| -> Result<Vec<&'static str>, ConfigError> {
+            list.iter()
+                .map(|n| {
+                    crate::zoom_settings::by_name(n.get_ref()).map(|i| i.key()).ok_or_else(|| {
+                        err(
+                            at(n),
+                            format!(
+                                "{field}: {:?} is not a catalogued setting (an API path such as meeting_security.waiting_room, a CIS id such as 1.1.1.2, or a portal label; `zoomwatch posture --list` shows them)",
+                                n.get_ref()
+                            ),
+                        )
+                    })
+                })
+                .collect()
+        };
+        let mut settings_policy = crate::posture::SettingsPolicy { waive: settings("policy.waive", &file.policy.waive)?, groups: Vec::new() };
+        for (group, g) in &file.policy.groups {
+            settings_policy.groups.push(crate::posture::GroupPolicy {
+                group: group.clone(),
+                waive: settings(&format!("policy.groups.{group}.waive"), &g.waive)?,
+                require: settings(&format!("policy.groups.{group}.require"), &g.require)?,
+            });
         }
 
         let mut rules: Vec<EffectiveRule> = catalog::RULES
@@ -327,6 +353,7 @@ impl Config {
             allowed_countries: countries("allowed_countries", &file.policy.allowed_countries)?,
             policy_sensitive_only: file.policy.only_sensitive_meetings,
             anonymizer_asns,
+            settings_policy,
             rules,
             custom_rules,
             filters,
@@ -404,12 +431,17 @@ impl Config {
         let asns: Vec<String> = self.anonymizer_asns.iter().map(ToString::to_string).collect();
         let _ = writeln!(
             out,
-            "[policy]\ndenied_countries = [{}]\nallowed_countries = [{}]\nonly_sensitive_meetings = {}\nanonymizer_asns = [{}]\n",
+            "[policy]\ndenied_countries = [{}]\nallowed_countries = [{}]\nonly_sensitive_meetings = {}\nanonymizer_asns = [{}]\nwaive = [{}]\n",
             list(&self.denied_countries),
             list(&self.allowed_countries),
             self.policy_sensitive_only,
-            asns.join(", ")
+            asns.join(", "),
+            self.settings_policy.waive.iter().map(|k| format!("{k:?}")).collect::<Vec<_>>().join(", ")
         );
+        for g in &self.settings_policy.groups {
+            let keys = |l: &[&str]| l.iter().map(|k| format!("{k:?}")).collect::<Vec<_>>().join(", ");
+            let _ = writeln!(out, "[policy.groups.{:?}]\nwaive = [{}]\nrequire = [{}]\n", g.group, keys(&g.waive), keys(&g.require));
+        }
         for r in &self.rules {
             let _ = writeln!(out, "[rules.{}]  # {} — {}", r.info.id, r.info.scope.as_str(), r.info.summary);
             let _ = write!(out, "enabled = {}\nseverity = {:?}\n", r.enabled, r.severity.as_str());

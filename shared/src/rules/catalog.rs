@@ -291,13 +291,22 @@ pub const RULES: &[RuleInfo] = &[
     ),
     // Admin
     rule(
+        "policy-drift",
+        High,
+        Stateless,
+        PerRecord,
+        "a setting the policy checks moved from compliant to not (waiting room off, passcodes, sign-in rules…); severity is the settings catalogue's for that setting",
+        "account/group/user.settings_updated, the operation-log poller",
+        "policy.waive, policy.groups",
+    ),
+    rule(
         "account-security-weakened",
         High,
         Stateless,
         PerRecord,
-        "account, group or user security settings were weakened (e2e encryption, waiting room, passcodes, login enforcement, guest alerts, authentication)",
-        "account/group/user.settings_updated, account.lock_settings_updated",
-        "severity",
+        "a medium or high security setting was weakened but stays within the policy (a longer minimum lowered, a stricter choice relaxed)",
+        "account/group/user.settings_updated, the operation-log poller",
+        "severity, policy.waive",
     ),
     rule(
         "privilege-granted",

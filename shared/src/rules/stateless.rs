@@ -18,6 +18,7 @@ fn topic_matches(r: &RecordV1, patterns: &[regex::Regex]) -> bool {
 pub fn evaluate(r: &RecordV1, cfg: &Config) -> Vec<Flag> {
     let mut flags = Vec::new();
     let mut external_user_created = false;
+    let mut drift_flag = None;
     let mut push = |id: &str, reason: String| {
         if let Some(rule) = cfg.rule(id) {
             flags.push(Flag { rule: id.to_owned(), severity: rule.severity, reason });
@@ -135,7 +136,19 @@ pub fn evaluate(r: &RecordV1, cfg: &Config) -> Vec<Flag> {
     }
 
     if r.category == Category::Admin {
-        let weakened = settings_weakenings(r);
+        let drifted: Vec<crate::posture::Drift> =
+            crate::posture::drifts(r, &cfg.settings_policy).into_iter().filter(|d| !d.restored).collect();
+        if !drifted.is_empty() && cfg.rule("policy-drift").is_some() {
+            // Severity is the catalogue's for the setting (the worst of them).
+            let severity = drifted.iter().map(|d| d.info.severity).max().unwrap_or(crate::record::Severity::Low);
+            let what: Vec<String> = drifted.iter().map(crate::posture::Drift::describe).collect();
+            drift_flag = Some(Flag {
+                rule: "policy-drift".to_owned(),
+                severity,
+                reason: format!("{} moved out of policy: {}", operator(r), what.join("; ")),
+            });
+        }
+        let weakened = settings_weakenings(r, cfg, &drifted);
         if !weakened.is_empty() {
             // An operation-log row says where in its own words (account, a group, a user).
             let logged = (r.event == "zoom.report.operation")
@@ -190,6 +203,7 @@ pub fn evaluate(r: &RecordV1, cfg: &Config) -> Vec<Flag> {
             ),
         );
     }
+    flags.extend(drift_flag);
     super::location::stateless_flags(r, cfg, &mut flags);
     if external_user_created {
         // Creating an account for an outside address is worth a closer look.
@@ -259,15 +273,27 @@ fn oplog_user_verb(r: &RecordV1) -> Option<&'static str> {
         .map(|(_, verb)| verb)
 }
 
-/// Catalogued settings ([`crate::zoom_settings`]) this record's changes weaken.
-fn settings_weakenings(r: &RecordV1) -> Vec<String> {
+/// Catalogued settings ([`crate::zoom_settings`]) of medium or high severity this
+/// record's changes weaken, apart from those that left the policy (`policy-drift` says
+/// those) and those the policy waives. Lock changes move no value.
+fn settings_weakenings(r: &RecordV1, cfg: &Config, drifted: &[crate::posture::Drift]) -> Vec<String> {
     use crate::zoom_settings::{Direction, by_path, judge};
     let mut out = Vec::new();
+    if r.event.contains("lock_settings") {
+        return out;
+    }
+    let scope = crate::posture::scope_of(r).unwrap_or(crate::posture::Scope::Account);
     for c in &r.changes {
         let path = c.path.strip_prefix("settings.").unwrap_or(&c.path);
-        if by_path(&c.path).is_some_and(|info| judge(info, &c.old, &c.new) == Direction::Weakened) {
-            out.push(format!("{path} {} → {}", c.old, c.new));
+        let Some(info) = by_path(&c.path) else { continue };
+        if info.severity < crate::record::Severity::Medium
+            || !cfg.settings_policy.applies(info, &scope)
+            || drifted.iter().any(|d| d.path == path)
+            || judge(info, &c.old, &c.new) != Direction::Weakened
+        {
+            continue;
         }
+        out.push(format!("{path} {} → {}", c.old, c.new));
     }
     out
 }
