@@ -249,7 +249,7 @@ impl Posture {
                 pass += w(c.info.severity);
             }
         }
-        if all == 0 { 100 } else { pass * 100 / all }
+        (pass * 100).checked_div(all).unwrap_or(100)
     }
 
     /// The result as one JSON object (`--json`, and the record's `raw`).
@@ -307,7 +307,7 @@ impl Posture {
 }
 
 /// A failing check as a posture record carries it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Failing {
     /// The setting's key (API path).
     pub control: String,
@@ -328,7 +328,7 @@ pub struct Failing {
 }
 
 /// What a posture record says.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Summary {
     /// Weighted percent passing.
     pub score: u32,

@@ -664,3 +664,23 @@ fn guests_admitted_from_the_waiting_room_are_a_crowd() {
     let mut d = Detector::new(cfg(ORG));
     assert!(high_or_medium(&mut d, &straight).iter().any(|(r, s, _)| r == "join-burst" && *s == Severity::High));
 }
+
+#[test]
+fn a_posture_run_that_finds_a_setting_newly_out_of_policy_is_drift() {
+    use zoomwatch_shared::posture::{Posture, Scope, SettingsPolicy, check_scope};
+    let run = |waiting_room: bool, at: i64| {
+        let doc = json!({"meeting_security": {"waiting_room": waiting_room}, "in_meeting": {"file_transfer": true}});
+        Posture { checks: check_scope(&Scope::Account, &doc, None, &SettingsPolicy::default()), unread: Vec::new() }.record(Some("A"), at)
+    };
+    let mut d = Detector::new(Config::default());
+    let raised = |events: Vec<AlertEvent>| -> Vec<zoomwatch_shared::rules::Alert> {
+        events.into_iter().filter_map(|e| if let AlertEvent::Raised(a) = e { Some(*a) } else { None }).collect()
+    };
+    assert!(raised(d.observe(&run(true, 1_000))).is_empty(), "the first run is the baseline");
+    assert!(raised(d.observe(&run(true, 2_000))).is_empty(), "file transfer failed before too: no news");
+    let drift = raised(d.observe(&run(false, 3_000)));
+    assert_eq!(drift.len(), 1, "{drift:?}");
+    assert_eq!((drift[0].rule.as_str(), drift[0].severity), ("policy-drift", Severity::High));
+    assert!(drift[0].reason.contains("meeting_security.waiting_room") && drift[0].reason.contains("in account"), "{}", drift[0].reason);
+    assert!(!drift[0].reason.contains("file_transfer"), "{}", drift[0].reason);
+}

@@ -1,5 +1,6 @@
-//! The rules about what admins and the endpoint do: removals, mass deletion, bursts of
-//! rejected requests, and operators' custom counting rules.
+//! The rules about what admins and the endpoint do: removals, mass deletion, posture
+//! runs that find a setting newly out of policy, bursts of rejected requests, and
+//! operators' custom counting rules.
 
 use super::*;
 
@@ -44,6 +45,38 @@ impl Detector {
                 records: vec![r.id.clone()],
             });
         }
+    }
+
+    /// A posture run compared with the account's previous one: settings that fail now
+    /// and passed before are `policy-drift` (the first run only sets the baseline).
+    pub(super) fn posture_rule(&mut self, r: &RecordV1, out: &mut Vec<Finding>) {
+        let Some(now) = crate::posture::summary_of(r) else {
+            return;
+        };
+        let account = r.account_id.clone().unwrap_or_default();
+        let Some(before) = self.mem.postures.insert(account, now.clone()) else {
+            return;
+        };
+        if self.cfg.rule("policy-drift").is_none() {
+            return;
+        }
+        let (new, _fixed) = crate::posture::posture_changes(&before, &now);
+        let Some(severity) = new.iter().map(|f| f.severity).max() else {
+            return;
+        };
+        let what: Vec<String> = new
+            .iter()
+            .take(20)
+            .map(|f| format!("{} ({}) in {}: expected {}, found {}", f.title, f.control, f.scope, f.expected, f.actual))
+            .collect();
+        let more = if new.len() > 20 { format!(" and {} more", new.len() - 20) } else { String::new() };
+        out.push(Finding {
+            rule: Cow::Borrowed("policy-drift"),
+            variant: "posture",
+            severity,
+            reason: crate::text::sanitize(&format!("posture check: newly out of policy: {}{more}", what.join("; ")), 4000).into_owned(),
+            records: vec![r.id.clone()],
+        });
     }
 
     pub(super) fn deletion_rule(&mut self, r: &RecordV1, t: i64, out: &mut Vec<Finding>) {

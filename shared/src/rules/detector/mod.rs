@@ -255,6 +255,9 @@ struct Memory {
     /// Learned names forgotten past the cap, in total.
     #[serde(default)]
     forgotten_names: u64,
+    /// The last posture record per account, to see what newly fails.
+    #[serde(default)]
+    postures: HashMap<String, crate::posture::Summary>,
 }
 
 impl Memory {
@@ -348,6 +351,7 @@ impl Detector {
                 validation_alerted: false,
                 applied: 0,
                 forgotten_names: 0,
+                postures: HashMap::new(),
             },
         };
         for (norm, display) in known {
@@ -479,6 +483,7 @@ impl Detector {
         self.travel_rules(r, t, mkey, &mut findings);
         self.removal_rules(r, t, &mut findings);
         self.deletion_rule(r, t, &mut findings);
+        self.posture_rule(r, &mut findings);
         self.rejected_rule(r, t, &mut findings);
         self.custom_counting_rules(r, t, mkey, flags.iter().map(|f| f.severity).max(), &mut findings);
 
