@@ -19,7 +19,7 @@ use zoomwatch_log::sink::{AnySink, Durability, FileSink, Sink};
 use zoomwatch_log::{Destination, OpenOptions, Writer};
 use zoomwatch_shared::RecordV1;
 use zoomwatch_shared::audit::{self, ActionAudit, Answer, CallInfo, Outcome, Response};
-use zoomwatch_zoomapi::{Action, ApiError, Client, ClientConfig, Lookup, Registrant};
+use zoomwatch_zoomapi::{Action, ApiError, Client, ClientConfig, Lookup, Registrant, SettingsScope};
 
 use crate::clock::now_ms;
 
@@ -301,7 +301,8 @@ zoomwatch.action record to the audit destination, which is checked before Zoom i
 Examples:\n  \
 zoomwatch act end-meeting 84512345678 --audit file:zoomwatch-events.jsonl\n  \
 zoomwatch act deactivate-user jdoe@example.com --yes --json --reason \"INC-42\" --log-group /zoomwatch/events\n  \
-zoomwatch act harden-meeting 84512345678 --require-auth --dry-run --audit file:audit.jsonl")]
+zoomwatch act harden-meeting 84512345678 --require-auth --dry-run --audit file:audit.jsonl\n  \
+zoomwatch act revert-setting account meeting_security.waiting_room --audit file:zoomwatch-events.jsonl")]
 pub struct ActArgs {
     /// The action or lookup.
     #[command(subcommand)]
@@ -393,6 +394,19 @@ pub enum ActCommand {
         /// User id or email.
         user: String,
     },
+    /// Set one account or group setting back to the policy's compliant value (PATCH
+    /// /accounts/me/settings or /groups/{id}/settings, that one setting in the body).
+    /// Settings the operation log knows but the API has no field for cannot be reverted.
+    RevertSetting {
+        /// `account` or `group:GROUP_ID`.
+        scope: String,
+        /// The setting's API path (meeting_security.waiting_room), CIS id (1.1.1.2) or
+        /// portal label; `zoomwatch posture --list` shows them.
+        path: String,
+        /// Set this value instead of the catalogue's compliant one (JSON: true, 10, "host").
+        #[arg(long, value_name = "JSON")]
+        value: Option<String>,
+    },
     /// Look up a user's role, type and status (GET /users/{id}; read-only, not audited).
     ShowUser {
         /// User id or email.
@@ -404,6 +418,30 @@ pub enum ActCommand {
         /// Meeting number or UUID.
         meeting: String,
     },
+}
+
+/// The action that sets catalogued setting `name` at `scope` back to its compliant value
+/// (or `value`, JSON or a bare word).
+pub fn revert_action(scope: &str, name: &str, value: Option<&str>) -> Result<Action> {
+    let scope = SettingsScope::parse(scope).map_err(|e| anyhow::anyhow!("revert-setting scope {e}"))?;
+    let info = zoomwatch_shared::zoom_settings::by_name(name).ok_or_else(|| {
+        anyhow::anyhow!("revert-setting: {name:?} is not a catalogued setting (`zoomwatch posture --list` shows them)")
+    })?;
+    let Some(path) = info.api else {
+        anyhow::bail!(
+            "revert-setting: {:?} ({}) has no field in Zoom's API; it is judged from the operation log only and must be changed in the web portal",
+            info.key(),
+            info.title
+        );
+    };
+    if matches!(scope, SettingsScope::Group(_)) && !info.scopes.group {
+        anyhow::bail!("revert-setting: {path} is an account setting; groups do not have it");
+    }
+    let value = match value {
+        Some(v) => serde_json::from_str(v).unwrap_or_else(|_| Value::String(v.to_owned())),
+        None => info.secure_value().unwrap_or(Value::Null),
+    };
+    Ok(Action::SetSetting { scope, path: path.to_owned(), value })
 }
 
 /// `zoomwatch act`: one action or lookup; the exit status says how it went
@@ -423,6 +461,7 @@ pub async fn run(args: ActArgs) -> Result<ExitCode> {
         }
         ActCommand::DeactivateUser { user } => Some(Action::DeactivateUser { user }),
         ActCommand::SignOutUser { user } => Some(Action::SignOutUser { user }),
+        ActCommand::RevertSetting { scope, path, value } => Some(revert_action(&scope, &path, value.as_deref())?),
         ActCommand::ShowUser { .. } | ActCommand::LiveParticipants { .. } => None,
     };
     let new_client = async |file: Option<&std::path::Path>| -> Result<Client> {

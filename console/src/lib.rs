@@ -12,6 +12,8 @@
 //!   `zoomwatch.alert` records, checkpointed, notified (`zoomwatch_log::notify`).
 //! - [`act`] — `zoomwatch act`: response actions through Zoom's API, audited (also the
 //!   console's response dialog).
+//! - [`posture`] — `zoomwatch posture`: the account's settings checked against the
+//!   policy, a `zoomwatch.posture` record for the SIEM.
 //! - [`rules`] — `zoomwatch rules` and `zoomwatch check-config`.
 //! - [`demo`] — `zoomwatch demo`: receiver + signed-webhook simulator + console;
 //!   [`demo_api`] is its stand-in for Zoom's REST API, so actions work offline.
@@ -45,6 +47,7 @@ pub mod export;
 pub mod keymap;
 pub mod live;
 pub mod packed;
+pub mod posture;
 pub mod prepare;
 pub mod pushdown;
 pub mod respond;

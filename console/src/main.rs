@@ -1,5 +1,5 @@
 //! `zoomwatch` — the analyst's binary: the live console (default), `demo`, `tail`, `act`,
-//! `watch`, `rules` and `check-config`. It parses arguments and dispatches; each command
+//! `posture`, `watch`, `rules` and `check-config`. It parses arguments and dispatches; each command
 //! is one module of the library that owns its arguments and its run.
 
 use std::process::ExitCode;
@@ -9,10 +9,11 @@ use zoomwatch_console::act::ActArgs;
 use zoomwatch_console::args::ConfigArg;
 use zoomwatch_console::demo::DemoArgs;
 use zoomwatch_console::live::ConsoleArgs;
+use zoomwatch_console::posture::PostureArgs;
 use zoomwatch_console::rules::RulesArgs;
 use zoomwatch_console::tail::TailArgs;
 use zoomwatch_console::watch::WatchArgs;
-use zoomwatch_console::{act, demo, live, rules, tail, watch};
+use zoomwatch_console::{act, demo, live, posture, rules, tail, watch};
 
 /// Live eyes on a Zoom account: reads zoomwatch.v1 records (from the JSONL file written
 /// by `zoomwatch-ingest serve`), runs the detections, and shows records and alerts.
@@ -26,6 +27,7 @@ zoomwatch tail --file zoomwatch-events.jsonl --json --alerts-only | jq .reason\n
 zoomwatch tail --file events.jsonl --meeting \"all-hands\" --user jdoe@\n  \
 zoomwatch --log-group /zoomwatch/events --since 2h --profile security\n  \
 zoomwatch act end-meeting 84512345678 --reason \"raid\" --audit file:zoomwatch-events.jsonl\n  \
+zoomwatch posture --to file:zoomwatch-events.jsonl\n  \
 zoomwatch check-config --config zoomwatch.toml")]
 struct Cli {
     #[command(subcommand)]
@@ -47,6 +49,10 @@ enum Command {
     /// Run the detections as a service, with no console open: follow the file or log
     /// group, write every alert as a zoomwatch.alert record for the SIEM, notify.
     Watch(Box<WatchArgs>),
+    /// Check the account's settings against the policy (CIS Zoom Benchmark and hygiene,
+    /// less [policy] waivers): a table or --json, a zoomwatch.posture record (--to), exit
+    /// status 1 when a control fails.
+    Posture(Box<PostureArgs>),
     /// Validate a zoomwatch.toml and print the effective configuration.
     CheckConfig(ConfigArg),
     /// List the detection rules (built-in and custom) with their effective settings, or
@@ -75,6 +81,7 @@ fn main() -> ExitCode {
         Some(Command::Tail(args)) => runtime().and_then(|rt| rt.block_on(tail::run(*args))),
         Some(Command::Demo(args)) => runtime().and_then(|rt| rt.block_on(demo::run(args))),
         Some(Command::Act(args)) => runtime().and_then(|rt| rt.block_on(act::run(*args))),
+        Some(Command::Posture(args)) => runtime().and_then(|rt| rt.block_on(posture::run(*args))),
         Some(Command::Watch(args)) => runtime().and_then(|rt| rt.block_on(watch::run_command(*args))),
         None => runtime().and_then(|rt| rt.block_on(live::run(cli.console))),
     };

@@ -67,6 +67,13 @@ struct Inner {
     page_rows: usize,
     /// Page tokens handed out, with the query they belong to (Zoom wants the same one back).
     tokens: std::collections::HashMap<String, (String, usize)>,
+    /// Settings by scope (`account`, `group:ID`), as one merged document: the default
+    /// sections plus `meeting_security` and the `meeting_authentication` flag.
+    settings: std::collections::HashMap<String, Value>,
+    /// The account's lock settings (same merged shape, booleans meaning locked).
+    locks: Option<Value>,
+    /// Groups: (id, name).
+    groups: Vec<(String, String)>,
 }
 
 /// The Marketplace app id the stand-in knows.
@@ -149,6 +156,28 @@ impl ZoomStandIn {
     /// Rows per report page (default 2).
     pub fn set_page_rows(&self, n: usize) {
         self.lock().page_rows = n.max(1);
+    }
+
+    /// Serves this settings document for `scope` (`account` or `group:ID`; a group is
+    /// also listed by `GET /groups` under `name`). The document is the merged shape: the
+    /// stand-in splits it into Zoom's views and applies PATCHes to it.
+    pub fn set_settings(&self, scope: &str, name: &str, doc: Value) {
+        let mut g = self.lock();
+        if let Some(id) = scope.strip_prefix("group:") {
+            g.groups.retain(|(i, _)| i != id);
+            g.groups.push((id.to_owned(), name.to_owned()));
+        }
+        g.settings.insert(scope.to_owned(), doc);
+    }
+
+    /// Serves these account lock settings (merged shape).
+    pub fn set_locks(&self, doc: Value) {
+        self.lock().locks = Some(doc);
+    }
+
+    /// The settings document of `scope` now (after any PATCH).
+    pub fn settings(&self, scope: &str) -> Option<Value> {
+        self.lock().settings.get(scope).cloned()
     }
 
     /// Marks a meeting as started.
@@ -322,6 +351,20 @@ fn route(inner: &Arc<Mutex<Inner>>, method: &Method, path: &str, query: &str, bo
                    "status": "active", "role_name": "Member", "last_login_time": "2026-12-01T09:12:00Z", "last_client_version": "6.4.2.1234 (mac)",
                    "user_created_at": "2024-03-01T08:00:00Z"}),
         ),
+        ("GET", ["accounts", "me", "settings"]) if body.is_none() => settings_view(inner, "account", query, false, &wrong),
+        ("GET", ["accounts", "me", "lock_settings"]) if body.is_none() => settings_view(inner, "account", query, true, &wrong),
+        ("GET", ["groups", id, "settings"]) if body.is_none() => settings_view(inner, &format!("group:{id}"), query, false, &wrong),
+        ("PATCH", ["accounts", "me", "settings"]) => settings_patch(inner, "account", query, body, &wrong),
+        ("PATCH", ["groups", id, "settings"]) => settings_patch(inner, &format!("group:{id}"), query, body, &wrong),
+        ("GET", ["groups"]) if body.is_none() => {
+            let size = query.split('&').find_map(|p| p.strip_prefix("page_size=")).and_then(|n| n.parse::<usize>().ok()).unwrap_or(30);
+            if size == 0 || size > 300 {
+                return wrong("page_size must be 1 to 300");
+            }
+            let g = inner.lock().unwrap_or_else(|e| e.into_inner());
+            let groups: Vec<Value> = g.groups.iter().map(|(id, name)| json!({"id": id, "name": name, "total_members": 3})).collect();
+            answer(200, json!({"groups": groups, "total_records": g.groups.len(), "next_page_token": ""}))
+        }
         ("GET", ["report", "activities"]) if body.is_none() => report_page(inner, "activities", query, false),
         ("GET", ["report", "operationlogs"]) if body.is_none() => report_page(inner, "operationlogs", query, false),
         ("GET", ["marketplace", "apps", app, "webhook_logs"]) if body.is_none() => {
@@ -339,6 +382,104 @@ fn route(inner: &Arc<Mutex<Inner>>, method: &Method, path: &str, query: &str, bo
         ),
         _ => wrong("no such route"),
     }
+}
+
+/// One view of a scope's settings, as Zoom splits them: no `option` gives the default
+/// sections (no `meeting_security`, no authentication flag); `option=meeting_security`
+/// gives `{"meeting_security": {…}}`; `option=meeting_authentication` the flag and its
+/// options (account and group settings only). Lock settings have only the first two.
+fn settings_view(inner: &Arc<Mutex<Inner>>, scope: &str, query: &str, locks: bool, wrong: &dyn Fn(&str) -> Response) -> Response {
+    let g = inner.lock().unwrap_or_else(|e| e.into_inner());
+    let doc = if locks { g.locks.clone() } else { g.settings.get(scope).cloned() };
+    drop(g);
+    let Some(doc) = doc else {
+        return if scope.starts_with("group:") {
+            answer(404, json!({"code": 4130, "message": format!("Group does not exist: {}.", &scope[6..])}))
+        } else {
+            wrong("no settings configured for this scope")
+        };
+    };
+    let option = query.split('&').find_map(|p| p.strip_prefix("option="));
+    let others = query.split('&').filter(|p| !p.is_empty() && !p.starts_with("option=")).count();
+    if others > 0 {
+        return wrong("settings reads take only `option`");
+    }
+    match option {
+        None => {
+            let mut d = doc;
+            if let Some(o) = d.as_object_mut() {
+                o.remove("meeting_security");
+                o.remove("meeting_authentication");
+            }
+            answer(200, d)
+        }
+        Some("meeting_security") => answer(200, json!({"meeting_security": doc.get("meeting_security").cloned().unwrap_or(json!({}))})),
+        Some("meeting_authentication") if !locks => answer(
+            200,
+            json!({"meeting_authentication": doc.get("meeting_authentication").cloned().unwrap_or(json!(false)), "authentication_options": []}),
+        ),
+        Some(_) => wrong("unknown settings option"),
+    }
+}
+
+/// A settings PATCH, held to what a one-setting revert must send: a body with exactly
+/// one leaf under one section, the `option` that section's view needs (and no other),
+/// a section Zoom has, and the setting already present for this scope. Applied, 204.
+fn settings_patch(inner: &Arc<Mutex<Inner>>, scope: &str, query: &str, body: Option<&Value>, wrong: &dyn Fn(&str) -> Response) -> Response {
+    let Some(body) = body else { return wrong("a settings PATCH needs a JSON body") };
+    let mut path = Vec::new();
+    let mut v = body;
+    loop {
+        match v.as_object() {
+            Some(o) if o.len() == 1 => {
+                let (k, inner_v) = o.iter().next().expect("one key");
+                path.push(k.clone());
+                v = inner_v;
+            }
+            Some(_) => return wrong("the body must hold exactly one setting"),
+            None => break,
+        }
+    }
+    if path.is_empty() {
+        return wrong("the body must hold exactly one setting");
+    }
+    let option = query.split('&').find_map(|p| p.strip_prefix("option="));
+    let want = match path[0].as_str() {
+        "meeting_security" => Some("meeting_security"),
+        "meeting_authentication" => Some("meeting_authentication"),
+        _ => None,
+    };
+    if option != want || query.split('&').filter(|p| !p.is_empty()).count() != usize::from(want.is_some()) {
+        return wrong("the option must match the setting's section");
+    }
+    const SECTIONS: &[&str] = &[
+        "meeting_security", "meeting_authentication", "schedule_meeting", "in_meeting", "email_notification", "recording",
+        "security", "telephony", "audio_conferencing", "other_options", "feature", "chat",
+    ];
+    if !SECTIONS.contains(&path[0].as_str()) || (scope != "account" && path[0] == "security") {
+        return wrong("no such settings section for this scope");
+    }
+    let mut g = inner.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(doc) = g.settings.get_mut(scope) else {
+        drop(g);
+        return if scope.starts_with("group:") {
+            answer(404, json!({"code": 4130, "message": format!("Group does not exist: {}.", &scope[6..])}))
+        } else {
+            wrong("no settings configured for this scope")
+        };
+    };
+    let mut slot = &mut *doc;
+    for k in &path {
+        match slot.get_mut(k) {
+            Some(next) => slot = next,
+            None => {
+                drop(g);
+                return wrong("the setting is not one this scope has");
+            }
+        }
+    }
+    *slot = v.clone();
+    answer(204, Value::Null)
 }
 
 /// One page of a report: `from`/`to` checked as Zoom does (dates, at most a month; for

@@ -3,9 +3,10 @@
 //! Sources: Zoom's OpenAPI specs and granular-scope list; `participant.remove` is not in
 //! Zoom's published reference (see [`Action::RemoveParticipant`]).
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::request::{ApiRequest, Method, meeting_segment, segment};
+use crate::settings::SettingsScope;
 
 /// A registrant, by id or by email.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,6 +76,17 @@ pub enum Action {
         /// User id or email.
         user: String,
     },
+    /// Set one account or group setting (back to its compliant value):
+    /// `PATCH /accounts/me/settings` or `/groups/{id}/settings`, with the `option` its
+    /// section needs and a body holding that one setting only.
+    SetSetting {
+        /// Account or group.
+        scope: SettingsScope,
+        /// The API path (`meeting_security.waiting_room`).
+        path: String,
+        /// The value to set.
+        value: Value,
+    },
 }
 
 impl Action {
@@ -87,6 +99,7 @@ impl Action {
             Self::DenyRegistrant { .. } => "deny-registrant",
             Self::DeactivateUser { .. } => "deactivate-user",
             Self::SignOutUser { .. } => "sign-out-user",
+            Self::SetSetting { .. } => "revert-setting",
         }
     }
 
@@ -123,6 +136,7 @@ impl Action {
                 ApiRequest::new(Method::Put, format!("/users/{}/status", segment(user))).with_body(json!({"action": "deactivate"}))
             }
             Self::SignOutUser { user } => ApiRequest::new(Method::Delete, format!("/users/{}/token", segment(user))),
+            Self::SetSetting { scope, path, value } => scope.set_one(path, value),
         }
     }
 
@@ -135,6 +149,7 @@ impl Action {
             Self::DenyRegistrant { .. } => "meeting:update:registrant_status:admin",
             Self::DeactivateUser { .. } => "user:update:status:admin",
             Self::SignOutUser { .. } => "user:delete:token:admin",
+            Self::SetSetting { scope, .. } => scope.write_scope(),
         }
     }
 
@@ -181,6 +196,7 @@ impl Action {
             Self::DenyRegistrant { meeting, registrant } => format!("deny registrant {} of meeting {meeting}", registrant.as_str()),
             Self::DeactivateUser { user } => format!("deactivate user {user} (they cannot sign in until reactivated)"),
             Self::SignOutUser { user } => format!("sign user {user} out of every Zoom session"),
+            Self::SetSetting { scope, path, value } => format!("set {path} to {value} in the {} settings", scope.name()),
         }
     }
 }

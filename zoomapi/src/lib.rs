@@ -10,6 +10,8 @@
 //!   and the on-demand lookups, each with its exact call and least-privilege scope.
 //! - [`error`] — Zoom's refusals as one [`ApiError`]: missing scope (4711), expired token
 //!   (124), started meeting (3000), rate limits (`Retry-After`, per-second vs daily).
+//! - [`settings`] — account and group settings: the reads posture merges into one
+//!   document, the group list, and the one-setting PATCH a revert sends.
 //! - [`reports`] — the sign-in, operation-log and failed-delivery reports the poller reads.
 //! - [`credentials`] — Server-to-Server OAuth credentials from the environment, a
 //!   private file, or AWS Secrets Manager; the secret never prints.
@@ -25,9 +27,11 @@ pub mod credentials;
 pub mod error;
 pub mod reports;
 pub mod request;
+pub mod settings;
 
 pub use action::{Action, Lookup, Registrant};
 pub use client::{Client, ClientConfig, Response};
 pub use credentials::{CredentialError, Credentials};
 pub use error::{ApiError, ZoomAnswer};
 pub use request::{ApiRequest, Method};
+pub use settings::SettingsScope;
