@@ -71,6 +71,17 @@ impl Demo {
         let sender = Sender::new(&url, Secret::new(&secret)).context("cannot build the HTTP client")?;
         let webhooks = Sender::new(&url, Secret::new(&secret)).context("cannot build the HTTP client")?;
         let zoom = Arc::new(crate::demo_api::DemoZoom::start(webhooks).await.context("cannot start the demo's Zoom API stand-in")?);
+        // A posture run before the day starts: the Posture view's baseline (the scripted
+        // admin's weakening then shows as drift, and `r` sets it back).
+        let reader = zoomwatch_zoomapi::Client::new(zoom_client_config(&zoom), zoom.credentials.clone())?;
+        match crate::posture::measure(&reader, &config.settings_policy, false).await {
+            Ok(p) => {
+                let record = p.record(Some(scenario::ACCOUNT), crate::clock::now_ms());
+                let sink = FileSink::open(&path, Durability::Fsync).with_context(|| format!("cannot open {}", path.display()))?;
+                zoomwatch_log::sink::Sink::write(&sink, vec![record]).await.map_err(|e| anyhow::anyhow!("cannot write the posture record: {e}"))?;
+            }
+            Err(e) => eprintln!("zoomwatch demo: no posture run: {e}"),
+        }
         let speed = if speed.is_finite() && speed > 0.0 { speed } else { 1.0 };
         let simulator = tokio::spawn(simulate(sender, speed, zoom.clone()));
         Ok(Self { path, url, config, _dir: dir, stop: Some(stop), server, simulator, zoom })
@@ -78,12 +89,7 @@ impl Demo {
 
     /// Response actions against the demo's Zoom stand-in, audited into the demo's file.
     pub fn responder(&self, analyst: crate::act::Analyst) -> Result<crate::app::Responder> {
-        let cfg = zoomwatch_zoomapi::ClientConfig {
-            api_url: self.zoom.api_url.clone(),
-            oauth_url: self.zoom.oauth_url.clone(),
-            ..zoomwatch_zoomapi::ClientConfig::default()
-        };
-        let client = zoomwatch_zoomapi::Client::new(cfg, self.zoom.credentials.clone())?;
+        let client = zoomwatch_zoomapi::Client::new(zoom_client_config(&self.zoom), self.zoom.credentials.clone())?;
         let sink = crate::act::audit_file(&self.path).map_err(anyhow::Error::msg)?;
         Ok(crate::app::Responder { client: Some(Arc::new(client)), sink: Some(Arc::new(sink)), analyst: Some(analyst) })
     }
@@ -109,6 +115,15 @@ impl Demo {
         }
         let _ = (&mut self.server).await;
         counts
+    }
+}
+
+/// A client configuration for the demo's Zoom stand-in.
+fn zoom_client_config(zoom: &crate::demo_api::DemoZoom) -> zoomwatch_zoomapi::ClientConfig {
+    zoomwatch_zoomapi::ClientConfig {
+        api_url: zoom.api_url.clone(),
+        oauth_url: zoom.oauth_url.clone(),
+        ..zoomwatch_zoomapi::ClientConfig::default()
     }
 }
 

@@ -3,7 +3,10 @@
 //! It follows what the demo's simulator sends ([`DemoZoom::observe`]) to know which
 //! meetings run and who is in them, and answers an action the way Zoom would — also
 //! with the webhook Zoom would then send: ending the raided meeting makes it send a
-//! signed `meeting.ended`, and the meeting closes on the analyst's screen.
+//! signed `meeting.ended`, and the meeting closes on the analyst's screen. It also keeps
+//! the account's settings: `zoomwatch posture` reads them, the scripted admin's changes
+//! land in them, and a revert PATCHes one back and sends the `account.settings_updated`
+//! Zoom would.
 
 use crate::clock::now_ms;
 use std::collections::HashMap;
@@ -29,6 +32,62 @@ struct World {
     users: HashMap<String, Value>,
     account_id: String,
     issued: Vec<String>,
+    /// The account's settings, merged (default sections, `meeting_security`, the
+    /// authentication flag).
+    settings: Value,
+}
+
+/// A well-kept account, with the few low-severity gaps real ones have.
+fn demo_settings() -> Value {
+    json!({
+        "meeting_security": {"waiting_room": true, "auto_security": true, "meeting_password": true, "pmi_password": true, "phone_password": true,
+            "embed_password_in_join_link": false, "only_authenticated_can_join_from_webclient": true,
+            "waiting_room_settings": {"participants_to_place_in_waiting_room": 1},
+            "meeting_password_requirement": {"length": 8, "have_letter": true, "have_number": true, "have_special_character": false,
+                "have_upper_and_lower_characters": true, "consecutive_characters_length": 4, "weak_enhance_detection": true, "only_allow_numeric": false}},
+        "meeting_authentication": true,
+        "schedule_meeting": {"join_before_host": false, "require_password_for_scheduling_new_meetings": true,
+            "require_password_for_scheduled_meetings": true, "require_password_for_instant_meetings": true, "host_video": false,
+            "participant_video": false, "use_pmi_for_scheduled_meetings": false, "use_pmi_for_instant_meetings": false},
+        "in_meeting": {"e2e_encryption": true, "file_transfer": false, "remote_control": false, "remote_support": false,
+            "who_can_share_screen": "host", "who_can_share_screen_when_someone_is_sharing": "host", "annotation": true, "whiteboard": true,
+            "allow_live_streaming": false, "far_end_camera_control": false, "auto_answer": false, "chat": true, "private_chat": false,
+            "allow_participants_to_rename": true, "alert_guest_join": true},
+        "recording": {"cloud_recording_download": false, "cloud_recording_download_host": true, "host_delete_cloud_recording": false,
+            "required_password_for_shared_cloud_recordings": true, "allow_recovery_deleted_cloud_recordings": true},
+        "security": {"password_requirement": {"minimum_password_length": 10, "have_special_character": true,
+            "consecutive_characters_length": 0, "weak_enhance_detection": true}, "import_photos_from_devices": false, "hide_billing_info": true}
+    })
+}
+
+/// Sets `path` (dotted) in `doc`, creating sections as needed.
+fn set_path(doc: &mut Value, path: &str, v: Value) {
+    let mut slot = doc;
+    for k in path.split('.') {
+        if !slot.is_object() {
+            *slot = json!({});
+        }
+        slot = slot.as_object_mut().map(|o| o.entry(k.to_owned()).or_insert(Value::Null)).unwrap_or_else(|| unreachable!());
+    }
+    *slot = v;
+}
+
+/// Reads `path` (dotted) in `doc`.
+fn get_path<'a>(doc: &'a Value, path: &str) -> Option<&'a Value> {
+    path.split('.').try_fold(doc, |v, k| v.get(k))
+}
+
+/// Every leaf of a settings object: (dotted path, value).
+fn leaves(prefix: &str, v: &Value, out: &mut Vec<(String, Value)>) {
+    match v.as_object() {
+        Some(o) => {
+            for (k, x) in o {
+                let p = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                leaves(&p, x, out);
+            }
+        }
+        None => out.push((prefix.to_owned(), v.clone())),
+    }
 }
 
 /// The running stand-in.
@@ -59,7 +118,7 @@ impl DemoZoom {
     /// Starts on a free loopback port; actions' webhooks go out through `webhooks`.
     pub async fn start(webhooks: Sender) -> std::io::Result<Self> {
         let secret = format!("{:032x}", rand::random::<u128>());
-        let world = Arc::new(Mutex::new(World::default()));
+        let world = Arc::new(Mutex::new(World { settings: demo_settings(), ..World::default() }));
         let webhooks = Arc::new(webhooks);
         let basic = {
             use base64::Engine;
@@ -94,6 +153,16 @@ impl DemoZoom {
         let mut w = lock(&self.world);
         if let Some(a) = payload["account_id"].as_str() {
             w.account_id = a.to_owned();
+        }
+        if event == "account.settings_updated" {
+            // An admin's change: catalogued settings land under their API paths.
+            let mut changed = Vec::new();
+            leaves("", &payload["object"]["settings"], &mut changed);
+            for (path, v) in changed {
+                if let Some(api) = zoomwatch_shared::zoom_settings::by_path(&path).and_then(|i| i.api) {
+                    set_path(&mut w.settings, api, v);
+                }
+            }
         }
         let mut object = payload["object"].clone();
         let participant = object.as_object_mut().and_then(|o| o.remove("participant"));
@@ -281,6 +350,44 @@ fn handle(
                 .unwrap_or_default();
             drop(w);
             answer(200, json!({"page_size": 300, "next_page_token": "", "total_records": list.len(), "participants": list}))
+        }
+        ("GET", ["accounts", "me", "settings"]) => {
+            let option = uri.query().unwrap_or("").split('&').find_map(|p| p.strip_prefix("option="));
+            let doc = w.settings.clone();
+            match option {
+                Some("meeting_security") => answer(200, json!({"meeting_security": doc["meeting_security"]})),
+                Some("meeting_authentication") => {
+                    answer(200, json!({"meeting_authentication": doc["meeting_authentication"], "authentication_options": []}))
+                }
+                _ => {
+                    let mut d = doc;
+                    if let Some(o) = d.as_object_mut() {
+                        o.remove("meeting_security");
+                        o.remove("meeting_authentication");
+                    }
+                    answer(200, d)
+                }
+            }
+        }
+        ("GET", ["accounts", "me", "lock_settings"]) => answer(200, json!({"meeting_security": {"waiting_room": true}})),
+        ("GET", ["groups"]) => answer(200, json!({"groups": [], "total_records": 0, "next_page_token": ""})),
+        ("PATCH", ["accounts", "me", "settings"]) => {
+            let mut one = Vec::new();
+            leaves("", &body, &mut one);
+            let [(path, value)] = &one[..] else {
+                return answer(400, json!({"code": 300, "message": "The demo's stand-in takes one setting per change."}));
+            };
+            let old = get_path(&w.settings, path).cloned().unwrap_or(Value::Null);
+            set_path(&mut w.settings, path, value.clone());
+            let mut old_settings = json!({});
+            set_path(&mut old_settings, path, old);
+            notify(
+                webhooks,
+                json!({"event": "account.settings_updated", "event_ts": now_ms(), "payload": {"account_id": account,
+                    "operator": "zoomwatch-demo@acme.example", "operator_id": "demo-admin", "time_stamp": now_ms(),
+                    "object": {"id": account, "settings": body}, "old_object": {"id": account, "settings": old_settings}}}),
+            );
+            answer(204, Value::Null)
         }
         _ => answer(404, json!({"code": 404, "message": "The demo's Zoom stand-in does not know this call."})),
     }

@@ -147,6 +147,25 @@ pub fn export(state: &State, csv: bool) -> String {
                 }
             }
         }
+        View::Posture => {
+            use crate::state::posture::PostureRow;
+            if csv {
+                out.push_str(&line(&["state", "setting", "scope", "what", "severity", "at"]));
+            }
+            for row in state.posture.rows() {
+                let (st, control, scope, what, sev, at) = match row {
+                    PostureRow::Open(d) => ("drifted", d.control.as_str(), d.scope.as_str(), format!("{} by {}", d.change, d.who), d.severity, d.at.as_str()),
+                    PostureRow::Resolved(d) => ("restored", d.control.as_str(), d.scope.as_str(), d.change.clone(), d.severity, d.at.as_str()),
+                    PostureRow::Failing(f) => ("failing", f.control.as_str(), f.scope.as_str(), format!("found {}, expected {}", f.actual, f.expected), f.severity, ""),
+                };
+                if csv {
+                    out.push_str(&line(&[st, control, scope, &what, sev.as_str(), at]));
+                } else {
+                    out.push_str(&serde_json::json!({"state": st, "setting": control, "scope": scope, "what": what, "severity": sev.as_str(), "at": at}).to_string());
+                    out.push('\n');
+                }
+            }
+        }
         View::Overview => {
             let mut counts: Vec<(&String, &u64)> = state.stats.by_event.iter().collect();
             counts.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));

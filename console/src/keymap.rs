@@ -23,6 +23,8 @@ pub enum Command {
     ViewAlerts,
     /// Show the overview (event rate, counts by type).
     ViewOverview,
+    /// Show policy posture and drift.
+    ViewPosture,
     /// Next view.
     NextView,
     /// Previous view.
@@ -136,6 +138,7 @@ pub const KEYMAP: &[Binding] = &[
     b(KeyCode::Char('4'), Command::ViewAdmin, "4", "admin actions", Global),
     b(KeyCode::Char('5'), Command::ViewAlerts, "5", "alerts (triage)", Global),
     b(KeyCode::Char('6'), Command::ViewOverview, "6", "overview", Global),
+    b(KeyCode::Char('7'), Command::ViewPosture, "7", "policy posture and drift", Global),
     b(KeyCode::Tab, Command::NextView, "Tab", "next view", Global),
     b(KeyCode::BackTab, Command::PrevView, "S-Tab", "previous view", Global),
     f(KeyCode::Up, Command::Up, "↑", "up", Global, ("↑↓", "move")),

@@ -182,18 +182,25 @@ pub fn table(p: &Posture, all: bool) -> String {
     out
 }
 
+/// Writes to stdout; a reader that went away (`| head`) is no error.
+fn print_out(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
 /// `zoomwatch posture`.
 pub async fn run(args: PostureArgs) -> Result<ExitCode> {
     let s = crate::settings::load(args.config.as_deref()).map_err(anyhow::Error::msg)?;
     let policy = &s.config.settings_policy;
     if args.list {
-        println!("# checked by zoomwatch posture — policy from {}", s.origin);
-        println!("{:<62} {:<10} {:<8} {:<12} title", "control", "where", "expected", "CIS");
+        let mut text = format!("# checked by zoomwatch posture — policy from {}\n", s.origin);
+        text.push_str(&format!("{:<62} {:<9} {:<8} {:<12} title\n", "control", "where", "expected", "CIS"));
         for info in SETTINGS.iter().filter(|i| i.api.is_some()) {
             let waived = if policy.applies(info, &Scope::Account) { "" } else { " (waived)" };
             let place = if info.scopes.group { "acct+grp" } else { "account" };
-            println!("{:<62} {:<10} {:<8} {:<12} {}{waived}", info.key(), place, info.expected(), info.cis.join(","), info.title);
+            text.push_str(&format!("{:<62} {:<9} {:<8} {:<12} {}{waived}\n", info.key(), place, info.expected(), info.cis.join(","), info.title));
         }
+        print_out(&text);
         return Ok(ExitCode::SUCCESS);
     }
     // The destination is checked before Zoom is read, so a run is never lost for want of it.
@@ -222,11 +229,11 @@ pub async fn run(args: PostureArgs) -> Result<ExitCode> {
     if args.json {
         let mut out = posture.to_json();
         out["record_id"] = Value::from(record.id.clone());
-        println!("{out}");
+        print_out(&format!("{out}\n"));
     } else if args.to.as_deref() == Some("stdout") {
         eprint!("{}", table(&posture, args.all)); // stdout carries the record
     } else {
-        print!("{}", table(&posture, args.all));
+        print_out(&table(&posture, args.all));
     }
     if let Some(sink) = &sink {
         if let Err(e) = sink.write(vec![record]).await {

@@ -23,6 +23,8 @@ pub struct Subjects {
     pub user: Option<String>,
     /// The alert responded to.
     pub alert_id: Option<String>,
+    /// Settings out of policy that can be set back: (scope, API path).
+    pub settings: Vec<(String, String)>,
 }
 
 impl Subjects {
@@ -78,6 +80,13 @@ pub struct Menu {
 pub fn menu(s: &Subjects) -> Menu {
     let mut items = Vec::new();
     let mut subject = Vec::new();
+    for (scope, path) in &s.settings {
+        let info = zoomwatch_shared::zoom_settings::by_name(path);
+        if let (Ok(scope), Some(value)) = (zoomwatch_zoomapi::SettingsScope::parse(scope), info.and_then(|i| i.secure_value())) {
+            subject.push(format!("{path} in {}", scope.name()));
+            items.push(Item::Act(Action::SetSetting { scope, path: path.clone(), value }));
+        }
+    }
     if let Some(m) = s.meeting() {
         let topic = s.topic.as_deref().unwrap_or("");
         subject.push(format!("meeting {m} {topic}").trim().to_owned());

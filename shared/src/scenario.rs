@@ -56,7 +56,8 @@ pub fn expected_alerts() -> Vec<&'static str> {
 pub const CONFIG: &str = r#"
 [organization]
 internal_domains = ["acme.example"]
-admin_operators = ["it-admin@acme.example", "morgan.reyes@acme.example", "dana.whitfield@acme.example", "lena.ortiz@acme.example"]
+# The last is the account the demo's Zoom stand-in reports zoomwatch's own actions as.
+admin_operators = ["it-admin@acme.example", "morgan.reyes@acme.example", "dana.whitfield@acme.example", "lena.ortiz@acme.example", "zoomwatch-demo@acme.example"]
 "#;
 
 /// What a scripted event is there for.
@@ -79,7 +80,8 @@ pub struct Step {
     pub purpose: Purpose,
 }
 
-const ACCOUNT: &str = "Acme9xQmR2-tVbWcDeFgHi";
+/// The scripted account's id.
+pub const ACCOUNT: &str = "Acme9xQmR2-tVbWcDeFgHi";
 
 struct Person {
     name: &'static str,

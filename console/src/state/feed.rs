@@ -119,6 +119,7 @@ impl State {
                 }
             }
             View::Overview => 0,
+            View::Posture => self.posture.rows().len(),
         }
     }
 
@@ -211,6 +212,9 @@ impl State {
             self.count(r, p.keys.received_ms);
             if r.response.is_some() {
                 self.apply_response(r);
+            }
+            if r.category == zoomwatch_shared::record::Category::Admin {
+                self.posture.observe(r, &self.detector.config().settings_policy);
             }
             if let Some(a) = zoomwatch_shared::alert::alert_of(r) {
                 self.merge_watch_alert(a);

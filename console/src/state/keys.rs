@@ -14,6 +14,7 @@ impl State {
             Command::ViewAdmin => self.view = View::Admin,
             Command::ViewAlerts => self.view = View::Alerts,
             Command::ViewOverview => self.view = View::Overview,
+            Command::ViewPosture => self.view = View::Posture,
             Command::NextView => self.view = View::ALL[(self.view.index() + 1) % View::ALL.len()],
             Command::PrevView => self.view = View::ALL[(self.view.index() + View::ALL.len() - 1) % View::ALL.len()],
             Command::Up => self.set_cursor(self.view, self.current_cursor().saturating_sub(1)),
@@ -32,7 +33,7 @@ impl State {
                 let has = match self.view {
                     View::Meetings => self.selected_meeting().is_some(),
                     View::Alerts => self.selected_alert().is_some(),
-                    View::Overview => false,
+                    View::Overview | View::Posture => false,
                     _ => self.selected_row().is_some(),
                 };
                 if has {

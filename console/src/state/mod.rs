@@ -40,6 +40,7 @@ pub use alerts::AlertItem;
 pub use feed::Row;
 mod keys;
 mod meetings;
+pub mod posture;
 mod response_flow;
 
 /// Shown at start when the configuration names no internal domain.
@@ -63,11 +64,13 @@ pub enum View {
     Alerts,
     /// Rates and counts.
     Overview,
+    /// Policy posture and drift.
+    Posture,
 }
 
 impl View {
     /// All views in tab order.
-    pub const ALL: [View; 6] = [View::Feed, View::Meetings, View::Participants, View::Admin, View::Alerts, View::Overview];
+    pub const ALL: [View; 7] = [View::Feed, View::Meetings, View::Participants, View::Admin, View::Alerts, View::Overview, View::Posture];
 
     /// Tab title.
     pub fn title(self) -> &'static str {
@@ -78,6 +81,7 @@ impl View {
             View::Admin => "Admin",
             View::Alerts => "Alerts",
             View::Overview => "Overview",
+            View::Posture => "Posture",
         }
     }
 
@@ -267,6 +271,8 @@ pub struct State {
     pub detector: Detector,
     /// Alerts in arrival order.
     pub alerts: Vec<AlertItem>,
+    /// The Posture view's data.
+    pub posture: posture::PostureBook,
     alert_pos: HashMap<String, usize>,
     /// Display order of alerts (indices into `alerts`).
     pub alert_order: crate::alert_order::AlertOrder,
@@ -341,6 +347,7 @@ impl State {
             retention: retention.max(1),
             detector: Detector::new(cfg),
             alerts: Vec::new(),
+            posture: posture::PostureBook::default(),
             alert_pos: HashMap::new(),
             alert_order: crate::alert_order::AlertOrder::default(),
             triage,

@@ -17,12 +17,22 @@ impl State {
                 topic: m.and_then(|m| m.topic.clone()),
                 user: a.actor.as_ref().and_then(|x| x.id.clone().or_else(|| x.email.clone())),
                 alert_id: Some(a.id.clone()),
+                settings: self.posture.revertible_of(&a.record_ids),
                 ..Subjects::default()
             };
             if let Some(p) = &a.participant {
                 s = s.with_participant(p);
             }
             return Some(s);
+        }
+        if self.view == View::Posture {
+            use posture::PostureRow;
+            let rows = self.posture.rows();
+            let (revert, control) = match rows.get(self.cursor_of(View::Posture))? {
+                PostureRow::Open(d) | PostureRow::Resolved(d) => (d.revert.clone(), d.control.clone()),
+                PostureRow::Failing(f) => (f.scope_key.clone(), f.control.clone()),
+            };
+            return Some(Subjects { settings: revert.map(|s| vec![(s, control)]).unwrap_or_default(), ..Subjects::default() });
         }
         if self.view == View::Meetings {
             let m = self.selected_meeting()?;
@@ -47,6 +57,11 @@ impl State {
                 .as_ref()
                 .and_then(|t| t.id.clone().or_else(|| t.email.clone()))
                 .or_else(|| r.actor.as_ref().and_then(|x| x.id.clone().or_else(|| x.email.clone()))),
+            settings: zoomwatch_shared::posture::drifts(r, &self.detector.config().settings_policy)
+                .into_iter()
+                .filter(|d| !d.restored && d.info.api.is_some())
+                .filter_map(|d| Some((d.scope.revert_key()?, d.info.key().to_owned())))
+                .collect(),
             ..Subjects::default()
         };
         if let Some(p) = &r.participant {

@@ -18,6 +18,7 @@ mod lists;
 mod meetings;
 mod overlay;
 mod overview;
+mod posture;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -155,6 +156,7 @@ pub fn draw(state: &State, frame: &mut Frame<'_>, theme: Theme) {
         View::Meetings => meetings::draw(state, frame, body, theme),
         View::Alerts => alerts::draw(state, frame, body, theme),
         View::Overview => overview::draw(state, frame, body, theme),
+        View::Posture => posture::draw(state, frame, body, theme),
     }
     match &state.overlay {
         Overlay::Help => overlay::help(state, frame, body, theme),
