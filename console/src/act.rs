@@ -424,9 +424,8 @@ pub enum ActCommand {
 /// (or `value`, JSON or a bare word).
 pub fn revert_action(scope: &str, name: &str, value: Option<&str>) -> Result<Action> {
     let scope = SettingsScope::parse(scope).map_err(|e| anyhow::anyhow!("revert-setting scope {e}"))?;
-    let info = zoomwatch_shared::zoom_settings::by_name(name).ok_or_else(|| {
-        anyhow::anyhow!("revert-setting: {name:?} is not a catalogued setting (`zoomwatch posture --list` shows them)")
-    })?;
+    let info = zoomwatch_shared::zoom_settings::by_name(name)
+        .ok_or_else(|| anyhow::anyhow!("revert-setting: {name:?} is not a catalogued setting (`zoomwatch posture --list` shows them)"))?;
     let Some(path) = info.api else {
         anyhow::bail!(
             "revert-setting: {:?} ({}) has no field in Zoom's API; it is judged from the operation log only and must be changed in the web portal",

@@ -78,7 +78,9 @@ impl Demo {
             Ok(p) => {
                 let record = p.record(Some(scenario::ACCOUNT), crate::clock::now_ms());
                 let sink = FileSink::open(&path, Durability::Fsync).with_context(|| format!("cannot open {}", path.display()))?;
-                zoomwatch_log::sink::Sink::write(&sink, vec![record]).await.map_err(|e| anyhow::anyhow!("cannot write the posture record: {e}"))?;
+                zoomwatch_log::sink::Sink::write(&sink, vec![record])
+                    .await
+                    .map_err(|e| anyhow::anyhow!("cannot write the posture record: {e}"))?;
             }
             Err(e) => eprintln!("zoomwatch demo: no posture run: {e}"),
         }

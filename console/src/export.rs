@@ -154,9 +154,20 @@ pub fn export(state: &State, csv: bool) -> String {
             }
             for row in state.posture.rows() {
                 let (st, control, scope, what, sev, at) = match row {
-                    PostureRow::Open(d) => ("drifted", d.control.as_str(), d.scope.as_str(), format!("{} by {}", d.change, d.who), d.severity, d.at.as_str()),
-                    PostureRow::Resolved(d) => ("restored", d.control.as_str(), d.scope.as_str(), d.change.clone(), d.severity, d.at.as_str()),
-                    PostureRow::Failing(f) => ("failing", f.control.as_str(), f.scope.as_str(), format!("found {}, expected {}", f.actual, f.expected), f.severity, ""),
+                    PostureRow::Open(d) => {
+                        ("drifted", d.control.as_str(), d.scope.as_str(), format!("{} by {}", d.change, d.who), d.severity, d.at.as_str())
+                    }
+                    PostureRow::Resolved(d) => {
+                        ("restored", d.control.as_str(), d.scope.as_str(), d.change.clone(), d.severity, d.at.as_str())
+                    }
+                    PostureRow::Failing(f) => (
+                        "failing",
+                        f.control.as_str(),
+                        f.scope.as_str(),
+                        format!("found {}, expected {}", f.actual, f.expected),
+                        f.severity,
+                        "",
+                    ),
                 };
                 if csv {
                     out.push_str(&line(&[st, control, scope, &what, sev.as_str(), at]));

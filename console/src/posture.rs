@@ -198,7 +198,14 @@ pub async fn run(args: PostureArgs) -> Result<ExitCode> {
         for info in SETTINGS.iter().filter(|i| i.api.is_some()) {
             let waived = if policy.applies(info, &Scope::Account) { "" } else { " (waived)" };
             let place = if info.scopes.group { "acct+grp" } else { "account" };
-            text.push_str(&format!("{:<62} {:<9} {:<8} {:<12} {}{waived}\n", info.key(), place, info.expected(), info.cis.join(","), info.title));
+            text.push_str(&format!(
+                "{:<62} {:<9} {:<8} {:<12} {}{waived}\n",
+                info.key(),
+                place,
+                info.expected(),
+                info.cis.join(","),
+                info.title
+            ));
         }
         print_out(&text);
         return Ok(ExitCode::SUCCESS);
@@ -209,7 +216,8 @@ pub async fn run(args: PostureArgs) -> Result<ExitCode> {
         Some(spec) => {
             let dest = Destination::parse("--to", spec).map_err(|e| anyhow::anyhow!("{e}"))?;
             let aws = AwsOptions { profile: args.profile.clone(), region: args.region.clone(), endpoint_url: args.endpoint_url.clone() };
-            let opts = OpenOptions { writer: Writer::Response, budget: Duration::from_secs(10), durability: Durability::Fsync, aws: Some(aws) };
+            let opts =
+                OpenOptions { writer: Writer::Response, budget: Duration::from_secs(10), durability: Durability::Fsync, aws: Some(aws) };
             let sink = dest.open(&opts).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             sink.check(now_ms()).await.map_err(|e| anyhow::anyhow!("cannot write to {}: {e}", sink.describe()))?;
             Some(sink)

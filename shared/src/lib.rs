@@ -50,6 +50,7 @@ pub mod ids;
 pub mod limits;
 pub mod lines;
 pub mod normalize;
+pub mod posture;
 pub mod record;
 pub mod redact;
 pub mod report;
@@ -61,7 +62,6 @@ pub mod synthetic;
 pub mod text;
 pub mod timefmt;
 pub mod watcher;
-pub mod posture;
 pub mod zoom_settings;
 
 pub use envelope::Envelope;

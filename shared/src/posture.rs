@@ -370,13 +370,8 @@ pub fn summary_of(r: &RecordV1) -> Option<Summary> {
             severity: f.get("severity").and_then(Value::as_str).and_then(Severity::parse).unwrap_or(Severity::Low),
         })
         .collect();
-    let unread = raw
-        .get("unread")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .map(|u| format!("{}: {}", s(u, "scope"), s(u, "why")))
-        .collect();
+    let unread =
+        raw.get("unread").and_then(Value::as_array).into_iter().flatten().map(|u| format!("{}: {}", s(u, "scope"), s(u, "why"))).collect();
     Some(Summary {
         score: u32::try_from(n("score").min(100)).unwrap_or(0),
         passed: n("passed"),
@@ -444,9 +439,9 @@ pub fn scope_of(r: &RecordV1) -> Option<Scope> {
     match r.event.as_str() {
         "account.settings_updated" => Some(Scope::Account),
         "group.settings_updated" => Some(Scope::Group { id, name: None }),
-        "user.settings_updated" => Some(Scope::User(
-            r.target_user.as_ref().and_then(|t| t.email.clone()).or(id).unwrap_or_else(|| "?".to_owned()),
-        )),
+        "user.settings_updated" => {
+            Some(Scope::User(r.target_user.as_ref().and_then(|t| t.email.clone()).or(id).unwrap_or_else(|| "?".to_owned())))
+        }
         _ => None,
     }
 }

@@ -87,12 +87,7 @@ fn weakenings_are_flagged_with_the_setting_and_where() {
             "require_password_for_scheduling_new_meetings",
             "account",
         ),
-        (
-            "Account",
-            "Security  - Sign in with Two-Factor Authentication: from On to Off",
-            "sign_in_with_two_factor_auth",
-            "account",
-        ),
+        ("Account", "Security  - Sign in with Two-Factor Authentication: from On to Off", "sign_in_with_two_factor_auth", "account"),
         ("Account", "Sign-in Methods  - Allow users to sign in with Google: from Off to On", "sign_in_with_google", "account"),
         ("User Group", "Edit Group Springfield  - Personal Meeting ID (PMI) Passcode: from On to Off", "pmi_password", "group Springfield"),
         ("Account", "Meeting  - Waiting Room: from On to Off", "waiting_room", "account"),
@@ -218,6 +213,7 @@ const DIFFERENT_ON_PURPOSE: &[(&str, &str)] = &[(
 fn agreement_with_a_peers_published_zoom_rule_tests() {
     let cases: Vec<Value> = serde_json::from_value(shared_fixture("panther-zoom-tests.json")).unwrap();
     let (mut same, mut total, mut differ) = (0, 0, Vec::new());
+    let mut by_rule: std::collections::BTreeMap<String, (usize, usize)> = std::collections::BTreeMap::new();
     for c in &cases {
         let mut log = c["log"].clone();
         if log.get("time").is_none() {
@@ -240,8 +236,11 @@ fn agreement_with_a_peers_published_zoom_rule_tests() {
         let theirs = c["expected_result"].as_bool().unwrap();
         total += 1;
         let detail = log["operation_detail"].as_str().unwrap_or("");
+        let tally = by_rule.entry(c["rule_id"].as_str().unwrap().to_owned()).or_default();
+        tally.1 += 1;
         if ours == theirs {
             same += 1;
+            tally.0 += 1;
         } else {
             let why = DIFFERENT_ON_PURPOSE.iter().find(|(d, _)| *d == detail).map(|(_, why)| *why);
             assert!(why.is_some(), "{}: {detail:?}: zoomwatch {ours}, the peer {theirs}; flags {flags:?}", c["rule_id"]);
@@ -249,6 +248,10 @@ fn agreement_with_a_peers_published_zoom_rule_tests() {
         }
     }
     println!("operation-log cases judged the same way: {same} of {total}");
+    println!("| peer rule | cases | judged the same |\n|---|---|---|");
+    for (rule, (s, n)) in &by_rule {
+        println!("| `{rule}` | {n} | {s} |");
+    }
     for d in &differ {
         println!("  different on purpose: {d}");
     }

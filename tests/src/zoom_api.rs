@@ -384,6 +384,15 @@ fn route(inner: &Arc<Mutex<Inner>>, method: &Method, path: &str, query: &str, bo
     }
 }
 
+/// The answer for a scope the stand-in was given no settings for: Zoom's for a group
+/// that does not exist; for the account, a test that forgot to set them.
+fn missing_scope(scope: &str, wrong: &dyn Fn(&str) -> Response) -> Response {
+    match scope.strip_prefix("group:") {
+        Some(id) => answer(404, json!({"code": 4130, "message": format!("Group does not exist: {id}.")})),
+        None => wrong("no settings configured for this scope"),
+    }
+}
+
 /// One view of a scope's settings, as Zoom splits them: no `option` gives the default
 /// sections (no `meeting_security`, no authentication flag); `option=meeting_security`
 /// gives `{"meeting_security": {…}}`; `option=meeting_authentication` the flag and its
@@ -393,11 +402,7 @@ fn settings_view(inner: &Arc<Mutex<Inner>>, scope: &str, query: &str, locks: boo
     let doc = if locks { g.locks.clone() } else { g.settings.get(scope).cloned() };
     drop(g);
     let Some(doc) = doc else {
-        return if scope.starts_with("group:") {
-            answer(404, json!({"code": 4130, "message": format!("Group does not exist: {}.", &scope[6..])}))
-        } else {
-            wrong("no settings configured for this scope")
-        };
+        return missing_scope(scope, wrong);
     };
     let option = query.split('&').find_map(|p| p.strip_prefix("option="));
     let others = query.split('&').filter(|p| !p.is_empty() && !p.starts_with("option=")).count();
@@ -453,8 +458,18 @@ fn settings_patch(inner: &Arc<Mutex<Inner>>, scope: &str, query: &str, body: Opt
         return wrong("the option must match the setting's section");
     }
     const SECTIONS: &[&str] = &[
-        "meeting_security", "meeting_authentication", "schedule_meeting", "in_meeting", "email_notification", "recording",
-        "security", "telephony", "audio_conferencing", "other_options", "feature", "chat",
+        "meeting_security",
+        "meeting_authentication",
+        "schedule_meeting",
+        "in_meeting",
+        "email_notification",
+        "recording",
+        "security",
+        "telephony",
+        "audio_conferencing",
+        "other_options",
+        "feature",
+        "chat",
     ];
     if !SECTIONS.contains(&path[0].as_str()) || (scope != "account" && path[0] == "security") {
         return wrong("no such settings section for this scope");
@@ -462,11 +477,7 @@ fn settings_patch(inner: &Arc<Mutex<Inner>>, scope: &str, query: &str, body: Opt
     let mut g = inner.lock().unwrap_or_else(|e| e.into_inner());
     let Some(doc) = g.settings.get_mut(scope) else {
         drop(g);
-        return if scope.starts_with("group:") {
-            answer(404, json!({"code": 4130, "message": format!("Group does not exist: {}.", &scope[6..])}))
-        } else {
-            wrong("no settings configured for this scope")
-        };
+        return missing_scope(scope, wrong);
     };
     let mut slot = &mut *doc;
     for k in &path {

@@ -160,10 +160,7 @@ impl PostureBook {
     /// Settings a record's drift can be reverted at: (scope, path) of the open entries
     /// it raised.
     pub fn revertible_of(&self, record_ids: &[String]) -> Vec<(String, String)> {
-        self.open()
-            .filter(|d| record_ids.contains(&d.record_id))
-            .filter_map(|d| d.revert.clone().map(|s| (s, d.control.clone())))
-            .collect()
+        self.open().filter(|d| record_ids.contains(&d.record_id)).filter_map(|d| d.revert.clone().map(|s| (s, d.control.clone()))).collect()
     }
 }
 
@@ -190,7 +187,10 @@ mod tests {
         b.observe(&off, &p);
         assert_eq!(b.open().count(), 1);
         let d = b.open().next().unwrap();
-        assert_eq!((d.control.as_str(), d.scope.as_str(), d.revert.as_deref()), ("meeting_security.waiting_room", "account", Some("account")));
+        assert_eq!(
+            (d.control.as_str(), d.scope.as_str(), d.revert.as_deref()),
+            ("meeting_security.waiting_room", "account", Some("account"))
+        );
         assert_eq!(d.who, "it-admin@acme.example");
         assert_eq!(b.revertible_of(std::slice::from_ref(&off.id)), [("account".to_owned(), "meeting_security.waiting_room".to_owned())]);
         b.observe(&settings_change(2, false, true), &p);

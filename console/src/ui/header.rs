@@ -70,25 +70,37 @@ pub(super) fn draw_header(state: &State, frame: &mut Frame<'_>, area: Rect, them
 }
 
 pub(super) fn draw_tabs(state: &State, frame: &mut Frame<'_>, area: Rect, theme: Theme) {
+    let label = |i: usize, v: &View, title: &str| match v {
+        View::Meetings => {
+            let running = state
+                .detector
+                .meetings()
+                .meetings
+                .values()
+                .filter(|m| m.phase == zoomwatch_shared::roster::MeetingPhase::Running)
+                .count();
+            format!("{} {title} {running}", i + 1)
+        }
+        View::Alerts => {
+            let (open, _) = state.open_alerts();
+            if open > 0 { format!("{} {title} {open}!", i + 1) } else { format!("{} {title}", i + 1) }
+        }
+        _ => format!("{} {title}", i + 1),
+    };
+    let full: Vec<String> = View::ALL.iter().enumerate().map(|(i, v)| label(i, v, v.title())).collect();
+    // On a narrow terminal the other views' names shrink so that every tab shows.
+    let width: usize = full.iter().map(|l| l.chars().count() + 3).sum();
+    let labels: Vec<String> = if width > usize::from(area.width) {
+        View::ALL
+            .iter()
+            .enumerate()
+            .map(|(i, v)| if *v == state.view { full[i].clone() } else { label(i, v, &v.title()[..4.min(v.title().len())]) })
+            .collect()
+    } else {
+        full
+    };
     let mut spans = Vec::new();
-    for (i, v) in View::ALL.iter().enumerate() {
-        let label = match v {
-            View::Meetings => {
-                let running = state
-                    .detector
-                    .meetings()
-                    .meetings
-                    .values()
-                    .filter(|m| m.phase == zoomwatch_shared::roster::MeetingPhase::Running)
-                    .count();
-                format!("{} {} {running}", i + 1, v.title())
-            }
-            View::Alerts => {
-                let (open, _) = state.open_alerts();
-                if open > 0 { format!("{} {} {open}!", i + 1, v.title()) } else { format!("{} {}", i + 1, v.title()) }
-            }
-            _ => format!("{} {}", i + 1, v.title()),
-        };
+    for (v, label) in View::ALL.iter().zip(labels) {
         let mut style = if *v == View::Alerts { theme.severity(state.open_alerts().1) } else { Style::default() };
         if *v == state.view {
             style = style.patch(theme.selected());

@@ -27,7 +27,7 @@ pub(super) fn draw(state: &State, frame: &mut Frame<'_>, area: Rect, theme: Them
             )),
         ]),
         None => Line::from(Span::styled(
-            "no posture run yet: `zoomwatch posture --to <this destination>` writes one (or schedule the poller)",
+            "no posture run yet: `zoomwatch posture --to <this destination>` writes one",
             theme.dim(),
         )),
     };

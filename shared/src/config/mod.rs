@@ -223,7 +223,8 @@ impl Config {
                 })
                 .collect()
         };
-        let mut settings_policy = crate::posture::SettingsPolicy { waive: settings("policy.waive", &file.policy.waive)?, groups: Vec::new() };
+        let mut settings_policy =
+            crate::posture::SettingsPolicy { waive: settings("policy.waive", &file.policy.waive)?, groups: Vec::new() };
         for (group, g) in &file.policy.groups {
             settings_policy.groups.push(crate::posture::GroupPolicy {
                 group: group.clone(),
