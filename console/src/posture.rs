@@ -149,7 +149,7 @@ pub async fn measure(client: &Client, policy: &SettingsPolicy, no_groups: bool) 
 pub fn table(p: &Posture, all: bool) -> String {
     let mut out = String::new();
     let (pass, fail, unknown) = p.counts();
-    out.push_str(&format!("{:<7} {:<6} {:<62} {:<26} {:<8} {:<12} {}\n", "status", "sev", "control", "scope", "expected", "actual", "CIS"));
+    out.push_str(&format!("{:<7} {:<6} {:<52} {:<40} {:<8} {:<12} {}\n", "status", "sev", "control", "scope", "expected", "actual", "CIS"));
     let mut rows: Vec<_> = p.failing();
     if all {
         rows.extend(p.checks.iter().filter(|c| c.status != Status::Fail));
@@ -161,11 +161,11 @@ pub fn table(p: &Posture, all: bool) -> String {
             _ => "",
         };
         out.push_str(&format!(
-            "{:<7} {:<6} {:<62} {:<26} {:<8} {:<12} {}\n",
+            "{:<7} {:<6} {:<52} {:<40} {:<8} {:<12} {}\n",
             c.status.as_str(),
             c.info.severity.as_str(),
             c.info.key(),
-            sanitize(&c.scope.describe(), 26),
+            sanitize(&c.scope.describe(), 40),
             c.info.expected(),
             format!("{}{locked}", sanitize(&actual, 12)),
             c.info.cis.join(", ")

@@ -38,7 +38,9 @@ const COLOR: Theme = Theme { color: true };
 #[test]
 fn snapshots_of_every_view() {
     let mut s = console();
-    for (k, name) in [('1', "feed"), ('2', "meetings"), ('3', "participants"), ('4', "admin"), ('5', "alerts"), ('6', "overview"), ('7', "posture")] {
+    for (k, name) in
+        [('1', "feed"), ('2', "meetings"), ('3', "participants"), ('4', "admin"), ('5', "alerts"), ('6', "overview"), ('7', "posture")]
+    {
         key(&mut s, KeyCode::Char(k));
         insta::assert_snapshot!(name, text(&draw(&s, 120, 32, COLOR)));
     }

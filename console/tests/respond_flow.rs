@@ -141,3 +141,47 @@ fn another_analysts_verdicts_and_actions_arrive_as_records() {
     // The records are in the feed too, like any other.
     assert!(s.rows.iter().any(|r| r.record().unwrap().event == "zoomwatch.triage"));
 }
+
+#[test]
+fn reverting_a_drifted_setting_from_its_alert_and_from_the_posture_view() {
+    use serde_json::json;
+    use zoomwatch_zoomapi::SettingsScope;
+    let waiting_room =
+        Action::SetSetting { scope: SettingsScope::Account, path: "meeting_security.waiting_room".into(), value: json!(true) };
+    let mut s = ready();
+    let id = select_rule(&mut s, "policy-drift");
+    key(&mut s, KeyCode::Char('r'));
+    let Overlay::Respond(menu) = &s.overlay else { panic!("no menu: {:?}", s.overlay) };
+    assert_eq!(menu.items[0], Item::Act(waiting_room.clone()), "{:?}", menu.items);
+    assert!(menu.items.iter().any(|i| matches!(i, Item::Act(Action::SetSetting { path, .. })
+        if path == "schedule_meeting.require_password_for_scheduled_meetings")));
+    key(&mut s, KeyCode::Enter);
+    let effects = key(&mut s, KeyCode::Char('y'));
+    assert_eq!(effects, vec![Effect::Zoom(ZoomCall::Act { action: waiting_room.clone(), alert_id: Some(id) })]);
+
+    // The Posture view: the drifted row offers the same, and Zoom's restoring webhook
+    // closes it.
+    key(&mut s, KeyCode::Char('7'));
+    assert_eq!(s.posture.open().count(), 2);
+    let rows = s.posture.rows();
+    let at = rows
+        .iter()
+        .position(|r| matches!(r, zoomwatch_console::state::posture::PostureRow::Open(d) if d.control == "meeting_security.waiting_room"))
+        .unwrap();
+    for _ in 0..at {
+        key(&mut s, KeyCode::Down);
+    }
+    key(&mut s, KeyCode::Char('r'));
+    let Overlay::Respond(menu) = &s.overlay else { panic!("no menu: {:?}", s.overlay) };
+    assert_eq!(menu.items, [Item::Act(waiting_room)]);
+    key(&mut s, KeyCode::Esc);
+    let restore = json!({"event": "account.settings_updated", "event_ts": T0 + 950_000, "payload": {"account_id": "A",
+        "operator": "it-admin@acme.example", "object": {"id": "A", "settings": {"meeting_security": {"waiting_room": true}}},
+        "old_object": {"id": "A", "settings": {"meeting_security": {"waiting_room": false}}}}});
+    let r = zoomwatch_shared::normalize(
+        zoomwatch_shared::Envelope::parse(restore.to_string().as_bytes()).unwrap(),
+        &zoomwatch_shared::Received { received_at_ms: T0 + 950_100, request: None },
+    );
+    update(&mut s, Msg::Records(vec![r]));
+    assert_eq!(s.posture.open().count(), 1, "the waiting room is back; the passcode is still off");
+}

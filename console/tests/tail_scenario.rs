@@ -209,6 +209,7 @@ async fn tail_enriches_with_the_analysts_databases() {
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains("cannot read GeoIP database ") && err.contains("db/GeoLite2-ASN-Test.mmdb"), "{err}");
-        assert!(err.contains("enrichment.geoip_asn") && err.contains("zoomwatch.toml:8"), "{err}");
+        let line = std::fs::read_to_string(&cfg).unwrap().lines().position(|l| l.starts_with("geoip_asn")).unwrap() + 1;
+        assert!(err.contains("enrichment.geoip_asn") && err.contains(&format!("zoomwatch.toml:{line}")), "{err}");
     }
 }

@@ -419,10 +419,13 @@ fn settings_view(inner: &Arc<Mutex<Inner>>, scope: &str, query: &str, locks: boo
             answer(200, d)
         }
         Some("meeting_security") => answer(200, json!({"meeting_security": doc.get("meeting_security").cloned().unwrap_or(json!({}))})),
-        Some("meeting_authentication") if !locks => answer(
-            200,
-            json!({"meeting_authentication": doc.get("meeting_authentication").cloned().unwrap_or(json!(false)), "authentication_options": []}),
-        ),
+        Some("meeting_authentication") if !locks => {
+            let mut a = json!({"authentication_options": []});
+            if let Some(flag) = doc.get("meeting_authentication") {
+                a["meeting_authentication"] = flag.clone();
+            }
+            answer(200, a)
+        }
         Some(_) => wrong("unknown settings option"),
     }
 }

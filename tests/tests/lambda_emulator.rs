@@ -147,7 +147,7 @@ async fn webhooks_through_the_lambda_runtime_land_in_cloudwatch() {
     assert_eq!((geo.country.as_deref(), geo.city.as_deref(), geo.asn), (Some("SE"), Some("Linköping"), Some(29518)));
     assert!(log().contains("GeoIP enrichment on"), "{}", log());
     let auth = &records[3];
-    assert_eq!(auth.flags[0].rule, "account-security-weakened", "stateless flags are written by the Lambda too");
+    assert_eq!(auth.flags[0].rule, "policy-drift", "stateless flags are written by the Lambda too");
     let req = records[1].request.as_ref().unwrap();
     assert!(req.request_id.as_deref().is_some_and(|id| !id.is_empty()), "request id from the Lambda request context");
     assert_eq!(records[5].rejection.as_ref().unwrap().reason, "bad_signature");

@@ -130,7 +130,7 @@ async fn reports_become_records_once() {
     assert_eq!(promo["flags"][0]["rule"], "privilege-granted", "{promo}");
     // The waiting room is catalogued: recorded under its API path (shared/src/zoom_settings.rs).
     let weakened = ops.iter().find(|r| r["changes"][0]["path"] == "settings.meeting_security.waiting_room").unwrap();
-    assert!(weakened["flags"].as_array().unwrap().iter().any(|f| f["rule"] == "account-security-weakened"), "{weakened}");
+    assert!(weakened["flags"].as_array().unwrap().iter().any(|f| f["rule"] == "policy-drift"), "{weakened}");
 
     // The failed delivery (two attempts, one event): once, with the receiver's id.
     let recovered = by("meeting.participant_joined");

@@ -62,6 +62,7 @@ async fn posture_prints_the_failing_controls_writes_a_record_and_exits_non_zero(
 
     let out = zoomwatch(&zoom, &["posture", "--to", &format!("file:{}", out_file.display())]);
     let shown = text(&out);
+    println!("{shown}"); // the README's example is this output (`-- --nocapture`)
     assert_eq!(out.status.code(), Some(1), "{shown}");
     for want in [
         "meeting_security.waiting_room",

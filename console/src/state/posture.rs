@@ -158,9 +158,11 @@ impl PostureBook {
     }
 
     /// Settings a record's drift can be reverted at: (scope, path) of the open entries
-    /// it raised.
+    /// it raised, the most severe first.
     pub fn revertible_of(&self, record_ids: &[String]) -> Vec<(String, String)> {
-        self.open().filter(|d| record_ids.contains(&d.record_id)).filter_map(|d| d.revert.clone().map(|s| (s, d.control.clone()))).collect()
+        let mut open: Vec<&DriftEntry> = self.open().filter(|d| record_ids.contains(&d.record_id)).collect();
+        open.sort_by(|a, b| b.severity.cmp(&a.severity));
+        open.into_iter().filter_map(|d| d.revert.clone().map(|s| (s, d.control.clone()))).collect()
     }
 }
 

@@ -26,10 +26,7 @@ pub(super) fn draw(state: &State, frame: &mut Frame<'_>, area: Rect, theme: Them
                 safe(at, 32)
             )),
         ]),
-        None => Line::from(Span::styled(
-            "no posture run yet: `zoomwatch posture --to <this destination>` writes one",
-            theme.dim(),
-        )),
+        None => Line::from(Span::styled("no posture run yet: `zoomwatch posture --to <this destination>` writes one", theme.dim())),
     };
     let drift = Line::from(format!("{open} setting(s) drifted out of policy and not yet restored  ·  r on a row sets it back"));
     frame.render_widget(Paragraph::new(vec![summary, drift]).block(Block::default().borders(Borders::TOP).title(" Policy posture ")), top);
