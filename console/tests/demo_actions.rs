@@ -109,3 +109,38 @@ async fn the_stand_in_refuses_what_zoom_refuses() {
     assert_eq!(done.outcome, zoomwatch_shared::audit::Outcome::Refused, "{}", done.line);
     demo.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_admins_weakening_shows_as_drift_and_reverting_it_restores_it() {
+    let demo = played_demo().await;
+    let records = stored(&demo);
+    let posture = records.iter().find(|r| r.event == "zoomwatch.posture").expect("a posture run before the day");
+    let summary = zoomwatch_shared::posture::summary_of(posture).unwrap();
+    assert!(summary.passed > 0 && summary.score > 0, "{summary:?}");
+    assert!(!summary.failing.iter().any(|f| f.control == "meeting_security.waiting_room"), "the waiting room was on at the start");
+
+    // The console: the weakening is open drift in the Posture view.
+    let cfg = demo.config.clone();
+    let mut s = State::new("demo", cfg, Triage::default(), 10_000, zoomwatch_console::clock::now_ms());
+    update(&mut s, Msg::Records(records));
+    let open: Vec<&str> = s.posture.open().map(|d| d.control.as_str()).collect();
+    assert!(open.contains(&"meeting_security.waiting_room"), "{open:?}");
+
+    // Set it back through the demo's Zoom stand-in: Zoom's webhook closes the drift.
+    let analyst = Analyst { name: "ana".into(), host: None };
+    let responder = demo.responder(analyst.clone()).unwrap();
+    let action = act::revert_action("account", "meeting_security.waiting_room", None).unwrap();
+    let done =
+        act::execute(Some(&responder.client.clone().unwrap()), &action, &analyst, &Context::default(), zoomwatch_console::clock::now_ms)
+            .await;
+    assert_eq!(done.outcome, zoomwatch_shared::audit::Outcome::Succeeded, "{}", done.line);
+    let restored = wait_for(&demo, |r| {
+        r.event == "account.settings_updated"
+            && r.changes.iter().any(|c| c.path == "settings.meeting_security.waiting_room" && c.new == true)
+    })
+    .await;
+    assert!(restored.flags.is_empty(), "setting it back raises nothing: {:?}", restored.flags);
+    update(&mut s, Msg::Records(vec![restored]));
+    assert!(!s.posture.open().any(|d| d.control == "meeting_security.waiting_room"));
+    demo.stop().await;
+}

@@ -161,7 +161,7 @@ impl PostureBook {
     /// it raised, the most severe first.
     pub fn revertible_of(&self, record_ids: &[String]) -> Vec<(String, String)> {
         let mut open: Vec<&DriftEntry> = self.open().filter(|d| record_ids.contains(&d.record_id)).collect();
-        open.sort_by(|a, b| b.severity.cmp(&a.severity));
+        open.sort_by_key(|d| std::cmp::Reverse(d.severity));
         open.into_iter().filter_map(|d| d.revert.clone().map(|s| (s, d.control.clone()))).collect()
     }
 }
