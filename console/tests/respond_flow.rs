@@ -185,3 +185,20 @@ fn reverting_a_drifted_setting_from_its_alert_and_from_the_posture_view() {
     update(&mut s, Msg::Records(vec![r]));
     assert_eq!(s.posture.open().count(), 1, "the waiting room is back; the passcode is still off");
 }
+
+#[test]
+fn removing_a_guest_who_shares_their_screen() {
+    let mut s = ready();
+    select_rule(&mut s, "outsider-screen-share");
+    key(&mut s, KeyCode::Char('r'));
+    let Overlay::Respond(menu) = &s.overlay else { panic!("no menu: {:?}", s.overlay) };
+    // The share webhook names the guest only by display name; the roster knows the device.
+    assert!(
+        menu.items
+            .iter()
+            .any(|i| matches!(i, Item::Act(Action::RemoveParticipant { participant_uuid, .. }) if !participant_uuid.is_empty())),
+        "{:?}",
+        menu.items
+    );
+    assert!(menu.items.contains(&Item::Act(Action::EndMeeting { meeting: "84512345678".into() })));
+}

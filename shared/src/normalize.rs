@@ -68,6 +68,10 @@ pub fn normalize(env: Envelope, rx: &Received) -> RecordV1 {
     let participant = match category {
         Category::Participant => object.and_then(|o| o.get("participant")).and_then(Value::as_object).map(participant_of),
         Category::Chat => object.and_then(|o| o.get("chat_message")).and_then(Value::as_object).map(chat_sender),
+        // Who shares their screen.
+        Category::Meeting | Category::Webinar if action.starts_with("sharing_") => {
+            object.and_then(|o| o.get("participant")).and_then(Value::as_object).map(participant_of)
+        }
         _ => None,
     };
     let actor = actor_of(p, object, category);

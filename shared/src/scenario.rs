@@ -363,6 +363,17 @@ pub fn account_day_at_speed(t0_ms: i64, speed: f64) -> Vec<Step> {
         "join_time",
         330.0,
     );
+    // …and shares their screen with the whole company.
+    let shared_at = zoom_time(s.t(345.0));
+    s.meeting_event(
+        345.0,
+        Incident("outsider-screen-share"),
+        "meeting.sharing_started",
+        &ALL_HANDS,
+        json!({"participant": {
+        "id": "", "user_id": "141", "user_name": "bomber_is_back",
+        "sharing_details": {"content": "desktop", "link_source": "", "file_link": "", "date_time": shared_at, "source": ""}}}),
+    );
     s.meeting_event(360.0, Incident("meeting-risk-alert"), "meeting.risk_alert", &ALL_HANDS, json!({"host_email": MORGAN.email, "armn_details": {
         "post_platform": "reddit", "social_link": "https://social.example/r/zoomraids/comments/abc123", "post_time": zoom_time(s.t(200.0)),
         "post_user": "raid_organizer", "meeting_url": "https://acme.zoom.us/j/84512345678",

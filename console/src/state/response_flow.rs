@@ -21,7 +21,7 @@ impl State {
                 ..Subjects::default()
             };
             if let Some(p) = &a.participant {
-                s = s.with_participant(p);
+                s = s.with_participant(&self.roster_person(m.and_then(|m| m.uuid.as_deref()), p));
             }
             return Some(s);
         }
@@ -68,6 +68,16 @@ impl State {
             s = s.with_participant(p);
         }
         Some(s)
+    }
+
+    /// The roster's fuller record of `p` in meeting `uuid` (a screen share or role change
+    /// names a guest only by display name; removing them needs their participant uuid).
+    fn roster_person(&self, uuid: Option<&str>, p: &zoomwatch_shared::record::Participant) -> zoomwatch_shared::record::Participant {
+        if p.participant_uuid.is_some() {
+            return p.clone();
+        }
+        let m = uuid.and_then(|u| self.detector.meetings().meetings.get(u));
+        m.and_then(|m| m.find(p)).map_or_else(|| p.clone(), |a| a.participant.to_participant())
     }
 
     pub(super) fn open_respond(&mut self) {

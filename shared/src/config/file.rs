@@ -141,6 +141,9 @@ pub struct Patterns {
     pub sensitive_info: Vec<Spanned<String>>,
     /// Leave reasons meaning "removed by the host".
     pub removal_reasons: Vec<Spanned<String>>,
+    /// Throwaway-mail domains (subdomains match): registrations from them weigh more in
+    /// `registration-flood`.
+    pub disposable_domains: Vec<Spanned<String>>,
 }
 
 impl Default for Patterns {
@@ -151,6 +154,7 @@ impl Default for Patterns {
             suspicious_names: s(DEFAULT_SUSPICIOUS_NAMES),
             sensitive_info: s(DEFAULT_SENSITIVE_INFO),
             removal_reasons: s(DEFAULT_REMOVAL_REASONS),
+            disposable_domains: s(DEFAULT_DISPOSABLE_DOMAINS),
         }
     }
 }
@@ -170,6 +174,35 @@ pub const DEFAULT_SENSITIVE_INFO: &[&str] =
     &[r"\b(password|passcode|pwd|pin)\s*[:=]\s*\S+", r"\b(?:\d[ -]?){13,16}\b", r"\b\d{3}-\d{2}-\d{4}\b"];
 /// Built-in patterns for removal by the host in `leave_reason`.
 pub const DEFAULT_REMOVAL_REASONS: &[&str] = &[r"(removed|expelled|kicked)\b"];
+
+/// Built-in throwaway-mail domains: widely used disposable-inbox services.
+pub const DEFAULT_DISPOSABLE_DOMAINS: &[&str] = &[
+    "mailinator.com",
+    "guerrillamail.com",
+    "guerrillamail.net",
+    "sharklasers.com",
+    "10minutemail.com",
+    "temp-mail.org",
+    "tempmail.com",
+    "tempmailo.com",
+    "throwawaymail.com",
+    "yopmail.com",
+    "getnada.com",
+    "dispostable.com",
+    "trashmail.com",
+    "maildrop.cc",
+    "mailnesia.com",
+    "fakeinbox.com",
+    "mintemail.com",
+    "emailondeck.com",
+    "mohmal.com",
+    "spamgourmet.com",
+    "mytemp.email",
+    "tempr.email",
+    "burnermail.io",
+    "moakt.com",
+    "inboxkitten.com",
+];
 
 /// `[watchlist]`
 #[derive(Debug, Default, Deserialize)]

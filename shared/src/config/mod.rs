@@ -69,6 +69,8 @@ pub struct Config {
     pub sensitive_info: Vec<Regex>,
     /// Compiled removal-reason patterns.
     pub removal_reasons: Vec<Regex>,
+    /// Lower-cased throwaway-mail domains.
+    pub disposable_domains: Vec<String>,
     /// Watchlist names, normalized.
     pub watch_names: Vec<String>,
     /// Watchlist emails, lower-cased.
@@ -345,6 +347,7 @@ impl Config {
             suspicious_names: regexes("suspicious_names", &file.patterns.suspicious_names)?,
             sensitive_info: regexes("sensitive_info", &file.patterns.sensitive_info)?,
             removal_reasons: regexes("removal_reasons", &file.patterns.removal_reasons)?,
+            disposable_domains: lower(&file.patterns.disposable_domains),
             watch_names: file.watchlist.names.iter().map(|n| normalize_name(n.get_ref())).collect(),
             watch_emails: lower(&file.watchlist.emails),
             watch_domains: lower(&file.watchlist.domains),
@@ -408,9 +411,10 @@ impl Config {
         );
         let _ = writeln!(
             out,
-            "sensitive_info = [\n    {}\n]\nremoval_reasons = [\n    {}\n]\n",
+            "sensitive_info = [\n    {}\n]\nremoval_reasons = [\n    {}\n]\ndisposable_domains = [{}]\n",
             pats(&self.sensitive_info),
-            pats(&self.removal_reasons)
+            pats(&self.removal_reasons),
+            list(&self.disposable_domains)
         );
         let ips: Vec<String> = self.watch_ips.iter().map(ToString::to_string).collect();
         let _ = writeln!(

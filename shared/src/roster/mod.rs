@@ -237,6 +237,17 @@ impl Meeting {
         self.attendees.values().any(|a| a.is_host && a.presence == Presence::In)
     }
 
+    /// The roster line of `p`: by identity, else by display name when exactly one person
+    /// of that name is in (screen-share and role webhooks name a guest only that way).
+    pub fn find(&self, p: &crate::record::Participant) -> Option<&Attendee> {
+        self.attendees.get(&p.identity_key()).map(|a| &**a).or_else(|| {
+            let name = p.name.as_deref()?;
+            let mut present = self.attendees.values().filter(|a| a.presence == Presence::In && a.participant.name() == Some(name));
+            let one = present.next()?;
+            present.next().is_none().then_some(&**one)
+        })
+    }
+
     /// Attendees sorted for display: present first, then waiting, then left; by join time.
     pub fn roster(&self) -> Vec<&Attendee> {
         let mut v: Vec<&Attendee> = self.attendees.values().map(|a| &**a).collect();

@@ -11,9 +11,100 @@
 /// `"Morgan  R\u{200B}eyes"`, `"morgan.reyes"` and `"Reyes, Mоrgan"` (Cyrillic о) compare equal.
 pub fn normalize_name(name: &str) -> String {
     let folded = fold_name(name);
-    let mut words: Vec<&str> = name_words(&folded).collect();
+    let all: Vec<&str> = name_words(&folded).collect();
+    let mut words = undecorated(&all);
     words.sort_unstable();
     words.concat()
+}
+
+/// Words that dress a name up without naming anyone: roles in the meeting ("(Host)",
+/// "[co-host]"), titles ("Dr."), departments ("IT Support"). Folded like names.
+const DECORATIONS: &[&str] = &[
+    "host",
+    "cohost",
+    "organizer",
+    "organiser",
+    "moderator",
+    "presenter",
+    "panelist",
+    "panellist",
+    "admin",
+    "administrator",
+    "support",
+    "helpdesk",
+    "servicedesk",
+    "official",
+    "verified",
+    "staff",
+    "team",
+    "dr",
+    "mr",
+    "mrs",
+    "ms",
+    "mx",
+    "prof",
+    "sir",
+    "ceo",
+    "cfo",
+    "cto",
+    "coo",
+    "cio",
+    "ciso",
+    "hr",
+];
+
+/// Two-word decorations, the first word alone being a possible name part ("Co", "It").
+const DECORATION_PAIRS: &[(&str, &str)] = &[
+    ("co", "host"),
+    ("alt", "host"),
+    ("alternative", "host"),
+    ("it", "support"),
+    ("it", "helpdesk"),
+    ("it", "team"),
+    ("it", "admin"),
+    ("it", "department"),
+    ("it", "dept"),
+    ("help", "desk"),
+    ("service", "desk"),
+    ("tech", "support"),
+    ("zoom", "support"),
+    ("zoom", "admin"),
+];
+
+fn folded_words(list: impl Iterator<Item = &'static str>) -> Vec<String> {
+    list.map(|w| name_words(&fold_name(w)).collect::<String>()).collect()
+}
+
+/// The words of a folded name without its decorations; all of them when nothing else
+/// is left (someone called "Support" is still someone).
+fn undecorated<'a>(words: &[&'a str]) -> Vec<&'a str> {
+    static SINGLE: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    static PAIRS: std::sync::OnceLock<Vec<(String, String)>> = std::sync::OnceLock::new();
+    let single = SINGLE.get_or_init(|| folded_words(DECORATIONS.iter().copied()));
+    let pairs = PAIRS.get_or_init(|| {
+        let a = folded_words(DECORATION_PAIRS.iter().map(|p| p.0));
+        let b = folded_words(DECORATION_PAIRS.iter().map(|p| p.1));
+        a.into_iter().zip(b).collect()
+    });
+    if words.len() < 2 {
+        return words.to_vec();
+    }
+    let mut keep = Vec::with_capacity(words.len());
+    let mut i = 0;
+    while i < words.len() {
+        let w = words[i];
+        if let Some(next) = words.get(i + 1)
+            && pairs.iter().any(|(a, b)| a == w && b == next)
+        {
+            i += 2;
+            continue;
+        }
+        if !single.iter().any(|d| d == w) {
+            keep.push(w);
+        }
+        i += 1;
+    }
+    if keep.is_empty() { words.to_vec() } else { keep }
 }
 
 /// The keys under which a shortened form of `name` — some of its words cut to their
@@ -124,6 +215,28 @@ fn ascii_skeletons() -> &'static [String; 128] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_costume_does_not_change_who_a_name_names() {
+        let morgan = normalize_name("Morgan Reyes");
+        for costume in [
+            "Morgan Reyes (Host)",
+            "Host - Morgan Reyes",
+            "[co-host] Morgan Reyes",
+            "Dr. Morgan Reyes",
+            "IT Support - Morgan Reyes",
+            "🎥 Morgan Reyes ✅",
+            "Morgan Reyes - Zoom Admin",
+            "Morgan R\u{200B}eyes (Co-Host)",
+        ] {
+            assert_eq!(normalize_name(costume), morgan, "{costume}");
+        }
+        // A colleague who shares a first name, and a bare decoration, stay themselves.
+        assert_ne!(normalize_name("Morgan (Host)"), morgan);
+        assert_eq!(normalize_name("IT Support"), normalize_name("it support"));
+        assert!(!normalize_name("IT Support").is_empty());
+        assert_eq!(normalize_name("Coco Host"), normalize_name("coco"), "a decoration word goes, a name stays");
+    }
 
     #[test]
     fn names_normalize() {

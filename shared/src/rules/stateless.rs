@@ -80,8 +80,16 @@ pub fn evaluate(r: &RecordV1, cfg: &Config) -> Vec<Flag> {
                     format!("topic of meeting {} contains what looks like a passcode, card or ID number", meeting_id(r)),
                 );
             }
+            let exposed = exposure(r, cfg);
+            if !exposed.is_empty() {
+                push("meeting-exposure-changed", format!("{} created {} with {}", operator(r), topic(), exposed.join("; ")));
+            }
         }
         "meeting.updated" | "webinar.updated" => {
+            let exposed = exposure(r, cfg);
+            if !exposed.is_empty() {
+                push("meeting-exposure-changed", format!("{} changed {}: {}", operator(r), topic(), exposed.join("; ")));
+            }
             let weakened = meeting_weakenings(r);
             if !weakened.is_empty() {
                 push("meeting-security-weakened", format!("{} weakened {}: {}", operator(r), topic(), weakened.join(", ")));
@@ -253,6 +261,52 @@ fn meeting_weakenings(r: &RecordV1) -> Vec<String> {
         };
         if let Some(w) = what {
             out.push(w.to_owned());
+        }
+    }
+    out
+}
+
+/// Emails in a Zoom list value: `"a@x.example;b@y.example"`, `[{"email": …}]`, or an
+/// array of strings.
+fn emails_in(v: &Value) -> Vec<String> {
+    match v {
+        Value::String(s) => s.split([';', ',', ' ']).map(str::trim).filter(|e| e.contains('@')).map(str::to_ascii_lowercase).collect(),
+        Value::Array(a) => a
+            .iter()
+            .flat_map(|x| match x {
+                Value::Object(o) => o.get("email").map(emails_in).unwrap_or_default(),
+                other => emails_in(other),
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Outsiders a meeting's settings newly let in through the side doors: alternative hosts
+/// (who can start it and admit anyone) and authentication exceptions (who skip the
+/// sign-in requirement). Needs the internal domains to tell.
+fn exposure(r: &RecordV1, cfg: &Config) -> Vec<String> {
+    if cfg.internal_domains.is_empty() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let raw = r.raw.value();
+    for (field, what) in [("alternative_hosts", "alternative host"), ("authentication_exception", "authentication exception")] {
+        let path = format!("settings.{field}");
+        let (old, new) = match r.changes.iter().find(|c| c.path == path || c.path.starts_with(&format!("{path}."))) {
+            Some(_) if r.action == "updated" => {
+                let get =
+                    |o: &str| raw.get(o).and_then(|o| o.get("settings")).and_then(|s| s.get(field)).map(emails_in).unwrap_or_default();
+                (get("old_object"), get("object"))
+            }
+            None if r.action == "created" => {
+                let new = raw.get("object").and_then(|o| o.get("settings")).and_then(|s| s.get(field)).map(emails_in).unwrap_or_default();
+                (Vec::new(), new)
+            }
+            _ => continue,
+        };
+        for e in new.iter().filter(|e| !old.contains(e) && !cfg.is_internal_email(e)) {
+            out.push(format!("{what} {} added (outside the organization)", sanitize(e, QUOTE)));
         }
     }
     out

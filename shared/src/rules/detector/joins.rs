@@ -23,13 +23,22 @@ impl Detector {
         let topic = || meeting_label(r);
         let outsider = is_outsider(p, &self.cfg);
 
-        if let Some(rule) = self.cfg.rule("join-burst").filter(|_| outsider) {
-            let (threshold, w) = (rule.threshold as usize, i64::try_from(rule.window_secs).unwrap_or(i64::MAX / 2).saturating_mul(1000));
+        let burst = self.cfg.rule("join-burst").filter(|_| outsider);
+        let trickle = self.cfg.rule("join-trickle").filter(|_| outsider);
+        if burst.is_some() || trickle.is_some() {
+            let ms = |secs: u64| i64::try_from(secs).unwrap_or(i64::MAX / 2).saturating_mul(1000);
             // Who is arriving: a registered attendee, or someone the host admitted from
             // the waiting room, was vetted; a flagged join (junk name, watchlist,
             // anonymizer) never counts as vetted, whatever its registration.
             let admitted = self.mem.book.meetings.get(mkey).and_then(|m| m.attendees.get(&p.identity_key())).is_some_and(|a| a.admitted);
             let vetted = worst_flag < Some(Severity::Medium) && (p.registrant_id.is_some() || admitted);
+            let (threshold, w) = match (burst, trickle) {
+                (Some(b), _) => (b.threshold as usize, ms(b.window_secs)),
+                (None, Some(tr)) => (tr.threshold as usize, ms(tr.window_secs)),
+                (None, None) => (usize::MAX, 0),
+            };
+            // Kept long enough for both time scales.
+            let keep = (4 * w).max(trickle.map_or(0, |tr| ms(tr.window_secs)));
             let series = if vetted { &mut self.mem.vetted_joins } else { &mut self.mem.outsider_joins };
             let series = match series.get_mut(mkey) {
                 Some(s) => s,
@@ -37,37 +46,74 @@ impl Detector {
             };
             let (n, range) = insert_and_count(series, t, &r.id, w, threshold);
             let raid_ids = (!vetted && n >= threshold).then(|| window_ids(series, range, n, threshold, &r.id));
-            trim(series, t.saturating_sub(4 * w));
+            trim(series, t.saturating_sub(keep));
             let others = if vetted { &self.mem.outsider_joins } else { &self.mem.vetted_joins };
             let other_n = others.get(mkey).map_or(0, |s| count_between(s, t.saturating_sub(w), t));
             let (unvetted_n, vetted_n) = if vetted { (other_n, n) } else { (n, other_n) };
-            if let Some(ids) = raid_ids {
-                let besides = if vetted_n > 0 { format!(", besides {vetted_n} registered or admitted") } else { String::new() };
-                out.push(Finding {
-                    rule: Cow::Borrowed("join-burst"),
-                    variant: "",
-                    severity: rule.severity,
-                    reason: format!(
-                        "{n} unregistered guests/external participants joined {} within {} s{besides} (raid?)",
-                        topic(),
-                        rule.window_secs
-                    ),
-                    records: ids,
-                });
-            } else if let Some(severity) = rule.crowd_severity.filter(|_| unvetted_n < threshold && unvetted_n + vetted_n >= threshold) {
-                // A crowd: enough arrivals for a raid, but most of them vetted.
-                let total = unvetted_n + vetted_n;
-                out.push(Finding {
-                    rule: Cow::Borrowed("join-burst"),
-                    variant: "crowd",
-                    severity,
-                    reason: format!(
-                        "a crowd of {total} outsiders joined {} within {} s, {vetted_n} of them registered or admitted from the waiting room: likely a legitimate audience",
-                        topic(),
-                        rule.window_secs
-                    ),
-                    records: vec![r.id.clone()],
-                });
+            if let Some(rule) = burst {
+                if let Some(ids) = raid_ids {
+                    let besides = if vetted_n > 0 { format!(", besides {vetted_n} registered or admitted") } else { String::new() };
+                    out.push(Finding {
+                        rule: Cow::Borrowed("join-burst"),
+                        variant: "",
+                        severity: rule.severity,
+                        reason: format!(
+                            "{n} unregistered guests/external participants joined {} within {} s{besides} (raid?)",
+                            topic(),
+                            rule.window_secs
+                        ),
+                        records: ids,
+                    });
+                } else if let Some(severity) = rule.crowd_severity.filter(|_| unvetted_n < threshold && unvetted_n + vetted_n >= threshold)
+                {
+                    // A crowd: enough arrivals for a raid, but most of them vetted.
+                    let total = unvetted_n + vetted_n;
+                    out.push(Finding {
+                        rule: Cow::Borrowed("join-burst"),
+                        variant: "crowd",
+                        severity,
+                        reason: format!(
+                            "a crowd of {total} outsiders joined {} within {} s, {vetted_n} of them registered or admitted from the waiting room: likely a legitimate audience",
+                            topic(),
+                            rule.window_secs
+                        ),
+                        records: vec![r.id.clone()],
+                    });
+                }
+            }
+            if let Some(rule) = trickle.filter(|_| !vetted) {
+                let tw = ms(rule.window_secs);
+                let slow = self.mem.outsider_joins.get(mkey).map_or(0, |s| count_between(s, t.saturating_sub(tw), t));
+                let slow_vetted = self.mem.vetted_joins.get(mkey).map_or(0, |s| count_between(s, t.saturating_sub(tw), t));
+                // A raid already raised at the short scale is not raised again.
+                let burst_open = self
+                    .mem
+                    .open
+                    .get(&format!("join-burst\n{}", Self::scope(Grouping::PerMeeting, r, Some(mkey))))
+                    .is_some_and(|o| (t - o.last_ms).abs() <= GROUP_WINDOW_MS);
+                let threshold = rule.threshold as usize;
+                if slow >= threshold && slow > slow_vetted && !burst_open {
+                    let ids = if slow == threshold {
+                        let s = self.mem.outsider_joins.get(mkey).map(Vec::as_slice).unwrap_or_default();
+                        let from = s.partition_point(|(x, _)| *x < t.saturating_sub(tw));
+                        let to = s.partition_point(|(x, _)| *x <= t);
+                        s[from..to].iter().rev().take(MAX_RECORD_IDS).map(|(_, id)| id.clone()).collect()
+                    } else {
+                        vec![r.id.clone()]
+                    };
+                    let besides = if slow_vetted > 0 { format!(", besides {slow_vetted} registered or admitted") } else { String::new() };
+                    out.push(Finding {
+                        rule: Cow::Borrowed("join-trickle"),
+                        variant: "",
+                        severity: rule.severity,
+                        reason: format!(
+                            "{slow} unregistered guests/external participants joined {} within {} min{besides} (a raid arriving slowly?)",
+                            topic(),
+                            rule.window_secs / 60
+                        ),
+                        records: ids,
+                    });
+                }
             }
         }
 

@@ -25,6 +25,7 @@ use crate::rules::subjects::{self, is_join, is_outsider, meeting_label, quote, w
 use crate::timefmt::format_ms;
 
 /// How long an alert stays open for more findings of the same rule and subject.
+mod acts;
 mod admin;
 mod grouping;
 mod joins;
@@ -258,6 +259,9 @@ struct Memory {
     /// The last posture record per account, to see what newly fails.
     #[serde(default)]
     postures: HashMap<String, crate::posture::Summary>,
+    /// Per meeting number: registrations (`record id \t email domain`).
+    #[serde(default)]
+    registrations: HashMap<String, Vec<(i64, String)>>,
 }
 
 impl Memory {
@@ -352,6 +356,7 @@ impl Detector {
                 applied: 0,
                 forgotten_names: 0,
                 postures: HashMap::new(),
+                registrations: HashMap::new(),
             },
         };
         for (norm, display) in known {
@@ -484,6 +489,7 @@ impl Detector {
         self.removal_rules(r, t, &mut findings);
         self.deletion_rule(r, t, &mut findings);
         self.posture_rule(r, &mut findings);
+        self.act_rules(r, t, mkey, &mut findings);
         self.rejected_rule(r, t, &mut findings);
         self.custom_counting_rules(r, t, mkey, flags.iter().map(|f| f.severity).max(), &mut findings);
 
@@ -505,6 +511,7 @@ impl Detector {
             self.mem.outsider_joins.retain(|_, s| recent(s));
             self.mem.vetted_joins.retain(|_, s| recent(s));
             self.mem.deletions.retain(|_, s| recent(s));
+            self.mem.registrations.retain(|_, s| recent(s));
             self.mem.removals.retain(|_, marks| marks.last().is_some_and(|m| m.at_ms >= day_ago));
         }
         let events = findings.into_iter().filter_map(|f| self.group(r, t, mkey, f)).collect();
