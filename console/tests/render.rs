@@ -178,7 +178,7 @@ fn the_header_shows_how_far_a_backfill_has_come() {
     let mut s = console();
     update(&mut s, Msg::Source(SourceEvent::Status(zoomwatch_log::source::Status::Backfilling)));
     let head = text(&draw(&s, 160, 30, COLOR)).lines().next().unwrap().to_owned();
-    assert!(head.contains("◐ BACKFILL 52 read, newest "), "{head}");
+    assert!(head.contains("◐ BACKFILL 53 read, newest "), "{head}");
     assert!(head.contains(" old"), "{head}");
     key(&mut s, KeyCode::Char('p'));
     let head = text(&draw(&s, 160, 30, COLOR)).lines().next().unwrap().to_owned();

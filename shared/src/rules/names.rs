@@ -75,6 +75,14 @@ fn folded_words(list: impl Iterator<Item = &'static str>) -> Vec<String> {
     list.map(|w| name_words(&fold_name(w)).collect::<String>()).collect()
 }
 
+/// Whether `name` carries role or title words ("(Host)", "IT Support -") that
+/// [`normalize_name`] drops.
+pub fn is_costume(name: &str) -> bool {
+    let folded = fold_name(name);
+    let all: Vec<&str> = name_words(&folded).collect();
+    undecorated(&all).len() < all.len()
+}
+
 /// The words of a folded name without its decorations; all of them when nothing else
 /// is left (someone called "Support" is still someone).
 fn undecorated<'a>(words: &[&'a str]) -> Vec<&'a str> {

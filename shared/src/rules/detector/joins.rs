@@ -161,6 +161,8 @@ impl Detector {
                     (" by initials (a weaker match)", rule.severity.lower())
                 } else if plain(name) == plain(&person.display) {
                     ("", rule.severity)
+                } else if crate::rules::names::is_costume(name) {
+                    (" dressed up with role or title words", rule.severity)
                 } else {
                     (" after folding look-alike characters", rule.severity)
                 };
