@@ -105,9 +105,10 @@ pub struct Done {
 pub async fn execute(client: Option<&Client>, action: &Action, analyst: &Analyst, ctx: &Context, now_ms: impl Fn() -> i64) -> Done {
     let req = action.request();
     let call = CallInfo { method: req.method.as_str().to_owned(), path: req.url(""), body: req.shown_body() };
-    let (outcome, answer, line) = match client {
-        None => (Outcome::DryRun, None, format!("dry run: would {} — {req}", action.summary())),
-        Some(c) => match c.call(&req, action.name(), action.scope()).await {
+    let (outcome, answer, line) = match (client, action.check()) {
+        (_, Err(why)) => (Outcome::Refused, None, format!("not sent: {why}")),
+        (None, Ok(())) => (Outcome::DryRun, None, format!("dry run: would {} — {req}", action.summary())),
+        (Some(c), Ok(())) => match c.call(&req, action.name(), action.scope()).await {
             Ok(resp) => {
                 let ans = Answer { status: Some(resp.status), ..Answer::default() };
                 (Outcome::Succeeded, Some(ans), format!("done: {} (Zoom answered HTTP {})", action.summary(), resp.status))
@@ -489,6 +490,7 @@ pub async fn run(args: ActArgs) -> Result<ExitCode> {
         };
     }
     let Some(action) = action else { anyhow::bail!("not an action") };
+    action.check().map_err(|why| anyhow::anyhow!("{}: {why}; nothing was done", action.name()))?;
     let dest = match (&args.audit, &args.log_group) {
         (_, Some(g)) => format!("log-group:{g}"),
         (Some(d), None) => d.clone(),

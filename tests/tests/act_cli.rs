@@ -308,3 +308,22 @@ async fn hostile_text_in_zoom_answers_does_not_reach_the_terminal() {
     assert!(text.contains("Zoom refused end-meeting"), "{text}");
     assert!(!text.chars().any(|c| c.is_control() && c != '\n' || zoomwatch_shared::text::is_invisible_format(c)), "{text:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn targets_that_would_act_on_something_else_are_refused_before_any_call() {
+    let zoom = ZoomStandIn::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("events.jsonl");
+    for args in [
+        vec!["sign-out-user", ".", "--yes"],
+        vec!["deactivate-user", "..", "--yes"],
+        vec!["deactivate-user", "me", "--yes"],
+        vec!["end-meeting", "..", "--yes"],
+        vec!["remove-participant", "84512345678", "../token", "--yes"],
+    ] {
+        let out = act(&zoom, &audit, &args);
+        assert_eq!(code(&out), 2, "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains("nothing was done"), "{args:?}: {}", stderr(&out));
+    }
+    assert!(zoom.calls().is_empty() && zoom.token_requests() == 0, "{:?}", zoom.calls());
+}

@@ -89,7 +89,64 @@ pub enum Action {
     },
 }
 
+/// A meeting number (digits) or an instance UUID (base64, 16 to 64 characters, not all
+/// digits).
+fn check_meeting(m: &str) -> Result<(), String> {
+    let digits = !m.is_empty() && m.bytes().all(|b| b.is_ascii_digit());
+    let uuid = (16..=64).contains(&m.len()) && m.bytes().all(|b| b.is_ascii_alphanumeric() || b"+/=_-".contains(&b));
+    if (digits && m.len() <= 20) || (uuid && !digits) {
+        Ok(())
+    } else {
+        Err(format!("{m:?} is not a meeting number (digits) or meeting UUID"))
+    }
+}
+
+/// A user: an email, or a Zoom user id (letters, digits, `-`, `_`). `me` names the
+/// app's own account and `.`/`..` walk the URL: both refused.
+fn check_user(u: &str, what: &str) -> Result<(), String> {
+    let email = u.len() <= 254
+        && u.split_once('@').is_some_and(|(a, d)| !a.is_empty() && d.contains('.') && !d.starts_with('.'))
+        && !u.chars().any(|c| c.is_whitespace() || c.is_control() || c == '/');
+    let id = (2..=64).contains(&u.len()) && u.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if (email || id) && !u.eq_ignore_ascii_case("me") { Ok(()) } else { Err(format!("{u:?} is not a {what} id or email")) }
+}
+
+/// An opaque id Zoom gave (participant uuid, group id): no path characters, not `.`/`..`.
+fn check_opaque(s: &str, what: &str) -> Result<(), String> {
+    let ok = (1..=128).contains(&s.len())
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_{}=+".contains(&b))
+        && !s.eq_ignore_ascii_case("me");
+    if ok { Ok(()) } else { Err(format!("{s:?} is not a {what}")) }
+}
+
 impl Action {
+    /// Whether the targets are what Zoom's ids look like: nothing is sent otherwise
+    /// (`.`, `..` and `me` would act on another resource than the one named).
+    pub fn check(&self) -> Result<(), String> {
+        match self {
+            Self::EndMeeting { meeting } | Self::HardenMeeting { meeting, .. } => check_meeting(meeting),
+            Self::RemoveParticipant { meeting, participant_uuid } => {
+                check_meeting(meeting)?;
+                check_opaque(participant_uuid, "participant uuid")
+            }
+            Self::DenyRegistrant { meeting, registrant } => {
+                check_meeting(meeting)?;
+                check_user(registrant.as_str(), "registrant")
+            }
+            Self::DeactivateUser { user } | Self::SignOutUser { user } => check_user(user, "user"),
+            Self::SetSetting { scope, path, .. } => {
+                if let SettingsScope::Group(g) = scope {
+                    check_opaque(g, "group id")?;
+                }
+                if path.split('.').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')) {
+                    Ok(())
+                } else {
+                    Err(format!("{path:?} is not a settings path"))
+                }
+            }
+        }
+    }
+
     /// The command name (`end-meeting`), also the audit record's `action`.
     pub fn name(&self) -> &'static str {
         match self {
@@ -272,6 +329,30 @@ mod tests {
         ];
         for (action, want) in cases {
             assert_eq!(action.request().to_string(), want, "{}", action.name());
+        }
+    }
+
+    #[test]
+    fn targets_that_would_walk_the_url_are_refused() {
+        for a in [
+            Action::SignOutUser { user: ".".into() },
+            Action::SignOutUser { user: "..".into() },
+            Action::DeactivateUser { user: "me".into() },
+            Action::DeactivateUser { user: "a/b@x.example".into() },
+            Action::EndMeeting { meeting: "..".into() },
+            Action::RemoveParticipant { meeting: "84512345678".into(), participant_uuid: "../x".into() },
+            Action::SetSetting { scope: SettingsScope::Group("..".into()), path: "in_meeting.chat".into(), value: json!(false) },
+        ] {
+            assert!(a.check().is_err(), "{a:?}");
+        }
+        for a in [
+            Action::SignOutUser { user: "hPk8-Usr-0017AbCdEfGh".into() },
+            Action::DeactivateUser { user: "jane.doe+zoom@acme.example".into() },
+            Action::EndMeeting { meeting: "84512345678".into() },
+            Action::EndMeeting { meeting: "aLlH4nds/Q3+2026xYz0w==".into() },
+            Action::RemoveParticipant { meeting: "84512345678".into(), participant_uuid: "67C1A429-1476-BE1C-7324-EDCA76B69406".into() },
+        ] {
+            assert!(a.check().is_ok(), "{a:?}");
         }
     }
 
