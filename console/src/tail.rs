@@ -115,7 +115,7 @@ pub fn record_line(r: &RecordV1, flags: &[zoomwatch_shared::record::Flag]) -> St
         }
     }
     for f in flags {
-        s.push_str(&format!("  [{} {}]", f.severity.as_str(), f.rule));
+        s.push_str(&format!("  [{} {}]", f.severity.as_str(), sanitize(&f.rule, 64)));
     }
     s
 }
@@ -126,7 +126,7 @@ pub fn alert_line(a: &Alert) -> String {
         "{}  ALERT {:<6} {:<28} {}",
         short_time(&a.occurred_at).replace('T', " "),
         a.severity.as_str().to_uppercase(),
-        a.rule,
+        sanitize(&a.rule, 64),
         sanitize(&a.reason, 400)
     )
 }

@@ -1,6 +1,8 @@
-//! Turning stored lines into records. A log group or file can hold other things — Lambda
-//! platform lines (`START RequestId: …`), a torn last line after a crash, a record of a
-//! future schema — which are counted and skipped, never fatal.
+//! Records to and from stored lines. Writing: one JSON object per line, with the
+//! characters that some readers take as line breaks or that reorder text on screen
+//! escaped. Reading: a log group or file can hold other things — Lambda platform lines
+//! (`START RequestId: …`), a torn last line after a crash, a record of a future schema —
+//! which are counted and skipped, never fatal.
 
 use crate::record::{RecordV1, SCHEMA};
 
@@ -17,6 +19,34 @@ pub enum Skip {
 
 /// Longest line considered (a record is at most a few hundred KiB).
 pub const MAX_LINE: usize = 4 * 1024 * 1024;
+
+/// One record as one JSON line (no newline). serde_json escapes the C0 controls; the C1
+/// controls, U+2028/U+2029 (line breaks to JavaScript and some log shippers) and the
+/// bidi controls are escaped here too, so no reader splits or reorders a record.
+pub fn to_line(r: &RecordV1) -> String {
+    let mut s = serde_json::to_string(r).unwrap_or_default();
+    escape_breakers(&mut s);
+    s
+}
+
+/// Rewrites the characters [`to_line`] escapes as `\uXXXX`. They can occur only inside
+/// JSON strings, where the escape means the same.
+pub fn escape_breakers(s: &mut String) {
+    let risky = |c: char| matches!(c, '\u{80}'..='\u{9F}' | '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+    // Their UTF-8 starts with 0xC2 or 0xE2: most lines have neither and are left alone.
+    if !s.bytes().any(|b| b == 0xC2 || b == 0xE2) || !s.chars().any(risky) {
+        return;
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        if risky(c) {
+            out.push_str(&format!("\\u{:04x}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    *s = out;
+}
 
 /// Parses one line (without its newline).
 pub fn parse(line: &[u8]) -> Result<RecordV1, Skip> {
@@ -37,6 +67,20 @@ pub fn parse(line: &[u8]) -> Result<RecordV1, Skip> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_line_holds_no_character_a_reader_splits_on() {
+        let mut r = RecordV1::own("x1".into(), "meeting.participant_joined", crate::record::Category::Participant, "joined", 0, 0);
+        let hostile = "a\u{2028}b\u{2029}c\u{85}d\u{9b}31m\u{202E}gnp.exe\u{2066}";
+        r.raw = serde_json::json!({"object": {"participant": {"user_name": hostile}}, hostile: 1}).into();
+        let line = to_line(&r);
+        assert!(!line.contains(['\n', '\r', '\u{2028}', '\u{2029}', '\u{85}', '\u{9b}', '\u{202E}', '\u{2066}']), "{line}");
+        assert!(line.contains("\\u2028") && line.contains("\\u0085"), "{line}");
+        let back = parse(line.as_bytes()).unwrap();
+        assert_eq!(back.raw.value()["object"]["participant"]["user_name"], hostile, "the escape means the same text");
+        let ascii = RecordV1::own("x2".into(), "e", crate::record::Category::Other, "a", 0, 0);
+        assert_eq!(to_line(&ascii), serde_json::to_string(&ascii).unwrap(), "ordinary lines are untouched");
+    }
 
     #[test]
     fn skips_what_is_not_a_record() {

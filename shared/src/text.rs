@@ -25,13 +25,27 @@ pub fn is_invisible_format(c: char) -> bool {
         | '\u{202A}'..='\u{202E}' // bidi embeddings and overrides
         | '\u{2060}'..='\u{2064}' // word joiner, invisible operators
         | '\u{2066}'..='\u{2069}' // bidi isolates
+        | '\u{2028}' | '\u{2029}' // line and paragraph separators
+        | '\u{115F}' | '\u{1160}' | '\u{3164}' | '\u{FFA0}' // Hangul fillers (blank "letters")
+        | '\u{034F}' | '\u{17B4}' | '\u{17B5}' // combining grapheme joiner, Khmer invisible vowels
+        | '\u{FE00}'..='\u{FE0F}' | '\u{E0100}'..='\u{E01EF}' // variation selectors
+        | '\u{E0000}'..='\u{E007F}' // tag characters (invisible ASCII)
         | '\u{061C}' | '\u{FEFF}' | '\u{180E}' | '\u{00AD}')
 }
 
 /// True when `s` contains control characters, escape sequences or invisible formatting
 /// characters (what [`sanitize`] would remove).
+/// The emoji presentation selectors after a symbol (`❤️` is `❤` + U+FE0F) are ordinary.
 pub fn has_hidden_chars(s: &str) -> bool {
-    s.chars().any(|c| c.is_control() || is_invisible_format(c))
+    let mut prev: Option<char> = None;
+    for c in s.chars() {
+        let emoji_style = matches!(c, '\u{FE0E}' | '\u{FE0F}') && prev.is_some_and(|p| !p.is_ascii() && !p.is_alphanumeric());
+        if c.is_control() || (is_invisible_format(c) && !emoji_style) {
+            return true;
+        }
+        prev = Some(c);
+    }
+    false
 }
 
 /// Returns `s` with escape sequences (CSI, OSC, DCS…), other control characters, bidi
@@ -140,6 +154,16 @@ pub fn strip_html(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn invisible_letters_are_hidden_characters_but_emoji_styles_are_not() {
+        for hidden in ["Mor\u{E0067}gan", "\u{3164}\u{3164}", "Dana\u{FE00}", "a\u{2028}b", "\u{115F}Visitor", "x\u{034F}y"] {
+            assert!(has_hidden_chars(hidden), "{hidden:?}");
+            assert!(!has_hidden_chars(&sanitize(hidden, 100)), "{hidden:?}");
+        }
+        assert!(!has_hidden_chars("Anna \u{2764}\u{FE0F}"), "a heart in emoji style is a heart");
+        assert!(has_hidden_chars("Anna\u{FE0F}"), "after a letter it hides nothing but itself");
+    }
 
     #[test]
     fn removes_escape_sequences_and_controls() {

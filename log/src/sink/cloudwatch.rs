@@ -50,18 +50,18 @@ pub struct Event {
 /// Serializes a record to one event message within [`MAX_EVENT_BYTES`].
 pub fn to_event(record: &RecordV1) -> Event {
     let timestamp = parse_rfc3339_ms(&record.received_at).unwrap_or(0);
-    let message = serde_json::to_string(record).unwrap_or_default();
+    let message = zoomwatch_shared::lines::to_line(record);
     if message.len() <= MAX_EVENT_BYTES {
         return Event { timestamp, message };
     }
     let mut slim = record.clone();
     slim.raw = serde_json::json!({"truncated": true, "bytes": message.len()}).into();
-    let mut message = serde_json::to_string(&slim).unwrap_or_default();
+    let mut message = zoomwatch_shared::lines::to_line(&slim);
     if message.len() > MAX_EVENT_BYTES {
         // Even without `raw` (pathological change lists): keep identity fields only.
         slim.changes.clear();
         slim.flags.truncate(16);
-        message = serde_json::to_string(&slim).unwrap_or_default();
+        message = zoomwatch_shared::lines::to_line(&slim);
     }
     Event { timestamp, message }
 }

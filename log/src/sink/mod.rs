@@ -38,16 +38,13 @@ pub trait Sink: Send + Sync + 'static {
     fn describe(&self) -> String;
 }
 
-/// Serializes records as JSON Lines. serde_json escapes control characters inside
-/// strings, so each record is exactly one line.
+/// Serializes records as JSON Lines ([`zoomwatch_shared::lines::to_line`]: control,
+/// line-separator and bidi characters escaped, so each record is exactly one line).
 pub fn to_jsonl(records: &[RecordV1]) -> Vec<u8> {
     let mut out = Vec::with_capacity(records.len() * 1024);
     for r in records {
-        // Serializing a RecordV1 cannot fail: all keys are strings, no non-finite floats
-        // survive JSON parsing.
-        if serde_json::to_writer(&mut out, r).is_ok() {
-            out.push(b'\n');
-        }
+        out.extend_from_slice(zoomwatch_shared::lines::to_line(r).as_bytes());
+        out.push(b'\n');
     }
     out
 }
