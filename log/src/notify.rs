@@ -204,11 +204,34 @@ impl Webhook {
     }
 }
 
-/// Slack treats `<…>` as links and mentions (`<!channel>`): a display name must not
-/// ping a workspace. Escapes `&`, `<`, `>` as Slack documents, after removing control
-/// characters.
+/// Makes untrusted text (display names, topics) inert in a chat message: control
+/// characters removed; `<…>` escaped as Slack documents (no `<!channel>` ping, no
+/// `<url|text>` link); URLs defanged (`hxxps[://]evil[.]example/sso`) so neither Slack
+/// nor Teams links them; a Markdown link `[text](url)` broken apart.
 fn escape(text: &str) -> String {
-    zoomwatch_shared::text::sanitize(text, 600).replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    let clean = zoomwatch_shared::text::sanitize(text, 600);
+    let mut out = String::with_capacity(clean.len() + 16);
+    for (i, word) in clean.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(&defang(word));
+    }
+    out.replace("](", "] (").replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// A word that is or holds a URL or a `www.` name, defanged; others as they are.
+fn defang(word: &str) -> std::borrow::Cow<'_, str> {
+    let lower = word.to_ascii_lowercase();
+    let Some(at) = lower.find("://").or_else(|| lower.find("www.")) else {
+        return std::borrow::Cow::Borrowed(word);
+    };
+    let (before, url) = word.split_at(lower[..at].rfind(|c: char| !c.is_ascii_alphanumeric()).map_or(0, |p| p + 1));
+    let mut u = url.replacen("://", "[://]", 1).replace('.', "[.]");
+    if u.get(..4).is_some_and(|h| h.eq_ignore_ascii_case("http")) {
+        u.replace_range(..4, "hxxp");
+    }
+    std::borrow::Cow::Owned(format!("{before}{u}"))
 }
 
 /// The JSON body for one alert record.
@@ -222,7 +245,8 @@ pub fn body(block: &AlertBlock, r: &RecordV1) -> serde_json::Value {
         block.id,
         block.first_seen
     );
-    json!({ "text": text, "zoomwatch": block })
+    // Slack shows the block (plain text: no formatting, no links); Teams and others the text.
+    json!({ "text": text, "blocks": [{"type": "section", "text": {"type": "plain_text", "text": text, "emoji": false}}], "zoomwatch": block })
 }
 
 /// The HTTP client notifications are sent with (10 s per attempt).
@@ -353,6 +377,16 @@ fn backoff(attempt: u32, retry_after: Option<u64>) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn links_in_display_names_arrive_inert() {
+        assert_eq!(
+            escape("[Re-authenticate your Zoom SSO here](https://evil.example/sso) or www.evil.example"),
+            "[Re-authenticate your Zoom SSO here] (hxxps[://]evil[.]example/sso) or www[.]evil[.]example"
+        );
+        assert_eq!(escape("Visit:HTTP://x.example"), "Visit:hxxp[://]x[.]example");
+        assert_eq!(escape("Dana Whitfield (dana@acme.example)"), "Dana Whitfield (dana@acme.example)", "ordinary text stays");
+    }
 
     #[test]
     fn slack_mentions_in_display_names_are_escaped() {
