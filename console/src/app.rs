@@ -149,7 +149,7 @@ pub fn perform(
                 });
             }
             Effect::Export { path, contents } => {
-                let msg = match std::fs::write(&path, contents) {
+                let msg = match zoomwatch_log::files::write_new(std::path::Path::new(&path), contents.as_bytes()) {
                     Ok(()) => format!("exported to {path}"),
                     Err(err) => format!("export to {path} failed: {err}"),
                 };

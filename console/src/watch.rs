@@ -32,16 +32,9 @@ use crate::args::{ConfigArg, Reading, SourceArgs, start_source};
 use crate::clock::now_ms;
 use crate::settings;
 
-/// Writes `bytes` to `path` atomically: a temporary file beside it, synced, renamed.
+/// Writes `bytes` to `path` atomically and owner-only ([`zoomwatch_log::files`]).
 pub fn save_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    zoomwatch_log::files::write_atomic(path, bytes)
 }
 
 /// The default checkpoint: `$XDG_STATE_HOME/zoomwatch/watch-checkpoint.json`.

@@ -100,11 +100,28 @@ pub enum SecretSourceError {
     /// The file or variable held only white space and commas.
     #[error("the secret in {0} is empty")]
     Empty(String),
+    /// Group or others may read the secret file.
+    #[error("the secret file {path} can be read by others (mode {mode:03o}); run chmod 600 {path}")]
+    Exposed {
+        /// The file given.
+        path: String,
+        /// Its permission bits.
+        mode: u32,
+    },
 }
 
 /// Loads secrets from `file` if given, else from the environment variable.
 pub fn load_secrets(file: Option<&Path>) -> Result<SecretSet, SecretSourceError> {
     if let Some(path) = file {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let meta = std::fs::metadata(path).map_err(|source| SecretSourceError::File { path: path.display().to_string(), source })?;
+            let mode = meta.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                return Err(SecretSourceError::Exposed { path: path.display().to_string(), mode });
+            }
+        }
         let text = std::fs::read_to_string(path).map_err(|source| SecretSourceError::File { path: path.display().to_string(), source })?;
         return SecretSet::parse(&text).map_err(|_| SecretSourceError::Empty(path.display().to_string()));
     }

@@ -84,15 +84,8 @@ impl CursorStore {
     pub async fn save(&self, c: &Cursor) -> Result<(), String> {
         let text = serde_json::to_string(c).map_err(|e| e.to_string())?;
         match self {
-            Self::File(path) => {
-                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-                }
-                let tmp = path.with_extension("tmp");
-                std::fs::write(&tmp, &text)
-                    .and_then(|()| std::fs::rename(&tmp, path))
-                    .map_err(|e| format!("cannot save the poll cursor {}: {e}", path.display()))
-            }
+            Self::File(path) => zoomwatch_log::files::write_atomic(path, text.as_bytes())
+                .map_err(|e| format!("cannot save the poll cursor {}: {e}", path.display())),
             #[cfg(feature = "lambda")]
             Self::S3(object) => object.save(text.into_bytes()).await.map_err(|e| format!("the poll cursor: {e}")),
         }

@@ -94,6 +94,17 @@ fn refuses_to_start_without_a_secret() {
     let out = Command::new(BIN).args(["serve", "--sink", "s3:bucket"]).env("ZOOM_WEBHOOK_SECRET_TOKEN", SECRET).output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown sink"));
+
+    // A secret file others can read is refused, as the credentials file is.
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("secret");
+    std::fs::write(&file, SECRET).unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = Command::new(BIN).args(["serve", "--listen", "127.0.0.1:0", "--secret-file"]).arg(&file).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("can be read by others") && err.contains("chmod 600") && !err.contains(SECRET), "{err}");
 }
 
 #[test]

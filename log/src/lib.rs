@@ -19,11 +19,14 @@
 //!   client builder, AWS errors as one line that says what to do.
 //! - [`notify`] — alert notifications: Slack/Teams-style webhooks and (feature `sns`)
 //!   SNS topics.
+//! - [`files`] — every local file zoomwatch creates (events, triage, cursor, checkpoint,
+//!   exports): owner-only, written atomically.
 //!
 //! Parsing one stored line into a record is pure and lives in `zoomwatch_shared::lines`.
 
 pub mod aws;
 pub mod dest;
+pub mod files;
 pub mod notify;
 pub mod pager;
 pub mod sink;

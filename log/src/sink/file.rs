@@ -12,7 +12,7 @@
 //! a partial last line; on open, a file that does not end in a newline gets one first, so
 //! the next record starts on its own line. Readers skip lines that are not records.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -51,7 +51,7 @@ impl FileSink {
     /// Opens (creating if needed) `path` for appending and starts the writer thread.
     pub fn open(path: impl AsRef<Path>, durability: Durability) -> std::io::Result<Self> {
         let path = path.as_ref().to_path_buf();
-        let mut file = OpenOptions::new().create(true).append(true).read(true).open(&path)?;
+        let mut file = crate::files::open_append(&path)?;
         terminate_partial_line(&mut file)?;
         let (tx, rx) = mpsc::unbounded_channel();
         let worker = std::thread::Builder::new().name("zoomwatch-file-sink".to_owned()).spawn(move || writer_loop(file, rx, durability))?;
