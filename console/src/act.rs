@@ -101,10 +101,49 @@ pub struct Done {
 }
 
 /// Runs `action` (or only describes it when `client` is `None`: a dry run) and builds
-/// its audit record.
-pub async fn execute(client: Option<&Client>, action: &Action, analyst: &Analyst, ctx: &Context, now_ms: impl Fn() -> i64) -> Done {
+/// its audit record. With an `audit` sink, a `pending` intent record is written there
+/// first, and Zoom is not called unless it was: a process killed mid-call still leaves
+/// a trace. The outcome record names the intent (`response.intent`).
+pub async fn execute(
+    client: Option<&Client>,
+    action: &Action,
+    analyst: &Analyst,
+    ctx: &Context,
+    audit_sink: Option<&AnySink>,
+    now_ms: impl Fn() -> i64,
+) -> Done {
     let req = action.request();
     let call = CallInfo { method: req.method.as_str().to_owned(), path: req.url(""), body: req.shown_body() };
+    let base = Response {
+        analyst: analyst.name.clone(),
+        host: analyst.host.clone(),
+        call: Some(call.clone()),
+        reason: ctx.reason.clone(),
+        alert_id: ctx.alert_id.clone(),
+        ..Response::default()
+    };
+    let audit_of = |response: Response, at_ms: i64| {
+        audit::action_record(&ActionAudit {
+            action: action.name().to_owned(),
+            meeting: action.meeting().map(str::to_owned),
+            user: action.user().map(str::to_owned),
+            participant_uuid: action.participant_uuid().map(str::to_owned),
+            at_ms,
+            response,
+        })
+    };
+    let mut intent = None;
+    if let (Some(_), Ok(()), Some(sink)) = (client, action.check(), audit_sink) {
+        let pending = Response { outcome: Some(Outcome::Pending), result: Some(format!("sending: {req}")), ..base.clone() };
+        let record = audit_of(pending, now_ms());
+        let id = record.id.clone();
+        if let Err(e) = write_audit(sink, record).await {
+            let line = format!("not sent: the intent could not be audited ({e})");
+            let response = Response { outcome: Some(Outcome::Refused), result: Some(line.clone()), ..base };
+            return Done { record: audit_of(response, now_ms()), line, outcome: Outcome::Refused };
+        }
+        intent = Some(id);
+    }
     let (outcome, answer, line) = match (client, action.check()) {
         (_, Err(why)) => (Outcome::Refused, None, format!("not sent: {why}")),
         (None, Ok(())) => (Outcome::DryRun, None, format!("dry run: would {} — {req}", action.summary())),
@@ -128,26 +167,8 @@ pub async fn execute(client: Option<&Client>, action: &Action, analyst: &Analyst
             }
         },
     };
-    let response = Response {
-        analyst: analyst.name.clone(),
-        host: analyst.host.clone(),
-        outcome: Some(outcome),
-        call: Some(call),
-        answer,
-        result: Some(line.clone()),
-        reason: ctx.reason.clone(),
-        alert_id: ctx.alert_id.clone(),
-        ..Response::default()
-    };
-    let record = audit::action_record(&ActionAudit {
-        action: action.name().to_owned(),
-        meeting: action.meeting().map(str::to_owned),
-        user: action.user().map(str::to_owned),
-        participant_uuid: action.participant_uuid().map(str::to_owned),
-        at_ms: now_ms(),
-        response,
-    });
-    Done { record, line, outcome }
+    let response = Response { outcome: Some(outcome), answer, result: Some(line.clone()), intent, ..base };
+    Done { record: audit_of(response, now_ms()), line, outcome }
 }
 
 /// Runs a lookup; returns a title and lines to show.
@@ -254,7 +275,7 @@ pub async fn run_cli(
         eprintln!("zoomwatch act: no Zoom API client; nothing was done");
         return EXIT_USAGE;
     }
-    let done = execute(client, action, analyst, &opts.ctx, &now_ms).await;
+    let done = execute(client, action, analyst, &opts.ctx, Some(sink), &now_ms).await;
     let record_id = done.record.id.clone();
     let written = write_audit(sink, done.record.clone()).await;
     if opts.json {
@@ -284,7 +305,7 @@ pub async fn run_cli(
     match done.outcome {
         Outcome::Succeeded | Outcome::DryRun if written.is_ok() => EXIT_DONE,
         Outcome::Succeeded | Outcome::DryRun => EXIT_REFUSED,
-        Outcome::Refused | Outcome::Failed => EXIT_REFUSED,
+        Outcome::Refused | Outcome::Failed | Outcome::Pending => EXIT_REFUSED,
     }
 }
 

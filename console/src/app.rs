@@ -127,7 +127,7 @@ pub fn perform(
                             if let Err(e) = check_audit(&sink, now_ms()).await {
                                 Msg::Acted { alert_id, line: format!("not done: {e}"), ok: false }
                             } else {
-                                let d = crate::act::execute(Some(&client), &action, &analyst, &ctx, now_ms).await;
+                                let d = crate::act::execute(Some(&client), &action, &analyst, &ctx, Some(&sink), now_ms).await;
                                 let ok = d.outcome == zoomwatch_shared::audit::Outcome::Succeeded;
                                 let line = match write_audit(&sink, d.record).await {
                                     Ok(()) => d.line,

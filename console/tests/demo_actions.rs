@@ -66,7 +66,7 @@ async fn ending_the_raided_meeting_closes_it() {
         Action::RemoveParticipant { meeting: "84512345678".into(), participant_uuid: raider.clone() },
         Action::EndMeeting { meeting: "84512345678".into() },
     ] {
-        let done = act::execute(Some(&client), &action, &analyst, &ctx, zoomwatch_console::clock::now_ms).await;
+        let done = act::execute(Some(&client), &action, &analyst, &ctx, None, zoomwatch_console::clock::now_ms).await;
         assert_eq!(done.outcome, zoomwatch_shared::audit::Outcome::Succeeded, "{}", done.line);
         act::write_audit(&sink, done.record).await.unwrap();
     }
@@ -100,12 +100,12 @@ async fn the_stand_in_refuses_what_zoom_refuses() {
     let client = responder.client.clone().unwrap();
     // The all-hands is still running: Zoom does not update a started meeting.
     let harden = Action::HardenMeeting { meeting: "84512345678".into(), passcode: None, require_auth: true };
-    let done = act::execute(Some(&client), &harden, &analyst, &Context::default(), zoomwatch_console::clock::now_ms).await;
+    let done = act::execute(Some(&client), &harden, &analyst, &Context::default(), None, zoomwatch_console::clock::now_ms).await;
     assert_eq!(done.outcome, zoomwatch_shared::audit::Outcome::Refused);
     assert!(done.line.contains("end-meeting stops it"), "{}", done.line);
     // The stand-up has ended: it cannot be ended again.
     let end = Action::EndMeeting { meeting: "87734567890".into() };
-    let done = act::execute(Some(&client), &end, &analyst, &Context::default(), zoomwatch_console::clock::now_ms).await;
+    let done = act::execute(Some(&client), &end, &analyst, &Context::default(), None, zoomwatch_console::clock::now_ms).await;
     assert_eq!(done.outcome, zoomwatch_shared::audit::Outcome::Refused, "{}", done.line);
     demo.stop().await;
 }
@@ -130,9 +130,15 @@ async fn the_admins_weakening_shows_as_drift_and_reverting_it_restores_it() {
     let analyst = Analyst { name: "ana".into(), host: None };
     let responder = demo.responder(analyst.clone()).unwrap();
     let action = act::revert_action("account", "meeting_security.waiting_room", None).unwrap();
-    let done =
-        act::execute(Some(&responder.client.clone().unwrap()), &action, &analyst, &Context::default(), zoomwatch_console::clock::now_ms)
-            .await;
+    let done = act::execute(
+        Some(&responder.client.clone().unwrap()),
+        &action,
+        &analyst,
+        &Context::default(),
+        None,
+        zoomwatch_console::clock::now_ms,
+    )
+    .await;
     assert_eq!(done.outcome, zoomwatch_shared::audit::Outcome::Succeeded, "{}", done.line);
     let restored = wait_for(&demo, |r| {
         r.event == "account.settings_updated"

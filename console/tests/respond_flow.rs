@@ -202,3 +202,19 @@ fn removing_a_guest_who_shares_their_screen() {
     );
     assert!(menu.items.contains(&Item::Act(Action::EndMeeting { meeting: "84512345678".into() })));
 }
+
+#[test]
+fn a_verdict_dated_in_the_future_does_not_pin_the_alert() {
+    let mut s = ready();
+    let id = select_rule(&mut s, "join-burst");
+    // A forged verdict far in the future, then a genuine one written a minute later.
+    let mut forged = audit::triage_record("mallory", None, &id, "dismissed", "nothing to see", T0 + 902_000);
+    forged.id = "forged-1".into();
+    forged.occurred_at = "9999-12-31T23:59:59.000Z".into();
+    update(&mut s, Msg::Records(vec![forged]));
+    assert_eq!(s.alerts.iter().find(|a| a.alert.id == id).unwrap().triage.status, Status::Dismissed);
+    update(&mut s, Msg::Tick(T0 + 960_000));
+    let genuine = audit::triage_record("ana", None, &id, "acked", "looking", T0 + 960_000);
+    update(&mut s, Msg::Records(vec![genuine]));
+    assert_eq!(s.alerts.iter().find(|a| a.alert.id == id).unwrap().triage.status, Status::Acked, "the later genuine verdict wins");
+}

@@ -83,6 +83,10 @@ pub struct AlertBlock {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
+    /// About to be sent: the intent, written before Zoom is called. A pending record
+    /// with no outcome record naming it (`response.intent`) means the process died
+    /// mid-call: the action may or may not have happened.
+    Pending,
     /// `--dry-run`: shown, not sent.
     DryRun,
     /// Zoom accepted it (2xx).
@@ -97,6 +101,7 @@ impl Outcome {
     /// The serialized name.
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::Pending => "pending",
             Self::DryRun => "dry_run",
             Self::Succeeded => "succeeded",
             Self::Refused => "refused",
@@ -148,6 +153,9 @@ pub struct Response {
     /// Action records: Zoom's answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub answer: Option<Answer>,
+    /// Action records: the id of the `pending` record written before the call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intent: Option<String>,
     /// Action records: the one-line result shown to the analyst.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<String>,

@@ -34,10 +34,22 @@ fn stdout_json(out: &Output) -> Value {
         .unwrap_or_else(|e| panic!("stdout is not one JSON object ({e}): {}", String::from_utf8_lossy(&out.stdout)))
 }
 
-fn records(audit: &Path) -> Vec<Value> {
+/// Every audit record, intents (`pending`, written before Zoom is called) included.
+fn all_records(audit: &Path) -> Vec<Value> {
     let text = std::fs::read_to_string(audit).unwrap_or_default();
     assert!(!text.contains(CLIENT_SECRET), "the client secret reached the audit file");
     text.lines().map(|l| serde_json::from_str(l).expect("audit lines are JSON")).collect()
+}
+
+/// The outcome records; each one that called Zoom names its intent, written just before.
+fn records(audit: &Path) -> Vec<Value> {
+    let all = all_records(audit);
+    for (i, r) in all.iter().enumerate() {
+        if let Some(intent) = r["response"]["intent"].as_str() {
+            assert!(i > 0 && all[i - 1]["id"] == intent && all[i - 1]["response"]["outcome"] == "pending", "{r}");
+        }
+    }
+    all.into_iter().filter(|r| r["response"]["outcome"] != "pending").collect()
 }
 
 fn call(method: &str, path: &str, body: Option<Value>) -> Call {
@@ -326,4 +338,46 @@ async fn targets_that_would_act_on_something_else_are_refused_before_any_call() 
         assert!(stderr(&out).contains("nothing was done"), "{args:?}: {}", stderr(&out));
     }
     assert!(zoom.calls().is_empty() && zoom.token_requests() == 0, "{:?}", zoom.calls());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn killed_mid_call_an_action_still_leaves_its_intent() {
+    let zoom = ZoomStandIn::start().await;
+    zoom.push(Fault::Delay(Duration::from_secs(30)));
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("events.jsonl");
+    let mut child = Command::new(tools::workspace_bin("zoomwatch"))
+        .args(["act", "end-meeting", "84512345678", "--yes", "--reason", "raid"])
+        .args(["--audit", &format!("file:{}", audit.display()), "--analyst", "ana.lyst"])
+        .envs(zoom.env())
+        .env("XDG_CONFIG_HOME", "/nonexistent")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until Zoom has the call in hand, then kill the process hard.
+    for _ in 0..200 {
+        if !zoom.calls().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(zoom.calls().len(), 1, "the call reached Zoom");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let recs = all_records(&audit);
+    assert_eq!(recs.len(), 1, "{recs:?}");
+    let r = &recs[0]["response"];
+    assert_eq!((r["outcome"].as_str(), r["analyst"].as_str()), (Some("pending"), Some("ana.lyst")));
+    assert_eq!(r["call"]["path"], "/meetings/84512345678/status");
+
+    // Run to the end, the outcome names its intent.
+    let out = act(&zoom, &audit, &["end-meeting", "84512345678", "--yes"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let recs = all_records(&audit);
+    assert_eq!(recs.len(), 3);
+    assert_eq!(recs[1]["response"]["outcome"], "pending");
+    assert_eq!(recs[2]["response"]["outcome"], "succeeded");
+    assert_eq!(recs[2]["response"]["intent"], recs[1]["id"]);
 }

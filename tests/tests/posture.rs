@@ -185,9 +185,12 @@ async fn revert_setting_patches_exactly_that_setting_back_and_is_audited() {
     assert_eq!((last.query.as_str(), last.body), ("option=meeting_authentication", Some(json!({"meeting_authentication": true}))));
     assert!(zoom.unexpected().is_empty(), "{:?}", zoom.unexpected());
 
+    // Each revert: its intent (`pending`, written before the PATCH), then its outcome.
     let audited = lines(&audit);
-    assert_eq!(audited.len(), 3);
-    let first = &audited[0];
+    assert_eq!(audited.len(), 6);
+    assert_eq!(audited[0]["response"]["outcome"], "pending");
+    assert_eq!(audited[1]["response"]["intent"], audited[0]["id"]);
+    let first = &audited[1];
     assert_eq!((first["event"].as_str(), first["action"].as_str()), (Some("zoomwatch.action"), Some("revert-setting")));
     assert_eq!(first["response"]["outcome"], "succeeded");
     assert_eq!(first["response"]["call"]["body"], json!({"meeting_security": {"waiting_room": true}}));

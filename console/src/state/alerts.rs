@@ -128,18 +128,34 @@ impl State {
     /// Applies another analyst's (or this one's, read back) action or verdict.
     pub(super) fn apply_response(&mut self, r: &RecordV1) {
         let Some(resp) = zoomwatch_shared::audit::response_of(r) else { return };
+        // An action sent with no outcome recorded (yet): the sender may have died mid-call.
+        if resp.outcome == Some(zoomwatch_shared::audit::Outcome::Pending) {
+            let what = format!("{} {} by {}", r.occurred_at.get(..19).unwrap_or(&r.occurred_at), r.action, resp.analyst);
+            if self.in_doubt.len() < 1000 {
+                self.in_doubt.insert(r.id.clone(), what);
+            }
+            return;
+        }
+        if let Some(intent) = &resp.intent {
+            self.in_doubt.remove(intent);
+        }
         let Some(id) = resp.alert_id.clone() else { return };
         let entry = self.triage.alerts.entry(id.clone()).or_default();
         if r.event == zoomwatch_shared::record::TRIAGE_EVENT {
-            // Last writer wins; an older verdict read late changes nothing.
-            if r.occurred_at < entry.updated_at {
+            // Last writer wins; an older verdict read late changes nothing. A verdict
+            // dated in the future counts as written when it arrived: a forged far-future
+            // time must not pin a verdict over every later one.
+            let latest_plausible = zoomwatch_shared::timefmt::format_ms(self.now_ms + 5 * 60_000);
+            let at =
+                if r.occurred_at > latest_plausible { zoomwatch_shared::timefmt::format_ms(self.now_ms) } else { r.occurred_at.clone() };
+            if at < entry.updated_at {
                 return;
             }
             if let Some(s) = resp.status.as_deref().and_then(triage::Status::parse) {
                 entry.status = s;
             }
             entry.note = resp.note.clone().unwrap_or_default();
-            entry.updated_at = r.occurred_at.clone();
+            entry.updated_at = at;
             entry.by = resp.analyst.clone();
         } else {
             let line = format!(

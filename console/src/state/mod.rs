@@ -273,6 +273,8 @@ pub struct State {
     pub alerts: Vec<AlertItem>,
     /// The Posture view's data.
     pub posture: posture::PostureBook,
+    /// Actions whose `pending` intent was read but no outcome yet: (intent id → line).
+    pub in_doubt: std::collections::BTreeMap<String, String>,
     alert_pos: HashMap<String, usize>,
     /// Display order of alerts (indices into `alerts`).
     pub alert_order: crate::alert_order::AlertOrder,
@@ -348,6 +350,7 @@ impl State {
             detector: Detector::new(cfg),
             alerts: Vec::new(),
             posture: posture::PostureBook::default(),
+            in_doubt: std::collections::BTreeMap::new(),
             alert_pos: HashMap::new(),
             alert_order: crate::alert_order::AlertOrder::default(),
             triage,

@@ -44,6 +44,13 @@ pub(super) fn draw(state: &State, frame: &mut Frame<'_>, area: Rect, theme: Them
             Span::styled(format!("low {}", sev[Severity::Low as usize]), theme.severity(Some(Severity::Low))),
         ]),
         Line::from(format!("meetings     {}", state.detector.meetings().meetings.len())),
+        match state.in_doubt.values().next() {
+            Some(first) => Line::from(Span::styled(
+                format!("actions sent, no outcome recorded: {} (first: {})", state.in_doubt.len(), safe(first, 60)),
+                theme.severity(Some(Severity::Medium)),
+            )),
+            None => Line::from(""),
+        },
     ];
     let [totals, caps, places] = Layout::vertical([Constraint::Length(9), Constraint::Length(8), Constraint::Min(2)]).areas(left);
     frame.render_widget(Paragraph::new(lines).block(Block::default().borders(Borders::TOP | Borders::RIGHT).title(" Totals ")), totals);
