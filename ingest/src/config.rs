@@ -25,6 +25,9 @@ pub struct ReceiverConfig {
     pub replay_window: ReplayWindow,
     /// Largest accepted body in bytes; larger ones get 413.
     pub max_body: usize,
+    /// Time allowed to read a whole body once the headers are in; a client that stalls
+    /// mid-body is answered 408 and its connection freed. Zoom sends a few KiB at once.
+    pub body_timeout: std::time::Duration,
     /// Rejected-request records written per second at most (burst: 5× this).
     pub rejected_per_sec: u32,
     /// Detection settings for the stateless rules that fill each record's `flags`.
@@ -71,6 +74,7 @@ impl ReceiverConfig {
             secrets,
             replay_window: ReplayWindow::default(),
             max_body: DEFAULT_MAX_BODY,
+            body_timeout: std::time::Duration::from_secs(10),
             rejected_per_sec: 5,
             rules: Arc::new(Config::default()),
             geo: None,

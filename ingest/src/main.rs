@@ -80,8 +80,14 @@ struct ServeArgs {
     #[arg(long, default_value_t = 10, value_name = "SECS")]
     header_timeout: u64,
     /// Connections open at once; beyond this a new connection is closed at once.
-    #[arg(long, default_value_t = 4096, value_name = "N")]
+    #[arg(long, default_value_t = 1024, value_name = "N")]
     max_connections: usize,
+    /// Connections open at once from one source address (Zoom delivers from many).
+    #[arg(long, default_value_t = 64, value_name = "N")]
+    max_connections_per_source: usize,
+    /// Seconds a client has to send a request's whole body once its headers are in.
+    #[arg(long, default_value_t = 10, value_name = "SECS")]
+    body_timeout: u64,
     /// Rejected-request records written per second at most (bursts of 5×).
     #[arg(long, default_value_t = 5, value_name = "N")]
     rejected_rate: u32,
@@ -333,6 +339,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
     cfg.replay_window = zoomwatch_shared::signature::ReplayWindow { max_age_secs: args.replay_window, max_ahead_secs: args.max_ahead };
     cfg.recent_ids = args.recent_ids;
     cfg.max_body = args.max_body;
+    cfg.body_timeout = std::time::Duration::from_secs(args.body_timeout.max(1));
     cfg.rejected_per_sec = args.rejected_rate;
     cfg.rules = std::sync::Arc::new(rules);
     match &geo {
@@ -352,6 +359,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
     let limits = server::Limits {
         header_read_timeout: std::time::Duration::from_secs(args.header_timeout.max(1)),
         max_connections: args.max_connections.max(1),
+        max_per_source: args.max_connections_per_source.max(1),
     };
     server::survive_file_size_limit();
     server::serve_with(listener, router(cfg, sink), server::shutdown_signal(), limits).await?;

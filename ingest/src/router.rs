@@ -105,8 +105,12 @@ async fn webhook<S: Sink>(State(app): State<Arc<App<S>>>, req: Request) -> Respo
     if declared.is_some_and(|n| n > app.config.max_body as u64) {
         return app.reject(&rx, StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", &format!("body over {} bytes", app.config.max_body)).await;
     }
-    let bytes = match read_body(body, app.config.max_body).await {
+    let bytes = match read_body(body, app.config.max_body, app.config.body_timeout).await {
         Ok(b) => b,
+        Err(BodyError::Timeout) => {
+            let why = format!("body not received within {} s", app.config.body_timeout.as_secs());
+            return app.reject(&rx, StatusCode::REQUEST_TIMEOUT, "body_timeout", &why).await;
+        }
         Err(BodyError::TooLarge) => {
             return app
                 .reject(&rx, StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", &format!("body over {} bytes", app.config.max_body))
@@ -175,13 +179,17 @@ async fn webhook<S: Sink>(State(app): State<Arc<App<S>>>, req: Request) -> Respo
 enum BodyError {
     TooLarge,
     Read,
+    Timeout,
 }
 
-async fn read_body(body: Body, limit: usize) -> Result<bytes::Bytes, BodyError> {
-    match Limited::new(body, limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(BodyError::TooLarge),
-        Err(_) => Err(BodyError::Read),
+/// Reads the body, at most `limit` bytes within `deadline` (a stalled body must not hold
+/// a connection — and the memory read so far — for ever).
+async fn read_body(body: Body, limit: usize, deadline: std::time::Duration) -> Result<bytes::Bytes, BodyError> {
+    match tokio::time::timeout(deadline, Limited::new(body, limit).collect()).await {
+        Err(_) => Err(BodyError::Timeout),
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => Err(BodyError::TooLarge),
+        Ok(Err(_)) => Err(BodyError::Read),
     }
 }
 

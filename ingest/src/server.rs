@@ -3,9 +3,11 @@
 //!
 //! Hostile clients are bounded ([`Limits`]): a connection must deliver each request's
 //! headers within the header-read timeout — which also closes connections idling between
-//! requests — so slow-loris clients trickling headers byte by byte are cut off; and at
-//! most `max_connections` are open at once (beyond that a new connection is closed at
-//! once), so they cannot exhaust file descriptors or memory.
+//! requests — so slow-loris clients trickling headers byte by byte are cut off; its body
+//! within the body timeout (the router's); at most `max_connections` are open at once,
+//! and at most `max_per_source` from one address (beyond either a new connection is
+//! closed at once), so one client can neither exhaust file descriptors or memory nor
+//! take the slots a genuine delivery needs.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -39,11 +41,43 @@ pub struct Limits {
     pub header_read_timeout: Duration,
     /// Connections open at once.
     pub max_connections: usize,
+    /// Connections open at once from one source address.
+    pub max_per_source: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { header_read_timeout: Duration::from_secs(10), max_connections: 4096 }
+        Self { header_read_timeout: Duration::from_secs(10), max_connections: 1024, max_per_source: 64 }
+    }
+}
+
+/// Open connections per source address; a [`SourceSlot`] gives its one back when dropped.
+#[derive(Default)]
+struct PerSource(std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>);
+
+struct SourceSlot(Arc<PerSource>, std::net::IpAddr);
+
+impl PerSource {
+    fn take(self: &Arc<Self>, ip: std::net::IpAddr, max: usize) -> Option<SourceSlot> {
+        let mut m = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let n = m.entry(ip).or_insert(0);
+        if *n >= max {
+            return None;
+        }
+        *n += 1;
+        Some(SourceSlot(self.clone(), ip))
+    }
+}
+
+impl Drop for SourceSlot {
+    fn drop(&mut self) {
+        let mut m = self.0.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(n) = m.get_mut(&self.1) {
+            *n -= 1;
+            if *n == 0 {
+                m.remove(&self.1);
+            }
+        }
     }
 }
 
@@ -68,6 +102,7 @@ pub async fn serve_with(
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder.timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout).keep_alive(true);
     let refused = AtomicU64::new(0);
+    let per_source = Arc::new(PerSource::default());
     tokio::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -81,6 +116,13 @@ pub async fn serve_with(
                 }
             },
             () = &mut shutdown => break,
+        };
+        let Some(source) = per_source.take(peer.ip(), limits.max_per_source.max(1)) else {
+            if refused.fetch_add(1, Ordering::Relaxed).is_multiple_of(1000) {
+                tracing::warn!(max = limits.max_per_source, source = %peer.ip(), "per-source connection limit reached; closing its new connections");
+            }
+            drop(stream);
+            continue;
         };
         let Ok(permit) = slots.clone().try_acquire_owned() else {
             // Full: close this one at once rather than queue it.
@@ -100,6 +142,7 @@ pub async fn serve_with(
             // Errors are the client's (timeouts, resets): nothing to report upward.
             let _ = conn.await;
             drop(permit);
+            drop(source);
         });
     }
     drop(listener);

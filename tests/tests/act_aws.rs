@@ -46,10 +46,13 @@ async fn the_audit_record_lands_on_the_response_stream() {
     assert!(names[0].contains("/zoomwatch-response/"), "{names:?}");
     let events = logs.filter_log_events().log_group_name(GROUP).send().await.unwrap();
     let msgs: Vec<Value> = events.events().iter().map(|e| serde_json::from_str(e.message().unwrap()).unwrap()).collect();
-    assert_eq!(msgs.len(), 1);
-    assert_eq!(msgs[0]["event"], "zoomwatch.action");
-    assert_eq!(msgs[0]["id"], j["record_id"]);
-    assert_eq!(msgs[0]["response"]["reason"], "INC-7");
+    // The intent, written before Zoom was called, then the outcome naming it.
+    assert_eq!(msgs.len(), 2);
+    assert_eq!(msgs[0]["response"]["outcome"], "pending");
+    assert_eq!(msgs[1]["event"], "zoomwatch.action");
+    assert_eq!(msgs[1]["id"], j["record_id"]);
+    assert_eq!(msgs[1]["response"]["intent"], msgs[0]["id"]);
+    assert_eq!(msgs[1]["response"]["reason"], "INC-7");
     assert_eq!(zoom.calls().len(), 1);
 }
 
