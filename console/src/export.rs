@@ -6,9 +6,13 @@ use zoomwatch_shared::timefmt::format_ms;
 
 use crate::state::{State, View};
 
+/// One CSV cell: control and invisible characters removed, a leading formula trigger
+/// (`= + - @`) defused with `'`, and always quoted — so a spreadsheet that splits on `;`
+/// or tabs (other locales) cannot make a formula of a piece of it either.
 fn cell(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_owned() };
-    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s }
+    let s = zoomwatch_shared::text::sanitize(s, 32_000);
+    let s = if s.trim_start().starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.into_owned() };
+    format!("\"{}\"", s.replace('"', "\"\""))
 }
 
 fn line(cells: &[&str]) -> String {
@@ -202,10 +206,13 @@ mod tests {
 
     #[test]
     fn csv_cells_are_quoted_and_defused() {
-        assert_eq!(cell("plain"), "plain");
+        assert_eq!(cell("plain"), "\"plain\"");
         assert_eq!(cell("a,b"), "\"a,b\"");
         assert_eq!(cell("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(cell("=HYPERLINK(\"http://x\")"), "\"'=HYPERLINK(\"\"http://x\"\")\"");
-        assert_eq!(cell("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(cell("@SUM(A1)"), "\"'@SUM(A1)\"");
+        assert_eq!(cell("a;=1+1;b"), "\"a;=1+1;b\"", "quoted: a ';' locale keeps it one cell");
+        assert_eq!(cell(" =1+1"), "\"' =1+1\"");
+        assert_eq!(cell("x\u{1b}[31my\u{202E}z"), "\"xyz\"");
     }
 }

@@ -133,7 +133,7 @@ fn export_writes_the_current_view() {
     let Some(Effect::Export { path, contents }) = effects.first() else { panic!("{effects:?}") };
     assert!(path.starts_with("zoomwatch-alerts-") && path.ends_with(".csv"), "{path}");
     let lines: Vec<&str> = contents.lines().collect();
-    assert_eq!(lines[0], "occurred_at,severity,rule,status,count,reason,meeting_topic,note,id");
+    assert_eq!(lines[0], "\"occurred_at\",\"severity\",\"rule\",\"status\",\"count\",\"reason\",\"meeting_topic\",\"note\",\"id\"");
     assert_eq!(lines.len(), s.alert_order.len() + 1);
 
     key(&mut s, KeyCode::Char('3'));

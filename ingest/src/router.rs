@@ -205,9 +205,15 @@ impl<S: Sink> App<S> {
         // The validation itself is recorded (the console shows "last validated"), but the
         // answer does not depend on it: failing the challenge would make Zoom disable the
         // subscription, which loses far more than this one record.
+        // A replayed capture of an earlier validation (same body, so same record id) is
+        // answered — the answer reveals nothing new — but recorded once.
         let record = normalize(envelope, rx);
-        if let Err(e) = self.sink.write(vec![record]).await {
-            tracing::warn!(error = %e, "could not record the URL validation; answering it anyway");
+        if !self.recent.contains(&record.id) {
+            let id = record.id.clone();
+            match self.sink.write(vec![record]).await {
+                Ok(()) => self.recent.insert(&id),
+                Err(e) => tracing::warn!(error = %e, "could not record the URL validation; answering it anyway"),
+            }
         }
         json_response(StatusCode::OK, &json!({"plainToken": plain, "encryptedToken": encrypted}))
     }

@@ -149,6 +149,15 @@ async fn url_validation_vectors_byte_exact() {
     assert_eq!(status, 200);
     assert_eq!(body["plainToken"], "qgg8vlvZRS6UYooatFL8Aw");
     assert_eq!(body["encryptedToken"], "5d8ee2ec08987384c55188fdf3d4a9372f70a9969bab0f8a444bc14e52a5f649");
+    // The same capture replayed: answered the same, not recorded again (below: one record).
+    let (status, again) = post(
+        &rx.url(),
+        "1654503849",
+        Some("v0=822b7fb141f3ba6d165f66a5af2e561b9edf86cf6e0d3f25fcec9a2342b3d245"),
+        fixture("endpoint.url_validation.json"),
+    )
+    .await;
+    assert_eq!((status, &again), (200, &body));
 
     // A2: mixed \u escapes and raw UTF-8, verified on the raw bytes.
     let (status, body) = post(

@@ -261,11 +261,11 @@ fn record_id(
     let mut h = Sha256::new();
     h.update(event.as_bytes());
     h.update([0]);
-    match event_ts {
-        Some(ts) => h.update(ts.to_le_bytes()),
-        // Without event_ts the body itself is the identity.
-        None => h.update(payload.to_string().as_bytes()),
-    }
+    // The (redacted) body is part of the identity: a second, different signed body with
+    // the same event, time and object is another delivery, not a retry of the first.
+    // Zoom's retries resend the same body.
+    h.update(event_ts.unwrap_or(0).to_le_bytes());
+    h.update(payload.to_string().as_bytes());
     h.update([0]);
     if let Some(o) = object {
         let key = field(o, "uuid").or_else(|| field(o, "id")).unwrap_or_default();
@@ -322,5 +322,17 @@ mod tests {
         assert_eq!(c("endpoint.url_validation"), (Category::Endpoint, "url_validation".into()));
         assert_eq!(c("phone.callee_ringing"), (Category::Other, "callee_ringing".into()));
         assert_eq!(c("nodots"), (Category::Other, "nodots".into()));
+    }
+
+    #[test]
+    fn a_different_body_with_the_same_event_time_and_object_is_another_record() {
+        let rec = |name: &str| {
+            let body = format!(
+                r#"{{"event":"meeting.participant_joined","event_ts":1700000000000,"payload":{{"account_id":"A","object":{{"id":"1","uuid":"U","participant":{{"user_name":"{name}","user_id":"9","join_time":"2026-01-01T10:00:00Z"}}}}}}}}"#
+            );
+            normalize(Envelope::parse(body.as_bytes()).unwrap(), &Received { received_at_ms: 0, request: None })
+        };
+        assert_eq!(rec("Ana").id, rec("Ana").id, "a retry is the same record");
+        assert_ne!(rec("Ana").id, rec("Ana2").id, "a second body is not dropped as a retry");
     }
 }
