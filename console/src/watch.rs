@@ -256,6 +256,10 @@ pub async fn run_command(args: WatchArgs) -> Result<ExitCode> {
         _ => Watcher::new(Detector::new(cfg.clone()), &label, min),
     }
     .with_geo(geo);
+    if !watcher.has_seal_key() {
+        // The key alert records are sealed with, kept in the (owner-only) checkpoint.
+        watcher = watcher.with_seal_key(rand::random::<[u8; 32]>().to_vec());
+    }
     let (start, since) = match watcher.cursor() {
         Cursor::File { inode, offset } => (Start::At(Position { inode, offset }), None),
         Cursor::LogGroup { through_ms } => (Start::Beginning, Some(through_ms - LOG_GROUP_OVERLAP_MS)),

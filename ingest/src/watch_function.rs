@@ -139,6 +139,10 @@ impl WatchFunction {
             None => Watcher::new(Detector::new(self.cfg.clone()), &label, self.min),
         }
         .with_geo(self.geo.clone());
+        if !w.has_seal_key() {
+            // The key alert records are sealed with, kept in the private checkpoint.
+            w = w.with_seal_key(rand::random::<[u8; 32]>().to_vec());
+        }
         let start_ms = match w.cursor() {
             Cursor::LogGroup { through_ms } => through_ms - LOG_GROUP_OVERLAP_MS,
             _ => now_ms - self.since_ms,

@@ -165,6 +165,31 @@ impl AlertBook {
     }
 }
 
+fn seal_of(block: &AlertBlock, key: &[u8]) -> Option<String> {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).ok()?;
+    for part in [block.id.as_bytes(), &block.count.to_le_bytes(), &block.update.to_le_bytes(), block.rule.as_bytes()] {
+        mac.update(part);
+        mac.update(&[0]);
+    }
+    Some(hex::encode(mac.finalize().into_bytes()))
+}
+
+/// Seals an alert record's block with `key` ([`AlertBlock::seal`]).
+pub fn seal(r: &mut RecordV1, key: &[u8]) {
+    if let Some(b) = r.alert.as_deref_mut() {
+        b.seal = seal_of(b, key);
+    }
+}
+
+/// Whether `r` is an alert record sealed with `key`: written by the watcher that holds it.
+pub fn sealed_by(r: &RecordV1, key: &[u8]) -> bool {
+    let Some(b) = r.alert.as_deref().filter(|_| r.event == ALERT_EVENT && r.request.is_none()) else {
+        return false;
+    };
+    b.seal.is_some() && b.seal == seal_of(b, key)
+}
+
 /// The `zoomwatch.alert` record of `a` at its current count.
 pub fn alert_record(a: &Alert, last_seen: &str, update: u32, received_ms: i64, source: &str) -> RecordV1 {
     let last_ms = crate::timefmt::parse_rfc3339_ms(last_seen).unwrap_or(received_ms);
@@ -176,6 +201,7 @@ pub fn alert_record(a: &Alert, last_seen: &str, update: u32, received_ms: i64, s
     r.actor = a.actor.clone();
     r.flags = vec![Flag { rule: a.rule.clone(), severity: a.severity, reason: a.reason.clone() }];
     r.alert = Some(Box::new(AlertBlock {
+        seal: None,
         id: a.id.clone(),
         rule: a.rule.clone(),
         severity: a.severity,

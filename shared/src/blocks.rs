@@ -77,6 +77,11 @@ pub struct AlertBlock {
     /// What was watched (`file:PATH`, `log-group:NAME`).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub source: String,
+    /// HMAC-SHA256 (hex) of the id, count, update and rule under the writing watcher's
+    /// key (kept in its private checkpoint): a watcher trusts an alert record read back
+    /// as its own only with this seal, so a forged line cannot mark an alert written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seal: Option<String>,
 }
 
 /// How an action ended.

@@ -53,6 +53,10 @@ pub struct Checkpoint {
     pub alerts: AlertBook,
     /// The detector's memory ([`Detector::save`]).
     pub detector: Box<RawValue>,
+    /// The key this watcher seals its alert records with (hex; the checkpoint is
+    /// private to the watcher).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seal_key: Option<String>,
 }
 
 /// Counts for the log and the summary.
@@ -78,6 +82,8 @@ pub struct Watcher {
     /// Whether alert records read from the source count as written (the destination is
     /// the source).
     own_source: bool,
+    /// The key alert records are sealed with; without one, none read back is trusted.
+    seal_key: Option<Vec<u8>>,
     /// This run's counts.
     pub stats: WatchStats,
 }
@@ -94,6 +100,7 @@ impl Watcher {
             total_records: 0,
             geo: None,
             own_source: true,
+            seal_key: None,
             stats: WatchStats::default(),
         }
     }
@@ -112,6 +119,18 @@ impl Watcher {
         self
     }
 
+    /// Seals alert records with `key` and trusts only those it sealed (a new watcher
+    /// is given a random one; a resumed one keeps its checkpoint's).
+    pub fn with_seal_key(mut self, key: Vec<u8>) -> Self {
+        self.seal_key = Some(key);
+        self
+    }
+
+    /// Whether this watcher has a sealing key.
+    pub fn has_seal_key(&self) -> bool {
+        self.seal_key.is_some()
+    }
+
     /// Goes on from a checkpoint of the same source. `detector_cfg` is the
     /// configuration to run with now (it may have changed since).
     pub fn resume(cfg: crate::config::Config, saved: &[u8], source: &str, min: Severity) -> Result<Self, String> {
@@ -127,6 +146,7 @@ impl Watcher {
         w.book = cp.alerts;
         w.cursor = cp.cursor;
         w.total_records = cp.records;
+        w.seal_key = cp.seal_key.as_deref().and_then(|k| hex::decode(k).ok()).filter(|k| !k.is_empty());
         Ok(w)
     }
 
@@ -145,9 +165,10 @@ impl Watcher {
         for mut r in batch {
             self.stats.records += 1;
             self.total_records += 1;
-            if let Some(block) = r.alert.as_deref().filter(|_| self.own_source) {
+            if let Some(block) = r.alert.as_deref().filter(|_| self.own_source && self.sealed(&r)) {
                 // Our own alert read back (the default destination is the source):
-                // already written, whatever the checkpoint says.
+                // already written, whatever the checkpoint says. Only one we sealed: a
+                // forged line must not mark a real alert written.
                 self.book.mark_written(block);
             }
             if self.source.starts_with("log-group:") {
@@ -168,10 +189,14 @@ impl Watcher {
     /// written, so a restart after a crash writes none of them again.
     pub fn already_written(&mut self, records: &[RecordV1]) {
         for r in records {
-            if let Some(b) = r.alert.as_deref() {
+            if let Some(b) = r.alert.as_deref().filter(|_| self.sealed(r)) {
                 self.book.mark_written(b);
             }
         }
+    }
+
+    fn sealed(&self, r: &RecordV1) -> bool {
+        self.seal_key.as_deref().is_some_and(|k| crate::alert::sealed_by(r, k))
     }
 
     /// A file source's position: everything before `offset` of the file with this
@@ -195,6 +220,12 @@ impl Watcher {
             .drain(now_ms, &self.source)
             .into_iter()
             .filter(|r| r.alert.as_deref().is_some_and(|a| a.severity >= self.min))
+            .map(|mut r| {
+                if let Some(k) = &self.seal_key {
+                    crate::alert::seal(&mut r, k);
+                }
+                r
+            })
             .collect();
         self.stats.written += out.len() as u64;
         self.stats.raised += out.iter().filter(|r| r.alert.as_deref().is_some_and(|a| a.update == 0)).count() as u64;
@@ -213,6 +244,7 @@ impl Watcher {
             saved_at: crate::timefmt::format_ms(now_ms),
             records: self.total_records,
             alerts: self.book.clone(),
+            seal_key: self.seal_key.as_deref().map(hex::encode),
             detector,
         };
         serde_json::to_vec(&cp).map_err(|e| format!("cannot save the checkpoint: {e}"))
