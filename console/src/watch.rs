@@ -257,8 +257,22 @@ pub async fn run_command(args: WatchArgs) -> Result<ExitCode> {
     }
     .with_geo(geo);
     if !watcher.has_seal_key() {
-        // The key alert records are sealed with, kept in the (owner-only) checkpoint.
-        watcher = watcher.with_seal_key(rand::random::<[u8; 32]>().to_vec());
+        // The key alert records are sealed with, kept beside the checkpoint (owner-only)
+        // so a lost checkpoint does not make this watcher distrust what it wrote before.
+        let key_file = checkpoint.as_deref().map(|c| c.with_extension("seal-key"));
+        let stored = key_file.as_deref().and_then(|p| std::fs::read(p).ok()).filter(|k| k.len() >= 32);
+        let key = match stored {
+            Some(k) => k,
+            None => {
+                let k = rand::random::<[u8; 32]>().to_vec();
+                if let Some(p) = &key_file {
+                    zoomwatch_log::files::write_atomic(p, &k)
+                        .map_err(|e| anyhow::anyhow!("cannot save the seal key {}: {e}", p.display()))?;
+                }
+                k
+            }
+        };
+        watcher = watcher.with_seal_key(key);
     }
     let (start, since) = match watcher.cursor() {
         Cursor::File { inode, offset } => (Start::At(Position { inode, offset }), None),

@@ -45,6 +45,8 @@ const NOTIFY_ATTEMPTS: u32 = 3;
 pub struct WatchFunction {
     logs: aws_sdk_cloudwatchlogs::Client,
     checkpoint: StateObject,
+    /// The key alert records are sealed with (`watch-seal-key` beside the checkpoint).
+    seal_key: StateObject,
     sink: CloudWatchSink,
     group: String,
     since_ms: i64,
@@ -107,8 +109,9 @@ impl WatchFunction {
         let budget = Duration::from_secs(10);
         let logs = zoomwatch_log::aws::logs_client(sdk, Some(budget));
         let sink = CloudWatchSink::for_watch(logs.clone(), group.clone(), budget);
+        let seal_key = StateObject { client: s3_client(sdk), bucket: bucket.clone(), key: "watch-seal-key".to_owned() };
         let checkpoint = StateObject { client: s3_client(sdk), bucket, key };
-        Ok(Self { logs, checkpoint, sink, group, since_ms, min, notify, notify_min, http, cfg, geo })
+        Ok(Self { logs, checkpoint, seal_key, sink, group, since_ms, min, notify, notify_min, http, cfg, geo })
     }
 
     /// Where notifications go, for the start-up log line (never the URL).
@@ -140,8 +143,18 @@ impl WatchFunction {
         }
         .with_geo(self.geo.clone());
         if !w.has_seal_key() {
-            // The key alert records are sealed with, kept in the private checkpoint.
-            w = w.with_seal_key(rand::random::<[u8; 32]>().to_vec());
+            // The key alert records are sealed with: its own object, so a lost
+            // checkpoint does not make this watcher distrust what it wrote before.
+            let stored = self.seal_key.load().await.map_err(|e| IngestError::Aws(format!("the seal key: {e}")))?;
+            let key = match stored.filter(|k| k.len() >= 32) {
+                Some(k) => k,
+                None => {
+                    let k = rand::random::<[u8; 32]>().to_vec();
+                    self.seal_key.save(k.clone()).await.map_err(|e| IngestError::Aws(format!("the seal key: {e}")))?;
+                    k
+                }
+            };
+            w = w.with_seal_key(key);
         }
         let start_ms = match w.cursor() {
             Cursor::LogGroup { through_ms } => through_ms - LOG_GROUP_OVERLAP_MS,

@@ -419,10 +419,10 @@ pub const RULES: &[RuleInfo] = &[
     counting(
         rule(
             "rejected-burst",
-            High,
+            Medium,
             Stateful,
             Global,
-            "many requests with bad signatures or bodies were refused (probing the endpoint)",
+            "many requests with bad signatures or bodies were refused (probing the endpoint); medium, so an unsigned flood does not page whoever is notified of highs",
             "zoomwatch.rejected (written by the receiver)",
             "threshold, window_secs",
         ),
