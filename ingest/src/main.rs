@@ -82,8 +82,9 @@ struct ServeArgs {
     /// Connections open at once; beyond this a new connection is closed at once.
     #[arg(long, default_value_t = 1024, value_name = "N")]
     max_connections: usize,
-    /// Connections open at once from one source address (Zoom delivers from many).
-    #[arg(long, default_value_t = 64, value_name = "N")]
+    /// Connections open at once from one source address (Zoom delivers from many; behind
+    /// a reverse proxy every connection comes from the proxy: raise it to --max-connections).
+    #[arg(long, default_value_t = 256, value_name = "N")]
     max_connections_per_source: usize,
     /// Seconds a client has to send a request's whole body once its headers are in.
     #[arg(long, default_value_t = 10, value_name = "SECS")]

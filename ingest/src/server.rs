@@ -47,7 +47,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { header_read_timeout: Duration::from_secs(10), max_connections: 1024, max_per_source: 64 }
+        Self { header_read_timeout: Duration::from_secs(10), max_connections: 1024, max_per_source: 256 }
     }
 }
 

@@ -314,7 +314,21 @@ async fn sink_failure_answers_503_so_zoom_retries() {
 #[tokio::test]
 async fn concurrent_requests_write_whole_lines() {
     let dir = tempfile::tempdir().unwrap();
-    let rx = start(dir.path(), SECRET).await;
+    // 400 at once from one address, as through a reverse proxy: the per-source cap raised.
+    let sink = FileSink::open(dir.path().join("events.jsonl"), Durability::Fsync).unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, stopped) = oneshot::channel::<()>();
+    let limits = server::Limits { max_per_source: 1024, ..server::Limits::default() };
+    let task = tokio::spawn(server::serve_with(
+        listener,
+        router(ReceiverConfig::new(SecretSet::parse(SECRET).unwrap()), sink),
+        async {
+            let _ = stopped.await;
+        },
+        limits,
+    ));
+    let rx = Running { addr, stop: Some(tx), task };
     let sender = std::sync::Arc::new(Sender::new(rx.url(), Secret::new(SECRET)).unwrap());
     let template = String::from_utf8(fixture("meeting.participant_joined__guest_real.json")).unwrap();
     let mut tasks = Vec::new();
