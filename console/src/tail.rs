@@ -133,13 +133,15 @@ pub fn alert_line(a: &Alert) -> String {
 
 /// `{"kind":"alert", …}`
 pub fn alert_json(a: &Alert) -> String {
-    let body = serde_json::to_string(a).unwrap_or_else(|_| "{}".to_owned());
+    let mut body = serde_json::to_string(a).unwrap_or_else(|_| "{}".to_owned());
+    zoomwatch_shared::lines::escape_breakers(&mut body);
     format!("{{\"kind\":\"alert\",{}", &body[1..])
 }
 
 /// `{"kind":"record", …}`
 pub fn record_json(r: &RecordV1) -> String {
-    let body = serde_json::to_string(r).unwrap_or_else(|_| "{}".to_owned());
+    let mut body = serde_json::to_string(r).unwrap_or_else(|_| "{}".to_owned());
+    zoomwatch_shared::lines::escape_breakers(&mut body);
     format!("{{\"kind\":\"record\",{}", &body[1..])
 }
 

@@ -213,3 +213,60 @@ async fn tail_enriches_with_the_analysts_databases() {
         assert!(err.contains("enrichment.geoip_asn") && err.contains(&format!("zoomwatch.toml:{line}")), "{err}");
     }
 }
+
+/// The bytes a terminal could act on: C0 controls but the newline, DEL, C1 controls
+/// (U+0080–U+009F), bidi embeddings, overrides and isolates, line/paragraph separators.
+fn terminal_active(out: &str) -> Vec<char> {
+    out.chars()
+        .filter(|&c| {
+            (c.is_control() && c != '\n')
+                || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}' | '\u{200E}' | '\u{200F}')
+        })
+        .collect()
+}
+
+#[test]
+fn tail_over_hostile_records_emits_nothing_a_terminal_acts_on() {
+    use zoomwatch_shared::record::{Category, Flag, Participant, RecordV1, Severity};
+    let dir = tempfile::tempdir().unwrap();
+    let hostile = [
+        "\u{1b}]52;c;cHduZWQ=\u{7}",
+        "\u{1b}]8;;https://evil.example\u{1b}\\click\u{1b}]8;;\u{1b}\\",
+        "\u{1b}[2J\u{1b}[31mred",
+        "\u{9b}31mC1 CSI\u{85}NEL",
+        "\u{202E}gnp.exe\u{2066}x\u{2069}",
+        "line\u{2028}sep\u{2029}para\r\nCRLF",
+    ];
+    let mut lines = String::new();
+    for (i, h) in hostile.iter().enumerate() {
+        let t = 1_796_400_000_000 + i as i64 * 1000;
+        let mut r = RecordV1::own(format!("h{i}"), "meeting.participant_joined", Category::Participant, "joined", t, t);
+        r.participant =
+            Some(Participant { name: Some((*h).into()), email: Some(format!("{h}@x.example")), guest: true, ..Participant::default() });
+        r.meeting = Some(zoomwatch_shared::record::MeetingRef {
+            id: Some("1".into()),
+            uuid: Some(format!("U{i}")),
+            topic: Some((*h).into()),
+            ..Default::default()
+        });
+        r.flags = vec![Flag { rule: (*h).into(), severity: Severity::High, reason: (*h).into() }];
+        lines.push_str(&zoomwatch_shared::lines::to_line(&r));
+        lines.push('\n');
+    }
+    // And the fuzz corpus of stored lines (garbage included: skipped, never echoed).
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/stored_line");
+    for e in std::fs::read_dir(corpus).unwrap() {
+        let bytes = std::fs::read(e.unwrap().path()).unwrap();
+        lines.push_str(&String::from_utf8_lossy(&bytes).replace('\n', " "));
+        lines.push('\n');
+    }
+    let file = dir.path().join("hostile.jsonl");
+    std::fs::write(&file, lines).unwrap();
+    let f = file.to_str().unwrap();
+    for args in [vec!["--file", f], vec!["--file", f, "--json"]] {
+        let (out, _) = tail(&args);
+        assert!(out.lines().count() >= hostile.len(), "{out}");
+        let bad = terminal_active(&out);
+        assert!(bad.is_empty(), "{args:?}: {bad:?}");
+    }
+}
