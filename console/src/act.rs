@@ -382,9 +382,14 @@ pub enum ActCommand {
     HardenMeeting {
         /// Meeting number.
         meeting: String,
-        /// Set this new passcode (never printed or audited).
+        /// Set this new passcode (never printed or audited). Other users of the machine
+        /// can see a command line: prefer --passcode-stdin.
         #[arg(long, value_name = "NEW")]
         passcode: Option<String>,
+        /// Read the new passcode from the first line of standard input (needs --yes,
+        /// since standard input is then not for confirming).
+        #[arg(long, conflicts_with = "passcode")]
+        passcode_stdin: bool,
         /// Only signed-in Zoom users may join.
         #[arg(long)]
         require_auth: bool,
@@ -475,7 +480,23 @@ pub async fn run(args: ActArgs) -> Result<ExitCode> {
     };
     let action = match args.what {
         ActCommand::EndMeeting { meeting } => Some(Action::EndMeeting { meeting }),
-        ActCommand::HardenMeeting { meeting, passcode, require_auth } => Some(Action::HardenMeeting { meeting, passcode, require_auth }),
+        ActCommand::HardenMeeting { meeting, passcode, passcode_stdin, require_auth } => {
+            let passcode = if passcode_stdin {
+                if !args.yes && !args.dry_run {
+                    anyhow::bail!("--passcode-stdin reads standard input, so it cannot confirm: pass --yes; nothing was done");
+                }
+                let mut line = String::new();
+                std::io::stdin().lock().read_line(&mut line)?;
+                let p = line.trim_end_matches(['\r', '\n']).to_owned();
+                if p.is_empty() {
+                    anyhow::bail!("--passcode-stdin: standard input held no passcode; nothing was done");
+                }
+                Some(p)
+            } else {
+                passcode
+            };
+            Some(Action::HardenMeeting { meeting, passcode, require_auth })
+        }
         ActCommand::RemoveParticipant { meeting, participant_uuid } => Some(Action::RemoveParticipant { meeting, participant_uuid }),
         ActCommand::DenyRegistrant { meeting, registrant } => {
             Some(Action::DenyRegistrant { meeting, registrant: Registrant::parse(&registrant) })

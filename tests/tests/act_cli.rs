@@ -381,3 +381,31 @@ async fn killed_mid_call_an_action_still_leaves_its_intent() {
     assert_eq!(recs[2]["response"]["outcome"], "succeeded");
     assert_eq!(recs[2]["response"]["intent"], recs[1]["id"]);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_passcode_can_come_from_standard_input() {
+    use std::io::Write;
+    let zoom = ZoomStandIn::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("events.jsonl");
+    let mut child = Command::new(tools::workspace_bin("zoomwatch"))
+        .args(["act", "harden-meeting", "84512345678", "--passcode-stdin", "--yes"])
+        .args(["--audit", &format!("file:{}", audit.display()), "--analyst", "ana.lyst"])
+        .envs(zoom.env())
+        .env("XDG_CONFIG_HOME", "/nonexistent")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"St4dIn-pass\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let patch = zoom.calls().into_iter().find(|c| c.method == "PATCH").unwrap();
+    assert_eq!(patch.body.unwrap()["password"], "St4dIn-pass");
+    let text = std::fs::read_to_string(&audit).unwrap();
+    assert!(!text.contains("St4dIn-pass") && !String::from_utf8_lossy(&out.stdout).contains("St4dIn-pass"));
+    // Without --yes it refuses: standard input cannot also confirm.
+    let out = act(&zoom, &audit, &["harden-meeting", "84512345678", "--passcode-stdin"]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+}

@@ -109,9 +109,16 @@ pub fn parse(text: &str) -> Result<Credentials, String> {
             .map_err(|e| format!("not valid JSON with account_id, client_id, client_secret (line {})", e.line()));
     }
     toml::from_str(text).map_err(|e| {
-        let detail = e.message().to_owned();
-        // toml's message names keys, never values; keep it to the first line.
-        format!("not valid TOML with account_id, client_id, client_secret: {}", detail.lines().next().unwrap_or(""))
+        // toml quotes a mistyped value between backticks ("invalid type: integer `…`"):
+        // a numeric secret would be printed. Only the key and the kind of error remain.
+        let first = e.message().lines().next().unwrap_or("").to_owned();
+        let mut detail = String::new();
+        for (i, part) in first.split('`').enumerate() {
+            detail.push_str(if i % 2 == 1 { "(value hidden)" } else { part });
+        }
+        let key = e.span().map(|s| text[..s.start.min(text.len())].lines().count().max(1));
+        let at = key.map(|l| format!(" (line {l})")).unwrap_or_default();
+        format!("not valid TOML with account_id, client_id, client_secret{at}: {detail}")
     })
 }
 
@@ -227,5 +234,12 @@ mod tests {
         assert!(!e.contains("s3cr3t"), "{e}");
         // JSON (the Secrets Manager form) too.
         assert_eq!(parse(r#"{"account_id":"a","client_id":"b","client_secret":"c"}"#).unwrap().account_id, "a");
+    }
+
+    #[test]
+    fn a_mistyped_secret_is_not_quoted_in_the_error() {
+        let e = parse("account_id = \"a\"\nclient_id = \"b\"\nclient_secret = 98765432109876\n").unwrap_err();
+        assert!(!e.contains("98765432109876"), "{e}");
+        assert!(e.contains("line 3") || e.contains("value hidden"), "{e}");
     }
 }
