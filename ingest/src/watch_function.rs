@@ -181,8 +181,14 @@ impl WatchFunction {
             let batch: Vec<_> = page
                 .events()
                 .iter()
-                .filter_map(|e| e.message())
-                .filter_map(|m| zoomwatch_shared::lines::parse(m.as_bytes()).ok())
+                .filter_map(|e| Some((e.message()?, e.log_stream_name())))
+                .filter_map(|(m, stream)| {
+                    // Only what each writer's streams may carry (an analyst cannot pass a
+                    // forged meeting event or alert through a response stream).
+                    zoomwatch_shared::lines::parse(m.as_bytes())
+                        .ok()
+                        .filter(|r| zoomwatch_log::source::cloudwatch::belongs(stream, &r.event))
+                })
                 .collect();
             summary.records += batch.len() as u64;
             w.observe(batch);

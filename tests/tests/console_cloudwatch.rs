@@ -76,6 +76,12 @@ async fn backfill_pages_and_skips_garbage() {
         .send()
         .await
         .unwrap();
+    // A forged meeting event in an analyst's response stream (the only kind of stream IAM
+    // lets analysts write) is not believed: skipped like garbage.
+    let forged_stream = "2026/12/07/zoomwatch-response/mallory";
+    writer.create_log_stream().log_group_name(GROUP).log_stream_name(forged_stream).send().await.unwrap();
+    let forged = zoomwatch_shared::lines::to_line(&records(50_000, 1)[0]);
+    writer.put_log_events().log_group_name(GROUP).log_stream_name(forged_stream).log_events(ev(&forged)).send().await.unwrap();
 
     let (tx, mut rx) = mpsc::channel(16);
     let opts = CloudWatchSource {
@@ -91,7 +97,7 @@ async fn backfill_pages_and_skips_garbage() {
     collect(&mut rx, usize::MAX, &mut ids, &mut statuses, &mut skipped).await;
     assert_eq!(ids.len(), 12_000);
     assert_eq!(ids.iter().collect::<HashSet<_>>().len(), 12_000, "no duplicates across pages");
-    assert_eq!(skipped, 2);
+    assert_eq!(skipped, 3, "two platform lines and the forged event");
     assert_eq!(statuses.last(), Some(&Status::Done));
 }
 

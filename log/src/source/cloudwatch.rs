@@ -82,16 +82,27 @@ impl<P: Prepare> Tracker<P> {
         true
     }
 
-    /// Parses messages, drops duplicates; returns (new records, skipped lines).
-    fn take<'a>(&mut self, events: impl Iterator<Item = (Option<&'a str>, Option<i64>, Option<&'a str>)>) -> (Collected<P>, u64) {
+    /// Parses messages, drops duplicates and records in a stream their writer does not
+    /// own ([`belongs`]); returns (new records, skipped lines).
+    fn take<'a>(
+        &mut self,
+        events: impl Iterator<Item = (Option<&'a str>, Option<i64>, Option<&'a str>, Option<&'a str>)>,
+    ) -> (Collected<P>, u64) {
         let mut out = Collected::new(self.prepare.clone());
         let mut skipped = 0;
-        for (message, ts, event_id) in events {
+        for (message, ts, event_id, stream) in events {
             if let Some(t) = ts {
                 self.newest_ms = self.newest_ms.max(t);
             }
             let Some(message) = message else { continue };
             match lines::parse(message.as_bytes()) {
+                Ok(r) if !belongs(stream, &r.event) => {
+                    // An analyst's stream carrying a webhook event, or an alert outside
+                    // the watcher's streams: not believed, counted as skipped.
+                    if self.accept(format!("misplaced:{}", r.id)) {
+                        skipped += 1;
+                    }
+                }
                 Ok(r) => {
                     if self.accept(r.id.clone()) {
                         out.push(message.as_bytes(), r);
@@ -130,7 +141,8 @@ async fn sweep<P: Prepare>(
 ) -> Result<bool, ReadError> {
     let mut pages = FilterPages::new(client, &opts.group, start_ms).matching(opts.pattern.as_deref());
     while let Some(page) = pages.next().await? {
-        let (records, skipped) = tracker.take(page.events().iter().map(|e| (e.message(), e.timestamp(), e.event_id())));
+        let (records, skipped) =
+            tracker.take(page.events().iter().map(|e| (e.message(), e.timestamp(), e.event_id(), e.log_stream_name())));
         if !send(tx, records, skipped).await {
             return Ok(false);
         }
@@ -200,7 +212,8 @@ async fn live_tail<P: Prepare>(
         }
         match frame {
             Ok(Some(StartLiveTailResponseStream::SessionUpdate(u))) => {
-                let (records, skipped) = tracker.take(u.session_results().iter().map(|e| (e.message(), e.timestamp(), None)));
+                let (records, skipped) =
+                    tracker.take(u.session_results().iter().map(|e| (e.message(), e.timestamp(), None, e.log_stream_name())));
                 if !send(tx, records, skipped).await {
                     return Tail::Stop;
                 }
@@ -334,9 +347,41 @@ pub fn parse_since(s: &str, now_ms: i64) -> Result<i64, crate::LogError> {
     }
 }
 
+/// Whether a record of `event` may come from log stream `stream`: each writer's streams
+/// carry only its own kinds (`…/zoomwatch-response/…`: actions, verdicts, posture runs;
+/// `…/zoomwatch-watch/…`: alerts; the receiver's and poller's: Zoom's events, never
+/// those). IAM lets analysts write only response streams, so an analyst cannot pass a
+/// forged meeting event or alert through them. Streams of other names are not judged.
+pub fn belongs(stream: Option<&str>, event: &str) -> bool {
+    use crate::sink::cloudwatch::{POLLER, RECEIVER, RESPONSE, WATCH};
+    use zoomwatch_shared::record::{ACTION_EVENT, ALERT_EVENT, TRIAGE_EVENT};
+    let own = [ACTION_EVENT, TRIAGE_EVENT, zoomwatch_shared::posture::POSTURE_EVENT];
+    let writer = stream.and_then(|s| s.split('/').nth(3));
+    match writer {
+        Some(w) if w == RESPONSE => own.contains(&event),
+        Some(w) if w == WATCH => event == ALERT_EVENT,
+        Some(w) if w == RECEIVER || w == POLLER => !own.contains(&event) && event != ALERT_EVENT,
+        _ => true,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_writers_streams_carry_only_its_own_kinds() {
+        let resp = Some("2026/12/07/zoomwatch-response/ana-1");
+        let watch = Some("2026/12/07/zoomwatch-watch/w1");
+        let ingest = Some("2026/12/07/zoomwatch-ingest/i-abc");
+        assert!(belongs(resp, "zoomwatch.action") && belongs(resp, "zoomwatch.triage") && belongs(resp, "zoomwatch.posture"));
+        assert!(!belongs(resp, "meeting.participant_joined") && !belongs(resp, "zoomwatch.alert") && !belongs(resp, "user.deactivated"));
+        assert!(belongs(watch, "zoomwatch.alert") && !belongs(watch, "zoomwatch.triage"));
+        assert!(
+            belongs(ingest, "meeting.participant_joined") && !belongs(ingest, "zoomwatch.alert") && !belongs(ingest, "zoomwatch.action")
+        );
+        assert!(belongs(None, "zoomwatch.alert") && belongs(Some("other-stream"), "meeting.started"));
+    }
 
     #[test]
     fn since() {
