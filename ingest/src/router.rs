@@ -220,8 +220,10 @@ impl<S: Sink> App<S> {
 
     async fn reject(&self, rx: &Received, status: StatusCode, reason: &str, detail: &str) -> Response {
         let source = rx.request.as_ref().and_then(|r| r.source_ip.as_deref()).unwrap_or("-");
-        tracing::warn!(status = status.as_u16(), reason, source_ip = source, "request rejected");
+        // One diagnostic line per rejected record written, with how many were dropped
+        // since: a flood of unsigned requests is a summary, not a line each.
         if let Some(suppressed) = self.limiter.admit(Instant::now()) {
+            tracing::warn!(status = status.as_u16(), reason, source_ip = source, suppressed, "request rejected");
             let seq = self.rejected_seq.fetch_add(1, Ordering::Relaxed);
             let rejection = Rejection { reason: reason.to_owned(), detail: detail.to_owned(), status: status.as_u16(), suppressed };
             let record = zoomwatch_shared::normalize::rejected_record(rejection, rx, seq);

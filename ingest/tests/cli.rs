@@ -17,6 +17,8 @@ fn fixtures() -> std::path::PathBuf {
 struct Server {
     child: Child,
     url: String,
+    /// Diagnostic lines about rejected requests seen on its stderr.
+    rejected_lines: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Drop for Server {
@@ -43,7 +45,7 @@ fn start_serve_with(sink: &str, extra: &[&str]) -> Server {
         .spawn()
         .unwrap();
     // Owned by the guard from here on, so a failed assertion still stops it.
-    let mut server = Server { child, url: String::new() };
+    let mut server = Server { child, url: String::new(), rejected_lines: Default::default() };
     let stderr = server.child.stderr.take().unwrap();
     let mut lines = BufReader::new(stderr).lines();
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -55,10 +57,14 @@ fn start_serve_with(sink: &str, extra: &[&str]) -> Server {
         if let Some(rest) = line.split("listening on ").nth(1) {
             let url = rest.split_whitespace().next().unwrap().trim_end_matches('/').to_owned();
             // Keep draining stderr so the child never blocks on a full pipe.
+            let rejected = server.rejected_lines.clone();
             std::thread::spawn(move || {
                 for l in lines.map_while(Result::ok) {
                     assert!(!l.contains(SECRET));
                     assert!(!l.contains('\u{1b}'), "colour codes in a redirected log: {l:?}");
+                    if l.contains("request rejected") {
+                        rejected.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
                 }
             });
             server.url = format!("{url}/zoom/webhook");
@@ -282,4 +288,23 @@ fn json_log_format_is_one_object_per_line() {
     assert_eq!(ready["level"], "INFO");
     assert!(ready["addr"].as_str().unwrap().starts_with("127.0.0.1:"), "{ready}");
     assert!(objects.iter().all(|o| !o.to_string().contains(SECRET)));
+}
+
+#[test]
+fn a_flood_of_unsigned_requests_is_summarized_not_logged_line_by_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_serve(&format!("file:{}", dir.path().join("events.jsonl").display()));
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let url = server.url.clone();
+    rt.block_on(async move {
+        let http = reqwest::Client::new();
+        for _ in 0..500 {
+            let r = http.post(&url).body(r#"{"event":"meeting.started","payload":{}}"#).send().await.unwrap();
+            assert_eq!(r.status(), 401);
+        }
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let lines = server.rejected_lines.load(std::sync::atomic::Ordering::Relaxed);
+    // The rejected-record budget: a burst of 25, then 5 a second.
+    assert!((1..=60).contains(&lines), "{lines} diagnostic lines for 500 refusals");
 }
