@@ -90,7 +90,10 @@ pub fn menu(s: &Subjects) -> Menu {
     if let Some(m) = s.meeting() {
         let topic = s.topic.as_deref().unwrap_or("");
         subject.push(format!("meeting {m} {topic}").trim().to_owned());
-        items.push(Item::Act(Action::EndMeeting { meeting: m.to_owned() }));
+        // Ended by its instance when known: the number would end whatever instance of a
+        // recurring meeting or PMI is live now, maybe not the one the alert is about.
+        let instance = s.meeting_uuid.as_deref().unwrap_or(m);
+        items.push(Item::Act(Action::EndMeeting { meeting: instance.to_owned() }));
     }
     if let (Some(p), Some(m)) = (&s.participant, s.meeting()) {
         let who = p.name.clone().or_else(|| p.email.clone()).unwrap_or_else(|| "participant".into());
@@ -204,9 +207,10 @@ mod tests {
             ]
         );
         assert_eq!(m.alert_id.as_deref(), Some("al1"));
-        // Live participants by instance UUID; end by number.
+        // Live participants and ending by the alert's instance (UUID), not the number that
+        // would end whichever instance is live now.
         assert!(m.items.contains(&Item::Look(Lookup::LiveParticipants { meeting: "b0A/==".into() })));
-        assert!(m.items.contains(&Item::Act(Action::EndMeeting { meeting: "866".into() })));
+        assert!(m.items.contains(&Item::Act(Action::EndMeeting { meeting: "b0A/==".into() })));
     }
 
     #[test]

@@ -37,7 +37,7 @@ fn ending_the_raided_meeting_from_its_alert() {
     let id = select_rule(&mut s, "join-burst");
     key(&mut s, KeyCode::Char('r'));
     let Overlay::Respond(menu) = &s.overlay else { panic!("no menu: {:?}", s.overlay) };
-    assert_eq!(menu.items[0], Item::Act(Action::EndMeeting { meeting: "84512345678".into() }));
+    assert_eq!(menu.items[0], Item::Act(Action::EndMeeting { meeting: "aLlH4nds/Q3+2026xYz0w==".into() }));
     assert!(menu.items.contains(&Item::Look(Lookup::LiveParticipants { meeting: "aLlH4nds/Q3+2026xYz0w==".into() })));
     key(&mut s, KeyCode::Enter);
     assert!(matches!(&s.overlay, Overlay::Confirm { action: Action::EndMeeting { .. }, alert_id: Some(a) } if a == &id));
@@ -47,7 +47,7 @@ fn ending_the_raided_meeting_from_its_alert() {
     let effects = key(&mut s, KeyCode::Char('y'));
     assert_eq!(
         effects,
-        vec![Effect::Zoom(ZoomCall::Act { action: Action::EndMeeting { meeting: "84512345678".into() }, alert_id: Some(id.clone()) })]
+        vec![Effect::Zoom(ZoomCall::Act { action: Action::EndMeeting { meeting: "aLlH4nds/Q3+2026xYz0w==".into() }, alert_id: Some(id.clone()) })]
     );
     assert_eq!(s.overlay, Overlay::None);
 
@@ -200,7 +200,7 @@ fn removing_a_guest_who_shares_their_screen() {
         "{:?}",
         menu.items
     );
-    assert!(menu.items.contains(&Item::Act(Action::EndMeeting { meeting: "84512345678".into() })));
+    assert!(menu.items.contains(&Item::Act(Action::EndMeeting { meeting: "aLlH4nds/Q3+2026xYz0w==".into() })));
 }
 
 #[test]

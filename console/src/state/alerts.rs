@@ -126,6 +126,11 @@ impl State {
     }
 
     /// Applies another analyst's (or this one's, read back) action or verdict.
+    /// The alert with this id, if this console holds it.
+    pub fn alert_by_id(&self, id: &str) -> Option<&AlertItem> {
+        self.alert_pos.get(id).and_then(|i| self.alerts.get(*i))
+    }
+
     pub(super) fn apply_response(&mut self, r: &RecordV1) {
         let Some(resp) = zoomwatch_shared::audit::response_of(r) else { return };
         // An action sent with no outcome recorded (yet): the sender may have died mid-call.

@@ -263,7 +263,14 @@ pub(super) fn saved(filters: &[(String, String)], cursor: usize, frame: &mut Fra
 }
 
 /// The confirmation: exactly what will be called on whom.
-pub(super) fn confirm(action: &zoomwatch_zoomapi::Action, alert_id: Option<&str>, frame: &mut Frame<'_>, area: Rect, theme: Theme) {
+pub(super) fn confirm(
+    action: &zoomwatch_zoomapi::Action,
+    alert_id: Option<&str>,
+    age: Option<&str>,
+    frame: &mut Frame<'_>,
+    area: Rect,
+    theme: Theme,
+) {
     let area = centered(area, 9.min(area.height));
     frame.render_widget(Clear, area);
     let lines = vec![
@@ -271,7 +278,12 @@ pub(super) fn confirm(action: &zoomwatch_zoomapi::Action, alert_id: Option<&str>
         Line::from(""),
         Line::from(format!(" {}", safe(&action.request().to_string(), 300))),
         Line::from(Span::styled(format!(" needs scope {} · audited as zoomwatch.action", action.scope()), theme.dim())),
-        Line::from(Span::styled(alert_id.map(|a| format!(" in response to alert {a}")).unwrap_or_default(), theme.dim())),
+        Line::from(Span::styled(
+            alert_id
+                .map(|a| format!(" in response to alert {a}{}", age.map(|g| format!(", raised {g} ago")).unwrap_or_default()))
+                .unwrap_or_default(),
+            theme.dim(),
+        )),
         Line::from(""),
         Line::from(vec![
             Span::styled(" y", theme.accent()),
