@@ -47,7 +47,10 @@ fn ending_the_raided_meeting_from_its_alert() {
     let effects = key(&mut s, KeyCode::Char('y'));
     assert_eq!(
         effects,
-        vec![Effect::Zoom(ZoomCall::Act { action: Action::EndMeeting { meeting: "aLlH4nds/Q3+2026xYz0w==".into() }, alert_id: Some(id.clone()) })]
+        vec![Effect::Zoom(ZoomCall::Act {
+            action: Action::EndMeeting { meeting: "aLlH4nds/Q3+2026xYz0w==".into() },
+            alert_id: Some(id.clone())
+        })]
     );
     assert_eq!(s.overlay, Overlay::None);
 
