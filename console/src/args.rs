@@ -30,6 +30,10 @@ pub struct SourceArgs {
     /// With --log-group: poll FilterLogEvents once a second instead of using live tail.
     #[arg(long)]
     pub poll: bool,
+    /// With --file: if the file does not exist yet, wait for the receiver to create it
+    /// (zoomwatch never creates the file it reads). Without it a missing file is an error.
+    #[arg(long, requires = "file")]
+    pub wait_for_file: bool,
     /// AWS profile (else the standard chain: AWS_PROFILE, environment, SSO, instance role…).
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
@@ -45,6 +49,22 @@ impl SourceArgs {
     /// The AWS settings these flags name.
     pub fn aws(&self) -> AwsOptions {
         AwsOptions { profile: self.profile.clone(), region: self.region.clone(), endpoint_url: self.endpoint_url.clone() }
+    }
+
+    /// Fails on a `--file` that does not exist (a typo must not look like a quiet
+    /// account), unless `--wait-for-file`.
+    pub fn check_file(&self) -> Result<()> {
+        if let Some(p) = &self.file
+            && !self.wait_for_file
+            && !p.exists()
+        {
+            anyhow::bail!(
+                "no such file: {} — check the path, start the receiver first (zoomwatch-ingest serve --sink file:{}), or pass --wait-for-file",
+                p.display(),
+                p.display()
+            );
+        }
+        Ok(())
     }
 
     /// The label a watcher's checkpoint is tied to.
@@ -93,6 +113,7 @@ pub async fn start_source<P: Prepare>(
     reading: Reading<'_>,
     prep: Arc<P>,
 ) -> Result<(String, mpsc::Receiver<SourceEvent<P::Item>>)> {
+    args.check_file()?;
     let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
     if let Some(path) = &args.file {
         let mut src = FileSource::new(path);

@@ -80,7 +80,8 @@ pub fn load_triage(path: Option<PathBuf>) -> (Triage, Option<PathBuf>) {
 pub async fn responder(args: &ConsoleArgs) -> (crate::app::Responder, Option<String>) {
     use crate::act::{Analyst, audit_file, open_audit};
     let sink = if let Some(path) = &args.source.file {
-        audit_file(path).ok()
+        // Never created here: a file the receiver has not made yet takes no actions.
+        path.exists().then(|| audit_file(path).ok()).flatten()
     } else if let Some(group) = &args.source.log_group {
         open_audit(&Destination::LogGroup(group.clone()), args.source.aws()).await.ok()
     } else {
@@ -100,6 +101,7 @@ pub async fn responder(args: &ConsoleArgs) -> (crate::app::Responder, Option<Str
 
 /// Runs the console until the analyst quits.
 pub async fn run(args: ConsoleArgs) -> Result<ExitCode> {
+    args.source.check_file()?;
     crate::app::require_terminal()?;
     let s = settings::load(args.config.config.as_deref()).map_err(anyhow::Error::msg)?;
     let (triage, triage_path) = load_triage(args.triage_file.clone());

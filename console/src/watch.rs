@@ -240,6 +240,14 @@ pub async fn run_command(args: WatchArgs) -> Result<ExitCode> {
     let min = severity_arg("--min-severity", &args.min_severity)?;
     let notify_min = severity_arg("--notify-min-severity", &args.notify_min_severity)?;
     let label = args.source.label()?;
+    args.source.check_file()?;
+    if let Some(p) = args.source.file.as_ref().filter(|p| !p.exists()) {
+        // --wait-for-file: nothing is opened (and so created) before the receiver makes it.
+        eprintln!("zoomwatch watch: waiting for {} to appear", p.display());
+        while !p.exists() {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
     let log: Log = Arc::new(|line: String| eprintln!("zoomwatch watch: {line}"));
 
     let checkpoint = if args.no_checkpoint { None } else { args.checkpoint.clone().or_else(default_checkpoint) };

@@ -142,7 +142,21 @@ async fn scenario_through_receiver_and_tail() {
 fn clear_errors() {
     let out = Command::new(BIN).args(["tail", "--file", "/nonexistent/events.jsonl"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot open /nonexistent/events.jsonl"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no such file: /nonexistent/events.jsonl"));
+
+    // A mistyped path is an error everywhere, and nothing creates it: the console, and
+    // `watch --once` in a cron job (which would otherwise read nothing and exit 0).
+    let typo_dir = tempfile::tempdir().unwrap();
+    let typo = typo_dir.path().join("evnets.jsonl");
+    let t = typo.to_str().unwrap();
+    for args in [vec!["--file", t], vec!["watch", "--file", t, "--once", "--no-checkpoint"]] {
+        let out = Command::new(BIN).args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("no such file") && err.contains("--wait-for-file"), "{args:?}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "one clear line: {err}");
+        assert!(!typo.exists(), "{args:?} created the file it was asked to read");
+    }
 
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.toml");
