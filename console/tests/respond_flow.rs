@@ -221,3 +221,24 @@ fn a_verdict_dated_in_the_future_does_not_pin_the_alert() {
     update(&mut s, Msg::Records(vec![genuine]));
     assert_eq!(s.alerts.iter().find(|a| a.alert.id == id).unwrap().triage.status, Status::Acked, "the later genuine verdict wins");
 }
+
+#[test]
+fn a_new_alert_arriving_does_not_move_the_selection() {
+    let mut s = ready();
+    key(&mut s, KeyCode::Home);
+    let seen = s.selected_alert().unwrap().alert.id.clone();
+    // A new high alert arrives a moment before the key press.
+    let body = serde_json::json!({"event": "user.settings_updated", "event_ts": T0 + 905_000, "payload": {"account_id": "A",
+        "operator": "it-admin@acme.example", "object": {"id": "U9", "settings": {"meeting_authentication": false}},
+        "old_object": {"id": "U9", "settings": {"meeting_authentication": true}}}});
+    let r = zoomwatch_shared::normalize(
+        zoomwatch_shared::Envelope::parse(body.to_string().as_bytes()).unwrap(),
+        &zoomwatch_shared::Received { received_at_ms: T0 + 905_100, request: None },
+    );
+    let before = s.alerts.len();
+    update(&mut s, Msg::Records(vec![r]));
+    assert_eq!(s.alerts.len(), before + 1, "a new alert was raised");
+    key(&mut s, KeyCode::Char('a'));
+    let acked: Vec<&str> = s.alerts.iter().filter(|a| a.triage.status == Status::Acked).map(|a| a.alert.id.as_str()).collect();
+    assert_eq!(acked, [seen.as_str()], "the alert that was highlighted is the one acknowledged");
+}

@@ -48,15 +48,30 @@ impl State {
         self.alert_order = crate::alert_order::AlertOrder::from_ranked(shown.map(|i| (i, self.alert_rank(i))).collect::<Vec<_>>());
     }
 
+    /// Re-sorts after something arrived (an escalation), the highlighted alert staying
+    /// highlighted while the analyst looks at the list.
+    fn resort_keeping_selection(&mut self) {
+        let selected = (self.view == View::Alerts).then(|| self.alert_order.get(self.cursor_of(View::Alerts)).copied()).flatten();
+        self.sort_alerts();
+        if let Some(pos) = selected.and_then(|i| self.alert_order.iter_from(0).position(|j| *j == i)) {
+            self.cursor.insert(View::Alerts, pos);
+        }
+    }
+
     /// Puts the new alert `i` in its place in the display order (if the filter shows it),
     /// keeping the analyst's selection on the same alert.
     pub(super) fn place_alert(&mut self, i: usize) {
         if !self.filter.matches_alert(&self.alerts[i].alert) {
             return;
         }
-        let pos = self.alert_order.insert(i, self.alert_rank(i));
         let c = self.cursor_of(View::Alerts);
-        if c > 0 && pos <= c {
+        let had_selection = self.alert_order.len() > c;
+        let pos = self.alert_order.insert(i, self.alert_rank(i));
+        // While the analyst looks at the list, a new alert is announced (the tab's count),
+        // never jumped to: `a`, `x` and `r` act on the alert that was highlighted, even on
+        // the top row. Elsewhere the list keeps its newest on top.
+        let looking = self.view == View::Alerts;
+        if had_selection && pos <= c && (c > 0 || looking) {
             self.cursor.insert(View::Alerts, c + 1);
         }
     }
@@ -118,7 +133,7 @@ impl State {
                         item.alert.record_ids.push(record_id);
                     }
                     if escalated {
-                        self.sort_alerts();
+                        self.resort_keeping_selection();
                     }
                 }
             }
