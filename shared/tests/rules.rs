@@ -540,6 +540,14 @@ fn example_config_is_valid() {
     let text = std::fs::read_to_string(format!("{}/../zoomwatch.example.toml", env!("CARGO_MANIFEST_DIR"))).unwrap();
     let c = Config::parse(&text, "zoomwatch.example.toml").unwrap();
     assert_eq!(c.internal_domains, ["acme.example"]);
+    // Copying the example keeps every built-in pattern (a list set there replaces the
+    // built-in one, so it must start with it).
+    let builtin = Config::default();
+    let has = |mine: &[regex::Regex], theirs: &[regex::Regex]| theirs.iter().all(|b| mine.iter().any(|m| m.as_str() == b.as_str()));
+    assert!(has(&c.sensitive_topics, &builtin.sensitive_topics), "sensitive_topics lost a built-in");
+    assert!(has(&c.suspicious_names, &builtin.suspicious_names), "suspicious_names lost a built-in");
+    assert!(has(&c.sensitive_info, &builtin.sensitive_info) && has(&c.removal_reasons, &builtin.removal_reasons));
+    assert_eq!(c.disposable_domains, builtin.disposable_domains);
 }
 
 #[test]

@@ -296,6 +296,11 @@ fn a_one_shot_run_on_a_missing_file_fails_and_says_why() {
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(err.contains("cannot open") && err.contains("nope.jsonl"), "{err}");
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("no such file") && err.contains("nope.jsonl"), "{err}");
+    // Writing alerts to the source itself (the default) creates nothing either.
+    let out =
+        Command::new(workspace_bin("zoomwatch")).args(["watch", "--once", "--no-checkpoint", "--file"]).arg(&missing).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!missing.exists());
 }
