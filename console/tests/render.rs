@@ -184,3 +184,12 @@ fn the_header_shows_how_far_a_backfill_has_come() {
     let head = text(&draw(&s, 160, 30, COLOR)).lines().next().unwrap().to_owned();
     assert!(head.contains("⏸ PAUSED +0 new (p)"), "{head}");
 }
+
+#[test]
+fn a_source_error_is_readable_in_full() {
+    let mut s = console();
+    let why = "no usable AWS credentials (request forbidden): set AWS_PROFILE or run `aws sso login --profile security`, then the console reconnects";
+    update(&mut s, Msg::Source(SourceEvent::Status(zoomwatch_log::source::Status::Reconnecting(why.into()))));
+    let screen = text(&draw(&s, 160, 30, COLOR));
+    assert!(screen.contains("aws sso login --profile security`, then the console reconnects"), "{screen}");
+}

@@ -209,9 +209,17 @@ pub(super) fn status_line(state: &State, frame: &mut Frame<'_>, area: Rect, them
             }
             Line::from(spans)
         }
-        _ => match &state.notice {
-            Some((text, _)) => Line::from(Span::styled(format!(" {}", safe(text, 200)), theme.accent())),
-            None => {
+        _ => match (&state.notice, &state.conn) {
+            (Some((text, _)), _) => Line::from(Span::styled(format!(" {}", safe(text, 200)), theme.accent())),
+            // The source's trouble in full (the header has room for its start only): the
+            // fix is usually in the message (credentials, region, the file's path).
+            (None, zoomwatch_log::source::Status::Reconnecting(why) | zoomwatch_log::source::Status::Waiting(why)) => {
+                Line::from(Span::styled(
+                    format!(" {}", safe(why, usize::from(area.width).max(40))),
+                    theme.severity(Some(zoomwatch_shared::Severity::High)),
+                ))
+            }
+            (None, _) => {
                 let skipped = if state.stats.skipped > 0 {
                     format!(" · {} lines skipped (not records)", state.stats.skipped)
                 } else {
