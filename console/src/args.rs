@@ -34,6 +34,14 @@ pub struct SourceArgs {
     /// (zoomwatch never creates the file it reads). Without it a missing file is an error.
     #[arg(long, requires = "file")]
     pub wait_for_file: bool,
+    /// AWS settings for a log group.
+    #[command(flatten)]
+    pub aws_flags: AwsFlags,
+}
+
+/// The AWS flags every command reading or writing a log group takes.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct AwsFlags {
     /// AWS profile (else the standard chain: AWS_PROFILE, environment, SSO, instance role…).
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
@@ -45,10 +53,17 @@ pub struct SourceArgs {
     pub endpoint_url: Option<String>,
 }
 
+impl AwsFlags {
+    /// The AWS settings these flags name.
+    pub fn options(&self) -> AwsOptions {
+        AwsOptions { profile: self.profile.clone(), region: self.region.clone(), endpoint_url: self.endpoint_url.clone() }
+    }
+}
+
 impl SourceArgs {
     /// The AWS settings these flags name.
     pub fn aws(&self) -> AwsOptions {
-        AwsOptions { profile: self.profile.clone(), region: self.region.clone(), endpoint_url: self.endpoint_url.clone() }
+        self.aws_flags.options()
     }
 
     /// Fails on a `--file` that does not exist (a typo must not look like a quiet

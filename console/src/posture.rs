@@ -11,7 +11,6 @@ use std::time::Duration;
 use anyhow::Result;
 use serde_json::Value;
 
-use zoomwatch_log::aws::AwsOptions;
 use zoomwatch_log::sink::{Durability, Sink};
 use zoomwatch_log::{Destination, OpenOptions, Writer};
 use zoomwatch_shared::posture::{Posture, Scope, SettingsPolicy, Status, Unread, check_scope};
@@ -68,15 +67,9 @@ pub struct PostureArgs {
     /// Zoom API credentials file (as for `zoomwatch act`).
     #[arg(long, value_name = "FILE")]
     pub credentials: Option<PathBuf>,
-    /// AWS profile for a log-group destination.
-    #[arg(long, value_name = "NAME")]
-    pub profile: Option<String>,
-    /// AWS region.
-    #[arg(long, value_name = "REGION")]
-    pub region: Option<String>,
-    /// CloudWatch Logs endpoint.
-    #[arg(long, value_name = "URL")]
-    pub endpoint_url: Option<String>,
+    /// AWS settings for a log-group destination.
+    #[command(flatten)]
+    pub aws: crate::args::AwsFlags,
 }
 
 /// Reads every view of `scope` and merges them; a failing option view leaves its
@@ -215,7 +208,7 @@ pub async fn run(args: PostureArgs) -> Result<ExitCode> {
         None => None,
         Some(spec) => {
             let dest = Destination::parse("--to", spec).map_err(|e| anyhow::anyhow!("{e}"))?;
-            let aws = AwsOptions { profile: args.profile.clone(), region: args.region.clone(), endpoint_url: args.endpoint_url.clone() };
+            let aws = args.aws.options();
             let opts =
                 OpenOptions { writer: Writer::Response, budget: Duration::from_secs(10), durability: Durability::Fsync, aws: Some(aws) };
             let sink = dest.open(&opts).await.map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -331,8 +331,9 @@ pub async fn run_command(args: WatchArgs) -> Result<ExitCode> {
     let mut notifiers = Vec::new();
     for spec in &args.notify {
         let src = &args.source;
-        let hook =
-            zoomwatch_log::notify::Target::parse(spec, src.profile.as_deref(), src.region.as_deref()).await.map_err(anyhow::Error::msg)?;
+        let hook = zoomwatch_log::notify::Target::parse(spec, src.aws_flags.profile.as_deref(), src.aws_flags.region.as_deref())
+            .await
+            .map_err(anyhow::Error::msg)?;
         let l = log.clone();
         notifiers.push(zoomwatch_log::notify::Notifier::start(hook, notify_min, move |line| l(line)).map_err(anyhow::Error::msg)?);
     }
