@@ -137,6 +137,23 @@ impl ZoomStandIn {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Runs the `zoomwatch` binary against this stand-in (no other credentials, no user
+    /// config, no terminal), and checks the client secret appears in none of its output.
+    pub fn zoomwatch(&self, args: &[&str]) -> std::process::Output {
+        let out = std::process::Command::new(crate::tools::workspace_bin("zoomwatch"))
+            .args(args)
+            .envs(self.env())
+            .env_remove("ZOOM_CREDENTIALS_FILE")
+            .env_remove("ZOOM_CREDENTIALS_SECRET")
+            .env("XDG_CONFIG_HOME", "/nonexistent")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("run zoomwatch");
+        let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(!all.contains(CLIENT_SECRET), "the client secret was printed: {all}");
+        out
+    }
+
     /// Queues an answer for the next API call.
     pub fn push(&self, f: Fault) {
         self.lock().faults.push_back(f);

@@ -6,11 +6,10 @@
 //! through the real receiver.
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use serde_json::{Value, json};
-use zoomwatch_e2e::tools;
-use zoomwatch_e2e::zoom_api::{CLIENT_SECRET, ZoomStandIn};
+use zoomwatch_e2e::zoom_api::ZoomStandIn;
 
 /// An account with the waiting room off, file transfer on and screen sharing open to
 /// everyone; the rest as a careful admin leaves it.
@@ -29,18 +28,7 @@ fn weak_account() -> Value {
 }
 
 fn zoomwatch(zoom: &ZoomStandIn, args: &[&str]) -> Output {
-    let out = Command::new(tools::workspace_bin("zoomwatch"))
-        .args(args)
-        .envs(zoom.env())
-        .env_remove("ZOOM_CREDENTIALS_FILE")
-        .env_remove("ZOOM_CREDENTIALS_SECRET")
-        .env("XDG_CONFIG_HOME", "/nonexistent")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run zoomwatch");
-    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(!all.contains(CLIENT_SECRET), "the client secret was printed: {all}");
-    out
+    zoom.zoomwatch(args)
 }
 
 fn lines(path: &Path) -> Vec<Value> {
