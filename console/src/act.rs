@@ -58,12 +58,19 @@ pub fn audit_file(path: &std::path::Path) -> Result<AnySink, String> {
 
 /// Opens where action and triage records go: a file, or a log group's
 /// `zoomwatch-response` streams (standard output is no audit trail).
-pub async fn open_audit(dest: &Destination, aws: AwsOptions) -> Result<AnySink, String> {
+/// In a log group the streams are the analyst's own (`…/zoomwatch-response/<analyst>/…`):
+/// `analyst` must be the IAM user name the template's policy lets write them.
+pub async fn open_audit(dest: &Destination, aws: AwsOptions, analyst: &Analyst) -> Result<AnySink, String> {
     match dest {
         Destination::File(path) => audit_file(path),
         Destination::LogGroup(_) => {
-            let opts =
-                OpenOptions { writer: Writer::Response, budget: Duration::from_secs(10), durability: Durability::Fsync, aws: Some(aws) };
+            let opts = OpenOptions {
+                writer: Writer::Response,
+                budget: Duration::from_secs(10),
+                durability: Durability::Fsync,
+                aws: Some(aws),
+                analyst: Some(analyst.name.clone()),
+            };
             dest.open(&opts).await.map_err(|e| e.to_string())
         }
         Destination::Stdout => Err("--audit stdout: expected file:PATH or log-group:NAME".to_owned()),
@@ -344,7 +351,9 @@ pub struct ActArgs {
     /// The alert this responds to (its id, kept in the audit record).
     #[arg(long, global = true, value_name = "ID")]
     pub alert: Option<String>,
-    /// Who is acting (default: the OS user).
+    /// Who is acting (default: the OS user). With --log-group, your IAM user name: the
+    /// audit records go to streams named after it, the only ones the template's analyst
+    /// policy lets you write.
     #[arg(long, global = true, value_name = "NAME")]
     pub analyst: Option<String>,
     /// Where the audit record goes: file:PATH (JSONL) or log-group:NAME.
@@ -542,9 +551,9 @@ pub async fn run(args: ActArgs) -> Result<ExitCode> {
     };
     let dest = Destination::parse("--audit", &dest).map_err(|_| anyhow::anyhow!("--audit {dest}: expected file:PATH or log-group:NAME"))?;
     let aws = AwsOptions { profile: args.profile.clone(), region: args.region.clone(), endpoint_url: args.endpoint_url.clone() };
-    let sink = open_audit(&dest, aws).await.map_err(anyhow::Error::msg)?;
-    let client = if args.dry_run { None } else { Some(new_client(args.credentials.as_deref()).await?) };
     let analyst = Analyst::current(args.analyst.as_deref());
+    let sink = open_audit(&dest, aws, &analyst).await.map_err(anyhow::Error::msg)?;
+    let client = if args.dry_run { None } else { Some(new_client(args.credentials.as_deref()).await?) };
     let opts =
         CliOptions { yes: args.yes, dry_run: args.dry_run, json: args.json, ctx: Context { reason: args.reason, alert_id: args.alert } };
     let code = run_cli(client.as_ref(), &action, &analyst, &sink, &opts, now_ms).await;

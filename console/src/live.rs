@@ -79,11 +79,12 @@ pub fn load_triage(path: Option<PathBuf>) -> (Triage, Option<PathBuf>) {
 /// console read-only and say why on `r`.
 pub async fn responder(args: &ConsoleArgs) -> (crate::app::Responder, Option<String>) {
     use crate::act::{Analyst, audit_file, open_audit};
+    let analyst = Analyst::current(args.analyst.as_deref());
     let sink = if let Some(path) = &args.source.file {
         // Never created here: a file the receiver has not made yet takes no actions.
         path.exists().then(|| audit_file(path).ok()).flatten()
     } else if let Some(group) = &args.source.log_group {
-        open_audit(&Destination::LogGroup(group.clone()), args.source.aws()).await.ok()
+        open_audit(&Destination::LogGroup(group.clone()), args.source.aws(), &analyst).await.ok()
     } else {
         None
     };
@@ -94,8 +95,7 @@ pub async fn responder(args: &ConsoleArgs) -> (crate::app::Responder, Option<Str
         },
         Err(e) => (None, Some(e.to_string())),
     };
-    let responder =
-        crate::app::Responder { client, sink: sink.map(std::sync::Arc::new), analyst: Some(Analyst::current(args.analyst.as_deref())) };
+    let responder = crate::app::Responder { client, sink: sink.map(std::sync::Arc::new), analyst: Some(analyst) };
     (responder, why)
 }
 

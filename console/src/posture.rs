@@ -61,6 +61,10 @@ pub struct PostureArgs {
     /// Write the zoomwatch.posture record here: file:PATH, stdout, or log-group:NAME.
     #[arg(long, value_name = "DEST")]
     pub to: Option<String>,
+    /// Who runs the check (default: the OS user). With --to log-group:NAME, your IAM user
+    /// name: the record goes to the analyst's own response streams.
+    #[arg(long, value_name = "NAME")]
+    pub analyst: Option<String>,
     /// zoomwatch.toml with the [policy] to check against.
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
@@ -209,8 +213,13 @@ pub async fn run(args: PostureArgs) -> Result<ExitCode> {
         Some(spec) => {
             let dest = Destination::parse("--to", spec).map_err(|e| anyhow::anyhow!("{e}"))?;
             let aws = args.aws.options();
-            let opts =
-                OpenOptions { writer: Writer::Response, budget: Duration::from_secs(10), durability: Durability::Fsync, aws: Some(aws) };
+            let opts = OpenOptions {
+                writer: Writer::Response,
+                budget: Duration::from_secs(10),
+                durability: Durability::Fsync,
+                aws: Some(aws),
+                analyst: Some(crate::act::Analyst::current(args.analyst.as_deref()).name),
+            };
             let sink = dest.open(&opts).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             sink.check(now_ms()).await.map_err(|e| anyhow::anyhow!("cannot write to {}: {e}", sink.describe()))?;
             Some(sink)

@@ -322,6 +322,7 @@ pub async fn run_command(args: WatchArgs) -> Result<ExitCode> {
                 budget: Duration::from_secs(10),
                 durability: Durability::Fsync,
                 aws: Some(args.source.aws()),
+                analyst: None,
             };
             let s = group.open(&opts).await?;
             s.check(now_ms()).await.map_err(|e| anyhow::anyhow!("cannot write alert records to {}: {e}", group.describe()))?;

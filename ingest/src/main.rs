@@ -311,7 +311,7 @@ async fn open_sink(spec: &str, durability: Durability) -> Result<AnySink> {
         eprintln!("zoomwatch-ingest: {hint}");
     }
     // A log group: the standard AWS settings (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL, …).
-    let opts = OpenOptions { writer: Writer::Receiver, budget: std::time::Duration::from_secs(2), durability, aws: None };
+    let opts = OpenOptions { writer: Writer::Receiver, budget: std::time::Duration::from_secs(2), durability, aws: None, analyst: None };
     Ok(dest.open(&opts).await?)
 }
 

@@ -187,7 +187,7 @@ impl WatchFunction {
                     // forged meeting event or alert through a response stream).
                     zoomwatch_shared::lines::parse(m.as_bytes())
                         .ok()
-                        .filter(|r| zoomwatch_log::source::cloudwatch::belongs(stream, &r.event))
+                        .filter(|r| zoomwatch_log::source::cloudwatch::belongs_record(stream, r))
                 })
                 .collect();
             summary.records += batch.len() as u64;

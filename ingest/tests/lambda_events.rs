@@ -98,6 +98,25 @@ async fn rest_api_v1_with_mixed_case_headers() {
     assert_eq!(resp["error"], "signature mismatch");
 }
 
+/// The template's REST API front (`WebhookFront: rest-api-waf`) declares every media type
+/// binary, so the body arrives base64-encoded and the signature is checked on the bytes.
+#[tokio::test]
+async fn rest_api_v1_base64_body_as_the_waf_front_sends_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("e.jsonl");
+    let body = fixture("meeting.started__unicode_escapes_signed.json");
+    let ts = unix_now().to_string();
+    let sig = sign(&Secret::new(SECRET), &ts, &body);
+    let mut event: Value = serde_json::from_str(&v1_event(&body, &ts, &sig)).unwrap();
+    event["body"] = json!(base64::engine::general_purpose::STANDARD.encode(&body));
+    event["isBase64Encoded"] = json!(true);
+    event["requestContext"]["stage"] = json!("live");
+    let (status, resp) = invoke(&event.to_string(), &file).await;
+    assert_eq!(status, 200, "{resp}");
+    assert_eq!(stored(&file)[0].event, "meeting.started");
+    assert!(include_str!("../../template.yaml").contains(r#"BinaryMediaTypes: ["*/*"]"#), "the REST front no longer sends raw bytes");
+}
+
 #[tokio::test]
 async fn url_validation_through_api_gateway() {
     let dir = tempfile::tempdir().unwrap();

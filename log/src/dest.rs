@@ -88,6 +88,10 @@ pub struct OpenOptions {
     /// An analyst's AWS settings (profile, region, endpoint: checked); `None` for a
     /// service, which uses the standard chain alone.
     pub aws: Option<AwsOptions>,
+    /// For [`Writer::Response`] in a log group: the analyst's IAM user name, which names
+    /// the streams (`…/zoomwatch-response/<analyst>/<instance>`, the only ones the
+    /// template's analyst policy lets that identity write).
+    pub analyst: Option<String>,
 }
 
 impl Destination {
@@ -105,7 +109,14 @@ impl Destination {
                     None => aws::load_from_env().await,
                 };
                 let client = aws::logs_client(&sdk, Some(opts.budget));
-                Ok(AnySink::CloudWatch(CloudWatchSink::for_writer(client, group.clone(), opts.budget, opts.writer)))
+                let sink = CloudWatchSink::for_writer(client, group.clone(), opts.budget, opts.writer);
+                match (&opts.analyst, opts.writer) {
+                    (Some(name), Writer::Response) => {
+                        crate::sink::cloudwatch::check_analyst_name(name).map_err(LogError::Config)?;
+                        Ok(AnySink::CloudWatch(sink.for_analyst(name)))
+                    }
+                    _ => Ok(AnySink::CloudWatch(sink)),
+                }
             }
         }
     }

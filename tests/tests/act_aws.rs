@@ -35,7 +35,11 @@ async fn the_audit_record_lands_on_the_response_stream() {
     let logs = aws_sdk_cloudwatchlogs::Client::new(&moto.sdk_config().await);
     logs.create_log_group().log_group_name(GROUP).send().await.unwrap();
 
-    let out = act(&moto, &zoom.env(), &["end-meeting", "84512345678", "--yes", "--json", "--log-group", GROUP, "--reason", "INC-7"]);
+    let out = act(
+        &moto,
+        &zoom.env(),
+        &["end-meeting", "84512345678", "--yes", "--json", "--log-group", GROUP, "--reason", "INC-7", "--analyst", "ana"],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let j: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(j["audit"], format!("cloudwatch:{GROUP}"));
@@ -43,7 +47,12 @@ async fn the_audit_record_lands_on_the_response_stream() {
     let streams = logs.describe_log_streams().log_group_name(GROUP).send().await.unwrap();
     let names: Vec<String> = streams.log_streams().iter().filter_map(|s| s.log_stream_name().map(str::to_owned)).collect();
     assert_eq!(names.len(), 1, "{names:?}");
-    assert!(names[0].contains("/zoomwatch-response/"), "{names:?}");
+    // The analyst's own stream: the template's policy lets only IAM user ana write it.
+    assert!(names[0].contains("/zoomwatch-response/ana/"), "{names:?}");
+    assert_eq!(
+        zoomwatch_log::source::cloudwatch::owner(Some(&names[0])),
+        zoomwatch_log::source::cloudwatch::StreamOwner::Response { analyst: Some("ana") }
+    );
     let events = logs.filter_log_events().log_group_name(GROUP).send().await.unwrap();
     let msgs: Vec<Value> = events.events().iter().map(|e| serde_json::from_str(e.message().unwrap()).unwrap()).collect();
     // The intent, written before Zoom was called, then the outcome naming it.
@@ -53,7 +62,21 @@ async fn the_audit_record_lands_on_the_response_stream() {
     assert_eq!(msgs[1]["id"], j["record_id"]);
     assert_eq!(msgs[1]["response"]["intent"], msgs[0]["id"]);
     assert_eq!(msgs[1]["response"]["reason"], "INC-7");
+    assert_eq!(msgs[1]["response"]["analyst"], "ana");
     assert_eq!(zoom.calls().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_analyst_name_that_cannot_name_a_stream_is_refused_before_zoom_is_called() {
+    let moto = Moto::start();
+    let zoom = ZoomStandIn::start().await;
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&moto.sdk_config().await);
+    logs.create_log_group().log_group_name(GROUP).send().await.unwrap();
+    let out = act(&moto, &zoom.env(), &["end-meeting", "84512345678", "--yes", "--log-group", GROUP, "--analyst", "bob/../ana"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("IAM user name") && err.contains("--analyst"), "{err}");
+    assert!(zoom.calls().is_empty() && zoom.token_requests() == 0);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -82,6 +82,20 @@ async fn backfill_pages_and_skips_garbage() {
     writer.create_log_stream().log_group_name(GROUP).log_stream_name(forged_stream).send().await.unwrap();
     let forged = zoomwatch_shared::lines::to_line(&records(50_000, 1)[0]);
     writer.put_log_events().log_group_name(GROUP).log_stream_name(forged_stream).log_events(ev(&forged)).send().await.unwrap();
+    // In ana's own stream (which the analyst policy lets only ana write), her verdict is
+    // believed and one in bob's name is not; nor is anything in a stream whose name
+    // matches the policy's glob for ana but says she is bob.
+    let verdict = |who: &str, alert: &str| {
+        zoomwatch_shared::lines::to_line(&zoomwatch_shared::audit::triage_record(who, None, alert, "false-positive", "", unix_now() * 1000))
+    };
+    for (stream, line) in [
+        ("2026/12/07/zoomwatch-response/ana/01", verdict("ana", "a-1")),
+        ("2026/12/07/zoomwatch-response/ana/02", verdict("bob", "a-2")),
+        ("2026/12/07/zoomwatch-response/bob/zoomwatch-response/ana/03", verdict("bob", "a-3")),
+    ] {
+        writer.create_log_stream().log_group_name(GROUP).log_stream_name(stream).send().await.unwrap();
+        writer.put_log_events().log_group_name(GROUP).log_stream_name(stream).log_events(ev(&line)).send().await.unwrap();
+    }
 
     let (tx, mut rx) = mpsc::channel(16);
     let opts = CloudWatchSource {
@@ -95,9 +109,9 @@ async fn backfill_pages_and_skips_garbage() {
     tokio::spawn(cloudwatch::run(zoomwatch_log::aws::logs_client(&sdk, None), opts, tx));
     let (mut ids, mut statuses, mut skipped) = (Vec::new(), Vec::new(), 0);
     collect(&mut rx, usize::MAX, &mut ids, &mut statuses, &mut skipped).await;
-    assert_eq!(ids.len(), 12_000);
-    assert_eq!(ids.iter().collect::<HashSet<_>>().len(), 12_000, "no duplicates across pages");
-    assert_eq!(skipped, 3, "two platform lines and the forged event");
+    assert_eq!(ids.len(), 12_001, "the records and ana's own verdict");
+    assert_eq!(ids.iter().collect::<HashSet<_>>().len(), 12_001, "no duplicates across pages");
+    assert_eq!(skipped, 5, "two platform lines, the forged event and the two verdicts in bob's name");
     assert_eq!(statuses.last(), Some(&Status::Done));
 }
 

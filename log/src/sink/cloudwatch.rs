@@ -105,6 +105,24 @@ pub const RESPONSE: &str = "zoomwatch-response";
 /// The part of stream names of `zoomwatch watch`'s alert records.
 pub const WATCH: &str = "zoomwatch-watch";
 
+/// Whether `name` can name an analyst's streams: an IAM user name (1–64 of letters,
+/// digits and `+=,.@_-`), which is what the template's analyst policy puts there.
+pub fn check_analyst_name(name: &str) -> Result<(), String> {
+    let ok = (1..=64).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
+        && name != "."
+        && name != "..";
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "analyst {:?}: audit records in a log group go to streams named after your IAM user name \
+             (letters, digits and +=,.@_-, at most 64); pass --analyst NAME",
+            zoomwatch_shared::text::sanitize(name, 80)
+        ))
+    }
+}
+
 /// `YYYY/MM/DD/{writer}/{instance}`.
 pub fn writer_stream(day_ms: i64, writer: &str, instance: &str) -> String {
     let day = format_ms(day_ms);
@@ -143,6 +161,13 @@ impl CloudWatchSink {
     /// A sink for the alerts of `zoomwatch watch` (streams `…/zoomwatch-watch/…`).
     pub fn for_watch(client: Client, group: impl Into<String>, budget: Duration) -> Self {
         Self { writer: WATCH, ..Self::new(client, group, budget) }
+    }
+
+    /// The same sink writing `analyst`'s own streams, `…/{writer}/{analyst}/{instance}`
+    /// (see [`check_analyst_name`]).
+    pub fn for_analyst(self, analyst: &str) -> Self {
+        let instance = format!("{analyst}/{}", self.instance);
+        Self { instance, ..self }
     }
 
     /// A sink writing `writer`'s streams.
@@ -323,18 +348,46 @@ mod tests {
         assert_eq!(e.timestamp, 1_700_000_000_000);
     }
 
+    fn fake_client() -> Client {
+        use aws_sdk_cloudwatchlogs::config::{BehaviorVersion, Region};
+        Client::from_conf(
+            aws_sdk_cloudwatchlogs::Config::builder().behavior_version(BehaviorVersion::latest()).region(Region::new("us-east-1")).build(),
+        )
+    }
+
     #[test]
-    fn the_analyst_policy_covers_exactly_the_response_streams() {
-        // template.yaml allows analysts PutLogEvents on `log-stream:*/zoomwatch-response/*`.
+    fn the_analyst_policy_covers_exactly_the_analysts_own_streams() {
+        // template.yaml allows analysts PutLogEvents on `log-stream:*/zoomwatch-response/${aws:username}/*`
+        // (or the principal tag's value), written `${!…}` inside !Sub.
         let template = include_str!("../../../template.yaml");
-        let pattern = format!("log-stream:*/{RESPONSE}/*");
-        assert!(template.contains(&pattern), "template.yaml no longer grants {pattern}");
-        let ours = writer_stream(1_764_288_000_000, RESPONSE, "abc");
+        for var in ["aws:username", "aws:PrincipalTag/zoomwatch-analyst"] {
+            let pattern = format!("log-stream:*/{RESPONSE}/${{!{var}}}/*");
+            assert!(template.contains(&pattern), "template.yaml no longer grants {pattern}");
+        }
+        assert!(!template.contains(&format!("log-stream:*/{RESPONSE}/*")), "a grant of every analyst's streams is back");
+        let ana = CloudWatchSink::new(fake_client(), "g", Duration::from_secs(1));
+        let ana = CloudWatchSink { writer: RESPONSE, ..ana }.for_analyst("ana");
+        let ours = writer_stream(1_764_288_000_000, RESPONSE, &ana.instance);
         let receivers = stream_name(1_764_288_000_000, "abc");
-        // IAM's `*` matches any characters, `/` included: the pattern is "contains /RESPONSE/".
-        let glob = |s: &str| s.find(&format!("/{RESPONSE}/")).is_some_and(|i| i > 0);
-        assert!(glob(&ours), "{ours}");
-        assert!(!glob(&receivers), "{receivers}");
+        // IAM's `*` matches any characters, `/` included: the pattern is "contains /RESPONSE/ana/".
+        let glob = |s: &str, who: &str| s.find(&format!("/{RESPONSE}/{who}/")).is_some_and(|i| i > 0);
+        assert!(glob(&ours, "ana") && !glob(&ours, "bob"), "{ours}");
+        assert!(!glob(&receivers, "ana"), "{receivers}");
+        assert_eq!(
+            crate::source::cloudwatch::owner(Some(&ours)),
+            crate::source::cloudwatch::StreamOwner::Response { analyst: Some("ana") }
+        );
+    }
+
+    #[test]
+    fn analyst_names_are_iam_user_names() {
+        for ok in ["ana", "ana.smith@example.com", "svc_soar-1", "a+b=c,d"] {
+            assert!(check_analyst_name(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", ".", "..", "ana/../bob", "ana smith", "a:b", "a*", &"a".repeat(65), "ana\u{1b}[2J"] {
+            let e = check_analyst_name(bad).unwrap_err();
+            assert!(e.contains("--analyst") && !e.contains('\u{1b}'), "{bad}: {e}");
+        }
     }
 
     #[tokio::test]
