@@ -38,6 +38,12 @@ pub struct ReceiverConfig {
     /// (a Zoom retry whose first attempt did land) is answered `duplicate` without a
     /// second write. 0 turns it off.
     pub recent_ids: usize,
+    /// The claim store shared by every instance (exactly-once into the log); `None`:
+    /// the per-process recent ids alone (at least once across instances).
+    pub claims: Option<Arc<crate::claims::Claims>>,
+    /// How long a write whose outcome is unknown holds its retries off (it may still be
+    /// on its way); after it, a retry first looks for the record in the log.
+    pub write_lease: std::time::Duration,
     /// The wall clock, Unix ms (tests inject one).
     pub clock: Clock,
 }
@@ -63,6 +69,7 @@ impl std::fmt::Debug for ReceiverConfig {
             .field("rejected_per_sec", &self.rejected_per_sec)
             .field("geo", &self.geo)
             .field("recent_ids", &self.recent_ids)
+            .field("claims", &self.claims.as_ref().map(|c| c.table().to_owned()))
             .finish_non_exhaustive()
     }
 }
@@ -79,6 +86,8 @@ impl ReceiverConfig {
             rules: Arc::new(Config::default()),
             geo: None,
             recent_ids: DEFAULT_RECENT_IDS,
+            claims: None,
+            write_lease: crate::claims::DEFAULT_LEASE,
             clock: system_clock(),
         }
     }

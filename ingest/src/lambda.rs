@@ -12,6 +12,8 @@
 //! | `ZOOMWATCH_SINK` | `cloudwatch` or `stdout` (one JSON line per record in the function's own log) | `cloudwatch` |
 //! | `ZOOMWATCH_LOG_GROUP` | log group for the CloudWatch sink | `/zoomwatch/events` |
 //! | `ZOOMWATCH_WRITE_BUDGET_MS` | time allowed for one write, retries included | `2000` |
+//! | `ZOOMWATCH_CLAIMS` | `dynamodb:TABLE`: the claim store shared by every instance ([`crate::claims`]) | none (at least once across instances) |
+//! | `ZOOMWATCH_CLAIM_LEASE_SECS` | how long a write of unknown outcome (and a claim) holds its retries off | `30` |
 //! | `ZOOMWATCH_CONFIG` | path of a `zoomwatch.toml` bundled with the function | built-in rules |
 //! | `ZOOMWATCH_REPLAY_WINDOW_SECS` | oldest accepted `x-zm-request-timestamp`, seconds | `5700` (95 min: Zoom's late retries) |
 //! | `ZOOMWATCH_MAX_AHEAD_SECS` | furthest accepted ahead of now, seconds | `300` |
@@ -127,6 +129,25 @@ pub async fn from_env() -> Result<(ReceiverConfig, AnySink)> {
     }
     if let Some(ahead) = secs("ZOOMWATCH_MAX_AHEAD_SECS")? {
         cfg.replay_window.max_ahead_secs = ahead;
+    }
+    let lease = secs("ZOOMWATCH_CLAIM_LEASE_SECS")?.map(|l| Duration::from_secs(l.max(1)));
+    if let Some(lease) = lease {
+        cfg.write_lease = lease;
+    }
+    if let Some(uri) = std::env::var(crate::claims::CLAIMS_ENV).ok().filter(|v| !v.trim().is_empty()) {
+        // The template creates the table; the function only reads and writes its items.
+        let spec = crate::claims::ClaimsSpec::parse(&uri).map_err(IngestError::Setting)?;
+        let conf = match &sdk {
+            Some(c) => c.clone(),
+            None => sdk.insert(aws_config::load_from_env().await).clone(),
+        };
+        let crate::claims::ClaimsSpec::DynamoDb(table) = &spec;
+        let mut claims = crate::claims::Claims::new(aws_sdk_dynamodb::Client::new(&conf), table.clone());
+        if let Some(lease) = lease {
+            claims = claims.with_lease(lease);
+        }
+        tracing::info!(table = claims.table(), "claim store on: exactly once into the log across instances");
+        cfg.claims = Some(std::sync::Arc::new(claims));
     }
     let sink = match std::env::var("ZOOMWATCH_SINK").unwrap_or_else(|_| "cloudwatch".to_owned()).as_str() {
         "stdout" => AnySink::Stdout(StdoutSink::new()),

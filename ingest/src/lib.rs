@@ -28,6 +28,7 @@
 //! log crate, `zoomwatch_log`. `src/main.rs` only parses arguments and wires these
 //! together.
 
+pub mod claims;
 pub mod config;
 pub mod error;
 #[cfg(feature = "lambda")]

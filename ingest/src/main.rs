@@ -68,6 +68,19 @@ struct ServeArgs {
     /// {"status":"duplicate"} and not written again (0: off).
     #[arg(long, default_value_t = zoomwatch_ingest::config::DEFAULT_RECENT_IDS, value_name = "N")]
     recent_ids: usize,
+    /// Exactly once into the log across receivers: claim each record id in this shared
+    /// store before writing, so Zoom's retry reaching another receiver is answered
+    /// `duplicate` (dynamodb:TABLE; created if missing; standard AWS settings, e.g.
+    /// AWS_ENDPOINT_URL). If the store cannot be reached, records are still written (at
+    /// least once) and marked request.claim = "unavailable". Also ZOOMWATCH_CLAIMS.
+    #[arg(long, env = "ZOOMWATCH_CLAIMS", value_name = "URI")]
+    claims: Option<String>,
+    /// Seconds a write whose outcome is unknown (CloudWatch answered late or not at all)
+    /// holds its retries off, in this receiver and, with --claims, in every receiver;
+    /// after it, a retry first looks for the record in the log and writes only if it is
+    /// not there.
+    #[arg(long, default_value_t = 30, value_name = "SECS")]
+    claim_lease: u64,
     /// Largest accepted body (e.g. 262144, 256KiB, 1MiB); larger ones get 413.
     #[arg(long, default_value = "256KiB", value_parser = parse_size, value_name = "SIZE")]
     max_body: usize,
@@ -339,6 +352,22 @@ async fn serve(args: ServeArgs) -> Result<()> {
     let mut cfg = ReceiverConfig::new(secrets);
     cfg.replay_window = zoomwatch_shared::signature::ReplayWindow { max_age_secs: args.replay_window, max_ahead_secs: args.max_ahead };
     cfg.recent_ids = args.recent_ids;
+    cfg.write_lease = std::time::Duration::from_secs(args.claim_lease.max(1));
+    if let Some(uri) = &args.claims {
+        use zoomwatch_ingest::claims::{Claims, ClaimsSpec};
+        let spec = ClaimsSpec::parse(uri).map_err(anyhow::Error::msg)?;
+        let claims = Claims::open(&spec).await.with_lease(std::time::Duration::from_secs(args.claim_lease.max(1)));
+        match claims.create_if_missing().await {
+            Ok(()) => tracing::info!(table = claims.table(), "claim store ready: exactly once into the log across receivers"),
+            Err(e) => {
+                tracing::warn!(error = %e, "claim store not usable yet; records are written at least once until it is");
+                if !json_logs() {
+                    eprintln!("zoomwatch-ingest: warning: claim store: {e}");
+                }
+            }
+        }
+        cfg.claims = Some(std::sync::Arc::new(claims));
+    }
     cfg.max_body = args.max_body;
     cfg.body_timeout = std::time::Duration::from_secs(args.body_timeout.max(1));
     cfg.rejected_per_sec = args.rejected_rate;

@@ -3,19 +3,19 @@
 //! | answer | when |
 //! |---|---|
 //! | 200 `{"status":"stored","id":…}` | verified, normalized, durably written |
-//! | 200 `{"status":"duplicate","id":…}` | a repeat of a record this process stored recently (not written again) |
+//! | 200 `{"status":"duplicate","id":…}` | a repeat of a record this process stored recently, or (with a claim store, [`crate::claims`]) any instance stored (not written again) |
 //! | 200 `{"plainToken":…,"encryptedToken":…}` | verified `endpoint.url_validation` |
 //! | 400 | verified but not a Zoom envelope (Zoom does not retry 4xx) |
 //! | 401 | missing/bad signature or timestamp outside the replay window (default: more than 95 min old or 5 min ahead) |
 //! | 413 | body larger than the limit |
-//! | 503 | the sink did not confirm the write: Zoom retries (up to 3 times over about 90 min) |
+//! | 503 | the sink did not confirm the write, or another instance holds the event's claim: Zoom retries (up to 3 times over about 90 min) |
 //!
 //! `GET /healthz` answers 200 for load balancers. Error bodies are `{"error": "..."}` and
 //! never echo the body or a secret. Refused POSTs are written as `zoomwatch.rejected`
 //! records (rate-limited).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Instant;
 
 use axum::Router;
@@ -26,10 +26,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde_json::json;
-use zoomwatch_shared::record::{Rejection, RequestInfo, URL_VALIDATION_EVENT};
+use zoomwatch_shared::record::{CLAIM_UNAVAILABLE, Rejection, RequestInfo, URL_VALIDATION_EVENT};
 use zoomwatch_shared::signature::{self, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use zoomwatch_shared::{Envelope, Received, normalize};
 
+use crate::claims::Claimed;
 use crate::config::ReceiverConfig;
 use crate::recent::RecentIds;
 use crate::rejected::RejectLimiter;
@@ -54,6 +55,8 @@ struct App<S> {
     limiter: RejectLimiter,
     rejected_seq: AtomicU64,
     recent: RecentIds,
+    /// When the claim store was last said to be unreachable (Unix ms; 0: never).
+    outage_said_ms: AtomicI64,
 }
 
 /// Builds the router over `sink`. The sink lives as long as the router (and its clones).
@@ -64,6 +67,7 @@ pub fn router<S: Sink>(config: ReceiverConfig, sink: S) -> Router {
         config,
         sink,
         rejected_seq: AtomicU64::new(0),
+        outage_said_ms: AtomicI64::new(0),
     });
     Router::new().route("/healthz", get(health)).fallback(webhook::<S>).with_state(app)
 }
@@ -90,6 +94,7 @@ fn request_info(headers: &HeaderMap, client: Option<&ClientInfo>) -> RequestInfo
         source_ip: client.and_then(|c| c.source_ip.clone()),
         user_agent,
         signed_at: None,
+        claim: None,
     }
 }
 
@@ -157,8 +162,68 @@ async fn webhook<S: Sink>(State(app): State<Arc<App<S>>>, req: Request) -> Respo
     if app.recent.contains(&record.id) {
         // Stored before: Zoom retried a delivery whose answer it did not get, or the same
         // signed request came again. Acknowledge it, write nothing.
-        return json_response(StatusCode::OK, &json!({"status": "duplicate", "id": record.id}));
+        return duplicate(&record.id);
     }
+    // Exactly once across instances: claim the id in the shared store first.
+    let claimed = match &app.config.claims {
+        None => {
+            // This process's own unsettled write of the same record, if any.
+            if let Some(at_ms) = app.recent.unknown_since(&record.id) {
+                let lease_ms = i64::try_from(app.config.write_lease.as_millis()).unwrap_or(i64::MAX / 4);
+                if received_at_ms < at_ms + lease_ms {
+                    return error(StatusCode::SERVICE_UNAVAILABLE, "an earlier write of this event may still land; retry later");
+                }
+                match app.sink.holds(&record.id, at_ms).await {
+                    Ok(true) => {
+                        app.recent.insert(&record.id);
+                        return duplicate(&record.id);
+                    }
+                    Ok(false) => app.recent.settle(&record.id),
+                    // Cannot be read back (stdout): write again, at least once.
+                    Err(e) => {
+                        tracing::debug!(error = %e, "cannot look for an earlier write; writing again");
+                        app.recent.settle(&record.id);
+                    }
+                }
+            }
+            None
+        }
+        Some(claims) => match claims.claim(&record.id, received_at_ms).await {
+            Claimed::Stored => {
+                app.recent.insert(&record.id);
+                return duplicate(&record.id);
+            }
+            Claimed::Busy => {
+                return error(StatusCode::SERVICE_UNAVAILABLE, "another receiver is storing this event; retry later");
+            }
+            Claimed::Unavailable(why) => {
+                app.claim_outage(&why);
+                if let Some(req) = record.request.as_mut() {
+                    req.claim = Some(CLAIM_UNAVAILABLE.to_owned());
+                }
+                None
+            }
+            Claimed::Write { settle } => {
+                if let Some(at_ms) = settle {
+                    // An earlier write's outcome is unknown: is the record in the log?
+                    match app.sink.holds(&record.id, at_ms).await {
+                        Ok(true) => {
+                            claims.stored(&record.id).await;
+                            app.recent.insert(&record.id);
+                            return duplicate(&record.id);
+                        }
+                        Ok(false) => {}
+                        Err(e) => {
+                            tracing::warn!(error = %e, record_id = %record.id, "cannot tell whether an earlier write landed; answering 503 so Zoom retries");
+                            claims.unknown(&record.id).await;
+                            return error(StatusCode::SERVICE_UNAVAILABLE, "the event could not be stored; retry later");
+                        }
+                    }
+                }
+                Some(claims)
+            }
+        },
+    };
     if let Some(geo) = &app.config.geo {
         geo.enrich(&mut record);
     }
@@ -166,14 +231,27 @@ async fn webhook<S: Sink>(State(app): State<Arc<App<S>>>, req: Request) -> Respo
     let id = record.id.clone();
     match app.sink.write(vec![record]).await {
         Ok(()) => {
+            if let Some(claims) = claimed {
+                claims.stored(&id).await;
+            }
             app.recent.insert(&id);
             json_response(StatusCode::OK, &json!({"status": "stored", "id": id}))
         }
         Err(e) => {
             tracing::error!(error = %e, record_id = %id, sink = %app.sink.describe(), "sink write failed; answering 503 so Zoom retries");
+            match claimed {
+                Some(claims) if e.may_have_landed() => claims.unknown(&id).await,
+                Some(claims) => claims.release(&id).await,
+                None if e.may_have_landed() => app.recent.mark_unknown(&id, received_at_ms),
+                None => {}
+            }
             error(StatusCode::SERVICE_UNAVAILABLE, "the event could not be stored; retry later")
         }
     }
+}
+
+fn duplicate(id: &str) -> Response {
+    json_response(StatusCode::OK, &json!({"status": "duplicate", "id": id}))
 }
 
 enum BodyError {
@@ -194,6 +272,16 @@ async fn read_body(body: Body, limit: usize, deadline: std::time::Duration) -> R
 }
 
 impl<S: Sink> App<S> {
+    /// Says (at most once a minute) that records are being written without the
+    /// exactly-once check.
+    fn claim_outage(&self, why: &str) {
+        let now = (self.config.clock)();
+        let last = self.outage_said_ms.load(Ordering::Relaxed);
+        if now - last >= 60_000 && self.outage_said_ms.compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed).is_ok() {
+            tracing::warn!(error = %why, "claim store unreachable: writing without the exactly-once check (at least once); records carry request.claim = \"unavailable\"");
+        }
+    }
+
     async fn url_validation(&self, envelope: Envelope, secret_index: usize, rx: &Received) -> Response {
         let Some(plain) = envelope.payload.get("plainToken").and_then(|v| v.as_str()).map(str::to_owned) else {
             return self.reject(rx, StatusCode::BAD_REQUEST, "malformed_body", "endpoint.url_validation without payload.plainToken").await;

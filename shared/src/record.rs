@@ -478,7 +478,14 @@ pub struct RequestInfo {
     /// `received_at` means a late retry of Zoom's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signed_at: Option<String>,
+    /// `unavailable` when the receiver's shared claim store could not be reached: this
+    /// record was written without the exactly-once check and may be stored twice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim: Option<String>,
 }
+
+/// [`RequestInfo::claim`] of a record written while the claim store was unreachable.
+pub const CLAIM_UNAVAILABLE: &str = "unavailable";
 
 /// Where a polled record came from.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]

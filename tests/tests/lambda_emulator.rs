@@ -167,7 +167,20 @@ async fn the_lambda_answers_503_while_cloudwatch_fails_and_loses_nothing() {
     client.create_log_group().log_group_name(GROUP).send().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let port = tools::free_port();
-    let emu = start_emulator_with(&moto, port, dir.path(), &[("AWS_ENDPOINT_URL", proxy.url.clone())]);
+    // The claim store, as the template creates it (the function only uses its items).
+    let ddb = aws_sdk_dynamodb::Client::new(&moto.sdk_config().await);
+    let claims = zoomwatch_ingest::claims::Claims::new(ddb.clone(), "zoomwatch-claims");
+    claims.create_if_missing().await.unwrap();
+    let emu = start_emulator_with(
+        &moto,
+        port,
+        dir.path(),
+        &[
+            ("AWS_ENDPOINT_URL", proxy.url.clone()),
+            ("ZOOMWATCH_CLAIMS", "dynamodb:zoomwatch-claims".into()),
+            ("ZOOMWATCH_CLAIM_LEASE_SECS", "2".into()),
+        ],
+    );
     let url = format!("http://127.0.0.1:{port}/lambda-url/zoomwatch-ingest/zoom/webhook");
     let log = || std::fs::read_to_string(&emu.log).unwrap_or_default();
     let bodies: Vec<Vec<u8>> = [
@@ -196,6 +209,9 @@ async fn the_lambda_answers_503_while_cloudwatch_fails_and_loses_nothing() {
     }
     assert!(proxy.count("PutLogEvents").1 >= bodies.len() as u64, "every write met the fault");
     proxy.clear();
+    // A 500 says nothing about whether the write landed: each claim was left "unknown",
+    // holding retries off for the lease, after which each retry looks in the log first.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
     for (body, ts) in bodies.iter().zip(&signed_at) {
         let d = zoom.send(body.clone(), Some(*ts)).await.unwrap();
         assert_eq!(d.status, 200, "{} / {}", d.body, log());
@@ -208,6 +224,10 @@ async fn the_lambda_answers_503_while_cloudwatch_fails_and_loses_nothing() {
     let unique: std::collections::HashSet<&String> = ids.iter().collect();
     assert_eq!((ids.len(), unique.len()), (bodies.len() + 1, bodies.len() + 1), "every event once: {ids:?}");
     assert!(log().contains("503") || log().contains("sink write failed"), "the failure is in the function's log");
+    // Every record's claim ended stored.
+    let items = ddb.scan().table_name("zoomwatch-claims").send().await.unwrap();
+    let states: Vec<&str> = items.items().iter().filter_map(|i| i.get("state").and_then(|v| v.as_s().ok()).map(String::as_str)).collect();
+    assert_eq!(states, vec!["stored"; bodies.len() + 1], "{states:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -304,6 +304,9 @@ impl State {
         if r.origin.as_deref().is_some_and(|o| o.source == zoomwatch_shared::report::WEBHOOK_LOGS) {
             self.stats.undelivered += 1;
         }
+        if r.request.as_ref().is_some_and(|q| q.claim.as_deref() == Some(zoomwatch_shared::record::CLAIM_UNAVAILABLE)) {
+            self.stats.unclaimed += 1;
+        }
         if r.event == zoomwatch_shared::record::URL_VALIDATION_EVENT {
             self.stats.last_validation_ms = Some(self.stats.last_validation_ms.map_or(received, |l| l.max(received)));
         }

@@ -230,6 +230,9 @@ pub struct Stats {
     pub rejected: u64,
     /// Webhooks Zoom reported it could not deliver (recovered by the poller).
     pub undelivered: u64,
+    /// Records the receiver wrote while its claim store was unreachable (at least once:
+    /// each may be stored twice).
+    pub unclaimed: u64,
     /// When the newest record was received (ms).
     pub last_received_ms: Option<i64>,
     /// When the last URL validation was received (ms).

@@ -62,6 +62,13 @@ pub(super) fn draw_header(state: &State, frame: &mut Frame<'_>, area: Rect, them
             theme.severity(Some(zoomwatch_shared::Severity::Medium)),
         ));
     }
+    if state.stats.unclaimed > 0 {
+        // Receiver health: written without the exactly-once check (claim store down).
+        spans.push(Span::styled(
+            format!("  at-least-once {}", state.stats.unclaimed),
+            theme.severity(Some(zoomwatch_shared::Severity::Medium)),
+        ));
+    }
     match state.stats.last_validation_ms {
         Some(v) => spans.push(Span::raw(format!("  validated {} ago", ago(state.now_ms, v)))),
         None => spans.push(Span::styled("  not validated yet", theme.dim())),

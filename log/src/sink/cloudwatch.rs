@@ -233,18 +233,27 @@ impl CloudWatchSink {
         let mut attempt = 0;
         loop {
             attempt += 1;
+            // One attempt per call: PutLogEvents is not idempotent, so a request whose
+            // answer is late or lost is never sent again here (it may have landed; the
+            // caller settles it). Only a refusal, which stored nothing, is retried.
+            let once = aws_sdk_cloudwatchlogs::config::Builder::default()
+                .retry_config(aws_config::retry::RetryConfig::disabled())
+                .timeout_config(aws_config::timeout::TimeoutConfig::builder().operation_attempt_timeout(self.budget).build());
             let result = self
                 .client
                 .put_log_events()
                 .log_group_name(&self.group)
                 .log_stream_name(stream)
                 .set_log_events(Some(events.clone()))
+                .customize()
+                .config_override(once)
                 .send()
                 .await;
             match result {
                 Ok(out) => {
                     if let Some(rejected) = out.rejected_log_events_info() {
-                        return Err(SinkError::Remote(format!(
+                        // Part of the batch may be stored.
+                        return Err(SinkError::Unconfirmed(format!(
                             "CloudWatch refused part of the batch (too new up to {:?}, too old up to {:?}, expired up to {:?}); check the clock",
                             rejected.too_new_log_event_start_index(),
                             rejected.too_old_log_event_end_index(),
@@ -258,11 +267,61 @@ impl CloudWatchSink {
                     self.created.lock().unwrap_or_else(|e| e.into_inner()).retain(|s| s != stream);
                     self.ensure_stream(stream).await?;
                 }
-                Err(e) => return Err(SinkError::Remote(format!("PutLogEvents: {}", describe(&e)))),
+                Err(e) => {
+                    let line = format!("PutLogEvents: {}", describe(&e));
+                    // A 4xx is a refusal (throttled, denied, invalid): nothing was stored.
+                    // No answer, or a 5xx, says nothing about whether it was.
+                    let refused = e.raw_response().is_some_and(|r| (400..500).contains(&r.status().as_u16()));
+                    if !refused {
+                        return Err(SinkError::Unconfirmed(line));
+                    }
+                    let throttled = matches!(e.code(), Some("ThrottlingException" | "Throttling" | "TooManyRequestsException"));
+                    if !throttled || attempt >= 4 {
+                        return Err(SinkError::Remote(line));
+                    }
+                    tokio::time::sleep(Duration::from_millis(50 << attempt)).await;
+                }
             }
         }
     }
+
+    /// Looks for `id` among the group's events within [`HOLDS_WINDOW_MS`] of `around_ms`
+    /// (every writer's streams: another instance may have written it).
+    async fn find(&self, id: &str, around_ms: i64) -> Result<bool, SinkError> {
+        let mut token: Option<String> = None;
+        for _ in 0..HOLDS_MAX_PAGES {
+            let page = self
+                .client
+                .filter_log_events()
+                .log_group_name(&self.group)
+                .start_time(around_ms - HOLDS_WINDOW_MS)
+                .end_time(around_ms + HOLDS_WINDOW_MS)
+                .filter_pattern(format!("\"{id}\""))
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(|e| SinkError::Remote(format!("FilterLogEvents: {}", describe(&e))))?;
+            let found = page
+                .events()
+                .iter()
+                .filter_map(|e| e.message())
+                .any(|m| m.contains(id) && zoomwatch_shared::lines::parse(m.as_bytes()).is_ok_and(|r| r.id == id));
+            if found {
+                return Ok(true);
+            }
+            match page.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_owned()),
+                _ => return Ok(false),
+            }
+        }
+        Err(SinkError::Remote(format!("FilterLogEvents: no answer within {HOLDS_MAX_PAGES} pages")))
+    }
 }
+
+/// How far from the unknown write's time [`CloudWatchSink::holds`] looks (its record's
+/// timestamp is when that delivery was received).
+pub const HOLDS_WINDOW_MS: i64 = 10 * 60 * 1000;
+const HOLDS_MAX_PAGES: usize = 50;
 
 impl Sink for CloudWatchSink {
     async fn write(&self, records: Vec<RecordV1>) -> Result<(), SinkError> {
@@ -285,12 +344,19 @@ impl Sink for CloudWatchSink {
         };
         match tokio::time::timeout(self.budget, work).await {
             Ok(r) => r,
-            Err(_) => Err(SinkError::Remote(format!("no confirmation from CloudWatch within {} ms", self.budget.as_millis()))),
+            Err(_) => Err(SinkError::Unconfirmed(format!("no confirmation from CloudWatch within {} ms", self.budget.as_millis()))),
         }
     }
 
     fn describe(&self) -> String {
         format!("cloudwatch:{}", self.group)
+    }
+
+    async fn holds(&self, id: &str, around_ms: i64) -> Result<bool, SinkError> {
+        match tokio::time::timeout(self.budget * 2, self.find(id, around_ms)).await {
+            Ok(r) => r,
+            Err(_) => Err(SinkError::Remote(format!("no answer from CloudWatch within {} ms", (self.budget * 2).as_millis()))),
+        }
     }
 }
 

@@ -167,4 +167,25 @@ impl Sink for FileSink {
     fn describe(&self) -> String {
         format!("file:{}", self.path.display())
     }
+
+    /// Reads the file's last [`HOLDS_SCAN_BYTES`] (where a record written minutes ago is).
+    async fn holds(&self, id: &str, _around_ms: i64) -> Result<bool, SinkError> {
+        let (path, id) = (self.path.clone(), id.to_owned());
+        tokio::task::spawn_blocking(move || file_holds(&path, &id)).await.map_err(|_| SinkError::Closed)?.map_err(SinkError::Io)
+    }
+}
+
+/// How far back from the end of the file [`FileSink::holds`] looks.
+pub const HOLDS_SCAN_BYTES: u64 = 64 * 1024 * 1024;
+
+fn file_holds(path: &Path, id: &str) -> std::io::Result<bool> {
+    let mut file = File::open(path)?;
+    let len = file.metadata()?.len();
+    file.seek(SeekFrom::Start(len.saturating_sub(HOLDS_SCAN_BYTES)))?;
+    let mut tail = Vec::new();
+    file.take(HOLDS_SCAN_BYTES).read_to_end(&mut tail)?;
+    let needle = format!("\"id\":{}", serde_json::Value::String(id.to_owned()));
+    Ok(tail.split(|b| *b == b'\n').any(|line| {
+        line.windows(needle.len()).any(|w| w == needle.as_bytes()) && zoomwatch_shared::lines::parse(line).is_ok_and(|r| r.id == id)
+    }))
 }

@@ -23,9 +23,21 @@ pub enum SinkError {
     /// The sink has shut down.
     #[error("sink is closed")]
     Closed,
-    /// A remote store refused or did not confirm the write.
+    /// A remote store refused the write: nothing of it was stored.
     #[error("remote store did not confirm the write: {0}")]
     Remote(String),
+    /// A remote store did not answer in time, or answered with a server error: the write
+    /// may have been stored all the same (a late acceptance).
+    #[error("remote store did not confirm the write (it may still land): {0}")]
+    Unconfirmed(String),
+}
+
+impl SinkError {
+    /// Whether the failed write may have been stored after all: only when a remote store
+    /// did not say (a file write that fails is cut back to where it started).
+    pub fn may_have_landed(&self) -> bool {
+        matches!(self, Self::Unconfirmed(_))
+    }
 }
 
 /// A destination for records.
@@ -36,6 +48,15 @@ pub trait Sink: Send + Sync + 'static {
 
     /// One line for logs and the startup banner, e.g. `file:/var/log/zoomwatch.jsonl`.
     fn describe(&self) -> String;
+
+    /// Whether a record with id `id`, written at about `around_ms` (by any writer), is
+    /// stored here: how a write whose outcome was unknown is settled before writing it
+    /// again. A sink that cannot be read answers an error (and the record is written
+    /// again: at least once).
+    fn holds(&self, id: &str, around_ms: i64) -> impl Future<Output = Result<bool, SinkError>> + Send {
+        let _ = (id, around_ms);
+        async { Err(SinkError::Remote(format!("{} cannot be read back", self.describe()))) }
+    }
 }
 
 /// Serializes records as JSON Lines ([`zoomwatch_shared::lines::to_line`]: control,
@@ -87,6 +108,14 @@ impl Sink for AnySink {
             Self::File(s) => s.describe(),
             Self::Stdout(s) => s.describe(),
             Self::CloudWatch(s) => s.describe(),
+        }
+    }
+
+    async fn holds(&self, id: &str, around_ms: i64) -> Result<bool, SinkError> {
+        match self {
+            Self::File(s) => s.holds(id, around_ms).await,
+            Self::Stdout(s) => s.holds(id, around_ms).await,
+            Self::CloudWatch(s) => s.holds(id, around_ms).await,
         }
     }
 }
