@@ -12,6 +12,11 @@
 //! between writing alerts and saving, the alert records it reads back from its own
 //! destination (the default) mark them as written; elsewhere the same record (same id)
 //! may be written once more, which is harmless downstream.
+//!
+//! Notifications are sent at least once: a written alert is owed in the checkpoint's
+//! outbox before it is offered to the notifiers, and leaves it when each has taken it;
+//! what a target failed to take is offered again after [`RETRY_OWED`], and what was
+//! owed when the process died is offered after restart.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -45,6 +50,53 @@ pub fn default_checkpoint() -> Option<PathBuf> {
 /// How often a checkpoint is saved when nothing was written.
 pub const SAVE_EVERY: Duration = Duration::from_secs(5);
 
+/// How long after a failed delivery an owed notification is offered to that target again.
+pub const RETRY_OWED: Duration = Duration::from_secs(30);
+
+/// Offers the watcher's owed notifications to the notifiers: one at a time per
+/// notification and target, again after [`RETRY_OWED`] when a delivery failed.
+#[derive(Default)]
+struct Outbound {
+    in_flight: std::collections::HashSet<(String, String)>,
+    not_before: std::collections::HashMap<(String, String), std::time::Instant>,
+}
+
+impl Outbound {
+    fn offer(&mut self, w: &Watcher, notifiers: &[zoomwatch_log::notify::Notifier]) {
+        let now = std::time::Instant::now();
+        for (key, owed) in w.owed() {
+            for n in notifiers.iter().filter(|n| owed.targets.contains(n.describe())) {
+                let k = (key.to_owned(), n.describe().to_owned());
+                if self.in_flight.contains(&k) || self.not_before.get(&k).is_some_and(|t| now < *t) {
+                    continue;
+                }
+                if n.send(key, &owed.record) {
+                    self.not_before.remove(&k);
+                    self.in_flight.insert(k);
+                }
+            }
+        }
+    }
+
+    /// Takes the notifiers' results into the outbox; true when one was delivered.
+    fn collect(&mut self, w: &mut Watcher, notifiers: &[zoomwatch_log::notify::Notifier]) -> bool {
+        let mut delivered = false;
+        for n in notifiers {
+            for (key, ok) in n.take_results() {
+                let k = (key, n.describe().to_owned());
+                self.in_flight.remove(&k);
+                if ok {
+                    w.delivered(&k.0, &k.1);
+                    delivered = true;
+                } else {
+                    self.not_before.insert(k, std::time::Instant::now() + RETRY_OWED);
+                }
+            }
+        }
+        delivered
+    }
+}
+
 /// How the loop runs.
 pub struct RunOptions {
     /// Save checkpoints here (none: no checkpoint).
@@ -54,6 +106,8 @@ pub struct RunOptions {
     pub tick: Option<Duration>,
     /// Wall clock (Unix ms).
     pub now_ms: fn() -> i64,
+    /// At the end, how long to wait for notifications under way.
+    pub notify_grace: Duration,
 }
 
 /// A line for the operator (stderr, or the Lambda's log).
@@ -87,6 +141,11 @@ async fn write_all(
     }
 }
 
+fn save_checkpoint(w: &Watcher, path: &Path, opts: &RunOptions) -> Result<(), String> {
+    let bytes = w.checkpoint((opts.now_ms)())?;
+    save_file(path, &bytes).map_err(|e| format!("cannot save the checkpoint {}: {e}", path.display()))
+}
+
 /// Follows `rx` until the source ends or `stop` becomes true: observes, writes alert
 /// records to `sink`, offers them to the notifiers, saves checkpoints. Returns this
 /// run's counts; an error when alert records could not be written or a checkpoint not
@@ -102,6 +161,12 @@ pub async fn run(
 ) -> Result<WatchStats, String> {
     let mut tick = tokio::time::interval(opts.tick.unwrap_or(Duration::from_secs(3600)));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // How often notifiers' results are taken in and owed notifications offered.
+    let mut outbound_tick = tokio::time::interval(Duration::from_millis(250));
+    outbound_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut outbound = Outbound::default();
+    // Owed when the last run stopped: offered at once.
+    outbound.offer(w, notifiers);
     let mut last_save = std::time::Instant::now();
     let mut dirty = false;
     let mut waiting_said = false;
@@ -123,7 +188,11 @@ pub async fn run(
                 Some(SourceEvent::Status(_)) => {}
             },
             _ = tick.tick(), if opts.tick.is_some() => w.tick((opts.now_ms)()),
+            _ = outbound_tick.tick(), if !notifiers.is_empty() => {}
             _ = stop.changed() => ended = true,
+        }
+        if outbound.collect(w, notifiers) {
+            dirty = true;
         }
         if ended && opts.tick.is_none() {
             // One-shot: the silence rules judge the state at the end.
@@ -136,17 +205,30 @@ pub async fn run(
                 if let Some(a) = r.alert.as_deref().filter(|a| a.update == 0) {
                     log(format!("{} {} {}", a.severity.as_str().to_uppercase(), a.rule, zoomwatch_shared::text::sanitize(&a.reason, 300)));
                 }
-                for n in notifiers {
-                    n.offer(r);
-                }
             }
+            // Owed before anyone is told, and saved so (below): a crash from here on
+            // leaves them in the outbox.
+            w.owe(&alerts);
+            dirty = true;
         }
         let due = dirty && (!alerts.is_empty() || ended || last_save.elapsed() >= SAVE_EVERY);
         if let (true, Some(path)) = (due, &opts.checkpoint) {
-            let bytes = w.checkpoint((opts.now_ms)())?;
-            save_file(path, &bytes).map_err(|e| format!("cannot save the checkpoint {}: {e}", path.display()))?;
+            save_checkpoint(w, path, opts)?;
             last_save = std::time::Instant::now();
             dirty = false;
+        }
+        outbound.offer(w, notifiers);
+        if ended && !outbound.in_flight.is_empty() {
+            // Let notifications under way finish, so the last checkpoint knows of them.
+            let deadline = tokio::time::Instant::now() + opts.notify_grace;
+            while !outbound.in_flight.is_empty() && tokio::time::Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                if outbound.collect(w, notifiers)
+                    && let Some(path) = &opts.checkpoint
+                {
+                    save_checkpoint(w, path, opts)?;
+                }
+            }
         }
         if ended && let Some(why) = unreadable.take() {
             return Err(why);
@@ -305,6 +387,20 @@ pub async fn run_command(args: WatchArgs) -> Result<ExitCode> {
         Destination::Stdout => false,
     };
     watcher = watcher.writing_to_source(to_source);
+    let mut notifiers = Vec::new();
+    for spec in &args.notify {
+        let src = &args.source;
+        let hook = zoomwatch_log::notify::Target::parse(spec, src.aws_flags.profile.as_deref(), src.aws_flags.region.as_deref())
+            .await
+            .map_err(anyhow::Error::msg)?;
+        let l = log.clone();
+        notifiers.push(
+            zoomwatch_log::notify::Notifier::start(hook, zoomwatch_log::notify::ATTEMPTS, move |line| l(line))
+                .map_err(anyhow::Error::msg)?,
+        );
+    }
+    // Before alert records are read back: one written but never notified is owed.
+    watcher.notify_to(notify_min, notifiers.iter().map(|n| n.describe().to_owned()));
     let sink = match dest {
         Destination::File(path) => {
             // What an earlier run wrote but did not checkpoint (it was killed in between):
@@ -329,15 +425,6 @@ pub async fn run_command(args: WatchArgs) -> Result<ExitCode> {
             s
         }
     };
-    let mut notifiers = Vec::new();
-    for spec in &args.notify {
-        let src = &args.source;
-        let hook = zoomwatch_log::notify::Target::parse(spec, src.aws_flags.profile.as_deref(), src.aws_flags.region.as_deref())
-            .await
-            .map_err(anyhow::Error::msg)?;
-        let l = log.clone();
-        notifiers.push(zoomwatch_log::notify::Notifier::start(hook, notify_min, move |line| l(line)).map_err(anyhow::Error::msg)?);
-    }
 
     let reading = Reading { follow: !args.once, start, since_ms: since, filter: None };
     let (_, rx) = start_source(&args.source, reading, Arc::new(AsRead)).await?;
@@ -365,23 +452,28 @@ pub async fn run_command(args: WatchArgs) -> Result<ExitCode> {
         if to.is_empty() { String::new() } else { format!("; notifying {} ({} and above)", to.join(", "), notify_min.as_str()) },
         checkpoint.as_ref().map(|p| format!("; checkpoint {}", p.display())).unwrap_or_default()
     ));
-    let opts = RunOptions { checkpoint, tick: (!args.once).then_some(Duration::from_secs(10)), now_ms };
+    let opts =
+        RunOptions { checkpoint, tick: (!args.once).then_some(Duration::from_secs(10)), now_ms, notify_grace: Duration::from_secs(30) };
     let result = run(&mut watcher, rx, &sink, &notifiers, &opts, log.clone(), stop_rx).await;
     for n in &mut notifiers {
-        n.finish(Duration::from_secs(30)).await;
+        n.finish(Duration::from_secs(1)).await;
     }
     let s = watcher.stats;
+    let owed = watcher.owed().count();
     let mut summary = format!("{} records read; {} alert records written ({} raised)", s.records, s.written, s.raised);
     for n in &notifiers {
         use std::sync::atomic::Ordering::Relaxed;
         let st = &n.stats;
         summary.push_str(&format!(
-            "; {}: {} sent, {} failed, {} dropped",
+            "; {}: {} sent, {} failed, {} not queued",
             n.describe(),
             st.sent.load(Relaxed),
             st.failed.load(Relaxed),
             st.dropped.load(Relaxed)
         ));
+    }
+    if owed > 0 {
+        summary.push_str(&format!("; {owed} notifications still owed (offered at the next start)"));
     }
     log(summary);
     match result {

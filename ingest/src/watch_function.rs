@@ -9,7 +9,9 @@
 //!
 //! Alerts are written once per invocation, after every page was read: the alert
 //! records of an earlier run that died before saving its checkpoint are read back in
-//! the overlap first, so they are not written (or notified) twice.
+//! the overlap first, so they are not written twice — and since that run cannot have
+//! notified them, they are owed. Notifications are owed in the checkpoint before they
+//! are sent and leave it when delivered: at least once, with an idempotency key.
 //!
 //! | variable | meaning | default |
 //! |---|---|---|
@@ -71,8 +73,10 @@ pub struct RunSummary {
     pub raised: u64,
     /// Notifications delivered.
     pub notified: u64,
-    /// Notifications that failed (logged; the alert records are written regardless).
+    /// Notifications that failed (logged; offered again by the next run).
     pub notify_failed: u64,
+    /// Notifications still owed after this run (failed, or no time left).
+    pub owed: u64,
     /// False when the run stopped early for time; the next one goes on.
     pub complete: bool,
     /// Whether it started from a checkpoint.
@@ -156,6 +160,8 @@ impl WatchFunction {
             };
             w = w.with_seal_key(key);
         }
+        // Before alert records are read back: one written but never notified is owed.
+        w.notify_to(self.notify_min, self.notify.iter().map(Target::describe));
         let start_ms = match w.cursor() {
             Cursor::LogGroup { through_ms } => through_ms - LOG_GROUP_OVERLAP_MS,
             _ => now_ms - self.since_ms,
@@ -206,21 +212,43 @@ impl WatchFunction {
                 summary.raised += 1;
                 tracing::info!(rule = %b.rule, severity = b.severity.as_str(), alert = %b.id, reason = %zoomwatch_shared::text::sanitize(&b.reason, 300), "alert raised");
             }
-            let Some(block) = zoomwatch_log::notify::wanted(r, self.notify_min) else { continue };
-            for hook in &self.notify {
-                match hook.post(&self.http, block, r, NOTIFY_ATTEMPTS).await {
-                    Ok(()) => summary.notified += 1,
+        }
+        // Owed and saved before anyone is told: a run that dies from here on leaves them
+        // in the checkpoint's outbox, and the next run sends them.
+        w.owe(&alerts);
+        self.save(&w, now_ms).await?;
+        let owed: Vec<(String, zoomwatch_shared::watcher::Owed)> = w.owed().map(|(k, o)| (k.to_owned(), o.clone())).collect();
+        let mut delivered = false;
+        for (key, owed) in owed {
+            let Some(block) = owed.record.alert.as_deref() else { continue };
+            for hook in self.notify.iter().filter(|h| owed.targets.contains(&h.describe())) {
+                if std::time::Instant::now() >= deadline {
+                    break;
+                }
+                match hook.post(&self.http, block, &owed.record, NOTIFY_ATTEMPTS).await {
+                    Ok(()) => {
+                        summary.notified += 1;
+                        w.delivered(&key, &hook.describe());
+                        delivered = true;
+                    }
                     Err(e) => {
                         summary.notify_failed += 1;
-                        tracing::error!(alert = %block.id, to = %hook.describe(), error = %e, "notification not delivered");
+                        tracing::error!(alert = %block.id, to = %hook.describe(), error = %e, "notification not delivered; the next run offers it again");
                     }
                 }
             }
         }
+        if delivered {
+            self.save(&w, now_ms).await?;
+        }
+        summary.owed = w.owed().count() as u64;
+        Ok(summary)
+    }
+
+    async fn save(&self, w: &Watcher, now_ms: i64) -> Result<()> {
         self.checkpoint
             .save(w.checkpoint(now_ms).map_err(|e| IngestError::Aws(format!("the checkpoint: {e}")))?)
             .await
-            .map_err(|e| IngestError::Aws(format!("the checkpoint: {e}")))?;
-        Ok(summary)
+            .map_err(|e| IngestError::Aws(format!("the checkpoint: {e}")))
     }
 }

@@ -3,7 +3,13 @@
 //! message attributes for subscription filter policies) or to a JSON webhook in the incoming-webhook shape Slack and Teams accept (`{"text": …}`,
 //! plus the alert itself under `zoomwatch`). Delivery runs in its own task behind a
 //! bounded queue, with retries and back-off, so a failing endpoint never holds up the
-//! alert records; what could not be delivered is counted and logged.
+//! alert records; what could not be delivered is counted and logged, and the watcher
+//! offers it again later (its outbox, [`zoomwatch_shared::watcher`]).
+//!
+//! Each notification carries its idempotency key, `{alert id}#{update}`: the
+//! `Idempotency-Key` header and an `idempotency_key` field for webhooks, a message
+//! attribute `idempotency_key` for SNS. Delivery is at least once (a notification sent
+//! just before a crash is sent again after it): receivers drop repeats of a key.
 //!
 //! The webhook URL is a secret (whoever has it can post to the channel): it comes from
 //! the environment or Secrets Manager as well as the command line, and only its host is
@@ -137,6 +143,7 @@ impl Target {
                     .message(doc.to_string())
                     .message_attributes("severity", attr(block.severity.as_str())?)
                     .message_attributes("rule", attr(&block.rule)?)
+                    .message_attributes("idempotency_key", attr(&idempotency_key(block))?)
                     .send()
                     .await
                     .map(|_| ())
@@ -194,7 +201,7 @@ impl Webhook {
     /// Posts the notification of one alert record, up to `attempts` times (see
     /// [`deliver`]).
     pub async fn post(&self, client: &reqwest::Client, block: &AlertBlock, r: &RecordV1, attempts: u32) -> Result<(), NotifyError> {
-        deliver(client, &self.url, &body(block, r), attempts).await
+        deliver(client, &self.url, &body(block, r), &idempotency_key(block), attempts).await
     }
 
     /// `webhook https://HOST/…` — never the path, which is the secret part.
@@ -234,6 +241,12 @@ fn defang(word: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(format!("{before}{u}"))
 }
 
+/// The key a receiver deduplicates notifications on: `{alert id}#{update}`
+/// ([`zoomwatch_shared::watcher::notify_key`]).
+pub fn idempotency_key(block: &AlertBlock) -> String {
+    format!("{}#{}", block.id, block.update)
+}
+
 /// The JSON body for one alert record.
 pub fn body(block: &AlertBlock, r: &RecordV1) -> serde_json::Value {
     let topic = r.meeting.as_ref().and_then(|m| m.topic.as_deref()).map(|t| format!(" in \"{}\"", escape(t))).unwrap_or_default();
@@ -246,7 +259,12 @@ pub fn body(block: &AlertBlock, r: &RecordV1) -> serde_json::Value {
         block.first_seen
     );
     // Slack shows the block (plain text: no formatting, no links); Teams and others the text.
-    json!({ "text": text, "blocks": [{"type": "section", "text": {"type": "plain_text", "text": text, "emoji": false}}], "zoomwatch": block })
+    json!({
+        "text": text,
+        "blocks": [{"type": "section", "text": {"type": "plain_text", "text": text, "emoji": false}}],
+        "idempotency_key": idempotency_key(block),
+        "zoomwatch": block
+    })
 }
 
 /// The HTTP client notifications are sent with (10 s per attempt).
@@ -266,59 +284,70 @@ pub struct NotifyStats {
     pub sent: AtomicU64,
     /// Given up after retries, or refused (4xx).
     pub failed: AtomicU64,
-    /// Dropped because the queue was full.
+    /// Not queued because the queue was full (offered again later).
     pub dropped: AtomicU64,
 }
 
-/// Queues notifications for one webhook.
+/// One queued notification: its key, the alert block, the record.
+type Job = (String, AlertBlock, RecordV1);
+
+/// Queues notifications for one target and reports what became of each.
 pub struct Notifier {
-    tx: Option<mpsc::Sender<(AlertBlock, RecordV1)>>,
+    tx: Option<mpsc::Sender<Job>>,
     task: Option<tokio::task::JoinHandle<()>>,
-    min: Severity,
     /// Delivery counts.
     pub stats: Arc<NotifyStats>,
     label: String,
+    results: Arc<std::sync::Mutex<Vec<(String, bool)>>>,
 }
 
 impl Notifier {
-    /// Starts delivery to `hook` of alerts at or above `min` (raised ones; an update
-    /// of the same alert is not notified again).
-    pub fn start(hook: Target, min: Severity, log: impl Fn(String) + Send + Sync + 'static) -> Result<Self, NotifyError> {
+    /// Starts delivery to `hook`, `attempts` tries per notification.
+    pub fn start(hook: Target, attempts: u32, log: impl Fn(String) + Send + Sync + 'static) -> Result<Self, NotifyError> {
         let client = http_client()?;
-        let (tx, mut rx) = mpsc::channel::<(AlertBlock, RecordV1)>(QUEUE);
+        let (tx, mut rx) = mpsc::channel::<Job>(QUEUE);
         let stats = Arc::new(NotifyStats::default());
-        let st = stats.clone();
+        let results: Arc<std::sync::Mutex<Vec<(String, bool)>>> = Arc::default();
+        let (st, done) = (stats.clone(), results.clone());
         let label = hook.describe();
         let task = tokio::spawn(async move {
-            while let Some((block, rec)) = rx.recv().await {
-                match hook.post(&client, &block, &rec, ATTEMPTS).await {
+            while let Some((key, block, rec)) = rx.recv().await {
+                let ok = match hook.post(&client, &block, &rec, attempts).await {
                     Ok(()) => {
                         st.sent.fetch_add(1, Ordering::Relaxed);
+                        true
                     }
                     Err(e) => {
                         st.failed.fetch_add(1, Ordering::Relaxed);
-                        log(format!("notification of alert {} to {} not delivered: {e}", block.id, hook.describe()));
+                        log(format!("notification of alert {} to {} not delivered (offered again later): {e}", block.id, hook.describe()));
+                        false
                     }
-                }
+                };
+                done.lock().unwrap_or_else(|e| e.into_inner()).push((key, ok));
             }
         });
-        Ok(Self { tx: Some(tx), task: Some(task), min, stats, label })
+        Ok(Self { tx: Some(tx), task: Some(task), stats, label, results })
     }
 
-    /// `webhook https://HOST/…` or `sns:ARN`.
+    /// `webhook https://HOST/…` or `sns:ARN`: the target's label in the watcher's outbox.
     pub fn describe(&self) -> &str {
         &self.label
     }
 
-    /// Queues a notification for a record just written, if it is a newly raised alert
-    /// at or above the threshold. Never waits.
-    pub fn offer(&self, r: &RecordV1) {
-        let Some(block) = wanted(r, self.min) else { return };
-        if let Some(tx) = &self.tx
-            && tx.try_send((block.clone(), r.clone())).is_err()
-        {
+    /// Queues the notification `key` of alert record `r`. Never waits: false when the
+    /// queue is full (offer it again later).
+    pub fn send(&self, key: &str, r: &RecordV1) -> bool {
+        let Some(block) = r.alert.as_deref() else { return true };
+        let sent = self.tx.as_ref().is_some_and(|tx| tx.try_send((key.to_owned(), block.clone(), r.clone())).is_ok());
+        if !sent {
             self.stats.dropped.fetch_add(1, Ordering::Relaxed);
         }
+        sent
+    }
+
+    /// What became of the notifications sent since the last call: (key, delivered).
+    pub fn take_results(&self) -> Vec<(String, bool)> {
+        std::mem::take(&mut *self.results.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// Stops taking notifications and waits up to `grace` for the queue to drain.
@@ -333,7 +362,7 @@ impl Notifier {
 /// Posts `body`, retrying connection failures, timeouts, 408, 429 and 5xx with
 /// exponential back-off (1 s, 2 s, 4 s … up to 30 s, with jitter, or the endpoint's
 /// `Retry-After`), up to `attempts` times. Other 4xx are final.
-async fn deliver(client: &reqwest::Client, url: &str, body: &serde_json::Value, attempts: u32) -> Result<(), NotifyError> {
+async fn deliver(client: &reqwest::Client, url: &str, body: &serde_json::Value, key: &str, attempts: u32) -> Result<(), NotifyError> {
     let mut last = String::new();
     let mut retry_after: Option<u64> = None;
     for attempt in 0..attempts {
@@ -341,7 +370,7 @@ async fn deliver(client: &reqwest::Client, url: &str, body: &serde_json::Value, 
             tokio::time::sleep(backoff(attempt, retry_after.take())).await;
         }
         let bytes = serde_json::to_vec(body).unwrap_or_default();
-        match client.post(url).header("content-type", "application/json").body(bytes).send().await {
+        match client.post(url).header("content-type", "application/json").header("idempotency-key", key).body(bytes).send().await {
             Ok(resp) if resp.status().is_success() => return Ok(()),
             Ok(resp) => {
                 let status = resp.status();

@@ -154,13 +154,20 @@ impl AlertBook {
 
     /// Marks what a record already written says (read back from the destination after
     /// a crash, so nothing is written twice).
-    pub fn mark_written(&mut self, block: &AlertBlock) {
+    /// Returns whether it was news: this update of the alert was not known as written.
+    pub fn mark_written(&mut self, block: &AlertBlock) -> bool {
         if let Some(t) = self.alerts.get_mut(&block.id) {
+            let news = t.updates <= block.update;
             t.written = t.written.max(block.count);
             t.updates = t.updates.max(block.update + 1);
+            news
         } else if self.marks.len() < MAX_TRACKED || self.marks.contains_key(&block.id) {
             let m = self.marks.entry(block.id.clone()).or_insert((0, 0));
+            let news = m.1 <= block.update;
             *m = (m.0.max(block.count), m.1.max(block.update + 1));
+            news
+        } else {
+            false
         }
     }
 }

@@ -2,6 +2,15 @@
 //! [`Detector`], follows the alerts it raises ([`AlertBook`]), keeps the place in the
 //! source, and saves and restores all of it as a [`Checkpoint`]. `zoomwatch watch`
 //! (console crate) and the scheduled watch function (ingest crate) drive it.
+//!
+//! Notifications are owed at least once: an alert record written is put in the
+//! checkpoint's outbox (one entry per alert and update, with the targets still to tell)
+//! before anyone is notified, and leaves it only when every target took it. A watcher
+//! killed between writing an alert and notifying finds it in the outbox after restart —
+//! or, killed before the checkpoint was saved, reads its own sealed alert record back and
+//! owes it again. Receivers deduplicate on [`notify_key`].
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -57,6 +66,28 @@ pub struct Checkpoint {
     /// private to the watcher).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seal_key: Option<String>,
+    /// Notifications owed, by [`notify_key`].
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub outbox: BTreeMap<String, Owed>,
+}
+
+/// A notification owed: the alert record and the targets that have not taken it yet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Owed {
+    /// The alert record as written.
+    pub record: RecordV1,
+    /// Targets still to tell (their labels: `webhook https://HOST/…`, `sns:ARN`).
+    pub targets: BTreeSet<String>,
+}
+
+/// Most notifications owed at once; past it the oldest is given up (and counted).
+pub const MAX_OWED: usize = 10_000;
+
+/// The idempotency key of an alert record's notification: `{alert id}#{update}`. The
+/// same alert and update always has the same key, so a receiver that saw it may drop a
+/// repeat (sent again after a crash).
+pub fn notify_key(r: &RecordV1) -> Option<String> {
+    r.alert.as_deref().map(|a| format!("{}#{}", a.id, a.update))
 }
 
 /// Counts for the log and the summary.
@@ -68,6 +99,8 @@ pub struct WatchStats {
     pub written: u64,
     /// Of which newly raised.
     pub raised: u64,
+    /// Notifications given up because too many were owed at once.
+    pub gave_up: u64,
 }
 
 /// The detector, the alerts it raised, and where in the source it is. No I/O.
@@ -84,6 +117,12 @@ pub struct Watcher {
     own_source: bool,
     /// The key alert records are sealed with; without one, none read back is trusted.
     seal_key: Option<Vec<u8>>,
+    /// Notifications owed.
+    outbox: BTreeMap<String, Owed>,
+    /// What is notified: at or above this, to these targets (none: nothing).
+    notify: Option<(Severity, BTreeSet<String>)>,
+    /// When the checkpoint resumed from was saved (Unix ms).
+    resumed_at_ms: Option<i64>,
     /// This run's counts.
     pub stats: WatchStats,
 }
@@ -101,6 +140,9 @@ impl Watcher {
             geo: None,
             own_source: true,
             seal_key: None,
+            outbox: BTreeMap::new(),
+            notify: None,
+            resumed_at_ms: None,
             stats: WatchStats::default(),
         }
     }
@@ -147,7 +189,67 @@ impl Watcher {
         w.cursor = cp.cursor;
         w.total_records = cp.records;
         w.seal_key = cp.seal_key.as_deref().and_then(|k| hex::decode(k).ok()).filter(|k| !k.is_empty());
+        w.outbox = cp.outbox;
+        w.resumed_at_ms = crate::timefmt::parse_rfc3339_ms(&cp.saved_at);
         Ok(w)
+    }
+
+    /// Notifies alerts raised at or above `min` to `targets` (labels). Owed
+    /// notifications to targets no longer given are dropped.
+    pub fn notify_to(&mut self, min: Severity, targets: impl IntoIterator<Item = String>) {
+        let targets: BTreeSet<String> = targets.into_iter().collect();
+        self.outbox.retain(|_, o| {
+            o.targets.retain(|t| targets.contains(t));
+            !o.targets.is_empty()
+        });
+        self.notify = (!targets.is_empty()).then_some((min, targets));
+    }
+
+    /// Owes the notifications of alert records just written (raised ones at or above
+    /// the notify threshold). Call before notifying, and save the checkpoint between.
+    pub fn owe(&mut self, written: &[RecordV1]) {
+        let Some((min, targets)) = &self.notify else { return };
+        for r in written {
+            let wanted = r.alert.as_deref().is_some_and(|a| a.update == 0 && a.severity >= *min);
+            if let (true, Some(key)) = (wanted, notify_key(r)) {
+                self.outbox.entry(key).or_insert_with(|| Owed { record: r.clone(), targets: targets.clone() });
+            }
+        }
+        while self.outbox.len() > MAX_OWED {
+            let oldest = self.outbox.iter().min_by_key(|(_, o)| o.record.received_at.clone()).map(|(k, _)| k.clone());
+            if let Some(k) = oldest {
+                self.outbox.remove(&k);
+                self.stats.gave_up += 1;
+            }
+        }
+    }
+
+    /// The notifications owed: key, record, targets still to tell.
+    pub fn owed(&self) -> impl Iterator<Item = (&str, &Owed)> {
+        self.outbox.iter().map(|(k, o)| (k.as_str(), o))
+    }
+
+    /// `target` took the notification `key`.
+    pub fn delivered(&mut self, key: &str, target: &str) {
+        if let Some(o) = self.outbox.get_mut(key) {
+            o.targets.remove(target);
+            if o.targets.is_empty() {
+                self.outbox.remove(key);
+            }
+        }
+    }
+
+    /// An alert record of ours read back: marked as written; if that was news to a
+    /// resumed watcher (it was written after the checkpoint, which a crash kept from
+    /// being saved), its notification is owed too — it cannot have been sent.
+    fn read_back(&mut self, r: &RecordV1) {
+        let Some(block) = r.alert.as_deref() else { return };
+        let news = self.book.mark_written(block);
+        let after_checkpoint =
+            self.resumed_at_ms.is_some_and(|saved| crate::timefmt::parse_rfc3339_ms(&r.received_at).is_some_and(|at| at >= saved - 60_000));
+        if news && after_checkpoint {
+            self.owe(std::slice::from_ref(r));
+        }
     }
 
     /// Where reading stopped.
@@ -165,11 +267,11 @@ impl Watcher {
         for mut r in batch {
             self.stats.records += 1;
             self.total_records += 1;
-            if let Some(block) = r.alert.as_deref().filter(|_| self.own_source && self.sealed(&r)) {
+            if r.alert.is_some() && self.own_source && self.sealed(&r) {
                 // Our own alert read back (the default destination is the source):
                 // already written, whatever the checkpoint says. Only one we sealed: a
                 // forged line must not mark a real alert written.
-                self.book.mark_written(block);
+                self.read_back(&r);
             }
             if self.source.starts_with("log-group:") {
                 let received = crate::timefmt::parse_rfc3339_ms(&r.received_at).unwrap_or(0);
@@ -189,8 +291,8 @@ impl Watcher {
     /// written, so a restart after a crash writes none of them again.
     pub fn already_written(&mut self, records: &[RecordV1]) {
         for r in records {
-            if let Some(b) = r.alert.as_deref().filter(|_| self.sealed(r)) {
-                self.book.mark_written(b);
+            if r.alert.is_some() && self.sealed(r) {
+                self.read_back(r);
             }
         }
     }
@@ -245,6 +347,7 @@ impl Watcher {
             records: self.total_records,
             alerts: self.book.clone(),
             seal_key: self.seal_key.as_deref().map(hex::encode),
+            outbox: self.outbox.clone(),
             detector,
         };
         serde_json::to_vec(&cp).map_err(|e| format!("cannot save the checkpoint: {e}"))

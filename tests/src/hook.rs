@@ -1,7 +1,10 @@
 //! A stand-in for a Slack/Teams-style incoming webhook, strict about what arrives:
 //! `POST /services/T0/B0/hook-secret`, `content-type: application/json`, a body with
-//! `text` and the alert under `zoomwatch`. It refuses the first requests with 503, as
-//! an endpoint in trouble would, then accepts. And an SNS topic's HTTP subscriber.
+//! `text` and the alert under `zoomwatch`, and an `Idempotency-Key` header equal to the
+//! body's `idempotency_key` (`{alert id}#{update}`). It refuses the first requests with
+//! 503, as an endpoint in trouble would, then accepts (and can be made to fail again at
+//! any time). Like a receiver that deduplicates, it keeps the first delivery of each
+//! key and counts repeats. And an SNS topic's HTTP subscriber.
 
 use std::sync::{Arc, Mutex};
 
@@ -19,8 +22,12 @@ pub struct HookLog {
     pub fail_first: usize,
     /// Well-formed requests received.
     pub requests: usize,
-    /// Bodies answered 200.
+    /// Bodies answered 200, the first of each idempotency key.
     pub delivered: Vec<Value>,
+    /// Deliveries of a key already delivered (dropped, as a deduplicating receiver does).
+    pub repeats: usize,
+    /// While true, every request is answered 503.
+    pub failing: bool,
     /// Anything else that arrived.
     pub unexpected: Vec<String>,
 }
@@ -43,11 +50,22 @@ async fn hook_handler(State(log): State<Arc<Mutex<HookLog>>>, method: Method, ur
         log.unexpected.push(format!("not the incoming-webhook shape: {body}"));
         return StatusCode::BAD_REQUEST;
     }
+    let key = format!("{}#{}", v["zoomwatch"]["id"].as_str().unwrap_or_default(), v["zoomwatch"]["update"].as_u64().unwrap_or(u64::MAX));
+    let header = headers.get("idempotency-key").and_then(|h| h.to_str().ok());
+    if header != Some(key.as_str()) || v["idempotency_key"].as_str() != Some(key.as_str()) {
+        log.unexpected.push(format!("idempotency key {header:?} / {} for {key}", v["idempotency_key"]));
+        return StatusCode::BAD_REQUEST;
+    }
     log.requests += 1;
-    if log.requests <= log.fail_first {
+    if log.requests <= log.fail_first || log.failing {
         return StatusCode::SERVICE_UNAVAILABLE;
     }
-    log.delivered.push(v);
+    let seen = log.delivered.iter().any(|d| d["idempotency_key"].as_str() == Some(key.as_str()));
+    if seen {
+        log.repeats += 1;
+    } else {
+        log.delivered.push(v);
+    }
     StatusCode::OK
 }
 

@@ -188,8 +188,11 @@ async fn the_watcher_raises_each_incident_once_across_a_kill_and_a_restart() {
     assert!(log.unexpected.is_empty(), "{:?}", log.unexpected);
     let notified: Vec<String> = log.delivered.iter().map(|v| v["zoomwatch"]["id"].as_str().unwrap().to_owned()).collect();
     assert_eq!(notified.iter().cloned().collect::<BTreeSet<_>>(), high);
-    assert_eq!(notified.len(), high.len(), "no alert notified twice");
-    assert_eq!(log.requests, high.len() + 2, "the two refused attempts were retried");
+    assert_eq!(notified.len(), high.len(), "each key delivered once (the hook keeps the first of a key)");
+    // At least once: a notification sent just before the kill may be sent again after
+    // the restart, with the same idempotency key; never more than that.
+    assert!(log.repeats <= 1, "{} repeats", log.repeats);
+    assert_eq!(log.requests, high.len() + 2 + log.repeats, "the two refused attempts were retried");
     // The hook's URL (a secret) is in no log line.
     for run in [1, 2] {
         let text = std::fs::read_to_string(dir.join(format!("watch-{run}.log"))).unwrap();
