@@ -1,10 +1,10 @@
 //! `zoomwatch` — the analyst's binary: the live console (default), `demo`, `tail`, `act`,
-//! `posture`, `watch`, `rules` and `check-config`. It parses arguments and dispatches; each command
+//! `posture`, `watch`, `rules`, `check-config`, `completions` and `man`. It parses arguments and dispatches; each command
 //! is one module of the library that owns its arguments and its run.
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use zoomwatch_console::act::ActArgs;
 use zoomwatch_console::args::ConfigArg;
 use zoomwatch_console::demo::DemoArgs;
@@ -14,6 +14,7 @@ use zoomwatch_console::rules::RulesArgs;
 use zoomwatch_console::tail::TailArgs;
 use zoomwatch_console::watch::WatchArgs;
 use zoomwatch_console::{act, demo, live, posture, rules, tail, watch};
+use zoomwatch_ingest::cli_docs::{self, CompletionsArgs, ManArgs};
 
 /// Live eyes on a Zoom account: reads zoomwatch.v1 records (from the JSONL file written
 /// by `zoomwatch-ingest serve`), runs the detections, and shows records and alerts.
@@ -28,7 +29,8 @@ zoomwatch tail --file events.jsonl --meeting \"all-hands\" --user jdoe@\n  \
 zoomwatch --log-group /zoomwatch/events --since 2h --profile security\n  \
 zoomwatch act end-meeting 84512345678 --reason \"raid\" --audit file:zoomwatch-events.jsonl\n  \
 zoomwatch posture --to file:zoomwatch-events.jsonl\n  \
-zoomwatch check-config --config zoomwatch.toml")]
+zoomwatch check-config --config zoomwatch.toml\n  \
+zoomwatch completions bash > ~/.local/share/bash-completion/completions/zoomwatch")]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -41,7 +43,7 @@ enum Command {
     /// Run everything locally: receiver, a simulator sending signed webhooks of a
     /// scripted account day over HTTP, and the console on the result.
     Demo(DemoArgs),
-    /// Print records and alerts as lines (text or JSON).
+    /// Print records and alerts as lines (text, JSON, or OCSF events).
     Tail(Box<TailArgs>),
     /// Act through Zoom's REST API (end, harden, remove, deny, deactivate, sign out),
     /// audited as a zoomwatch.action record. Scriptable: --yes, --json, exit status.
@@ -58,6 +60,11 @@ enum Command {
     /// List the detection rules (built-in and custom) with their effective settings, or
     /// write the stateless ones as Sigma rules (--sigma).
     Rules(RulesArgs),
+    /// Print the shell completion script (bash, zsh, fish, elvish, powershell); README,
+    /// "Shell completions and man pages", says where to put it.
+    Completions(CompletionsArgs),
+    /// Print the man page, or write one per command into --dir.
+    Man(ManArgs),
 }
 
 /// mimalloc: the console allocates and frees millions of small strings (records in,
@@ -78,6 +85,11 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::CheckConfig(args)) => rules::check_config(&args),
         Some(Command::Rules(args)) => rules::run(&args),
+        Some(Command::Completions(args)) => {
+            cli_docs::completions(Cli::command(), "zoomwatch", args.shell, &mut std::io::stdout().lock());
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Man(args)) => cli_docs::run_man(&Cli::command(), &args).map_err(anyhow::Error::msg),
         Some(Command::Tail(args)) => runtime().and_then(|rt| rt.block_on(tail::run(*args))),
         Some(Command::Demo(args)) => runtime().and_then(|rt| rt.block_on(demo::run(args))),
         Some(Command::Act(args)) => runtime().and_then(|rt| rt.block_on(act::run(*args))),

@@ -3,7 +3,9 @@
 //! Text lines are sanitized (no escape sequences from Zoom reach the terminal). With
 //! `--json`, each line is one object: `{"kind":"record", …Record v1}` (with the flags the
 //! configured rules give) or `{"kind":"alert", "rule", "severity", "reason", "meeting",
-//! "participant", "actor", "record_ids", "occurred_at", "id", "count"}`.
+//! "participant", "actor", "record_ids", "occurred_at", "id", "count"}`. With
+//! `--format ocsf`, each line is one OCSF 1.8.0 event ([`zoomwatch_shared::ocsf`]): a
+//! record's projection, or an alert's as a Detection Finding.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -32,6 +34,8 @@ pub enum Format {
     Text,
     /// One JSON object per line.
     Json,
+    /// One OCSF event per line.
+    Ocsf,
 }
 
 /// What `tail` prints.
@@ -183,6 +187,10 @@ impl Printer {
                             r.flags = flags;
                             writeln!(out, "{}", record_json(&r))?;
                         }
+                        Format::Ocsf => {
+                            r.flags = flags;
+                            writeln!(out, "{}", zoomwatch_shared::ocsf::to_ocsf(&r))?;
+                        }
                     }
                 }
             }
@@ -205,6 +213,11 @@ impl Printer {
                     match self.opts.format {
                         Format::Text => writeln!(out, "{}", alert_line(&a))?,
                         Format::Json => writeln!(out, "{}", alert_json(&a))?,
+                        Format::Ocsf => {
+                            let at = zoomwatch_shared::timefmt::parse_rfc3339_ms(&a.occurred_at).unwrap_or(0);
+                            let r = zoomwatch_shared::alert::alert_record(&a, &a.occurred_at, 0, at, "zoomwatch tail");
+                            writeln!(out, "{}", zoomwatch_shared::ocsf::to_ocsf(&r))?;
+                        }
                     }
                 }
             }
@@ -314,9 +327,15 @@ pub struct TailArgs {
     /// With --follow and --file: skip what is already in the file.
     #[arg(long, requires = "follow")]
     pub from_end: bool,
-    /// One JSON object per line: {"kind":"record",...} or {"kind":"alert",...}.
-    #[arg(long)]
+    /// One JSON object per line: {"kind":"record",...} or {"kind":"alert",...} (the
+    /// same as --format json).
+    #[arg(long, conflicts_with = "format")]
     pub json: bool,
+    /// text (default), json, or ocsf: one OCSF 1.8.0 event per line (sign-ins as
+    /// Authentication, admin changes as IAM classes, meetings as Web Resources Activity,
+    /// alerts as Detection Findings; docs/ocsf.md).
+    #[arg(long, value_name = "FORMAT", value_parser = ["text", "json", "ocsf"])]
+    pub format: Option<String>,
     /// Print alerts only.
     #[arg(long)]
     pub alerts_only: bool,
@@ -349,7 +368,12 @@ pub async fn run(args: TailArgs) -> Result<ExitCode> {
     if let Some(u) = &args.user {
         filter = filter.with(Term::User(u.to_lowercase()));
     }
-    let opts = TailOptions { format: if args.json { Format::Json } else { Format::Text }, alerts_only: args.alerts_only, filter };
+    let format = match (args.json, args.format.as_deref()) {
+        (true, _) | (_, Some("json")) => Format::Json,
+        (_, Some("ocsf")) => Format::Ocsf,
+        _ => Format::Text,
+    };
+    let opts = TailOptions { format, alerts_only: args.alerts_only, filter };
     let filter = opts.filter.clone();
     let start = if args.from_end { Start::End } else { Start::Beginning };
     let reading = Reading { follow: args.follow, start, since_ms: None, filter: Some(&filter) };

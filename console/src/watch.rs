@@ -113,8 +113,13 @@ pub struct RunOptions {
 /// A line for the operator (stderr, or the Lambda's log).
 pub type Log = std::sync::Arc<dyn Fn(String) + Send + Sync>;
 
+/// How long after a write of unknown outcome the log is searched for its records (a
+/// write CloudWatch answered late may still land meanwhile).
+pub const SETTLE_AFTER: Duration = Duration::from_secs(5);
+
 /// Writes `records`, retrying with back-off until they are stored or `stop` fires:
-/// alert records are never dropped while the process lives.
+/// alert records are never dropped while the process lives, nor written twice — after a
+/// write whose outcome is unknown, the records found in the log are not written again.
 async fn write_all(
     sink: &zoomwatch_log::sink::AnySink,
     records: &[RecordV1],
@@ -123,17 +128,33 @@ async fn write_all(
 ) -> Result<(), String> {
     use zoomwatch_log::sink::Sink;
     let mut wait = Duration::from_millis(500);
+    let mut records = records.to_vec();
     loop {
-        match sink.write(records.to_vec()).await {
+        match sink.write(records.clone()).await {
             Ok(()) => return Ok(()),
             Err(e) => {
                 if *stop.borrow() {
                     return Err(format!("{} alert records not written to {}: {e}", records.len(), sink.describe()));
                 }
-                log(format!("alert records not written to {} ({e}); retrying in {:.1} s", sink.describe(), wait.as_secs_f32()));
+                let pause = if e.may_have_landed() { wait.max(SETTLE_AFTER) } else { wait };
+                log(format!("alert records not written to {} ({e}); retrying in {:.1} s", sink.describe(), pause.as_secs_f32()));
                 tokio::select! {
-                    () = tokio::time::sleep(wait) => {}
+                    () = tokio::time::sleep(pause) => {}
                     _ = stop.changed() => {}
+                }
+                if e.may_have_landed() {
+                    let mut rest = Vec::with_capacity(records.len());
+                    for r in records {
+                        let at = zoomwatch_shared::timefmt::parse_rfc3339_ms(&r.received_at).unwrap_or_else(now_ms);
+                        // Unreadable: write it again (at least once).
+                        if !matches!(sink.holds(&r.id, at).await, Ok(true)) {
+                            rest.push(r);
+                        }
+                    }
+                    records = rest;
+                    if records.is_empty() {
+                        return Ok(());
+                    }
                 }
                 wait = (wait * 2).min(Duration::from_secs(30));
             }
@@ -422,6 +443,25 @@ pub async fn run_command(args: WatchArgs) -> Result<ExitCode> {
             };
             let s = group.open(&opts).await?;
             s.check(now_ms()).await.map_err(|e| anyhow::anyhow!("cannot write alert records to {}: {e}", group.describe()))?;
+            if let (Destination::LogGroup(name), Cursor::LogGroup { through_ms }) = (&group, watcher.cursor()) {
+                // What an earlier run wrote but did not checkpoint (it was killed in
+                // between), read back before the detector raises the same alerts again.
+                let client = zoomwatch_log::aws::logs_client(&zoomwatch_log::aws::load(&args.source.aws()).await?, None);
+                let from = through_ms - LOG_GROUP_OVERLAP_MS;
+                let mut tries = 0;
+                let mine = loop {
+                    tries += 1;
+                    match zoomwatch_log::source::cloudwatch::alert_records_since(&client, name, from).await {
+                        Ok(m) => break m,
+                        Err(e) if tries < 5 => {
+                            log(format!("cannot read back the alert records in {name} yet ({e}); retrying"));
+                            tokio::time::sleep(Duration::from_secs(tries)).await;
+                        }
+                        Err(e) => anyhow::bail!("cannot read back the alert records in {name}: {e}"),
+                    }
+                };
+                watcher.already_written(&mine);
+            }
             s
         }
     };

@@ -257,6 +257,26 @@ fn deliveries_zoom_could_not_make_show_in_the_header() {
 }
 
 #[test]
+fn records_written_without_the_exactly_once_check_show_in_the_header() {
+    let mut s = console();
+    let started = |ts: i64, claim: Option<&str>| {
+        let body =
+            format!(r#"{{"event":"meeting.started","event_ts":{ts},"payload":{{"object":{{"id":"1","uuid":"u{ts}","topic":"t"}}}}}}"#);
+        let request = zoomwatch_shared::record::RequestInfo { claim: claim.map(str::to_owned), ..Default::default() };
+        let rx = zoomwatch_shared::Received { received_at_ms: T0, request: Some(request) };
+        zoomwatch_shared::normalize(zoomwatch_shared::Envelope::parse(body.as_bytes()).unwrap(), &rx)
+    };
+    // The receiver's claim store was down for the first; the second was claimed.
+    let records = vec![started(1_795_856_400_000, Some(zoomwatch_shared::record::CLAIM_UNAVAILABLE)), started(1_795_856_401_000, None)];
+    update(&mut s, Msg::Records(records));
+    assert_eq!(s.stats.unclaimed, 1);
+    let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 10)).unwrap();
+    term.draw(|f| zoomwatch_console::ui::draw(&s, f, zoomwatch_console::ui::Theme { color: false })).unwrap();
+    let top: String = (0..160).map(|x| term.backend().buffer()[(x, 0)].symbol().to_owned()).collect();
+    assert!(top.contains("at-least-once 1"), "{top}");
+}
+
+#[test]
 fn alerts_written_by_the_watch_service_merge_with_the_consoles_own() {
     use zoomwatch_shared::rules::Detector;
     use zoomwatch_shared::watcher::Watcher;

@@ -29,6 +29,7 @@
 //! together.
 
 pub mod claims;
+pub mod cli_docs;
 pub mod config;
 pub mod error;
 #[cfg(feature = "lambda")]

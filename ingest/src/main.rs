@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use zoomwatch_ingest::config::{ReceiverConfig, load_rules, load_secrets, parse_size};
 use zoomwatch_ingest::send::Sender;
 use zoomwatch_ingest::{router, server};
@@ -38,6 +38,10 @@ enum Command {
     /// deliveries) into the same records, once or every N minutes. Needs the S2S app's
     /// credentials (as for `zoomwatch act`) with the report scopes.
     Poll(PollArgs),
+    /// Print the shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(zoomwatch_ingest::cli_docs::CompletionsArgs),
+    /// Print the man page, or write one per command into --dir.
+    Man(zoomwatch_ingest::cli_docs::ManArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -190,6 +194,11 @@ fn main() -> ExitCode {
             Command::Serve(args) => serve(args).await.map(|()| ExitCode::SUCCESS),
             Command::Send(args) => send(args).await,
             Command::Poll(args) => poll(args).await,
+            Command::Completions(args) => {
+                zoomwatch_ingest::cli_docs::completions(Cli::command(), "zoomwatch-ingest", args.shell, &mut std::io::stdout().lock());
+                Ok(ExitCode::SUCCESS)
+            }
+            Command::Man(args) => zoomwatch_ingest::cli_docs::run_man(&Cli::command(), &args).map_err(anyhow::Error::msg),
         }
     });
     match result {

@@ -50,6 +50,7 @@ pub mod ids;
 pub mod limits;
 pub mod lines;
 pub mod normalize;
+pub mod ocsf;
 pub mod posture;
 pub mod record;
 pub mod redact;

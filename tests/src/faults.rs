@@ -1,8 +1,10 @@
 //! A fault-injecting HTTP proxy for the AWS SDK's JSON protocol, on a loopback port in
 //! front of moto. Requests pass through unchanged until a [`Fault`] is set for an
-//! operation (by its `X-Amz-Target`, e.g. `Logs_20140328.PutLogEvents`): then it answers
-//! 500, throttles, answers late, accepts only part of a `PutLogEvents` batch (the rest is
-//! really dropped, and `rejectedLogEventsInfo` says so), or resets the connection.
+//! operation (by its `X-Amz-Target`, e.g. `Logs_20140328.PutLogEvents`), or drawn at
+//! random (seeded) for each request: then it answers 500, throttles, forwards late,
+//! answers late after forwarding at once, accepts only part of a `PutLogEvents` batch
+//! (the rest is really dropped, and `rejectedLogEventsInfo` says so), or resets the
+//! connection.
 //!
 //! It also records each `FilterLogEvents` read (its `filterPattern`, `startTime` and the
 //! number of events answered), and can apply regex filter patterns (`%…%`) to moto's
@@ -33,6 +35,9 @@ pub enum Fault {
     Partial,
     /// The connection is reset without an answer.
     Reset,
+    /// Forwarded at once (the write lands), answered only after this delay (past the
+    /// caller's budget): a late acceptance.
+    LateAnswer(Duration),
     /// This status and AWS error (`__type`, `message`): an access denial, an expired
     /// session.
     Answer(u16, &'static str, &'static str),
@@ -49,9 +54,49 @@ pub struct Read {
     pub events: usize,
 }
 
+/// Faults drawn at random (seeded) for one operation.
+struct Random {
+    state: u64,
+    probability: f64,
+    kinds: Vec<Fault>,
+}
+
+impl Random {
+    /// xorshift64*: enough for choosing faults, and the same seed gives the same draws.
+    fn next(&mut self) -> f64 {
+        self.state ^= self.state >> 12;
+        self.state ^= self.state << 25;
+        self.state ^= self.state >> 27;
+        (self.state.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn draw(&mut self) -> Option<Fault> {
+        if self.kinds.is_empty() || self.next() >= self.probability {
+            return None;
+        }
+        let i = ((self.next() * self.kinds.len() as f64) as usize).min(self.kinds.len() - 1);
+        Some(self.kinds[i])
+    }
+}
+
+/// A fault's name in [`FaultProxy::injected`].
+pub fn fault_name(f: Fault) -> &'static str {
+    match f {
+        Fault::ServerError => "500",
+        Fault::Throttle => "throttled",
+        Fault::Slow(_) => "accepted late",
+        Fault::Partial => "partial batch",
+        Fault::Reset => "connection reset",
+        Fault::LateAnswer(_) => "answered late",
+        Fault::Answer(..) => "refused",
+    }
+}
+
 #[derive(Default)]
 struct Shared {
     faults: Mutex<HashMap<String, Fault>>,
+    random: Mutex<HashMap<String, Random>>,
+    injected: Mutex<HashMap<String, u64>>,
     counts: Mutex<HashMap<String, (u64, u64)>>,
     reads: Mutex<Vec<Read>>,
     apply_patterns: std::sync::atomic::AtomicBool,
@@ -108,9 +153,22 @@ impl FaultProxy {
         self.shared.faults.lock().expect("faults").insert(operation.to_owned(), fault);
     }
 
+    /// Injects into each request for `operation`, with `probability`, one of `kinds`
+    /// chosen at random: the same `seed` draws the same sequence.
+    pub fn set_random(&self, operation: &str, seed: u64, probability: f64, kinds: &[Fault]) {
+        let r = Random { state: seed.max(1), probability, kinds: kinds.to_vec() };
+        self.shared.random.lock().expect("random").insert(operation.to_owned(), r);
+    }
+
     /// Lets every request through again.
     pub fn clear(&self) {
         self.shared.faults.lock().expect("faults").clear();
+        self.shared.random.lock().expect("random").clear();
+    }
+
+    /// Faults injected so far, by [`fault_name`] and operation (`"500 PutLogEvents"`).
+    pub fn injected(&self) -> HashMap<String, u64> {
+        self.shared.injected.lock().expect("injected").clone()
     }
 
     /// Requests seen for `operation`: (total, faulted).
@@ -206,7 +264,16 @@ async fn serve(mut stream: TcpStream, shared: Arc<Shared>, client: reqwest::Clie
     while let Some(mut req) = read_request(&mut stream, &mut buf).await? {
         let target = req.headers.iter().find(|(k, _)| k == "x-amz-target").map(|(_, v)| v.clone()).unwrap_or_default();
         let operation = target.rsplit('.').next().unwrap_or("").to_owned();
-        let fault = shared.faults.lock().expect("faults").get(&operation).copied();
+        let fault = shared
+            .faults
+            .lock()
+            .expect("faults")
+            .get(&operation)
+            .copied()
+            .or_else(|| shared.random.lock().expect("random").get_mut(&operation).and_then(Random::draw));
+        if let Some(f) = fault {
+            *shared.injected.lock().expect("injected").entry(format!("{} {operation}", fault_name(f))).or_default() += 1;
+        }
         {
             let mut c = shared.counts.lock().expect("counts");
             let e = c.entry(operation.clone()).or_default();
@@ -214,6 +281,7 @@ async fn serve(mut stream: TcpStream, shared: Arc<Shared>, client: reqwest::Clie
             e.1 += u64::from(fault.is_some());
         }
         let mut rejected_from = None;
+        let mut answer_after = None;
         match fault {
             Some(Fault::ServerError) => {
                 respond(
@@ -243,6 +311,7 @@ async fn serve(mut stream: TcpStream, shared: Arc<Shared>, client: reqwest::Clie
                 return Ok(());
             }
             Some(Fault::Slow(d)) => tokio::time::sleep(d).await,
+            Some(Fault::LateAnswer(d)) => answer_after = Some(d),
             Some(Fault::Partial) => {
                 if let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(&req.body)
                     && let Some(events) = v.get_mut("logEvents").and_then(serde_json::Value::as_array_mut)
@@ -279,6 +348,9 @@ async fn serve(mut stream: TcpStream, shared: Arc<Shared>, client: reqwest::Clie
         }
         if operation == "FilterLogEvents" && status == 200 {
             filter_answer(&shared, &req.body, &mut body);
+        }
+        if let Some(d) = answer_after {
+            tokio::time::sleep(d).await;
         }
         respond(&mut stream, status, &content_type, &body).await?;
     }

@@ -110,5 +110,6 @@ pub fn fixtures() -> std::path::PathBuf {
 pub mod faults;
 pub mod hook;
 pub mod moto;
+pub mod process;
 pub mod tools;
 pub mod zoom_api;

@@ -43,6 +43,10 @@ pub fn workspace_bin(name: &str) -> PathBuf {
     // target/<profile>/deps/<test> → target/<profile>/<name>
     let dir = exe.parent().and_then(|d| d.parent()).map(std::path::Path::to_path_buf).unwrap_or_default();
     let bin = dir.join(name);
-    assert!(bin.is_file(), "{} not built; run the suite with ./scripts/test (cargo test --workspace builds it)", bin.display());
+    assert!(
+        bin.is_file(),
+        "{} not built; run the suite with ./scripts/test (cargo test --workspace builds it), or for a --release run `cargo build --release --bins` first",
+        bin.display()
+    );
     bin
 }

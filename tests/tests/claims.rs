@@ -6,62 +6,25 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::time::Duration;
 
 use zoomwatch_e2e::faults::{Fault, FaultProxy};
 use zoomwatch_e2e::moto::{Moto, read_all};
-use zoomwatch_e2e::{SECRET, fixtures, tools};
+use zoomwatch_e2e::process::{self, Process};
+use zoomwatch_e2e::{SECRET, fixtures};
 use zoomwatch_ingest::send::{Sender, unix_now};
 use zoomwatch_shared::signature::Secret;
 
 const GROUP: &str = "/zoomwatch/events";
 const TABLE: &str = "zoomwatch-claims";
 
-/// A receiver process, killed when dropped.
-struct Receiver {
-    child: Child,
-    url: String,
-    log: PathBuf,
-}
-
-impl Drop for Receiver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Receiver {
-    /// `zoomwatch-ingest serve` writing to the log group through `endpoint` (the proxy),
-    /// claiming in TABLE, with a short lease so the test need not wait 30 s.
-    fn start(endpoint: &str, moto: &Moto, dir: &Path, name: &str) -> Self {
-        let port = tools::free_port();
-        let log = dir.join(format!("{name}.log"));
-        let child = Command::new(tools::workspace_bin("zoomwatch-ingest"))
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--sink", &format!("log-group:{GROUP}")])
-            .args(["--claims", &format!("dynamodb:{TABLE}"), "--claim-lease", "5"])
-            .envs(moto.env())
-            .env("AWS_ENDPOINT_URL", endpoint)
-            .env("ZOOM_WEBHOOK_SECRET_TOKEN", SECRET)
-            .env("HOME", dir)
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap();
-        let r = Self { child, url: format!("http://127.0.0.1:{port}/zoom/webhook"), log };
-        let deadline = std::time::Instant::now() + Duration::from_secs(60);
-        while !std::fs::read_to_string(&r.log).unwrap_or_default().contains("listening on") {
-            assert!(std::time::Instant::now() < deadline, "{name} did not start: {}", std::fs::read_to_string(&r.log).unwrap_or_default());
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        r
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
+/// `zoomwatch-ingest serve` writing to the log group through `endpoint` (the proxy),
+/// claiming in TABLE, with a short lease so the test need not wait 30 s.
+fn receiver(endpoint: &str, moto: &Moto, dir: &Path, name: &str) -> (Process, String) {
+    let mut env: Vec<(String, String)> = moto.env().into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+    env.push(("AWS_ENDPOINT_URL".into(), endpoint.to_owned()));
+    process::receiver(GROUP, &["--claims", &format!("dynamodb:{TABLE}"), "--claim-lease", "5"], &env, dir, name)
 }
 
 /// Zoom's side: one event, signed once, sent (and re-sent) byte for byte to `url`.
@@ -84,8 +47,8 @@ async fn two_receivers_sharing_claims_store_each_event_once() {
     let logs = aws_sdk_cloudwatchlogs::Client::new(&moto.sdk_config().await);
     logs.create_log_group().log_group_name(GROUP).send().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let a = Receiver::start(&proxy.url, &moto, dir.path(), "a");
-    let b = Receiver::start(&proxy.url, &moto, dir.path(), "b");
+    let (_a, a_url) = receiver(&proxy.url, &moto, dir.path(), "a");
+    let (b, b_url) = receiver(&proxy.url, &moto, dir.path(), "b");
     // The first receiver created the table (TTL on expires_at); the second found it.
     let ddb = aws_sdk_dynamodb::Client::new(&moto.sdk_config().await);
     let ttl = ddb.describe_time_to_live().table_name(TABLE).send().await.unwrap();
@@ -96,39 +59,39 @@ async fn two_receivers_sharing_claims_store_each_event_once() {
     let raid = std::fs::read(fixtures().join("meeting.participant_joined__guest_real.json")).unwrap();
     let ts = unix_now();
     proxy.set("PutLogEvents", Fault::Slow(Duration::from_secs(3)));
-    let (status, body) = deliver(&a.url, &raid, ts).await;
+    let (status, body) = deliver(&a_url, &raid, ts).await;
     assert_eq!(status, 503, "{body}");
     proxy.clear();
     // 2. Zoom's retry reaches B at once: A's lease still holds it off (the late write may
     //    still be on its way).
-    let (status, body) = deliver(&b.url, &raid, ts).await;
+    let (status, body) = deliver(&b_url, &raid, ts).await;
     assert_eq!(status, 503, "{body}");
     assert!(body.contains("another receiver"), "{body}");
     // 3. After the lease, B settles the claim by looking in the log: the late write is
     //    there, so B answers duplicate and writes nothing.
     tokio::time::sleep(Duration::from_secs(6)).await;
-    let (status, body) = deliver(&b.url, &raid, ts).await;
-    assert_eq!((status, status_of(&body).as_str()), (200, "duplicate"), "{body}\n{}", b.log());
+    let (status, body) = deliver(&b_url, &raid, ts).await;
+    assert_eq!((status, status_of(&body).as_str()), (200, "duplicate"), "{body}\n{}", b.said());
     // 4. And A, asked again, finds the claim stored.
-    let (status, body) = deliver(&a.url, &raid, ts).await;
+    let (status, body) = deliver(&a_url, &raid, ts).await;
     assert_eq!((status, status_of(&body).as_str()), (200, "duplicate"), "{body}");
 
     // A plain event: stored by B; the same delivery to A is a duplicate.
     let started = std::fs::read(fixtures().join("meeting.started.json")).unwrap();
-    let (status, body) = deliver(&b.url, &started, ts).await;
+    let (status, body) = deliver(&b_url, &started, ts).await;
     assert_eq!((status, status_of(&body).as_str()), (200, "stored"), "{body}");
-    let (status, body) = deliver(&a.url, &started, ts).await;
+    let (status, body) = deliver(&a_url, &started, ts).await;
     assert_eq!((status, status_of(&body).as_str()), (200, "duplicate"), "{body}");
 
     // A write CloudWatch refused outright (throttled: nothing stored) releases the claim,
     // so the retry to the other receiver writes it at once.
     let ended = std::fs::read(fixtures().join("meeting.ended.json")).unwrap();
     proxy.set("PutLogEvents", Fault::Throttle);
-    let (status, _) = deliver(&a.url, &ended, ts).await;
+    let (status, _) = deliver(&a_url, &ended, ts).await;
     assert_eq!(status, 503);
     proxy.clear();
-    let (status, body) = deliver(&b.url, &ended, ts).await;
-    assert_eq!((status, status_of(&body).as_str()), (200, "stored"), "{body}\n{}", b.log());
+    let (status, body) = deliver(&b_url, &ended, ts).await;
+    assert_eq!((status, status_of(&body).as_str()), (200, "stored"), "{body}\n{}", b.said());
 
     let stored = read_all(&logs, GROUP).await;
     let events: Vec<&str> = stored.iter().map(|r| r.event.as_str()).collect();
@@ -145,13 +108,13 @@ async fn with_the_claim_store_unreachable_events_still_land_and_the_receiver_say
     let logs = aws_sdk_cloudwatchlogs::Client::new(&moto.sdk_config().await);
     logs.create_log_group().log_group_name(GROUP).send().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let a = Receiver::start(&proxy.url, &moto, dir.path(), "a");
+    let (a, a_url) = receiver(&proxy.url, &moto, dir.path(), "a");
     // DynamoDB resets every connection; CloudWatch works.
     proxy.set("PutItem", Fault::Reset);
     let ts = unix_now();
     let mut ids = Vec::new();
     for name in ["meeting.started.json", "meeting.participant_joined.json", "meeting.ended.json"] {
-        let (status, body) = deliver(&a.url, &std::fs::read(fixtures().join(name)).unwrap(), ts).await;
+        let (status, body) = deliver(&a_url, &std::fs::read(fixtures().join(name)).unwrap(), ts).await;
         assert_eq!((status, status_of(&body).as_str()), (200, "stored"), "{name}: {body}");
         ids.push(serde_json::from_str::<serde_json::Value>(&body).unwrap()["id"].as_str().unwrap().to_owned());
     }
@@ -160,12 +123,12 @@ async fn with_the_claim_store_unreachable_events_still_land_and_the_receiver_say
     for r in &stored {
         assert_eq!(r.request.as_ref().and_then(|q| q.claim.as_deref()), Some("unavailable"), "marked: may be stored twice");
     }
-    let log = a.log();
+    let log = a.said();
     assert_eq!(log.matches("claim store unreachable").count(), 1, "said once, not per record: {log}");
     assert!(log.contains(TABLE), "{log}");
     // The store back: the next event is claimed again.
     proxy.clear();
-    let (status, body) = deliver(&a.url, &std::fs::read(fixtures().join("meeting.created.json")).unwrap(), ts).await;
+    let (status, body) = deliver(&a_url, &std::fs::read(fixtures().join("meeting.created.json")).unwrap(), ts).await;
     assert_eq!((status, status_of(&body).as_str()), (200, "stored"), "{body}");
     let last = read_all(&logs, GROUP).await.pop().unwrap();
     assert_eq!(last.request.and_then(|q| q.claim), None);

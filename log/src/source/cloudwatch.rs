@@ -347,6 +347,26 @@ pub fn parse_since(s: &str, now_ms: i64) -> Result<i64, crate::LogError> {
     }
 }
 
+/// The alert records on the watcher's streams of `group` since `start_ms`: what a
+/// watcher that died before saving its checkpoint wrote, read back before it goes on
+/// (so it writes none of them again, and owes their notifications).
+pub async fn alert_records_since(client: &Client, group: &str, start_ms: i64) -> Result<Vec<zoomwatch_shared::RecordV1>, ReadError> {
+    let mut pages = FilterPages::new(client, group, start_ms).matching(Some("\"zoomwatch.alert\""));
+    let mut out = Vec::new();
+    while let Some(page) = pages.next().await? {
+        for e in page.events() {
+            let (Some(m), stream) = (e.message(), e.log_stream_name()) else { continue };
+            if let Ok(r) = lines::parse(m.as_bytes())
+                && r.event == zoomwatch_shared::record::ALERT_EVENT
+                && owner(stream) == StreamOwner::Watch
+            {
+                out.push(r);
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Who a log stream's name says wrote it. IAM's stream patterns are globs (`*` matches
 /// `/` too), so a name is believed only in the exact shape its writer uses; a name that
 /// mentions a writer anywhere else is [`StreamOwner::Forged`].
