@@ -121,7 +121,7 @@ pub const SETTLE_AFTER: Duration = Duration::from_secs(5);
 /// alert records are never dropped while the process lives, nor written twice — after a
 /// write whose outcome is unknown, the records found in the log are not written again.
 async fn write_all(
-    sink: &zoomwatch_log::sink::AnySink,
+    sink: &zoomwatch_log::sink::MaybeOcsf,
     records: &[RecordV1],
     log: &Log,
     stop: &mut tokio::sync::watch::Receiver<bool>,
@@ -174,7 +174,7 @@ fn save_checkpoint(w: &Watcher, path: &Path, opts: &RunOptions) -> Result<(), St
 pub async fn run(
     w: &mut Watcher,
     mut rx: tokio::sync::mpsc::Receiver<SourceEvent>,
-    sink: &zoomwatch_log::sink::AnySink,
+    sink: &zoomwatch_log::sink::MaybeOcsf,
     notifiers: &[zoomwatch_log::notify::Notifier],
     opts: &RunOptions,
     log: Log,
@@ -291,6 +291,10 @@ pub struct WatchArgs {
     /// so consoles and the SIEM following it see them.
     #[arg(long, value_name = "DEST")]
     pub alerts_to: Option<String>,
+    /// Also write each alert record as an OCSF Detection Finding here (file:PATH, stdout
+    /// or log-group:NAME), before the record itself (docs/ocsf.md).
+    #[arg(long, value_name = "DEST")]
+    pub ocsf_to: Option<String>,
     /// Checkpoint file (default: $XDG_STATE_HOME/zoomwatch/watch-checkpoint.json).
     #[arg(long, value_name = "PATH")]
     pub checkpoint: Option<PathBuf>,
@@ -494,6 +498,21 @@ pub async fn run_command(args: WatchArgs) -> Result<ExitCode> {
     ));
     let opts =
         RunOptions { checkpoint, tick: (!args.once).then_some(Duration::from_secs(10)), now_ms, notify_grace: Duration::from_secs(30) };
+    let copy = match &args.ocsf_to {
+        Some(spec) => {
+            let dest = Destination::parse("--ocsf-to", spec).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let opts = OpenOptions {
+                writer: Writer::Watch,
+                budget: Duration::from_secs(10),
+                durability: Durability::Fsync,
+                aws: Some(args.source.aws()),
+                analyst: None,
+            };
+            Some(dest.open(&opts).await?)
+        }
+        None => None,
+    };
+    let sink = zoomwatch_log::sink::MaybeOcsf::new(sink, copy);
     let result = run(&mut watcher, rx, &sink, &notifiers, &opts, log.clone(), stop_rx).await;
     for n in &mut notifiers {
         n.finish(Duration::from_secs(1)).await;

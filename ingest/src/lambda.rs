@@ -12,6 +12,7 @@
 //! | `ZOOMWATCH_SINK` | `cloudwatch` or `stdout` (one JSON line per record in the function's own log) | `cloudwatch` |
 //! | `ZOOMWATCH_LOG_GROUP` | log group for the CloudWatch sink | `/zoomwatch/events` |
 //! | `ZOOMWATCH_WRITE_BUDGET_MS` | time allowed for one write, retries included | `2000` |
+//! | `ZOOMWATCH_OCSF_LOG_GROUP` | a log group for an OCSF 1.8.0 copy of every record, written first (docs/ocsf.md) | none |
 //! | `ZOOMWATCH_CLAIMS` | `dynamodb:TABLE`: the claim store shared by every instance ([`crate::claims`]) | none (at least once across instances) |
 //! | `ZOOMWATCH_CLAIM_LEASE_SECS` | how long a write of unknown outcome (and a claim) holds its retries off | `30` |
 //! | `ZOOMWATCH_CONFIG` | path of a `zoomwatch.toml` bundled with the function | built-in rules |
@@ -49,6 +50,9 @@ use crate::router::ClientInfo;
 use zoomwatch_log::aws::{DEFAULT_LOG_GROUP, logs_client};
 use zoomwatch_log::sink::{AnySink, CloudWatchSink, StdoutSink};
 use zoomwatch_shared::SecretSet;
+
+/// Environment variable naming a log group for the OCSF copy of every record.
+pub const OCSF_ENV: &str = "ZOOMWATCH_OCSF_LOG_GROUP";
 
 /// Environment variable naming the Secrets Manager secret.
 pub const SECRET_ARN_ENV: &str = "ZOOM_WEBHOOK_SECRET_ARN";
@@ -179,6 +183,16 @@ pub async fn run() -> Result<()> {
         _ => {}
     }
     let (cfg, sink) = from_env().await?;
+    let copy = match std::env::var(OCSF_ENV).ok().filter(|g| !g.trim().is_empty()) {
+        Some(group) => {
+            let budget_ms: u64 = std::env::var("ZOOMWATCH_WRITE_BUDGET_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
+            let conf = aws_config::load_from_env().await;
+            let budget = Duration::from_millis(budget_ms);
+            Some(AnySink::CloudWatch(CloudWatchSink::new(logs_client(&conf, Some(budget)), group, budget)))
+        }
+        None => None,
+    };
+    let sink = zoomwatch_log::sink::MaybeOcsf::new(sink, copy);
     tracing::info!(sink = %zoomwatch_log::Sink::describe(&sink), secrets = cfg.secrets.len(), "zoomwatch-ingest ready (lambda)");
     let app = lambda_router(crate::router(cfg, sink));
     lambda_http::run(app).await.map_err(|e| IngestError::Runtime(e.to_string()))

@@ -79,6 +79,11 @@ struct ServeArgs {
     /// least once) and marked request.claim = "unavailable". Also ZOOMWATCH_CLAIMS.
     #[arg(long, env = "ZOOMWATCH_CLAIMS", value_name = "URI")]
     claims: Option<String>,
+    /// Also write every record as an OCSF 1.8.0 event here (file:PATH, stdout or
+    /// log-group:NAME, e.g. a group a Firehose subscription delivers to Security Lake),
+    /// before the record itself: at least once, dedupe on metadata.uid. docs/ocsf.md.
+    #[arg(long, value_name = "DEST")]
+    ocsf_to: Option<String>,
     /// Seconds a write whose outcome is unknown (CloudWatch answered late or not at all)
     /// holds its retries off, in this receiver and, with --claims, in every receiver;
     /// after it, a retry first looks for the record in the log and writes only if it is
@@ -138,6 +143,9 @@ struct PollArgs {
     /// Where records go, as for `serve`.
     #[arg(long, default_value = "file:zoomwatch-events.jsonl")]
     sink: String,
+    /// Also write every record as an OCSF event here, as for `serve`.
+    #[arg(long, value_name = "DEST")]
+    ocsf_to: Option<String>,
     /// Reports to poll: activities, operations, failed-deliveries (comma-separated;
     /// default: all, failed deliveries only with an app id).
     #[arg(long, value_name = "LIST")]
@@ -289,7 +297,12 @@ async fn poll(args: PollArgs) -> Result<ExitCode> {
     let (creds, from) = zoomwatch_zoomapi::credentials::load(args.credentials.as_deref()).await?;
     let client = zoomwatch_zoomapi::Client::new(zoomwatch_zoomapi::ClientConfig::from_env(), creds)?
         .with_progress(Box::new(|line| tracing::warn!("{line}")));
-    let sink = open_sink(&args.sink, Durability::Fsync).await?;
+    let main = open_sink(&args.sink, Durability::Fsync).await?;
+    let copy = match &args.ocsf_to {
+        Some(spec) => Some(open_sink(spec, Durability::Fsync).await.context("--ocsf-to")?),
+        None => None,
+    };
+    let sink = zoomwatch_log::sink::MaybeOcsf::new(main, copy);
     let cursor = args.cursor.or_else(default_cursor).context("no place for the poll cursor: give --cursor PATH")?;
     let store = CursorStore::File(cursor.clone());
     let opts = PollOptions { reports, since_ms, app_id: args.app_id, rules: std::sync::Arc::new(rules), geo };
@@ -357,7 +370,14 @@ async fn serve(args: ServeArgs) -> Result<()> {
             }
         }
     }
-    let describe = zoomwatch_log::Sink::describe(&sink);
+    let ocsf = match &args.ocsf_to {
+        Some(spec) => Some(open_sink(spec, durability).await.context("--ocsf-to")?),
+        None => None,
+    };
+    let describe = match &ocsf {
+        Some(copy) => format!("{} (and OCSF to {})", zoomwatch_log::Sink::describe(&sink), zoomwatch_log::Sink::describe(copy)),
+        None => zoomwatch_log::Sink::describe(&sink),
+    };
     let mut cfg = ReceiverConfig::new(secrets);
     cfg.replay_window = zoomwatch_shared::signature::ReplayWindow { max_age_secs: args.replay_window, max_ahead_secs: args.max_ahead };
     cfg.recent_ids = args.recent_ids;
@@ -401,6 +421,7 @@ async fn serve(args: ServeArgs) -> Result<()> {
         max_per_source: args.max_connections_per_source.max(1),
     };
     server::survive_file_size_limit();
+    let sink = zoomwatch_log::sink::MaybeOcsf::new(sink, ocsf);
     server::serve_with(listener, router(cfg, sink), server::shutdown_signal(), limits).await?;
     tracing::info!("stopped; every accepted record was written");
     Ok(())

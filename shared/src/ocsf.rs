@@ -306,6 +306,23 @@ pub fn to_ocsf(r: &RecordV1) -> Value {
     prune(ev)
 }
 
+/// [`to_ocsf`] as one JSON line of at most `max_bytes` (CloudWatch takes 256 KiB an
+/// event): past it the copy of the record (`raw_data`) is left out, then the observables.
+pub fn to_ocsf_line(r: &RecordV1, max_bytes: usize) -> String {
+    let mut ev = to_ocsf(r);
+    let mut line = ev.to_string();
+    for drop in ["raw_data", "unmapped", "observables", "message"] {
+        if line.len() <= max_bytes {
+            break;
+        }
+        if let Some(o) = ev.as_object_mut() {
+            o.remove(drop);
+        }
+        line = ev.to_string();
+    }
+    line
+}
+
 fn actor(r: &RecordV1, obj: &mut Map<String, Value>) {
     if let Some(a) = &r.actor {
         obj.insert("actor".into(), json!({"user": user(a.id.as_deref(), a.email.as_deref(), None)}));
@@ -458,6 +475,17 @@ mod tests {
         assert_eq!(o["http_request"]["user_agent"], "mac 6.4.2");
         let back: RecordV1 = serde_json::from_str(o["raw_data"].as_str().unwrap()).unwrap();
         assert_eq!(back.id, r.id, "raw_data keeps the record");
+    }
+
+    #[test]
+    fn a_line_too_long_for_cloudwatch_leaves_the_copy_out() {
+        let mut r = record(r#"{"event":"meeting.updated","event_ts":1,"payload":{"object":{"id":1,"topic":"t"}}}"#);
+        r.raw = json!({"agenda": "a".repeat(300_000)}).into();
+        let line = to_ocsf_line(&r, 262_144);
+        assert!(line.len() <= 262_144);
+        let v: Value = serde_json::from_str(&line).unwrap();
+        assert!(v.get("raw_data").is_none() && v["metadata"]["uid"] == r.id.as_str());
+        assert!(to_ocsf_line(&record(r#"{"event":"meeting.started","event_ts":1,"payload":{}}"#), 262_144).contains("raw_data"));
     }
 
     #[test]

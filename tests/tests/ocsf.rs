@@ -178,6 +178,45 @@ fn the_validator_refuses_what_ocsf_does_not_allow() {
     }
 }
 
+/// The receiver writing an OCSF copy beside its records: every stored record has its
+/// valid OCSF event, written first; a repeat delivery adds neither.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_receiver_writes_an_ocsf_copy_of_every_record() {
+    use zoomwatch_ingest::send::Sender;
+    let dir = tempfile::tempdir().unwrap();
+    let (events, copy) = (dir.path().join("events.jsonl"), dir.path().join("ocsf.jsonl"));
+    let port = tools::free_port();
+    let args: Vec<String> = ["serve", "--listen", &format!("127.0.0.1:{port}"), "--sink", &format!("file:{}", events.display())]
+        .into_iter()
+        .map(str::to_owned)
+        .chain(["--ocsf-to".to_owned(), format!("file:{}", copy.display())])
+        .collect();
+    let env = [("ZOOM_WEBHOOK_SECRET_TOKEN".to_owned(), zoomwatch_e2e::SECRET.to_owned())];
+    let p = zoomwatch_e2e::process::Process::start("zoomwatch-ingest", &args, &env, dir.path(), "receiver");
+    p.wait_for("listening on");
+    assert!(p.said().contains("and OCSF to file:"), "{}", p.said());
+    let sender =
+        Sender::new(format!("http://127.0.0.1:{port}/zoom/webhook"), zoomwatch_shared::signature::Secret::new(zoomwatch_e2e::SECRET))
+            .unwrap();
+    let names =
+        ["user.signed_in.json", "meeting.started.json", "meeting.participant_joined.json", "group.admin_added.json", "meeting.ended.json"];
+    for name in names {
+        let d = sender.send(std::fs::read(fixtures().join(name)).unwrap(), None).await.unwrap();
+        assert_eq!(d.status, 200, "{name}: {}", d.body);
+    }
+    let again = sender.send(std::fs::read(fixtures().join(names[1])).unwrap(), None).await.unwrap();
+    assert!(again.body.contains("duplicate"), "{}", again.body);
+    let stored: Vec<RecordV1> = std::fs::read_to_string(&events).unwrap().lines().map(|l| lines::parse(l.as_bytes()).unwrap()).collect();
+    let ocsf = std::fs::read_to_string(&copy).unwrap();
+    let uids: Vec<String> =
+        ocsf.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()["metadata"]["uid"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(uids, stored.iter().map(|r| r.id.clone()).collect::<Vec<_>>(), "one OCSF event per record, in order");
+    let (ok, report) = validate(&ocsf);
+    assert!(ok, "{report}");
+    let grant: Value = serde_json::from_str(ocsf.lines().nth(3).unwrap()).unwrap();
+    assert_eq!(grant["class_uid"], 3006, "{grant}");
+}
+
 fn run(bin: &str, args: &[&str]) -> String {
     let out = Command::new(tools::workspace_bin(bin)).args(args).output().unwrap();
     assert!(out.status.success(), "{bin} {args:?}: {}", String::from_utf8_lossy(&out.stderr));

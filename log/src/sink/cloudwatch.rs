@@ -323,10 +323,10 @@ impl CloudWatchSink {
 pub const HOLDS_WINDOW_MS: i64 = 10 * 60 * 1000;
 const HOLDS_MAX_PAGES: usize = 50;
 
-impl Sink for CloudWatchSink {
-    async fn write(&self, records: Vec<RecordV1>) -> Result<(), SinkError> {
+impl CloudWatchSink {
+    /// Writes events made elsewhere (the OCSF copy), as [`Sink::write`] writes records.
+    pub async fn write_events(&self, events: Vec<Event>) -> Result<(), SinkError> {
         let work = async {
-            let events: Vec<Event> = records.iter().map(to_event).collect();
             for batch in plan_batches(events) {
                 let stream = writer_stream(batch[0].timestamp, self.writer, &self.instance);
                 self.ensure_stream(&stream).await?;
@@ -346,6 +346,12 @@ impl Sink for CloudWatchSink {
             Ok(r) => r,
             Err(_) => Err(SinkError::Unconfirmed(format!("no confirmation from CloudWatch within {} ms", self.budget.as_millis()))),
         }
+    }
+}
+
+impl Sink for CloudWatchSink {
+    async fn write(&self, records: Vec<RecordV1>) -> Result<(), SinkError> {
+        self.write_events(records.iter().map(to_event).collect()).await
     }
 
     fn describe(&self) -> String {

@@ -153,15 +153,21 @@ fn cut_back(file: &File, before: Option<u64>, written: usize) -> bool {
     ours_at_end && file.set_len(before).is_ok()
 }
 
-impl Sink for FileSink {
-    async fn write(&self, records: Vec<RecordV1>) -> Result<(), SinkError> {
-        let bytes = to_jsonl(&records);
+impl FileSink {
+    /// Appends `bytes` (whole lines), as [`Sink::write`] appends records.
+    pub async fn write_bytes(&self, bytes: Vec<u8>) -> Result<(), SinkError> {
         let (ack, done) = oneshot::channel();
         {
             let tx = self.tx.lock().unwrap_or_else(|e| e.into_inner());
             tx.as_ref().ok_or(SinkError::Closed)?.send(Job { bytes, ack }).map_err(|_| SinkError::Closed)?;
         }
         done.await.map_err(|_| SinkError::Closed)?.map_err(SinkError::Io)
+    }
+}
+
+impl Sink for FileSink {
+    async fn write(&self, records: Vec<RecordV1>) -> Result<(), SinkError> {
+        self.write_bytes(to_jsonl(&records)).await
     }
 
     fn describe(&self) -> String {

@@ -8,10 +8,12 @@ use zoomwatch_shared::RecordV1;
 
 pub mod cloudwatch;
 mod file;
+pub mod ocsf;
 mod stdout;
 
 pub use cloudwatch::CloudWatchSink;
 pub use file::{Durability, FileSink};
+pub use ocsf::{MaybeOcsf, OcsfTee};
 pub use stdout::StdoutSink;
 
 /// Why a batch was not stored.
