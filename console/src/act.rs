@@ -40,6 +40,7 @@ impl Analyst {
             .or_else(|| std::env::var("USER").ok())
             .or_else(|| std::env::var("LOGNAME").ok())
             .filter(|s| !s.trim().is_empty())
+            .or_else(uid_name)
             .unwrap_or_else(|| "unknown".into());
         let host = std::env::var("HOSTNAME")
             .ok()
@@ -48,6 +49,19 @@ impl Analyst {
             .filter(|h| !h.is_empty());
         Self { name, host }
     }
+}
+
+/// The name of this process's user from the system's user database (when `$USER` is
+/// unset, as under cron or a container): `/proc/self/status`'s uid in `/etc/passwd`.
+fn uid_name() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let uid = status.lines().find_map(|l| l.strip_prefix("Uid:"))?.split_whitespace().next()?.to_owned();
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|l| {
+        let mut f = l.split(':');
+        let (name, _, id) = (f.next()?, f.next()?, f.next()?);
+        (id == uid && !name.is_empty()).then(|| name.to_owned())
+    })
 }
 
 /// Opens a JSONL file for action and triage records (created if missing): the local

@@ -50,6 +50,9 @@ pub fn default_checkpoint() -> Option<PathBuf> {
 /// How often a checkpoint is saved when nothing was written.
 pub const SAVE_EVERY: Duration = Duration::from_secs(5);
 
+/// How soon after a notification was delivered the checkpoint says so.
+pub const SAVE_DELIVERED: Duration = Duration::from_secs(1);
+
 /// How long after a failed delivery an owed notification is offered to that target again.
 pub const RETRY_OWED: Duration = Duration::from_secs(30);
 
@@ -108,10 +111,18 @@ pub struct RunOptions {
     pub now_ms: fn() -> i64,
     /// At the end, how long to wait for notifications under way.
     pub notify_grace: Duration,
+    /// After a restart, alerts are held this long and then looked for in the destination
+    /// before being written: a write the previous process made just before it died may
+    /// still land (a log group; `None` for a file, which takes no late writes).
+    pub restart_settle: Option<Duration>,
 }
 
 /// A line for the operator (stderr, or the Lambda's log).
 pub type Log = std::sync::Arc<dyn Fn(String) + Send + Sync>;
+
+/// After a restart on a log group, how long alerts wait before being written (the
+/// previous process's last write may land late: its budget is 10 s).
+pub const RESTART_SETTLE: Duration = Duration::from_secs(15);
 
 /// How long after a write of unknown outcome the log is searched for its records (a
 /// write CloudWatch answered late may still land meanwhile).
@@ -143,15 +154,10 @@ async fn write_all(
                     _ = stop.changed() => {}
                 }
                 if e.may_have_landed() {
-                    let mut rest = Vec::with_capacity(records.len());
-                    for r in records {
-                        let at = zoomwatch_shared::timefmt::parse_rfc3339_ms(&r.received_at).unwrap_or_else(now_ms);
-                        // Unreadable: write it again (at least once).
-                        if !matches!(sink.holds(&r.id, at).await, Ok(true)) {
-                            rest.push(r);
-                        }
-                    }
-                    records = rest;
+                    records = match settle(sink, records, log, stop).await {
+                        Some(rest) => rest,
+                        None => return Err("stopped before the alert records could be settled".to_owned()),
+                    };
                     if records.is_empty() {
                         return Ok(());
                     }
@@ -165,6 +171,43 @@ async fn write_all(
 fn save_checkpoint(w: &Watcher, path: &Path, opts: &RunOptions) -> Result<(), String> {
     let bytes = w.checkpoint((opts.now_ms)())?;
     save_file(path, &bytes).map_err(|e| format!("cannot save the checkpoint {}: {e}", path.display()))
+}
+
+/// The records of a write whose outcome is unknown that are not in the destination:
+/// each is looked for (until the destination answers, or `stop` fires: `None`), so none
+/// that landed is written again.
+async fn settle<S: zoomwatch_log::sink::Sink>(
+    sink: &S,
+    records: Vec<RecordV1>,
+    log: &Log,
+    stop: &mut tokio::sync::watch::Receiver<bool>,
+) -> Option<Vec<RecordV1>> {
+    let mut rest = Vec::with_capacity(records.len());
+    for r in records {
+        let at = zoomwatch_shared::timefmt::parse_rfc3339_ms(&r.received_at).unwrap_or_else(now_ms);
+        let mut wait = Duration::from_millis(500);
+        loop {
+            match sink.holds(&r.id, at).await {
+                Ok(true) => break,
+                Ok(false) => {
+                    rest.push(r);
+                    break;
+                }
+                Err(e) => {
+                    if *stop.borrow() {
+                        return None;
+                    }
+                    log(format!("cannot tell yet whether alert record {} landed ({e}); asking again", r.id));
+                    tokio::select! {
+                        () = tokio::time::sleep(wait) => {}
+                        _ = stop.changed() => {}
+                    }
+                    wait = (wait * 2).min(Duration::from_secs(30));
+                }
+            }
+        }
+    }
+    Some(rest)
 }
 
 /// Follows `rx` until the source ends or `stop` becomes true: observes, writes alert
@@ -186,10 +229,16 @@ pub async fn run(
     let mut outbound_tick = tokio::time::interval(Duration::from_millis(250));
     outbound_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut outbound = Outbound::default();
+    // Just restarted on a log group: what the previous process wrote just before it died
+    // may still land. Alerts are not taken until that is over (everything else goes on,
+    // checkpoints too: the book keeps them), then taken once and looked for first.
+    let mut settle_until = opts.restart_settle.filter(|_| w.cursor() != Cursor::Start).map(|d| tokio::time::Instant::now() + d);
     // Owed when the last run stopped: offered at once.
     outbound.offer(w, notifiers);
     let mut last_save = std::time::Instant::now();
     let mut dirty = false;
+    // Deliveries not yet saved in a checkpoint.
+    let mut delivered = false;
     let mut waiting_said = false;
     // One-shot: a source that cannot be read is a failure, not something to wait for.
     let mut unreadable: Option<String> = None;
@@ -210,16 +259,34 @@ pub async fn run(
             },
             _ = tick.tick(), if opts.tick.is_some() => w.tick((opts.now_ms)()),
             _ = outbound_tick.tick(), if !notifiers.is_empty() => {}
+            () = tokio::time::sleep_until(settle_until.unwrap_or_else(tokio::time::Instant::now)), if settle_until.is_some() => {}
             _ = stop.changed() => ended = true,
         }
         if outbound.collect(w, notifiers) {
             dirty = true;
+            delivered = true;
         }
         if ended && opts.tick.is_none() {
             // One-shot: the silence rules judge the state at the end.
             w.tick((opts.now_ms)());
         }
-        let alerts = w.take_alerts((opts.now_ms)());
+        if let Some(until) = settle_until.filter(|u| ended && tokio::time::Instant::now() < *u) {
+            // Ending (a one-shot run) inside the wait: finish waiting, then write.
+            tokio::time::sleep_until(until).await;
+        }
+        let holding = settle_until.is_some_and(|u| tokio::time::Instant::now() < u);
+        let mut alerts = if holding { Vec::new() } else { w.take_alerts((opts.now_ms)()) };
+        if settle_until.is_some() && !holding {
+            settle_until = None;
+            if !alerts.is_empty() {
+                let found = alerts.clone();
+                alerts = settle(sink, alerts, &log, &mut stop).await.ok_or("stopped before the alert records could be settled")?;
+                let landed: Vec<RecordV1> = found.into_iter().filter(|r| !alerts.iter().any(|a| a.id == r.id)).collect();
+                // Written by the process that died, which cannot have notified them.
+                w.owe(&landed);
+                dirty |= !landed.is_empty();
+            }
+        }
         if !alerts.is_empty() {
             write_all(sink, &alerts, &log, &mut stop).await?;
             for r in &alerts {
@@ -232,11 +299,14 @@ pub async fn run(
             w.owe(&alerts);
             dirty = true;
         }
-        let due = dirty && (!alerts.is_empty() || ended || last_save.elapsed() >= SAVE_EVERY);
+        // Deliveries are saved within a second, so a restart sends few of them again.
+        let due = dirty
+            && (!alerts.is_empty() || ended || last_save.elapsed() >= SAVE_EVERY || (delivered && last_save.elapsed() >= SAVE_DELIVERED));
         if let (true, Some(path)) = (due, &opts.checkpoint) {
             save_checkpoint(w, path, opts)?;
             last_save = std::time::Instant::now();
             dirty = false;
+            delivered = false;
         }
         outbound.offer(w, notifiers);
         if ended && !outbound.in_flight.is_empty() {
@@ -496,8 +566,14 @@ pub async fn run_command(args: WatchArgs) -> Result<ExitCode> {
         if to.is_empty() { String::new() } else { format!("; notifying {} ({} and above)", to.join(", "), notify_min.as_str()) },
         checkpoint.as_ref().map(|p| format!("; checkpoint {}", p.display())).unwrap_or_default()
     ));
-    let opts =
-        RunOptions { checkpoint, tick: (!args.once).then_some(Duration::from_secs(10)), now_ms, notify_grace: Duration::from_secs(30) };
+    let restart_settle = matches!(sink, AnySink::CloudWatch(_)).then_some(RESTART_SETTLE);
+    let opts = RunOptions {
+        checkpoint,
+        tick: (!args.once).then_some(Duration::from_secs(10)),
+        now_ms,
+        notify_grace: Duration::from_secs(30),
+        restart_settle,
+    };
     let copy = match &args.ocsf_to {
         Some(spec) => {
             let dest = Destination::parse("--ocsf-to", spec).map_err(|e| anyhow::anyhow!("{e}"))?;

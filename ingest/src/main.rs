@@ -194,7 +194,7 @@ fn main() -> ExitCode {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
+            return ExitCode::from(2);
         }
     };
     let result = runtime.block_on(async {
@@ -209,11 +209,14 @@ fn main() -> ExitCode {
             Command::Man(args) => zoomwatch_ingest::cli_docs::run_man(&Cli::command(), &args).map_err(anyhow::Error::msg),
         }
     });
+    // Exit status (as `zoomwatch`): 0 done; 1 ran, and something was not accepted (a
+    // delivery `send` posted, a report `poll` fetched); 2 could not run (usage, settings,
+    // secrets, a destination that cannot be opened).
     match result {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::FAILURE
+            ExitCode::from(2)
         }
     }
 }

@@ -244,6 +244,27 @@ async fn dry_runs_and_unconfirmed_actions_call_nothing() {
     assert_eq!(recs[0]["response"]["outcome"], "dry_run");
 }
 
+/// Under cron or in a container `$USER` is often unset: the audit names the account
+/// the process runs as, not "unknown".
+#[test]
+fn without_user_in_the_environment_the_analyst_is_the_accounts_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("a.jsonl");
+    let out = std::process::Command::new(zoomwatch_e2e::tools::workspace_bin("zoomwatch"))
+        .args(["act", "deactivate-user", "helen.park@acme.example", "--dry-run", "--audit"])
+        .arg(format!("file:{}", audit.display()))
+        .env_remove("USER")
+        .env_remove("LOGNAME")
+        .env("XDG_CONFIG_HOME", "/nonexistent")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let analyst = records(&audit)[0]["response"]["analyst"].as_str().unwrap().to_owned();
+    let me = String::from_utf8(std::process::Command::new("id").arg("-un").output().unwrap().stdout).unwrap();
+    assert_eq!(analyst, me.trim());
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn wrong_credentials_give_one_line_without_the_secret() {
     let zoom = ZoomStandIn::start().await;

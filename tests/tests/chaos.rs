@@ -181,7 +181,7 @@ async fn chaos_every_event_once_every_high_alert_notified() {
             let mut rng = Rng(seed.wrapping_mul(31).max(1));
             let mut run = 0;
             while playing.load(std::sync::atomic::Ordering::SeqCst) {
-                std::thread::sleep(Duration::from_millis(2000 + rng.below(4000)));
+                std::thread::sleep(Duration::from_millis(3000 + rng.below(7000)));
                 if !playing.load(std::sync::atomic::Ordering::SeqCst) {
                     break;
                 }
