@@ -342,10 +342,13 @@ Exit status: 0 done (or dry run), 1 Zoom refused or the action failed, 2 usage o
 Without a terminal, an action needs --yes. Every action, dry runs included, writes one\n\
 zoomwatch.action record to the audit destination, which is checked before Zoom is called.\n\n\
 Examples:\n  \
-zoomwatch act end-meeting 84512345678 --audit file:zoomwatch-events.jsonl\n  \
-zoomwatch act deactivate-user jdoe@example.com --yes --json --reason \"INC-42\" --log-group /zoomwatch/events\n  \
-zoomwatch act harden-meeting 84512345678 --require-auth --dry-run --audit file:audit.jsonl\n  \
-zoomwatch act revert-setting account meeting_security.waiting_room --audit file:zoomwatch-events.jsonl")]
+zoomwatch act end-meeting 84512345678 --audit file:events.jsonl\n  \
+zoomwatch act deactivate-user jdoe@example.com --yes --json \\\n      \
+--reason \"INC-42\" --log-group /zoomwatch/events --analyst ana\n  \
+zoomwatch act harden-meeting 84512345678 --require-auth --dry-run \\\n      \
+--audit file:audit.jsonl\n  \
+zoomwatch act revert-setting account meeting_security.waiting_room \\\n      \
+--audit file:events.jsonl")]
 pub struct ActArgs {
     /// The action or lookup.
     #[command(subcommand)]
@@ -376,7 +379,7 @@ pub struct ActArgs {
     /// Shorthand for --audit log-group:NAME.
     #[arg(long, global = true, value_name = "NAME", conflicts_with = "audit")]
     pub log_group: Option<String>,
-    /// Zoom API credentials file (see below).
+    /// Zoom API credentials file (the other sources: `zoomwatch act --help`).
     #[arg(long, global = true, value_name = "FILE")]
     pub credentials: Option<PathBuf>,
     /// AWS profile for a log-group audit destination (Secrets Manager credentials use

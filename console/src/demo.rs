@@ -168,6 +168,12 @@ pub async fn play(sender: &Sender, speed: f64, mut each: impl FnMut(&str, &[u8],
 
 /// `zoomwatch demo`'s arguments.
 #[derive(clap::Args, Debug)]
+#[command(after_help = "Examples:
+  zoomwatch demo                  # the console on a scripted day (10× speed)
+  zoomwatch demo --speed 30       # the day thirty times faster
+  zoomwatch demo --tail           # the same as lines, no terminal needed
+  ZOOM_WEBHOOK_SECRET_TOKEN=... zoomwatch demo \\
+      --send-to https://abc.execute-api.eu-west-1.amazonaws.com/zoom/webhook")]
 pub struct DemoArgs {
     /// Playback speed of the scripted day (1 = real time, about 15 minutes).
     #[arg(long, default_value_t = 10.0, value_name = "N")]

@@ -21,16 +21,18 @@ use zoomwatch_ingest::cli_docs::{self, CompletionsArgs, ManArgs};
 #[derive(Parser, Debug)]
 #[command(name = "zoomwatch", version, about, long_about = None, args_conflicts_with_subcommands = true,
     after_help = "Examples:\n  \
-zoomwatch demo                                   # everything local, a scripted day\n  \
-zoomwatch --file zoomwatch-events.jsonl          # the console on the local receiver's file\n  \
-zoomwatch tail --file zoomwatch-events.jsonl --follow\n  \
-zoomwatch tail --file zoomwatch-events.jsonl --json --alerts-only | jq .reason\n  \
+zoomwatch demo                     # everything local, a scripted day\n  \
+zoomwatch --file events.jsonl      # the console on the local receiver's file\n  \
+zoomwatch tail --file events.jsonl --follow\n  \
+zoomwatch tail --file events.jsonl --json --alerts-only | jq .reason\n  \
 zoomwatch tail --file events.jsonl --meeting \"all-hands\" --user jdoe@\n  \
 zoomwatch --log-group /zoomwatch/events --since 2h --profile security\n  \
-zoomwatch act end-meeting 84512345678 --reason \"raid\" --audit file:zoomwatch-events.jsonl\n  \
-zoomwatch posture --to file:zoomwatch-events.jsonl\n  \
+zoomwatch act end-meeting 84512345678 --reason \"raid\" \\\n      \
+--audit file:events.jsonl\n  \
+zoomwatch posture --to file:events.jsonl\n  \
 zoomwatch check-config --config zoomwatch.toml\n  \
-zoomwatch completions bash > ~/.local/share/bash-completion/completions/zoomwatch")]
+zoomwatch completions bash \\\n      \
+> ~/.local/share/bash-completion/completions/zoomwatch")]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,

@@ -43,7 +43,8 @@ Examples:\n  \
 zoomwatch posture\n  \
 zoomwatch posture --json | jq '.failing[] | .control'\n  \
 zoomwatch posture --to file:zoomwatch-events.jsonl --no-groups\n  \
-zoomwatch posture --to log-group:/zoomwatch/events --profile security\n  \
+zoomwatch posture --to log-group:/zoomwatch/events --analyst ana \\\n      \
+--profile security\n  \
 zoomwatch posture --list")]
 pub struct PostureArgs {
     /// Print the checks in effect (after waivers) and exit; calls nothing.

@@ -317,6 +317,15 @@ impl Progress {
 
 /// `zoomwatch tail`'s arguments.
 #[derive(clap::Args, Debug)]
+#[command(after_help = "Examples:
+  zoomwatch tail --file events.jsonl --follow
+  zoomwatch tail --file events.jsonl --alerts-only --json | jq .reason
+  zoomwatch tail --log-group /zoomwatch/events --since 2h --profile security
+  zoomwatch tail --file events.jsonl --filter 'type:joined country:CN'
+  zoomwatch tail --file events.jsonl --meeting all-hands --user jdoe@
+  zoomwatch tail --log-group /zoomwatch/events --format ocsf > ocsf.jsonl
+
+Exit status: 0 read to the end (or stopped), 2 the source cannot be read.")]
 pub struct TailArgs {
     /// Where records come from.
     #[command(flatten)]

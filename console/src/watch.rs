@@ -347,11 +347,15 @@ with back-off; a failing endpoint never holds up the alert records. Prefer webho
 webhook-secret:ID to webhook:URL (a command line is visible to other users of the machine).
 
 Examples:
-  zoomwatch watch --file zoomwatch-events.jsonl
-  zoomwatch watch --file events.jsonl --alerts-to file:alerts.jsonl --notify webhook-env:SLACK_WEBHOOK_URL
-  zoomwatch watch --log-group /zoomwatch/events --since 1h --notify webhook-secret:zoomwatch/slack
-  zoomwatch watch --log-group /zoomwatch/events --notify sns:arn:aws:sns:eu-west-1:123456789012:soc\n  \
-zoomwatch watch --file events.jsonl --once --alerts-to stdout     # cron-style: once, then exit")]
+  zoomwatch watch --file events.jsonl
+  zoomwatch watch --file events.jsonl --alerts-to file:alerts.jsonl \\
+      --notify webhook-env:SLACK_WEBHOOK_URL
+  zoomwatch watch --log-group /zoomwatch/events --since 1h \\
+      --notify webhook-secret:zoomwatch/slack
+  zoomwatch watch --log-group /zoomwatch/events \\
+      --notify sns:arn:aws:sns:eu-west-1:123456789012:soc
+  # cron-style: once, then exit
+  zoomwatch watch --file events.jsonl --once --alerts-to stdout")]
 pub struct WatchArgs {
     /// Where records come from.
     #[command(flatten)]

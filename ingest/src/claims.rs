@@ -136,7 +136,7 @@ impl Claims {
         match self.client.describe_table().table_name(&self.table).send().await {
             Ok(_) => return Ok(()),
             Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => {}
-            Err(e) => return Err(format!("DescribeTable {}: {}", self.table, zoomwatch_log::aws::describe(&e))),
+            Err(e) => return Err(format!("DescribeTable {}: {}", self.table, zoomwatch_log::aws::describe_service(&e, "DynamoDB"))),
         }
         let key = |name: &str| -> Result<_, String> {
             Ok((
@@ -161,7 +161,7 @@ impl Claims {
         {
             Ok(_) => {}
             Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception()) => return Ok(()),
-            Err(e) => return Err(format!("CreateTable {}: {}", self.table, zoomwatch_log::aws::describe(&e))),
+            Err(e) => return Err(format!("CreateTable {}: {}", self.table, zoomwatch_log::aws::describe_service(&e, "DynamoDB"))),
         }
         // A new table is CREATING for a moment (on AWS); TTL can be set once it is ACTIVE.
         for _ in 0..60 {
@@ -186,7 +186,7 @@ impl Claims {
             .time_to_live_specification(ttl)
             .send()
             .await
-            .map_err(|e| format!("UpdateTimeToLive {}: {}", self.table, zoomwatch_log::aws::describe(&e)))?;
+            .map_err(|e| format!("UpdateTimeToLive {}: {}", self.table, zoomwatch_log::aws::describe_service(&e, "DynamoDB")))?;
         Ok(())
     }
 
@@ -229,7 +229,9 @@ impl Claims {
                         _ => Claimed::Busy,
                     }
                 }
-                _ => Claimed::Unavailable(format!("DynamoDB table {}: {}", self.table, zoomwatch_log::aws::describe(&e))),
+                _ => {
+                    Claimed::Unavailable(format!("DynamoDB table {}: {}", self.table, zoomwatch_log::aws::describe_service(&e, "DynamoDB")))
+                }
             },
         }
     }
@@ -267,7 +269,7 @@ impl Claims {
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(|e| zoomwatch_log::aws::describe(&e)),
+                .map_err(|e| zoomwatch_log::aws::describe_service(&e, "DynamoDB")),
             None => self
                 .client
                 .delete_item()
@@ -279,7 +281,7 @@ impl Claims {
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(|e| zoomwatch_log::aws::describe(&e)),
+                .map_err(|e| zoomwatch_log::aws::describe_service(&e, "DynamoDB")),
         };
         if let Err(e) = result {
             tracing::warn!(record_id = id, table = %self.table, state = state.unwrap_or("released"), error = %e, "could not update the claim; it ends with its lease");

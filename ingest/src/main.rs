@@ -21,7 +21,10 @@ use zoomwatch_log::{Destination, OpenOptions, Writer};
 for a rotation: new,old) or from --secret-file. It is never printed or logged.\n\n\
 Examples:\n  \
 ZOOM_WEBHOOK_SECRET_TOKEN=... zoomwatch-ingest serve --sink file:events.jsonl\n  \
-ZOOM_WEBHOOK_SECRET_TOKEN=... zoomwatch-ingest send --url http://127.0.0.1:8787/zoom/webhook testdata/zoom/*.json\n\n\
+ZOOM_WEBHOOK_SECRET_TOKEN=... zoomwatch-ingest send \\\n      \
+--url http://127.0.0.1:8787/zoom/webhook testdata/zoom/*.json\n  \
+zoomwatch-ingest serve --sink log-group:/zoomwatch/events \\\n      \
+--claims dynamodb:zoomwatch-claims --ocsf-to log-group:/zoomwatch/ocsf\n\n\
 Diagnostics go to stderr: ZOOMWATCH_LOG=debug|info|warn sets the level, ZOOMWATCH_LOG_FORMAT=json one JSON object per line.")]
 struct Cli {
     #[command(subcommand)]
@@ -127,8 +130,10 @@ struct ServeArgs {
 report:read:operation_logs:admin (operation log), marketplace_app:read:admin (failed deliveries).\n\
 Credentials: --credentials FILE, ZOOM_CREDENTIALS_SECRET, or ZOOM_ACCOUNT_ID / ZOOM_CLIENT_ID / ZOOM_CLIENT_SECRET.\n\n\
 Examples:\n  \
-zoomwatch-ingest poll --once --since 2d --sink file:zoomwatch-events.jsonl --config zoomwatch.toml\n  \
-zoomwatch-ingest poll --every 15m --sink log-group:/zoomwatch/events --reports activities,operations")]
+zoomwatch-ingest poll --once --since 2d --sink file:events.jsonl \\\n      \
+--config zoomwatch.toml\n  \
+zoomwatch-ingest poll --every 15m --sink log-group:/zoomwatch/events \\\n      \
+--reports activities,operations")]
 struct PollArgs {
     /// Poll once and exit (status 1 if a report failed).
     #[arg(long, conflicts_with = "every")]

@@ -137,6 +137,12 @@ pub fn logs_client(sdk: &aws_config::SdkConfig, budget: Option<Duration>) -> Cli
 /// answered — no credentials, an expired SSO session, an unreachable endpoint — a
 /// sentence instead of the SDK's nested debug dump.
 pub fn describe<E: ProvideErrorMetadata + std::error::Error>(e: &E) -> String {
+    describe_service(e, "CloudWatch Logs")
+}
+
+/// [`describe`] for a call to `service` (`DynamoDB`, `S3`…): the same sentences, naming
+/// the service that could not be reached or is limiting requests.
+pub fn describe_service<E: ProvideErrorMetadata + std::error::Error>(e: &E, service: &str) -> String {
     match (e.code(), e.message().map(|m| first_line(m, 300))) {
         (Some(c @ ("ExpiredTokenException" | "ExpiredToken" | "RequestExpired")), _) => {
             return format!(
@@ -156,7 +162,8 @@ pub fn describe<E: ProvideErrorMetadata + std::error::Error>(e: &E) -> String {
             );
         }
         (Some(c @ "ThrottlingException"), m) => {
-            return format!("{c}: {} — CloudWatch is limiting this account's requests; retrying with back-off", m.unwrap_or_default());
+            let who = service.trim_end_matches(" Logs");
+            return format!("{c}: {} — {who} is limiting this account's requests; retrying with back-off", m.unwrap_or_default());
         }
         (Some(c), Some(m)) => return format!("{c}: {m}"),
         (Some(c), None) => return c.to_owned(),
@@ -185,7 +192,7 @@ pub fn describe<E: ProvideErrorMetadata + std::error::Error>(e: &E) -> String {
     }
     if lower.contains("dispatch failure") || lower.contains("timeout") || lower.contains("connect") {
         return format!(
-            "cannot reach CloudWatch Logs ({}): check the region, the network or proxy, and --endpoint-url",
+            "cannot reach {service} ({}): check the region, the network or proxy, and the endpoint (--endpoint-url, AWS_ENDPOINT_URL)",
             first_line(&innermost, 200)
         );
     }

@@ -158,6 +158,10 @@ pub fn draw(state: &State, frame: &mut Frame<'_>, theme: Theme) {
         View::Overview => overview::draw(state, frame, body, theme),
         View::Posture => posture::draw(state, frame, body, theme),
     }
+    // The status line and footer first: an overlay that needs the whole screen (the help,
+    // on a short terminal) covers them.
+    overlay::status_line(state, frame, status, theme);
+    draw_footer(state, frame, foot, theme);
     match &state.overlay {
         Overlay::Help => overlay::help(state, frame, body, theme),
         Overlay::Detail => overlay::detail(state, frame, body, theme),
@@ -174,8 +178,6 @@ pub fn draw(state: &State, frame: &mut Frame<'_>, theme: Theme) {
         Overlay::Info { title, lines } => overlay::info(state, title, lines, frame, body),
         _ => {}
     }
-    overlay::status_line(state, frame, status, theme);
-    draw_footer(state, frame, foot, theme);
 }
 
 fn draw_footer(state: &State, frame: &mut Frame<'_>, area: Rect, theme: Theme) {

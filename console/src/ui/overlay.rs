@@ -18,13 +18,21 @@ fn popup(area: Rect) -> Rect {
     c
 }
 
+/// The help's foot: every filter term, and what the columns' markers mean.
+pub(crate) const HELP_FOOT: &str = " Filter (/), terms combine: meeting:X user:X type:X sev:>=medium country:GB asn:N \
+is:guest|registered|host since:15m between:09:00..09:30, or text. \
+Markers: H/M/L/i severity · ● running ○ ended · meeting (roster) ● in ○ left, ×N devices · cc country of the IP · ×N alert findings.";
+
 pub(super) fn help(_state: &State, frame: &mut Frame<'_>, area: Rect, theme: Theme) {
-    let area = popup(area);
+    // Two columns of keys, the foot and the borders; on a short terminal the help covers
+    // the header and the footer too, so every key shows.
+    let rows = u16::try_from(crate::keymap::help().len().div_ceil(2)).unwrap_or(u16::MAX);
+    let area = if popup(area).height < rows + 6 { frame.area() } else { popup(area) };
     frame.render_widget(Clear, area);
     let block = Block::default().borders(Borders::ALL).title(" Help · Esc or ? closes ");
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let [cols, foot] = Layout::vertical([Constraint::Min(1), Constraint::Length(2)]).areas(inner);
+    let [cols, foot] = Layout::vertical([Constraint::Min(1), Constraint::Length(4)]).areas(inner);
     let [left, right] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(cols);
     let entries: Vec<Line<'_>> = crate::keymap::help()
         .into_iter()
@@ -42,12 +50,7 @@ pub(super) fn help(_state: &State, frame: &mut Frame<'_>, area: Rect, theme: The
     let (a, b) = entries.split_at(half);
     frame.render_widget(Paragraph::new(a.to_vec()), left);
     frame.render_widget(Paragraph::new(b.to_vec()), right);
-    frame.render_widget(
-        Paragraph::new(" Filter (/): meeting:X  user:X  type:X  sev:>=medium  or text — terms combine.")
-            .style(theme.dim())
-            .wrap(Wrap { trim: true }),
-        foot,
-    );
+    frame.render_widget(Paragraph::new(HELP_FOOT).style(theme.dim()).wrap(Wrap { trim: true }), foot);
 }
 
 fn record_lines(r: &RecordV1, out: &mut Vec<Line<'static>>) {
