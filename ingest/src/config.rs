@@ -103,12 +103,12 @@ pub enum SecretSourceError {
     )]
     Missing,
     /// The secret file could not be read.
-    #[error("cannot read secret file {path}: {source}")]
+    #[error("cannot read secret file {path}: {error}")]
     File {
         /// The file given.
         path: String,
-        /// The I/O error.
-        source: std::io::Error,
+        /// The I/O error (in the message; not a source, so reports do not repeat it).
+        error: std::io::Error,
     },
     /// The file or variable held only white space and commas.
     #[error("the secret in {0} is empty")]
@@ -129,13 +129,13 @@ pub fn load_secrets(file: Option<&Path>) -> Result<SecretSet, SecretSourceError>
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let meta = std::fs::metadata(path).map_err(|source| SecretSourceError::File { path: path.display().to_string(), source })?;
+            let meta = std::fs::metadata(path).map_err(|error| SecretSourceError::File { path: path.display().to_string(), error })?;
             let mode = meta.permissions().mode() & 0o777;
             if mode & 0o077 != 0 {
                 return Err(SecretSourceError::Exposed { path: path.display().to_string(), mode });
             }
         }
-        let text = std::fs::read_to_string(path).map_err(|source| SecretSourceError::File { path: path.display().to_string(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|error| SecretSourceError::File { path: path.display().to_string(), error })?;
         return SecretSet::parse(&text).map_err(|_| SecretSourceError::Empty(path.display().to_string()));
     }
     match std::env::var(SECRET_ENV) {

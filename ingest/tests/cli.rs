@@ -94,8 +94,10 @@ fn refuses_to_start_without_a_secret() {
     assert!(err.contains("ZOOM_WEBHOOK_SECRET_TOKEN") && err.contains("--secret-file"), "{err}");
 
     let out = Command::new(BIN).args(["serve", "--secret-file", "/nonexistent/secret"]).output().unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read secret file /nonexistent/secret"));
+    assert_eq!(out.status.code(), Some(2), "cannot run: exit 2");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot read secret file /nonexistent/secret"), "{err}");
+    assert_eq!(err.matches("No such file or directory").count(), 1, "said once: {err}");
 
     let out = Command::new(BIN).args(["serve", "--sink", "s3:bucket"]).env("ZOOM_WEBHOOK_SECRET_TOKEN", SECRET).output().unwrap();
     assert!(!out.status.success());
