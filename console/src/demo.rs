@@ -27,7 +27,7 @@ use zoomwatch_shared::scenario;
 use zoomwatch_shared::signature::Secret;
 
 use zoomwatch_log::source::file::{self, FileSource};
-use zoomwatch_log::source::{AsRead, CHANNEL_CAPACITY, Prepare, SourceEvent};
+use zoomwatch_log::source::{AsRead, CHANNEL_CAPACITY, Prepare, SourceEvent, Status};
 use zoomwatch_shared::filter::Filter;
 use zoomwatch_shared::rules::Detector;
 
@@ -47,6 +47,8 @@ pub struct Demo {
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     simulator: tokio::task::JoinHandle<(usize, usize)>,
+    /// Told when the simulator has sent the whole scripted day.
+    over: Arc<tokio::sync::Notify>,
     zoom: Arc<crate::demo_api::DemoZoom>,
 }
 
@@ -85,8 +87,15 @@ impl Demo {
             Err(e) => eprintln!("zoomwatch demo: no posture run: {e}"),
         }
         let speed = if speed.is_finite() && speed > 0.0 { speed } else { 1.0 };
-        let simulator = tokio::spawn(simulate(sender, speed, zoom.clone()));
-        Ok(Self { path, url, config, _dir: dir, stop: Some(stop), server, simulator, zoom })
+        let over = Arc::new(tokio::sync::Notify::new());
+        let told = over.clone();
+        let z = zoom.clone();
+        let simulator = tokio::spawn(async move {
+            let counts = simulate(sender, speed, z).await;
+            told.notify_one();
+            counts
+        });
+        Ok(Self { path, url, config, _dir: dir, stop: Some(stop), server, simulator, over, zoom })
     }
 
     /// Response actions against the demo's Zoom stand-in, audited into the demo's file.
@@ -96,10 +105,37 @@ impl Demo {
         Ok(crate::app::Responder { client: Some(Arc::new(client)), sink: Some(Arc::new(sink)), analyst: Some(analyst) })
     }
 
-    /// Follows the demo's file, each record prepared by `prep`.
+    /// Follows the demo's file, each record prepared by `prep`. When the scripted day is
+    /// over the source says so (the header reads "WAITING the scripted day is over…"),
+    /// and goes on following: responses still add records.
     pub fn source<P: Prepare>(&self, prep: Arc<P>) -> mpsc::Receiver<SourceEvent<P::Item>> {
+        let (file_tx, mut file_rx) = mpsc::channel(CHANNEL_CAPACITY);
+        tokio::spawn(file::run_prepared(FileSource::new(&self.path), prep, file_tx));
         let (tx, rx) = mpsc::channel(CHANNEL_CAPACITY);
-        tokio::spawn(file::run_prepared(FileSource::new(&self.path), prep, tx));
+        let over = self.over.clone();
+        tokio::spawn(async move {
+            let mut told = false;
+            loop {
+                tokio::select! {
+                    ev = file_rx.recv() => match ev {
+                        Some(ev) => if tx.send(ev).await.is_err() { return },
+                        None => return,
+                    },
+                    () = over.notified(), if !told => {
+                        told = true;
+                        // The last records reach the file, and the console, first.
+                        tokio::time::sleep(Duration::from_millis(500)).await;
+                        while let Ok(ev) = file_rx.try_recv() {
+                            if tx.send(ev).await.is_err() {
+                                return;
+                            }
+                        }
+                        let said = Status::Waiting(DAY_OVER.to_owned());
+                        if tx.send(SourceEvent::Status(said)).await.is_err() { return }
+                    }
+                }
+            }
+        });
         rx
     }
 
@@ -119,6 +155,9 @@ impl Demo {
         counts
     }
 }
+
+/// What the header says once the scripted day has been played.
+pub const DAY_OVER: &str = "the scripted day is over: explore, r responds, q quits";
 
 /// A client configuration for the demo's Zoom stand-in.
 fn zoom_client_config(zoom: &crate::demo_api::DemoZoom) -> zoomwatch_zoomapi::ClientConfig {

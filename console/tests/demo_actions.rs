@@ -150,3 +150,24 @@ async fn the_admins_weakening_shows_as_drift_and_reverting_it_restores_it() {
     assert!(!s.posture.open().any(|d| d.control == "meeting_security.waiting_room"));
     demo.stop().await;
 }
+
+/// The console is told when the scripted day is over (its header says so), after every
+/// record of the day, and the source goes on following.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_source_says_when_the_day_is_over() {
+    use zoomwatch_log::source::{AsRead, SourceEvent, Status};
+    let demo = Demo::start(1000.0).await.unwrap();
+    let mut rx = demo.source(std::sync::Arc::new(AsRead));
+    let mut records = 0;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        match tokio::time::timeout_at(deadline, rx.recv()).await.expect("the day ends within 2 minutes") {
+            Some(SourceEvent::Records(b)) => records += b.len(),
+            Some(SourceEvent::Status(Status::Waiting(w))) if w == zoomwatch_console::demo::DAY_OVER => break,
+            Some(_) => {}
+            None => panic!("the source stopped"),
+        }
+    }
+    assert!(demo.finished());
+    assert_eq!(records, stored(&demo).len(), "every record of the day came before the notice");
+}
