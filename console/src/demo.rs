@@ -106,7 +106,7 @@ impl Demo {
     }
 
     /// Follows the demo's file, each record prepared by `prep`. When the scripted day is
-    /// over the source says so (the header reads "WAITING the scripted day is over…"),
+    /// over the source says so (the header reads "WAITING day over: …"),
     /// and goes on following: responses still add records.
     pub fn source<P: Prepare>(&self, prep: Arc<P>) -> mpsc::Receiver<SourceEvent<P::Item>> {
         let (file_tx, mut file_rx) = mpsc::channel(CHANNEL_CAPACITY);
@@ -157,7 +157,7 @@ impl Demo {
 }
 
 /// What the header says once the scripted day has been played.
-pub const DAY_OVER: &str = "the scripted day is over: explore, r responds, q quits";
+pub const DAY_OVER: &str = "day over: explore, r responds, q quits";
 
 /// A client configuration for the demo's Zoom stand-in.
 fn zoom_client_config(zoom: &crate::demo_api::DemoZoom) -> zoomwatch_zoomapi::ClientConfig {
