@@ -296,11 +296,28 @@ impl<S: Sink> App<S> {
         // A replayed capture of an earlier validation (same body, so same record id) is
         // answered — the answer reveals nothing new — but recorded once.
         let record = normalize(envelope, rx);
-        if !self.recent.contains(&record.id) {
+        let claims = self.config.claims.as_deref();
+        let seen = self.recent.contains(&record.id)
+            || match claims {
+                // Recorded by another instance (a replay reaching it), or being recorded.
+                Some(c) => matches!(c.claim(&record.id, rx.received_at_ms).await, Claimed::Stored | Claimed::Busy),
+                None => false,
+            };
+        if !seen {
             let id = record.id.clone();
             match self.sink.write(vec![record]).await {
-                Ok(()) => self.recent.insert(&id),
-                Err(e) => tracing::warn!(error = %e, "could not record the URL validation; answering it anyway"),
+                Ok(()) => {
+                    self.recent.insert(&id);
+                    if let Some(c) = claims {
+                        c.stored(&id).await;
+                    }
+                }
+                Err(e) => {
+                    if let Some(c) = claims {
+                        c.release(&id).await;
+                    }
+                    tracing::warn!(error = %e, "could not record the URL validation; answering it anyway");
+                }
             }
         }
         json_response(StatusCode::OK, &json!({"plainToken": plain, "encryptedToken": encrypted}))

@@ -93,11 +93,18 @@ async fn two_receivers_sharing_claims_store_each_event_once() {
     let (status, body) = deliver(&b_url, &ended, ts).await;
     assert_eq!((status, status_of(&body).as_str()), (200, "stored"), "{body}\n{}", b.said());
 
+    // A URL validation replayed to the other receiver is answered there too, recorded once.
+    let validation = std::fs::read(fixtures().join("endpoint.url_validation.json")).unwrap();
+    for url in [&a_url, &b_url] {
+        let (status, body) = deliver(url, &validation, ts).await;
+        assert!(status == 200 && body.contains("encryptedToken"), "{body}");
+    }
+
     let stored = read_all(&logs, GROUP).await;
     let events: Vec<&str> = stored.iter().map(|r| r.event.as_str()).collect();
-    assert_eq!(stored.len(), 3, "each event once: {events:?}");
+    assert_eq!(stored.len(), 4, "each event once: {events:?}");
     let ids: std::collections::HashSet<&str> = stored.iter().map(|r| r.id.as_str()).collect();
-    assert_eq!(ids.len(), 3, "{events:?}");
+    assert_eq!(ids.len(), 4, "{events:?}");
     assert!(stored.iter().all(|r| r.request.as_ref().is_some_and(|q| q.claim.is_none())), "every one was claimed");
 }
 
