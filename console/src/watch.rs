@@ -168,6 +168,17 @@ async fn write_all(
     }
 }
 
+/// How the watcher opens a log group (or file) it writes: its own streams, 10 s a write.
+fn watch_writer(args: &WatchArgs) -> OpenOptions {
+    OpenOptions {
+        writer: Writer::Watch,
+        budget: Duration::from_secs(10),
+        durability: Durability::Fsync,
+        aws: Some(args.source.aws()),
+        analyst: None,
+    }
+}
+
 fn save_checkpoint(w: &Watcher, path: &Path, opts: &RunOptions) -> Result<(), String> {
     let bytes = w.checkpoint((opts.now_ms)())?;
     save_file(path, &bytes).map_err(|e| format!("cannot save the checkpoint {}: {e}", path.display()))
@@ -512,13 +523,7 @@ pub async fn run_command(args: WatchArgs) -> Result<ExitCode> {
         }
         Destination::Stdout => AnySink::Stdout(StdoutSink::new()),
         group @ Destination::LogGroup(_) => {
-            let opts = OpenOptions {
-                writer: Writer::Watch,
-                budget: Duration::from_secs(10),
-                durability: Durability::Fsync,
-                aws: Some(args.source.aws()),
-                analyst: None,
-            };
+            let opts = watch_writer(&args);
             let s = group.open(&opts).await?;
             s.check(now_ms()).await.map_err(|e| anyhow::anyhow!("cannot write alert records to {}: {e}", group.describe()))?;
             if let (Destination::LogGroup(name), Cursor::LogGroup { through_ms }) = (&group, watcher.cursor()) {
@@ -581,13 +586,7 @@ pub async fn run_command(args: WatchArgs) -> Result<ExitCode> {
     let copy = match &args.ocsf_to {
         Some(spec) => {
             let dest = Destination::parse("--ocsf-to", spec).map_err(|e| anyhow::anyhow!("{e}"))?;
-            let opts = OpenOptions {
-                writer: Writer::Watch,
-                budget: Duration::from_secs(10),
-                durability: Durability::Fsync,
-                aws: Some(args.source.aws()),
-                analyst: None,
-            };
+            let opts = watch_writer(&args);
             Some(dest.open(&opts).await?)
         }
         None => None,

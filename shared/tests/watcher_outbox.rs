@@ -6,28 +6,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use serde_json::json;
+mod common;
+
+use common::{T0, raid};
+
 use zoomwatch_shared::config::Config;
-use zoomwatch_shared::record::{RecordV1, Severity};
+use zoomwatch_shared::record::Severity;
 use zoomwatch_shared::rules::Detector;
 use zoomwatch_shared::watcher::{Watcher, notify_key};
-use zoomwatch_shared::{Envelope, Received, normalize};
 
-const T0: i64 = 1_796_300_000_000;
 const SOURCE: &str = "file:/tmp/events.jsonl";
 const KEY: [u8; 32] = [9; 32];
-
-fn raid() -> Vec<RecordV1> {
-    (0..10)
-        .map(|i| {
-            let t = T0 + i * 3000;
-            let body = json!({"event": "meeting.participant_joined", "event_ts": t, "payload": {"account_id": "A", "object": {
-                "id": "845", "uuid": "AH1", "topic": "All hands", "host_id": "H",
-                "participant": {"user_name": format!("raider{i}"), "user_id": format!("{i}"), "participant_uuid": format!("R{i}"), "join_time": "x"}}}});
-            normalize(Envelope::parse(body.to_string().as_bytes()).unwrap(), &Received { received_at_ms: t, request: None })
-        })
-        .collect()
-}
 
 fn targets() -> Vec<String> {
     vec!["webhook https://hooks.example/…".to_owned(), "sns:arn:aws:sns:eu-west-1:1:soc".to_owned()]
