@@ -219,11 +219,14 @@ impl WatchFunction {
         self.save(&w, now_ms).await?;
         let owed: Vec<(String, zoomwatch_shared::watcher::Owed)> = w.owed().map(|(k, o)| (k.to_owned(), o.clone())).collect();
         let mut delivered = false;
+        // A target that failed once is not tried again in this run (its notifications stay
+        // owed for the next): a failing endpoint costs one attempt's time, not one per alert.
+        let mut failing: Vec<String> = Vec::new();
         for (key, owed) in owed {
             let Some(block) = owed.record.alert.as_deref() else { continue };
             for hook in self.notify.iter().filter(|h| owed.targets.contains(&h.describe())) {
-                if std::time::Instant::now() >= deadline {
-                    break;
+                if failing.contains(&hook.describe()) {
+                    continue;
                 }
                 match hook.post(&self.http, block, &owed.record, NOTIFY_ATTEMPTS).await {
                     Ok(()) => {
@@ -233,6 +236,7 @@ impl WatchFunction {
                     }
                     Err(e) => {
                         summary.notify_failed += 1;
+                        failing.push(hook.describe());
                         tracing::error!(alert = %block.id, to = %hook.describe(), error = %e, "notification not delivered; the next run offers it again");
                     }
                 }
