@@ -26,8 +26,6 @@ pub struct HookLog {
     pub delivered: Vec<Value>,
     /// Deliveries of a key already delivered (dropped, as a deduplicating receiver does).
     pub repeats: usize,
-    /// Every accepted delivery's key and when it arrived (first ones and repeats).
-    pub accepted: Vec<(String, std::time::Instant)>,
     /// While true, every request is answered 503.
     pub failing: bool,
     /// Anything else that arrived.
@@ -63,7 +61,6 @@ async fn hook_handler(State(log): State<Arc<Mutex<HookLog>>>, method: Method, ur
         return StatusCode::SERVICE_UNAVAILABLE;
     }
     let seen = log.delivered.iter().any(|d| d["idempotency_key"].as_str() == Some(key.as_str()));
-    log.accepted.push((key.clone(), std::time::Instant::now()));
     if seen {
         log.repeats += 1;
     } else {
