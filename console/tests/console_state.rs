@@ -243,6 +243,29 @@ fn countries_from_the_consoles_own_databases() {
 }
 
 #[test]
+fn under_a_filter_the_alerts_tab_counts_what_the_panel_shows_and_overview_says_it_is_unfiltered() {
+    let mut s = console();
+    let draw = |s: &State| {
+        let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 30)).unwrap();
+        term.draw(|f| zoomwatch_console::ui::draw(s, f, zoomwatch_console::ui::Theme { color: false })).unwrap();
+        let buf = term.backend().buffer().clone();
+        (0..30).map(|y| (0..160).map(|x| buf[(x, y)].symbol().to_owned()).collect::<String>()).collect::<Vec<_>>()
+    };
+    let all = s.open_alerts().0;
+    key(&mut s, KeyCode::Char('/'));
+    typed(&mut s, "meeting:\"board review\"");
+    key(&mut s, KeyCode::Enter);
+    key(&mut s, KeyCode::Char('5'));
+    let (shown_new, shown) = s.shown_alerts();
+    assert!(shown_new < all && shown > 0, "the filter hides some alerts: {shown_new} of {all}");
+    let screen = draw(&s);
+    assert!(screen[1].contains(&format!("Alerts {shown_new}!")), "{}", screen[1]);
+    key(&mut s, KeyCode::Char('6'));
+    let screen = draw(&s);
+    assert!(screen.iter().any(|l| l.contains("Totals · every record")), "{screen:#?}");
+}
+
+#[test]
 fn deliveries_zoom_could_not_make_show_in_the_header() {
     let mut s = console();
     let body = r#"{"event":"meeting.started","event_ts":1795856400000,"payload":{"object":{"id":"1","uuid":"u1","topic":"t"}}}"#;

@@ -84,7 +84,8 @@ pub(super) fn draw_tabs(state: &State, frame: &mut Frame<'_>, area: Rect, theme:
             format!("{} {title} {running}", i + 1)
         }
         View::Alerts => {
-            let (open, _) = state.open_alerts();
+            // Under a filter the badge counts what the panel shows.
+            let open = if state.filter_text.is_empty() { state.open_alerts().0 } else { state.shown_alerts().0 };
             if open > 0 { format!("{} {title} {open}!", i + 1) } else { format!("{} {title}", i + 1) }
         }
         _ => format!("{} {title}", i + 1),

@@ -53,7 +53,14 @@ pub(super) fn draw(state: &State, frame: &mut Frame<'_>, area: Rect, theme: Them
         },
     ];
     let [totals, caps, places] = Layout::vertical([Constraint::Length(9), Constraint::Length(8), Constraint::Min(2)]).areas(left);
-    frame.render_widget(Paragraph::new(lines).block(Block::default().borders(Borders::TOP | Borders::RIGHT).title(" Totals ")), totals);
+    frame.render_widget(
+        Paragraph::new(lines).block(Block::default().borders(Borders::TOP | Borders::RIGHT).title(if state.filter_text.is_empty() {
+            " Totals "
+        } else {
+            " Totals · every record (the filter applies to the lists) "
+        })),
+        totals,
+    );
     frame.render_widget(
         Paragraph::new(memory_lines(state)).block(Block::default().borders(Borders::TOP | Borders::RIGHT).title(" Memory · held / cap ")),
         caps,
