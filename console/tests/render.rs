@@ -50,6 +50,16 @@ fn snapshots_of_every_view() {
     insta::assert_snapshot!("meetings_roster_focus", text(&draw(&s, 120, 32, COLOR)));
     key(&mut s, KeyCode::Char('?'));
     insta::assert_snapshot!("help_80x24", text(&draw(&s, 80, 24, COLOR)));
+    key(&mut s, KeyCode::Esc);
+    // 80×24: the roster keeps names and emails (the address gives way), the Feed tells a
+    // join from a leave, and a cut cell ends in `…`.
+    key(&mut s, KeyCode::Left);
+    insta::assert_snapshot!("meetings_80x24", text(&draw(&s, 80, 24, COLOR)));
+    key(&mut s, KeyCode::Char('1'));
+    let feed = text(&draw(&s, 80, 24, COLOR));
+    assert!(feed.contains("participant_joined") || feed.contains("participant_left"), "{feed}");
+    assert!(feed.contains('…'), "{feed}");
+    insta::assert_snapshot!("feed_80x24", feed);
 }
 
 #[test]

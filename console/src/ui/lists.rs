@@ -10,7 +10,7 @@ use ratatui::text::Line;
 use ratatui::widgets::{Block, Borders, Cell, Row as TRow, Table};
 use zoomwatch_shared::record::RecordV1;
 
-use super::{Theme, clock, country, safe, scroll_offset, sev_letter};
+use super::{Theme, clock, column_widths, country, event_in, fit, safe, scroll_offset, sev_letter};
 use crate::state::{Row, State, View};
 
 fn who(r: &RecordV1) -> String {
@@ -83,48 +83,6 @@ pub(super) fn draw(state: &State, frame: &mut Frame<'_>, area: Rect, theme: Them
     let offset = scroll_offset(cursor, height);
     let visible = (offset..list.len().min(offset + height)).filter_map(|i| state.row(list[list.len() - 1 - i]).map(|row| (i, row)));
 
-    let rows: Vec<TRow<'_>> = visible
-        .map(|(i, row)| {
-            let Some(r) = row.record() else { return TRow::new(vec![Cell::from("(unreadable row)")]) };
-            let r = &r;
-            let style = if i == cursor { theme.severity(row.worst).patch(theme.selected()) } else { theme.severity(row.worst) };
-            let cells = match view {
-                View::Admin => vec![
-                    Cell::from(clock(&r.occurred_at).to_owned()),
-                    Cell::from(sev_letter(row.worst)),
-                    Cell::from(safe(&r.event, 32)),
-                    Cell::from(who(r)),
-                    Cell::from(
-                        r.target_user
-                            .as_ref()
-                            .and_then(|t| t.email.as_deref().or(t.id.as_deref()))
-                            .map(|s| safe(s, 36))
-                            .unwrap_or_default(),
-                    ),
-                    Cell::from(if r.changes.is_empty() { what(row, r) } else { changes(r, 4) }),
-                ],
-                View::Participants => vec![
-                    Cell::from(clock(&r.occurred_at).to_owned()),
-                    Cell::from(sev_letter(row.worst)),
-                    Cell::from(safe(&r.action, 36)),
-                    Cell::from(topic(r)),
-                    Cell::from(who(r)),
-                    Cell::from(r.participant.as_ref().map(country).unwrap_or_default()),
-                    Cell::from(what(row, r)),
-                ],
-                _ => vec![
-                    Cell::from(clock(&r.occurred_at).to_owned()),
-                    Cell::from(sev_letter(row.worst)),
-                    Cell::from(safe(&r.event, 36)),
-                    Cell::from(topic(r)),
-                    Cell::from(who(r)),
-                    Cell::from(what(row, r)),
-                ],
-            };
-            TRow::new(cells).style(style)
-        })
-        .collect();
-
     let (header, widths): (Vec<&str>, Vec<Constraint>) = match view {
         View::Admin => (
             vec!["time", "!", "event", "by", "target", "changes"],
@@ -161,6 +119,52 @@ pub(super) fn draw(state: &State, frame: &mut Frame<'_>, area: Rect, theme: Them
             ],
         ),
     };
+    // Each cell in its column's width, cut with `…` when it does not fit.
+    let cols = column_widths(&widths, area.width);
+    let col = |i: usize| cols.get(i).copied().unwrap_or(u16::MAX);
+    let rows: Vec<TRow<'_>> = visible
+        .map(|(i, row)| {
+            let Some(r) = row.record() else { return TRow::new(vec![Cell::from("(unreadable row)")]) };
+            let r = &r;
+            let style = if i == cursor { theme.severity(row.worst).patch(theme.selected()) } else { theme.severity(row.worst) };
+            let cells = match view {
+                View::Admin => vec![
+                    Cell::from(clock(&r.occurred_at).to_owned()),
+                    Cell::from(sev_letter(row.worst)),
+                    Cell::from(event_in(&safe(&r.event, 32), col(2))),
+                    Cell::from(fit(&who(r), col(3))),
+                    Cell::from(fit(
+                        &r.target_user
+                            .as_ref()
+                            .and_then(|t| t.email.as_deref().or(t.id.as_deref()))
+                            .map(|s| safe(s, 36))
+                            .unwrap_or_default(),
+                        col(4),
+                    )),
+                    Cell::from(fit(&if r.changes.is_empty() { what(row, r) } else { changes(r, 4) }, col(5))),
+                ],
+                View::Participants => vec![
+                    Cell::from(clock(&r.occurred_at).to_owned()),
+                    Cell::from(sev_letter(row.worst)),
+                    Cell::from(fit(&safe(&r.action, 36), col(2))),
+                    Cell::from(fit(&topic(r), col(3))),
+                    Cell::from(fit(&who(r), col(4))),
+                    Cell::from(r.participant.as_ref().map(country).unwrap_or_default()),
+                    Cell::from(fit(&what(row, r), col(6))),
+                ],
+                _ => vec![
+                    Cell::from(clock(&r.occurred_at).to_owned()),
+                    Cell::from(sev_letter(row.worst)),
+                    Cell::from(event_in(&safe(&r.event, 36), col(2))),
+                    Cell::from(fit(&topic(r), col(3))),
+                    Cell::from(fit(&who(r), col(4))),
+                    Cell::from(fit(&what(row, r), col(5))),
+                ],
+            };
+            TRow::new(cells).style(style)
+        })
+        .collect();
+
     let title = format!(" {} · {} of {} records ", view.title(), list.len(), state.stats.records);
     let empty = list.is_empty();
     let table = Table::new(rows, widths)

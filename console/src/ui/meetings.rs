@@ -18,6 +18,9 @@ pub(super) fn draw(state: &State, frame: &mut Frame<'_>, area: Rect, theme: Them
     let cursor = state.cursor_of(View::Meetings);
     let height = usize::from(left.height.saturating_sub(3));
     let offset = scroll_offset(cursor, height);
+    let list_cols = [Constraint::Length(1), Constraint::Min(12), Constraint::Length(3), Constraint::Length(3), Constraint::Length(1)];
+    // The pane's right border takes a cell.
+    let topic_width = super::column_widths(&list_cols, left.width.saturating_sub(1)).get(1).copied().unwrap_or(u16::MAX);
     let rows: Vec<TRow<'_>> = meetings
         .iter()
         .enumerate()
@@ -30,6 +33,7 @@ pub(super) fn draw(state: &State, frame: &mut Frame<'_>, area: Rect, theme: Them
                 MeetingPhase::Ended => "○",
             };
             let label = m.topic.as_deref().or(m.id.as_deref()).map(|t| safe(t, 40)).unwrap_or_else(|| "?".into());
+            let label = super::fit(&label, topic_width);
             let mut style = theme.severity(m.worst);
             if i == cursor && !state.roster_focus {
                 style = style.patch(theme.selected());
@@ -45,11 +49,10 @@ pub(super) fn draw(state: &State, frame: &mut Frame<'_>, area: Rect, theme: Them
         })
         .collect();
     let title = format!(" Meetings · {} ", meetings.len());
-    let list =
-        Table::new(rows, [Constraint::Length(1), Constraint::Min(12), Constraint::Length(3), Constraint::Length(3), Constraint::Length(1)])
-            .header(TRow::new(vec!["", "topic", "now", "all", "!"]).style(theme.dim()))
-            .block(Block::default().borders(Borders::TOP | Borders::RIGHT).title(Line::from(title)))
-            .column_spacing(1);
+    let list = Table::new(rows, list_cols)
+        .header(TRow::new(vec!["", "topic", "now", "all", "!"]).style(theme.dim()))
+        .block(Block::default().borders(Borders::TOP | Borders::RIGHT).title(Line::from(title)))
+        .column_spacing(1);
     frame.render_widget(list, left);
 
     let Some(m) = meetings.get(cursor) else {
@@ -58,6 +61,24 @@ pub(super) fn draw(state: &State, frame: &mut Frame<'_>, area: Rect, theme: Them
         return;
     };
     let roster = state.roster_of(m);
+    // Time, country, address and presence keep their width; name and email share what
+    // is left (an IPv4 address is never cut). On a narrow terminal the address gives way
+    // first (the detail pane has it): who is in the meeting matters more.
+    let with_ip = right.width >= 70;
+    let mut constraints = vec![
+        Constraint::Length(8),
+        Constraint::Fill(5),
+        Constraint::Fill(6),
+        Constraint::Length(2),
+        Constraint::Length(15),
+        Constraint::Length(7),
+        Constraint::Length(1),
+    ];
+    if !with_ip {
+        constraints.remove(4);
+    }
+    let cols = super::column_widths(&constraints, right.width);
+    let col = |i: usize| cols.get(i).copied().unwrap_or(u16::MAX);
     let rh = usize::from(right.height.saturating_sub(3));
     let rcur = state.roster_cursor;
     let roff = if state.roster_focus { scroll_offset(rcur, rh) } else { 0 };
@@ -89,20 +110,26 @@ pub(super) fn draw(state: &State, frame: &mut Frame<'_>, area: Rect, theme: Them
             if state.roster_focus && i == rcur {
                 style = style.patch(theme.selected());
             }
-            TRow::new(vec![
+            let mut cells = vec![
                 Cell::from(clock(&since).to_owned()),
-                Cell::from(name),
-                Cell::from(id),
+                Cell::from(super::fit(&name, col(1))),
+                Cell::from(super::fit(&id, col(2))),
                 Cell::from(country_of(p.geo())),
                 Cell::from(p.ip().map(|ip| safe(ip, 40)).unwrap_or_default()),
-                Cell::from(match a.devices() {
-                    // One person on several devices: one row, the count beside it.
-                    n @ 2.. => format!("{presence}×{n} {role}"),
-                    _ => format!("{presence} {role}"),
-                }),
+                Cell::from(super::fit(
+                    &match a.devices() {
+                        // One person on several devices: one row, the count beside it.
+                        n @ 2.. => format!("{presence}×{n} {role}"),
+                        _ => format!("{presence} {role}"),
+                    },
+                    col(if with_ip { 5 } else { 4 }),
+                )),
                 Cell::from(sev_letter(worst)),
-            ])
-            .style(style)
+            ];
+            if !with_ip {
+                cells.remove(4);
+            }
+            TRow::new(cells).style(style)
         })
         .collect();
     let topic = m.topic.as_deref().map(|t| safe(t, 40)).unwrap_or_else(|| m.id.clone().unwrap_or_default());
@@ -114,22 +141,13 @@ pub(super) fn draw(state: &State, frame: &mut Frame<'_>, area: Rect, theme: Them
     if m.dropped > 0 {
         title.push_str(&format!("· {} earlier lines not kept ([limits]) ", m.dropped));
     }
-    let table = Table::new(
-        rows,
-        // Time, country, address and presence keep their width; name and email share
-        // what is left (an IPv4 address is never cut).
-        [
-            Constraint::Length(8),
-            Constraint::Fill(5),
-            Constraint::Fill(6),
-            Constraint::Length(2),
-            Constraint::Length(15),
-            Constraint::Length(7),
-            Constraint::Length(1),
-        ],
-    )
-    .header(TRow::new(vec!["joined", "name", "email", "cc", "ip", "where", "!"]).style(theme.dim()))
-    .block(Block::default().borders(Borders::TOP).title(Line::from(title)))
-    .column_spacing(1);
+    let mut header = vec!["joined", "name", "email", "cc", "ip", "where", "!"];
+    if !with_ip {
+        header.remove(4);
+    }
+    let table = Table::new(rows, constraints)
+        .header(TRow::new(header).style(theme.dim()))
+        .block(Block::default().borders(Borders::TOP).title(Line::from(title)))
+        .column_spacing(1);
     frame.render_widget(table, right);
 }

@@ -93,6 +93,42 @@ pub fn safe(s: &str, max: usize) -> String {
     sanitize(s, max).into_owned()
 }
 
+/// `s` in `width` cells: whole when it fits, else cut and ending in `…` (so a cut value
+/// never passes for a whole one: `left ho…`, not `left ho`).
+pub fn fit(s: &str, width: u16) -> String {
+    let width = usize::from(width);
+    if s.chars().count() <= width {
+        return s.to_owned();
+    }
+    let mut out: String = s.chars().take(width.saturating_sub(1)).collect();
+    if width > 0 {
+        out.push('…');
+    }
+    out
+}
+
+/// The widths a table with `constraints` and one cell between columns gives its columns
+/// in `width` cells, as `Table` lays them out.
+pub fn column_widths(constraints: &[Constraint], width: u16) -> Vec<u16> {
+    Layout::horizontal(constraints.iter().copied())
+        .spacing(1)
+        .flex(ratatui::layout::Flex::Start)
+        .split(Rect::new(0, 0, width, 1))
+        .iter()
+        .map(|r| r.width)
+        .collect()
+}
+
+/// An event name in `width` cells: whole, else without its prefix
+/// (`meeting.participant_joined` → `participant_joined`), else cut with `…`.
+pub fn event_in(event: &str, width: u16) -> String {
+    let short = match event.split_once('.') {
+        Some((_, rest)) if event.chars().count() > usize::from(width) => rest,
+        _ => event,
+    };
+    fit(short, width)
+}
+
 /// A participant's two-letter country, when GeoIP placed their IP (safe: at most two
 /// characters of sanitized text).
 pub fn country(p: &zoomwatch_shared::record::Participant) -> String {
