@@ -123,11 +123,13 @@ impl State {
             AlertEvent::Grew { alert_id, record_id, count, severity, reason, .. } => {
                 if let Some(item) = self.alert_pos.get(&alert_id).and_then(|i| self.alerts.get_mut(*i)) {
                     item.alert.count = item.alert.count.max(count);
+                    // The newest finding says what the alert is now (a raid's reason counts
+                    // the raiders so far), as the watch service's alert records do.
+                    item.alert.reason = reason;
                     let escalated = severity > item.alert.severity;
                     if escalated {
-                        // An escalation explains itself, and moves up the list.
+                        // An escalation moves up the list.
                         item.alert.severity = severity;
-                        item.alert.reason = reason;
                     }
                     if item.alert.record_ids.len() < 200 {
                         item.alert.record_ids.push(record_id);

@@ -71,7 +71,7 @@ fn detail_lines(state: &State, theme: Theme) -> (String, Vec<Line<'static>>) {
                 theme.severity(Some(a.severity)),
             )));
             out.push(Line::from(safe(&a.reason, 1000)));
-            out.push(Line::from(format!("first seen {} · {} finding(s)", a.occurred_at, a.count)));
+            out.push(Line::from(format!("first seen {} · {} record(s) of evidence", a.occurred_at, a.count)));
             match (item.own, item.from_watch) {
                 (true, true) => {
                     out.push(Line::from(Span::styled("raised here and by zoomwatch watch (a zoomwatch.alert record)", theme.dim())))
@@ -104,7 +104,9 @@ fn detail_lines(state: &State, theme: Theme) -> (String, Vec<Line<'static>>) {
                 }
             }
             out.push(Line::from(""));
-            out.push(Line::from(format!("records: {}", a.record_ids.join(" "))));
+            let listed =
+                if a.record_ids.len() < a.count as usize { format!(" (the first {} listed)", a.record_ids.len()) } else { String::new() };
+            out.push(Line::from(format!("evidence{listed}: {}", a.record_ids.join(" "))));
             if let Some(first) = a.record_ids.first()
                 && let Some(r) = state
                     .rows
@@ -115,6 +117,7 @@ fn detail_lines(state: &State, theme: Theme) -> (String, Vec<Line<'static>>) {
                     .find(|r| &r.id == first)
             {
                 out.push(Line::from(""));
+                out.push(Line::from(Span::styled(format!("the first of them, {}:", safe(&r.event, 60)), theme.dim())));
                 record_lines(&r, &mut out);
             }
             ("Alert".into(), out)

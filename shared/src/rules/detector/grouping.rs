@@ -25,6 +25,12 @@ impl Detector {
         }
     }
 
+    /// The evidence count of `rule`'s open alert with `scope` at time `t`, if one is open
+    /// (what a record joining it would make its count, less one).
+    pub(super) fn open_count(&self, rule: &str, scope: &str, t: i64) -> Option<u32> {
+        self.mem.open.get(&format!("{rule}\n{scope}")).filter(|o| (t - o.last_ms).abs() <= GROUP_WINDOW_MS).map(|o| o.count)
+    }
+
     pub(super) fn group(&mut self, r: &RecordV1, t: i64, mkey: Option<&str>, f: Finding) -> Option<AlertEvent> {
         let grouping = match catalog::info(&f.rule) {
             Some(info) => info.grouping,
@@ -39,6 +45,7 @@ impl Detector {
             && (t - open.last_ms).abs() <= GROUP_WINDOW_MS
         {
             open.last_ms = open.last_ms.max(t);
+            // One more piece of evidence: the record that made the alert grow.
             open.count += 1;
             return Some(AlertEvent::Grew {
                 alert_id: open.id.clone(),
@@ -50,7 +57,11 @@ impl Detector {
             });
         }
         let id = hash_id(&[&f.rule, &scope, &r.id]);
-        self.mem.open.insert(key, OpenAlert { id: id.clone(), last_ms: t, count: 1 });
+        // An alert's count is its evidence: the records that raised it (a raid's window
+        // of joins), then one per record that made it grow — so the count column, the
+        // evidence list and a reason that counts (join-burst) say the same number.
+        let count = u32::try_from(f.records.len().clamp(1, MAX_RECORD_IDS)).unwrap_or(1);
+        self.mem.open.insert(key, OpenAlert { id: id.clone(), last_ms: t, count });
         let meeting = r.meeting.as_ref().map(|m| MeetingBrief { id: m.id.clone(), uuid: m.uuid.clone(), topic: m.topic.clone() });
         let mut records = f.records;
         records.truncate(MAX_RECORD_IDS);
@@ -64,7 +75,7 @@ impl Detector {
             actor: r.actor.clone(),
             record_ids: records,
             occurred_at: r.occurred_at.clone(),
-            count: 1,
+            count,
         })))
     }
 }

@@ -53,17 +53,22 @@ impl Detector {
             if let Some(rule) = burst {
                 if let Some(ids) = raid_ids {
                     let besides = if vetted_n > 0 { format!(", besides {vetted_n} registered or admitted") } else { String::new() };
-                    out.push(Finding {
-                        rule: Cow::Borrowed("join-burst"),
-                        variant: "",
-                        severity: rule.severity,
-                        reason: format!(
+                    // The raid so far: the alert's evidence, which this join grows by one.
+                    let scope = Self::scope(Grouping::PerMeeting, r, Some(mkey));
+                    let reason = match self.open_count("join-burst", &scope, t) {
+                        Some(so_far) => format!(
+                            "{} unregistered guests/external participants joined {} ({n} within {} s{besides}; raid?)",
+                            so_far + 1,
+                            topic(),
+                            rule.window_secs
+                        ),
+                        None => format!(
                             "{n} unregistered guests/external participants joined {} within {} s{besides} (raid?)",
                             topic(),
                             rule.window_secs
                         ),
-                        records: ids,
-                    });
+                    };
+                    out.push(Finding { rule: Cow::Borrowed("join-burst"), variant: "", severity: rule.severity, reason, records: ids });
                 } else if let Some(severity) = rule.crowd_severity.filter(|_| unvetted_n < threshold && unvetted_n + vetted_n >= threshold)
                 {
                     // A crowd: enough arrivals for a raid, but most of them vetted.
