@@ -165,64 +165,9 @@ async fn webhook<S: Sink>(State(app): State<Arc<App<S>>>, req: Request) -> Respo
         return duplicate(&record.id);
     }
     // Exactly once across instances: claim the id in the shared store first.
-    let claimed = match &app.config.claims {
-        None => {
-            // This process's own unsettled write of the same record, if any.
-            if let Some(at_ms) = app.recent.unknown_since(&record.id) {
-                let lease_ms = i64::try_from(app.config.write_lease.as_millis()).unwrap_or(i64::MAX / 4);
-                if received_at_ms < at_ms + lease_ms {
-                    return error(StatusCode::SERVICE_UNAVAILABLE, "an earlier write of this event may still land; retry later");
-                }
-                match app.sink.holds(&record.id, at_ms).await {
-                    Ok(true) => {
-                        app.recent.insert(&record.id);
-                        return duplicate(&record.id);
-                    }
-                    Ok(false) => app.recent.settle(&record.id),
-                    // Cannot be read back (stdout): write again, at least once.
-                    Err(e) => {
-                        tracing::debug!(error = %e, "cannot look for an earlier write; writing again");
-                        app.recent.settle(&record.id);
-                    }
-                }
-            }
-            None
-        }
-        Some(claims) => match claims.claim(&record.id, received_at_ms).await {
-            Claimed::Stored => {
-                app.recent.insert(&record.id);
-                return duplicate(&record.id);
-            }
-            Claimed::Busy => {
-                return error(StatusCode::SERVICE_UNAVAILABLE, "another receiver is storing this event; retry later");
-            }
-            Claimed::Unavailable(why) => {
-                app.claim_outage(&why);
-                if let Some(req) = record.request.as_mut() {
-                    req.claim = Some(CLAIM_UNAVAILABLE.to_owned());
-                }
-                None
-            }
-            Claimed::Write { settle } => {
-                if let Some(at_ms) = settle {
-                    // An earlier write's outcome is unknown: is the record in the log?
-                    match app.sink.holds(&record.id, at_ms).await {
-                        Ok(true) => {
-                            claims.stored(&record.id).await;
-                            app.recent.insert(&record.id);
-                            return duplicate(&record.id);
-                        }
-                        Ok(false) => {}
-                        Err(e) => {
-                            tracing::warn!(error = %e, record_id = %record.id, "cannot tell whether an earlier write landed; answering 503 so Zoom retries");
-                            claims.unknown(&record.id).await;
-                            return error(StatusCode::SERVICE_UNAVAILABLE, "the event could not be stored; retry later");
-                        }
-                    }
-                }
-                Some(claims)
-            }
-        },
+    let claimed = match app.admit(&mut record, received_at_ms).await {
+        Ok(c) => c,
+        Err(answer) => return answer,
     };
     if let Some(geo) = &app.config.geo {
         geo.enrich(&mut record);
@@ -272,6 +217,74 @@ async fn read_body(body: Body, limit: usize, deadline: std::time::Duration) -> R
 }
 
 impl<S: Sink> App<S> {
+    /// Decides whether `record` is to be written: `Err` with the answer when it must not
+    /// be (stored already, or an earlier write may still land), else the claim it is
+    /// written under (`None` without a claim store, or with it unreachable: then the
+    /// record is marked written at least once).
+    async fn admit(
+        &self,
+        record: &mut zoomwatch_shared::RecordV1,
+        received_at_ms: i64,
+    ) -> Result<Option<&crate::claims::Claims>, Response> {
+        match &self.config.claims {
+            None => {
+                // This process's own unsettled write of the same record, if any.
+                if let Some(at_ms) = self.recent.unknown_since(&record.id) {
+                    let lease_ms = i64::try_from(self.config.write_lease.as_millis()).unwrap_or(i64::MAX / 4);
+                    if received_at_ms < at_ms + lease_ms {
+                        return Err(error(StatusCode::SERVICE_UNAVAILABLE, "an earlier write of this event may still land; retry later"));
+                    }
+                    match self.sink.holds(&record.id, at_ms).await {
+                        Ok(true) => {
+                            self.recent.insert(&record.id);
+                            return Err(duplicate(&record.id));
+                        }
+                        Ok(false) => self.recent.settle(&record.id),
+                        // Cannot be read back (stdout): write again, at least once.
+                        Err(e) => {
+                            tracing::debug!(error = %e, "cannot look for an earlier write; writing again");
+                            self.recent.settle(&record.id);
+                        }
+                    }
+                }
+                Ok(None)
+            }
+            Some(claims) => match claims.claim(&record.id, received_at_ms).await {
+                Claimed::Stored => {
+                    self.recent.insert(&record.id);
+                    Err(duplicate(&record.id))
+                }
+                Claimed::Busy => Err(error(StatusCode::SERVICE_UNAVAILABLE, "another receiver is storing this event; retry later")),
+                Claimed::Unavailable(why) => {
+                    self.claim_outage(&why);
+                    if let Some(req) = record.request.as_mut() {
+                        req.claim = Some(CLAIM_UNAVAILABLE.to_owned());
+                    }
+                    Ok(None)
+                }
+                Claimed::Write { settle } => {
+                    if let Some(at_ms) = settle {
+                        // An earlier write's outcome is unknown: is the record in the log?
+                        match self.sink.holds(&record.id, at_ms).await {
+                            Ok(true) => {
+                                claims.stored(&record.id).await;
+                                self.recent.insert(&record.id);
+                                return Err(duplicate(&record.id));
+                            }
+                            Ok(false) => {}
+                            Err(e) => {
+                                tracing::warn!(error = %e, record_id = %record.id, "cannot tell whether an earlier write landed; answering 503 so Zoom retries");
+                                claims.unknown(&record.id).await;
+                                return Err(error(StatusCode::SERVICE_UNAVAILABLE, "the event could not be stored; retry later"));
+                            }
+                        }
+                    }
+                    Ok(Some(claims))
+                }
+            },
+        }
+    }
+
     /// Says (at most once a minute) that records are being written without the
     /// exactly-once check.
     fn claim_outage(&self, why: &str) {

@@ -37,6 +37,11 @@ use crate::args::{ConfigArg, Reading, SourceArgs, start_source};
 use crate::clock::now_ms;
 use crate::settings;
 
+mod delivery;
+
+use delivery::{Outbound, settle, write_all};
+pub use delivery::{RETRY_OWED, SETTLE_AFTER};
+
 /// Writes `bytes` to `path` atomically and owner-only ([`zoomwatch_log::files`]).
 pub fn save_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     zoomwatch_log::files::write_atomic(path, bytes)
@@ -52,53 +57,6 @@ pub const SAVE_EVERY: Duration = Duration::from_secs(5);
 
 /// How soon after a notification was delivered the checkpoint says so.
 pub const SAVE_DELIVERED: Duration = Duration::from_secs(1);
-
-/// How long after a failed delivery an owed notification is offered to that target again.
-pub const RETRY_OWED: Duration = Duration::from_secs(30);
-
-/// Offers the watcher's owed notifications to the notifiers: one at a time per
-/// notification and target, again after [`RETRY_OWED`] when a delivery failed.
-#[derive(Default)]
-struct Outbound {
-    in_flight: std::collections::HashSet<(String, String)>,
-    not_before: std::collections::HashMap<(String, String), std::time::Instant>,
-}
-
-impl Outbound {
-    fn offer(&mut self, w: &Watcher, notifiers: &[zoomwatch_log::notify::Notifier]) {
-        let now = std::time::Instant::now();
-        for (key, owed) in w.owed() {
-            for n in notifiers.iter().filter(|n| owed.targets.contains(n.describe())) {
-                let k = (key.to_owned(), n.describe().to_owned());
-                if self.in_flight.contains(&k) || self.not_before.get(&k).is_some_and(|t| now < *t) {
-                    continue;
-                }
-                if n.send(key, &owed.record) {
-                    self.not_before.remove(&k);
-                    self.in_flight.insert(k);
-                }
-            }
-        }
-    }
-
-    /// Takes the notifiers' results into the outbox; true when one was delivered.
-    fn collect(&mut self, w: &mut Watcher, notifiers: &[zoomwatch_log::notify::Notifier]) -> bool {
-        let mut delivered = false;
-        for n in notifiers {
-            for (key, ok) in n.take_results() {
-                let k = (key, n.describe().to_owned());
-                self.in_flight.remove(&k);
-                if ok {
-                    w.delivered(&k.0, &k.1);
-                    delivered = true;
-                } else {
-                    self.not_before.insert(k, std::time::Instant::now() + RETRY_OWED);
-                }
-            }
-        }
-        delivered
-    }
-}
 
 /// How the loop runs.
 pub struct RunOptions {
@@ -124,50 +82,6 @@ pub type Log = std::sync::Arc<dyn Fn(String) + Send + Sync>;
 /// previous process's last write may land late: its budget is 10 s).
 pub const RESTART_SETTLE: Duration = Duration::from_secs(15);
 
-/// How long after a write of unknown outcome the log is searched for its records (a
-/// write CloudWatch answered late may still land meanwhile).
-pub const SETTLE_AFTER: Duration = Duration::from_secs(5);
-
-/// Writes `records`, retrying with back-off until they are stored or `stop` fires:
-/// alert records are never dropped while the process lives, nor written twice — after a
-/// write whose outcome is unknown, the records found in the log are not written again.
-async fn write_all(
-    sink: &zoomwatch_log::sink::MaybeOcsf,
-    records: &[RecordV1],
-    log: &Log,
-    stop: &mut tokio::sync::watch::Receiver<bool>,
-) -> Result<(), String> {
-    use zoomwatch_log::sink::Sink;
-    let mut wait = Duration::from_millis(500);
-    let mut records = records.to_vec();
-    loop {
-        match sink.write(records.clone()).await {
-            Ok(()) => return Ok(()),
-            Err(e) => {
-                if *stop.borrow() {
-                    return Err(format!("{} alert records not written to {}: {e}", records.len(), sink.describe()));
-                }
-                let pause = if e.may_have_landed() { wait.max(SETTLE_AFTER) } else { wait };
-                log(format!("alert records not written to {} ({e}); retrying in {:.1} s", sink.describe(), pause.as_secs_f32()));
-                tokio::select! {
-                    () = tokio::time::sleep(pause) => {}
-                    _ = stop.changed() => {}
-                }
-                if e.may_have_landed() {
-                    records = match settle(sink, records, log, stop).await {
-                        Some(rest) => rest,
-                        None => return Err("stopped before the alert records could be settled".to_owned()),
-                    };
-                    if records.is_empty() {
-                        return Ok(());
-                    }
-                }
-                wait = (wait * 2).min(Duration::from_secs(30));
-            }
-        }
-    }
-}
-
 /// How the watcher opens a log group (or file) it writes: its own streams, 10 s a write.
 fn watch_writer(args: &WatchArgs) -> OpenOptions {
     OpenOptions {
@@ -182,43 +96,6 @@ fn watch_writer(args: &WatchArgs) -> OpenOptions {
 fn save_checkpoint(w: &Watcher, path: &Path, opts: &RunOptions) -> Result<(), String> {
     let bytes = w.checkpoint((opts.now_ms)())?;
     save_file(path, &bytes).map_err(|e| format!("cannot save the checkpoint {}: {e}", path.display()))
-}
-
-/// The records of a write whose outcome is unknown that are not in the destination:
-/// each is looked for (until the destination answers, or `stop` fires: `None`), so none
-/// that landed is written again.
-async fn settle<S: zoomwatch_log::sink::Sink>(
-    sink: &S,
-    records: Vec<RecordV1>,
-    log: &Log,
-    stop: &mut tokio::sync::watch::Receiver<bool>,
-) -> Option<Vec<RecordV1>> {
-    let mut rest = Vec::with_capacity(records.len());
-    for r in records {
-        let at = zoomwatch_shared::timefmt::parse_rfc3339_ms(&r.received_at).unwrap_or_else(now_ms);
-        let mut wait = Duration::from_millis(500);
-        loop {
-            match sink.holds(&r.id, at).await {
-                Ok(true) => break,
-                Ok(false) => {
-                    rest.push(r);
-                    break;
-                }
-                Err(e) => {
-                    if *stop.borrow() {
-                        return None;
-                    }
-                    log(format!("cannot tell yet whether alert record {} landed ({e}); asking again", r.id));
-                    tokio::select! {
-                        () = tokio::time::sleep(wait) => {}
-                        _ = stop.changed() => {}
-                    }
-                    wait = (wait * 2).min(Duration::from_secs(30));
-                }
-            }
-        }
-    }
-    Some(rest)
 }
 
 /// Follows `rx` until the source ends or `stop` becomes true: observes, writes alert
