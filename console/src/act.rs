@@ -12,185 +12,16 @@ use anyhow::Result;
 use clap::Subcommand;
 
 use serde_json::{Value, json};
-use std::time::Duration;
 
+use zoomwatch_log::Destination;
 use zoomwatch_log::aws::AwsOptions;
-use zoomwatch_log::sink::{AnySink, Durability, FileSink, Sink};
-use zoomwatch_log::{Destination, OpenOptions, Writer};
-use zoomwatch_shared::RecordV1;
-use zoomwatch_shared::audit::{self, ActionAudit, Answer, CallInfo, Outcome, Response};
+use zoomwatch_log::sink::{AnySink, Sink};
+use zoomwatch_shared::audit::Outcome;
 use zoomwatch_zoomapi::{Action, ApiError, Client, ClientConfig, Lookup, Registrant, SettingsScope};
 
 use crate::clock::now_ms;
 
-/// Who is acting, for the audit trail.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Analyst {
-    /// `--analyst`, else `$USER` / `$LOGNAME`.
-    pub name: String,
-    /// This machine's host name.
-    pub host: Option<String>,
-}
-
-impl Analyst {
-    /// `explicit`, else the OS user.
-    pub fn current(explicit: Option<&str>) -> Self {
-        let name = explicit
-            .map(str::to_owned)
-            .or_else(|| std::env::var("USER").ok())
-            .or_else(|| std::env::var("LOGNAME").ok())
-            .filter(|s| !s.trim().is_empty())
-            .or_else(uid_name)
-            .unwrap_or_else(|| "unknown".into());
-        let host = std::env::var("HOSTNAME")
-            .ok()
-            .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
-            .map(|h| h.trim().to_owned())
-            .filter(|h| !h.is_empty());
-        Self { name, host }
-    }
-}
-
-/// The name of this process's user from the system's user database (when `$USER` is
-/// unset, as under cron or a container): `/proc/self/status`'s uid in `/etc/passwd`.
-fn uid_name() -> Option<String> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let uid = status.lines().find_map(|l| l.strip_prefix("Uid:"))?.split_whitespace().next()?.to_owned();
-    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
-    passwd.lines().find_map(|l| {
-        let mut f = l.split(':');
-        let (name, _, id) = (f.next()?, f.next()?, f.next()?);
-        (id == uid && !name.is_empty()).then(|| name.to_owned())
-    })
-}
-
-/// Opens a JSONL file for action and triage records (created if missing): the local
-/// receiver's, so consoles following it see them.
-pub fn audit_file(path: &std::path::Path) -> Result<AnySink, String> {
-    FileSink::open(path, Durability::Fsync).map(AnySink::File).map_err(|e| format!("cannot open the audit file {}: {e}", path.display()))
-}
-
-/// Opens where action and triage records go: a file, or a log group's
-/// `zoomwatch-response` streams (standard output is no audit trail).
-/// In a log group the streams are the analyst's own (`…/zoomwatch-response/<analyst>/…`):
-/// `analyst` must be the IAM user name the template's policy lets write them.
-pub async fn open_audit(dest: &Destination, aws: AwsOptions, analyst: &Analyst) -> Result<AnySink, String> {
-    match dest {
-        Destination::File(path) => audit_file(path),
-        Destination::LogGroup(_) => {
-            let opts = OpenOptions {
-                writer: Writer::Response,
-                budget: Duration::from_secs(10),
-                durability: Durability::Fsync,
-                aws: Some(aws),
-                analyst: Some(analyst.name.clone()),
-            };
-            dest.open(&opts).await.map_err(|e| e.to_string())
-        }
-        Destination::Stdout => Err("--audit stdout: expected file:PATH or log-group:NAME".to_owned()),
-    }
-}
-
-/// Checks that audit records can be written to `sink` now.
-pub async fn check_audit(sink: &AnySink, now_ms: i64) -> Result<(), String> {
-    sink.check(now_ms).await.map_err(|e| format!("cannot write audit records to {}: {e}", sink.describe()))
-}
-
-/// Writes one action or triage record.
-pub async fn write_audit(sink: &AnySink, record: RecordV1) -> Result<(), String> {
-    sink.write(vec![record]).await.map_err(|e| format!("the audit record was not written to {}: {e}", sink.describe()))
-}
-
-/// Why and on whose behalf.
-#[derive(Debug, Clone, Default)]
-pub struct Context {
-    /// `--reason`.
-    pub reason: Option<String>,
-    /// The alert responded to.
-    pub alert_id: Option<String>,
-}
-
-/// What became of one action.
-#[derive(Debug, Clone)]
-pub struct Done {
-    /// The `zoomwatch.action` record.
-    pub record: RecordV1,
-    /// One line for the analyst.
-    pub line: String,
-    /// How it ended.
-    pub outcome: Outcome,
-}
-
-/// Runs `action` (or only describes it when `client` is `None`: a dry run) and builds
-/// its audit record. With an `audit` sink, a `pending` intent record is written there
-/// first, and Zoom is not called unless it was: a process killed mid-call still leaves
-/// a trace. The outcome record names the intent (`response.intent`).
-pub async fn execute(
-    client: Option<&Client>,
-    action: &Action,
-    analyst: &Analyst,
-    ctx: &Context,
-    audit_sink: Option<&AnySink>,
-    now_ms: impl Fn() -> i64,
-) -> Done {
-    let req = action.request();
-    let call = CallInfo { method: req.method.as_str().to_owned(), path: req.url(""), body: req.shown_body() };
-    let base = Response {
-        analyst: analyst.name.clone(),
-        host: analyst.host.clone(),
-        call: Some(call.clone()),
-        reason: ctx.reason.clone(),
-        alert_id: ctx.alert_id.clone(),
-        ..Response::default()
-    };
-    let audit_of = |response: Response, at_ms: i64| {
-        audit::action_record(&ActionAudit {
-            action: action.name().to_owned(),
-            meeting: action.meeting().map(str::to_owned),
-            user: action.user().map(str::to_owned),
-            participant_uuid: action.participant_uuid().map(str::to_owned),
-            at_ms,
-            response,
-        })
-    };
-    let mut intent = None;
-    if let (Some(_), Ok(()), Some(sink)) = (client, action.check(), audit_sink) {
-        let pending = Response { outcome: Some(Outcome::Pending), result: Some(format!("sending: {req}")), ..base.clone() };
-        let record = audit_of(pending, now_ms());
-        let id = record.id.clone();
-        if let Err(e) = write_audit(sink, record).await {
-            let line = format!("not sent: the intent could not be audited ({e})");
-            let response = Response { outcome: Some(Outcome::Refused), result: Some(line.clone()), ..base };
-            return Done { record: audit_of(response, now_ms()), line, outcome: Outcome::Refused };
-        }
-        intent = Some(id);
-    }
-    let (outcome, answer, line) = match (client, action.check()) {
-        (_, Err(why)) => (Outcome::Refused, None, format!("not sent: {why}")),
-        (None, Ok(())) => (Outcome::DryRun, None, format!("dry run: would {} — {req}", action.summary())),
-        (Some(c), Ok(())) => match c.call(&req, action.name(), action.scope()).await {
-            Ok(resp) => {
-                let ans = Answer { status: Some(resp.status), ..Answer::default() };
-                (Outcome::Succeeded, Some(ans), format!("done: {} (Zoom answered HTTP {})", action.summary(), resp.status))
-            }
-            Err(e) => {
-                let outcome = match e {
-                    ApiError::Server { .. } | ApiError::Timeout { .. } | ApiError::Unreachable { .. } | ApiError::BadAnswer { .. } => {
-                        Outcome::Failed
-                    }
-                    _ => Outcome::Refused,
-                };
-                let ans = e.answer().map_or_else(
-                    || Answer { message: Some(e.to_string()), ..Answer::default() },
-                    |a| Answer { status: Some(a.status), code: a.code, message: a.message },
-                );
-                (outcome, Some(ans), e.to_string())
-            }
-        },
-    };
-    let response = Response { outcome: Some(outcome), answer, result: Some(line.clone()), intent, ..base };
-    Done { record: audit_of(response, now_ms()), line, outcome }
-}
+pub use zoomwatch_log::audited::{Analyst, Context, Done, audit_file, check_audit, execute, open_audit, write_audit};
 
 /// Runs a lookup; returns a title and lines to show.
 pub async fn lookup(client: &Client, l: &Lookup) -> Result<(String, Vec<String>), ApiError> {
@@ -262,6 +93,107 @@ pub const EXIT_REFUSED: u8 = 1;
 /// Exit status: usage or configuration.
 pub const EXIT_USAGE: u8 = 2;
 
+/// Asks the analyst to confirm `action` unless `--yes` or `--dry-run`; `Err` holds the
+/// exit status when not confirmed.
+fn confirm(action: &Action, opts: &CliOptions) -> Result<(), u8> {
+    if opts.dry_run || opts.yes {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        eprintln!("zoomwatch act: refusing to {} without confirmation (stdin is not a terminal); pass --yes", action.name());
+        return Err(EXIT_USAGE);
+    }
+    eprint!("About to {}\n  {}\nProceed? [y/N] ", action.summary(), action.request());
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut answer);
+    if matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes") {
+        Ok(())
+    } else {
+        eprintln!("zoomwatch act: not confirmed; nothing was done");
+        Err(EXIT_REFUSED)
+    }
+}
+
+/// `zoomwatch act --broker`: the same confirmation, then one signed request; the broker
+/// calls Zoom and writes the audit records. Returns the exit status.
+async fn run_via_broker(url: &str, aws: &AwsOptions, action: Option<Action>, lookup: Option<Lookup>, opts: &CliOptions) -> u8 {
+    use zoomwatch_log::broker::{BrokerClient, BrokerError, BrokerRequest};
+    let safe = |s: &str| zoomwatch_shared::text::sanitize(s, 2000).into_owned();
+    if let (Some(l), true) = (&lookup, opts.dry_run) {
+        println!("dry run: would ask the broker to call {}", l.request());
+        return EXIT_DONE;
+    }
+    let broker = match BrokerClient::new(url, aws).await {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("zoomwatch act: {}", safe(&e.to_string()));
+            return EXIT_USAGE;
+        }
+    };
+    if let Some(a) = &action
+        && let Err(code) = confirm(a, opts)
+    {
+        return code;
+    }
+    let req = BrokerRequest {
+        action: action.clone(),
+        lookup: lookup.clone(),
+        reason: opts.ctx.reason.clone(),
+        alert: opts.ctx.alert_id.clone(),
+        dry_run: opts.dry_run,
+    };
+    let answer = match broker.send(&req).await {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("zoomwatch act: {}", safe(&e.to_string()));
+            return match e {
+                BrokerError::NoAnswer(_) => EXIT_REFUSED,
+                BrokerError::NotSent(_) | BrokerError::Refused { .. } => EXIT_USAGE,
+            };
+        }
+    };
+    if let Some(l) = lookup {
+        if !answer.ok {
+            eprintln!("zoomwatch act: {}", safe(&answer.line));
+            return EXIT_REFUSED;
+        }
+        let (title, lines) = describe_lookup(&l, answer.body.as_ref().unwrap_or(&Value::Null));
+        println!("{}", zoomwatch_shared::text::sanitize(&title, 200));
+        for line in lines {
+            println!("  {}", zoomwatch_shared::text::sanitize(&line, 400));
+        }
+        return EXIT_DONE;
+    }
+    let action = action.unwrap_or(Action::EndMeeting { meeting: String::new() });
+    if opts.json {
+        let out = json!({
+            "action": action.name(),
+            "outcome": answer.outcome,
+            "ok": answer.ok,
+            "meeting": action.meeting(),
+            "user": action.user(),
+            "participant_uuid": action.participant_uuid(),
+            "call": answer.call,
+            "answer": answer.answer,
+            "result": answer.line,
+            "record_id": answer.record_id,
+            "audit": answer.audit,
+            "audit_error": answer.audit_error,
+            "analyst": answer.analyst,
+            "principal": answer.principal,
+            "broker": broker.url(),
+        });
+        println!("{out}");
+    } else {
+        println!("{}", safe(&answer.line));
+        if let Some(e) = &answer.audit_error {
+            eprintln!("zoomwatch act: {}", safe(e));
+        }
+    }
+    if answer.ok { EXIT_DONE } else { EXIT_REFUSED }
+}
+
 /// `zoomwatch act`: confirm, run, audit, report. `client` is built by the caller
 /// (credentials are not needed for a dry run). Returns the exit status.
 pub async fn run_cli(
@@ -272,24 +204,12 @@ pub async fn run_cli(
     opts: &CliOptions,
     now_ms: impl Fn() -> i64,
 ) -> u8 {
-    let req = action.request();
     if let Err(e) = check_audit(sink, now_ms()).await {
         eprintln!("zoomwatch act: {e}; nothing was done");
         return EXIT_USAGE;
     }
-    if !opts.dry_run && !opts.yes {
-        if !std::io::stdin().is_terminal() {
-            eprintln!("zoomwatch act: refusing to {} without confirmation (stdin is not a terminal); pass --yes", action.name());
-            return EXIT_USAGE;
-        }
-        eprint!("About to {}\n  {req}\nProceed? [y/N] ", action.summary());
-        let _ = std::io::stderr().flush();
-        let mut answer = String::new();
-        let _ = std::io::stdin().lock().read_line(&mut answer);
-        if !matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes") {
-            eprintln!("zoomwatch act: not confirmed; nothing was done");
-            return EXIT_REFUSED;
-        }
+    if let Err(code) = confirm(action, opts) {
+        return code;
     }
     let client = if opts.dry_run { None } else { client };
     if !opts.dry_run && client.is_none() {
@@ -373,6 +293,11 @@ pub struct ActArgs {
     /// policy lets you write.
     #[arg(long, global = true, value_name = "NAME")]
     pub analyst: Option<String>,
+    /// Act through the action broker at this function URL (the stack's BrokerUrl): it
+    /// holds the Zoom credentials, names you after the IAM identity that signs the
+    /// request and writes the audit records itself (no --audit, no Zoom credentials).
+    #[arg(long, global = true, env = "ZOOMWATCH_BROKER", value_name = "URL")]
+    pub broker: Option<String>,
     /// Where the audit record goes: file:PATH (JSONL) or log-group:NAME.
     #[arg(long, global = true, env = "ZOOMWATCH_AUDIT", value_name = "DEST")]
     pub audit: Option<String>,
@@ -532,6 +457,27 @@ pub async fn run(args: ActArgs) -> Result<ExitCode> {
         ActCommand::RevertSetting { scope, path, value } => Some(revert_action(&scope, &path, value.as_deref())?),
         ActCommand::ShowUser { .. } | ActCommand::LiveParticipants { .. } => None,
     };
+    if let Some(url) = &args.broker {
+        if args.audit.is_some() || args.log_group.is_some() {
+            anyhow::bail!(
+                "--broker writes the audit records itself, to its own log group: drop --audit / --log-group (and ZOOMWATCH_AUDIT); nothing was done"
+            );
+        }
+        if args.analyst.is_some() {
+            eprintln!("zoomwatch act: --analyst is ignored with --broker: the broker records the IAM identity that signs the request");
+        }
+        if let Some(a) = &action {
+            a.check().map_err(|why| anyhow::anyhow!("{}: {why}; nothing was done", a.name()))?;
+        }
+        let aws = AwsOptions { profile: args.profile.clone(), region: args.region.clone(), endpoint_url: None };
+        let opts = CliOptions {
+            yes: args.yes,
+            dry_run: args.dry_run,
+            json: args.json,
+            ctx: Context { reason: args.reason, alert_id: args.alert },
+        };
+        return Ok(ExitCode::from(run_via_broker(url, &aws, action, wanted, &opts).await));
+    }
     let new_client = async |file: Option<&std::path::Path>| -> Result<Client> {
         let (creds, _) = zoomwatch_zoomapi::credentials::load(file).await?;
         Ok(Client::new(ClientConfig::from_env(), creds)?.with_progress(Box::new(|line| eprintln!("zoomwatch act: {line}"))))

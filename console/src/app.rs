@@ -42,6 +42,9 @@ pub fn require_terminal() -> Result<()> {
 pub struct Responder {
     /// Zoom's API.
     pub client: Option<Arc<zoomwatch_zoomapi::Client>>,
+    /// The action broker, when actions go through it (it holds the credentials and
+    /// writes the audit records).
+    pub broker: Option<Arc<zoomwatch_log::broker::BrokerClient>>,
     /// Where action and triage records go (the destination the console reads).
     pub sink: Option<Arc<AnySink>>,
     /// Who is acting.
@@ -51,10 +54,48 @@ pub struct Responder {
 impl Responder {
     /// Why actions are unavailable, if they are.
     pub fn unavailable(&self, no_client: Option<&str>) -> Option<String> {
+        if self.broker.is_some() {
+            return None;
+        }
         match (&self.client, &self.sink) {
             (Some(_), Some(_)) => None,
             (None, _) => Some(no_client.unwrap_or("no Zoom API credentials").to_owned()),
             (Some(_), None) => Some("no writable audit destination (actions are never taken unaudited)".into()),
+        }
+    }
+}
+
+/// One action or lookup through the action broker, as the message the state expects.
+async fn through_broker(broker: &zoomwatch_log::broker::BrokerClient, call: ZoomCall) -> Msg {
+    use zoomwatch_log::broker::BrokerRequest;
+    match call {
+        ZoomCall::Act { action, alert_id } => {
+            let req = BrokerRequest {
+                action: Some(action),
+                lookup: None,
+                reason: alert_id.as_ref().map(|a| format!("console, alert {a}")),
+                alert: alert_id.clone(),
+                dry_run: false,
+            };
+            match broker.send(&req).await {
+                Ok(a) => {
+                    let line = match &a.audit_error {
+                        None => a.line,
+                        Some(e) => format!("{} — {e}", a.line),
+                    };
+                    Msg::Acted { alert_id, line, ok: a.outcome.as_deref() == Some("succeeded") }
+                }
+                Err(e) => Msg::Acted { alert_id, line: e.to_string(), ok: false },
+            }
+        }
+        ZoomCall::Lookup(lookup) => {
+            let req = BrokerRequest { action: None, lookup: Some(lookup.clone()), reason: None, alert: None, dry_run: false };
+            let result = match broker.send(&req).await {
+                Ok(a) if a.ok => a.body.ok_or_else(|| "the broker's answer held no body".to_owned()),
+                Ok(a) => Err(a.line),
+                Err(e) => Err(e.to_string()),
+            };
+            Msg::LookedUp { lookup, result }
         }
     }
 }
@@ -107,6 +148,12 @@ pub fn perform(
                     if let Err(e) = write_audit(&sink, r).await {
                         let _ = done.send(Msg::Notice(format!("verdict saved locally, not shared: {e}")));
                     }
+                });
+            }
+            Effect::Zoom(call) if responder.broker.is_some() => {
+                let (Some(broker), done) = (responder.broker.clone(), done.clone()) else { continue };
+                tokio::spawn(async move {
+                    let _ = done.send(through_broker(&broker, call).await);
                 });
             }
             Effect::Zoom(call) => {

@@ -102,7 +102,7 @@ impl Demo {
     pub fn responder(&self, analyst: crate::act::Analyst) -> Result<crate::app::Responder> {
         let client = zoomwatch_zoomapi::Client::new(zoom_client_config(&self.zoom), self.zoom.credentials.clone())?;
         let sink = crate::act::audit_file(&self.path).map_err(anyhow::Error::msg)?;
-        Ok(crate::app::Responder { client: Some(Arc::new(client)), sink: Some(Arc::new(sink)), analyst: Some(analyst) })
+        Ok(crate::app::Responder { client: Some(Arc::new(client)), broker: None, sink: Some(Arc::new(sink)), analyst: Some(analyst) })
     }
 
     /// Follows the demo's file, each record prepared by `prep`. When the scripted day is

@@ -41,6 +41,10 @@ pub struct ConsoleArgs {
     /// Zoom API credentials file for response actions (see `zoomwatch act --help`).
     #[arg(long, value_name = "FILE")]
     pub credentials: Option<PathBuf>,
+    /// Act through the action broker at this function URL (the stack's BrokerUrl): it
+    /// holds the Zoom credentials, records your IAM identity and audits each action.
+    #[arg(long, env = "ZOOMWATCH_BROKER", value_name = "URL")]
+    pub broker: Option<String>,
     /// Which zoomwatch.toml.
     #[command(flatten)]
     pub config: ConfigArg,
@@ -88,6 +92,14 @@ pub async fn responder(args: &ConsoleArgs) -> (crate::app::Responder, Option<Str
     } else {
         None
     };
+    if let Some(url) = &args.broker {
+        let (broker, why) = match zoomwatch_log::broker::BrokerClient::new(url, &args.source.aws()).await {
+            Ok(b) => (Some(std::sync::Arc::new(b)), None),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        let sink = sink.map(std::sync::Arc::new);
+        return (crate::app::Responder { client: None, broker, sink, analyst: Some(analyst) }, why);
+    }
     let (client, why) = match zoomwatch_zoomapi::credentials::load(args.credentials.as_deref()).await {
         Ok((creds, _)) => match zoomwatch_zoomapi::Client::new(zoomwatch_zoomapi::ClientConfig::from_env(), creds) {
             Ok(c) => (Some(std::sync::Arc::new(c)), None),
@@ -95,7 +107,7 @@ pub async fn responder(args: &ConsoleArgs) -> (crate::app::Responder, Option<Str
         },
         Err(e) => (None, Some(e.to_string())),
     };
-    let responder = crate::app::Responder { client, sink: sink.map(std::sync::Arc::new), analyst: Some(analyst) };
+    let responder = crate::app::Responder { client, broker: None, sink: sink.map(std::sync::Arc::new), analyst: Some(analyst) };
     (responder, why)
 }
 

@@ -42,7 +42,7 @@ async fn played_demo() -> Demo {
 #[tokio::test(flavor = "multi_thread")]
 async fn ending_the_raided_meeting_closes_it() {
     let demo = played_demo().await;
-    let analyst = Analyst { name: "ana".into(), host: None };
+    let analyst = Analyst { name: "ana".into(), host: None, principal: None };
     let responder = demo.responder(analyst.clone()).unwrap();
     let client = responder.client.clone().unwrap();
     let sink = responder.sink.clone().unwrap();
@@ -95,7 +95,7 @@ async fn ending_the_raided_meeting_closes_it() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_stand_in_refuses_what_zoom_refuses() {
     let demo = played_demo().await;
-    let analyst = Analyst { name: "ana".into(), host: None };
+    let analyst = Analyst { name: "ana".into(), host: None, principal: None };
     let responder = demo.responder(analyst.clone()).unwrap();
     let client = responder.client.clone().unwrap();
     // The all-hands is still running: Zoom does not update a started meeting.
@@ -127,7 +127,7 @@ async fn the_admins_weakening_shows_as_drift_and_reverting_it_restores_it() {
     assert!(open.contains(&"meeting_security.waiting_room"), "{open:?}");
 
     // Set it back through the demo's Zoom stand-in: Zoom's webhook closes the drift.
-    let analyst = Analyst { name: "ana".into(), host: None };
+    let analyst = Analyst { name: "ana".into(), host: None, principal: None };
     let responder = demo.responder(analyst.clone()).unwrap();
     let action = act::revert_action("account", "meeting_security.waiting_room", None).unwrap();
     let done = act::execute(

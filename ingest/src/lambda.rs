@@ -34,6 +34,9 @@
 //!
 //! With `ZOOMWATCH_MODE=watch` it is the scheduled watch function ([`crate::watch_function`],
 //! settings there): the detector over the log group, alerts written back to it.
+//!
+//! With `ZOOMWATCH_MODE=broker` it is the action broker ([`crate::broker`], settings
+//! there), behind a function URL with IAM auth.
 
 use std::time::Duration;
 
@@ -180,6 +183,7 @@ pub async fn run() -> Result<()> {
     match std::env::var("ZOOMWATCH_MODE").as_deref() {
         Ok("poll") => return run_poller().await,
         Ok("watch") => return run_watcher().await,
+        Ok("broker") => return run_broker().await,
         _ => {}
     }
     let (cfg, sink) = from_env().await?;
@@ -195,6 +199,37 @@ pub async fn run() -> Result<()> {
     let sink = zoomwatch_log::sink::MaybeOcsf::new(sink, copy);
     tracing::info!(sink = %zoomwatch_log::Sink::describe(&sink), secrets = cfg.secrets.len(), "zoomwatch-ingest ready (lambda)");
     let app = lambda_router(crate::router(cfg, sink));
+    lambda_http::run(app).await.map_err(|e| IngestError::Runtime(e.to_string()))
+}
+
+/// The caller's IAM identity from a function URL's request context (`AuthType: AWS_IAM`;
+/// AWS verified the signature before invoking) into a [`crate::broker::Caller`].
+async fn caller_identity(mut req: Request, next: Next) -> Response {
+    let arn = match req.extensions().get::<RequestContext>() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => {
+            ctx.authorizer.as_ref().and_then(|a| a.iam.as_ref()).and_then(|i| i.user_arn.clone()).filter(|a| a.starts_with("arn:"))
+        }
+        _ => None,
+    };
+    if let Some(arn) = arn {
+        req.extensions_mut().insert(crate::broker::Caller { arn });
+    }
+    next.run(req).await
+}
+
+/// The action broker: Zoom credentials and the audit sink set up once per execution
+/// environment; each request acts for the IAM identity that signed it.
+async fn run_broker() -> Result<()> {
+    use zoomwatch_log::Writer;
+    let sdk = aws_config::load_from_env().await;
+    let (creds, source) = zoomwatch_zoomapi::credentials::load(None).await?;
+    let client = zoomwatch_zoomapi::Client::new(zoomwatch_zoomapi::ClientConfig::from_env(), creds)?;
+    let group = std::env::var("ZOOMWATCH_LOG_GROUP").unwrap_or_else(|_| DEFAULT_LOG_GROUP.to_owned());
+    let budget = Duration::from_secs(10);
+    let sink = AnySink::CloudWatch(CloudWatchSink::for_writer(logs_client(&sdk, Some(budget)), group, budget, Writer::Broker));
+    tracing::info!(credentials = %source, audit = %zoomwatch_log::Sink::describe(&sink), "zoomwatch-ingest ready (lambda, broker)");
+    let broker = crate::broker::Broker { client, sink, now_ms: crate::broker::now_ms };
+    let app = crate::broker::router(std::sync::Arc::new(broker)).layer(middleware::from_fn(caller_identity));
     lambda_http::run(app).await.map_err(|e| IngestError::Runtime(e.to_string()))
 }
 

@@ -28,6 +28,7 @@
 //! log crate, `zoomwatch_log`. `src/main.rs` only parses arguments and wires these
 //! together.
 
+pub mod broker;
 pub mod claims;
 pub mod cli_docs;
 pub mod config;

@@ -74,6 +74,8 @@ pub enum Writer {
     Response,
     /// `zoomwatch watch` and the scheduled watch function's alerts.
     Watch,
+    /// The action broker's audit records.
+    Broker,
 }
 
 /// How to open a destination.

@@ -24,7 +24,9 @@
 //!
 //! Parsing one stored line into a record is pure and lives in `zoomwatch_shared::lines`.
 
+pub mod audited;
 pub mod aws;
+pub mod broker;
 pub mod dest;
 pub mod files;
 pub mod notify;

@@ -176,4 +176,8 @@ pub struct Response {
     /// Triage records: the note.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Action records written by the action broker: the IAM identity (ARN) that signed
+    /// the request, as AWS authenticated it; `analyst` is its user or session name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub principal: Option<String>,
 }

@@ -401,7 +401,12 @@ fn api_activity(r: &RecordV1, obj: &mut Map<String, Value>) {
         "api".into(),
         json!({"operation": operation, "service": {"name": "Zoom API"}, "response": resp.answer.as_ref().map(|a| json!({"code": a.status, "message": a.message}))}),
     );
-    obj.insert("actor".into(), json!({"user": {"name": resp.analyst, "type_id": 1, "type": "User"}}));
+    let mut user = json!({"name": resp.analyst, "type_id": 1, "type": "User"});
+    if let Some(arn) = &resp.principal {
+        // The identity AWS authenticated (actions taken through the action broker).
+        user["uid"] = json!(arn);
+    }
+    obj.insert("actor".into(), json!({"user": user}));
     obj.insert("src_endpoint".into(), json!({"hostname": resp.host.clone().unwrap_or_else(|| "unknown".to_owned())}));
     let (status_id, status) = match resp.outcome {
         Some(crate::blocks::Outcome::Succeeded) => (1, "Success"),

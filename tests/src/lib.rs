@@ -108,6 +108,7 @@ pub fn fixtures() -> std::path::PathBuf {
 }
 
 pub mod faults;
+pub mod function_url;
 pub mod hook;
 pub mod moto;
 pub mod process;

@@ -391,3 +391,138 @@ async fn the_scheduled_watcher_runs_in_the_lambda_runtime() {
     assert_eq!(lines.len(), distinct.len(), "{lines:#?}");
     assert!(lines.iter().all(|l| l["kind"] == "alert" && distinct.contains(l["id"].as_str().unwrap())));
 }
+
+/// A function URL event with no IAM identity: what the broker would get behind a URL
+/// with `AuthType: NONE`, or from someone invoking the function directly.
+const ANONYMOUS_URL_EVENT: &str = r#"{"version":"2.0","routeKey":"$default","rawPath":"/","rawQueryString":"","headers":{"content-type":"application/json"},"requestContext":{"accountId":"anonymous","apiId":"x","domainName":"x.lambda-url.us-east-1.on.aws","domainPrefix":"x","http":{"method":"POST","path":"/","protocol":"HTTP/1.1","sourceIp":"203.0.113.9","userAgent":"curl"},"requestId":"r1","routeKey":"$default","stage":"$default","time":"07/Dec/2026:05:00:00 +0000","timeEpoch":1796446800000},"body":"{\"action\":{\"action\":\"end-meeting\",\"meeting\":\"85746065432\"}}","isBase64Encoded":false}"#;
+
+/// The action broker (`ZOOMWATCH_MODE=broker`) in the Lambda runtime, behind a stand-in
+/// for its IAM-authenticated function URL: `zoomwatch act --broker` signs with the
+/// analyst's AWS keys and holds no Zoom credentials; the broker names the analyst after
+/// the IAM identity (not `--analyst`), writes the intent and the outcome on its own
+/// streams, and refuses anyone AWS did not authenticate.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_action_broker_acts_for_the_iam_identity_and_audits_it_itself() {
+    use zoomwatch_e2e::function_url::{FunctionUrl, Identity};
+    use zoomwatch_e2e::zoom_api::{CLIENT_SECRET, ZoomStandIn};
+    let moto = Moto::start();
+    let sdk = moto.sdk_config().await;
+    let logs = logs_client(&sdk, Some(Duration::from_secs(5)));
+    logs.create_log_group().log_group_name(GROUP).send().await.unwrap();
+    let zoom = ZoomStandIn::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = tools::free_port();
+    let mut env = zoom.env();
+    env.push(("ZOOMWATCH_MODE", "broker".to_owned()));
+    let emu = start_emulator_with(&moto, port, dir.path(), &env);
+    let log = || std::fs::read_to_string(&emu.log).unwrap_or_default();
+
+    // Invoked directly, or behind a URL without IAM auth: no identity, refused (this
+    // first invocation also waits for the function to be built).
+    let (status, body) = invoke_raw(port, ANONYMOUS_URL_EVENT.into()).await;
+    assert_eq!(status, 200, "{body} / {}", log());
+    let answer: serde_json::Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body} / {}", log()));
+    assert_eq!(answer["statusCode"], 403, "{answer}");
+    assert!(zoom.calls().is_empty(), "nothing reached Zoom for a caller nobody authenticated");
+
+    let ana = Identity::user("ana");
+    let front = FunctionUrl::start(port, "zoomwatch-ingest", "us-east-1", vec![ana.clone()]).await;
+    let act = |args: &[&str], who: &Identity| {
+        let mut cmd = Command::new(tools::workspace_bin("zoomwatch"));
+        cmd.arg("act")
+            .args(args)
+            .args(["--broker", &front.url, "--yes", "--json"])
+            .env("AWS_ACCESS_KEY_ID", &who.access_key)
+            .env("AWS_SECRET_ACCESS_KEY", &who.secret)
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_CONFIG_FILE", "/nonexistent")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+            .env("XDG_CONFIG_HOME", "/nonexistent")
+            .stdin(Stdio::null());
+        for var in [
+            "AWS_PROFILE",
+            "AWS_SESSION_TOKEN",
+            "ZOOMWATCH_AUDIT",
+            "ZOOM_CREDENTIALS_FILE",
+            "ZOOM_CREDENTIALS_SECRET",
+            "ZOOM_CLIENT_SECRET",
+        ] {
+            cmd.env_remove(var);
+        }
+        async move { tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap() }
+    };
+
+    // ana ends a meeting, claiming to be bob: the trail says ana, from her IAM identity.
+    let out = act(&["end-meeting", "85746065432", "--reason", "INC-7", "--analyst", "bob"], &ana).await;
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(0), "{stdout}{} / {}", String::from_utf8_lossy(&out.stderr), log());
+    let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(
+        (v["outcome"].as_str(), v["analyst"].as_str(), v["principal"].as_str()),
+        (Some("succeeded"), Some("ana"), Some(ana.arn.as_str()))
+    );
+    let calls = zoom.calls();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert_eq!((calls[0].method.as_str(), calls[0].path.as_str()), ("PUT", "/meetings/85746065432/status"));
+
+    // A dry run is audited too, and calls nothing.
+    let out = act(&["deactivate-user", "jdoe@example.com", "--dry-run"], &ana).await;
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(zoom.calls().len(), 1);
+
+    // Someone AWS does not know (a wrong key), an unsigned request, a request with a
+    // name of its own, a target that walks Zoom's URL: refused, nothing reaches Zoom.
+    let mallory = Identity::user("mallory");
+    let out = act(&["sign-out-user", "ceo@example.com"], &mallory).await;
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("HTTP 403"), "{}", String::from_utf8_lossy(&out.stderr));
+    let http = reqwest::Client::new();
+    let body = r#"{"action":{"action":"sign-out-user","user":"ceo@example.com"}}"#;
+    let r = http.post(&front.url).header("content-type", "application/json").body(body).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 403);
+    let signed = |body: &str| {
+        let url = reqwest::Url::parse(&front.url).unwrap();
+        let creds = aws_credential_types::Credentials::new(&ana.access_key, &ana.secret, None, None, "test");
+        let headers = zoomwatch_log::broker::sign(&url, "us-east-1", &creds, body.as_bytes(), std::time::SystemTime::now()).unwrap();
+        let mut rb = http.post(url).header("content-type", "application/json").body(body.to_owned());
+        for (k, v) in headers {
+            rb = rb.header(k, v);
+        }
+        rb.send()
+    };
+    let r = signed(r#"{"action":{"action":"end-meeting","meeting":"85746065432"},"analyst":"bob"}"#).await.unwrap();
+    assert_eq!(r.status().as_u16(), 400, "a request cannot name its analyst");
+    let r = signed(r#"{"action":{"action":"sign-out-user","user":"."}}"#).await.unwrap();
+    let v: serde_json::Value = serde_json::from_str(&r.text().await.unwrap()).unwrap();
+    assert_eq!(v["outcome"], "refused", "{v}");
+    assert_eq!(zoom.calls().len(), 1, "none of these reached Zoom: {:?}", zoom.calls());
+    assert!(front.refused().len() >= 2, "{:?}", front.refused());
+
+    // The trail: on the broker's own streams, each action's intent then its outcome, in
+    // ana's name with her ARN; readers believe them there.
+    let page = logs.filter_log_events().log_group_name(GROUP).send().await.unwrap();
+    let mut trail = Vec::new();
+    for e in page.events() {
+        let r: RecordV1 = serde_json::from_str(e.message().unwrap()).unwrap();
+        let stream = e.log_stream_name();
+        assert!(stream.unwrap_or("").contains("/zoomwatch-broker/"), "{stream:?}");
+        assert!(zoomwatch_log::source::cloudwatch::belongs_record(stream, &r), "{stream:?} {r:?}");
+        let resp = r.response.clone().unwrap();
+        assert_eq!((resp.analyst.as_str(), resp.principal.as_deref()), ("ana", Some(ana.arn.as_str())));
+        trail.push((r.action.clone(), resp.outcome.map(|o| o.as_str()), resp.reason, r.id.clone(), resp.intent));
+    }
+    let kinds: Vec<(&str, Option<&str>)> = trail.iter().map(|t| (t.0.as_str(), t.1)).collect();
+    assert_eq!(
+        kinds,
+        [
+            ("end-meeting", Some("pending")),
+            ("end-meeting", Some("succeeded")),
+            ("deactivate-user", Some("dry_run")),
+            ("sign-out-user", Some("refused"))
+        ],
+        "{trail:?}"
+    );
+    assert_eq!(trail[1].4.as_deref(), Some(trail[0].3.as_str()), "the outcome names its intent");
+    assert_eq!(trail[1].2.as_deref(), Some("INC-7"));
+    assert!(!log().contains(CLIENT_SECRET), "the client secret never reaches the function's logs");
+}

@@ -76,12 +76,16 @@ fn records() -> Vec<RecordV1> {
     let mut w = Watcher::new(Detector::new(cfg), "file:day.jsonl", Severity::Low);
     w.observe(stored_day(3_600_000));
     out.extend(w.take_alerts(1_796_000_100_000));
-    // An analyst's action (and its intent) and verdict.
+    // An analyst's action (and its intent), the same through the action broker (with the
+    // IAM identity), and a verdict.
     let call = CallInfo { method: "PATCH".into(), path: "/meetings/84512345678/status".into(), body: None };
-    for outcome in [Outcome::Pending, Outcome::Succeeded] {
+    for (outcome, principal) in
+        [(Outcome::Pending, None), (Outcome::Succeeded, None), (Outcome::Succeeded, Some("arn:aws:iam::123456789012:user/ana".to_owned()))]
+    {
         let response = Response {
             analyst: "ana".into(),
-            host: Some("soc-1".into()),
+            host: principal.is_none().then(|| "soc-1".into()),
+            principal,
             outcome: Some(outcome),
             call: Some(call.clone()),
             ..Response::default()

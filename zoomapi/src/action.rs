@@ -3,13 +3,15 @@
 //! Sources: Zoom's OpenAPI specs and granular-scope list; `participant.remove` is not in
 //! Zoom's published reference (see [`Action::RemoveParticipant`]).
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::request::{ApiRequest, Method, meeting_segment, segment};
 use crate::settings::SettingsScope;
 
 /// A registrant, by id or by email.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Registrant {
     /// Registrant id.
     Id(String),
@@ -31,8 +33,10 @@ impl Registrant {
 }
 
 /// Something that changes the account. Every one is confirmed, audited, and reversible
-/// only by hand in Zoom.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// only by hand in Zoom. On the wire (the action broker's requests) an action is an
+/// object tagged by its command name: `{"action":"end-meeting","meeting":"…"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum Action {
     /// End a meeting for everyone: `PUT /meetings/{id}/status {"action":"end"}`.
     EndMeeting {
@@ -79,6 +83,7 @@ pub enum Action {
     /// Set one account or group setting (back to its compliant value):
     /// `PATCH /accounts/me/settings` or `/groups/{id}/settings`, with the `option` its
     /// section needs and a body holding that one setting only.
+    #[serde(rename = "revert-setting")]
     SetSetting {
         /// Account or group.
         scope: SettingsScope,
@@ -258,8 +263,10 @@ impl Action {
     }
 }
 
-/// Read-only calls made on an analyst's request (never polled in a loop).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Read-only calls made on an analyst's request (never polled in a loop). On the wire:
+/// `{"lookup":"user","user":"…"}`, `{"lookup":"live-participants","meeting":"…"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "lookup", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum Lookup {
     /// A user's role, type and status: `GET /users/{id}`.
     User {
@@ -367,5 +374,34 @@ mod tests {
     fn live_participants_lookup() {
         let l = Lookup::LiveParticipants { meeting: "aLlH4nds/Q3+2026xYz0w==".into() };
         assert_eq!(l.request().url(""), "/metrics/meetings/aLlH4nds%2FQ3%2B2026xYz0w%3D%3D/participants?type=live&page_size=300");
+    }
+
+    #[test]
+    fn actions_cross_the_wire_by_their_command_names() {
+        let all = [
+            Action::EndMeeting { meeting: "85746065432".into() },
+            Action::HardenMeeting { meeting: "85746065432".into(), passcode: Some("n3w".into()), require_auth: true },
+            Action::RemoveParticipant { meeting: "85746065432".into(), participant_uuid: "P-1".into() },
+            Action::DenyRegistrant { meeting: "85746065432".into(), registrant: Registrant::parse("x@example.org") },
+            Action::DeactivateUser { user: "jdoe@example.com".into() },
+            Action::SignOutUser { user: "KDcuGIm1QgePTO8WbOqwIQ".into() },
+            Action::SetSetting {
+                scope: SettingsScope::Group("g1".into()),
+                path: "meeting_security.waiting_room".into(),
+                value: json!(true),
+            },
+        ];
+        for a in all {
+            let wire = serde_json::to_value(&a).unwrap();
+            assert_eq!(wire["action"], a.name(), "{wire}");
+            assert_eq!(serde_json::from_value::<Action>(wire).unwrap(), a);
+        }
+        let typo = json!({"action": "harden-meeting", "meeting": "1", "require_auht": true});
+        assert!(serde_json::from_value::<Action>(typo).is_err(), "an unknown field is refused, not ignored");
+        assert!(serde_json::from_value::<Action>(json!({"action": "delete-account"})).is_err());
+        let scope = json!({"action": "revert-setting", "scope": "galaxy", "path": "p", "value": 1});
+        assert!(serde_json::from_value::<Action>(scope).is_err());
+        let l = Lookup::User { user: "a@b.co".into() };
+        assert_eq!(serde_json::from_value::<Lookup>(serde_json::to_value(&l).unwrap()).unwrap(), l);
     }
 }

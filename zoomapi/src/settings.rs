@@ -11,13 +11,27 @@ use serde_json::{Map, Value};
 
 use crate::request::{ApiRequest, Method, segment};
 
-/// Whose settings.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Whose settings. On the wire, its name: `account` or `group:ID`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub enum SettingsScope {
     /// The app's own account (`/accounts/me`).
     Account,
     /// A group, by id.
     Group(String),
+}
+
+impl TryFrom<String> for SettingsScope {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        Self::parse(&s)
+    }
+}
+
+impl From<SettingsScope> for String {
+    fn from(s: SettingsScope) -> Self {
+        s.name()
+    }
 }
 
 impl SettingsScope {

@@ -105,6 +105,10 @@ pub const RESPONSE: &str = "zoomwatch-response";
 /// The part of stream names of `zoomwatch watch`'s alert records.
 pub const WATCH: &str = "zoomwatch-watch";
 
+/// The part of stream names of the action broker's audit records (the broker writes
+/// each action for the IAM identity that asked for it).
+pub const BROKER: &str = "zoomwatch-broker";
+
 /// Whether `name` can name an analyst's streams: an IAM user name (1–64 of letters,
 /// digits and `+=,.@_-`), which is what the template's analyst policy puts there.
 pub fn check_analyst_name(name: &str) -> Result<(), String> {
@@ -177,6 +181,7 @@ impl CloudWatchSink {
             Writer::Poller => POLLER,
             Writer::Response => RESPONSE,
             Writer::Watch => WATCH,
+            Writer::Broker => BROKER,
         };
         Self { writer, ..Self::new(client, group, budget) }
     }
@@ -449,6 +454,30 @@ mod tests {
             crate::source::cloudwatch::owner(Some(&ours)),
             crate::source::cloudwatch::StreamOwner::Response { analyst: Some("ana") }
         );
+    }
+
+    #[test]
+    fn each_writers_grant_matches_the_streams_it_writes() {
+        // Every role of template.yaml may PutLogEvents only on its own `*/<writer>/*`
+        // streams; the streams each sink writes are the ones readers believe.
+        use crate::source::cloudwatch::{StreamOwner, owner};
+        let template = include_str!("../../../template.yaml");
+        for (writer, kind, expect) in [
+            (Writer::Receiver, RECEIVER, StreamOwner::Receiver),
+            (Writer::Poller, POLLER, StreamOwner::Receiver),
+            (Writer::Watch, WATCH, StreamOwner::Watch),
+            (Writer::Broker, BROKER, StreamOwner::Broker),
+        ] {
+            let grant = format!("log-stream:*/{kind}/*");
+            assert!(template.contains(&grant), "template.yaml grants no {grant}");
+            let sink = CloudWatchSink::for_writer(fake_client(), "g", Duration::from_secs(1), writer);
+            let stream = writer_stream(1_764_288_000_000, sink.writer, &sink.instance);
+            assert_eq!(owner(Some(&stream)), expect, "{stream}");
+        }
+        // With the broker, analysts reach it only through its URL, never by invoking the
+        // function with a request context (and so an identity) of their own making.
+        assert!(template.contains(r#"Bool: { "lambda:InvokedViaFunctionUrl": "true" }"#));
+        assert!(template.contains("HasZoomApiSecret: !And [!Condition MakeResponsePolicy, !Not [!Equals [!Ref ZoomApiCredentialsSecretArn, \"\"]], !Not [!Condition MakeBroker]]"));
     }
 
     #[test]
