@@ -692,3 +692,31 @@ fn a_posture_run_that_finds_a_setting_newly_out_of_policy_is_drift() {
     assert!(drift[0].reason.contains("meeting_security.waiting_room") && drift[0].reason.contains("in account"), "{}", drift[0].reason);
     assert!(!drift[0].reason.contains("file_transfer"), "{}", drift[0].reason);
 }
+
+#[test]
+fn rejected_burst_names_its_sources() {
+    let mut d = Detector::new(Config::default());
+    let rejected: Vec<RecordV1> = (0..24)
+        .map(|i: i64| {
+            let src = if i % 4 == 3 { "198.51.100.7" } else { "203.0.113.9" };
+            let request = zoomwatch_shared::record::RequestInfo { source_ip: Some(src.into()), ..Default::default() };
+            let mut r = zoomwatch_shared::normalize::rejected_record(
+                zoomwatch_shared::record::Rejection { reason: "bad_signature".into(), detail: "x".into(), status: 401, suppressed: 0 },
+                &Received { received_at_ms: 1_700_000_000_000 + i * 1000, request: Some(request) },
+                i as u64,
+            );
+            r.received_at = r.occurred_at.clone();
+            r
+        })
+        .collect();
+    let mut reasons = Vec::new();
+    for r in &rejected {
+        for e in d.observe(r) {
+            if let AlertEvent::Raised(a) = e {
+                reasons.push(a.reason.clone());
+            }
+        }
+    }
+    let first = reasons.first().expect("raised at the 20th refusal");
+    assert!(first.starts_with("20 requests refused within 60 s from 2 sources: 203.0.113.9 ×15, 198.51.100.7 ×5"), "{first}");
+}

@@ -121,29 +121,47 @@ impl Detector {
         };
         let (threshold, severity, window) = (rule.threshold, rule.severity, rule.window_secs);
         let w = i64::try_from(window).unwrap_or(i64::MAX / 2).saturating_mul(1000);
-        let pos = self.mem.rejected.partition_point(|(x, _, _)| *x <= t);
-        self.mem.rejected.insert(pos, (t, 1 + rej.suppressed, r.id.clone()));
-        let cut = self
-            .mem
-            .rejected
-            .partition_point(|(x, _, _)| *x < t.saturating_sub(4 * w))
-            .max(self.mem.rejected.len().saturating_sub(MAX_SERIES));
-        self.mem.rejected.drain(..cut);
-        let lo = self.mem.rejected.partition_point(|(x, _, _)| *x < t.saturating_sub(w));
-        let hi = self.mem.rejected.partition_point(|(x, _, _)| *x <= t);
-        let in_window = &self.mem.rejected[lo..hi];
-        let n: u64 = in_window.iter().map(|(_, c, _)| *c).sum();
+        let src = r.request.as_ref().and_then(|q| q.source_ip.clone()).unwrap_or_else(|| "?".into());
+        let series = &mut self.mem.refused;
+        let pos = series.partition_point(|(x, ..)| *x <= t);
+        series.insert(pos, (t, 1 + rej.suppressed, r.id.clone(), src.clone()));
+        let cut = series.partition_point(|(x, ..)| *x < t.saturating_sub(4 * w)).max(series.len().saturating_sub(MAX_SERIES));
+        series.drain(..cut);
+        let lo = series.partition_point(|(x, ..)| *x < t.saturating_sub(w));
+        let hi = series.partition_point(|(x, ..)| *x <= t);
+        let in_window = &series[lo..hi];
+        let n: u64 = in_window.iter().map(|(_, c, ..)| *c).sum();
         if n >= u64::from(threshold) {
-            let src = r.request.as_ref().and_then(|q| q.source_ip.clone()).unwrap_or_else(|| "?".into());
+            // Grouped by source: a flood from one address reads differently from a secret
+            // that is wrong everywhere.
+            let mut by_source: Vec<(&str, u64)> = Vec::new();
+            for (_, c, _, s) in in_window {
+                match by_source.iter_mut().find(|(k, _)| *k == s.as_str()) {
+                    Some(e) => e.1 += c,
+                    None => by_source.push((s.as_str(), *c)),
+                }
+            }
+            by_source.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+            let mut sources: Vec<String> = by_source.iter().take(3).map(|(s, c)| format!("{s} ×{c}")).collect();
+            if by_source.len() > 3 {
+                sources.push(format!("{} more", by_source.len() - 3));
+            }
+            let sources = format!("{} source{}: {}", by_source.len(), if by_source.len() == 1 { "" } else { "s" }, sources.join(", "));
             // The window's records as evidence when the threshold is first reached.
             let first = n - (1 + rej.suppressed) < u64::from(threshold);
-            let records: Vec<String> =
-                if first { in_window.iter().rev().take(MAX_RECORD_IDS).map(|(_, _, id)| id.clone()).collect() } else { vec![r.id.clone()] };
+            let records: Vec<String> = if first {
+                in_window.iter().rev().take(MAX_RECORD_IDS).map(|(_, _, id, _)| id.clone()).collect()
+            } else {
+                vec![r.id.clone()]
+            };
             out.push(Finding {
                 rule: Cow::Borrowed("rejected-burst"),
                 variant: "",
                 severity,
-                reason: format!("{n} requests refused within {window} s (latest: {} from {src}): someone is probing the endpoint, or the secret is wrong", rej.reason),
+                reason: format!(
+                    "{n} requests refused within {window} s from {sources} (latest: {}): someone is probing the endpoint, or the secret is wrong",
+                    rej.reason
+                ),
                 records,
             });
         }

@@ -245,7 +245,10 @@ struct Memory {
     #[serde(default)]
     custom_counts: HashMap<String, Vec<(i64, String)>>,
     travel: crate::rules::location::Travel,
-    rejected: Vec<(i64, u64, String)>,
+    /// Refused requests: (time, how many, record id, source address). (Checkpoints of
+    /// older versions kept a `rejected` series without sources; it is not read.)
+    #[serde(default)]
+    refused: Vec<(i64, u64, String, String)>,
     /// Open alerts by rule and subject (`rule` + `\n` + scope).
     open: HashMap<String, OpenAlert>,
     last_received_ms: Option<i64>,
@@ -347,7 +350,7 @@ impl Detector {
                 deletions: HashMap::new(),
                 custom_counts: HashMap::new(),
                 travel: crate::rules::location::Travel::new(),
-                rejected: Vec::new(),
+                refused: Vec::new(),
                 open: HashMap::new(),
                 last_received_ms: None,
                 last_validation_ms: None,
