@@ -65,28 +65,47 @@ impl Responder {
     }
 }
 
+/// One line for the outcomes of a batch (or the one line of a single action): done when
+/// every action was.
+fn summarize(mut results: Vec<(bool, String)>) -> (bool, String) {
+    let n = results.len();
+    if n == 1 {
+        return results.pop().unwrap_or_default();
+    }
+    let done = results.iter().filter(|(ok, _)| *ok).count();
+    match results.into_iter().find(|(ok, _)| !*ok) {
+        None => (true, format!("done: all {n} calls succeeded")),
+        Some((_, first)) => (false, format!("{done} of {n} calls succeeded; first failure: {first}")),
+    }
+}
+
 /// One action or lookup through the action broker, as the message the state expects.
 async fn through_broker(broker: &zoomwatch_log::broker::BrokerClient, call: ZoomCall) -> Msg {
     use zoomwatch_log::broker::BrokerRequest;
     match call {
-        ZoomCall::Act { action, alert_id } => {
-            let req = BrokerRequest {
-                action: Some(action),
-                lookup: None,
-                reason: alert_id.as_ref().map(|a| format!("console, alert {a}")),
-                alert: alert_id.clone(),
-                dry_run: false,
-            };
-            match broker.send(&req).await {
-                Ok(a) => {
-                    let line = match &a.audit_error {
-                        None => a.line,
-                        Some(e) => format!("{} — {e}", a.line),
-                    };
-                    Msg::Acted { alert_id, line, ok: a.outcome.as_deref() == Some("succeeded") }
-                }
-                Err(e) => Msg::Acted { alert_id, line: e.to_string(), ok: false },
+        ZoomCall::Act { actions, alert_id } => {
+            let mut results = Vec::new();
+            for action in actions {
+                let req = BrokerRequest {
+                    action: Some(action),
+                    lookup: None,
+                    reason: alert_id.as_ref().map(|a| format!("console, alert {a}")),
+                    alert: alert_id.clone(),
+                    dry_run: false,
+                };
+                results.push(match broker.send(&req).await {
+                    Ok(a) => {
+                        let line = match &a.audit_error {
+                            None => a.line,
+                            Some(e) => format!("{} — {e}", a.line),
+                        };
+                        (a.outcome.as_deref() == Some("succeeded"), line)
+                    }
+                    Err(e) => (false, e.to_string()),
+                });
             }
+            let (ok, line) = summarize(results);
+            Msg::Acted { alert_id, line, ok }
         }
         ZoomCall::Lookup(lookup) => {
             let req = BrokerRequest { action: None, lookup: Some(lookup.clone()), reason: None, alert: None, dry_run: false };
@@ -167,19 +186,23 @@ pub fn perform(
                 let done = done.clone();
                 tokio::spawn(async move {
                     let msg = match call {
-                        ZoomCall::Act { action, alert_id } => {
+                        ZoomCall::Act { actions, alert_id } => {
                             let ctx =
                                 Context { reason: alert_id.as_ref().map(|a| format!("console, alert {a}")), alert_id: alert_id.clone() };
                             // The destination is checked first: no action goes unaudited.
                             if let Err(e) = check_audit(&sink, now_ms()).await {
                                 Msg::Acted { alert_id, line: format!("not done: {e}"), ok: false }
                             } else {
-                                let d = crate::act::execute(Some(&client), &action, &analyst, &ctx, Some(&sink), now_ms).await;
-                                let ok = d.outcome == zoomwatch_shared::audit::Outcome::Succeeded;
-                                let line = match write_audit(&sink, d.record).await {
-                                    Ok(()) => d.line,
-                                    Err(e) => format!("{} — {e}", d.line),
-                                };
+                                let mut results = Vec::new();
+                                for action in &actions {
+                                    let d = crate::act::execute(Some(&client), action, &analyst, &ctx, Some(&sink), now_ms).await;
+                                    let ok = d.outcome == zoomwatch_shared::audit::Outcome::Succeeded;
+                                    results.push(match write_audit(&sink, d.record).await {
+                                        Ok(()) => (ok, d.line),
+                                        Err(e) => (ok, format!("{} — {e}", d.line)),
+                                    });
+                                }
+                                let (ok, line) = summarize(results);
                                 Msg::Acted { alert_id, line, ok }
                             }
                         }
@@ -280,5 +303,20 @@ async fn event_loop(
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::summarize;
+
+    #[test]
+    fn a_batch_is_done_only_when_every_call_was() {
+        assert_eq!(summarize(vec![(true, "done: x".into())]), (true, "done: x".into()));
+        assert_eq!(summarize(vec![(false, "Zoom refused".into())]), (false, "Zoom refused".into()));
+        assert_eq!(summarize(vec![(true, "a".into()), (true, "b".into())]), (true, "done: all 2 calls succeeded".into()));
+        let (ok, line) = summarize(vec![(true, "a".into()), (false, "3001 not found".into()), (false, "429".into())]);
+        assert!(!ok);
+        assert_eq!(line, "1 of 3 calls succeeded; first failure: 3001 not found");
     }
 }

@@ -25,6 +25,8 @@ pub struct Subjects {
     pub alert_id: Option<String>,
     /// Settings out of policy that can be set back: (scope, API path).
     pub settings: Vec<(String, String)>,
+    /// A raid's joiners still in the meeting (with their participant uuid).
+    pub raiders: Vec<Participant>,
 }
 
 impl Subjects {
@@ -48,6 +50,14 @@ impl Subjects {
 pub enum Item {
     /// Changes the account: confirmed first, audited.
     Act(Action),
+    /// Several actions of one kind, confirmed together, each audited (removing every
+    /// raider of a raid).
+    ActAll {
+        /// The menu line.
+        label: String,
+        /// The actions, in order.
+        actions: Vec<Action>,
+    },
     /// Read-only.
     Look(Lookup),
 }
@@ -57,6 +67,7 @@ impl Item {
     pub fn label(&self) -> String {
         match self {
             Self::Act(a) => a.summary(),
+            Self::ActAll { label, .. } => label.clone(),
             Self::Look(Lookup::User { user }) => format!("look up user {user} (role, type, status)"),
             Self::Look(Lookup::LiveParticipants { meeting }) => format!("ask Zoom who is in meeting {meeting} now (Dashboard)"),
         }
@@ -94,6 +105,17 @@ pub fn menu(s: &Subjects) -> Menu {
         // recurring meeting or PMI is live now, maybe not the one the alert is about.
         let instance = s.meeting_uuid.as_deref().unwrap_or(m);
         items.push(Item::Act(Action::EndMeeting { meeting: instance.to_owned() }));
+        // A raid: every raider still in, one call each (Zoom removes one at a time).
+        let actions: Vec<Action> = s
+            .raiders
+            .iter()
+            .filter_map(|p| p.participant_uuid.clone())
+            .map(|uuid| Action::RemoveParticipant { meeting: instance.to_owned(), participant_uuid: uuid })
+            .collect();
+        if actions.len() > 1 {
+            let label = format!("remove all {} raiders still in the meeting (one call each)", actions.len());
+            items.push(Item::ActAll { label, actions });
+        }
     }
     if let (Some(p), Some(m)) = (&s.participant, s.meeting()) {
         let who = p.name.clone().or_else(|| p.email.clone()).unwrap_or_else(|| "participant".into());
@@ -190,6 +212,7 @@ mod tests {
             .iter()
             .map(|i| match i {
                 Item::Act(a) => a.name().to_owned(),
+                Item::ActAll { label, .. } => label.clone(),
                 Item::Look(l) => l.name().to_owned(),
             })
             .collect();

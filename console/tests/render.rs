@@ -203,3 +203,22 @@ fn a_source_error_is_readable_in_full() {
     let screen = text(&draw(&s, 160, 30, COLOR));
     assert!(screen.contains("aws sso login --profile security`, then the console reconnects"), "{screen}");
 }
+
+#[test]
+fn the_meetings_tab_and_panel_count_the_same_meetings() {
+    let mut s = console();
+    key(&mut s, KeyCode::Char('2'));
+    let count = |s: &State| {
+        let screen = text(&draw(s, 160, 40, COLOR));
+        let tab: usize = screen.split("2 Meetings ").nth(1).and_then(|t| t.split(']').next()).and_then(|n| n.trim().parse().ok()).unwrap();
+        let panel: usize =
+            screen.split("Meetings · ").nth(1).and_then(|t| t.split(" in progress").next()).and_then(|n| n.trim().parse().ok()).unwrap();
+        (tab, panel, screen)
+    };
+    let (tab, panel, screen) = count(&s);
+    assert_eq!(tab, panel, "{screen}");
+    // A filter that matches no running meeting: both say so.
+    s.set_filter("meeting:no-such-meeting").unwrap();
+    let (tab, panel, screen) = count(&s);
+    assert_eq!((tab, panel), (0, 0), "{screen}");
+}

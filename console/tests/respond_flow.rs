@@ -40,7 +40,9 @@ fn ending_the_raided_meeting_from_its_alert() {
     assert_eq!(menu.items[0], Item::Act(Action::EndMeeting { meeting: "aLlH4nds/Q3+2026xYz0w==".into() }));
     assert!(menu.items.contains(&Item::Look(Lookup::LiveParticipants { meeting: "aLlH4nds/Q3+2026xYz0w==".into() })));
     key(&mut s, KeyCode::Enter);
-    assert!(matches!(&s.overlay, Overlay::Confirm { action: Action::EndMeeting { .. }, alert_id: Some(a) } if a == &id));
+    assert!(
+        matches!(&s.overlay, Overlay::Confirm { actions, alert_id: Some(a) } if a == &id && matches!(actions.as_slice(), [Action::EndMeeting { .. }]))
+    );
     // Anything but y/n keeps the dialog.
     assert!(key(&mut s, KeyCode::Char('j')).is_empty());
     assert!(matches!(s.overlay, Overlay::Confirm { .. }));
@@ -48,7 +50,7 @@ fn ending_the_raided_meeting_from_its_alert() {
     assert_eq!(
         effects,
         vec![Effect::Zoom(ZoomCall::Act {
-            action: Action::EndMeeting { meeting: "aLlH4nds/Q3+2026xYz0w==".into() },
+            actions: vec![Action::EndMeeting { meeting: "aLlH4nds/Q3+2026xYz0w==".into() }],
             alert_id: Some(id.clone())
         })]
     );
@@ -160,7 +162,7 @@ fn reverting_a_drifted_setting_from_its_alert_and_from_the_posture_view() {
         if path == "schedule_meeting.require_password_for_scheduled_meetings")));
     key(&mut s, KeyCode::Enter);
     let effects = key(&mut s, KeyCode::Char('y'));
-    assert_eq!(effects, vec![Effect::Zoom(ZoomCall::Act { action: waiting_room.clone(), alert_id: Some(id) })]);
+    assert_eq!(effects, vec![Effect::Zoom(ZoomCall::Act { actions: vec![waiting_room.clone()], alert_id: Some(id) })]);
 
     // The Posture view: the drifted row offers the same, and Zoom's restoring webhook
     // closes it.
@@ -241,4 +243,39 @@ fn a_new_alert_arriving_does_not_move_the_selection() {
     key(&mut s, KeyCode::Char('a'));
     let acked: Vec<&str> = s.alerts.iter().filter(|a| a.triage.status == Status::Acked).map(|a| a.alert.id.as_str()).collect();
     assert_eq!(acked, [seen.as_str()], "the alert that was highlighted is the one acknowledged");
+}
+
+#[test]
+fn responding_to_a_raid_offers_removing_every_raider() {
+    let mut s = ready();
+    let id = select_rule(&mut s, "join-burst");
+    let evidence = s.selected_alert().unwrap().alert.record_ids.len();
+    key(&mut s, KeyCode::Char('r'));
+    let Overlay::Respond(menu) = &s.overlay else { panic!("no menu: {:?}", s.overlay) };
+    let pos = menu.items.iter().position(|i| matches!(i, Item::ActAll { .. })).expect("no remove-all entry");
+    let Item::ActAll { label, actions } = &menu.items[pos] else { unreachable!() };
+    let mut uuids: Vec<&str> = actions
+        .iter()
+        .map(|a| match a {
+            Action::RemoveParticipant { meeting, participant_uuid } => {
+                assert_eq!(meeting, "aLlH4nds/Q3+2026xYz0w==", "the alert's own instance");
+                participant_uuid.as_str()
+            }
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    let n = uuids.len();
+    assert!(n >= 2 && n <= evidence, "{n} raiders of {evidence} records of evidence");
+    assert!(label.contains(&format!("all {n} raiders")), "{label}");
+    uuids.sort_unstable();
+    uuids.dedup();
+    assert_eq!(uuids.len(), n, "each raider once");
+    let actions = actions.clone();
+    for _ in 0..pos {
+        key(&mut s, KeyCode::Down);
+    }
+    key(&mut s, KeyCode::Enter);
+    assert!(matches!(&s.overlay, Overlay::Confirm { actions: a, .. } if a.len() == n));
+    let effects = key(&mut s, KeyCode::Char('y'));
+    assert_eq!(effects, vec![Effect::Zoom(ZoomCall::Act { actions, alert_id: Some(id) })]);
 }

@@ -125,8 +125,8 @@ pub enum Overlay {
     Respond(crate::respond::Menu),
     /// "Really?" before an action: exactly what will be called on whom.
     Confirm {
-        /// The action.
-        action: zoomwatch_zoomapi::Action,
+        /// The action (several for a batch, such as removing every raider).
+        actions: Vec<zoomwatch_zoomapi::Action>,
         /// The alert it responds to.
         alert_id: Option<String>,
     },
@@ -147,10 +147,11 @@ pub enum Overlay {
 /// A call to Zoom's API the shell makes for `update`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ZoomCall {
-    /// A confirmed response action (audited by the shell).
+    /// A confirmed response action, or a batch of one kind (removing every raider),
+    /// each audited by the shell.
     Act {
-        /// The action.
-        action: zoomwatch_zoomapi::Action,
+        /// The actions, in order.
+        actions: Vec<zoomwatch_zoomapi::Action>,
         /// The alert it responds to.
         alert_id: Option<String>,
     },

@@ -3,6 +3,9 @@
 
 use super::*;
 
+/// Rules whose evidence is a crowd of joins: responding offers removing all of them.
+const RAIDS: [&str; 2] = ["join-burst", "join-trickle"];
+
 impl State {
     /// What the selection is about, for the response menu.
     pub(super) fn respond_subjects(&self) -> Option<crate::respond::Subjects> {
@@ -22,6 +25,9 @@ impl State {
             };
             if let Some(p) = &a.participant {
                 s = s.with_participant(&self.roster_person(m.and_then(|m| m.uuid.as_deref()), p));
+            }
+            if RAIDS.contains(&a.rule.as_str()) {
+                s.raiders = self.raiders(m.and_then(|m| m.uuid.as_deref()), &a.record_ids);
             }
             return Some(s);
         }
@@ -70,6 +76,32 @@ impl State {
         Some(s)
     }
 
+    /// The people an alert's evidence records joined as who are still in meeting `uuid`
+    /// (each by the roster's latest record of them, so with the device to remove). The
+    /// evidence is recent, so the newest rows are searched, a bounded number of them.
+    fn raiders(&self, uuid: Option<&str>, evidence: &[String]) -> Vec<zoomwatch_shared::record::Participant> {
+        const SEARCHED: usize = 50_000;
+        let Some(m) = uuid.and_then(|u| self.detector.meetings().meetings.get(u)) else { return Vec::new() };
+        let mut wanted: std::collections::HashSet<&str> = evidence.iter().map(String::as_str).collect();
+        let mut out: Vec<zoomwatch_shared::record::Participant> = Vec::new();
+        for row in self.rows.iter().rev().take(SEARCHED) {
+            if wanted.is_empty() {
+                break;
+            }
+            let line = row.line();
+            let Some(id) = wanted.iter().copied().find(|id| line.contains(id)) else { continue };
+            let Some(r) = row.record().filter(|r| r.id == id) else { continue };
+            wanted.remove(id);
+            let Some(p) = &r.participant else { continue };
+            let Some(a) = m.find(p).filter(|a| a.presence == zoomwatch_shared::roster::Presence::In) else { continue };
+            let person = a.participant.to_participant();
+            if person.participant_uuid.is_some() && !out.iter().any(|o| o.identity_key() == person.identity_key()) {
+                out.push(person);
+            }
+        }
+        out
+    }
+
     /// The roster's fuller record of `p` in meeting `uuid` (a screen share or role change
     /// names a guest only by display name; removing them needs their participant uuid).
     fn roster_person(&self, uuid: Option<&str>, p: &zoomwatch_shared::record::Participant) -> zoomwatch_shared::record::Participant {
@@ -113,7 +145,10 @@ impl State {
                     self.overlay = Overlay::Respond(menu);
                 }
                 (_, Some(Command::Choose)) => match menu.items.get(menu.cursor).cloned() {
-                    Some(crate::respond::Item::Act(a)) => self.overlay = Overlay::Confirm { action: a, alert_id: menu.alert_id },
+                    Some(crate::respond::Item::Act(a)) => self.overlay = Overlay::Confirm { actions: vec![a], alert_id: menu.alert_id },
+                    Some(crate::respond::Item::ActAll { actions, .. }) => {
+                        self.overlay = Overlay::Confirm { actions, alert_id: menu.alert_id }
+                    }
                     Some(crate::respond::Item::Look(l)) => {
                         self.say(format!("asking Zoom: {}…", l.name()));
                         return vec![Effect::Zoom(ZoomCall::Lookup(l))];
@@ -122,13 +157,17 @@ impl State {
                 },
                 _ => self.overlay = Overlay::Respond(menu),
             },
-            Overlay::Confirm { action: zoom, alert_id } => match action {
+            Overlay::Confirm { actions, alert_id } => match action {
                 Some(Command::Confirm) => {
-                    self.say(format!("calling Zoom: {}…", zoom.summary()));
-                    return vec![Effect::Zoom(ZoomCall::Act { action: zoom, alert_id })];
+                    let what = match actions.as_slice() {
+                        [one] => one.summary(),
+                        many => format!("{} actions", many.len()),
+                    };
+                    self.say(format!("calling Zoom: {what}…"));
+                    return vec![Effect::Zoom(ZoomCall::Act { actions, alert_id })];
                 }
                 Some(Command::Decline | Command::Quit | Command::Back) => self.say("not done"),
-                _ => self.overlay = Overlay::Confirm { action: zoom, alert_id },
+                _ => self.overlay = Overlay::Confirm { actions, alert_id },
             },
             Overlay::Saved { cursor } => {
                 let n = self.detector.config().filters.len();

@@ -79,8 +79,8 @@ pub(super) fn draw_header(state: &State, frame: &mut Frame<'_>, area: Rect, them
 pub(super) fn draw_tabs(state: &State, frame: &mut Frame<'_>, area: Rect, theme: Theme) {
     let label = |i: usize, v: &View, title: &str| match v {
         View::Meetings => {
-            let running =
-                state.detector.meetings().meetings.values().filter(|m| m.phase == zoomwatch_shared::roster::MeetingPhase::Running).count();
+            // In progress among those the panel lists (under a filter, the ones it matches).
+            let running = state.meetings().iter().filter(|m| m.phase == zoomwatch_shared::roster::MeetingPhase::Running).count();
             format!("{} {title} {running}", i + 1)
         }
         View::Alerts => {

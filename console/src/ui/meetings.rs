@@ -48,7 +48,8 @@ pub(super) fn draw(state: &State, frame: &mut Frame<'_>, area: Rect, theme: Them
             .style(style)
         })
         .collect();
-    let title = format!(" Meetings · {} ", meetings.len());
+    let running = meetings.iter().filter(|m| m.phase == MeetingPhase::Running).count();
+    let title = format!(" Meetings · {running} in progress of {} ", meetings.len());
     let list = Table::new(rows, list_cols)
         .header(TRow::new(vec!["", "topic", "now", "all", "!"]).style(theme.dim()))
         .block(Block::default().borders(Borders::TOP | Borders::RIGHT).title(Line::from(title)))

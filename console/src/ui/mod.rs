@@ -203,13 +203,13 @@ pub fn draw(state: &State, frame: &mut Frame<'_>, theme: Theme) {
         Overlay::Detail => overlay::detail(state, frame, body, theme),
         Overlay::Respond(menu) => overlay::respond(menu, frame, body, theme),
         Overlay::Saved { cursor } => overlay::saved(&state.detector.config().filters, *cursor, frame, body, theme),
-        Overlay::Confirm { action, alert_id } => {
+        Overlay::Confirm { actions, alert_id } => {
             // How old the alert is: acting on an hours-old alert deserves a second look.
             let age = alert_id
                 .as_deref()
                 .and_then(|id| state.alert_by_id(id))
                 .and_then(|a| zoomwatch_shared::timefmt::parse_rfc3339_ms(&a.alert.occurred_at).map(|t| ago(state.now_ms, t)));
-            overlay::confirm(action, alert_id.as_deref(), age.as_deref(), frame, body, theme)
+            overlay::confirm(actions, alert_id.as_deref(), age.as_deref(), frame, body, theme)
         }
         Overlay::Info { title, lines } => overlay::info(state, title, lines, frame, body),
         _ => {}

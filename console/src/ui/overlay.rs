@@ -278,19 +278,24 @@ pub(super) fn saved(filters: &[(String, String)], cursor: usize, frame: &mut Fra
 
 /// The confirmation: exactly what will be called on whom.
 pub(super) fn confirm(
-    action: &zoomwatch_zoomapi::Action,
+    actions: &[zoomwatch_zoomapi::Action],
     alert_id: Option<&str>,
     age: Option<&str>,
     frame: &mut Frame<'_>,
     area: Rect,
     theme: Theme,
 ) {
+    let Some(action) = actions.first() else { return };
     let area = centered(area, 9.min(area.height));
     frame.render_widget(Clear, area);
+    let (summary, request) = match actions.len() {
+        1 => (action.summary(), action.request().to_string()),
+        n => (format!("{} calls: {}, and {} more like it", n, action.summary(), n - 1), format!("{} … (one call each)", action.request())),
+    };
     let lines = vec![
-        Line::from(Span::styled(format!(" {}", safe(&action.summary(), 300)), theme.severity(Some(zoomwatch_shared::Severity::High)))),
+        Line::from(Span::styled(format!(" {}", safe(&summary, 300)), theme.severity(Some(zoomwatch_shared::Severity::High)))),
         Line::from(""),
-        Line::from(format!(" {}", safe(&action.request().to_string(), 300))),
+        Line::from(format!(" {}", safe(&request, 300))),
         Line::from(Span::styled(format!(" needs scope {} · audited as zoomwatch.action", action.scope()), theme.dim())),
         Line::from(Span::styled(
             alert_id
