@@ -50,7 +50,7 @@ impl CustomRule {
 
 /// Validates and compiles `[[custom_rules]]`.
 pub(crate) fn custom_rules(list: &[CustomRuleFile], text: &str, origin: &str) -> Result<Vec<CustomRule>, ConfigError> {
-    let err = |line: usize, message: String| ConfigError { origin: origin.to_owned(), line, message };
+    let err = |line: usize, message: String| ConfigError { origin: origin.to_owned(), line, message, also: Vec::new() };
     let at = |span: std::ops::Range<usize>| if span.end == 0 { 0 } else { line_of(text, span.start) };
     let mut out: Vec<CustomRule> = Vec::new();
     for c in list {

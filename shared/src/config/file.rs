@@ -266,9 +266,9 @@ pub struct Announced {
     pub note: String,
 }
 
-/// A configuration problem, located in the file.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("{origin}:{line}: {message}")]
+/// A configuration problem, located in the file, with the file's other problems (one
+/// per line when shown).
+#[derive(Debug, PartialEq, Eq)]
 pub struct ConfigError {
     /// File name (or `<built-in>`).
     pub origin: String,
@@ -276,7 +276,21 @@ pub struct ConfigError {
     pub line: usize,
     /// What is wrong and what to do.
     pub message: String,
+    /// The file's other problems, in line order.
+    pub also: Vec<ConfigError>,
 }
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}: {}", self.origin, self.line, self.message)?;
+        for e in &self.also {
+            write!(f, "\n{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigError {}
 
 /// `[limits]`: each a whole number within its range.
 pub(crate) fn limits(file: &LimitsFile, text: &str, origin: &str) -> Result<Limits, ConfigError> {
@@ -288,6 +302,7 @@ pub(crate) fn limits(file: &LimitsFile, text: &str, origin: &str) -> Result<Limi
                 origin: origin.to_owned(),
                 line: line_of(text, v.span().start),
                 message: format!("limits.{key}: {} is outside {}..={}", v.get_ref(), range.start(), range.end()),
+                also: Vec::new(),
             });
         }
         Ok(Some(*v.get_ref()))

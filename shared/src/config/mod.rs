@@ -138,7 +138,7 @@ impl Default for Config {
 impl Config {
     /// Parses and validates TOML text. `origin` names the file in errors.
     pub fn parse(text: &str, origin: &str) -> Result<Self, ConfigError> {
-        let err = |line: usize, message: String| ConfigError { origin: origin.to_owned(), line, message };
+        let err = |line: usize, message: String| ConfigError { origin: origin.to_owned(), line, message, also: Vec::new() };
         let file: ConfigFile = toml::from_str(text).map_err(|e| {
             let line = e.span().map_or(0, |s| line_of(text, s.start));
             err(line, e.message().trim().to_owned())
@@ -160,19 +160,33 @@ impl Config {
         };
         let lower = |list: &[Spanned<String>]| list.iter().map(|s| s.get_ref().trim().to_ascii_lowercase()).collect::<Vec<_>>();
 
+        // Problems are collected, not returned one by one: each check below records what
+        // is wrong and goes on with a neutral value.
+        let mut problems: Vec<ConfigError> = Vec::new();
+        macro_rules! keep {
+            ($result:expr, $otherwise:expr) => {
+                match $result {
+                    Ok(v) => v,
+                    Err(e) => {
+                        problems.push(e);
+                        $otherwise
+                    }
+                }
+            };
+        }
         let mut watch_ips = Vec::new();
         for ip in &file.watchlist.ips {
             let t = ip.get_ref().trim();
             let net = t
                 .parse::<IpNet>()
                 .or_else(|_| t.parse::<std::net::IpAddr>().map(IpNet::from))
-                .map_err(|_| err(at(ip), format!("watchlist.ips: {t:?} is not an IP address or CIDR network (e.g. 203.0.113.0/24)")))?;
-            watch_ips.push(net);
+                .map_err(|_| err(at(ip), format!("watchlist.ips: {t:?} is not an IP address or CIDR network (e.g. 203.0.113.0/24)")));
+            watch_ips.push(keep!(net, continue));
         }
         for d in file.organization.internal_domains.iter().chain(&file.watchlist.domains) {
             let v = d.get_ref().trim();
             if v.is_empty() || v.contains('@') || v.contains(char::is_whitespace) {
-                return Err(err(at(d), format!("{v:?} is not a domain: write it as acme.example (no @)")));
+                problems.push(err(at(d), format!("{v:?} is not a domain: write it as acme.example (no @)")));
             }
         }
 
@@ -197,15 +211,16 @@ impl Config {
             Ok(Some(DbPath { path: path.to_owned(), line: at(p) }))
         };
         let enrichment = Enrichment {
-            city: db_path("geoip_city", &file.enrichment.geoip_city)?,
-            asn: db_path("geoip_asn", &file.enrichment.geoip_asn)?,
-            anonymous: db_path("geoip_anonymous", &file.enrichment.geoip_anonymous)?,
+            city: keep!(db_path("geoip_city", &file.enrichment.geoip_city), None),
+            asn: keep!(db_path("geoip_asn", &file.enrichment.geoip_asn), None),
+            anonymous: keep!(db_path("geoip_anonymous", &file.enrichment.geoip_anonymous), None),
         };
         let mut anonymizer_asns = Vec::new();
         for a in &file.policy.anonymizer_asns {
             if *a.get_ref() == 0 {
                 let line = if a.span().end == 0 { 0 } else { line_of(text, a.span().start) };
-                return Err(err(line, "policy.anonymizer_asns: AS numbers start at 1".to_owned()));
+                problems.push(err(line, "policy.anonymizer_asns: AS numbers start at 1".to_owned()));
+                continue;
             }
             anonymizer_asns.push(*a.get_ref());
         }
@@ -226,12 +241,12 @@ impl Config {
                 .collect()
         };
         let mut settings_policy =
-            crate::posture::SettingsPolicy { waive: settings("policy.waive", &file.policy.waive)?, groups: Vec::new() };
+            crate::posture::SettingsPolicy { waive: keep!(settings("policy.waive", &file.policy.waive), Vec::new()), groups: Vec::new() };
         for (group, g) in &file.policy.groups {
             settings_policy.groups.push(crate::posture::GroupPolicy {
                 group: group.clone(),
-                waive: settings(&format!("policy.groups.{group}.waive"), &g.waive)?,
-                require: settings(&format!("policy.groups.{group}.require"), &g.require)?,
+                waive: keep!(settings(&format!("policy.groups.{group}.waive"), &g.waive), Vec::new()),
+                require: keep!(settings(&format!("policy.groups.{group}.require"), &g.require), Vec::new()),
             });
         }
 
@@ -252,37 +267,45 @@ impl Config {
                 text.find(&format!("[rules.{id}]")).or_else(|| text.find(&format!("[rules.\"{id}\"]"))).map_or(0, |o| line_of(text, o));
             let Some(rule) = rules.iter_mut().find(|r| r.info.id == id) else {
                 let known: Vec<&str> = catalog::RULES.iter().map(|r| r.id).collect();
-                return Err(err(line, format!("unknown rule {id:?}; known rules: {}", known.join(", "))));
+                problems.push(err(line, format!("unknown rule {id:?}; known rules: {}", known.join(", "))));
+                continue;
             };
             if let Some(e) = settings.enabled {
                 rule.enabled = e;
             }
             if let Some(s) = &settings.severity {
-                rule.severity = Severity::parse(s)
-                    .ok_or_else(|| err(line, format!("rules.{id}.severity: {s:?} is not one of info, low, medium, high")))?;
+                rule.severity = keep!(
+                    Severity::parse(s).ok_or_else(|| err(line, format!("rules.{id}.severity: {s:?} is not one of info, low, medium, high"))),
+                    rule.severity
+                );
             }
             if let Some(t) = settings.threshold {
                 if rule.info.threshold == 0 {
-                    return Err(err(line, format!("rules.{id}.threshold: this rule does not count anything")));
+                    problems.push(err(line, format!("rules.{id}.threshold: this rule does not count anything")));
+                    continue;
                 }
                 if t < 2 {
-                    return Err(err(line, format!("rules.{id}.threshold: must be at least 2")));
+                    problems.push(err(line, format!("rules.{id}.threshold: must be at least 2")));
+                    continue;
                 }
                 rule.threshold = t;
             }
             if let Some(w) = settings.window_secs {
                 if rule.info.window_secs == 0 {
-                    return Err(err(line, format!("rules.{id}.window_secs: this rule has no time window")));
+                    problems.push(err(line, format!("rules.{id}.window_secs: this rule has no time window")));
+                    continue;
                 }
                 if w == 0 {
-                    return Err(err(line, format!("rules.{id}.window_secs: must be at least 1")));
+                    problems.push(err(line, format!("rules.{id}.window_secs: must be at least 1")));
+                    continue;
                 }
                 rule.window_secs = w;
             }
             for a in &settings.announced {
                 let at = |s: &Spanned<String>| if s.span().end == 0 { line } else { line_of(text, s.span().start) };
                 if rule.info.id != "mass-deletion" {
-                    return Err(err(at(&a.operator), format!("rules.{id}.announced: only mass-deletion takes announced clean-ups")));
+                    problems.push(err(at(&a.operator), format!("rules.{id}.announced: only mass-deletion takes announced clean-ups")));
+                    continue;
                 }
                 let time = |s: &Spanned<String>, field: &str| {
                     crate::timefmt::parse_rfc3339_ms(s.get_ref().trim()).ok_or_else(|| {
@@ -292,69 +315,89 @@ impl Config {
                         )
                     })
                 };
-                let (from_ms, until_ms) = (time(&a.from, "from")?, time(&a.until, "until")?);
+                let (from_ms, until_ms) = match (time(&a.from, "from"), time(&a.until, "until")) {
+                    (Ok(f), Ok(u)) => (f, u),
+                    (f, u) => {
+                        problems.extend(f.err().into_iter().chain(u.err()));
+                        continue;
+                    }
+                };
                 if until_ms <= from_ms {
-                    return Err(err(at(&a.until), format!("rules.{id}.announced.until: must be after from")));
+                    problems.push(err(at(&a.until), format!("rules.{id}.announced.until: must be after from")));
+                    continue;
                 }
                 if until_ms - from_ms > 7 * 24 * 3_600_000 {
-                    return Err(err(
-                        at(&a.until),
-                        format!("rules.{id}.announced: longer than 7 days; announce a clean-up, not a blind spot"),
-                    ));
+                    problems.push(err(at(&a.until), format!("rules.{id}.announced: longer than 7 days; announce a clean-up, not a blind spot")));
+                    continue;
                 }
                 let operator = a.operator.get_ref().trim().to_ascii_lowercase();
                 if !operator.contains('@') {
-                    return Err(err(at(&a.operator), format!("rules.{id}.announced.operator: {operator:?} is not an email")));
+                    problems.push(err(at(&a.operator), format!("rules.{id}.announced.operator: {operator:?} is not an email")));
+                    continue;
                 }
                 let note = crate::text::sanitize(a.note.as_deref().unwrap_or("announced clean-up").trim(), 120).into_owned();
                 rule.announced.push(Announced { operator, from_ms, until_ms, note });
             }
             if let Some(s) = &settings.crowd_severity {
                 if rule.info.id != "join-burst" {
-                    return Err(err(line, format!("rules.{id}.crowd_severity: only join-burst tells crowds from raids")));
+                    problems.push(err(line, format!("rules.{id}.crowd_severity: only join-burst tells crowds from raids")));
+                    continue;
                 }
-                rule.crowd_severity =
-                    if s == "off" {
-                        None
-                    } else {
-                        Some(Severity::parse(s).ok_or_else(|| {
-                            err(line, format!("rules.{id}.crowd_severity: {s:?} is not one of off, info, low, medium, high"))
-                        })?)
-                    };
+                rule.crowd_severity = if s == "off" {
+                    None
+                } else {
+                    let parsed = Severity::parse(s)
+                        .ok_or_else(|| err(line, format!("rules.{id}.crowd_severity: {s:?} is not one of off, info, low, medium, high")));
+                    Some(keep!(parsed, continue))
+                };
             }
         }
 
-        let custom_rules = custom_rules(&file.custom_rules, text, origin)?;
+        let custom_rules = keep!(custom_rules(&file.custom_rules, text, origin), Vec::new());
         let mut filters = Vec::new();
         for (name, f) in &file.filters {
             let line = if f.span().end == 0 { 0 } else { line_of(text, f.span().start) };
             if name.trim().is_empty() || name.chars().count() > 40 {
-                return Err(err(line, format!("filters: {name:?}: a name of 1 to 40 characters")));
+                problems.push(err(line, format!("filters: {name:?}: a name of 1 to 40 characters")));
+                continue;
             }
             // Only the syntax is checked here: the console reads the filter again, with its
             // clock, when it is applied.
-            crate::filter::Filter::parse(f.get_ref(), 0).map_err(|e| err(line, format!("filters.{name}: {e}")))?;
+            keep!(crate::filter::Filter::parse(f.get_ref(), 0).map_err(|e| err(line, format!("filters.{name}: {e}"))), continue);
             filters.push((name.clone(), f.get_ref().trim().to_owned()));
         }
 
-        let limits = limits(&file.limits, text, origin)?;
+        let limits = keep!(limits(&file.limits, text, origin), Limits::default());
+        let sensitive_topics = keep!(regexes("sensitive_topics", &file.patterns.sensitive_topics), Vec::new());
+        let suspicious_names = keep!(regexes("suspicious_names", &file.patterns.suspicious_names), Vec::new());
+        let sensitive_info = keep!(regexes("sensitive_info", &file.patterns.sensitive_info), Vec::new());
+        let removal_reasons = keep!(regexes("removal_reasons", &file.patterns.removal_reasons), Vec::new());
+        let denied_countries = keep!(countries("denied_countries", &file.policy.denied_countries), Vec::new());
+        let allowed_countries = keep!(countries("allowed_countries", &file.policy.allowed_countries), Vec::new());
+        // Every problem at once, in file order: fixing one at a time is slow.
+        problems.sort_by_key(|p| p.line);
+        if !problems.is_empty() {
+            let mut first = problems.remove(0);
+            first.also = problems;
+            return Err(first);
+        }
 
         Ok(Self {
             internal_domains: lower(&file.organization.internal_domains),
             admin_operators: lower(&file.organization.admin_operators),
             known_people: file.organization.known_people.iter().map(|n| (normalize_name(n.get_ref()), n.get_ref().clone())).collect(),
-            sensitive_topics: regexes("sensitive_topics", &file.patterns.sensitive_topics)?,
-            suspicious_names: regexes("suspicious_names", &file.patterns.suspicious_names)?,
-            sensitive_info: regexes("sensitive_info", &file.patterns.sensitive_info)?,
-            removal_reasons: regexes("removal_reasons", &file.patterns.removal_reasons)?,
+            sensitive_topics,
+            suspicious_names,
+            sensitive_info,
+            removal_reasons,
             disposable_domains: lower(&file.patterns.disposable_domains),
             watch_names: file.watchlist.names.iter().map(|n| normalize_name(n.get_ref())).collect(),
             watch_emails: lower(&file.watchlist.emails),
             watch_domains: lower(&file.watchlist.domains),
             watch_ips,
             enrichment,
-            denied_countries: countries("denied_countries", &file.policy.denied_countries)?,
-            allowed_countries: countries("allowed_countries", &file.policy.allowed_countries)?,
+            denied_countries,
+            allowed_countries,
             policy_sensitive_only: file.policy.only_sensitive_meetings,
             anonymizer_asns,
             settings_policy,
@@ -581,6 +624,19 @@ mod tests {
         assert!(e.message.contains("does not count"));
         let e = Config::parse("[organization]\ninternal_domains = [\"@acme.example\"]\n", "z.toml").unwrap_err();
         assert_eq!(e.line, 2);
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once_in_file_order() {
+        let text = "[watchlist]\nips = [\"10.0.0.0/33\"]\n\n[patterns]\nsuspicious_names = [\"(unclosed\"]\n\n[rules.guest-join]\nseverity = \"critical\"\n\n[rules.nope]\nenabled = false\n\n[policy]\ndenied_countries = [\"Narnia\"]\n";
+        let e = Config::parse(text, "z.toml").unwrap_err();
+        let lines: Vec<usize> = std::iter::once(e.line).chain(e.also.iter().map(|a| a.line)).collect();
+        assert_eq!(lines, [2, 5, 7, 10, 14], "{e}");
+        let shown = e.to_string();
+        assert_eq!(shown.lines().filter(|l| l.starts_with("z.toml:")).count(), 5, "{shown}");
+        for part in ["10.0.0.0/33", "(unclosed", "critical", "unknown rule \"nope\"", "Narnia"] {
+            assert!(shown.contains(part), "{part}: {shown}");
+        }
     }
 
     #[test]
