@@ -417,7 +417,7 @@ pub async fn run(args: TailArgs) -> Result<ExitCode> {
                             if stdout_is_terminal { p.clear(&mut std::io::stderr()); }
                         }
                         SourceEvent::Status(Status::Live | Status::Done) => p.finish(&mut std::io::stderr()),
-                        SourceEvent::Status(Status::Waiting(_) | Status::Reconnecting(_)) => p.clear(&mut std::io::stderr()),
+                        SourceEvent::Status(Status::Waiting(_) | Status::Reconnecting(_) | Status::Failed(_)) => p.clear(&mut std::io::stderr()),
                         _ => {}
                     }
                 }
@@ -431,6 +431,8 @@ pub async fn run(args: TailArgs) -> Result<ExitCode> {
                         Ok(())
                     }
                     SourceEvent::Status(Status::Reconnecting(why)) => { eprintln!("zoomwatch: {why}"); Ok(()) }
+                    // Retrying cannot help (no credentials at all): stop, following or not.
+                    SourceEvent::Status(Status::Failed(why)) => { failed_to_open = Some(why); break }
                     SourceEvent::Status(_) | SourceEvent::Position(_) => Ok(()),
                 };
                 let written = written.and_then(|()| out.flush());

@@ -205,6 +205,17 @@ fn a_source_error_is_readable_in_full() {
 }
 
 #[test]
+fn a_source_that_cannot_be_fixed_by_retrying_says_it_stopped() {
+    let mut s = console();
+    let why = "no usable AWS credentials: set AWS_PROFILE or pass --profile, run `aws sso login`, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY";
+    update(&mut s, Msg::Source(SourceEvent::Status(zoomwatch_log::source::Status::Failed(why.into()))));
+    let screen = text(&draw(&s, 80, 24, COLOR));
+    assert!(screen.lines().next().unwrap().contains("■ STOPPED"), "{screen}");
+    // At 80 columns the start of the reason, which says what to do, shows.
+    assert!(screen.contains("stopped, not retrying: no usable AWS credentials: set AWS_PROFILE"), "{screen}");
+}
+
+#[test]
 fn the_meetings_tab_and_panel_count_the_same_meetings() {
     let mut s = console();
     key(&mut s, KeyCode::Char('2'));

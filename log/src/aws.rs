@@ -183,20 +183,44 @@ pub fn describe_service<E: ProvideErrorMetadata + std::error::Error>(e: &E, serv
     if lower.contains("sso") && (lower.contains("expired") || lower.contains("token")) {
         return "the AWS SSO session has expired or was never started: run `aws sso login` (with --profile if you use one)".to_owned();
     }
-    let no_identity = lower.contains("identity resolver") || lower.contains("no credentials");
-    if no_identity || (lower.contains("credentials") && (lower.contains("load") || lower.contains("provider"))) {
+    if lacks_credentials(&lower) {
+        // What to do first: a narrow status line shows the start.
         return format!(
-            "no usable AWS credentials ({}): set AWS_PROFILE or pass --profile, run `aws sso login`, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY",
+            "no usable AWS credentials: set AWS_PROFILE or pass --profile, run `aws sso login`, or export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY ({})",
             first_line(&innermost, 200)
         );
     }
     if lower.contains("dispatch failure") || lower.contains("timeout") || lower.contains("connect") {
         return format!(
-            "cannot reach {service} ({}): check the region, the network or proxy, and the endpoint (--endpoint-url, AWS_ENDPOINT_URL)",
+            "cannot reach {service}: check the region, the network or proxy, and the endpoint (--endpoint-url, AWS_ENDPOINT_URL) ({})",
             first_line(&innermost, 200)
         );
     }
     first_line(&chain, 200)
+}
+
+/// Whether a lower-cased error chain says no credentials were found at all (not an
+/// expired SSO session, which `aws sso login` in another terminal fixes while zoomwatch
+/// retries).
+fn lacks_credentials(lower: &str) -> bool {
+    let no_identity = lower.contains("identity resolver") || lower.contains("no credentials");
+    !lower.contains("sso") && (no_identity || (lower.contains("credentials") && (lower.contains("load") || lower.contains("provider"))))
+}
+
+/// Whether `e` failed because this process has no AWS credentials at all: retrying cannot
+/// help (the standard chain is read once), so readers stop and say what to do.
+pub fn missing_credentials<E: ProvideErrorMetadata + std::error::Error>(e: &E) -> bool {
+    if e.code().is_some() {
+        return false;
+    }
+    let mut chain = e.to_string();
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        chain.push_str(": ");
+        chain.push_str(&s.to_string());
+        src = s.source();
+    }
+    lacks_credentials(&chain.to_ascii_lowercase())
 }
 
 /// The first line of `t`, at most `max` characters.

@@ -22,6 +22,9 @@ pub enum ReadError {
     /// CloudWatch is limiting this account's requests: read again later, slower.
     #[error("{0}")]
     Throttled(String),
+    /// No AWS credentials at all: retrying will not help.
+    #[error("{0}")]
+    NoCredentials(String),
     /// Anything else, as one line that says what to do ([`describe`]).
     #[error("{0}")]
     Failed(String),
@@ -81,6 +84,7 @@ impl<'a> FilterPages<'a> {
                     region: self.client.config().region().map_or_else(|| "this region".to_owned(), ToString::to_string),
                 },
                 Some("ThrottlingException") => ReadError::Throttled(describe(&e)),
+                _ if crate::aws::missing_credentials(&e) => ReadError::NoCredentials(describe(&e)),
                 _ => ReadError::Failed(describe(&e)),
             })?;
         match page.next_token() {

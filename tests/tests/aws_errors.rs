@@ -51,6 +51,18 @@ async fn aws_failures_are_one_line_saying_what_to_do() {
     let (code, err) = run("zoomwatch", &["tail", "--log-group", "/x", "--region", "eu-west-1"], &[]);
     let line = error_line(code, &err);
     assert!(line.contains("no usable AWS credentials") && line.contains("aws sso login"), "{line}");
+    // Following, or watching as a service, does not retry that forever: retrying cannot
+    // help, so it stops the same way.
+    let (code, err) = run("zoomwatch", &["tail", "--follow", "--log-group", "/x", "--region", "eu-west-1"], &[]);
+    assert!(error_line(code, &err).contains("no usable AWS credentials"), "{err}");
+    let state = tempfile::tempdir().unwrap();
+    let checkpoint = state.path().join("w.json");
+    let (code, err) = run(
+        "zoomwatch",
+        &["watch", "--log-group", "/x", "--region", "eu-west-1", "--checkpoint", checkpoint.to_str().unwrap(), "--alerts-to", "stdout"],
+        &[],
+    );
+    assert!(code != Some(0) && code != Some(124) && err.contains("no usable AWS credentials"), "{code:?} {err}");
     // No region.
     let (code, err) = run("zoomwatch", &["tail", "--log-group", "/x"], &KEYS);
     assert!(error_line(code, &err).contains("no AWS region: pass --region"), "{err}");

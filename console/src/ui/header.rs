@@ -36,6 +36,7 @@ pub(super) fn draw_header(state: &State, frame: &mut Frame<'_>, area: Rect, them
         Status::Done => ("■", "END".to_owned(), theme.dim()),
         Status::Waiting(w) => ("○", format!("WAITING {}", safe(w, 40)), theme.severity(Some(zoomwatch_shared::Severity::Medium))),
         Status::Reconnecting(w) => ("○", format!("RECONNECTING {}", safe(w, 40)), theme.severity(Some(zoomwatch_shared::Severity::High))),
+        Status::Failed(w) => ("■", format!("STOPPED {}", safe(w, 40)), theme.severity(Some(zoomwatch_shared::Severity::High))),
     };
     let mut spans = vec![
         Span::styled(" zoomwatch ", theme.accent()),

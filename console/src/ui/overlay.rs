@@ -216,6 +216,11 @@ pub(super) fn status_line(state: &State, frame: &mut Frame<'_>, area: Rect, them
             Line::from(spans)
         }
         _ => match (&state.notice, &state.conn) {
+            // A stopped source outranks any notice: nothing else works until it is fixed.
+            (_, zoomwatch_log::source::Status::Failed(why)) => Line::from(Span::styled(
+                format!(" stopped, not retrying: {} — then start zoomwatch again (q quits)", safe(why, usize::from(area.width).max(40))),
+                theme.severity(Some(zoomwatch_shared::Severity::High)),
+            )),
             (Some((text, _)), _) => Line::from(Span::styled(format!(" {}", safe(text, 200)), theme.accent())),
             // The source's trouble in full (the header has room for its start only): the
             // fix is usually in the message (credentials, region, the file's path).

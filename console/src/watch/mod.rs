@@ -143,6 +143,9 @@ pub async fn run(
                     if !waiting_said { log(why); waiting_said = true; }
                 }
                 Some(SourceEvent::Status(Status::Reconnecting(why))) => log(why),
+                // Retrying cannot help (no credentials at all): a service that cannot read
+                // must fail, where its supervisor sees it.
+                Some(SourceEvent::Status(Status::Failed(why))) => { unreadable = Some(why); ended = true; }
                 Some(SourceEvent::Status(_)) => {}
             },
             _ = tick.tick(), if opts.tick.is_some() => w.tick((opts.now_ms)()),

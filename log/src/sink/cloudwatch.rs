@@ -510,7 +510,7 @@ mod tests {
             .build();
         let e = Client::from_conf(conf).describe_log_groups().send().await.unwrap_err();
         let line = describe(&e);
-        assert!(line.starts_with("cannot reach CloudWatch Logs (") && line.contains("--endpoint-url"), "{line}");
+        assert!(line.starts_with("cannot reach CloudWatch Logs: check") && line.contains("--endpoint-url"), "{line}");
     }
 
     #[test]

@@ -242,6 +242,10 @@ pub async fn run_prepared<P: Prepare>(client: Client, opts: CloudWatchSource, pr
         match sweep(&client, &opts, opts.since_ms, &mut tracker, &tx).await {
             Ok(true) => break,
             Ok(false) => return,
+            Err(ReadError::NoCredentials(e)) => {
+                let _ = tx.send(SourceEvent::Status(Status::Failed(e))).await;
+                return;
+            }
             Err(e) => {
                 let e = e.to_string();
                 if !opts.follow {

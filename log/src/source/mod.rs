@@ -48,6 +48,9 @@ pub enum Status {
     Waiting(String),
     /// Lost the source; retrying.
     Reconnecting(String),
+    /// Cannot read the source and retrying will not help (no AWS credentials at all):
+    /// the source has stopped; the reason says what to do.
+    Failed(String),
     /// Reached the end and not following.
     Done,
 }

@@ -275,7 +275,8 @@ impl Config {
             }
             if let Some(s) = &settings.severity {
                 rule.severity = keep!(
-                    Severity::parse(s).ok_or_else(|| err(line, format!("rules.{id}.severity: {s:?} is not one of info, low, medium, high"))),
+                    Severity::parse(s)
+                        .ok_or_else(|| err(line, format!("rules.{id}.severity: {s:?} is not one of info, low, medium, high"))),
                     rule.severity
                 );
             }
@@ -327,7 +328,10 @@ impl Config {
                     continue;
                 }
                 if until_ms - from_ms > 7 * 24 * 3_600_000 {
-                    problems.push(err(at(&a.until), format!("rules.{id}.announced: longer than 7 days; announce a clean-up, not a blind spot")));
+                    problems.push(err(
+                        at(&a.until),
+                        format!("rules.{id}.announced: longer than 7 days; announce a clean-up, not a blind spot"),
+                    ));
                     continue;
                 }
                 let operator = a.operator.get_ref().trim().to_ascii_lowercase();
