@@ -65,6 +65,8 @@ struct Tracker<P: Prepare> {
     seen: HashSet<String>,
     order: VecDeque<String>,
     newest_ms: i64,
+    /// Records accepted so far (new ones, not seen before).
+    accepted: u64,
     prepare: Arc<P>,
 }
 
@@ -106,6 +108,7 @@ impl<P: Prepare> Tracker<P> {
                 }
                 Ok(r) => {
                     if self.accept(r.id.clone()) {
+                        self.accepted += 1;
                         out.push(message.as_bytes(), r);
                     }
                 }
@@ -234,7 +237,7 @@ pub async fn run(client: Client, opts: CloudWatchSource, tx: mpsc::Sender<Source
 
 /// Like [`run`], each record prepared by the consumer's `prep` in this task.
 pub async fn run_prepared<P: Prepare>(client: Client, opts: CloudWatchSource, prep: Arc<P>, tx: mpsc::Sender<SourceEvent<P::Item>>) {
-    let mut tracker = Tracker { seen: HashSet::new(), order: VecDeque::new(), newest_ms: opts.since_ms, prepare: prep };
+    let mut tracker = Tracker { seen: HashSet::new(), order: VecDeque::new(), newest_ms: opts.since_ms, accepted: 0, prepare: prep };
     let _ = tx.send(SourceEvent::Status(Status::Backfilling)).await;
     let mut backoff = Duration::from_secs(1);
     // Backfill, retried until it succeeds (the group may not exist yet).
@@ -308,7 +311,9 @@ pub async fn run_prepared<P: Prepare>(client: Client, opts: CloudWatchSource, pr
         }
     }
 
-    // Polling: ≤ 1 request/s per page sweep, backing off on throttling and errors.
+    // Polling: quickly while records are arriving, once per `poll_every` when idle,
+    // backing off on throttling and errors ([`Cadence`]).
+    let mut cadence = Cadence::new(opts.poll_every);
     let mut wait = opts.poll_every;
     let mut live = false;
     loop {
@@ -316,9 +321,10 @@ pub async fn run_prepared<P: Prepare>(client: Client, opts: CloudWatchSource, pr
         if tx.is_closed() {
             return;
         }
+        let before = tracker.accepted;
         match sweep(&client, &opts, tracker.newest_ms - OVERLAP_MS, &mut tracker, &tx).await {
             Ok(true) => {
-                wait = opts.poll_every;
+                wait = cadence.next(tracker.accepted > before);
                 if !live {
                     live = true;
                     if tx.send(SourceEvent::Status(Status::Live)).await.is_err() {
@@ -331,12 +337,42 @@ pub async fn run_prepared<P: Prepare>(client: Client, opts: CloudWatchSource, pr
                 let throttled = matches!(e, ReadError::Throttled(_));
                 let e = e.to_string();
                 live = false;
-                wait = (wait * 2).min(Duration::from_secs(if throttled { 10 } else { 30 }));
+                wait = (wait.max(opts.poll_every) * 2).min(Duration::from_secs(if throttled { 10 } else { 30 }));
                 if tx.send(SourceEvent::Status(Status::Reconnecting(e))).await.is_err() {
                     return;
                 }
             }
         }
+    }
+}
+
+/// When the polling fallback reads again. While records are arriving it polls every
+/// [`Cadence::BUSY`] (CloudWatch's `FilterLogEvents` allows about 5 calls a second per
+/// account): a record waits for at most that, plus the call. After
+/// [`Cadence::QUIET_POLLS`] polls that found nothing it relaxes to the idle interval
+/// (`--poll`'s once a second). Every page of a sweep is read at once, so a burst larger
+/// than a page is never left waiting for the next poll.
+#[derive(Debug, Clone)]
+pub struct Cadence {
+    idle: Duration,
+    quiet: u32,
+}
+
+impl Cadence {
+    /// The interval while records are arriving.
+    pub const BUSY: Duration = Duration::from_millis(200);
+    /// Polls without a new record before relaxing to the idle interval.
+    pub const QUIET_POLLS: u32 = 10;
+
+    /// Idle interval `idle` (never quicker than [`Self::BUSY`]).
+    pub fn new(idle: Duration) -> Self {
+        Self { idle: idle.max(Self::BUSY), quiet: Self::QUIET_POLLS }
+    }
+
+    /// The wait before the next poll, after one that found new records or not.
+    pub fn next(&mut self, found: bool) -> Duration {
+        self.quiet = if found { 0 } else { self.quiet.saturating_add(1) };
+        if self.quiet < Self::QUIET_POLLS { Self::BUSY } else { self.idle }
     }
 }
 
@@ -375,6 +411,20 @@ pub async fn alert_records_since(client: &Client, group: &str, start_ms: i64) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn polls_quickly_while_records_arrive_and_relaxes_when_idle() {
+        let mut c = Cadence::new(Duration::from_secs(1));
+        assert_eq!(c.next(false), Duration::from_secs(1), "idle from the start");
+        assert_eq!(c.next(true), Cadence::BUSY);
+        for _ in 1..Cadence::QUIET_POLLS {
+            assert_eq!(c.next(false), Cadence::BUSY, "records come in bursts: stay quick a while");
+        }
+        assert_eq!(c.next(false), Duration::from_secs(1));
+        assert_eq!(c.next(true), Cadence::BUSY);
+        // A shorter idle interval than the busy one is not quicker than the busy one.
+        assert_eq!(Cadence::new(Duration::from_millis(50)).next(false), Cadence::BUSY);
+    }
 
     #[test]
     fn since() {
