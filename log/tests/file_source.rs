@@ -127,3 +127,49 @@ async fn positions_let_a_restart_resume_where_it_stopped() {
     std::fs::write(&path, line(9)).unwrap();
     assert_eq!(read_from(&path, file::Start::At(end.unwrap())).await.0, ["p9"]);
 }
+
+/// A day's file is parsed by several workers at once: records still arrive in file
+/// order, each once, garbage lines are counted, and every position sent is the end of a
+/// line whose records (and all before) were already sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_file_arrives_in_order_with_positions_after_what_was_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("day.jsonl");
+    let mut text = String::new();
+    let mut ends = std::collections::HashMap::new(); // offset after line → records up to it
+    let mut records = 0;
+    for n in 0..40_000 {
+        if n % 5_000 == 17 {
+            text.push_str("not a record\n");
+        } else {
+            text.push_str(&line(n));
+            records += 1;
+        }
+        ends.insert(text.len() as u64, records);
+    }
+    std::fs::write(&path, &text).unwrap();
+    let (tx, mut rx) = mpsc::channel(4);
+    let mut src = FileSource::new(&path);
+    src.follow = false;
+    tokio::spawn(file::run(src, tx));
+    let (mut names, mut skipped, mut positions) = (Vec::new(), 0, Vec::new());
+    while let Some(ev) = rx.recv().await {
+        match ev {
+            SourceEvent::Records(rs) => names.extend(rs.into_iter().map(|r| r.participant.unwrap().name.unwrap())),
+            SourceEvent::Skipped(n) => skipped += n,
+            SourceEvent::Position(p) => {
+                let sent_before = ends.get(&p.offset).copied();
+                assert_eq!(sent_before, Some(names.len()), "position {} is not after exactly what was sent", p.offset);
+                positions.push(p.offset);
+            }
+            SourceEvent::Status(Status::Done) => break,
+            SourceEvent::Status(_) => {}
+        }
+    }
+    let expected: Vec<String> = (0..40_000).filter(|n| n % 5_000 != 17).map(|n| format!("p{n}")).collect();
+    assert_eq!(names, expected, "every record once, in file order");
+    assert_eq!(skipped, 8);
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "{positions:?}");
+    assert_eq!(positions.last().copied(), Some(text.len() as u64));
+    assert!(positions.len() >= 4, "positions after each batch: {positions:?}");
+}

@@ -135,6 +135,15 @@ async fn send<P: Prepare>(tx: &mpsc::Sender<SourceEvent<P::Item>>, mut records: 
     }
 }
 
+/// Aborts a task when dropped (a sweep that stops early stops its page fetcher).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// One full `FilterLogEvents` sweep from `start_ms`: Ok(false) when the consumer is gone.
 async fn sweep<P: Prepare>(
     client: &Client,
@@ -143,8 +152,25 @@ async fn sweep<P: Prepare>(
     tracker: &mut Tracker<P>,
     tx: &mpsc::Sender<SourceEvent<P::Item>>,
 ) -> Result<bool, ReadError> {
-    let mut pages = FilterPages::new(client, &opts.group, start_ms).matching(opts.pattern.as_deref());
-    while let Some(page) = pages.next().await? {
+    // The next page is asked for while this one is parsed and sent: the service's time
+    // and ours overlap. One page ahead at most.
+    let (pages_tx, mut pages_rx) = mpsc::channel(1);
+    let fetcher = {
+        let (client, group, pattern) = (client.clone(), opts.group.clone(), opts.pattern.clone());
+        tokio::spawn(async move {
+            let mut pages = FilterPages::new(&client, &group, start_ms).matching(pattern.as_deref());
+            loop {
+                let Some(next) = pages.next().await.transpose() else { return };
+                let failed = next.is_err();
+                if pages_tx.send(next).await.is_err() || failed {
+                    return;
+                }
+            }
+        })
+    };
+    let _stop = AbortOnDrop(fetcher);
+    while let Some(page) = pages_rx.recv().await {
+        let page = page?;
         let (records, skipped) =
             tracker.take(page.events().iter().map(|e| (e.message(), e.timestamp(), e.event_id(), e.log_stream_name())));
         if !send(tx, records, skipped).await {

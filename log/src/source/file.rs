@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 
 use zoomwatch_shared::lines;
 
-use super::{AsRead, Collected, Position, Prepare, SourceEvent, Status};
+use super::{AsRead, Position, Prepare, SourceEvent, Status};
 
 /// Where to start reading.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,52 +49,97 @@ impl FileSource {
 }
 
 /// Most records sent in one batch.
-const BATCH: usize = 8192;
+const BATCH: usize = 1024;
+/// Batches parsed and prepared at once, each on a blocking thread of its own, while the
+/// consumer applies the one before: a file read from the start (a day of records) keeps
+/// every core busy. Batches are sent in file order.
+const IN_FLIGHT: usize = 2;
+
+/// A batch being parsed and prepared: its records and skipped lines, and the file
+/// offset after its last line.
+type Pending<T> = (tokio::task::JoinHandle<(Vec<T>, u64)>, u64);
 
 struct Reader<P: Prepare> {
+    /// Bytes after the last complete line.
     pending: Vec<u8>,
-    batch: Collected<P>,
-    skipped: u64,
+    /// Complete lines not yet handed to a worker.
+    lines: Vec<u8>,
+    /// How many.
+    count: usize,
+    prep: Arc<P>,
+    in_flight: std::collections::VecDeque<Pending<P::Item>>,
+}
+
+/// Parses and prepares each line of `lines` (newline-terminated): (records, lines that
+/// were not records).
+fn prepare_lines<P: Prepare>(prep: &P, lines: &[u8]) -> (Vec<P::Item>, u64) {
+    let mut out = Vec::with_capacity(lines.len() / 512 + 1);
+    let mut skipped = 0;
+    for line in lines.split(|&b| b == b'\n') {
+        match lines::parse(line) {
+            Ok(r) => out.push(prep.prepare(line, r)),
+            Err(lines::Skip::Blank) => {}
+            Err(_) => skipped += 1,
+        }
+    }
+    (out, skipped)
 }
 
 impl<P: Prepare> Reader<P> {
-    fn take_lines(&mut self, chunk: &[u8]) {
+    /// Takes `chunk` (read up to file offset `offset`); complete lines go to the next
+    /// batch, which is handed to a worker once it holds [`BATCH`] lines.
+    fn take_lines(&mut self, chunk: &[u8], offset: u64) {
         self.pending.extend_from_slice(chunk);
-        let mut start = 0;
-        while let Some(nl) = self.pending[start..].iter().position(|&b| b == b'\n') {
-            let line = &self.pending[start..start + nl];
-            match lines::parse(line) {
-                Ok(r) => self.batch.push(line, r),
-                Err(lines::Skip::Blank) => {}
-                Err(_) => self.skipped += 1,
-            }
-            start += nl + 1;
+        if let Some(last) = memchr::memrchr(b'\n', &self.pending) {
+            self.count += memchr::memchr_iter(b'\n', &self.pending[..=last]).count();
+            self.lines.extend_from_slice(&self.pending[..=last]);
+            self.pending.drain(..=last);
         }
-        self.pending.drain(..start);
         if self.pending.len() > lines::MAX_LINE {
             // A "line" this long is not a record; drop it rather than grow without bound.
             self.pending.clear();
-            self.skipped += 1;
+            self.lines.extend_from_slice(b"-\n"); // counted as one skipped line
+            self.count += 1;
+        }
+        if self.count >= BATCH {
+            self.dispatch(offset - self.pending.len() as u64);
         }
     }
 
-    fn finish_partial(&mut self) {
+    /// Hands the complete lines to a worker; `end` is the file offset after them.
+    fn dispatch(&mut self, end: u64) {
+        if self.lines.is_empty() {
+            return;
+        }
+        let lines = std::mem::take(&mut self.lines);
+        self.count = 0;
+        let prep = self.prep.clone();
+        self.in_flight.push_back((tokio::task::spawn_blocking(move || prepare_lines(prep.as_ref(), &lines)), end));
+    }
+
+    /// The partial last line as a line of its own (the file ended without a newline).
+    fn finish_partial(&mut self, end: u64) {
         if !self.pending.is_empty() {
-            let line = std::mem::take(&mut self.pending);
-            match lines::parse(&line) {
-                Ok(r) => self.batch.push(&line, r),
-                Err(lines::Skip::Blank) => {}
-                Err(_) => self.skipped += 1,
-            }
+            self.lines.append(&mut self.pending);
+            self.lines.push(b'\n');
+            self.count += 1;
         }
+        self.dispatch(end);
     }
 
-    async fn flush(&mut self, tx: &mpsc::Sender<SourceEvent<P::Item>>) -> bool {
-        if self.skipped > 0 && tx.send(SourceEvent::Skipped(std::mem::take(&mut self.skipped))).await.is_err() {
-            return false;
-        }
-        while let Some(out) = self.batch.next_batch(BATCH) {
-            if tx.send(out).await.is_err() {
+    /// Sends finished batches, oldest first, until at most `keep` are in flight, each
+    /// followed by its position; false when the receiver went away.
+    async fn drain(&mut self, keep: usize, tx: &mpsc::Sender<SourceEvent<P::Item>>, reported: &mut Option<Position>, inode: u64) -> bool {
+        while self.in_flight.len() > keep {
+            let Some((job, end)) = self.in_flight.pop_front() else { break };
+            let (items, skipped) = job.await.unwrap_or_default();
+            if skipped > 0 && tx.send(SourceEvent::Skipped(skipped)).await.is_err() {
+                return false;
+            }
+            if !items.is_empty() && tx.send(SourceEvent::Records(items)).await.is_err() {
+                return false;
+            }
+            if !report(tx, reported, inode, end).await {
                 return false;
             }
         }
@@ -121,7 +166,7 @@ pub async fn run(opts: FileSource, tx: mpsc::Sender<SourceEvent>) {
 /// Like [`run`], each record prepared by the consumer's `prep` in this task.
 pub async fn run_prepared<P: Prepare>(opts: FileSource, prep: Arc<P>, tx: mpsc::Sender<SourceEvent<P::Item>>) {
     let mut reported: Option<Position> = None;
-    let mut reader = Reader { pending: Vec::new(), batch: Collected::new(prep), skipped: 0 };
+    let mut reader = Reader { pending: Vec::new(), lines: Vec::new(), count: 0, prep, in_flight: std::collections::VecDeque::new() };
     let mut buf = vec![0u8; 256 * 1024];
     let mut first_open = true;
     'reopen: loop {
@@ -162,12 +207,15 @@ pub async fn run_prepared<P: Prepare>(opts: FileSource, prep: Arc<P>, tx: mpsc::
         loop {
             match file.read(&mut buf).await {
                 Ok(0) => {
-                    if !reader.flush(&tx).await || !report(&tx, &mut reported, inode, offset - reader.pending.len() as u64).await {
+                    reader.dispatch(offset - reader.pending.len() as u64);
+                    if !reader.drain(0, &tx, &mut reported, inode).await
+                        || !report(&tx, &mut reported, inode, offset - reader.pending.len() as u64).await
+                    {
                         return;
                     }
                     if !opts.follow {
-                        reader.finish_partial();
-                        if reader.flush(&tx).await {
+                        reader.finish_partial(offset);
+                        if reader.drain(0, &tx, &mut reported, inode).await {
                             report(&tx, &mut reported, inode, offset).await;
                         }
                         let _ = tx.send(SourceEvent::Status(Status::Done)).await;
@@ -187,7 +235,10 @@ pub async fn run_prepared<P: Prepare>(opts: FileSource, prep: Arc<P>, tx: mpsc::
                     // (done: we are at its end), then switch.
                     match tokio::fs::metadata(&opts.path).await {
                         Ok(m) if m.ino() != inode => {
-                            reader.finish_partial();
+                            reader.finish_partial(offset);
+                            if !reader.drain(0, &tx, &mut reported, inode).await {
+                                return;
+                            }
                             continue 'reopen;
                         }
                         Ok(m) if m.len() < offset => {
@@ -200,17 +251,18 @@ pub async fn run_prepared<P: Prepare>(opts: FileSource, prep: Arc<P>, tx: mpsc::
                         }
                         Ok(_) => {}
                         Err(_) => {
-                            reader.finish_partial();
+                            reader.finish_partial(offset);
+                            if !reader.drain(0, &tx, &mut reported, inode).await {
+                                return;
+                            }
                             continue 'reopen;
                         }
                     }
                 }
                 Ok(n) => {
                     offset += n as u64;
-                    reader.take_lines(&buf[..n]);
-                    if reader.batch.len() >= BATCH
-                        && (!reader.flush(&tx).await || !report(&tx, &mut reported, inode, offset - reader.pending.len() as u64).await)
-                    {
+                    reader.take_lines(&buf[..n], offset);
+                    if !reader.drain(IN_FLIGHT, &tx, &mut reported, inode).await {
                         return;
                     }
                 }

@@ -71,10 +71,6 @@ impl<P: Prepare> Collected<P> {
         self.items.push(self.prep.prepare(line, record));
     }
 
-    pub(crate) fn len(&self) -> usize {
-        self.items.len()
-    }
-
     /// The next batch of at most `max` as an event, oldest first.
     pub(crate) fn next_batch(&mut self, max: usize) -> Option<SourceEvent<P::Item>> {
         if self.items.is_empty() {
