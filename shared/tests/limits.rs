@@ -188,3 +188,33 @@ fn bad_limits_name_their_line() {
     let c = Config::parse("[limits]\nidle_meeting_hours = 2\ndeparted_per_meeting = 50\n", "test.toml").unwrap();
     assert_eq!(c.limits, Limits { idle_meeting_ms: 7_200_000, departed_per_meeting: 50, ..Limits::default() });
 }
+
+#[test]
+fn the_least_recently_seen_name_is_forgotten_first() {
+    let toml = "[organization]\ninternal_domains = [\"acme.example\"]\n[limits]\nlearned_names = 1000\n";
+    let mut d = Detector::new(Config::parse(toml, "test.toml").unwrap());
+    // 5,000 different internal people join once; Person 7 comes back every 400 joins.
+    for n in 0..5_000 {
+        d.observe(&presence("joined", "all-hands", n, T0 + n as i64));
+        if n % 400 == 399 {
+            d.observe(&presence("joined", &format!("regular-{n}"), 7, T0 + n as i64));
+        }
+    }
+    let m = d.memory();
+    assert_eq!(m.learned_names, 1_000, "trimmed back to the cap");
+    // Each in a meeting of its own (an alert groups a meeting's findings).
+    let guest = |name: &str, t: i64| {
+        rec(&json!({"event": "meeting.participant_joined", "event_ts": t, "payload": {"account_id": "A", "object": {
+            "id": "222", "uuid": format!("town-hall-{t}"), "topic": "Town hall", "host_id": "HOST", "type": 2,
+            "participant": {"user_name": name, "email": "", "id": "", "user_id": "99999", "public_ip": "203.0.113.9"}}}}))
+    };
+    let impersonates = |d: &mut Detector, name: &str, t: i64| {
+        d.observe(&guest(name, t))
+            .iter()
+            .any(|e| matches!(e, zoomwatch_shared::rules::AlertEvent::Raised(a) if a.rule == "display-name-impersonation"))
+    };
+    // Seen 4,600 joins ago but again since: still protected. Seen once, long ago: forgotten.
+    assert!(impersonates(&mut d, "Person 7", T0 + 10_000), "a name seen again stays");
+    assert!(!impersonates(&mut d, "Person 3", T0 + 10_001), "a name seen once, 5,000 joins ago, is forgotten");
+    assert!(impersonates(&mut d, "Person 4990", T0 + 10_002), "a recent name stays");
+}

@@ -239,6 +239,13 @@ struct Memory {
     /// Derived from `protected`, so not saved.
     #[serde(skip)]
     initials: HashMap<String, (String, usize)>,
+    /// The protected names in the order they were last seen, oldest first, each with the
+    /// `seen` stamp it was queued with: an entry whose stamp is no longer its name's is
+    /// stale and skipped. Forgetting takes from the front (least recently used), with no
+    /// ranking; rebuilt from `protected` (by `seen`) when restored or when stale entries
+    /// outnumber the names.
+    #[serde(skip)]
+    recency: std::collections::VecDeque<(u64, String)>,
     active: super::sessions::Sessions,
     deletions: HashMap<String, Vec<(i64, String)>>,
     /// Counting custom rules: matching records per rule and subject.
@@ -271,31 +278,50 @@ impl Memory {
     /// Starts protecting a name (`norm`: its [`normalize_name`] key).
     fn protect(&mut self, norm: String, display: String) {
         self.index_initials(&norm, &display);
+        self.recency.push_back((self.applied, norm.clone()));
         self.protected.insert(norm, Person { display, zoom_user_id: None, email: None, host_of: None, seen: self.applied });
     }
 
+    /// `norm` was seen again now: it moves to the back of the forgetting order.
+    fn touch(&mut self, norm: &str) {
+        let seen = self.applied;
+        if let Some(p) = self.protected.get_mut(norm)
+            && p.seen != seen
+        {
+            p.seen = seen;
+            self.recency.push_back((seen, norm.to_owned()));
+        }
+    }
+
+    /// The forgetting order again from each name's `seen` (after a restore, or when most
+    /// queued entries are stale).
+    fn rebuild_recency(&mut self) {
+        let mut order: Vec<(u64, String)> = self.protected.iter().map(|(k, p)| (p.seen, k.clone())).collect();
+        order.sort_unstable();
+        self.recency = order.into();
+    }
+
     /// Forgets the least recently seen learned names beyond `cap` (never one of
-    /// `known`), with their shortened forms. Runs when the table is a tenth over the
-    /// cap, so the cost is spread over many joins.
+    /// `known`), with their shortened forms: from the front of the recency queue, so each
+    /// forgotten name costs the same however many are held.
     fn forget_names(&mut self, cap: usize, known: &[(String, String)]) {
-        if self.protected.len() <= cap + cap / 10 {
-            return;
+        if self.recency.len() > 2 * self.protected.len() + 1024 {
+            self.rebuild_recency();
         }
-        let known: foldhash::HashSet<&str> = known.iter().map(|(n, _)| n.as_str()).collect();
-        let mut learned: Vec<(u64, &str)> =
-            self.protected.iter().filter(|(k, _)| !known.contains(k.as_str())).map(|(k, p)| (p.seen, k.as_str())).collect();
-        let n = self.protected.len().saturating_sub(cap).min(learned.len());
-        if n == 0 {
-            return;
+        while self.protected.len() > cap {
+            let Some((stamp, key)) = self.recency.pop_front() else { break };
+            if known.iter().any(|(n, _)| *n == key) || self.protected.get(&key).is_none_or(|p| p.seen != stamp) {
+                continue; // never forgotten, or seen again since (queued again further back)
+            }
+            if let Some(p) = self.protected.remove(&key) {
+                for (form, _) in crate::rules::names::initial_forms(&p.display) {
+                    if self.initials.get(&form).is_some_and(|(full, _)| *full == key) {
+                        self.initials.remove(&form);
+                    }
+                }
+                self.forgotten_names += 1;
+            }
         }
-        learned.select_nth_unstable(n - 1);
-        let gone: Vec<String> = learned[..n].iter().map(|(_, k)| (*k).to_owned()).collect();
-        for k in &gone {
-            self.protected.remove(k);
-        }
-        let protected = &self.protected;
-        self.initials.retain(|_, (full, _)| protected.contains_key(full));
-        self.forgotten_names += n as u64;
     }
 
     fn index_initials(&mut self, norm: &str, display: &str) {
@@ -345,6 +371,7 @@ impl Detector {
                 vetted_joins: HashMap::new(),
                 removals: HashMap::new(),
                 initials: HashMap::new(),
+                recency: std::collections::VecDeque::new(),
                 protected: HashMap::new(),
                 active: super::sessions::Sessions::new(),
                 deletions: HashMap::new(),
@@ -392,6 +419,7 @@ impl Detector {
         for (norm, display) in names {
             mem.index_initials(&norm, &display);
         }
+        mem.rebuild_recency();
         d.mem = mem;
         Ok(d)
     }
@@ -502,7 +530,6 @@ impl Detector {
             self.mem.book.prune_ended(day_ago);
             let closed = self.mem.book.trimmed.closed_idle;
             self.mem.book.enforce(t, &self.cfg.limits);
-            self.mem.forget_names(self.cfg.limits.learned_names, &self.cfg.known_people);
             if self.mem.book.trimmed.closed_idle != closed {
                 // Meetings closed for being idle: their people's sessions are over.
                 let book = &self.mem.book;
@@ -576,24 +603,22 @@ impl Detector {
         let is_host = host_id.is_some() && p.zoom_user_id.as_ref() == host_id;
         let internal = !self.cfg.internal_domains.is_empty() && p.email.as_deref().is_some_and(|e| self.cfg.is_internal_email(e));
         if is_host || internal {
-            let seen = self.mem.applied;
+            if self.mem.protected.contains_key(norm) {
+                self.mem.touch(norm);
+            } else {
+                self.mem.protect(norm.to_owned(), name.clone());
+                self.mem.forget_names(self.cfg.limits.learned_names, &self.cfg.known_people);
+            }
             // Most joins repeat what is known: copy only what changed.
             let update = |entry: &mut Person| {
-                entry.seen = seen;
                 crate::roster::set_if_changed(&mut entry.zoom_user_id, &p.zoom_user_id);
                 crate::roster::set_if_changed(&mut entry.email, &p.email);
                 if is_host && entry.host_of.as_deref() != mkey {
                     entry.host_of = mkey.map(str::to_owned);
                 }
             };
-            match self.mem.protected.get_mut(norm) {
-                Some(entry) => update(entry),
-                None => {
-                    self.mem.protect(norm.to_owned(), name.clone());
-                    if let Some(entry) = self.mem.protected.get_mut(norm) {
-                        update(entry);
-                    }
-                }
+            if let Some(entry) = self.mem.protected.get_mut(norm) {
+                update(entry);
             }
         }
     }
