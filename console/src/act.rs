@@ -165,25 +165,10 @@ async fn run_via_broker(url: &str, aws: &AwsOptions, action: Option<Action>, loo
         }
         return EXIT_DONE;
     }
-    let action = action.unwrap_or(Action::EndMeeting { meeting: String::new() });
+    let Some(action) = action else { return EXIT_USAGE };
     if opts.json {
-        let out = json!({
-            "action": action.name(),
-            "outcome": answer.outcome,
-            "ok": answer.ok,
-            "meeting": action.meeting(),
-            "user": action.user(),
-            "participant_uuid": action.participant_uuid(),
-            "call": answer.call,
-            "answer": answer.answer,
-            "result": answer.line,
-            "record_id": answer.record_id,
-            "audit": answer.audit,
-            "audit_error": answer.audit_error,
-            "analyst": answer.analyst,
-            "principal": answer.principal,
-            "broker": broker.url(),
-        });
+        let mut out = answer.to_json(&action);
+        out["broker"] = json!(broker.url());
         println!("{out}");
     } else {
         println!("{}", safe(&answer.line));
@@ -217,25 +202,10 @@ pub async fn run_cli(
         return EXIT_USAGE;
     }
     let done = execute(client, action, analyst, &opts.ctx, Some(sink), &now_ms).await;
-    let record_id = done.record.id.clone();
     let written = write_audit(sink, done.record.clone()).await;
+    let answer = zoomwatch_log::broker::BrokerAnswer::of(&done, written.clone(), analyst, sink.describe());
     if opts.json {
-        let r = done.record.response.as_deref();
-        let out = json!({
-            "action": action.name(),
-            "outcome": done.outcome.as_str(),
-            "ok": matches!(done.outcome, Outcome::Succeeded | Outcome::DryRun),
-            "meeting": action.meeting(),
-            "user": action.user(),
-            "participant_uuid": action.participant_uuid(),
-            "call": r.and_then(|r| r.call.clone()),
-            "answer": r.and_then(|r| r.answer.clone()),
-            "result": done.line,
-            "record_id": record_id,
-            "audit": sink.describe(),
-            "audit_error": written.as_ref().err(),
-        });
-        println!("{out}");
+        println!("{}", answer.to_json(action));
     } else {
         // Zoom's messages are untrusted text: no escape sequences reach the terminal.
         println!("{}", zoomwatch_shared::text::sanitize(&done.line, 2000));

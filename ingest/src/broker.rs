@@ -44,13 +44,8 @@ pub struct Broker {
     pub client: Client,
     /// Where intents and outcomes are written.
     pub sink: AnySink,
-    /// Clock (Unix ms).
-    pub now_ms: fn() -> i64,
-}
-
-/// The wall clock in Unix milliseconds.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+    /// The wall clock.
+    pub clock: crate::config::Clock,
 }
 
 /// The broker's HTTP surface: `POST` (any path) with one [`BrokerRequest`].
@@ -118,23 +113,13 @@ async fn act(b: &Broker, action: &zoomwatch_zoomapi::Action, analyst: &Analyst, 
         audit: Some(b.sink.describe()),
         ..BrokerAnswer::default()
     };
-    if let Err(e) = check_audit(&b.sink, (b.now_ms)()).await {
+    if let Err(e) = check_audit(&b.sink, (b.clock)()).await {
         tracing::error!(error = %e, "audit destination unusable; nothing done");
         return BrokerAnswer { outcome: Some(Outcome::Refused.as_str().into()), line: format!("not sent: {e}"), ..base };
     }
     let client = (!dry_run).then_some(&b.client);
-    let done = execute(client, action, analyst, ctx, Some(&b.sink), b.now_ms).await;
+    let done = execute(client, action, analyst, ctx, Some(&b.sink), b.clock.as_ref()).await;
     let written = write_audit(&b.sink, done.record.clone()).await;
     tracing::info!(caller = %analyst.principal.as_deref().unwrap_or(""), action = action.name(), outcome = done.outcome.as_str(), "acted");
-    let response = done.record.response.as_deref();
-    BrokerAnswer {
-        outcome: Some(done.outcome.as_str().into()),
-        ok: matches!(done.outcome, Outcome::Succeeded | Outcome::DryRun) && written.is_ok(),
-        line: done.line,
-        call: response.and_then(|r| r.call.clone()),
-        answer: response.and_then(|r| r.answer.clone()),
-        record_id: Some(done.record.id.clone()),
-        audit_error: written.err(),
-        ..base
-    }
+    BrokerAnswer::of(&done, written, analyst, b.sink.describe())
 }

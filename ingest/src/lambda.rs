@@ -228,7 +228,7 @@ async fn run_broker() -> Result<()> {
     let budget = Duration::from_secs(10);
     let sink = AnySink::CloudWatch(CloudWatchSink::for_writer(logs_client(&sdk, Some(budget)), group, budget, Writer::Broker));
     tracing::info!(credentials = %source, audit = %zoomwatch_log::Sink::describe(&sink), "zoomwatch-ingest ready (lambda, broker)");
-    let broker = crate::broker::Broker { client, sink, now_ms: crate::broker::now_ms };
+    let broker = crate::broker::Broker { client, sink, clock: crate::config::system_clock() };
     let app = crate::broker::router(std::sync::Arc::new(broker)).layer(middleware::from_fn(caller_identity));
     lambda_http::run(app).await.map_err(|e| IngestError::Runtime(e.to_string()))
 }

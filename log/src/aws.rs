@@ -170,15 +170,7 @@ pub fn describe_service<E: ProvideErrorMetadata + std::error::Error>(e: &E, serv
         _ => {}
     }
     // The innermost cause says most (e.g. "Connection refused (os error 111)").
-    let mut innermost = e.to_string();
-    let mut chain = innermost.clone();
-    let mut src = std::error::Error::source(e);
-    while let Some(s) = src {
-        innermost = s.to_string();
-        chain.push_str(": ");
-        chain.push_str(&innermost);
-        src = s.source();
-    }
+    let (innermost, chain) = error_chain(e);
     let lower = chain.to_ascii_lowercase();
     if lower.contains("sso") && (lower.contains("expired") || lower.contains("token")) {
         return "the AWS SSO session has expired or was never started: run `aws sso login` (with --profile if you use one)".to_owned();
@@ -213,14 +205,22 @@ pub fn missing_credentials<E: ProvideErrorMetadata + std::error::Error>(e: &E) -
     if e.code().is_some() {
         return false;
     }
-    let mut chain = e.to_string();
-    let mut src = std::error::Error::source(e);
+    lacks_credentials(&error_chain(e).1.to_ascii_lowercase())
+}
+
+/// An error's innermost cause, and the error with all its causes on one line
+/// (`outer: cause: innermost`).
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> (String, String) {
+    let mut innermost = e.to_string();
+    let mut chain = innermost.clone();
+    let mut src = e.source();
     while let Some(s) = src {
+        innermost = s.to_string();
         chain.push_str(": ");
-        chain.push_str(&s.to_string());
+        chain.push_str(&innermost);
         src = s.source();
     }
-    lacks_credentials(&chain.to_ascii_lowercase())
+    (innermost, chain)
 }
 
 /// The first line of `t`, at most `max` characters.

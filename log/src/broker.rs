@@ -90,6 +90,48 @@ pub struct BrokerAnswer {
     pub body: Option<Value>,
 }
 
+impl BrokerAnswer {
+    /// The result of one action run through the audited door ([`crate::audited::execute`])
+    /// and its outcome record's write (`written`) to `audit`: done only when both were.
+    pub fn of(done: &crate::audited::Done, written: Result<(), String>, analyst: &crate::audited::Analyst, audit: String) -> Self {
+        use zoomwatch_shared::audit::Outcome;
+        let response = done.record.response.as_deref();
+        Self {
+            outcome: Some(done.outcome.as_str().into()),
+            ok: matches!(done.outcome, Outcome::Succeeded | Outcome::DryRun) && written.is_ok(),
+            line: done.line.clone(),
+            analyst: analyst.name.clone(),
+            principal: analyst.principal.clone(),
+            call: response.and_then(|r| r.call.clone()),
+            answer: response.and_then(|r| r.answer.clone()),
+            record_id: Some(done.record.id.clone()),
+            audit: Some(audit),
+            audit_error: written.err(),
+            body: None,
+        }
+    }
+
+    /// The one JSON object `zoomwatch act --json` prints for `action`.
+    pub fn to_json(&self, action: &Action) -> Value {
+        serde_json::json!({
+            "action": action.name(),
+            "outcome": self.outcome,
+            "ok": self.ok,
+            "meeting": action.meeting(),
+            "user": action.user(),
+            "participant_uuid": action.participant_uuid(),
+            "call": self.call,
+            "answer": self.answer,
+            "result": self.line,
+            "record_id": self.record_id,
+            "audit": self.audit,
+            "audit_error": self.audit_error,
+            "analyst": self.analyst,
+            "principal": self.principal,
+        })
+    }
+}
+
 /// The analyst's name for an IAM identity: an IAM user's name, an assumed role's session
 /// name (what IAM Identity Center sets to the person's user name), else the whole ARN.
 pub fn analyst_of(arn: &str) -> String {
@@ -180,9 +222,9 @@ impl BrokerClient {
         for (k, v) in headers {
             rb = rb.header(k, v);
         }
-        let resp = rb.send().await.map_err(|e| BrokerError::NoAnswer(chain(&e)))?;
+        let resp = rb.send().await.map_err(|e| BrokerError::NoAnswer(crate::aws::error_chain(&e).1))?;
         let status = resp.status().as_u16();
-        let text = resp.text().await.map_err(|e| BrokerError::NoAnswer(chain(&e)))?;
+        let text = resp.text().await.map_err(|e| BrokerError::NoAnswer(crate::aws::error_chain(&e).1))?;
         if status != 200 {
             let message = serde_json::from_str::<Value>(&text)
                 .ok()
@@ -194,18 +236,6 @@ impl BrokerClient {
         }
         serde_json::from_str(&text).map_err(|e| BrokerError::NoAnswer(format!("its answer is not a broker answer: {e}")))
     }
-}
-
-/// An error and its causes, on one line.
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        out.push_str(": ");
-        out.push_str(&c.to_string());
-        cur = c.source();
-    }
-    out
 }
 
 /// The SigV4 headers (`authorization`, `x-amz-date`, `x-amz-security-token`) of a POST of

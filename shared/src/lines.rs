@@ -17,6 +17,16 @@ pub enum Skip {
     OtherSchema,
 }
 
+/// The record id of a stored line without parsing it: zoomwatch writes `schema` then
+/// `id` first (`{"schema":"zoomwatch.v1","id":"…",…`). `None` when the line does not
+/// start that way (then parse it).
+pub fn stored_id(line: &str) -> Option<&str> {
+    let head = line.get(..line.len().min(64))?;
+    let start = head.find(r#","id":""#)? + 7;
+    let len = line.get(start..)?.find('"')?;
+    line.get(start..start + len).filter(|id| !id.is_empty() && !id.contains('\\'))
+}
+
 /// Longest line considered (a record is at most a few hundred KiB).
 pub const MAX_LINE: usize = 4 * 1024 * 1024;
 
@@ -93,5 +103,19 @@ mod tests {
         assert_eq!(parse(v2).unwrap_err(), Skip::OtherSchema);
         let v1 = String::from_utf8_lossy(v2).replace("v2", "v1");
         assert_eq!(parse(v1.as_bytes()).unwrap().id, "x");
+    }
+
+    #[test]
+    fn the_id_of_a_stored_line_is_read_without_parsing() {
+        let r = crate::normalize::rejected_record(
+            crate::record::Rejection { reason: "bad_signature".into(), detail: "x".into(), status: 401, suppressed: 0 },
+            &crate::Received { received_at_ms: 1_700_000_000_000, request: None },
+            1,
+        );
+        let line = to_line(&r);
+        assert_eq!(stored_id(&line), Some(r.id.as_str()));
+        assert_eq!(stored_id(r#"{"id":"x","schema":"zoomwatch.v1"}"#), None, "another order: parse it");
+        assert_eq!(stored_id("START RequestId: 1"), None);
+        assert_eq!(stored_id(r#"{"schema":"zoomwatch.v1","id":""#), None);
     }
 }

@@ -89,7 +89,11 @@ impl State {
                 break;
             }
             let line = row.line();
-            let Some(id) = wanted.iter().copied().find(|id| line.contains(id)) else { continue };
+            let id = match zoomwatch_shared::lines::stored_id(&line) {
+                Some(id) => wanted.get(id).copied(),
+                None => wanted.iter().copied().find(|id| line.contains(id)),
+            };
+            let Some(id) = id else { continue };
             let Some(r) = row.record().filter(|r| r.id == id) else { continue };
             wanted.remove(id);
             let Some(p) = &r.participant else { continue };

@@ -66,6 +66,8 @@ struct Reader<P: Prepare> {
     lines: Vec<u8>,
     /// How many.
     count: usize,
+    /// Over-long "lines" dropped since the last batch (counted with it as skipped).
+    dropped: u64,
     prep: Arc<P>,
     in_flight: std::collections::VecDeque<Pending<P::Item>>,
 }
@@ -98,8 +100,7 @@ impl<P: Prepare> Reader<P> {
         if self.pending.len() > lines::MAX_LINE {
             // A "line" this long is not a record; drop it rather than grow without bound.
             self.pending.clear();
-            self.lines.extend_from_slice(b"-\n"); // counted as one skipped line
-            self.count += 1;
+            self.dropped += 1;
         }
         if self.count >= BATCH {
             self.dispatch(offset - self.pending.len() as u64);
@@ -108,13 +109,18 @@ impl<P: Prepare> Reader<P> {
 
     /// Hands the complete lines to a worker; `end` is the file offset after them.
     fn dispatch(&mut self, end: u64) {
-        if self.lines.is_empty() {
+        if self.lines.is_empty() && self.dropped == 0 {
             return;
         }
         let lines = std::mem::take(&mut self.lines);
+        let dropped = std::mem::take(&mut self.dropped);
         self.count = 0;
         let prep = self.prep.clone();
-        self.in_flight.push_back((tokio::task::spawn_blocking(move || prepare_lines(prep.as_ref(), &lines)), end));
+        let job = tokio::task::spawn_blocking(move || {
+            let (items, skipped) = prepare_lines(prep.as_ref(), &lines);
+            (items, skipped + dropped)
+        });
+        self.in_flight.push_back((job, end));
     }
 
     /// The partial last line as a line of its own (the file ended without a newline).
@@ -166,7 +172,8 @@ pub async fn run(opts: FileSource, tx: mpsc::Sender<SourceEvent>) {
 /// Like [`run`], each record prepared by the consumer's `prep` in this task.
 pub async fn run_prepared<P: Prepare>(opts: FileSource, prep: Arc<P>, tx: mpsc::Sender<SourceEvent<P::Item>>) {
     let mut reported: Option<Position> = None;
-    let mut reader = Reader { pending: Vec::new(), lines: Vec::new(), count: 0, prep, in_flight: std::collections::VecDeque::new() };
+    let mut reader =
+        Reader { pending: Vec::new(), lines: Vec::new(), count: 0, dropped: 0, prep, in_flight: std::collections::VecDeque::new() };
     let mut buf = vec![0u8; 256 * 1024];
     let mut first_open = true;
     'reopen: loop {
