@@ -119,7 +119,7 @@ pub async fn run(args: ConsoleArgs) -> Result<ExitCode> {
     let (triage, triage_path) = load_triage(args.triage_file.clone());
     let initial = initial_filter(args.meeting.as_ref(), args.user.as_ref());
     let filter = Filter::parse(&initial, now_ms()).map_err(anyhow::Error::msg)?;
-    let prepare = Arc::new(Preparer::new(s.config.clone(), s.geo.clone()));
+    let prepare = Arc::new(Preparer::new(s.config.clone(), s.geo.clone()).keeping(args.retention));
     let reading = Reading { filter: Some(&filter), ..Reading::from_start(true) };
     let (label, rx) = start_source(&args.source, reading, prepare).await?;
     let (responder, why) = responder(&args).await;

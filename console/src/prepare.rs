@@ -29,12 +29,16 @@ pub struct Prepared {
     pub search: SearchText,
     /// What the detector derives from the record alone (times, meeting key, name).
     pub keys: zoomwatch_shared::rules::Keys,
+    /// Read before the records the console will keep (opening a file longer than the
+    /// retention): judged and counted, never held, so neither packed nor indexed.
+    pub passing: bool,
 }
 
 /// Prepares records for a console with this configuration and these databases.
 pub struct Preparer {
     cfg: Config,
     geo: Option<Arc<GeoIp>>,
+    keep: Option<usize>,
 }
 
 impl std::fmt::Debug for Preparer {
@@ -46,7 +50,26 @@ impl std::fmt::Debug for Preparer {
 impl Preparer {
     /// For a console judging with `cfg`, enriching records without `geo` from `geo`.
     pub fn new(cfg: Config, geo: Option<Arc<GeoIp>>) -> Self {
-        Self { cfg, geo }
+        Self { cfg, geo, keep: None }
+    }
+
+    /// The same, for a console holding the newest `retention` records: a source that can
+    /// tell which records come before those prepares them as passing.
+    #[must_use]
+    pub fn keeping(mut self, retention: usize) -> Self {
+        self.keep = Some(retention.max(1));
+        self
+    }
+
+    /// Prepares `record` (read from `line`) for the stateful part only: enriched, flagged
+    /// and keyed, but not packed or indexed for the filter.
+    pub fn prepare_passing(&self, mut record: RecordV1) -> Prepared {
+        if let Some(g) = self.geo.as_ref() {
+            g.enrich(&mut record);
+        }
+        let flags = zoomwatch_shared::rules::effective_flags(&record, &self.cfg);
+        let keys = zoomwatch_shared::rules::Keys::of(&record);
+        Prepared { record, line: PackedLine::default(), flags, search: SearchText::default(), keys, passing: true }
     }
 
     /// Prepares `record`, read from `line` (the stored JSON).
@@ -77,11 +100,17 @@ impl Prepare for Preparer {
     fn prepare(&self, line: &[u8], record: RecordV1) -> Prepared {
         Preparer::prepare(self, line, record)
     }
+    fn keeps_last(&self) -> Option<usize> {
+        self.keep
+    }
+    fn prepare_passing(&self, _line: &[u8], record: RecordV1) -> Prepared {
+        Preparer::prepare_passing(self, record)
+    }
 }
 
 fn finish(cfg: &Config, record: RecordV1, line: PackedLine) -> Prepared {
     let flags = zoomwatch_shared::rules::effective_flags(&record, cfg);
     let search = SearchText::of(&record);
     let keys = zoomwatch_shared::rules::Keys::of(&record);
-    Prepared { record, line, flags, search, keys }
+    Prepared { record, line, flags, search, keys, passing: false }
 }

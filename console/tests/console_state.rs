@@ -399,3 +399,62 @@ fn saved_filters_are_picked_from_a_menu() {
     assert_eq!(e.line, 3, "{e}");
     assert!(e.message.contains("filters.bad"), "{e}");
 }
+
+#[test]
+fn past_the_alerts_cap_the_bottom_of_the_queue_goes_first() {
+    use zoomwatch_shared::Severity;
+    use zoomwatch_shared::synthetic;
+    let records: Vec<zoomwatch_shared::record::RecordV1> = (20_000..30_000)
+        .map(|i| zoomwatch_shared::lines::parse(synthetic::stored_line(synthetic::busy_account_body, i, T0).unwrap().as_bytes()).unwrap())
+        .collect();
+    let run = |limits: &str, triage: Triage| {
+        let cfg = Config::parse(&format!("[organization]\ninternal_domains = [\"acme.example\"]\n{limits}"), "t").unwrap();
+        let mut s = State::new("x", cfg, triage, 10_000, T0);
+        key(&mut s, KeyCode::Char('5'));
+        for chunk in records.chunks(1_000) {
+            update(&mut s, Msg::Records(chunk.to_vec()));
+        }
+        s
+    };
+    let all = run("", Triage::default());
+    let by_sev = |s: &State, sev: Severity| s.alerts.iter().filter(|a| a.alert.severity == sev).count();
+    let total = all.alerts.len();
+    eprintln!(
+        "{total} alerts: high {} medium {} low {}",
+        by_sev(&all, Severity::High),
+        by_sev(&all, Severity::Medium),
+        by_sev(&all, Severity::Low)
+    );
+    assert!(by_sev(&all, Severity::High) > 100 && by_sev(&all, Severity::Low) > 600, "both kinds, more than the cap");
+    // The oldest high alert acknowledged: handled, it goes before any unhandled one.
+    let acked = all.alerts.iter().find(|a| a.alert.severity == Severity::High).unwrap().alert.id.clone();
+    let mut triage = Triage::default();
+    triage.alerts.insert(acked.clone(), zoomwatch_console::triage::Entry { status: Status::Acked, ..Default::default() });
+    let capped = run("[limits]\nalerts = 500\n", triage);
+    let n = capped.alerts.len();
+    assert!((500..=550).contains(&n), "{n}");
+    assert_eq!(capped.stats.alerts_dropped as usize + n, total, "every alert listed or counted as dropped");
+    assert!(capped.alert_by_id(&acked).is_none(), "the handled alert went first");
+    // Higher severities outrank lower ones: every unhandled high alert is kept, and of
+    // the low ones exactly the newest that fit (an alert only ever drops in rank).
+    let kept: std::collections::HashSet<&str> = capped.alerts.iter().map(|a| a.alert.id.as_str()).collect();
+    let mut room = n;
+    for sev in [Severity::High, Severity::Medium, Severity::Low] {
+        let of: Vec<&str> =
+            all.alerts.iter().filter(|a| a.alert.severity == sev && a.alert.id != acked).map(|a| a.alert.id.as_str()).collect();
+        if of.len() <= room {
+            assert!(of.iter().all(|id| kept.contains(id)), "{sev:?}: all kept");
+            room -= of.len();
+        } else {
+            let newest: std::collections::HashSet<&str> = of[of.len() - room..].iter().copied().collect();
+            let kept_of: std::collections::HashSet<&str> = of.iter().copied().filter(|id| kept.contains(id)).collect();
+            assert_eq!(kept_of, newest, "{sev:?}: the newest {room} kept");
+            room = 0;
+        }
+    }
+    // The queue is still in order (as a full sort gives it).
+    let mut capped = capped;
+    let placed = capped.alert_order.clone();
+    capped.set_filter("").unwrap();
+    assert_eq!(placed, capped.alert_order);
+}

@@ -173,3 +173,97 @@ async fn a_large_file_arrives_in_order_with_positions_after_what_was_sent() {
     assert_eq!(positions.last().copied(), Some(text.len() as u64));
     assert!(positions.len() >= 4, "positions after each batch: {positions:?}");
 }
+
+/// Marks each record with how the source prepared it.
+struct Keeping(usize);
+
+impl zoomwatch_log::source::Prepare for Keeping {
+    type Item = (String, bool);
+    fn prepare(&self, _line: &[u8], r: zoomwatch_shared::record::RecordV1) -> (String, bool) {
+        (r.participant.unwrap().name.unwrap(), false)
+    }
+    fn keeps_last(&self) -> Option<usize> {
+        Some(self.0)
+    }
+    fn prepare_passing(&self, _line: &[u8], r: zoomwatch_shared::record::RecordV1) -> (String, bool) {
+        (r.participant.unwrap().name.unwrap(), true)
+    }
+}
+
+/// Reads `path` (following) with a consumer keeping the last `keep` records, until `want`
+/// records arrived: (name, passing) of each.
+async fn read_keeping(path: &std::path::Path, keep: usize, want: usize, after: impl FnOnce()) -> Vec<(String, bool)> {
+    let (tx, mut rx) = mpsc::channel(4);
+    tokio::spawn(file::run_prepared(FileSource::new(path), std::sync::Arc::new(Keeping(keep)), tx));
+    let mut got = Vec::new();
+    let mut after = Some(after);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while got.len() < want {
+        let ev = tokio::time::timeout_at(deadline, rx.recv()).await.expect("timed out").expect("source ended");
+        match ev {
+            SourceEvent::Records(rs) => got.extend(rs),
+            SourceEvent::Status(Status::Live) => {
+                if let Some(f) = after.take() {
+                    f();
+                }
+            }
+            _ => {}
+        }
+    }
+    got
+}
+
+/// Opening a file longer than what the consumer keeps: exactly the records before the
+/// last `keep` lines are prepared as passing, across workers' batches and read chunks
+/// (lines straddle the 1 MiB backwards reads); garbage lines count as lines; what is
+/// appended afterwards is always kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_before_the_kept_ones_are_prepared_as_passing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("day.jsonl");
+    let mut text = String::new();
+    for n in 0..6_000 {
+        if n == 5_990 {
+            text.push_str("not a record\n");
+        }
+        text.push_str(&line(n));
+    }
+    assert!(text.len() > 2 << 20, "the file spans several backwards reads");
+    for keep in [1, 7, 1_024, 2_500, 5_999, 6_000, 10_000] {
+        std::fs::write(&path, &text).unwrap();
+        let got = read_keeping(&path, keep, 6_002, || append(&path, &(line(6_000) + &line(6_001)))).await;
+        let names: Vec<String> = (0..6_002).map(|n| format!("p{n}")).collect();
+        assert_eq!(got.iter().map(|g| g.0.clone()).collect::<Vec<_>>(), names, "every record once, in order (keep {keep})");
+        // The last `keep` lines of the file as opened (6,001 lines, the garbage one before
+        // record 5,990) are kept.
+        let passing_lines = 6_001usize.saturating_sub(keep);
+        let line_of = |n: usize| if n >= 5_990 { n + 1 } else { n };
+        let expect: Vec<bool> = (0..6_002).map(|n| n < 6_000 && line_of(n) < passing_lines).collect();
+        let seen: Vec<bool> = got.iter().map(|g| g.1).collect();
+        let count = |v: &[bool]| v.iter().filter(|b| **b).count();
+        let first_kept = |v: &[bool]| v.iter().position(|b| !*b);
+        assert!(
+            seen == expect,
+            "keep {keep}: {} passing, first kept {:?}; expected {} passing, first kept {:?}",
+            count(&seen),
+            first_kept(&seen),
+            count(&expect),
+            first_kept(&expect)
+        );
+    }
+}
+
+/// A file without a final newline: its last (partial) line is one of the kept ones.
+#[tokio::test]
+async fn a_partial_last_line_counts_among_the_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("partial.jsonl");
+    let mut text: String = (0..10).map(line).collect();
+    let last = line(10);
+    text.push_str(last.trim_end());
+    std::fs::write(&path, &text).unwrap();
+    let got = read_keeping(&path, 3, 10, || {}).await;
+    // The partial line is held until its newline comes; the ten complete ones arrive.
+    let flags: Vec<bool> = got.iter().map(|g| g.1).collect();
+    assert_eq!(flags, (0..10).map(|n| n < 8).collect::<Vec<_>>(), "lines 8, 9 and the partial 10th are the last three");
+}

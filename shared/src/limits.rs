@@ -19,10 +19,24 @@ pub struct Limits {
     pub idle_meeting_ms: i64,
     /// Learned internal names; names from `known_people` are never forgotten.
     pub learned_names: usize,
+    /// People in or waiting in meetings, all meetings together. Past it, those silent
+    /// longest are taken to have left (their `participant_left` was most likely lost):
+    /// a roster of people who never leave cannot grow without end.
+    pub present: usize,
+    /// Alerts the console lists. Past it, the bottom of the queue goes first: handled
+    /// before unhandled, the lowest severity, the oldest (the log keeps every alert).
+    pub alerts: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { ended_rosters: 2_000, departed_per_meeting: 200, idle_meeting_ms: 12 * 3_600_000, learned_names: 100_000 }
+        Self {
+            ended_rosters: 2_000,
+            departed_per_meeting: 200,
+            idle_meeting_ms: 12 * 3_600_000,
+            learned_names: 100_000,
+            present: 200_000,
+            alerts: 20_000,
+        }
     }
 }

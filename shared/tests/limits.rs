@@ -33,7 +33,7 @@ fn meeting(event: &str, uuid: &str, t: i64) -> RecordV1 {
 }
 
 fn small() -> Limits {
-    Limits { ended_rosters: 2, departed_per_meeting: 3, idle_meeting_ms: 3_600_000, learned_names: 1_000 }
+    Limits { ended_rosters: 2, departed_per_meeting: 3, idle_meeting_ms: 3_600_000, learned_names: 1_000, ..Limits::default() }
 }
 
 #[test]
@@ -179,14 +179,17 @@ fn bad_limits_name_their_line() {
         ("[limits]\nidle_meeting_hours = 0\n", "test.toml:2: limits.idle_meeting_hours: 0 is outside 1..=720"),
         ("[limits]\n\nended_rosters = 5\n", "test.toml:3: limits.ended_rosters: 5 is outside 10..=1000000"),
         ("[limits]\nlearned_names = 1\n", "test.toml:2: limits.learned_names: 1 is outside 1000..=10000000"),
+        ("[limits]\npresent = 999\n", "test.toml:2: limits.present: 999 is outside 1000..=10000000"),
+        ("[limits]\nalerts = 0\n", "test.toml:2: limits.alerts: 0 is outside 100..=10000000"),
     ] {
         let e = Config::parse(text, "test.toml").unwrap_err().to_string();
         assert!(e.starts_with(want), "{e}");
     }
     let e = Config::parse("[limits]\nroster = 5\n", "test.toml").unwrap_err().to_string();
     assert!(e.contains("roster"), "{e}");
-    let c = Config::parse("[limits]\nidle_meeting_hours = 2\ndeparted_per_meeting = 50\n", "test.toml").unwrap();
-    assert_eq!(c.limits, Limits { idle_meeting_ms: 7_200_000, departed_per_meeting: 50, ..Limits::default() });
+    let c =
+        Config::parse("[limits]\nidle_meeting_hours = 2\ndeparted_per_meeting = 50\npresent = 5000\nalerts = 300\n", "test.toml").unwrap();
+    assert_eq!(c.limits, Limits { idle_meeting_ms: 7_200_000, departed_per_meeting: 50, present: 5_000, alerts: 300, ..Limits::default() });
 }
 
 #[test]
@@ -217,4 +220,44 @@ fn the_least_recently_seen_name_is_forgotten_first() {
     assert!(impersonates(&mut d, "Person 7", T0 + 10_000), "a name seen again stays");
     assert!(!impersonates(&mut d, "Person 3", T0 + 10_001), "a name seen once, 5,000 joins ago, is forgotten");
     assert!(impersonates(&mut d, "Person 4990", T0 + 10_002), "a recent name stays");
+}
+
+/// People who never leave (their `participant_left` lost) do not fill the book for good:
+/// past the `present` cap, once a tenth over it, those silent longest are taken to have
+/// left when last heard of, across all meetings; someone heard of since stays in.
+#[test]
+fn past_the_present_cap_the_longest_silent_are_taken_to_have_left() {
+    let limits = Limits { present: 1_000, departed_per_meeting: 10_000, ..small() };
+    let mut book = MeetingBook::default();
+    for m in ["a", "b", "c"] {
+        book.apply(&meeting("started", m, T0), None);
+    }
+    // 1,100 join over three meetings: at the cap plus a tenth, nothing happens yet.
+    for n in 0..1_100 {
+        book.apply(&presence("joined", ["a", "b", "c"][n % 3], n, T0 + 1_000 * n as i64), None);
+    }
+    book.enforce(T0 + 2_000_000, &limits);
+    assert_eq!((book.fill().present, book.trimmed.presences), (1_100, 0));
+    // Person 0 (the first to join) is heard of again: a second device joins.
+    let mut again = presence("joined", "a", 0, T0 + 1_150_000);
+    again.participant.as_mut().unwrap().participant_uuid = Some("second-device".into());
+    book.apply(&again, None);
+    // One more: over. Back to the cap: the 101 silent longest leave, person 0 stays.
+    book.apply(&presence("joined", "b", 5_000, T0 + 1_200_000), None);
+    book.enforce(T0 + 2_000_000, &limits);
+    let f = book.fill();
+    assert_eq!((f.present, book.trimmed.presences), (1_000, 101));
+    let in_a = |n: usize| {
+        book.meetings.values().flat_map(|m| m.attendees.values()).find(|a| a.participant.name() == Some(&format!("Person {n}"))).unwrap()
+    };
+    assert_eq!(in_a(0).presence, Presence::In, "heard of since");
+    for n in 1..=101 {
+        let a = in_a(n);
+        assert_eq!((a.presence, a.left_ms), (Presence::Left, Some(a.since_ms)), "person {n}");
+    }
+    assert_eq!(in_a(102).presence, Presence::In);
+    assert_eq!(in_a(5_000).presence, Presence::In);
+    // Each roster's count of who is in agrees with its lines.
+    let present: usize = book.meetings.values().map(|m| m.present()).sum();
+    assert_eq!(present, 1_000);
 }

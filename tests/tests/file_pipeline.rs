@@ -139,3 +139,72 @@ async fn the_console_state_follows_the_receiver_headless() {
         all_hands.attendees.values().filter_map(|a| a.participant.geo()?.country.clone()).collect();
     assert_eq!(countries.into_iter().collect::<Vec<_>>(), ["CN", "GB", "US"]);
 }
+
+/// Opening a file longer than the retention: the records before its last lines are only
+/// judged (neither packed nor indexed for the filter), and the console ends where reading
+/// every record in full ends: the same counts, alerts and meetings, and the same newest
+/// rows — fewer by the garbage and duplicate lines among the last ones.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn opening_a_long_file_judges_every_record_and_holds_the_newest() {
+    use zoomwatch_console::prepare::Preparer;
+    use zoomwatch_console::state::{Msg, State, update};
+    use zoomwatch_console::triage::Triage;
+    use zoomwatch_shared::synthetic;
+
+    const RETENTION: usize = 5_000;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("day.jsonl");
+    let mut text = String::new();
+    for i in 0..24_000 {
+        text.push_str(&synthetic::stored_line(synthetic::busy_account_body, i, 1_780_000_000_000).unwrap());
+        text.push('\n');
+        if i == 22_000 {
+            // Among the last lines: a line that is no record, and a delivery seen before.
+            text.push_str("START RequestId: 1\n");
+            text.push_str(&synthetic::stored_line(synthetic::busy_account_body, 21_990, 1_780_000_000_000).unwrap());
+            text.push('\n');
+        }
+    }
+    std::fs::write(&path, &text).unwrap();
+    let cfg = Config::default();
+
+    let open = |prep: Preparer| {
+        let (path, cfg) = (path.clone(), cfg.clone());
+        async move {
+            let (tx, mut rx) = mpsc::channel(zoomwatch_log::source::CHANNEL_CAPACITY);
+            let mut src = FileSource::new(&path);
+            src.follow = false;
+            tokio::spawn(file::run_prepared(src, std::sync::Arc::new(prep), tx));
+            let mut state = State::new("file", cfg, Triage::default(), RETENTION, 1_780_000_000_000);
+            while let Some(ev) = rx.recv().await {
+                let done = matches!(ev, SourceEvent::Status(zoomwatch_log::source::Status::Done));
+                update(&mut state, Msg::Source(ev));
+                if done {
+                    break;
+                }
+            }
+            state
+        }
+    };
+    let full = open(Preparer::new(cfg.clone(), None)).await;
+    let quick = open(Preparer::new(cfg.clone(), None).keeping(RETENTION)).await;
+
+    assert_eq!(full.stats.records, 24_000);
+    assert_eq!((quick.stats.records, quick.stats.duplicates, quick.stats.skipped), (24_000, 1, 1));
+    assert_eq!(quick.stats.by_event, full.stats.by_event);
+    let alerts = |s: &State| -> Vec<String> {
+        s.alerts
+            .iter()
+            .map(|a| format!("{} {} {} {:?} {:?}", a.alert.id, a.alert.rule, a.alert.count, a.alert.severity, a.alert.record_ids))
+            .collect()
+    };
+    assert!(full.alerts.len() > 10, "the busy account raises alerts: {}", full.alerts.len());
+    assert_eq!(alerts(&quick), alerts(&full), "the same alerts, grown the same way");
+    assert_eq!(quick.meetings().len(), full.meetings().len());
+    // The last 5,000 lines hold 4,998 records: those are the rows, the newest of the full read's.
+    assert_eq!(full.rows.len(), RETENTION);
+    assert_eq!(quick.rows.len(), RETENTION - 2);
+    let lines = |s: &State| s.rows.iter().map(|r| r.line()).collect::<Vec<_>>();
+    assert_eq!(lines(&quick)[..], lines(&full)[2..]);
+    assert_eq!(quick.lists[&zoomwatch_console::state::View::Feed].len(), RETENTION - 2);
+}

@@ -109,6 +109,38 @@ impl State {
         self.alert_pos.insert(a.id.clone(), i);
         self.alerts.push(AlertItem { alert: a, triage, from_watch: !own, own });
         self.place_alert(i);
+        self.trim_alerts();
+    }
+
+    /// Past the `[limits]` `alerts` cap (once a tenth over it), the bottom of the queue
+    /// goes: handled before unhandled, then the lowest severity, then the oldest. The
+    /// highlighted alert stays highlighted if it is kept.
+    fn trim_alerts(&mut self) {
+        let cap = self.detector.config().limits.alerts.max(1);
+        if self.alerts.len() <= cap + cap / 10 {
+            return;
+        }
+        let selected = self.alert_order.get(self.cursor_of(View::Alerts)).map(|i| self.alerts[*i].alert.id.clone());
+        // Display order is ascending (rank, newest first): the first `cap` stay.
+        let mut order: Vec<(crate::alert_order::Rank, std::cmp::Reverse<usize>)> =
+            (0..self.alerts.len()).map(|i| (self.alert_rank(i), std::cmp::Reverse(i))).collect();
+        order.select_nth_unstable(cap - 1);
+        let mut keep = vec![false; self.alerts.len()];
+        for (_, std::cmp::Reverse(i)) in &order[..cap] {
+            keep[*i] = true;
+        }
+        let before = self.alerts.len();
+        let mut kept = keep.into_iter();
+        self.alerts.retain(|_| kept.next().unwrap_or(true));
+        self.stats.alerts_dropped += (before - self.alerts.len()) as u64;
+        self.alert_pos = self.alerts.iter().enumerate().map(|(i, a)| (a.alert.id.clone(), i)).collect();
+        self.sort_alerts();
+        if let Some(pos) = selected.and_then(|id| self.alert_order.iter().position(|i| self.alerts[*i].alert.id == id)) {
+            self.cursor.insert(View::Alerts, pos);
+        } else {
+            let c = self.cursor_of(View::Alerts);
+            self.set_cursor(View::Alerts, c);
+        }
     }
 
     pub(super) fn apply_alert_event(&mut self, e: AlertEvent) {

@@ -219,6 +219,14 @@ impl State {
             if let Some(a) = zoomwatch_shared::alert::alert_of(r) {
                 self.merge_watch_alert(a);
             }
+            if p.passing {
+                // Read before the records this console keeps: it would be evicted
+                // before anyone saw it.
+                for e in events {
+                    self.apply_alert_event(e);
+                }
+                continue;
+            }
             let worst = flags.iter().map(|f| f.severity).max();
             let seq = self.base_seq + self.rows.len() as u64;
             let matches = self.filter.is_empty() || self.filter.matches_search(worst, &search);

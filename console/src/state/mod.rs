@@ -242,6 +242,8 @@ pub struct Stats {
     pub lag_ms: Option<i64>,
     /// Records by event type.
     pub by_event: HashMap<String, u64>,
+    /// Alerts no longer listed, past the `[limits]` `alerts` cap (the log keeps them).
+    pub alerts_dropped: u64,
     /// Joins by the joiner's country (ISO code → joins, country name), when GeoIP
     /// placed the IP.
     pub joins_by_country: HashMap<String, (u64, Option<String>)>,

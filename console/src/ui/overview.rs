@@ -52,7 +52,7 @@ pub(super) fn draw(state: &State, frame: &mut Frame<'_>, area: Rect, theme: Them
             None => Line::from(""),
         },
     ];
-    let [totals, caps, places] = Layout::vertical([Constraint::Length(9), Constraint::Length(8), Constraint::Min(2)]).areas(left);
+    let [totals, caps, places] = Layout::vertical([Constraint::Length(9), Constraint::Length(10), Constraint::Min(2)]).areas(left);
     frame.render_widget(
         Paragraph::new(lines).block(Block::default().borders(Borders::TOP | Borders::RIGHT).title(if state.filter_text.is_empty() {
             " Totals "
@@ -115,6 +115,18 @@ fn memory_lines(state: &State) -> Vec<Line<'static>> {
     let dropped = |n: u64, what: &str| if n > 0 { format!(" ({} {what})", g(n)) } else { String::new() };
     vec![
         Line::from(format!("records       {} / {} · {}", u(state.rows.len()), u(state.retention), bytes(state.held_bytes))),
+        Line::from(format!(
+            "alerts        {} / {}{}",
+            u(state.alerts.len()),
+            u(m.limits.alerts),
+            dropped(state.stats.alerts_dropped, "dropped")
+        )),
+        Line::from(format!(
+            "present       {} / {}{}",
+            u(m.book.present),
+            u(m.limits.present),
+            dropped(m.trimmed.presences, "taken as left")
+        )),
         Line::from(format!(
             "ended rosters {} / {}{}",
             u(m.book.ended_rosters),

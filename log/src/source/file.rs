@@ -70,21 +70,62 @@ struct Reader<P: Prepare> {
     dropped: u64,
     prep: Arc<P>,
     in_flight: std::collections::VecDeque<Pending<P::Item>>,
+    /// Lines ending at or before this offset are past the consumer's retention by the
+    /// end of the file as opened ([`Prepare::keeps_last`]): prepared as passing.
+    keep_from: u64,
 }
 
-/// Parses and prepares each line of `lines` (newline-terminated): (records, lines that
-/// were not records).
-fn prepare_lines<P: Prepare>(prep: &P, lines: &[u8]) -> (Vec<P::Item>, u64) {
+/// Parses and prepares each line of `lines` (newline-terminated, the last ending at file
+/// offset `end`): (records, lines that were not records). Lines ending at or before
+/// `keep_from` are prepared as passing.
+fn prepare_lines<P: Prepare>(prep: &P, lines: &[u8], end: u64, keep_from: u64) -> (Vec<P::Item>, u64) {
     let mut out = Vec::with_capacity(lines.len() / 512 + 1);
     let mut skipped = 0;
-    for line in lines.split(|&b| b == b'\n') {
+    let base = end.saturating_sub(lines.len() as u64);
+    let mut from = 0usize;
+    for nl in memchr::memchr_iter(b'\n', lines).chain(std::iter::once(lines.len())) {
+        let Some(line) = lines.get(from..nl) else { break };
+        from = nl + 1;
+        let at = from;
         match lines::parse(line) {
+            Ok(r) if base + at as u64 <= keep_from => out.push(prep.prepare_passing(line, r)),
             Ok(r) => out.push(prep.prepare(line, r)),
             Err(lines::Skip::Blank) => {}
             Err(_) => skipped += 1,
         }
     }
     (out, skipped)
+}
+
+/// Offset where the last `n` lines of a file of `len` bytes start (0 when it holds no
+/// more than `n`), read backwards from its end. A missing final newline counts as one.
+fn start_of_last_lines(file: &std::fs::File, len: u64, n: usize) -> std::io::Result<u64> {
+    use std::os::unix::fs::FileExt;
+    const CHUNK: u64 = 1 << 20;
+    let mut buf = vec![0u8; CHUNK as usize];
+    let mut end = len;
+    // The newline ending the last line does not start one.
+    let mut seen: usize = 0;
+    let mut skip_final = true;
+    while end > 0 {
+        let start = end.saturating_sub(CHUNK);
+        let chunk = &mut buf[..(end - start) as usize];
+        file.read_exact_at(chunk, start)?;
+        for i in memchr::memrchr_iter(b'\n', chunk) {
+            if skip_final && start + i as u64 + 1 == len {
+                skip_final = false;
+                continue;
+            }
+            skip_final = false;
+            seen += 1;
+            if seen == n {
+                return Ok(start + i as u64 + 1);
+            }
+        }
+        skip_final = false;
+        end = start;
+    }
+    Ok(0)
 }
 
 impl<P: Prepare> Reader<P> {
@@ -116,8 +157,9 @@ impl<P: Prepare> Reader<P> {
         let dropped = std::mem::take(&mut self.dropped);
         self.count = 0;
         let prep = self.prep.clone();
+        let keep_from = self.keep_from;
         let job = tokio::task::spawn_blocking(move || {
-            let (items, skipped) = prepare_lines(prep.as_ref(), &lines);
+            let (items, skipped) = prepare_lines(prep.as_ref(), &lines, end, keep_from);
             (items, skipped + dropped)
         });
         self.in_flight.push_back((job, end));
@@ -172,8 +214,16 @@ pub async fn run(opts: FileSource, tx: mpsc::Sender<SourceEvent>) {
 /// Like [`run`], each record prepared by the consumer's `prep` in this task.
 pub async fn run_prepared<P: Prepare>(opts: FileSource, prep: Arc<P>, tx: mpsc::Sender<SourceEvent<P::Item>>) {
     let mut reported: Option<Position> = None;
-    let mut reader =
-        Reader { pending: Vec::new(), lines: Vec::new(), count: 0, dropped: 0, prep, in_flight: std::collections::VecDeque::new() };
+    let keeps_last = prep.keeps_last();
+    let mut reader = Reader {
+        pending: Vec::new(),
+        lines: Vec::new(),
+        count: 0,
+        dropped: 0,
+        prep,
+        in_flight: std::collections::VecDeque::new(),
+        keep_from: 0,
+    };
     let mut buf = vec![0u8; 256 * 1024];
     let mut first_open = true;
     'reopen: loop {
@@ -209,6 +259,19 @@ pub async fn run_prepared<P: Prepare>(opts: FileSource, prep: Arc<P>, tx: mpsc::
             }
         }
         first_open = false;
+        // Opening a day's file: the records the consumer will not keep are only judged.
+        reader.keep_from = 0;
+        if let Some(n) = keeps_last
+            && meta.len() > offset
+        {
+            let len = meta.len();
+            if let Ok(clone) = file.try_clone().await
+                && let Ok(f) = clone.try_into_std()
+            {
+                let found = tokio::task::spawn_blocking(move || start_of_last_lines(&f, len, n)).await;
+                reader.keep_from = found.ok().and_then(Result::ok).unwrap_or(0);
+            }
+        }
         let _ = tx.send(SourceEvent::Status(Status::Backfilling)).await;
         let mut live_announced = false;
         loop {
@@ -249,8 +312,9 @@ pub async fn run_prepared<P: Prepare>(opts: FileSource, prep: Arc<P>, tx: mpsc::
                             continue 'reopen;
                         }
                         Ok(m) if m.len() < offset => {
-                            // Truncated in place: start over.
+                            // Truncated in place: start over, keeping every line.
                             reader.pending.clear();
+                            reader.keep_from = 0;
                             offset = 0;
                             if file.seek(SeekFrom::Start(0)).await.is_err() {
                                 continue 'reopen;

@@ -24,6 +24,18 @@ pub trait Prepare: Send + Sync + 'static {
     type Item: Send + 'static;
     /// Prepares `record`, read from `line` (the stored JSON).
     fn prepare(&self, line: &[u8], record: RecordV1) -> Self::Item;
+    /// How many of the newest records the consumer keeps (the console's retention);
+    /// `None`: every one. A source that can tell which records will be pushed out
+    /// before the end of what it reads at once (a file opened from the start) prepares
+    /// those with [`Prepare::prepare_passing`].
+    fn keeps_last(&self) -> Option<usize> {
+        None
+    }
+    /// Prepares a record the consumer will judge and count but not keep: only what the
+    /// stateful part needs (the console skips packing the line and the search text).
+    fn prepare_passing(&self, line: &[u8], record: RecordV1) -> Self::Item {
+        self.prepare(line, record)
+    }
 }
 
 /// Records sent as read.

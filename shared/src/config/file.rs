@@ -45,6 +45,10 @@ pub struct LimitsFile {
     pub idle_meeting_hours: Option<Spanned<u64>>,
     /// Learned internal names (the impersonation rule's memory).
     pub learned_names: Option<Spanned<u64>>,
+    /// People in or waiting in meetings, all meetings together.
+    pub present: Option<Spanned<u64>>,
+    /// Alerts the console lists.
+    pub alerts: Option<Spanned<u64>>,
 }
 
 /// `[[custom_rules]]` as written.
@@ -319,6 +323,12 @@ pub(crate) fn limits(file: &LimitsFile, text: &str, origin: &str) -> Result<Limi
     }
     if let Some(v) = get(&file.learned_names, "learned_names", 1_000..=10_000_000)? {
         out.learned_names = size(v);
+    }
+    if let Some(v) = get(&file.present, "present", 1_000..=10_000_000)? {
+        out.present = size(v);
+    }
+    if let Some(v) = get(&file.alerts, "alerts", 100..=10_000_000)? {
+        out.alerts = size(v);
     }
     Ok(out)
 }

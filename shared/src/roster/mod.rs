@@ -303,6 +303,9 @@ pub struct Trimmed {
     pub departed: u64,
     /// Running meetings closed for being idle.
     pub closed_idle: u64,
+    /// People taken to have left past [`Limits::present`] (silent longest first).
+    #[serde(default)]
+    pub presences: u64,
 }
 
 /// How full the book is, against its [`Limits`].
@@ -316,6 +319,8 @@ pub struct Fill {
     pub attendees: usize,
     /// The most departed people one roster holds.
     pub most_departed: usize,
+    /// People in or waiting, all meetings.
+    pub present: usize,
 }
 
 impl MeetingBook {
@@ -439,6 +444,7 @@ impl MeetingBook {
                 }
             }
         }
+        self.enforce_present(limits.present);
         let mut ended: Vec<(i64, &str)> = self
             .meetings
             .values()
@@ -460,9 +466,52 @@ impl MeetingBook {
         }
     }
 
+    /// People in or waiting, all meetings (each roster's departures are counted).
+    fn present_total(&self) -> usize {
+        let here = |m: &Meeting| match m.left {
+            Some(n) => m.attendees.len().saturating_sub(n as usize),
+            None => m.attendees.values().filter(|a| a.presence != Presence::Left).count(),
+        };
+        self.meetings.values().map(here).sum()
+    }
+
+    /// Past `cap` people in or waiting (once a tenth over it), those silent longest are
+    /// taken to have left when they were last heard of: nobody stays in a meeting
+    /// forever, and a lost `participant_left` would otherwise keep them in for good.
+    fn enforce_present(&mut self, cap: usize) {
+        let total = self.present_total();
+        if total <= cap + cap / 10 {
+            return;
+        }
+        let mut here: Vec<(i64, &str, &str)> = self
+            .meetings
+            .values()
+            .flat_map(|m| {
+                m.attendees.values().filter(|a| a.presence != Presence::Left).map(|a| (a.since_ms, m.key.as_str(), a.key.as_str()))
+            })
+            .collect();
+        let n = here.len().saturating_sub(cap);
+        if n == 0 {
+            return;
+        }
+        here.select_nth_unstable(n - 1);
+        let mut gone: Vec<(String, String)> = here[..n].iter().map(|(_, m, a)| ((*m).to_owned(), (*a).to_owned())).collect();
+        gone.sort_unstable();
+        for (mkey, akey) in &gone {
+            let Some(m) = self.meetings.get_mut(mkey) else { continue };
+            if let Some(a) = m.attendees.get_mut(akey) {
+                a.presence = Presence::Left;
+                a.left_ms = Some(a.since_ms);
+                a.other_devices = None;
+                count_left(&mut m.left, 1);
+            }
+        }
+        self.trimmed.presences += n as u64;
+    }
+
     /// How full the book is.
     pub fn fill(&self) -> Fill {
-        let mut f = Fill { meetings: self.meetings.len(), ..Fill::default() };
+        let mut f = Fill { meetings: self.meetings.len(), present: self.present_total(), ..Fill::default() };
         for m in self.meetings.values() {
             f.attendees += m.attendees.len();
             if m.phase == MeetingPhase::Ended && !m.attendees.is_empty() {

@@ -156,7 +156,7 @@ fn catch_up(state: &mut State, path: &std::path::Path) -> Result<(Duration, Dura
         let start = Instant::now();
         let mut src = FileSource::new(path);
         src.follow = false;
-        let prep = std::sync::Arc::new(Preparer::new(state.detector.config().clone(), None));
+        let prep = std::sync::Arc::new(Preparer::new(state.detector.config().clone(), None).keeping(state.retention));
         tokio::spawn(file::run_prepared(src, prep, tx));
         let mut applying = Duration::ZERO;
         while let Some(ev) = rx.recv().await {
