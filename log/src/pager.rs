@@ -38,6 +38,7 @@ pub struct FilterPages<'a> {
     start_ms: i64,
     end_ms: Option<i64>,
     pattern: Option<&'a str>,
+    limit: Option<i32>,
     token: Option<String>,
     done: bool,
 }
@@ -45,7 +46,7 @@ pub struct FilterPages<'a> {
 impl<'a> FilterPages<'a> {
     /// Pages of `group` from `start_ms` (Unix ms, clamped at 0).
     pub fn new(client: &'a Client, group: &'a str, start_ms: i64) -> Self {
-        Self { client, group, start_ms: start_ms.max(0), end_ms: None, pattern: None, token: None, done: false }
+        Self { client, group, start_ms: start_ms.max(0), end_ms: None, pattern: None, limit: None, token: None, done: false }
     }
 
     /// Only events up to `end_ms`.
@@ -55,11 +56,24 @@ impl<'a> FilterPages<'a> {
         self
     }
 
+    /// At most `events` events a page (the service's own cap otherwise: 10,000 events or
+    /// 1 MB).
+    #[must_use]
+    pub fn pages_of(mut self, events: i32) -> Self {
+        self.limit = Some(events);
+        self
+    }
+
     /// Only events matching a CloudWatch filter pattern.
     #[must_use]
     pub fn matching(mut self, pattern: Option<&'a str>) -> Self {
         self.pattern = pattern;
         self
+    }
+
+    /// True once the last page was read.
+    pub fn is_done(&self) -> bool {
+        self.done
     }
 
     /// The next page, or `None` after the last. A page token repeated by the service
@@ -75,6 +89,7 @@ impl<'a> FilterPages<'a> {
             .start_time(self.start_ms)
             .set_end_time(self.end_ms)
             .set_filter_pattern(self.pattern.map(str::to_owned))
+            .set_limit(self.limit)
             .set_next_token(self.token.clone())
             .send()
             .await

@@ -6,7 +6,7 @@
 //! (the rest is really dropped, and `rejectedLogEventsInfo` says so), or resets the
 //! connection.
 //!
-//! It also records each `FilterLogEvents` read (its `filterPattern`, `startTime` and the
+//! It also records each `FilterLogEvents` read (its `filterPattern`, `startTime`, `endTime` and the
 //! number of events answered), and can apply regex filter patterns (`%…%`) to moto's
 //! answers as CloudWatch Logs does — moto matches every event for them — so a test sees
 //! what a real log group would send.
@@ -50,6 +50,8 @@ pub struct Read {
     pub pattern: Option<String>,
     /// `startTime` (Unix ms), if sent.
     pub start_ms: Option<i64>,
+    /// `endTime` (Unix ms), if sent.
+    pub end_ms: Option<i64>,
     /// Events in the answer (after the pattern, when patterns are applied).
     pub events: usize,
 }
@@ -256,7 +258,8 @@ fn filter_answer(shared: &Shared, request: &[u8], body: &mut Vec<u8>) {
     }
     let events = answer.get("events").and_then(serde_json::Value::as_array).map_or(0, Vec::len);
     let start_ms = req.get("startTime").and_then(serde_json::Value::as_i64);
-    shared.reads.lock().expect("reads").push(Read { pattern, start_ms, events });
+    let end_ms = req.get("endTime").and_then(serde_json::Value::as_i64);
+    shared.reads.lock().expect("reads").push(Read { pattern, start_ms, end_ms, events });
 }
 
 async fn serve(mut stream: TcpStream, shared: Arc<Shared>, client: reqwest::Client, upstream: String) -> std::io::Result<()> {

@@ -351,3 +351,54 @@ async fn polling_follows_across_page_and_time_boundaries() {
     let expected: HashSet<String> = records(0, 10_580).into_iter().map(|r| r.id).collect();
     assert_eq!(unique.into_iter().cloned().collect::<HashSet<_>>(), expected);
 }
+
+/// A backfill longer than a page goes on in time slices after its first page: every
+/// record arrives once, in time order, though events share timestamps and fall on the
+/// slices' edges (read twice there, deduplicated); the reads really were sliced.
+#[tokio::test]
+async fn a_long_backfill_is_read_in_time_slices_each_record_once() {
+    let moto = Moto::start();
+    let proxy = zoomwatch_e2e::faults::FaultProxy::start(&moto.url).await;
+    let sdk = sdk_for(&proxy.url).await;
+    let writer = logs_client(&sdk, Some(Duration::from_secs(30)));
+    writer.create_log_group().log_group_name(GROUP).send().await.unwrap();
+    let stream = "2026/12/07/zoomwatch-ingest/slices";
+    writer.create_log_stream().log_group_name(GROUP).log_stream_name(stream).send().await.unwrap();
+    // 10,000 events in the first second (ten a millisecond); then 15,000 over the next
+    // 22 s, two to each millisecond three apart: several pages' worth at either rate.
+    let a = unix_now() * 1000 - 40_000;
+    let recs = records(0, 25_000);
+    let stamp = |i: usize| if i < 10_000 { a + i as i64 / 10 } else { a + 1_000 + (i as i64 - 10_000) / 2 * 3 };
+    let mut order: Vec<(i64, String)> = Vec::new();
+    for (n, chunk) in recs.chunks(500).enumerate() {
+        let mut req = writer.put_log_events().log_group_name(GROUP).log_stream_name(stream);
+        for (k, r) in chunk.iter().enumerate() {
+            let ts = stamp(n * 500 + k);
+            order.push((ts, r.id.clone()));
+            let event = aws_sdk_cloudwatchlogs::types::InputLogEvent::builder().timestamp(ts).message(zoomwatch_shared::lines::to_line(r));
+            req = req.log_events(event.build().unwrap());
+        }
+        req.send().await.unwrap();
+    }
+    proxy.take_reads();
+    let (tx, mut rx) = mpsc::channel(16);
+    let opts = CloudWatchSource { follow: false, ..CloudWatchSource::new(GROUP, a - 5_000) };
+    tokio::spawn(cloudwatch::run(zoomwatch_log::aws::logs_client(&sdk, None), opts, tx));
+    let (mut ids, mut statuses, mut skipped) = (Vec::new(), Vec::new(), 0);
+    collect(&mut rx, usize::MAX, &mut ids, &mut statuses, &mut skipped).await;
+    assert!(statuses.contains(&Status::Done), "{statuses:?}");
+    assert_eq!(skipped, 0);
+    let unique: HashSet<&String> = ids.iter().collect();
+    assert_eq!((ids.len(), unique.len()), (25_000, 25_000), "every record once");
+    let rank: std::collections::HashMap<&str, i64> = order.iter().map(|(t, id)| (id.as_str(), *t)).collect();
+    assert!(ids.windows(2).all(|w| rank[w[0].as_str()] <= rank[w[1].as_str()]), "in time order");
+    let reads = proxy.take_reads();
+    let sliced = reads.iter().filter(|r| r.end_ms.is_some()).count();
+    assert!(sliced >= 4, "read in slices: {sliced} of {} reads had an end", reads.len());
+    // Slices follow each other without a gap: each starts one ms after the previous end.
+    let bounded: Vec<(i64, i64)> = reads.iter().filter_map(|r| Some((r.start_ms?, r.end_ms?))).collect();
+    assert!(bounded.windows(2).all(|w| w[1].0 == w[0].1 + 1 || w[1] == w[0]), "{bounded:?}");
+    // About a page a slice: neither one read per event nor the whole window each time.
+    let largest = reads.iter().map(|r| r.events).max().unwrap_or(0);
+    assert!(reads.len() <= 30 && largest < 25_000, "{} reads, the largest {largest} events", reads.len());
+}

@@ -1,6 +1,7 @@
 //! Following a CloudWatch Logs group, without gaps or duplicates:
 //!
-//! 1. **Backfill** — `FilterLogEvents` from `since`, all pages.
+//! 1. **Backfill** — `FilterLogEvents` from `since`, all pages; past the first page, in
+//!    time slices of about a page each ([`Slicer`]).
 //! 2. **Follow** — `StartLiveTail` (an update every second). When a session starts, one
 //!    `FilterLogEvents` from a little before the newest event seen catches what arrived
 //!    between the backfill and the session; the same catch-up runs after every
@@ -14,7 +15,6 @@
 //! the follow gap-free never show a record twice. Lines that are not records (Lambda
 //! platform lines with the stdout sink, garbage) are counted and skipped.
 
-use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -29,6 +29,10 @@ use super::{AsRead, Collected, Prepare, SourceEvent, Status};
 use crate::aws::describe;
 use crate::pager::{FilterPages, ReadError};
 
+/// Most events a page, read by one `FilterLogEvents` call. CloudWatch itself sends at most
+/// 1 MB (about 850 records); a service that sends up to its 10,000-event cap makes a
+/// reader hold two 12 MB pages (one parsed, one fetched ahead).
+const PAGE_EVENTS: i32 = 4_000;
 /// How much earlier than the newest event each catch-up/poll starts (late ingestion).
 const OVERLAP_MS: i64 = 5_000;
 /// Record ids remembered for deduplication.
@@ -62,8 +66,8 @@ impl CloudWatchSource {
 
 /// Deduplicates by record id and tracks the newest timestamp.
 struct Tracker<P: Prepare> {
-    seen: HashSet<String>,
-    order: VecDeque<String>,
+    /// Record ids (and keys of lines that are not records) seen lately, as 64-bit keys.
+    seen: zoomwatch_shared::ids::RecentIds,
     newest_ms: i64,
     /// Records accepted so far (new ones, not seen before).
     accepted: u64,
@@ -71,18 +75,12 @@ struct Tracker<P: Prepare> {
 }
 
 impl<P: Prepare> Tracker<P> {
-    fn accept(&mut self, key: String) -> bool {
-        if self.seen.contains(&key) {
-            return false;
-        }
-        if self.order.len() >= DEDUPE
-            && let Some(old) = self.order.pop_front()
-        {
-            self.seen.remove(&old);
-        }
-        self.seen.insert(key.clone());
-        self.order.push_back(key);
-        true
+    fn new(since_ms: i64, prepare: Arc<P>) -> Self {
+        Self { seen: zoomwatch_shared::ids::RecentIds::new(DEDUPE), newest_ms: since_ms, accepted: 0, prepare }
+    }
+
+    fn accept(&mut self, key: &str) -> bool {
+        self.seen.insert(key)
     }
 
     /// Parses messages, drops duplicates and records in a stream their writer does not
@@ -102,12 +100,12 @@ impl<P: Prepare> Tracker<P> {
                 Ok(r) if !belongs_record(stream, &r) => {
                     // An analyst's stream carrying a webhook event, or an alert outside
                     // the watcher's streams: not believed, counted as skipped.
-                    if self.accept(format!("misplaced:{}", r.id)) {
+                    if self.accept(&format!("misplaced:{}", r.id)) {
                         skipped += 1;
                     }
                 }
                 Ok(r) => {
-                    if self.accept(r.id.clone()) {
+                    if self.accept(&r.id) {
                         self.accepted += 1;
                         out.push(message.as_bytes(), r);
                     }
@@ -115,7 +113,7 @@ impl<P: Prepare> Tracker<P> {
                 Err(lines::Skip::Blank) => {}
                 Err(_) => {
                     let key = event_id.map_or_else(|| format!("{}:{}", ts.unwrap_or(0), message.len()), |e| format!("ev:{e}"));
-                    if self.accept(key) {
+                    if self.accept(&key) {
                         skipped += 1;
                     }
                 }
@@ -144,11 +142,64 @@ impl Drop for AbortOnDrop {
     }
 }
 
+/// How a backfill goes on after its first page: in time slices of about a page each.
+/// A service that scans a call's whole window for every page (moto does) then reads
+/// each event about once instead of once per page; on CloudWatch a slice costs about the
+/// call a page would. Each slice is as wide as the last one would have had to be to hold
+/// a page (between a quarter and four times as wide), four times wider after an empty
+/// one, so quiet hours are crossed in a few calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Slicer {
+    /// Start of the next slice (Unix ms, inclusive).
+    from: i64,
+    /// Its width (ms).
+    width: i64,
+    /// Events a page holds (the first page's).
+    page: usize,
+    /// Where slices stop: the last one, from there, is open.
+    end_ms: i64,
+}
+
+impl Slicer {
+    /// After a first page of these timestamps, when more followed: `None` unless the page
+    /// is in time order (then everything before its last millisecond was in it; that
+    /// millisecond is read again, and deduplicated).
+    fn after_first_page(timestamps: &[i64], end_ms: i64) -> Option<Self> {
+        let (&first, &last) = (timestamps.first()?, timestamps.last()?);
+        if timestamps.len() < 2 || !timestamps.is_sorted() || last >= end_ms {
+            return None;
+        }
+        Some(Self { from: last, width: (last - first).max(1), page: timestamps.len(), end_ms })
+    }
+
+    /// The next slice: (start, end inclusive, or `None` for the open last one).
+    fn next(&self) -> (i64, Option<i64>) {
+        let to = self.from.saturating_add(self.width);
+        if to > self.end_ms { (self.from, None) } else { (self.from, Some(to - 1)) }
+    }
+
+    /// The slice just read held `events`: on to the next, sized from it.
+    fn advance(&mut self, events: usize) {
+        self.from = self.from.saturating_add(self.width);
+        let w = self.width as f64;
+        let wanted = if events == 0 { w * 4.0 } else { (w * self.page as f64 / events as f64).clamp(w / 4.0, w * 4.0) };
+        self.width = (wanted as i64).max(1);
+    }
+}
+
+/// A backfill window's end: now, by this machine's clock (the last slice is open, so
+/// events stamped later are read too).
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
 /// One full `FilterLogEvents` sweep from `start_ms`: Ok(false) when the consumer is gone.
+/// With `slice`, a long read (more than a page) goes on in time slices ([`Slicer`]).
 async fn sweep<P: Prepare>(
     client: &Client,
     opts: &CloudWatchSource,
     start_ms: i64,
+    slice: bool,
     tracker: &mut Tracker<P>,
     tx: &mpsc::Sender<SourceEvent<P::Item>>,
 ) -> Result<bool, ReadError> {
@@ -157,14 +208,49 @@ async fn sweep<P: Prepare>(
     let (pages_tx, mut pages_rx) = mpsc::channel(1);
     let fetcher = {
         let (client, group, pattern) = (client.clone(), opts.group.clone(), opts.pattern.clone());
+        let end_ms = slice.then(now_ms);
         tokio::spawn(async move {
-            let mut pages = FilterPages::new(&client, &group, start_ms).matching(pattern.as_deref());
+            let mut pages = FilterPages::new(&client, &group, start_ms).matching(pattern.as_deref()).pages_of(PAGE_EVENTS);
+            let mut slicer = None;
+            let mut first = true;
             loop {
-                let Some(next) = pages.next().await.transpose() else { return };
+                let next = pages.next().await.transpose();
+                if first
+                    && !pages.is_done()
+                    && let (Some(Ok(page)), Some(end)) = (&next, end_ms)
+                {
+                    let stamps: Vec<i64> = page.events().iter().filter_map(|e| e.timestamp()).collect();
+                    slicer = Slicer::after_first_page(&stamps, end);
+                }
+                first = false;
+                let Some(next) = next else { break };
                 let failed = next.is_err();
                 if pages_tx.send(next).await.is_err() || failed {
                     return;
                 }
+                if slicer.is_some() {
+                    break;
+                }
+            }
+            let Some(mut slicer) = slicer else { return };
+            loop {
+                let (from, to) = slicer.next();
+                let mut pages = FilterPages::new(&client, &group, from).matching(pattern.as_deref()).pages_of(PAGE_EVENTS);
+                if let Some(to) = to {
+                    pages = pages.until(to);
+                }
+                let mut events = 0;
+                while let Some(next) = pages.next().await.transpose() {
+                    let failed = next.is_err();
+                    events += next.as_ref().map_or(0, |p| p.events().len());
+                    if pages_tx.send(next).await.is_err() || failed {
+                        return;
+                    }
+                }
+                if to.is_none() {
+                    return;
+                }
+                slicer.advance(events);
             }
         })
     };
@@ -233,7 +319,7 @@ async fn live_tail<P: Prepare>(
             // sweep and this session, then we are live.
             established = true;
             let from = tracker.newest_ms - OVERLAP_MS;
-            if let Err(e) = sweep(client, opts, from, tracker, tx).await {
+            if let Err(e) = sweep(client, opts, from, false, tracker, tx).await {
                 return Tail::Ended(started.elapsed(), e.to_string());
             }
             if tx.send(SourceEvent::Status(Status::Live)).await.is_err() {
@@ -263,12 +349,12 @@ pub async fn run(client: Client, opts: CloudWatchSource, tx: mpsc::Sender<Source
 
 /// Like [`run`], each record prepared by the consumer's `prep` in this task.
 pub async fn run_prepared<P: Prepare>(client: Client, opts: CloudWatchSource, prep: Arc<P>, tx: mpsc::Sender<SourceEvent<P::Item>>) {
-    let mut tracker = Tracker { seen: HashSet::new(), order: VecDeque::new(), newest_ms: opts.since_ms, accepted: 0, prepare: prep };
+    let mut tracker = Tracker::new(opts.since_ms, prep);
     let _ = tx.send(SourceEvent::Status(Status::Backfilling)).await;
     let mut backoff = Duration::from_secs(1);
     // Backfill, retried until it succeeds (the group may not exist yet).
     loop {
-        match sweep(&client, &opts, opts.since_ms, &mut tracker, &tx).await {
+        match sweep(&client, &opts, opts.since_ms, true, &mut tracker, &tx).await {
             Ok(true) => break,
             Ok(false) => return,
             Err(ReadError::NoCredentials(e)) => {
@@ -348,7 +434,7 @@ pub async fn run_prepared<P: Prepare>(client: Client, opts: CloudWatchSource, pr
             return;
         }
         let before = tracker.accepted;
-        match sweep(&client, &opts, tracker.newest_ms - OVERLAP_MS, &mut tracker, &tx).await {
+        match sweep(&client, &opts, tracker.newest_ms - OVERLAP_MS, false, &mut tracker, &tx).await {
             Ok(true) => {
                 wait = cadence.next(tracker.accepted > before);
                 if !live {
@@ -450,6 +536,37 @@ mod tests {
         assert_eq!(c.next(true), Cadence::BUSY);
         // A shorter idle interval than the busy one is not quicker than the busy one.
         assert_eq!(Cadence::new(Duration::from_millis(50)).next(false), Cadence::BUSY);
+    }
+
+    #[test]
+    fn slices_hold_about_a_page_and_cross_quiet_hours_quickly() {
+        // Not in time order, a single event, or already at the end: no slicing.
+        assert_eq!(Slicer::after_first_page(&[5, 3, 9], 100), None);
+        assert_eq!(Slicer::after_first_page(&[5], 100), None);
+        assert_eq!(Slicer::after_first_page(&[5, 100], 100), None);
+        // A page of 100 events over 1,000 ms: the next slice starts at its last ms again.
+        let stamps: Vec<i64> = (0..100).map(|i| 1_000 + i * 10).collect();
+        let mut s = Slicer::after_first_page(&stamps, 1_000_000).unwrap();
+        assert_eq!(s.next(), (1_990, Some(2_979)));
+        // Slices follow each other without gap or overlap.
+        let mut end = 2_979;
+        s.advance(100);
+        assert_eq!(s.next().0, end + 1);
+        // Four times as dense: a quarter as wide; empty: four times wider, so a quiet hour
+        // is crossed in a few calls.
+        s.advance(400);
+        assert_eq!(s.width, 247);
+        end = s.next().1.unwrap();
+        s.advance(0);
+        assert_eq!((s.next().0, s.width), (end + 1, 988));
+        let mut calls = 0;
+        while s.next().1.is_some() {
+            s.advance(0);
+            calls += 1;
+        }
+        assert!(calls <= 6, "{calls}");
+        // The last slice is open: events stamped after the window's end are read too.
+        assert_eq!(s.next().1, None);
     }
 
     #[test]
