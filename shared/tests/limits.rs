@@ -261,3 +261,39 @@ fn past_the_present_cap_the_longest_silent_are_taken_to_have_left() {
     let present: usize = book.meetings.values().map(|m| m.present()).sum();
     assert_eq!(present, 1_000);
 }
+
+/// A forgotten name's shortened forms go with it ("Dana W." no longer protects Dana
+/// Whitfield once she is forgotten), and a name learned later takes such a form over.
+#[test]
+fn a_forgotten_names_shortened_forms_go_and_can_be_taken_over() {
+    let toml = "[organization]\ninternal_domains = [\"acme.example\"]\n[limits]\nlearned_names = 1000\n";
+    let mut d = Detector::new(Config::parse(toml, "test.toml").unwrap());
+    let join = |name: &str, email: &str, uuid: &str, t: i64| {
+        rec(&json!({"event": "meeting.participant_joined", "event_ts": t, "payload": {"account_id": "A", "object": {
+            "id": "111", "uuid": uuid, "topic": "Stand-up", "host_id": "HOST", "type": 2,
+            "participant": {"user_name": name, "email": email, "id": format!("Z{t}"), "user_id": format!("{t}"), "public_ip": "198.51.100.1"}}}}))
+    };
+    let by_initials = |d: &mut Detector, t: i64| {
+        d.observe(&join("Dana W.", "", &format!("town-hall-{t}"), t)).iter().find_map(|e| match e {
+            zoomwatch_shared::rules::AlertEvent::Raised(a) if a.rule == "display-name-impersonation" => Some(a.reason.clone()),
+            _ => None,
+        })
+    };
+    d.observe(&join("Dana Whitfield", "dana@acme.example", "all-hands", T0));
+    assert!(by_initials(&mut d, T0 + 1).is_some_and(|r| r.contains("Dana Whitfield")), "learned: her shortened form protects her");
+    // 5,000 other colleagues, each with names of letters only (digits would fold to letters).
+    let word = |mut n: usize| {
+        let mut w = String::from("Q");
+        for _ in 0..4 {
+            w.push(char::from(b'a' + (n % 26) as u8));
+            n /= 26;
+        }
+        w
+    };
+    for n in 0..5_000 {
+        d.observe(&join(&format!("Alex {}", word(n)), &format!("a{n}@acme.example"), "all-hands", T0 + 10 + n as i64));
+    }
+    assert_eq!(by_initials(&mut d, T0 + 20_000), None, "forgotten, and her shortened form with her");
+    d.observe(&join("Dana Wolfe", "wolfe@acme.example", "all-hands", T0 + 20_001));
+    assert!(by_initials(&mut d, T0 + 20_002).is_some_and(|r| r.contains("Dana Wolfe")), "the form now names who holds it");
+}

@@ -438,7 +438,11 @@ impl MeetingBook {
                     for k in &gone {
                         m.attendees.remove(k);
                     }
-                    m.attendees.shrink_to_fit();
+                    // Given back when mostly empty; a roster trimmed by a tenth keeps its
+                    // table (shrinking rehashes every line, each time).
+                    if m.attendees.capacity() > 4 * m.attendees.len() {
+                        m.attendees.shrink_to_fit();
+                    }
                     m.dropped = m.dropped.saturating_add(u32::try_from(n).unwrap_or(u32::MAX));
                     self.trimmed.departed += n as u64;
                 }

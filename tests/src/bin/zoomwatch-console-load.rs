@@ -253,10 +253,13 @@ fn main() -> Result<()> {
     let final_mb = status_kb("VmRSS:").unwrap_or(0) as f64 / 1024.0;
     let screen = if with_screen { format!(",{}", screen(&mut state)?) } else { String::new() };
     println!(
-        "{{\"workload\":\"{workload}\",\"records\":{records},\"retention\":{retention},\"kept\":{},\"meetings\":{},\"alerts\":{},\"apply_seconds\":{secs:.2},\"records_per_s\":{:.0},\"peak_rss_mb\":{peak_mb:.0},\"final_rss_mb\":{final_mb:.0},\"bytes_per_row\":{},\"alerts_by_rule\":{}{wall}{screen}}}",
+        "{{\"workload\":\"{workload}\",\"records\":{records},\"retention\":{retention},\"kept\":{},\"meetings\":{},\"alerts\":{},\"alerts_dropped\":{},\"present\":{},\"presences_closed\":{},\"apply_seconds\":{secs:.2},\"records_per_s\":{:.0},\"peak_rss_mb\":{peak_mb:.0},\"final_rss_mb\":{final_mb:.0},\"bytes_per_row\":{},\"alerts_by_rule\":{}{wall}{screen}}}",
         state.rows.len(),
         state.detector.meetings().meetings.len(),
         state.alerts.len(),
+        state.stats.alerts_dropped,
+        state.detector.memory().book.present,
+        state.detector.memory().trimmed.presences,
         records as f64 / secs,
         state.held_bytes / state.rows.len().max(1),
         serde_json::to_string(&rules)?,

@@ -275,11 +275,11 @@ struct Memory {
 }
 
 impl Memory {
-    /// Starts protecting a name (`norm`: its [`normalize_name`] key).
-    fn protect(&mut self, norm: String, display: String) {
-        self.index_initials(&norm, &display);
-        self.recency.push_back((self.applied, norm.clone()));
-        self.protected.insert(norm, Person { display, zoom_user_id: None, email: None, host_of: None, seen: self.applied });
+    /// Starts protecting a name (`norm`: its [`normalize_name`] key) of `person`.
+    fn protect(&mut self, norm: String, person: Person) {
+        self.index_initials(&norm, &person.display);
+        self.recency.push_back((person.seen, norm.clone()));
+        self.protected.insert(norm, person);
     }
 
     /// `norm` was seen again now: it moves to the back of the forgetting order.
@@ -391,7 +391,7 @@ impl Detector {
         };
         for (norm, display) in known {
             if !norm.is_empty() {
-                d.mem.protect(norm, display);
+                d.mem.protect(norm, Person { display, zoom_user_id: None, email: None, host_of: None, seen: 0 });
             }
         }
         d
@@ -603,22 +603,27 @@ impl Detector {
         let is_host = host_id.is_some() && p.zoom_user_id.as_ref() == host_id;
         let internal = !self.cfg.internal_domains.is_empty() && p.email.as_deref().is_some_and(|e| self.cfg.is_internal_email(e));
         if is_host || internal {
+            let host_of = if is_host { mkey } else { None };
             if self.mem.protected.contains_key(norm) {
                 self.mem.touch(norm);
-            } else {
-                self.mem.protect(norm.to_owned(), name.clone());
-                self.mem.forget_names(self.cfg.limits.learned_names, &self.cfg.known_people);
-            }
-            // Most joins repeat what is known: copy only what changed.
-            let update = |entry: &mut Person| {
-                crate::roster::set_if_changed(&mut entry.zoom_user_id, &p.zoom_user_id);
-                crate::roster::set_if_changed(&mut entry.email, &p.email);
-                if is_host && entry.host_of.as_deref() != mkey {
-                    entry.host_of = mkey.map(str::to_owned);
+                // Most joins repeat what is known: copy only what changed.
+                if let Some(entry) = self.mem.protected.get_mut(norm) {
+                    crate::roster::set_if_changed(&mut entry.zoom_user_id, &p.zoom_user_id);
+                    crate::roster::set_if_changed(&mut entry.email, &p.email);
+                    if is_host && entry.host_of.as_deref() != mkey {
+                        entry.host_of = mkey.map(str::to_owned);
+                    }
                 }
-            };
-            if let Some(entry) = self.mem.protected.get_mut(norm) {
-                update(entry);
+            } else {
+                let person = Person {
+                    display: name.clone(),
+                    zoom_user_id: p.zoom_user_id.clone(),
+                    email: p.email.clone(),
+                    host_of: host_of.map(str::to_owned),
+                    seen: self.mem.applied,
+                };
+                self.mem.protect(norm.to_owned(), person);
+                self.mem.forget_names(self.cfg.limits.learned_names, &self.cfg.known_people);
             }
         }
     }
