@@ -142,7 +142,7 @@ impl Detector {
             && let Some((person, by_initials)) = self.mem.protected.get(norm).map(|x| (x, false)).or_else(|| {
                 // "Dana W." for "Dana Whitfield": a weaker match (a colleague may share a
                 // first name and an initial), so one step less severe.
-                let (full, words) = self.mem.initials.get(norm)?;
+                let (full, words) = self.mem.initials.get(&super::form_key(norm))?;
                 (crate::rules::names::name_word_count(name) == *words).then(|| self.mem.protected.get(full).map(|x| (x, true)))?
             })
         {

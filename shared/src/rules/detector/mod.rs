@@ -129,6 +129,19 @@ struct Person {
     /// learned names past [`Limits::learned_names`](crate::limits::Limits).
     #[serde(default)]
     seen: u64,
+    /// The keys of its shortened forms in [`Memory::initials`] ([`form_key`]), to forget
+    /// them with it without working them out again. Derived, not saved.
+    #[serde(skip)]
+    forms: Box<[u64]>,
+}
+
+/// The key of a shortened form in [`Memory::initials`]: 64 bits of a fixed hash. Forms
+/// are folded names, the table holds at most a few hundred thousand: two forms sharing a
+/// key is about as likely as two record ids doing so ([`crate::ids`]), and would only
+/// make one name's shortened form point at another learned name.
+fn form_key(form: &str) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::fast::FixedState::with_seed(0x7a77_6174_6368).hash_one(form)
 }
 
 #[derive(Serialize, Deserialize)]
@@ -235,10 +248,10 @@ struct Memory {
     vetted_joins: HashMap<String, Vec<(i64, String)>>,
     removals: HashMap<String, Vec<RemovalMark>>,
     protected: HashMap<String, Person>,
-    /// Shortened forms of the protected names ("dana w"): form → (full key, word count).
-    /// Derived from `protected`, so not saved.
+    /// Shortened forms of the protected names ("dana w"): form's key ([`form_key`]) →
+    /// (full key, word count). Derived from `protected`, so not saved.
     #[serde(skip)]
-    initials: HashMap<String, (String, usize)>,
+    initials: HashMap<u64, (String, usize)>,
     /// The protected names in the order they were last seen, oldest first, each with the
     /// `seen` stamp it was queued with: an entry whose stamp is no longer its name's is
     /// stale and skipped. Forgetting takes from the front (least recently used), with no
@@ -276,8 +289,8 @@ struct Memory {
 
 impl Memory {
     /// Starts protecting a name (`norm`: its [`normalize_name`] key) of `person`.
-    fn protect(&mut self, norm: String, person: Person) {
-        self.index_initials(&norm, &person.display);
+    fn protect(&mut self, norm: String, mut person: Person) {
+        person.forms = self.index_initials(&norm, &person.display);
         self.recency.push_back((person.seen, norm.clone()));
         self.protected.insert(norm, person);
     }
@@ -314,9 +327,9 @@ impl Memory {
                 continue; // never forgotten, or seen again since (queued again further back)
             }
             if let Some(p) = self.protected.remove(&key) {
-                for (form, _) in crate::rules::names::initial_forms(&p.display) {
-                    if self.initials.get(&form).is_some_and(|(full, _)| *full == key) {
-                        self.initials.remove(&form);
+                for form in &p.forms {
+                    if self.initials.get(form).is_some_and(|(full, _)| *full == key) {
+                        self.initials.remove(form);
                     }
                 }
                 self.forgotten_names += 1;
@@ -324,12 +337,17 @@ impl Memory {
         }
     }
 
-    fn index_initials(&mut self, norm: &str, display: &str) {
+    /// Indexes the shortened forms of `display` (learned as `norm`); returns their keys.
+    fn index_initials(&mut self, norm: &str, display: &str) -> Box<[u64]> {
+        let mut keys = Vec::new();
         for (form, words) in crate::rules::names::initial_forms(display) {
             if form != norm {
-                self.initials.entry(form).or_insert_with(|| (norm.to_owned(), words));
+                let key = form_key(&form);
+                self.initials.entry(key).or_insert_with(|| (norm.to_owned(), words));
+                keys.push(key);
             }
         }
+        keys.into_boxed_slice()
     }
 }
 
@@ -391,7 +409,7 @@ impl Detector {
         };
         for (norm, display) in known {
             if !norm.is_empty() {
-                d.mem.protect(norm, Person { display, zoom_user_id: None, email: None, host_of: None, seen: 0 });
+                d.mem.protect(norm, Person { display, zoom_user_id: None, email: None, host_of: None, seen: 0, forms: Box::default() });
             }
         }
         d
@@ -417,7 +435,10 @@ impl Detector {
         }
         let names: Vec<(String, String)> = mem.protected.iter().map(|(k, p)| (k.clone(), p.display.clone())).collect();
         for (norm, display) in names {
-            mem.index_initials(&norm, &display);
+            let forms = mem.index_initials(&norm, &display);
+            if let Some(p) = mem.protected.get_mut(&norm) {
+                p.forms = forms;
+            }
         }
         mem.rebuild_recency();
         d.mem = mem;
@@ -621,6 +642,7 @@ impl Detector {
                     email: p.email.clone(),
                     host_of: host_of.map(str::to_owned),
                     seen: self.mem.applied,
+                    forms: Box::default(),
                 };
                 self.mem.protect(norm.to_owned(), person);
                 self.mem.forget_names(self.cfg.limits.learned_names, &self.cfg.known_people);
