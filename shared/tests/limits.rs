@@ -297,3 +297,41 @@ fn a_forgotten_names_shortened_forms_go_and_can_be_taken_over() {
     d.observe(&join("Dana Wolfe", "wolfe@acme.example", "all-hands", T0 + 20_001));
     assert!(by_initials(&mut d, T0 + 20_002).is_some_and(|r| r.contains("Dana Wolfe")), "the form now names who holds it");
 }
+
+/// Someone the `present` cap took to have left is out of that meeting for the rules too:
+/// joining another meeting from elsewhere is not "in two meetings at once".
+#[test]
+fn taken_as_left_ends_the_session_too() {
+    let toml = "[organization]\ninternal_domains = [\"acme.example\"]\n[limits]\npresent = 1000\n";
+    let mut d = Detector::new(Config::parse(toml, "test.toml").unwrap());
+    // Person 0 first, then 10,999 others: the first enforcement (at 10,000 records) finds
+    // 10,000 present and takes the longest silent, Person 0 among them, to have left.
+    for n in 0..11_000 {
+        d.observe(&presence("joined", &format!("room-{}", n % 50), n, T0 + n as i64));
+    }
+    let m = d.memory();
+    assert!(m.trimmed.presences >= 9_000 && m.book.present <= 2_100, "{:?}", (m.trimmed.presences, m.book.present));
+    let elsewhere = rec(&json!({"event": "meeting.participant_joined", "event_ts": T0 + 20_000, "payload": {"account_id": "A", "object": {
+        "id": "222", "uuid": "elsewhere", "topic": "Other", "host_id": "HOST", "type": 2,
+        "participant": {"user_name": "Person 0", "email": "p0@acme.example", "id": "Z0", "participant_user_id": "Z0",
+            "user_id": "0", "public_ip": "203.0.113.5"}}}}));
+    let rules: Vec<String> = d
+        .observe(&elsewhere)
+        .iter()
+        .filter_map(|e| match e {
+            zoomwatch_shared::rules::AlertEvent::Raised(a) => Some(a.rule.clone()),
+            _ => None,
+        })
+        .collect();
+    assert!(!rules.contains(&"concurrent-sessions".to_owned()), "{rules:?}");
+    // Person 10,999 (still in, from 198.51.100.1) joining elsewhere from another address is.
+    let mut still_in = elsewhere.clone();
+    let p = still_in.participant.as_mut().unwrap();
+    (p.name, p.email, p.zoom_user_id) = (Some("Person 10999".into()), Some("p10999@acme.example".into()), Some("Z10999".into()));
+    still_in.id = "another-delivery".into();
+    let raised = d.observe(&still_in);
+    assert!(
+        raised.iter().any(|e| matches!(e, zoomwatch_shared::rules::AlertEvent::Raised(a) if a.rule == "concurrent-sessions")),
+        "{raised:?}"
+    );
+}

@@ -292,6 +292,10 @@ pub struct MeetingBook {
     /// The identity key of the record being applied (one buffer, not one per record).
     #[serde(skip)]
     key_buf: String,
+    /// (Meeting key, person's identity) of those the `present` cap took to have left
+    /// since [`MeetingBook::take_taken_as_left`] was last called: their sessions end too.
+    #[serde(skip)]
+    taken_as_left: Vec<(String, String)>,
 }
 
 /// What [`MeetingBook::enforce`] has dropped or closed, in total.
@@ -501,16 +505,25 @@ impl MeetingBook {
         here.select_nth_unstable(n - 1);
         let mut gone: Vec<(String, String)> = here[..n].iter().map(|(_, m, a)| ((*m).to_owned(), (*a).to_owned())).collect();
         gone.sort_unstable();
-        for (mkey, akey) in &gone {
-            let Some(m) = self.meetings.get_mut(mkey) else { continue };
-            if let Some(a) = m.attendees.get_mut(akey) {
+        for (mkey, akey) in gone {
+            let Some(m) = self.meetings.get_mut(&mkey) else { continue };
+            if let Some(a) = m.attendees.get_mut(&akey) {
                 a.presence = Presence::Left;
                 a.left_ms = Some(a.since_ms);
                 a.other_devices = None;
                 count_left(&mut m.left, 1);
+                if let Some(ident) = crate::rules::location::identity(a.participant.zoom_user_id(), a.participant.email()) {
+                    self.taken_as_left.push((mkey.clone(), ident.into_owned()));
+                }
             }
         }
         self.trimmed.presences += n as u64;
+    }
+
+    /// (Meeting key, identity) of each person the `present` cap took to have left since
+    /// the last call.
+    pub fn take_taken_as_left(&mut self) -> Vec<(String, String)> {
+        std::mem::take(&mut self.taken_as_left)
     }
 
     /// How full the book is.

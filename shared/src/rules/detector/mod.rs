@@ -551,6 +551,10 @@ impl Detector {
             self.mem.book.prune_ended(day_ago);
             let closed = self.mem.book.trimmed.closed_idle;
             self.mem.book.enforce(t, &self.cfg.limits);
+            // People taken to have left (the `present` cap): their sessions are over.
+            for (meeting, ident) in self.mem.book.take_taken_as_left() {
+                self.mem.active.leave(&ident, &meeting);
+            }
             if self.mem.book.trimmed.closed_idle != closed {
                 // Meetings closed for being idle: their people's sessions are over.
                 let book = &self.mem.book;
