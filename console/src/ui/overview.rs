@@ -112,41 +112,20 @@ fn memory_lines(state: &State) -> Vec<Line<'static>> {
     let g = |n: u64| zoomwatch_shared::text::group_digits(&n.to_string());
     let m = state.detector.memory();
     let u = |n: usize| g(n as u64);
-    let dropped = |n: u64, what: &str| if n > 0 { format!(" ({} {what})", g(n)) } else { String::new() };
+    // "label  held / cap (n gone)", the part in brackets only once something went.
+    let cap = |label: &str, held: usize, cap: usize, gone: u64, what: &str| {
+        let gone = if gone > 0 { format!(" ({} {what})", g(gone)) } else { String::new() };
+        Line::from(format!("{label:<13} {} / {}{gone}", u(held), u(cap)))
+    };
     vec![
         Line::from(format!("records       {} / {} · {}", u(state.rows.len()), u(state.retention), bytes(state.held_bytes))),
-        Line::from(format!(
-            "alerts        {} / {}{}",
-            u(state.alerts.len()),
-            u(m.limits.alerts),
-            dropped(state.stats.alerts_dropped, "dropped")
-        )),
-        Line::from(format!(
-            "present       {} / {}{}",
-            u(m.book.present),
-            u(m.limits.present),
-            dropped(m.trimmed.presences, "taken as left")
-        )),
-        Line::from(format!(
-            "ended rosters {} / {}{}",
-            u(m.book.ended_rosters),
-            u(m.limits.ended_rosters),
-            dropped(m.trimmed.rosters, "dropped")
-        )),
-        Line::from(format!(
-            "left/roster   {} / {}{}",
-            u(m.book.most_departed),
-            u(m.limits.departed_per_meeting),
-            dropped(m.trimmed.departed, "dropped")
-        )),
+        cap("alerts", state.alerts.len(), m.limits.alerts, state.stats.alerts_dropped, "dropped"),
+        cap("present", m.book.present, m.limits.present, m.trimmed.presences, "taken as left"),
+        cap("ended rosters", m.book.ended_rosters, m.limits.ended_rosters, m.trimmed.rosters, "dropped"),
+        cap("left/roster", m.book.most_departed, m.limits.departed_per_meeting, m.trimmed.departed, "dropped"),
         Line::from(format!("idle closed   {} (silent {})", g(m.trimmed.closed_idle), span(m.limits.idle_meeting_ms))),
-        Line::from(format!(
-            "learned names {} / {}{}",
-            u(m.learned_names),
-            u(m.limits.learned_names),
-            dropped(m.forgotten_names, "forgotten")
-        )),
-        Line::from(format!("travel ids    {} / {}", u(m.travel_identities), u(m.travel_cap))),
-        Line::from(format!("record ids    {} / {}", u(m.record_ids), u(m.record_ids_cap))),
+        cap("learned names", m.learned_names, m.limits.learned_names, m.forgotten_names, "forgotten"),
+        cap("travel ids", m.travel_identities, m.travel_cap, 0, ""),
+        cap("record ids", m.record_ids, m.record_ids_cap, 0, ""),
     ]
 }
