@@ -213,11 +213,13 @@ async fn reconnects_without_gap_or_duplicate() {
     let (mut ids, mut statuses, mut skipped) = (Vec::new(), Vec::new(), 0);
     collect(&mut rx, 20, &mut ids, &mut statuses, &mut skipped).await;
 
-    // Outage: the reader cannot reach the service while records keep arriving.
+    // Outage: the reader cannot reach the service while records keep arriving. Longer
+    // than the SDK's own retries of one call can bridge (three attempts, backing off up
+    // to 1 s then 2 s): at least one poll fails and the outage is reported.
     up.store(false, Ordering::SeqCst);
     tokio::time::sleep(Duration::from_millis(1500)).await;
     sink.write(records(20, 25)).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    tokio::time::sleep(Duration::from_millis(3000)).await;
     up.store(true, Ordering::SeqCst);
     sink.write(records(45, 5)).await.unwrap();
 
