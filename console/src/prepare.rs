@@ -67,9 +67,7 @@ impl Preparer {
         if let Some(g) = self.geo.as_ref() {
             g.enrich(&mut record);
         }
-        let flags = zoomwatch_shared::rules::effective_flags(&record, &self.cfg);
-        let keys = zoomwatch_shared::rules::Keys::of(&record);
-        Prepared { record, line: PackedLine::default(), flags, search: SearchText::default(), keys, passing: true }
+        finish(&self.cfg, record, None)
     }
 
     /// Prepares `record`, read from `line` (the stored JSON).
@@ -81,7 +79,7 @@ impl Preparer {
             // the record as it now is.
             _ => PackedLine::pack(&serde_json::to_string(&record).unwrap_or_default()),
         };
-        finish(&self.cfg, record, line)
+        finish(&self.cfg, record, Some(line))
     }
 
     /// Prepares a record that came without its line (written again from the record)
@@ -91,7 +89,7 @@ impl Preparer {
             g.enrich(&mut record);
         }
         let line = PackedLine::pack(&serde_json::to_string(&record).unwrap_or_default());
-        finish(cfg, record, line)
+        finish(cfg, record, Some(line))
     }
 }
 
@@ -108,9 +106,12 @@ impl Prepare for Preparer {
     }
 }
 
-fn finish(cfg: &Config, record: RecordV1, line: PackedLine) -> Prepared {
+/// Flags and keys for the detector; with the packed `line` (a record the console keeps),
+/// the search text too; without, a passing record.
+fn finish(cfg: &Config, record: RecordV1, line: Option<PackedLine>) -> Prepared {
     let flags = zoomwatch_shared::rules::effective_flags(&record, cfg);
-    let search = SearchText::of(&record);
     let keys = zoomwatch_shared::rules::Keys::of(&record);
-    Prepared { record, line, flags, search, keys, passing: false }
+    let passing = line.is_none();
+    let search = if passing { SearchText::default() } else { SearchText::of(&record) };
+    Prepared { record, line: line.unwrap_or_default(), flags, search, keys, passing }
 }

@@ -57,6 +57,19 @@ async fn collect(rx: &mut mpsc::Receiver<SourceEvent>, want: usize, ids: &mut Ve
     }
 }
 
+/// Puts `(timestamp, record)` events into `stream`, 500 a call (PutLogEvents takes at most
+/// 1 MB: a few hundred records).
+async fn put_stamped(writer: &aws_sdk_cloudwatchlogs::Client, stream: &str, events: &[(i64, &RecordV1)]) {
+    for chunk in events.chunks(500) {
+        let mut req = writer.put_log_events().log_group_name(GROUP).log_stream_name(stream);
+        for (ts, r) in chunk {
+            let line = zoomwatch_shared::lines::to_line(r);
+            req = req.log_events(aws_sdk_cloudwatchlogs::types::InputLogEvent::builder().timestamp(*ts).message(line).build().unwrap());
+        }
+        req.send().await.unwrap();
+    }
+}
+
 #[tokio::test]
 async fn backfill_pages_and_skips_garbage() {
     let moto = Moto::start();
@@ -303,18 +316,7 @@ async fn polling_follows_across_page_and_time_boundaries() {
     writer.create_log_stream().log_group_name(GROUP).log_stream_name(stream).send().await.unwrap();
     let put = |recs: Vec<RecordV1>, ts: i64| {
         let writer = writer.clone();
-        async move {
-            // PutLogEvents takes at most 1 MB: a few hundred records a call.
-            for chunk in recs.chunks(500) {
-                let mut req = writer.put_log_events().log_group_name(GROUP).log_stream_name(stream);
-                for r in chunk {
-                    let line = zoomwatch_shared::lines::to_line(r);
-                    req = req
-                        .log_events(aws_sdk_cloudwatchlogs::types::InputLogEvent::builder().timestamp(ts).message(line).build().unwrap());
-                }
-                req.send().await.unwrap();
-            }
-        }
+        async move { put_stamped(&writer, stream, &recs.iter().map(|r| (ts, r)).collect::<Vec<_>>()).await }
     };
     let (tx, mut rx) = mpsc::channel(16);
     let opts = CloudWatchSource {
@@ -371,17 +373,9 @@ async fn a_long_backfill_is_read_in_time_slices_each_record_once() {
     let a = unix_now() * 1000 - 40_000;
     let recs = records(0, 25_000);
     let stamp = |i: usize| if i < 10_000 { a + i as i64 / 10 } else { a + 1_000 + (i as i64 - 10_000) / 2 * 3 };
-    let mut order: Vec<(i64, String)> = Vec::new();
-    for (n, chunk) in recs.chunks(500).enumerate() {
-        let mut req = writer.put_log_events().log_group_name(GROUP).log_stream_name(stream);
-        for (k, r) in chunk.iter().enumerate() {
-            let ts = stamp(n * 500 + k);
-            order.push((ts, r.id.clone()));
-            let event = aws_sdk_cloudwatchlogs::types::InputLogEvent::builder().timestamp(ts).message(zoomwatch_shared::lines::to_line(r));
-            req = req.log_events(event.build().unwrap());
-        }
-        req.send().await.unwrap();
-    }
+    let events: Vec<(i64, &RecordV1)> = recs.iter().enumerate().map(|(i, r)| (stamp(i), r)).collect();
+    put_stamped(&writer, stream, &events).await;
+    let order: Vec<(i64, String)> = events.iter().map(|(ts, r)| (*ts, r.id.clone())).collect();
     proxy.take_reads();
     let (tx, mut rx) = mpsc::channel(16);
     let opts = CloudWatchSource { follow: false, ..CloudWatchSource::new(GROUP, a - 5_000) };

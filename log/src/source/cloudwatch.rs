@@ -161,28 +161,29 @@ async fn sweep<P: Prepare>(
         let end_ms = slice.then(now_ms);
         tokio::spawn(async move {
             let mut pages = FilterPages::new(&client, &group, start_ms).matching(pattern.as_deref()).pages_of(PAGE_EVENTS);
-            let mut slicer = None;
-            let mut first = true;
-            loop {
-                let next = pages.next().await.transpose();
-                if first
-                    && !pages.is_done()
-                    && let (Some(Ok(page)), Some(end)) = (&next, end_ms)
-                {
+            // The first page says whether (and how) the rest is sliced.
+            let Some(first) = pages.next().await.transpose() else { return };
+            let slicer = match (&first, end_ms) {
+                (Ok(page), Some(end)) if !pages.is_done() => {
                     let stamps: Vec<i64> = page.events().iter().filter_map(|e| e.timestamp()).collect();
-                    slicer = Slicer::after_first_page(&stamps, end);
+                    Slicer::after_first_page(&stamps, end)
                 }
-                first = false;
-                let Some(next) = next else { break };
-                let failed = next.is_err();
-                if pages_tx.send(next).await.is_err() || failed {
-                    return;
-                }
-                if slicer.is_some() {
-                    break;
-                }
+                _ => None,
+            };
+            let failed = first.is_err();
+            if pages_tx.send(first).await.is_err() || failed {
+                return;
             }
-            let Some(mut slicer) = slicer else { return };
+            let Some(mut slicer) = slicer else {
+                // Not sliced: the first cursor to its end.
+                while let Some(next) = pages.next().await.transpose() {
+                    let failed = next.is_err();
+                    if pages_tx.send(next).await.is_err() || failed {
+                        return;
+                    }
+                }
+                return;
+            };
             loop {
                 let (from, to) = slicer.next();
                 let mut pages = FilterPages::new(&client, &group, from).matching(pattern.as_deref()).pages_of(PAGE_EVENTS);
