@@ -11,7 +11,9 @@
 //! With `--catch-up`, the records are first written to a JSONL file, then read by the
 //! console's real file source (its own task, as in `zoomwatch --file`) into `State`:
 //! the wall time from start to the last record applied is what an analyst waits when
-//! opening the console on that file; `apply_seconds` is then the part spent in `update`.
+//! opening the console on that file; `apply_seconds` is then the part spent in `update`,
+//! and `catch_up_cpu_seconds` the CPU time of all threads meanwhile (reading, preparing
+//! and applying: on two cores, the wall time cannot be less than half of it).
 
 use std::time::{Duration, Instant};
 
@@ -86,6 +88,17 @@ fn status_kb(field: &str) -> Option<u64> {
     let s = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = s.lines().find(|l| l.starts_with(field))?;
     line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// CPU time used by the process so far, all threads (user + system, from /proc/self/stat).
+fn cpu_seconds() -> f64 {
+    let ticks = std::fs::read_to_string("/proc/self/stat").ok().and_then(|s| {
+        // Fields after the command name, which is in parentheses: utime and stime are 14 and 15.
+        let rest = s.rsplit_once(')')?.1;
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        Some(f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?)
+    });
+    ticks.unwrap_or(0.0) / 100.0
 }
 
 fn median_ms(mut v: Vec<Duration>) -> f64 {
@@ -224,11 +237,14 @@ fn main() -> Result<()> {
     let mut state = State::new("synthetic", cfg, Triage::default(), retention, T0);
     let mut applying = Duration::ZERO;
     let mut wall = None;
+    let mut catch_up_cpu = None;
     if from_file {
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("events.jsonl");
         write_file(&path, body_of, records)?;
+        let cpu_before = cpu_seconds();
         let (w, a) = catch_up(&mut state, &path)?;
+        catch_up_cpu = Some(cpu_seconds() - cpu_before);
         anyhow::ensure!(state.stats.records as usize == records, "applied {} of {records} records", state.stats.records);
         (wall, applying) = (Some(w), a);
     } else {
@@ -244,7 +260,9 @@ fn main() -> Result<()> {
         }
     }
     let secs = applying.as_secs_f64();
-    let wall = wall.map_or(String::new(), |w| format!(",\"catch_up_seconds\":{:.2}", w.as_secs_f64()));
+    let wall = wall.map_or(String::new(), |w| {
+        format!(",\"catch_up_seconds\":{:.2},\"catch_up_cpu_seconds\":{:.2}", w.as_secs_f64(), catch_up_cpu.unwrap_or(0.0))
+    });
     let mut rules = std::collections::BTreeMap::<String, usize>::new();
     for a in &state.alerts {
         *rules.entry(a.alert.rule.clone()).or_default() += 1;
