@@ -277,6 +277,26 @@ fn impersonation_of_the_host() {
 }
 
 #[test]
+fn learned_names_are_saved_by_name_and_still_protect_after_a_restore() {
+    let mut d = Detector::new(cfg(ORG));
+    let host = join_ts("Sync", "Morgan Reyes", "morgan@acme.example", "HOST", "198.51.100.1", "2026-01-01T10:00:00Z", "R1", 1);
+    assert!(feed(&mut d, &[host]).is_empty());
+    let mut saved = Vec::new();
+    d.save(&mut saved).unwrap();
+    // The checkpoint names them (as earlier builds wrote and read it), not their keys.
+    let v: Value = serde_json::from_slice(&saved).unwrap();
+    let names: Vec<&str> = v[1]["protected"].as_object().unwrap().keys().map(String::as_str).collect();
+    let (morgan, chief) =
+        (zoomwatch_shared::rules::names::normalize_name("Morgan Reyes"), zoomwatch_shared::rules::names::normalize_name("Chief Exec"));
+    assert!(names.contains(&morgan.as_str()) && names.contains(&chief.as_str()) && names.len() == 2, "{names:?}");
+    let mut back = Detector::restore(cfg(ORG), &saved).unwrap();
+    let fake = join_ts("Sync", "Morgan R.", "", "", "203.0.113.9", "2026-01-01T10:01:00Z", "R1", 2);
+    let full = join_ts("Sync", "MORGAN REYES", "", "", "203.0.113.9", "2026-01-01T10:02:00Z", "R2", 3);
+    assert!(feed(&mut back, &[fake]).contains(&"display-name-impersonation".to_owned()), "by initials, after the restore");
+    assert!(feed(&mut back, &[full]).contains(&"display-name-impersonation".to_owned()), "in full, after the restore");
+}
+
+#[test]
 fn look_alike_host_names_are_impersonation_too() {
     // Each evasion in its own meeting instance, after the real host joined it.
     let evasions = ["Mоrgan Rеyes", "Reyes, Morgan", "M0rgan Reye5", "Morgan\u{200D} Reyes", "Mórgan Reyés", "Ｍｏｒｇａｎ Ｒｅｙｅｓ"];

@@ -77,7 +77,7 @@ impl MeetingBook {
             for k in gone {
                 if let Some(m) = self.meetings.get_mut(&k) {
                     m.dropped = m.dropped.saturating_add(u32::try_from(m.attendees.len()).unwrap_or(u32::MAX));
-                    m.attendees = HashMap::new();
+                    m.attendees = super::Attendees::default();
                     m.left = Some(0);
                     self.trimmed.rosters += 1;
                 }

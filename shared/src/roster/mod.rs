@@ -9,16 +9,18 @@
 //! it; the compact person it keeps is in `person.rs`, the caps that bound it
 //! ([`Limits`]) in `caps.rs`.
 
-use foldhash::{HashMap, HashMapExt};
+use foldhash::HashMap;
 
 use serde::{Deserialize, Serialize};
 
 use crate::limits::Limits;
 
+mod attendees;
 mod caps;
 mod person;
 
 use crate::record::{Category, RecordV1, Severity};
+pub use attendees::Attendees;
 pub use person::RosterPerson;
 
 /// Meeting lifecycle as far as the records tell.
@@ -166,9 +168,8 @@ pub struct Meeting {
     pub ended_ms: Option<i64>,
     /// Latest payload time of any record about it.
     pub last_ms: i64,
-    /// Everyone seen, by identity key. Boxed: the table stays small (32-byte entries),
-    /// so it grows without copying whole attendees.
-    pub attendees: HashMap<String, Box<Attendee>>,
+    /// Everyone seen, by identity key ([`Attendees`]).
+    pub attendees: Attendees,
     /// Worst flag seen on any record about it.
     pub worst: Option<Severity>,
     /// Whether `meeting.started` was seen (the roster is then complete).
@@ -213,7 +214,7 @@ impl Meeting {
             started_ms: None,
             ended_ms: None,
             last_ms: i64::MIN,
-            attendees: HashMap::new(),
+            attendees: Attendees::default(),
             worst: None,
             start_seen: false,
             closed_idle: false,
@@ -242,17 +243,17 @@ impl Meeting {
     /// The roster line of `p`: by identity, else by display name when exactly one person
     /// of that name is in (screen-share and role webhooks name a guest only that way).
     pub fn find(&self, p: &crate::record::Participant) -> Option<&Attendee> {
-        self.attendees.get(&p.identity_key()).map(|a| &**a).or_else(|| {
+        self.attendees.get(&p.identity_key()).or_else(|| {
             let name = p.name.as_deref()?;
             let mut present = self.attendees.values().filter(|a| a.presence == Presence::In && a.participant.name() == Some(name));
             let one = present.next()?;
-            present.next().is_none().then_some(&**one)
+            present.next().is_none().then_some(one)
         })
     }
 
     /// Attendees sorted for display: present first, then waiting, then left; by join time.
     pub fn roster(&self) -> Vec<&Attendee> {
-        let mut v: Vec<&Attendee> = self.attendees.values().map(|a| &**a).collect();
+        let mut v: Vec<&Attendee> = self.attendees.values().collect();
         let rank = |p: Presence| match p {
             Presence::In => 0,
             Presence::Waiting => 1,
@@ -468,25 +469,23 @@ fn apply_to(
             p.write_identity_key(key_buf);
             let pkey = key_buf.as_str();
             let is_host = m.host_id.is_some() && p.zoom_user_id == m.host_id;
-            if !m.attendees.contains_key(pkey) {
-                let a = Box::new(Attendee {
-                    key: pkey.to_owned(),
-                    participant: RosterPerson::from(p),
-                    presence: Presence::Left,
-                    since_ms: i64::MIN,
-                    first_join_ms: None,
-                    left_ms: None,
-                    joins: 0,
-                    is_host,
-                    worst: None,
-                    admitted: false,
-                    waited: false,
-                    other_devices: None,
-                });
-                m.attendees.insert(pkey.to_owned(), a);
+            let (a, added) = m.attendees.get_or_add(pkey, || Attendee {
+                key: pkey.to_owned(),
+                participant: RosterPerson::from(p),
+                presence: Presence::Left,
+                since_ms: i64::MIN,
+                first_join_ms: None,
+                left_ms: None,
+                joins: 0,
+                is_host,
+                worst: None,
+                admitted: false,
+                waited: false,
+                other_devices: None,
+            });
+            if added {
                 count_left(&mut m.left, 1);
             }
-            let a = m.attendees.get_mut(pkey)?;
             if worst.is_some() {
                 a.worst = a.worst.max(worst);
             }

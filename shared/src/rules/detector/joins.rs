@@ -8,7 +8,7 @@ impl Detector {
         &mut self,
         r: &RecordV1,
         t: i64,
-        norm_name: Option<&str>,
+        norm_name: Option<(&str, u64)>,
         mkey: Option<&str>,
         worst_flag: Option<Severity>,
         out: &mut Vec<Finding>,
@@ -138,11 +138,11 @@ impl Detector {
         }
 
         if let Some(rule) = self.cfg.rule("display-name-impersonation")
-            && let (Some(name), Some(norm)) = (&p.name, norm_name)
-            && let Some((person, by_initials)) = self.mem.protected.get(norm).map(|x| (x, false)).or_else(|| {
+            && let (Some(name), Some((norm, key))) = (&p.name, norm_name)
+            && let Some((person, by_initials)) = self.mem.learned(key, norm).map(|x| (x, false)).or_else(|| {
                 // "Dana W." for "Dana Whitfield": a weaker match (a colleague may share a
                 // first name and an initial), so one step less severe.
-                let (full, words) = self.mem.initials.get(&super::form_key(norm))?;
+                let (full, words) = self.mem.initials.get(&key)?;
                 (crate::rules::names::name_word_count(name) == *words).then(|| self.mem.protected.get(full).map(|x| (x, true)))?
             })
         {

@@ -121,6 +121,10 @@ struct OpenAlert {
 
 #[derive(Clone, Serialize, Deserialize)]
 struct Person {
+    /// The learned name, normalized ([`normalize_name`]): what its key in
+    /// [`Memory::protected`] is the [`form_key`] of. Saved as the map's key.
+    #[serde(skip)]
+    norm: String,
     display: String,
     zoom_user_id: Option<String>,
     email: Option<String>,
@@ -135,10 +139,12 @@ struct Person {
     forms: Box<[u64]>,
 }
 
-/// The key of a shortened form in [`Memory::initials`]: 64 bits of a fixed hash. Forms
-/// are folded names, the table holds at most a few hundred thousand: two forms sharing a
-/// key is about as likely as two record ids doing so ([`crate::ids`]), and would only
-/// make one name's shortened form point at another learned name.
+/// The key of a learned name in [`Memory::protected`] and of a shortened form in
+/// [`Memory::initials`]: 64 bits of a fixed hash of the folded text. The tables hold at
+/// most a few hundred thousand: two names sharing a key is about as likely as two record
+/// ids doing so ([`crate::ids`]). A learned name is still compared in full before it
+/// counts as the joiner's; a shortened form sharing a key would only point at another
+/// learned name.
 fn form_key(form: &str) -> u64 {
     use std::hash::BuildHasher;
     foldhash::fast::FixedState::with_seed(0x7a77_6174_6368).hash_one(form)
@@ -181,6 +187,8 @@ pub struct Keys {
     /// A joiner's display name, normalized ([`normalize_name`]) for the rules that
     /// compare names; `None` for anything but a join.
     pub joiner_name: Option<String>,
+    /// Its key among learned names and their shortened forms ([`form_key`]).
+    pub joiner_key: u64,
     /// The fingerprint of its meeting's description ([`crate::roster::description_fingerprint`]).
     pub described: u64,
 }
@@ -194,12 +202,14 @@ impl Keys {
 
     /// The keys of `r`.
     pub fn of(r: &RecordV1) -> Self {
+        let joiner_name = if is_join(r) { r.participant.as_ref().and_then(|p| p.name.as_deref()).map(normalize_name) } else { None };
         Self {
             id: crate::ids::id_key(&r.id),
             occurred_ms: r.occurred_ms(),
             received_ms: crate::timefmt::parse_rfc3339_ms(&r.received_at),
             meeting_by_number: r.meeting.as_ref().filter(|m| m.uuid.is_none()).and_then(|_| meeting_key(r)),
-            joiner_name: if is_join(r) { r.participant.as_ref().and_then(|p| p.name.as_deref()).map(normalize_name) } else { None },
+            joiner_key: joiner_name.as_deref().map_or(0, form_key),
+            joiner_name,
             described: r.meeting.as_ref().map_or(0, crate::roster::description_fingerprint),
         }
     }
@@ -247,18 +257,21 @@ struct Memory {
     #[serde(default)]
     vetted_joins: HashMap<String, Vec<(i64, String)>>,
     removals: HashMap<String, Vec<RemovalMark>>,
-    protected: HashMap<String, Person>,
+    /// Learned (protected) names by their key ([`form_key`] of the normalized name);
+    /// saved as a map from the normalized name.
+    #[serde(with = "learned")]
+    protected: HashMap<u64, Person>,
     /// Shortened forms of the protected names ("dana w"): form's key ([`form_key`]) →
-    /// (full key, word count). Derived from `protected`, so not saved.
+    /// (the full name's key, word count). Derived from `protected`, so not saved.
     #[serde(skip)]
-    initials: HashMap<u64, (String, usize)>,
-    /// The protected names in the order they were last seen, oldest first, each with the
-    /// `seen` stamp it was queued with: an entry whose stamp is no longer its name's is
-    /// stale and skipped. Forgetting takes from the front (least recently used), with no
-    /// ranking; rebuilt from `protected` (by `seen`) when restored or when stale entries
-    /// outnumber the names.
+    initials: HashMap<u64, (u64, usize)>,
+    /// The protected names' keys in the order they were last seen, oldest first, each
+    /// with the `seen` stamp it was queued with: an entry whose stamp is no longer its
+    /// name's is stale and skipped. Forgetting takes from the front (least recently
+    /// used), with no ranking; rebuilt from `protected` (by `seen`) when restored or when
+    /// stale entries outnumber the names.
     #[serde(skip)]
-    recency: std::collections::VecDeque<(u64, String)>,
+    recency: std::collections::VecDeque<(u64, u64)>,
     active: super::sessions::Sessions,
     deletions: HashMap<String, Vec<(i64, String)>>,
     /// Counting custom rules: matching records per rule and subject.
@@ -287,29 +300,62 @@ struct Memory {
     registrations: HashMap<String, Vec<(i64, String)>>,
 }
 
-impl Memory {
-    /// Starts protecting a name (`norm`: its [`normalize_name`] key) of `person`.
-    fn protect(&mut self, norm: String, mut person: Person) {
-        person.forms = self.index_initials(&norm, &person.display);
-        self.recency.push_back((person.seen, norm.clone()));
-        self.protected.insert(norm, person);
+/// The learned names as saved: a map from the normalized name, as before they were
+/// kept by key.
+mod learned {
+    use super::{HashMap, Person, form_key};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(m: &HashMap<u64, Person>, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(m.values().map(|p| (&p.norm, p)))
     }
 
-    /// `norm` was seen again now: it moves to the back of the forgetting order.
-    fn touch(&mut self, norm: &str) {
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<HashMap<u64, Person>, D::Error> {
+        let by_name: HashMap<String, Person> = Deserialize::deserialize(d)?;
+        Ok(by_name
+            .into_iter()
+            .map(|(norm, mut p)| {
+                p.norm = norm;
+                (form_key(&p.norm), p)
+            })
+            .collect())
+    }
+}
+
+impl Memory {
+    /// The learned name `norm` (of key `key`), when it is one.
+    fn learned(&self, key: u64, norm: &str) -> Option<&Person> {
+        self.protected.get(&key).filter(|p| p.norm == norm)
+    }
+
+    /// Starts protecting the name of `person` (its `norm`, of key [`form_key`]); a name
+    /// whose key another learned name has (about as likely as two record ids sharing
+    /// one) is not learned.
+    fn protect(&mut self, key: u64, mut person: Person) {
+        if self.protected.contains_key(&key) {
+            return;
+        }
+        person.forms = self.index_initials(key, &person.norm, &person.display);
+        self.recency.push_back((person.seen, key));
+        self.protected.insert(key, person);
+    }
+
+    /// The learned name of `key` was seen again now: it moves to the back of the
+    /// forgetting order.
+    fn touch(&mut self, key: u64) {
         let seen = self.applied;
-        if let Some(p) = self.protected.get_mut(norm)
+        if let Some(p) = self.protected.get_mut(&key)
             && p.seen != seen
         {
             p.seen = seen;
-            self.recency.push_back((seen, norm.to_owned()));
+            self.recency.push_back((seen, key));
         }
     }
 
     /// The forgetting order again from each name's `seen` (after a restore, or when most
     /// queued entries are stale).
     fn rebuild_recency(&mut self) {
-        let mut order: Vec<(u64, String)> = self.protected.iter().map(|(k, p)| (p.seen, k.clone())).collect();
+        let mut order: Vec<(u64, u64)> = self.protected.iter().map(|(k, p)| (p.seen, *k)).collect();
         order.sort_unstable();
         self.recency = order.into();
     }
@@ -323,8 +369,8 @@ impl Memory {
         }
         while self.protected.len() > cap {
             let Some((stamp, key)) = self.recency.pop_front() else { break };
-            if known.iter().any(|(n, _)| *n == key) || self.protected.get(&key).is_none_or(|p| p.seen != stamp) {
-                continue; // never forgotten, or seen again since (queued again further back)
+            if self.protected.get(&key).is_none_or(|p| p.seen != stamp || known.iter().any(|(n, _)| *n == p.norm)) {
+                continue; // seen again since (queued again further back), or never forgotten
             }
             if let Some(p) = self.protected.remove(&key) {
                 for form in &p.forms {
@@ -337,13 +383,14 @@ impl Memory {
         }
     }
 
-    /// Indexes the shortened forms of `display` (learned as `norm`); returns their keys.
-    fn index_initials(&mut self, norm: &str, display: &str) -> Box<[u64]> {
+    /// Indexes the shortened forms of `display` (learned as `norm`, of key `full`);
+    /// returns their keys.
+    fn index_initials(&mut self, full: u64, norm: &str, display: &str) -> Box<[u64]> {
         let mut keys = Vec::new();
         for (form, words) in crate::rules::names::initial_forms(display) {
             if form != norm {
                 let key = form_key(&form);
-                self.initials.entry(key).or_insert_with(|| (norm.to_owned(), words));
+                self.initials.entry(key).or_insert((full, words));
                 keys.push(key);
             }
         }
@@ -409,7 +456,9 @@ impl Detector {
         };
         for (norm, display) in known {
             if !norm.is_empty() {
-                d.mem.protect(norm, Person { display, zoom_user_id: None, email: None, host_of: None, seen: 0, forms: Box::default() });
+                let key = form_key(&norm);
+                d.mem
+                    .protect(key, Person { norm, display, zoom_user_id: None, email: None, host_of: None, seen: 0, forms: Box::default() });
             }
         }
         d
@@ -433,10 +482,10 @@ impl Detector {
         for (k, v) in std::mem::take(&mut d.mem.protected) {
             mem.protected.entry(k).or_insert(v);
         }
-        let names: Vec<(String, String)> = mem.protected.iter().map(|(k, p)| (k.clone(), p.display.clone())).collect();
-        for (norm, display) in names {
-            let forms = mem.index_initials(&norm, &display);
-            if let Some(p) = mem.protected.get_mut(&norm) {
+        let names: Vec<(u64, String, String)> = mem.protected.iter().map(|(k, p)| (*k, p.norm.clone(), p.display.clone())).collect();
+        for (key, norm, display) in names {
+            let forms = mem.index_initials(key, &norm, &display);
+            if let Some(p) = mem.protected.get_mut(&key) {
                 p.forms = forms;
             }
         }
@@ -530,13 +579,13 @@ impl Detector {
 
         let transition = self.mem.book.apply_described(r, t, flags.iter().map(|f| f.severity).max(), keys.described);
         let norm_name = keys.joiner_name.as_deref();
-        self.learn_people(r, norm_name, mkey);
+        self.learn_people(r, norm_name, keys.joiner_key, mkey);
         if let Some(tr) = &transition {
             self.track_active(r, tr.after, &tr.meeting);
         } else if matches!(r.category, Category::Meeting | Category::Webinar) && r.action == "ended" {
             self.end_sessions(mkey);
         }
-        self.join_rules(r, t, norm_name, mkey, flags.iter().map(|f| f.severity).max(), &mut findings);
+        self.join_rules(r, t, norm_name.map(|n| (n, keys.joiner_key)), mkey, flags.iter().map(|f| f.severity).max(), &mut findings);
         self.travel_rules(r, t, mkey, &mut findings);
         self.removal_rules(r, t, &mut findings);
         self.deletion_rule(r, t, &mut findings);
@@ -618,7 +667,7 @@ impl Detector {
 
     /// Learns the display name (`norm`: normalized, of a join) of hosts and internal
     /// people, for the impersonation rule.
-    fn learn_people(&mut self, r: &RecordV1, norm: Option<&str>, mkey: Option<&str>) {
+    fn learn_people(&mut self, r: &RecordV1, norm: Option<&str>, key: u64, mkey: Option<&str>) {
         let (Some(p), Some(norm)) = (&r.participant, norm) else { return };
         let Some(name) = &p.name else { return };
         if p.guest || norm.chars().count() < 3 {
@@ -629,10 +678,10 @@ impl Detector {
         let internal = !self.cfg.internal_domains.is_empty() && p.email.as_deref().is_some_and(|e| self.cfg.is_internal_email(e));
         if is_host || internal {
             let host_of = if is_host { mkey } else { None };
-            if self.mem.protected.contains_key(norm) {
-                self.mem.touch(norm);
+            if self.mem.learned(key, norm).is_some() {
+                self.mem.touch(key);
                 // Most joins repeat what is known: copy only what changed.
-                if let Some(entry) = self.mem.protected.get_mut(norm) {
+                if let Some(entry) = self.mem.protected.get_mut(&key) {
                     crate::roster::set_if_changed(&mut entry.zoom_user_id, &p.zoom_user_id);
                     crate::roster::set_if_changed(&mut entry.email, &p.email);
                     if is_host && entry.host_of.as_deref() != mkey {
@@ -641,6 +690,7 @@ impl Detector {
                 }
             } else {
                 let person = Person {
+                    norm: norm.to_owned(),
                     display: name.clone(),
                     zoom_user_id: p.zoom_user_id.clone(),
                     email: p.email.clone(),
@@ -648,7 +698,7 @@ impl Detector {
                     seen: self.mem.applied,
                     forms: Box::default(),
                 };
-                self.mem.protect(norm.to_owned(), person);
+                self.mem.protect(key, person);
                 self.mem.forget_names(self.cfg.limits.learned_names, &self.cfg.known_people);
             }
         }
