@@ -69,7 +69,8 @@ fn a_number_only_record_goes_to_the_instance_seen_last() {
     apply(&mut back, &[("111", Some("inst-A"), 8), ("111", Some("inst-A"), 9), ("111", None, 15)]);
     assert_eq!(instance_of(&back, 15), ["inst-A"]);
     // Nobody was put anywhere else.
-    assert!(back.meetings.keys().all(|k| ["inst-A", "inst-B", "inst-C"].contains(&k.as_str())), "{:?}", back.meetings.keys());
+    let keys: Vec<&str> = back.meetings.keys().collect();
+    assert!(keys.iter().all(|k| ["inst-A", "inst-B", "inst-C"].contains(k)), "{keys:?}");
 }
 
 /// One identity (`Z7`) in meeting instance `U1` from device `device` at `ip`.

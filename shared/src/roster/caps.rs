@@ -7,7 +7,7 @@ use super::*;
 impl MeetingBook {
     /// Drops ended meetings whose last record is older than `older_than_ms` (memory bound).
     pub fn prune_ended(&mut self, older_than_ms: i64) {
-        self.meetings.retain(|_, m| !(m.phase == MeetingPhase::Ended && m.last_ms < older_than_ms));
+        self.meetings.retain(|m| !(m.phase == MeetingPhase::Ended && m.last_ms < older_than_ms));
         let meetings = &self.meetings;
         self.latest_by_id.retain(|_, key| meetings.contains_key(key));
     }

@@ -15,13 +15,16 @@ use serde::{Deserialize, Serialize};
 
 use crate::limits::Limits;
 
-mod attendees;
 mod caps;
+mod keyed;
 mod person;
 
 use crate::record::{Category, RecordV1, Severity};
-pub use attendees::Attendees;
+pub use keyed::{HasKey, Keyed, hash_key};
 pub use person::RosterPerson;
+
+/// A meeting's attendees by identity key.
+pub type Attendees = Keyed<Box<Attendee>>;
 
 /// Meeting lifecycle as far as the records tell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -243,17 +246,17 @@ impl Meeting {
     /// The roster line of `p`: by identity, else by display name when exactly one person
     /// of that name is in (screen-share and role webhooks name a guest only that way).
     pub fn find(&self, p: &crate::record::Participant) -> Option<&Attendee> {
-        self.attendees.get(&p.identity_key()).or_else(|| {
+        self.attendees.get(&p.identity_key()).map(|a| &**a).or_else(|| {
             let name = p.name.as_deref()?;
             let mut present = self.attendees.values().filter(|a| a.presence == Presence::In && a.participant.name() == Some(name));
             let one = present.next()?;
-            present.next().is_none().then_some(one)
+            present.next().is_none().then_some(&**one)
         })
     }
 
     /// Attendees sorted for display: present first, then waiting, then left; by join time.
     pub fn roster(&self) -> Vec<&Attendee> {
-        let mut v: Vec<&Attendee> = self.attendees.values().collect();
+        let mut v: Vec<&Attendee> = self.attendees.values().map(|a| &**a).collect();
         let rank = |p: Presence| match p {
             Presence::In => 0,
             Presence::Waiting => 1,
@@ -285,7 +288,7 @@ pub struct Transition {
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct MeetingBook {
     /// By meeting key.
-    pub meetings: HashMap<String, Meeting>,
+    pub meetings: Keyed<Meeting>,
     /// Latest instance key per meeting number, for events that carry only the number
     /// (`meeting.updated`, some deletes).
     latest_by_id: HashMap<String, String>,
@@ -390,10 +393,7 @@ impl MeetingBook {
             },
             (None, None) => return None,
         };
-        if !self.meetings.contains_key(key) {
-            self.meetings.insert(key.to_owned(), Meeting::new(key.to_owned()));
-        }
-        let m = self.meetings.get_mut(key)?;
+        let (m, _) = self.meetings.get_or_add(key, || Meeting::new(key.to_owned()));
         apply_to(m, &mut self.key_buf, r, info, t, worst, described)
     }
 }
@@ -469,19 +469,21 @@ fn apply_to(
             p.write_identity_key(key_buf);
             let pkey = key_buf.as_str();
             let is_host = m.host_id.is_some() && p.zoom_user_id == m.host_id;
-            let (a, added) = m.attendees.get_or_add(pkey, || Attendee {
-                key: pkey.to_owned(),
-                participant: RosterPerson::from(p),
-                presence: Presence::Left,
-                since_ms: i64::MIN,
-                first_join_ms: None,
-                left_ms: None,
-                joins: 0,
-                is_host,
-                worst: None,
-                admitted: false,
-                waited: false,
-                other_devices: None,
+            let (a, added) = m.attendees.get_or_add(pkey, || {
+                Box::new(Attendee {
+                    key: pkey.to_owned(),
+                    participant: RosterPerson::from(p),
+                    presence: Presence::Left,
+                    since_ms: i64::MIN,
+                    first_join_ms: None,
+                    left_ms: None,
+                    joins: 0,
+                    is_host,
+                    worst: None,
+                    admitted: false,
+                    waited: false,
+                    other_devices: None,
+                })
             });
             if added {
                 count_left(&mut m.left, 1);
