@@ -7,6 +7,14 @@ use zoomwatch_shared::posture::{Failing, SettingsPolicy, Summary, drifts, postur
 use zoomwatch_shared::record::{Category, RecordV1, Severity};
 use zoomwatch_shared::text::sanitize;
 
+use foldhash::HashMap;
+
+/// The key of a control in a scope in [`PostureBook::open_by_scope`].
+fn scope_hash(control: &str, scope: &str) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::fast::FixedState::with_seed(0x0064_7269_6674).hash_one((control, scope))
+}
+
 /// Drift entries kept (oldest dropped first).
 const KEEP: usize = 500;
 
@@ -45,7 +53,12 @@ pub struct PostureBook {
     /// The latest posture run: when, and what it said.
     pub latest: Option<(String, Summary)>,
     /// Drift, oldest first.
-    pub drifts: Vec<DriftEntry>,
+    pub drifts: std::collections::VecDeque<DriftEntry>,
+    /// How many entries of `drifts` are open, by [`scope_hash`] of control and scope
+    /// (its key, and its description when that differs): most admin records concern a
+    /// setting with no open drift there, which this answers without going through the
+    /// list. (Two pairs sharing a hash only cost a look through the list.)
+    open_by_scope: HashMap<u64, u32>,
 }
 
 /// One line of the Posture view's list: an open drift, a failing control, or a
@@ -118,7 +131,11 @@ impl PostureBook {
                 resolved: None,
             };
             match self.open_index(&entry.control, &entry.scope_key) {
-                Some(i) => self.drifts[i] = entry,
+                Some(i) => {
+                    self.count_open(i, -1);
+                    self.drifts[i] = entry;
+                    self.count_open(i, 1);
+                }
                 None => self.push(entry),
             }
         }
@@ -126,17 +143,39 @@ impl PostureBook {
 
     fn push(&mut self, e: DriftEntry) {
         if self.drifts.len() >= KEEP {
-            self.drifts.remove(0);
+            self.count_open(0, -1);
+            self.drifts.pop_front();
         }
-        self.drifts.push(e);
+        self.drifts.push_back(e);
+        self.count_open(self.drifts.len() - 1, 1);
+    }
+
+    /// Counts entry `i` in (`delta` 1) or out of (-1) [`PostureBook::open_by_scope`]
+    /// when it is open.
+    fn count_open(&mut self, i: usize, delta: i32) {
+        let Some(d) = self.drifts.get(i).filter(|d| d.resolved.is_none()) else { return };
+        let key = scope_hash(&d.control, &d.scope_key);
+        let described = (d.scope != d.scope_key).then(|| scope_hash(&d.control, &d.scope));
+        for key in std::iter::once(key).chain(described) {
+            let n = self.open_by_scope.entry(key).or_default();
+            *n = n.saturating_add_signed(delta);
+            if *n == 0 {
+                self.open_by_scope.remove(&key);
+            }
+        }
     }
 
     fn open_index(&self, control: &str, scope_key: &str) -> Option<usize> {
+        // Without an open entry of that control and scope, there is nothing to look for.
+        if !self.open_by_scope.contains_key(&scope_hash(control, scope_key)) {
+            return None;
+        }
         self.drifts.iter().rposition(|d| d.resolved.is_none() && d.control == control && (d.scope_key == scope_key || d.scope == scope_key))
     }
 
     fn resolve(&mut self, control: &str, scope: &str, at: &str, who: &str) {
         while let Some(i) = self.open_index(control, scope) {
+            self.count_open(i, -1);
             self.drifts[i].resolved = Some(format!("{at} by {who}"));
         }
     }
@@ -198,5 +237,45 @@ mod tests {
         b.observe(&settings_change(2, false, true), &p);
         assert_eq!(b.open().count(), 0);
         assert!(matches!(b.rows()[..], [PostureRow::Resolved(d)] if d.resolved.as_deref().is_some_and(|r| r.contains("it-admin"))));
+    }
+
+    #[test]
+    fn the_open_index_agrees_with_the_list_past_its_length() {
+        let user_change = |n: u64, user: u64, new: bool| {
+            let body = json!({"event": "user.settings_updated", "event_ts": n, "payload": {"account_id": "A", "operator": "it-admin@acme.example",
+                "object": {"id": format!("U{user}"), "settings": {"in_meeting": {"waiting_room": new}}},
+                "old_object": {"id": format!("U{user}"), "settings": {"in_meeting": {"waiting_room": !new}}}}});
+            zoomwatch_shared::normalize::normalize(
+                Envelope::parse(body.to_string().as_bytes()).unwrap(),
+                &Received { received_at_ms: 1_796_115_600_000, request: None },
+            )
+        };
+        let mut b = PostureBook::default();
+        let p = SettingsPolicy::default();
+        // 700 users, drifted, some put back, some drifted twice: more entries than kept.
+        for n in 0..1500u64 {
+            b.observe(&user_change(n, n % 700, n % 3 == 2), &p);
+        }
+        assert_eq!(b.drifts.len(), KEEP);
+        let mut counted: HashMap<u64, u32> = HashMap::default();
+        for d in b.drifts.iter().filter(|d| d.resolved.is_none()) {
+            *counted.entry(scope_hash(&d.control, &d.scope_key)).or_default() += 1;
+            if d.scope != d.scope_key {
+                *counted.entry(scope_hash(&d.control, &d.scope)).or_default() += 1;
+            }
+        }
+        assert!(counted.len() > 100, "{}", counted.len());
+        assert_eq!(b.open_by_scope, counted, "the index counts exactly the open entries");
+        let scan = |control: &str, key: &str| {
+            b.drifts.iter().rposition(|d| d.resolved.is_none() && d.control == control && (d.scope_key == key || d.scope == key))
+        };
+        let mut asked = 0;
+        for d in &b.drifts {
+            for key in [&d.scope_key, &d.scope] {
+                assert_eq!(b.open_index(&d.control, key), scan(&d.control, key), "{} {key}", d.control);
+                asked += 1;
+            }
+        }
+        assert!(asked >= 2 * KEEP && b.open_index("in_meeting.waiting_room", "user:nobody").is_none());
     }
 }
