@@ -119,6 +119,17 @@ fn undecorated<'a>(words: &[&'a str]) -> Vec<&'a str> {
 /// initial, at least one kept whole ("Dana W.", "D. Whitfield") — normalizes, paired with
 /// how many words that form has. Names of one word or more than four have none.
 pub fn initial_forms(name: &str) -> Vec<(String, usize)> {
+    let mut out = Vec::new();
+    each_initial_form(name, |form, n| out.push((form.to_owned(), n)));
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Calls `f` with each shortened form of `name` and its word count, as
+/// [`initial_forms`] lists them but unsorted and possibly more than once, without
+/// allocating each (learning a name indexes all of its forms).
+pub fn each_initial_form(name: &str, mut f: impl FnMut(&str, usize)) {
     // Words of the name as written, each folded on its own, and its initial folded the
     // same way ("M" folds like the start of "Morgan" would not: its skeleton is "rn").
     let words: Vec<(String, String)> = written_words(name)
@@ -130,12 +141,13 @@ pub fn initial_forms(name: &str) -> Vec<(String, usize)> {
         .collect();
     let n = words.len();
     if !(2..=4).contains(&n) {
-        return Vec::new();
+        return;
     }
-    let mut out = Vec::new();
+    let mut form: Vec<&str> = Vec::with_capacity(n);
+    let mut text = String::new();
     // Every proper, non-empty subset of the words to cut down.
     for mask in 1u32..(1 << n) - 1 {
-        let mut form: Vec<&str> = Vec::with_capacity(n);
+        form.clear();
         let mut kept_whole = false;
         let mut cut_ok = true;
         for (i, (whole, initial)) in words.iter().enumerate() {
@@ -149,12 +161,11 @@ pub fn initial_forms(name: &str) -> Vec<(String, usize)> {
         }
         if kept_whole && cut_ok {
             form.sort_unstable();
-            out.push((form.concat(), n));
+            text.clear();
+            form.iter().for_each(|w| text.push_str(w));
+            f(&text, n);
         }
     }
-    out.sort();
-    out.dedup();
-    out
 }
 
 /// [`normalize_name`] of one word as written. An ASCII word whose letters and digits fold

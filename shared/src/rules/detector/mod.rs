@@ -386,15 +386,18 @@ impl Memory {
     /// Indexes the shortened forms of `display` (learned as `norm`, of key `full`);
     /// returns their keys.
     fn index_initials(&mut self, full: u64, norm: &str, display: &str) -> Box<[u64]> {
-        let mut keys = Vec::new();
-        for (form, words) in crate::rules::names::initial_forms(display) {
+        let mut forms: Vec<(u64, usize)> = Vec::new();
+        crate::rules::names::each_initial_form(display, |form, words| {
             if form != norm {
-                let key = form_key(&form);
-                self.initials.entry(key).or_insert((full, words));
-                keys.push(key);
+                forms.push((form_key(form), words));
             }
+        });
+        forms.sort_unstable();
+        forms.dedup();
+        for &(key, words) in &forms {
+            self.initials.entry(key).or_insert((full, words));
         }
-        keys.into_boxed_slice()
+        forms.into_iter().map(|(key, _)| key).collect()
     }
 }
 
