@@ -86,7 +86,12 @@ impl<T: HasKey> Keyed<T> {
 
     /// The entry of `key`, to change.
     pub fn get_mut(&mut self, key: &str) -> Option<&mut T> {
-        self.map.get_mut(&hash_key(key))
+        self.get_mut_hashed(hash_key(key))
+    }
+
+    /// The entry whose key's [`hash_key`] is `hash`, to change.
+    pub fn get_mut_hashed(&mut self, hash: u64) -> Option<&mut T> {
+        self.map.get_mut(&hash)
     }
 
     /// Whether there is an entry of `key`.
@@ -96,8 +101,14 @@ impl<T: HasKey> Keyed<T> {
 
     /// The entry of `key`, added by `new` when not there yet (then `true` with it).
     pub fn get_or_add(&mut self, key: &str, new: impl FnOnce() -> T) -> (&mut T, bool) {
+        self.get_or_add_hashed(hash_key(key), new)
+    }
+
+    /// [`Keyed::get_or_add`] by the key's [`hash_key`]; `new` must make an entry of
+    /// that key.
+    pub fn get_or_add_hashed(&mut self, hash: u64, new: impl FnOnce() -> T) -> (&mut T, bool) {
         let mut added = false;
-        let e = self.map.entry(hash_key(key)).or_insert_with(|| {
+        let e = self.map.entry(hash).or_insert_with(|| {
             added = true;
             new()
         });

@@ -342,24 +342,23 @@ impl MeetingBook {
 
     /// [`MeetingBook::apply`] with the record's payload time `t` (ms) already parsed.
     pub fn apply_at(&mut self, r: &RecordV1, t: i64, worst: Option<Severity>) -> Option<Transition> {
-        let described = r.meeting.as_ref().map_or(0, description_fingerprint);
-        self.apply_described(r, t, worst, described)
+        self.apply_described(r, t, worst, &BookKeys::of(r))
     }
 
-    /// [`MeetingBook::apply_at`] with the fingerprint of the record's meeting
-    /// description ([`description_fingerprint`]) already computed (where the record was prepared).
-    pub fn apply_described(&mut self, r: &RecordV1, t: i64, worst: Option<Severity>, described: u64) -> Option<Transition> {
+    /// [`MeetingBook::apply_at`] with the record's [`BookKeys`] already computed (where
+    /// the record was prepared).
+    pub fn apply_described(&mut self, r: &RecordV1, t: i64, worst: Option<Severity>, keys: &BookKeys) -> Option<Transition> {
         if !matches!(r.category, Category::Meeting | Category::Webinar | Category::Participant) {
             return None;
         }
         let info = r.meeting.as_ref()?;
         // Most records are about a known instance that already is its number's latest:
         // one lookup, nothing else to keep current.
-        if let Some(uuid) = &info.uuid
-            && let Some(m) = self.meetings.get_mut(uuid.as_str())
+        if info.uuid.is_some()
+            && let Some(m) = self.meetings.get_mut_hashed(keys.instance)
             && (info.id.is_none() || (m.latest_for_id && m.id == info.id))
         {
-            return apply_to(m, &mut self.key_buf, r, info, t, worst, described);
+            return apply_to(m, &mut self.key_buf, r, info, t, worst, keys);
         }
         let by_number;
         let key: &str = match (&info.uuid, &info.id) {
@@ -394,7 +393,7 @@ impl MeetingBook {
             (None, None) => return None,
         };
         let (m, _) = self.meetings.get_or_add(key, || Meeting::new(key.to_owned()));
-        apply_to(m, &mut self.key_buf, r, info, t, worst, described)
+        apply_to(m, &mut self.key_buf, r, info, t, worst, keys)
     }
 }
 
@@ -405,8 +404,37 @@ pub fn description_fingerprint(info: &crate::record::MeetingRef) -> u64 {
     foldhash::fast::FixedState::with_seed(0x5a17).hash_one((&info.id, &info.topic, &info.host_id, &info.kind))
 }
 
-/// Applies `r` (about meeting `info`, whose description has fingerprint `described`)
-/// to its meeting `m`; `key_buf` holds the participant's identity key meanwhile.
+/// What the meeting book derives from a record alone: computed where records are
+/// prepared, so applying them in order does not hash text again.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BookKeys {
+    /// The fingerprint of its meeting's description ([`description_fingerprint`]).
+    pub described: u64,
+    /// [`hash_key`] of its meeting's instance uuid (read only when it has one).
+    pub instance: u64,
+    /// [`hash_key`] of its participant's identity key (read only when it has one).
+    pub attendee: u64,
+}
+
+impl BookKeys {
+    /// The keys of `r`.
+    pub fn of(r: &RecordV1) -> Self {
+        let meeting = r.meeting.as_ref();
+        let attendee = r.participant.as_ref().map_or(0, |p| {
+            let mut key = String::new();
+            p.write_identity_key(&mut key);
+            hash_key(&key)
+        });
+        Self {
+            described: meeting.map_or(0, description_fingerprint),
+            instance: meeting.and_then(|m| m.uuid.as_deref()).map_or(0, hash_key),
+            attendee,
+        }
+    }
+}
+
+/// Applies `r` (about meeting `info`; `keys` are its [`BookKeys`]) to its meeting `m`;
+/// `key_buf` holds the participant's identity key when they are new.
 fn apply_to(
     m: &mut Meeting,
     key_buf: &mut String,
@@ -414,8 +442,9 @@ fn apply_to(
     info: &crate::record::MeetingRef,
     t: i64,
     worst: Option<Severity>,
-    described: u64,
+    keys: &BookKeys,
 ) -> Option<Transition> {
+    let described = keys.described;
     // Later records win for descriptive fields, but never erase them; copy only what
     // changed (most events repeat the same topic and host).
     if (t >= m.last_ms || m.topic.is_none()) && m.described != described {
@@ -466,12 +495,11 @@ fn apply_to(
                 "left" | "left_waiting_room" | "jbh_waiting_left" => Presence::Left,
                 _ => return None, // role changes, sharing, breakout rooms: no presence change
             };
-            p.write_identity_key(key_buf);
-            let pkey = key_buf.as_str();
             let is_host = m.host_id.is_some() && p.zoom_user_id == m.host_id;
-            let (a, added) = m.attendees.get_or_add(pkey, || {
+            let (a, added) = m.attendees.get_or_add_hashed(keys.attendee, || {
+                p.write_identity_key(key_buf);
                 Box::new(Attendee {
-                    key: pkey.to_owned(),
+                    key: key_buf.clone(),
                     participant: RosterPerson::from(p),
                     presence: Presence::Left,
                     since_ms: i64::MIN,

@@ -189,8 +189,8 @@ pub struct Keys {
     pub joiner_name: Option<String>,
     /// Its key among learned names and their shortened forms ([`form_key`]).
     pub joiner_key: u64,
-    /// The fingerprint of its meeting's description ([`crate::roster::description_fingerprint`]).
-    pub described: u64,
+    /// What the meeting book derives from it ([`crate::roster::BookKeys`]).
+    pub book: crate::roster::BookKeys,
 }
 
 impl Keys {
@@ -210,7 +210,7 @@ impl Keys {
             meeting_by_number: r.meeting.as_ref().filter(|m| m.uuid.is_none()).and_then(|_| meeting_key(r)),
             joiner_key: joiner_name.as_deref().map_or(0, form_key),
             joiner_name,
-            described: r.meeting.as_ref().map_or(0, crate::roster::description_fingerprint),
+            book: crate::roster::BookKeys::of(r),
         }
     }
 }
@@ -580,7 +580,7 @@ impl Detector {
             })
             .collect();
 
-        let transition = self.mem.book.apply_described(r, t, flags.iter().map(|f| f.severity).max(), keys.described);
+        let transition = self.mem.book.apply_described(r, t, flags.iter().map(|f| f.severity).max(), &keys.book);
         let norm_name = keys.joiner_name.as_deref();
         self.learn_people(r, norm_name, keys.joiner_key, mkey);
         if let Some(tr) = &transition {
