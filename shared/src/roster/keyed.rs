@@ -5,7 +5,8 @@
 //! heap (a cache miss per record in tables of thousands). Two keys of one table sharing a
 //! hash is about as likely as two record ids doing so ([`crate::ids`]), and nobody can aim
 //! for it: the hash key is secret and new in each process. Each entry keeps its text key
-//! ([`HasKey`]); a table is saved as a map from it, as before.
+//! ([`HasKey`]); a table is saved as a map from it, as before. A record's hashes are
+//! worked out where it is prepared ([`BookKeys`]).
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
@@ -37,6 +38,35 @@ impl Hasher for AsIs {
     }
     fn write_u64(&mut self, n: u64) {
         self.0 = n;
+    }
+}
+
+/// What the meeting book derives from a record alone: computed where records are
+/// prepared, so applying them in order does not hash text again.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BookKeys {
+    /// The fingerprint of its meeting's description ([`description_fingerprint`]).
+    pub described: u64,
+    /// [`hash_key`] of its meeting's instance uuid (read only when it has one).
+    pub instance: u64,
+    /// [`hash_key`] of its participant's identity key (read only when it has one).
+    pub attendee: u64,
+}
+
+impl BookKeys {
+    /// The keys of `r`.
+    pub fn of(r: &crate::record::RecordV1) -> Self {
+        let meeting = r.meeting.as_ref();
+        let attendee = r.participant.as_ref().map_or(0, |p| {
+            let mut key = String::new();
+            p.write_identity_key(&mut key);
+            hash_key(&key)
+        });
+        Self {
+            described: meeting.map_or(0, super::description_fingerprint),
+            instance: meeting.and_then(|m| m.uuid.as_deref()).map_or(0, hash_key),
+            attendee,
+        }
     }
 }
 

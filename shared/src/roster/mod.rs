@@ -7,7 +7,7 @@
 //! Why one file of this length: the meeting book is one state machine over one set of
 //! tables (instances, rosters), and its unit tests (a quarter of the file) stay beside
 //! it; the compact person it keeps is in `person.rs`, the caps that bound it
-//! ([`Limits`]) in `caps.rs`.
+//! ([`Limits`]) in `caps.rs`, its tables keyed by hashed text ([`Keyed`]) in `keyed.rs`.
 
 use foldhash::HashMap;
 
@@ -20,7 +20,7 @@ mod keyed;
 mod person;
 
 use crate::record::{Category, RecordV1, Severity};
-pub use keyed::{HasKey, Keyed, hash_key};
+pub use keyed::{BookKeys, HasKey, Keyed, hash_key};
 pub use person::RosterPerson;
 
 /// A meeting's attendees by identity key.
@@ -402,35 +402,6 @@ impl MeetingBook {
 pub fn description_fingerprint(info: &crate::record::MeetingRef) -> u64 {
     use std::hash::BuildHasher;
     foldhash::fast::FixedState::with_seed(0x5a17).hash_one((&info.id, &info.topic, &info.host_id, &info.kind))
-}
-
-/// What the meeting book derives from a record alone: computed where records are
-/// prepared, so applying them in order does not hash text again.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct BookKeys {
-    /// The fingerprint of its meeting's description ([`description_fingerprint`]).
-    pub described: u64,
-    /// [`hash_key`] of its meeting's instance uuid (read only when it has one).
-    pub instance: u64,
-    /// [`hash_key`] of its participant's identity key (read only when it has one).
-    pub attendee: u64,
-}
-
-impl BookKeys {
-    /// The keys of `r`.
-    pub fn of(r: &RecordV1) -> Self {
-        let meeting = r.meeting.as_ref();
-        let attendee = r.participant.as_ref().map_or(0, |p| {
-            let mut key = String::new();
-            p.write_identity_key(&mut key);
-            hash_key(&key)
-        });
-        Self {
-            described: meeting.map_or(0, description_fingerprint),
-            instance: meeting.and_then(|m| m.uuid.as_deref()).map_or(0, hash_key),
-            attendee,
-        }
-    }
 }
 
 /// Applies `r` (about meeting `info`; `keys` are its [`BookKeys`]) to its meeting `m`;
