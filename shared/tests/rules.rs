@@ -297,6 +297,31 @@ fn learned_names_are_saved_by_name_and_still_protect_after_a_restore() {
 }
 
 #[test]
+fn a_detector_saved_before_its_tables_were_keyed_by_number_restores() {
+    // `Detector::save` as the build of 2026-12-06 wrote it (meetings, rosters and learned
+    // names as maps by their text keys), after `zoomwatch watch --once` read
+    // testdata/stored/records.jsonl with the built-in configuration.
+    let dir = format!("{}/../testdata/stored", env!("CARGO_MANIFEST_DIR"));
+    let saved = std::fs::read(format!("{dir}/detector-memory-v1.json")).unwrap();
+    let mut d = Detector::restore(Config::default(), &saved).unwrap();
+    let standup = d.meetings().meetings.get("eNgStAnDuP9x8y7z6w5v4A==").expect("the stand-up's roster");
+    assert_eq!(standup.attendees["zoom:lOz5-Host-0003AbCdEfGh"].participant.name(), Some("Lena Ortiz"));
+    assert_eq!(standup.attendees.len(), 2);
+    assert_eq!(d.memory().learned_names, 1, "the stand-up's host");
+    // Every record read before the save is a duplicate now.
+    let text = std::fs::read_to_string(format!("{dir}/records.jsonl")).unwrap();
+    for line in text.lines() {
+        let r = zoomwatch_shared::lines::parse(line.as_bytes()).unwrap();
+        assert!(d.observe(&r).is_empty(), "{}", r.id);
+    }
+    // The learned host's name still protects, in full and by initials.
+    let fake = join_ts("Sync", "Lena Ortiz", "", "", "203.0.113.9", "2026-12-02T03:00:00Z", "K1", 1_796_180_000_000);
+    let short = join_ts("Sync", "L. Ortiz", "", "", "203.0.113.9", "2026-12-02T03:01:00Z", "K2", 1_796_180_060_000);
+    assert!(feed(&mut d, &[fake]).contains(&"display-name-impersonation".to_owned()));
+    assert!(feed(&mut d, &[short]).contains(&"display-name-impersonation".to_owned()));
+}
+
+#[test]
 fn look_alike_host_names_are_impersonation_too() {
     // Each evasion in its own meeting instance, after the real host joined it.
     let evasions = ["Mоrgan Rеyes", "Reyes, Morgan", "M0rgan Reye5", "Morgan\u{200D} Reyes", "Mórgan Reyés", "Ｍｏｒｇａｎ Ｒｅｙｅｓ"];
