@@ -57,15 +57,10 @@ impl BookKeys {
     /// The keys of `r`.
     pub fn of(r: &crate::record::RecordV1) -> Self {
         let meeting = r.meeting.as_ref();
-        let attendee = r.participant.as_ref().map_or(0, |p| {
-            let mut key = String::new();
-            p.write_identity_key(&mut key);
-            hash_key(&key)
-        });
         Self {
             described: meeting.map_or(0, super::description_fingerprint),
             instance: meeting.and_then(|m| m.uuid.as_deref()).map_or(0, hash_key),
-            attendee,
+            attendee: r.participant.as_ref().map_or(0, |p| hash_key(&p.identity_key())),
         }
     }
 }
@@ -143,11 +138,6 @@ impl<T: HasKey> Keyed<T> {
             new()
         });
         (e, added)
-    }
-
-    /// Adds `entry` under its key; returns the one it replaces.
-    pub fn insert(&mut self, entry: T) -> Option<T> {
-        self.map.insert(hash_key(entry.key()), entry)
     }
 
     /// Takes the entry of `key` out.

@@ -77,16 +77,16 @@ impl Memory {
         self.protected.insert(key, person);
     }
 
-    /// The learned name of `key` was seen again now: it moves to the back of the
-    /// forgetting order.
-    pub(super) fn touch(&mut self, key: u64) {
+    /// The learned name `norm` (of key `key`) was seen again now: it moves to the back
+    /// of the forgetting order. Returns it, to update; `None` when it is not learned.
+    pub(super) fn touch(&mut self, key: u64, norm: &str) -> Option<&mut Person> {
         let seen = self.applied;
-        if let Some(p) = self.protected.get_mut(&key)
-            && p.seen != seen
-        {
+        let p = self.protected.get_mut(&key).filter(|p| p.norm == norm)?;
+        if p.seen != seen {
             p.seen = seen;
             self.recency.push_back((seen, key));
         }
+        Some(p)
     }
 
     /// The forgetting order again from each name's `seen` (after a restore, or when most
@@ -152,15 +152,12 @@ impl Detector {
         let internal = !self.cfg.internal_domains.is_empty() && p.email.as_deref().is_some_and(|e| self.cfg.is_internal_email(e));
         if is_host || internal {
             let host_of = if is_host { mkey } else { None };
-            if self.mem.learned(key, norm).is_some() {
-                self.mem.touch(key);
+            if let Some(entry) = self.mem.touch(key, norm) {
                 // Most joins repeat what is known: copy only what changed.
-                if let Some(entry) = self.mem.protected.get_mut(&key) {
-                    crate::roster::set_if_changed(&mut entry.zoom_user_id, &p.zoom_user_id);
-                    crate::roster::set_if_changed(&mut entry.email, &p.email);
-                    if is_host && entry.host_of.as_deref() != mkey {
-                        entry.host_of = mkey.map(str::to_owned);
-                    }
+                crate::roster::set_if_changed(&mut entry.zoom_user_id, &p.zoom_user_id);
+                crate::roster::set_if_changed(&mut entry.email, &p.email);
+                if is_host && entry.host_of.as_deref() != mkey {
+                    entry.host_of = mkey.map(str::to_owned);
                 }
             } else {
                 let person = Person {
