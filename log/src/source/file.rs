@@ -14,6 +14,7 @@ use tokio::sync::mpsc;
 
 use zoomwatch_shared::lines;
 
+use super::workers::Workers;
 use super::{AsRead, Position, Prepare, SourceEvent, Status};
 
 /// Where to start reading.
@@ -50,14 +51,14 @@ impl FileSource {
 
 /// Most records sent in one batch.
 const BATCH: usize = 1024;
-/// Batches parsed and prepared at once, each on a blocking thread of its own, while the
-/// consumer applies the one before: a file read from the start (a day of records) keeps
-/// every core busy. Batches are sent in file order.
+/// Batches parsed and prepared at once by the [`Workers`], while the consumer applies the
+/// one before: a file read from the start (a day of records) keeps every core busy.
+/// Batches are sent in file order.
 const IN_FLIGHT: usize = 2;
 
 /// A batch being parsed and prepared: its records and skipped lines, and the file
 /// offset after its last line.
-type Pending<T> = (tokio::task::JoinHandle<(Vec<T>, u64)>, u64);
+type Pending<T> = (tokio::sync::oneshot::Receiver<(Vec<T>, u64)>, u64);
 
 struct Reader<P: Prepare> {
     /// Bytes after the last complete line.
@@ -158,7 +159,7 @@ impl<P: Prepare> Reader<P> {
         self.count = 0;
         let prep = self.prep.clone();
         let keep_from = self.keep_from;
-        let job = tokio::task::spawn_blocking(move || {
+        let job = Workers::shared().run(move || {
             let (items, skipped) = prepare_lines(prep.as_ref(), &lines, end, keep_from);
             (items, skipped + dropped)
         });

@@ -6,6 +6,7 @@ pub mod cloudwatch;
 pub mod file;
 pub mod provenance;
 mod slicer;
+pub mod workers;
 
 /// Capacity of the channel from a source to its consumer, in events (a batch is up to
 /// 8,192 records). Enough to keep the source reading while a batch is applied; small
