@@ -86,6 +86,32 @@ async fn reads_to_the_end_and_stops_without_follow() {
     assert_eq!((records, skipped, done), (2, 2, true), "garbage and the torn last line are counted");
 }
 
+#[tokio::test]
+async fn a_line_longer_than_any_record_is_skipped_without_losing_its_neighbours() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.jsonl");
+    // Over the longest line considered, read in many pieces, between two records; then
+    // a record that ends the file without a newline.
+    let huge = "x".repeat(zoomwatch_shared::lines::MAX_LINE + 300_000);
+    std::fs::write(&path, line(1) + &huge + "\n" + &line(2) + line(3).trim_end()).unwrap();
+    let (names, pos) = read_from(&path, file::Start::Beginning).await;
+    assert_eq!(names, ["p1", "p2", "p3"]);
+    assert_eq!(pos.unwrap().offset, std::fs::metadata(&path).unwrap().len(), "the position is the end of the file");
+    let (tx, mut rx) = mpsc::channel(16);
+    let mut src = FileSource::new(&path);
+    src.follow = false;
+    tokio::spawn(file::run(src, tx));
+    let mut skipped = 0;
+    while let Some(ev) = rx.recv().await {
+        if let SourceEvent::Skipped(n) = ev {
+            skipped += n;
+        }
+    }
+    // Its first 4 MiB and more are dropped unread, what follows up to its newline is read
+    // as a line that is no record: two skips, no record lost.
+    assert_eq!(skipped, 2);
+}
+
 /// Reads `path` to the end from `start`: the participants' names and the last position.
 async fn read_from(path: &std::path::Path, start: file::Start) -> (Vec<String>, Option<zoomwatch_log::source::Position>) {
     let (tx, mut rx) = mpsc::channel(16);

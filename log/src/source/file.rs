@@ -61,11 +61,13 @@ const IN_FLIGHT: usize = 2;
 type Pending<T> = (tokio::sync::oneshot::Receiver<(Vec<T>, u64)>, u64);
 
 struct Reader<P: Prepare> {
-    /// Bytes after the last complete line.
-    pending: Vec<u8>,
-    /// Complete lines not yet handed to a worker.
-    lines: Vec<u8>,
-    /// How many.
+    /// The next batch as read: complete lines up to `complete`, then the start of the
+    /// next line. The file is read straight into it; a batch leaves for a worker
+    /// without being copied, and only its partial last line is moved to the next.
+    buf: Vec<u8>,
+    /// Where the complete lines in `buf` end.
+    complete: usize,
+    /// How many complete lines.
     count: usize,
     /// Over-long "lines" dropped since the last batch (counted with it as skipped).
     dropped: u64,
@@ -130,31 +132,60 @@ fn start_of_last_lines(file: &std::fs::File, len: u64, n: usize) -> std::io::Res
 }
 
 impl<P: Prepare> Reader<P> {
-    /// Takes `chunk` (read up to file offset `offset`); complete lines go to the next
+    /// Bytes read at once.
+    const READ: usize = 256 * 1024;
+
+    /// Reads what `file` has next into the batch: the number of bytes (0 at its end).
+    async fn read(&mut self, file: &mut tokio::fs::File) -> std::io::Result<usize> {
+        self.buf.reserve(Self::READ);
+        let before = self.buf.len();
+        // Into the spare capacity: at most READ bytes, nothing zeroed first.
+        let n = (&mut *file).take(Self::READ as u64).read_buf(&mut self.buf).await?;
+        debug_assert_eq!(self.buf.len(), before + n);
+        Ok(n)
+    }
+
+    /// Takes the bytes just read (the file is now at `offset`); complete lines join the
     /// batch, which is handed to a worker once it holds [`BATCH`] lines.
-    fn take_lines(&mut self, chunk: &[u8], offset: u64) {
-        self.pending.extend_from_slice(chunk);
-        if let Some(last) = memchr::memrchr(b'\n', &self.pending) {
-            self.count += memchr::memchr_iter(b'\n', &self.pending[..=last]).count();
-            self.lines.extend_from_slice(&self.pending[..=last]);
-            self.pending.drain(..=last);
+    fn take_read(&mut self, n: usize, offset: u64) {
+        let start = self.buf.len() - n;
+        if let Some(last) = memchr::memrchr(b'\n', &self.buf[start..]) {
+            let end = start + last + 1;
+            self.count += memchr::memchr_iter(b'\n', &self.buf[start..end]).count();
+            self.complete = end;
         }
-        if self.pending.len() > lines::MAX_LINE {
+        if self.partial_len() > lines::MAX_LINE {
             // A "line" this long is not a record; drop it rather than grow without bound.
-            self.pending.clear();
+            self.buf.truncate(self.complete);
             self.dropped += 1;
         }
         if self.count >= BATCH {
-            self.dispatch(offset - self.pending.len() as u64);
+            self.dispatch(offset - self.partial_len() as u64);
         }
+    }
+
+    /// Bytes after the last complete line.
+    fn partial_len(&self) -> usize {
+        self.buf.len() - self.complete
+    }
+
+    /// Forgets the partial line (the file was truncated).
+    fn clear_partial(&mut self) {
+        self.buf.truncate(self.complete);
     }
 
     /// Hands the complete lines to a worker; `end` is the file offset after them.
     fn dispatch(&mut self, end: u64) {
-        if self.lines.is_empty() && self.dropped == 0 {
+        if self.complete == 0 && self.dropped == 0 {
             return;
         }
-        let lines = std::mem::take(&mut self.lines);
+        // The partial line starts the next batch's buffer, sized like this one so that
+        // filling it moves nothing.
+        let mut next = Vec::with_capacity(self.complete.max(Self::READ) + Self::READ);
+        next.extend_from_slice(&self.buf[self.complete..]);
+        self.buf.truncate(self.complete);
+        let lines = std::mem::replace(&mut self.buf, next);
+        self.complete = 0;
         let dropped = std::mem::take(&mut self.dropped);
         self.count = 0;
         let prep = self.prep.clone();
@@ -168,9 +199,9 @@ impl<P: Prepare> Reader<P> {
 
     /// The partial last line as a line of its own (the file ended without a newline).
     fn finish_partial(&mut self, end: u64) {
-        if !self.pending.is_empty() {
-            self.lines.append(&mut self.pending);
-            self.lines.push(b'\n');
+        if self.partial_len() > 0 {
+            self.buf.push(b'\n');
+            self.complete = self.buf.len();
             self.count += 1;
         }
         self.dispatch(end);
@@ -216,16 +247,8 @@ pub async fn run(opts: FileSource, tx: mpsc::Sender<SourceEvent>) {
 pub async fn run_prepared<P: Prepare>(opts: FileSource, prep: Arc<P>, tx: mpsc::Sender<SourceEvent<P::Item>>) {
     let mut reported: Option<Position> = None;
     let keeps_last = prep.keeps_last();
-    let mut reader = Reader {
-        pending: Vec::new(),
-        lines: Vec::new(),
-        count: 0,
-        dropped: 0,
-        prep,
-        in_flight: std::collections::VecDeque::new(),
-        keep_from: 0,
-    };
-    let mut buf = vec![0u8; 256 * 1024];
+    let mut reader =
+        Reader { buf: Vec::new(), complete: 0, count: 0, dropped: 0, prep, in_flight: std::collections::VecDeque::new(), keep_from: 0 };
     let mut first_open = true;
     'reopen: loop {
         let mut file = match tokio::fs::File::open(&opts.path).await {
@@ -276,11 +299,11 @@ pub async fn run_prepared<P: Prepare>(opts: FileSource, prep: Arc<P>, tx: mpsc::
         let _ = tx.send(SourceEvent::Status(Status::Backfilling)).await;
         let mut live_announced = false;
         loop {
-            match file.read(&mut buf).await {
+            match reader.read(&mut file).await {
                 Ok(0) => {
-                    reader.dispatch(offset - reader.pending.len() as u64);
+                    reader.dispatch(offset - reader.partial_len() as u64);
                     if !reader.drain(0, &tx, &mut reported, inode).await
-                        || !report(&tx, &mut reported, inode, offset - reader.pending.len() as u64).await
+                        || !report(&tx, &mut reported, inode, offset - reader.partial_len() as u64).await
                     {
                         return;
                     }
@@ -314,7 +337,7 @@ pub async fn run_prepared<P: Prepare>(opts: FileSource, prep: Arc<P>, tx: mpsc::
                         }
                         Ok(m) if m.len() < offset => {
                             // Truncated in place: start over, keeping every line.
-                            reader.pending.clear();
+                            reader.clear_partial();
                             reader.keep_from = 0;
                             offset = 0;
                             if file.seek(SeekFrom::Start(0)).await.is_err() {
@@ -333,7 +356,7 @@ pub async fn run_prepared<P: Prepare>(opts: FileSource, prep: Arc<P>, tx: mpsc::
                 }
                 Ok(n) => {
                     offset += n as u64;
-                    reader.take_lines(&buf[..n], offset);
+                    reader.take_read(n, offset);
                     if !reader.drain(IN_FLIGHT, &tx, &mut reported, inode).await {
                         return;
                     }
