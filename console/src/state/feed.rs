@@ -3,26 +3,14 @@
 
 use super::*;
 
-/// Frees records and evicted rows on a helper thread. A record owns a few dozen small
-/// allocations; freeing 8,000 of them at the tail of every batch would stall the screen
-/// as long as applying them did. The helper is started on first use; if it cannot be,
-/// they are freed here.
+/// Frees records and evicted rows on the file source's workers
+/// ([`zoomwatch_log::source::workers`]), below the screen's priority. A record owns a few
+/// dozen small allocations; freeing 8,000 of them at the tail of every batch would stall
+/// the screen as long as applying them did, and most were allocated on those workers,
+/// where freeing them is cheapest.
 pub(super) fn drop_elsewhere<T: Send + 'static>(items: Vec<T>) {
-    use std::sync::OnceLock;
-    use std::sync::mpsc::{Sender, channel};
-    type Garbage = Box<dyn Send>;
-    static DROPPER: OnceLock<Option<Sender<Garbage>>> = OnceLock::new();
-    if items.is_empty() {
-        return;
-    }
-    let dropper = DROPPER.get_or_init(|| {
-        let (tx, rx) = channel::<Garbage>();
-        std::thread::Builder::new().name("zoomwatch-drop".into()).spawn(move || rx.into_iter().for_each(drop)).ok().map(|_| tx)
-    });
-    if let Some(tx) = dropper
-        && let Err(back) = tx.send(Box::new(items))
-    {
-        drop(back.0); // the helper is gone: free them here
+    if !items.is_empty() {
+        zoomwatch_log::source::workers::Workers::shared().spare(move || drop(items));
     }
 }
 

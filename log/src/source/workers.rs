@@ -6,6 +6,8 @@
 //! waits. At equal priority the scheduler shared each core three ways, and opening a day
 //! took the consumer's share of the time rather than the machine's.
 //!
+//! The consumer's spent batches are freed here too, where most of them were allocated.
+//!
 //! A job that panics loses its batch (its answer is dropped), as a panicking blocking
 //! task did; the thread carries on.
 
@@ -43,16 +45,25 @@ impl Workers {
         })
     }
 
+    /// A pool of `n` workers (none: every job runs on its caller).
     fn start(n: usize) -> Self {
         let (tx, rx) = channel::<Job>();
         let rx = Arc::new(Mutex::new(rx));
         for i in 0..n {
             let rx = rx.clone();
-            // A pool that cannot start a thread runs its jobs with fewer; with none, a
-            // job's answer never comes and the source treats its batch as empty.
+            // A pool that cannot start a thread runs its jobs with fewer; with none, the
+            // caller runs them itself ([`Workers::run`]).
             let _ = std::thread::Builder::new().name(format!("zoomwatch-prep-{i}")).spawn(move || work(&rx));
         }
         Self { jobs: tx }
+    }
+
+    /// Runs `job` on a worker when one is free, nobody waiting for it (freeing what the
+    /// consumer is done with). Run here if the pool is gone.
+    pub fn spare(&self, job: impl FnOnce() + Send + 'static) {
+        if let Err(back) = self.jobs.send(Box::new(job)) {
+            (back.0)();
+        }
     }
 
     /// Runs `job` on a worker; its result comes on the receiver (an error if it panicked).
@@ -61,7 +72,10 @@ impl Workers {
         let job: Job = Box::new(move || {
             let _ = tx.send(job());
         });
-        let _ = self.jobs.send(job);
+        // No worker could be started: run it here rather than lose it.
+        if let Err(back) = self.jobs.send(job) {
+            (back.0)();
+        }
         rx
     }
 }
@@ -118,5 +132,15 @@ mod tests {
             got.push(a.await.unwrap());
         }
         assert_eq!(got, (0..8).map(|i| i * 2).collect::<Vec<_>>(), "both workers still answer, every job once");
+    }
+
+    #[tokio::test]
+    async fn without_workers_a_job_runs_on_its_caller_and_nothing_is_lost() {
+        let pool = Workers::start(0);
+        let caller = std::thread::current().id();
+        assert_eq!(pool.run(|| std::thread::current().id()).await.unwrap(), caller);
+        let (tx, rx) = std::sync::mpsc::channel();
+        pool.spare(move || tx.send(7).unwrap());
+        assert_eq!(rx.try_recv(), Ok(7), "spare work done before spare returns");
     }
 }
