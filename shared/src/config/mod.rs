@@ -425,9 +425,11 @@ impl Config {
     /// True when `email`'s domain is internal (or a subdomain of one).
     pub fn is_internal_email(&self, email: &str) -> bool {
         // As `domain_in(email_domain(email))`, without lower-casing into a new string:
-        // this runs for every join.
-        let Some((_, d)) = email.trim().rsplit_once('@') else { return false };
-        let d = d.as_bytes();
+        // this runs for every join (and the last '@' found with memrchr, not a
+        // one-byte comparison per candidate).
+        let e = email.trim().as_bytes();
+        let Some(at) = memchr::memrchr(b'@', e) else { return false };
+        let d = &e[at + 1..];
         !d.is_empty()
             && self.internal_domains.iter().any(|x| {
                 let x = x.as_bytes();
