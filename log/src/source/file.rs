@@ -49,7 +49,8 @@ impl FileSource {
     }
 }
 
-/// Most records sent in one batch.
+/// Lines that make a batch: one is handed to a worker after the read that brings it to
+/// this many (so up to one read's lines more).
 const BATCH: usize = 1024;
 /// Batches parsed and prepared at once by the [`Workers`], while the consumer applies the
 /// one before: a file read from the start (a day of records) keeps every core busy.
@@ -133,7 +134,7 @@ fn start_of_last_lines(file: &std::fs::File, len: u64, n: usize) -> std::io::Res
 
 impl<P: Prepare> Reader<P> {
     /// Bytes read at once.
-    const READ: usize = 256 * 1024;
+    const READ: usize = 1024 * 1024;
 
     /// Reads what `file` has next into the batch: the number of bytes (0 at its end).
     async fn read(&mut self, file: &mut tokio::fs::File) -> std::io::Result<usize> {
