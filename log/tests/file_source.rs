@@ -90,9 +90,10 @@ async fn reads_to_the_end_and_stops_without_follow() {
 async fn a_line_longer_than_any_record_is_skipped_without_losing_its_neighbours() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("events.jsonl");
-    // Over the longest line considered, read in many pieces, between two records; then
-    // a record that ends the file without a newline.
-    let huge = "x".repeat(zoomwatch_shared::lines::MAX_LINE + 300_000);
+    // Over the longest line considered by more than a read (1 MiB), so its newline
+    // arrives after the source has given up on it; between two records; then a record
+    // that ends the file without a newline.
+    let huge = "x".repeat(zoomwatch_shared::lines::MAX_LINE + 3 * 1024 * 1024);
     std::fs::write(&path, line(1) + &huge + "\n" + &line(2) + line(3).trim_end()).unwrap();
     let (names, pos) = read_from(&path, file::Start::Beginning).await;
     assert_eq!(names, ["p1", "p2", "p3"]);
@@ -107,8 +108,8 @@ async fn a_line_longer_than_any_record_is_skipped_without_losing_its_neighbours(
             skipped += n;
         }
     }
-    // Its first 4 MiB and more are dropped unread, what follows up to its newline is read
-    // as a line that is no record: two skips, no record lost.
+    // Its first 4 MiB and more are dropped unparsed, what follows up to its newline is
+    // read as a line that is no record: two skips, no record lost.
     assert_eq!(skipped, 2);
 }
 

@@ -102,6 +102,9 @@ mod tests {
         assert_eq!(parse(b"{\"schema\":\"zoomwatch.v1\",\"id\":\"tor").unwrap_err(), Skip::NotARecord);
         assert_eq!(parse(b"{\"level\":\"info\"}").unwrap_err(), Skip::NotARecord);
         assert_eq!(parse(b"\xff\xfe garbage").unwrap_err(), Skip::NotARecord);
+        let mut long = b"{\"schema\":\"zoomwatch.v1\",\"pad\":\"".to_vec();
+        long.resize(MAX_LINE + 1, b'x');
+        assert_eq!(parse(&long).unwrap_err(), Skip::NotARecord, "longer than any record");
         let v2 = br#"{"schema":"zoomwatch.v2","id":"x","event":"e","category":"other","action":"a","occurred_at":"2026-01-01T00:00:00.000Z","received_at":"2026-01-01T00:00:00.000Z","raw":{}}"#;
         assert_eq!(parse(v2).unwrap_err(), Skip::OtherSchema);
         let v1 = String::from_utf8_lossy(v2).replace("v2", "v1");

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
+use std::io::Seek;
 use tokio::sync::mpsc;
 
 use zoomwatch_shared::lines;
@@ -136,14 +136,27 @@ impl<P: Prepare> Reader<P> {
     /// Bytes read at once.
     const READ: usize = 1024 * 1024;
 
-    /// Reads what `file` has next into the batch: the number of bytes (0 at its end).
-    async fn read(&mut self, file: &mut tokio::fs::File) -> std::io::Result<usize> {
-        self.buf.reserve(Self::READ);
-        let before = self.buf.len();
-        // Into the spare capacity: at most READ bytes, nothing zeroed first.
-        let n = (&mut *file).take(Self::READ as u64).read_buf(&mut self.buf).await?;
-        debug_assert_eq!(self.buf.len(), before + n);
-        Ok(n)
+    /// Reads what `file` has next into the batch, on a blocking thread: the number of
+    /// bytes (0 at its end). The bytes go straight into the batch's spare capacity (not
+    /// zeroed first, not through a buffer of the runtime's).
+    async fn read(&mut self, file: &Arc<std::fs::File>) -> std::io::Result<usize> {
+        use std::io::Read;
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.reserve(Self::READ);
+        let before = buf.len();
+        let f = file.clone();
+        let (buf, read) = tokio::task::spawn_blocking(move || {
+            let read = (&*f).take(Self::READ as u64).read_to_end(&mut buf);
+            if read.is_err() {
+                // What was read before the error is read again after reopening.
+                buf.truncate(before);
+            }
+            (buf, read)
+        })
+        .await
+        .map_err(std::io::Error::other)?;
+        self.buf = buf;
+        read
     }
 
     /// Takes the bytes just read (the file is now at `offset`); complete lines join the
@@ -252,8 +265,10 @@ pub async fn run_prepared<P: Prepare>(opts: FileSource, prep: Arc<P>, tx: mpsc::
         Reader { buf: Vec::new(), complete: 0, count: 0, dropped: 0, prep, in_flight: std::collections::VecDeque::new(), keep_from: 0 };
     let mut first_open = true;
     'reopen: loop {
-        let mut file = match tokio::fs::File::open(&opts.path).await {
-            Ok(f) => f,
+        // Opened without blocking the runtime; then read, sought and measured as a plain
+        // file (a seek or fstat does not wait on the disk).
+        let file = match tokio::fs::File::open(&opts.path).await {
+            Ok(f) => Arc::new(f.into_std().await),
             Err(e) => {
                 if !opts.follow {
                     let _ = tx.send(SourceEvent::Status(Status::Waiting(format!("cannot open {}: {e}", opts.path.display())))).await;
@@ -267,7 +282,7 @@ pub async fn run_prepared<P: Prepare>(opts: FileSource, prep: Arc<P>, tx: mpsc::
                 continue 'reopen;
             }
         };
-        let Ok(meta) = file.metadata().await else {
+        let Ok(meta) = file.metadata() else {
             continue 'reopen;
         };
         let inode = meta.ino();
@@ -279,7 +294,7 @@ pub async fn run_prepared<P: Prepare>(opts: FileSource, prep: Arc<P>, tx: mpsc::
         };
         if let Some(at) = resume_at {
             offset = at;
-            if file.seek(SeekFrom::Start(offset)).await.is_err() {
+            if (&*file).seek(SeekFrom::Start(offset)).is_err() {
                 offset = 0;
             }
         }
@@ -290,17 +305,14 @@ pub async fn run_prepared<P: Prepare>(opts: FileSource, prep: Arc<P>, tx: mpsc::
             && meta.len() > offset
         {
             let len = meta.len();
-            if let Ok(clone) = file.try_clone().await
-                && let Ok(f) = clone.try_into_std()
-            {
-                let found = tokio::task::spawn_blocking(move || start_of_last_lines(&f, len, n)).await;
-                reader.keep_from = found.ok().and_then(Result::ok).unwrap_or(0);
-            }
+            let f = file.clone();
+            let found = tokio::task::spawn_blocking(move || start_of_last_lines(&f, len, n)).await;
+            reader.keep_from = found.ok().and_then(Result::ok).unwrap_or(0);
         }
         let _ = tx.send(SourceEvent::Status(Status::Backfilling)).await;
         let mut live_announced = false;
         loop {
-            match reader.read(&mut file).await {
+            match reader.read(&file).await {
                 Ok(0) => {
                     reader.dispatch(offset - reader.partial_len() as u64);
                     if !reader.drain(0, &tx, &mut reported, inode).await
@@ -341,7 +353,7 @@ pub async fn run_prepared<P: Prepare>(opts: FileSource, prep: Arc<P>, tx: mpsc::
                             reader.clear_partial();
                             reader.keep_from = 0;
                             offset = 0;
-                            if file.seek(SeekFrom::Start(0)).await.is_err() {
+                            if (&*file).seek(SeekFrom::Start(0)).is_err() {
                                 continue 'reopen;
                             }
                         }
