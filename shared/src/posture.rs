@@ -418,30 +418,43 @@ impl Drift {
 /// Where the settings a record changes live: the webhook's kind and `object.id`, or the
 /// operation log's own words.
 pub fn scope_of(r: &RecordV1) -> Option<Scope> {
+    // What of the payload says whose settings these are; nothing else is read. (Each on
+    // its own: one that does not fit does not hide the other.)
+    #[derive(serde::Deserialize)]
+    struct Operation {
+        operation_detail: String,
+    }
+    #[derive(serde::Deserialize)]
+    struct Object {
+        object: Id,
+    }
+    #[derive(serde::Deserialize)]
+    struct Id {
+        id: Value,
+    }
     if r.category != Category::Admin {
         return None;
     }
-    let raw = r.raw.value();
     if r.event == crate::report::OPERATION_EVENT {
-        let detail = raw.get("operation_detail").and_then(Value::as_str)?;
-        let scope = crate::report::parse_detail(detail, None).scope;
+        let detail = r.raw.pick::<Operation>()?.operation_detail;
+        let scope = crate::report::parse_detail(&detail, None).scope;
         return Some(match scope.split_once(' ') {
             Some(("group", name)) => Scope::Group { id: None, name: Some(name.to_owned()) },
             Some(("user", u)) => Scope::User(u.to_owned()),
             _ => Scope::Account,
         });
     }
-    let id = raw.get("object").and_then(|o| o.get("id")).and_then(|v| match v {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    });
+    let id = || {
+        r.raw.pick::<Object>().and_then(|o| match o.object.id {
+            Value::String(s) if !s.is_empty() => Some(s),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        })
+    };
     match r.event.as_str() {
         "account.settings_updated" => Some(Scope::Account),
-        "group.settings_updated" => Some(Scope::Group { id, name: None }),
-        "user.settings_updated" => {
-            Some(Scope::User(r.target_user.as_ref().and_then(|t| t.email.clone()).or(id).unwrap_or_else(|| "?".to_owned())))
-        }
+        "group.settings_updated" => Some(Scope::Group { id: id(), name: None }),
+        "user.settings_updated" => Some(Scope::User(r.target_user.as_ref().and_then(|t| t.email.clone()).or_else(id).unwrap_or_else(|| "?".to_owned()))),
         _ => None,
     }
 }
@@ -484,6 +497,40 @@ pub fn posture_changes<'a>(before: &Summary, after: &'a Summary) -> (Vec<&'a Fai
 mod tests {
     use super::*;
     use crate::zoom_settings::by_name;
+
+    #[test]
+    fn the_scope_is_read_from_the_payload_as_stored_and_as_built() {
+        let admin = |event: &str, raw: Value| {
+            let mut r = RecordV1::own("x".into(), event, Category::Admin, "settings_updated", 0, 0);
+            r.raw = raw.into();
+            r
+        };
+        let group = |id: Option<&str>| Some(Scope::Group { id: id.map(str::to_owned), name: None });
+        let cases = [
+            (admin("account.settings_updated", json!({})), Some(Scope::Account)),
+            (admin("group.settings_updated", json!({"object": {"id": "g1", "settings": {"a": [1, {"b": 2}]}}})), group(Some("g1"))),
+            (admin("group.settings_updated", json!({"object": {"id": 42}})), group(Some("42"))),
+            (admin("group.settings_updated", json!({"object": {"id": ""}})), group(None)),
+            (admin("group.settings_updated", json!({"object": "not an object"})), group(None)),
+            (admin("group.settings_updated", json!({"object": null, "operation_detail": 7})), group(None)),
+            (admin("user.settings_updated", json!({"object": {"id": "u9"}})), Some(Scope::User("u9".into()))),
+            (admin("user.settings_updated", json!({})), Some(Scope::User("?".into()))),
+            (
+                admin(crate::report::OPERATION_EVENT, json!({"operation_detail": "Edit Group Hampton - Waiting Room: from On to Off", "object": 1})),
+                Some(Scope::Group { id: None, name: Some("Hampton".into()) }),
+            ),
+            (admin(crate::report::OPERATION_EVENT, json!({"operation_detail": "Edit Account Settings - Waiting Room: from On to Off"})), Some(Scope::Account)),
+            (admin(crate::report::OPERATION_EVENT, json!({"operation_detail": 3})), None),
+            (admin("user.created", json!({"object": {"id": "u1"}})), None),
+        ];
+        for (r, want) in cases {
+            assert_eq!(scope_of(&r), want, "{} {:?}", r.event, r.raw.value());
+            // The same payload read back from a stored line (as text).
+            let back = crate::lines::parse(crate::lines::to_line(&r).as_bytes()).unwrap();
+            assert!(matches!(back.raw, crate::record::RawPayload::Text(_)));
+            assert_eq!(scope_of(&back), want, "stored: {} {:?}", r.event, r.raw.value());
+        }
+    }
 
     fn account_doc() -> Value {
         json!({

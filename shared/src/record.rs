@@ -118,6 +118,17 @@ impl RawPayload {
     }
 }
 
+impl RawPayload {
+    /// The parts of the payload `T` names, read without building the whole tree (the
+    /// rest is skipped, nothing of it allocated); `None` if they do not fit `T`.
+    pub fn pick<T: serde::de::DeserializeOwned>(&self) -> Option<T> {
+        match self {
+            Self::Tree(v) => T::deserialize(v).ok(),
+            Self::Text(t) => serde_json::from_str(t.get()).ok(),
+        }
+    }
+}
+
 impl Default for RawPayload {
     fn default() -> Self {
         Self::Tree(Value::Object(serde_json::Map::new()))
