@@ -454,7 +454,9 @@ pub fn scope_of(r: &RecordV1) -> Option<Scope> {
     match r.event.as_str() {
         "account.settings_updated" => Some(Scope::Account),
         "group.settings_updated" => Some(Scope::Group { id: id(), name: None }),
-        "user.settings_updated" => Some(Scope::User(r.target_user.as_ref().and_then(|t| t.email.clone()).or_else(id).unwrap_or_else(|| "?".to_owned()))),
+        "user.settings_updated" => {
+            Some(Scope::User(r.target_user.as_ref().and_then(|t| t.email.clone()).or_else(id).unwrap_or_else(|| "?".to_owned())))
+        }
         _ => None,
     }
 }
@@ -516,10 +518,16 @@ mod tests {
             (admin("user.settings_updated", json!({"object": {"id": "u9"}})), Some(Scope::User("u9".into()))),
             (admin("user.settings_updated", json!({})), Some(Scope::User("?".into()))),
             (
-                admin(crate::report::OPERATION_EVENT, json!({"operation_detail": "Edit Group Hampton - Waiting Room: from On to Off", "object": 1})),
+                admin(
+                    crate::report::OPERATION_EVENT,
+                    json!({"operation_detail": "Edit Group Hampton - Waiting Room: from On to Off", "object": 1}),
+                ),
                 Some(Scope::Group { id: None, name: Some("Hampton".into()) }),
             ),
-            (admin(crate::report::OPERATION_EVENT, json!({"operation_detail": "Edit Account Settings - Waiting Room: from On to Off"})), Some(Scope::Account)),
+            (
+                admin(crate::report::OPERATION_EVENT, json!({"operation_detail": "Edit Account Settings - Waiting Room: from On to Off"})),
+                Some(Scope::Account),
+            ),
             (admin(crate::report::OPERATION_EVENT, json!({"operation_detail": 3})), None),
             (admin("user.created", json!({"object": {"id": "u1"}})), None),
         ];
