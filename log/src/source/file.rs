@@ -141,6 +141,10 @@ impl<P: Prepare> Reader<P> {
     /// zeroed first, not through a buffer of the runtime's).
     async fn read(&mut self, file: &Arc<std::fs::File>) -> std::io::Result<usize> {
         use std::io::Read;
+        #[cfg(test)]
+        if tests::FAIL_READ.with(|n| n.replace(n.get().saturating_sub(1)) == 1) {
+            return Err(std::io::Error::other("injected read error"));
+        }
         let mut buf = std::mem::take(&mut self.buf);
         buf.reserve(Self::READ);
         let before = buf.len();
@@ -264,6 +268,8 @@ pub async fn run_prepared<P: Prepare>(opts: FileSource, prep: Arc<P>, tx: mpsc::
     let mut reader =
         Reader { buf: Vec::new(), complete: 0, count: 0, dropped: 0, prep, in_flight: std::collections::VecDeque::new(), keep_from: 0 };
     let mut first_open = true;
+    // Where a read failed: the reopened file is read on from there if it is the same one.
+    let mut failed_at: Option<Position> = None;
     'reopen: loop {
         // Opened without blocking the runtime; then read, sought and measured as a plain
         // file (a seek or fstat does not wait on the disk).
@@ -287,11 +293,30 @@ pub async fn run_prepared<P: Prepare>(opts: FileSource, prep: Arc<P>, tx: mpsc::
         };
         let inode = meta.ino();
         let mut offset: u64 = 0;
-        let resume_at = match opts.start {
+        let mut resume_at = match opts.start {
             Start::End if first_open => Some(meta.len()),
             Start::At(p) if first_open && p.inode == inode && p.offset <= meta.len() => Some(p.offset),
             _ => None,
         };
+        if let Some(p) = failed_at.take() {
+            if p.inode == inode && p.offset <= meta.len() {
+                // The same file after a failed read: on from where it failed, the lines
+                // already read (and the partial one) still in the batch.
+                resume_at = Some(p.offset);
+            } else {
+                // Another file now: the old one's complete lines go out; its partial
+                // line cannot be finished and counts as skipped.
+                let end = p.offset - reader.partial_len() as u64;
+                if reader.partial_len() > 0 {
+                    reader.clear_partial();
+                    reader.dropped += 1;
+                }
+                reader.dispatch(end);
+                if !reader.drain(0, &tx, &mut reported, p.inode).await {
+                    return;
+                }
+            }
+        }
         if let Some(at) = resume_at {
             offset = at;
             if (&*file).seek(SeekFrom::Start(offset)).is_err() {
@@ -375,11 +400,99 @@ pub async fn run_prepared<P: Prepare>(opts: FileSource, prep: Arc<P>, tx: mpsc::
                     }
                 }
                 Err(e) => {
+                    failed_at = Some(Position { inode, offset });
                     let _ = tx.send(SourceEvent::Status(Status::Reconnecting(format!("read error on {}: {e}", opts.path.display())))).await;
                     tokio::time::sleep(Duration::from_millis(500)).await;
                     continue 'reopen;
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zoomwatch_shared::{Envelope, Received, normalize};
+
+    thread_local! {
+        /// Counts reads down; the read that takes it from 1 to 0 fails.
+        pub(super) static FAIL_READ: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+    }
+
+    /// Records `p{from}`… as stored lines, about `bytes` of them: (text, next number).
+    fn lines_from(from: i64, bytes: usize) -> (String, i64) {
+        let (mut text, mut n) = (String::new(), from);
+        while text.len() < bytes {
+            let body = format!(
+                r#"{{"event":"meeting.participant_joined","event_ts":{n},"payload":{{"object":{{"uuid":"u","id":1,"participant":{{"user_name":"p{n}","user_id":"{n}"}}}}}}}}"#
+            );
+            let r = normalize(Envelope::parse(body.as_bytes()).unwrap(), &Received { received_at_ms: n, request: None });
+            text.push_str(&serde_json::to_string(&r).unwrap());
+            text.push('\n');
+            n += 1;
+        }
+        (text, n)
+    }
+
+    /// Reads `path` to its end with the `fail`-th read failing, calling `meanwhile` when
+    /// the source reports it: (names, skipped, last position).
+    async fn read_failing(path: &std::path::Path, fail: u32, meanwhile: impl FnOnce()) -> (Vec<String>, u64, Option<u64>) {
+        FAIL_READ.with(|c| c.set(fail));
+        let (tx, mut rx) = mpsc::channel(16);
+        let mut src = FileSource::new(path);
+        src.follow = false;
+        tokio::spawn(run(src, tx));
+        let (mut names, mut skipped, mut last, mut meanwhile) = (Vec::new(), 0, None, Some(meanwhile));
+        while let Some(ev) = rx.recv().await {
+            match ev {
+                SourceEvent::Records(rs) => names.extend(rs.into_iter().map(|r| r.participant.unwrap().name.unwrap())),
+                SourceEvent::Skipped(k) => skipped += k,
+                // The source waits half a second before it opens the file again.
+                SourceEvent::Status(Status::Reconnecting(_)) => meanwhile.take().expect("one failed read")(),
+                SourceEvent::Position(p) => last = Some(p.offset),
+                SourceEvent::Status(_) => {}
+            }
+        }
+        assert!(meanwhile.is_none(), "the read failed");
+        (names, skipped, last)
+    }
+
+    fn names(range: std::ops::Range<i64>) -> Vec<String> {
+        range.map(|i| format!("p{i}")).collect()
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_failed_read_goes_on_from_where_it_failed_nothing_lost_or_doubled() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.jsonl");
+        // About 3 MiB: three reads, the second of which fails.
+        let (text, n) = lines_from(0, 3 * 1024 * 1024);
+        std::fs::write(&path, &text).unwrap();
+        let (got, skipped, last) = read_failing(&path, 2, || {}).await;
+        assert_eq!(skipped, 0, "no line glued to another");
+        assert_eq!(got, names(0..n), "every record once, in order");
+        assert_eq!(last, Some(text.len() as u64));
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_file_replaced_after_a_failed_read_is_read_from_its_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.jsonl");
+        let (old, _) = lines_from(0, 2 * 1024 * 1024);
+        std::fs::write(&path, &old).unwrap();
+        let (new, m) = lines_from(100_000, 4096);
+        let replace = || {
+            std::fs::rename(&path, dir.path().join("events.jsonl.1")).unwrap();
+            std::fs::write(&path, &new).unwrap();
+        };
+        // The second read fails: the first read's complete lines were read, its partial
+        // last line cannot be finished.
+        let (got, skipped, last) = read_failing(&path, 2, replace).await;
+        let first_read = &old[..1024 * 1024];
+        let complete = first_read.matches('\n').count() as i64;
+        assert_eq!(got, [names(0..complete), names(100_000..m)].concat(), "the old file's lines read, then the new file's");
+        assert_eq!(skipped, 1, "the unfinished line is counted");
+        assert_eq!(last, Some(new.len() as u64));
     }
 }
