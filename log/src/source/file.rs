@@ -187,7 +187,7 @@ impl<P: Prepare> Reader<P> {
         self.buf.len() - self.complete
     }
 
-    /// Forgets the partial line (the file was truncated).
+    /// Forgets the partial line (the file was truncated, or replaced after a failed read).
     fn clear_partial(&mut self) {
         self.buf.truncate(self.complete);
     }
