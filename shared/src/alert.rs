@@ -205,7 +205,7 @@ pub fn alert_record(a: &Alert, last_seen: &str, update: u32, received_ms: i64, s
     r.meeting =
         a.meeting.as_ref().map(|m| MeetingRef { id: m.id.clone(), uuid: m.uuid.clone(), topic: m.topic.clone(), ..Default::default() });
     r.participant = a.participant.clone();
-    r.actor = a.actor.clone();
+    r.actor = a.actor.clone().map(Box::new);
     r.flags = vec![Flag { rule: a.rule.clone(), severity: a.severity, reason: a.reason.clone() }];
     r.alert = Some(Box::new(AlertBlock {
         seal: None,
@@ -237,7 +237,7 @@ pub fn alert_of(r: &RecordV1) -> Option<Alert> {
         reason: b.reason.clone(),
         meeting: r.meeting.as_ref().map(|m| MeetingBrief { id: m.id.clone(), uuid: m.uuid.clone(), topic: m.topic.clone() }),
         participant: r.participant.clone(),
-        actor: r.actor.clone(),
+        actor: r.actor.as_deref().cloned(),
         record_ids: b.record_ids.clone(),
         occurred_at: b.first_seen.clone(),
         count: b.count,

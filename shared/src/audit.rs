@@ -67,11 +67,11 @@ pub fn action_record(a: &ActionAudit) -> RecordV1 {
         }
     });
     rec.target_user = a.user.as_ref().map(|u| {
-        if u.contains('@') {
+        Box::new(if u.contains('@') {
             TargetUser { email: Some(u.clone()), ..TargetUser::default() }
         } else {
             TargetUser { id: Some(u.clone()), ..TargetUser::default() }
-        }
+        })
     });
     rec.participant = a.participant_uuid.as_ref().map(|p| Participant { participant_uuid: Some(p.clone()), ..Participant::default() });
     rec
@@ -134,7 +134,7 @@ mod tests {
     fn only_our_own_records_count() {
         let mut r = triage_record("ana", None, "alert-1", "acked", "", 5);
         assert_eq!(response_of(&r).unwrap().status.as_deref(), Some("acked"));
-        r.request = Some(crate::record::RequestInfo::default());
+        r.request = Some(Box::default());
         assert!(response_of(&r).is_none(), "a webhook delivery is never an analyst's verdict");
     }
 }

@@ -420,7 +420,7 @@ impl Filter {
             Term::User(v) => user_fields(r).any(|f| contains(f, v)),
             Term::Type(v) => contains(&r.event, v) || r.category.as_str() == v,
             Term::Severity(s, at_least) => worst.is_some_and(|w| if *at_least { w >= *s } else { w == *s }),
-            Term::Country(_) | Term::Asn(_) => geos(r.participant.as_ref(), r.actor.as_ref()).any(|g| place_matches(t, Some(g))),
+            Term::Country(_) | Term::Asn(_) => geos(r.participant.as_ref(), r.actor.as_deref()).any(|g| place_matches(t, Some(g))),
             Term::Text(v) => text_fields(r).any(|f| contains(f, v)),
             Term::Is(t) => r.participant.as_ref().is_some_and(|p| t.of(p, r.meeting.as_ref().and_then(|m| m.host_id.as_deref()))),
             Term::Time(from, to) => (*from..=*to).contains(&r.occurred_ms()),

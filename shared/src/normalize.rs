@@ -100,13 +100,13 @@ pub fn normalize(env: Envelope, rx: &Received) -> RecordV1 {
         event_ts: env.event_ts,
         received_at: format_ms(rx.received_at_ms),
         account_id: p.get("account_id").and_then(text),
-        actor,
+        actor: actor.map(Box::new),
         meeting,
         participant,
-        target_user,
+        target_user: target_user.map(Box::new),
         changes,
         flags: Vec::new(),
-        request: rx.request.clone(),
+        request: rx.request.clone().map(Box::new),
         rejection: None,
         response: None,
         origin: None,
@@ -297,8 +297,8 @@ pub fn rejected_record(rejection: crate::record::Rejection, rx: &Received, seq: 
     h.update(rejection.reason.as_bytes());
     let id = hex::encode(&h.finalize()[..16]);
     let mut r = RecordV1::own(id, crate::record::REJECTED_EVENT, Category::Endpoint, "rejected", rx.received_at_ms, rx.received_at_ms);
-    r.request = rx.request.clone();
-    r.rejection = Some(rejection);
+    r.request = rx.request.clone().map(Box::new);
+    r.rejection = Some(Box::new(rejection));
     r
 }
 

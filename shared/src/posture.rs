@@ -612,7 +612,7 @@ mod tests {
         assert_eq!(s.failing[0].cis, ["1.1.1.2"]);
         // A webhook calling itself a posture record is not one.
         let mut fake = back.clone();
-        fake.request = Some(crate::record::RequestInfo::default());
+        fake.request = Some(Box::default());
         assert!(summary_of(&fake).is_none());
     }
 }

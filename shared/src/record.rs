@@ -31,6 +31,10 @@ pub const ALERT_EVENT: &str = "zoomwatch.alert";
 pub const URL_VALIDATION_EVENT: &str = "endpoint.url_validation";
 
 /// One normalized event.
+///
+/// The blocks most records lack (actor, target user, request, rejection and the rarer
+/// ones) are boxed: a record read from a log is moved whole several times between
+/// parsing and the console's loop, and these four inline made it half again as large.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RecordV1 {
     /// Always [`SCHEMA`].
@@ -56,7 +60,7 @@ pub struct RecordV1 {
     pub account_id: Option<String>,
     /// Who did it: the operator of admin actions, the user of sign-in events.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<Actor>,
+    pub actor: Option<Box<Actor>>,
     /// The meeting or webinar concerned.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub meeting: Option<MeetingRef>,
@@ -65,7 +69,7 @@ pub struct RecordV1 {
     pub participant: Option<Participant>,
     /// The user acted upon (user lifecycle/settings, group admin changes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub target_user: Option<TargetUser>,
+    pub target_user: Option<Box<TargetUser>>,
     /// Field-level changes from `old_object` to `object` (`*.updated` events), and
     /// role changes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -75,10 +79,10 @@ pub struct RecordV1 {
     pub flags: Vec<Flag>,
     /// The HTTP request that delivered the event.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request: Option<RequestInfo>,
+    pub request: Option<Box<RequestInfo>>,
     /// Only on `zoomwatch.rejected` records: why the request was refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rejection: Option<Rejection>,
+    pub rejection: Option<Box<Rejection>>,
     /// Only on `zoomwatch.action` and `zoomwatch.triage` records: who responded how,
     /// and what Zoom answered.
     #[serde(default, skip_serializing_if = "Option::is_none")]

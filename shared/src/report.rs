@@ -74,8 +74,8 @@ pub fn sign_in(row: &Value, received_ms: i64) -> Result<RecordV1, RowError> {
     let out = s(row, "type").is_some_and(|t| t.to_ascii_lowercase().contains("out"));
     let (event, action) = if out { ("zoom.report.sign_out", "signed_out") } else { ("zoom.report.sign_in", "signed_in") };
     let mut r = base(event, Category::Auth, action, row, at, received_ms, ACTIVITIES);
-    r.actor = Some(Actor { email: Some(email.to_owned()), ip: s(row, "ip_address").map(str::to_owned), ..Actor::default() });
-    r.target_user = Some(TargetUser { email: Some(email.to_owned()), ..TargetUser::default() });
+    r.actor = Some(Box::new(Actor { email: Some(email.to_owned()), ip: s(row, "ip_address").map(str::to_owned), ..Actor::default() }));
+    r.target_user = Some(Box::new(TargetUser { email: Some(email.to_owned()), ..TargetUser::default() }));
     Ok(r)
 }
 
@@ -86,11 +86,11 @@ pub fn operation(row: &Value, received_ms: i64) -> Result<RecordV1, RowError> {
     let action = s(row, "action").unwrap_or("operation").to_ascii_lowercase().replace(' ', "_");
     let mut r = base(OPERATION_EVENT, Category::Admin, &action, row, at, received_ms, OPERATIONS);
     let operator = s(row, "operator");
-    r.actor = operator.map(|o| Actor { email: Some(o.to_owned()), ..Actor::default() });
+    r.actor = operator.map(|o| Box::new(Actor { email: Some(o.to_owned()), ..Actor::default() }));
     let detail = s(row, "operation_detail").unwrap_or("");
     let parsed = parse_detail(detail, operator);
     r.changes = parsed.changes;
-    r.target_user = parsed.target.map(|t| TargetUser { email: Some(t), ..TargetUser::default() });
+    r.target_user = parsed.target.map(|t| Box::new(TargetUser { email: Some(t), ..TargetUser::default() }));
     Ok(r)
 }
 

@@ -146,7 +146,8 @@ fn records_get_a_geo_block_beside_the_ip() {
     // Sign-ins carry the IP on the actor.
     let mut sign_in = joined(None);
     sign_in.participant = None;
-    sign_in.actor = Some(zoomwatch_shared::record::Actor { id: Some("Z1".into()), ip: Some("216.160.83.56".into()), ..Default::default() });
+    sign_in.actor =
+        Some(Box::new(zoomwatch_shared::record::Actor { id: Some("Z1".into()), ip: Some("216.160.83.56".into()), ..Default::default() }));
     assert!(g.enrich(&mut sign_in));
     assert_eq!(sign_in.actor.unwrap().geo.unwrap().city.as_deref(), Some("Milton"));
 }

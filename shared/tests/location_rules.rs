@@ -11,7 +11,7 @@
 use serde_json::json;
 use zoomwatch_shared::config::Config;
 use zoomwatch_shared::geo::{DbKind, GeoIp};
-use zoomwatch_shared::record::{Actor, RecordV1, Severity};
+use zoomwatch_shared::record::{RecordV1, Severity};
 use zoomwatch_shared::rules::{Alert, AlertEvent, Detector, evaluate};
 use zoomwatch_shared::{Envelope, Received, normalize};
 
@@ -60,7 +60,7 @@ fn sign_in(g: &GeoIp, id: &str, email: &str, ip: &str, mins: i64) -> RecordV1 {
     let body = json!({"event": "user.signed_in", "event_ts": t, "payload": {"account_id": "A", "object": {
         "id": id, "email": email, "client_type": "mac", "date_time": iso(t)}}});
     let mut r = normalize(Envelope::parse(&serde_json::to_vec(&body).unwrap()).unwrap(), &Received { received_at_ms: t, request: None });
-    let actor = r.actor.get_or_insert_with(Actor::default);
+    let actor = r.actor.get_or_insert_default();
     actor.ip = Some(ip.to_owned());
     g.enrich(&mut r);
     r

@@ -72,7 +72,7 @@ impl Detector {
             reason: f.reason,
             meeting,
             participant: r.participant.clone(),
-            actor: r.actor.clone(),
+            actor: r.actor.as_deref().cloned(),
             record_ids: records,
             occurred_at: r.occurred_at.clone(),
             count,
