@@ -86,15 +86,23 @@ pub fn is_costume(name: &str) -> bool {
 /// The words of a folded name without its decorations; all of them when nothing else
 /// is left (someone called "Support" is still someone).
 fn undecorated<'a>(words: &[&'a str]) -> Vec<&'a str> {
-    static SINGLE: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
-    static PAIRS: std::sync::OnceLock<Vec<(String, String)>> = std::sync::OnceLock::new();
-    let single = SINGLE.get_or_init(|| folded_words(DECORATIONS.iter().copied()));
-    let pairs = PAIRS.get_or_init(|| {
+    /// The folded decorations: single words, pairs, and every word of either (most
+    /// names have none of them, and are known to after one lookup per word).
+    struct Decorations {
+        single: Vec<String>,
+        pairs: Vec<(String, String)>,
+        any: std::collections::HashSet<String, foldhash::fast::FixedState>,
+    }
+    static D: std::sync::OnceLock<Decorations> = std::sync::OnceLock::new();
+    let d = D.get_or_init(|| {
+        let single = folded_words(DECORATIONS.iter().copied());
         let a = folded_words(DECORATION_PAIRS.iter().map(|p| p.0));
         let b = folded_words(DECORATION_PAIRS.iter().map(|p| p.1));
-        a.into_iter().zip(b).collect()
+        let pairs: Vec<(String, String)> = a.into_iter().zip(b).collect();
+        let any = single.iter().chain(pairs.iter().flat_map(|(a, b)| [a, b])).cloned().collect();
+        Decorations { single, pairs, any }
     });
-    if words.len() < 2 {
+    if words.len() < 2 || !words.iter().any(|w| d.any.contains(*w)) {
         return words.to_vec();
     }
     let mut keep = Vec::with_capacity(words.len());
@@ -102,12 +110,12 @@ fn undecorated<'a>(words: &[&'a str]) -> Vec<&'a str> {
     while i < words.len() {
         let w = words[i];
         if let Some(next) = words.get(i + 1)
-            && pairs.iter().any(|(a, b)| a == w && b == next)
+            && d.pairs.iter().any(|(a, b)| a == w && b == next)
         {
             i += 2;
             continue;
         }
-        if !single.iter().any(|d| d == w) {
+        if !d.single.iter().any(|s| s == w) {
             keep.push(w);
         }
         i += 1;
@@ -208,6 +216,33 @@ fn name_words(folded: &str) -> impl Iterator<Item = &str> {
 
 /// [`normalize_name`] before splitting into words.
 fn fold_name(name: &str) -> String {
+    if name.is_ascii() { fold_ascii(name) } else { fold_any(name) }
+}
+
+/// [`fold_name`] of an ASCII name, byte by byte: no ASCII character is invisible, ASCII
+/// skeletons are ASCII (no marks to drop), and most are one letter, read without the
+/// table's strings. What [`fold_any`] makes of it (tested).
+fn fold_ascii(name: &str) -> String {
+    let (single, table) = (ascii_single_skeletons(), ascii_skeletons());
+    let mut folded = String::with_capacity(name.len());
+    for b in name.bytes() {
+        let b = match b {
+            b'0' => b'o',
+            b'1' => b'l',
+            b'3' => b'e',
+            b'5' => b's',
+            b => b.to_ascii_lowercase(),
+        };
+        match single.get(usize::from(b)).copied().unwrap_or(0) {
+            0 => folded.push_str(table.get(usize::from(b)).map_or("", String::as_str)),
+            one => folded.push(char::from(one)),
+        }
+    }
+    folded
+}
+
+/// [`fold_name`] of any name.
+fn fold_any(name: &str) -> String {
     let swapped = |c: char| match c {
         '0' => 'o',
         '1' => 'l',
@@ -219,25 +254,19 @@ fn fold_name(name: &str) -> String {
     // The skeleton of an ASCII character depends on it alone: from a table.
     let table = ascii_skeletons();
     let mut folded = String::with_capacity(name.len());
-    if name.is_ascii() {
-        for c in visible {
+    // Other characters fold before lower-casing too: a Cyrillic capital Т is
+    // confusable with T, its small form т is not confusable with t.
+    let (mut buf, mut inner) = ([0u8; 4], [0u8; 4]);
+    for c in visible {
+        if c.is_ascii() {
             folded.push_str(&table[usize::from(c.to_ascii_lowercase() as u8)]);
+            continue;
         }
-    } else {
-        // Other characters fold before lower-casing too: a Cyrillic capital Т is
-        // confusable with T, its small form т is not confusable with t.
-        let (mut buf, mut inner) = ([0u8; 4], [0u8; 4]);
-        for c in visible {
-            if c.is_ascii() {
-                folded.push_str(&table[usize::from(c.to_ascii_lowercase() as u8)]);
-                continue;
-            }
-            for d in unicode_security::skeleton(c.encode_utf8(&mut buf)).flat_map(char::to_lowercase) {
-                if d.is_ascii() {
-                    folded.push_str(&table[usize::from(d as u8)]);
-                } else {
-                    folded.extend(unicode_security::skeleton(d.encode_utf8(&mut inner)).flat_map(char::to_lowercase));
-                }
+        for d in unicode_security::skeleton(c.encode_utf8(&mut buf)).flat_map(char::to_lowercase) {
+            if d.is_ascii() {
+                folded.push_str(&table[usize::from(d as u8)]);
+            } else {
+                folded.extend(unicode_security::skeleton(d.encode_utf8(&mut inner)).flat_map(char::to_lowercase));
             }
         }
     }
@@ -246,6 +275,19 @@ fn fold_name(name: &str) -> String {
     let is_mark = |c: char| matches!(c, '\u{0300}'..='\u{036F}' | '\u{1AB0}'..='\u{1AFF}' | '\u{1DC0}'..='\u{1DFF}' | '\u{20D0}'..='\u{20FF}' | '\u{FE20}'..='\u{FE2F}');
     folded.retain(|c| !is_mark(c));
     folded
+}
+
+/// For each ASCII character whose lower-cased skeleton is one ASCII character, that
+/// character; 0 for the others (none, several, or not ASCII).
+fn ascii_single_skeletons() -> &'static [u8; 128] {
+    static T: std::sync::OnceLock<[u8; 128]> = std::sync::OnceLock::new();
+    T.get_or_init(|| {
+        let table = ascii_skeletons();
+        std::array::from_fn(|i| match table[i].as_bytes() {
+            [one] if one.is_ascii() && *one != 0 => *one,
+            _ => 0,
+        })
+    })
 }
 
 /// The lower-cased skeleton of each ASCII character.
@@ -262,6 +304,22 @@ fn ascii_skeletons() -> &'static [String; 128] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_ascii_name_folds_byte_by_byte_as_the_general_path_folds_it() {
+        // Every ASCII character alone, beside a letter, and in names as typed.
+        let mut names: Vec<String> = (0u8..128).map(|b| char::from(b).to_string()).collect();
+        names.extend((0u8..128).map(|b| format!("a{}Z", char::from(b))));
+        names.extend(
+            ["Morgan Reyes", "rnorgan REYES", "M0rgan_R3yes (Host)", "IT Support - Dana", "Wl11iam 5mith", "", "  ", "x\ty\u{7f}"]
+                .map(String::from),
+        );
+        for n in &names {
+            assert!(n.is_ascii());
+            assert_eq!(fold_ascii(n), fold_any(n), "{n:?}");
+        }
+        assert_eq!(fold_name("Mоrgan"), fold_any("Mоrgan"), "a name with a Cyrillic о takes the general path");
+    }
 
     #[test]
     fn a_word_folds_alone_as_the_whole_name_would() {
