@@ -37,6 +37,10 @@ pub fn is_invisible_format(c: char) -> bool {
 /// characters (what [`sanitize`] would remove).
 /// The emoji presentation selectors after a symbol (`❤️` is `❤` + U+FE0F) are ordinary.
 pub fn has_hidden_chars(s: &str) -> bool {
+    if s.is_ascii() {
+        // Every invisible formatting character is outside ASCII: only controls to find.
+        return s.bytes().any(|b| b.is_ascii_control());
+    }
     let mut prev: Option<char> = None;
     for c in s.chars() {
         let emoji_style = matches!(c, '\u{FE0E}' | '\u{FE0F}') && prev.is_some_and(|p| !p.is_ascii() && !p.is_alphanumeric());
@@ -163,6 +167,15 @@ mod tests {
         }
         assert!(!has_hidden_chars("Anna \u{2764}\u{FE0F}"), "a heart in emoji style is a heart");
         assert!(has_hidden_chars("Anna\u{FE0F}"), "after a letter it hides nothing but itself");
+    }
+
+    #[test]
+    fn an_ascii_text_hides_exactly_its_control_characters() {
+        for b in 0u8..128 {
+            let text = format!("Dana{}W", char::from(b));
+            assert_eq!(has_hidden_chars(&text), char::from(b).is_control(), "{b:#04x}");
+        }
+        assert!(!has_hidden_chars("Morgan Reyes (Host) #1 ~ [it]"));
     }
 
     #[test]
