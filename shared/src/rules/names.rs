@@ -178,22 +178,11 @@ pub fn each_initial_form(name: &str, mut f: impl FnMut(&str, usize)) {
 
 /// [`normalize_name`] of one word as written. An ASCII word whose letters and digits fold
 /// to letters and digits is one word still, so nothing is dropped or reordered: its
-/// folded characters are the result, from the table without the general path's
+/// folded characters ([`fold_ascii`]) are the result, without the general path's
 /// allocations (learning a name folds each of its words and initials).
 fn normalize_word(word: &str) -> String {
     if word.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        let table = ascii_skeletons();
-        let mut out = String::with_capacity(word.len());
-        for b in word.bytes() {
-            let c = match b {
-                b'0' => b'o',
-                b'1' => b'l',
-                b'3' => b'e',
-                b'5' => b's',
-                b => b.to_ascii_lowercase(),
-            };
-            out.push_str(&table[usize::from(c)]);
-        }
+        let out = fold_ascii(word);
         if out.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return out;
         }
