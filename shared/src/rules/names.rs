@@ -87,7 +87,7 @@ pub fn is_costume(name: &str) -> bool {
 /// is left (someone called "Support" is still someone).
 fn undecorated<'a>(words: &[&'a str]) -> Vec<&'a str> {
     /// The folded decorations: single words, pairs, and every word of either (most
-    /// names have none of them, and are known to after one lookup per word).
+    /// names have none of them, which one lookup per word shows).
     struct Decorations {
         single: Vec<String>,
         pairs: Vec<(String, String)>,
